@@ -1,0 +1,452 @@
+//! Generates the code of an actor from its model.
+
+use proc_macro2::{Ident, TokenStream, TokenTree};
+use quote::{format_ident, quote, ToTokens};
+use syn::{GenericParam, Generics, Type, Visibility, WherePredicate};
+
+use crate::model::{ActorModel, Arg, Handler, Hook, HookKind};
+
+/// Whether `tokens` mention the identifier `name` anywhere.
+fn mentions(tokens: TokenStream, name: &Ident) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => &i == name,
+        TokenTree::Group(g) => mentions(g.stream(), name),
+        _ => false,
+    })
+}
+
+/// The type parameters of the actor.
+fn type_params(generics: &Generics) -> Vec<Ident> {
+    generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Type(t) => Some(t.ident.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Generics restricted to the parameters in `keep`, with their bounds plus `Send + 'static`, and the
+/// where-predicates that mention only them.
+fn restricted(generics: &Generics, keep: &[Ident]) -> Generics {
+    let mut out = Generics::default();
+    for param in &generics.params {
+        if let GenericParam::Type(t) = param {
+            if keep.contains(&t.ident) {
+                let mut t = t.clone();
+                t.eq_token = None;
+                t.default = None;
+                t.bounds.push(syn::parse_quote!(::core::marker::Send));
+                t.bounds.push(syn::parse_quote!('static));
+                out.params.push(GenericParam::Type(t));
+            }
+        }
+    }
+    if let Some(wc) = &generics.where_clause {
+        let all = type_params(generics);
+        let preds: Vec<&WherePredicate> = wc
+            .predicates
+            .iter()
+            .filter(|p| {
+                all.iter()
+                    .all(|a| keep.contains(a) || !mentions(p.to_token_stream(), a))
+            })
+            .collect();
+        if !preds.is_empty() {
+            out.where_clause = Some(syn::parse_quote!(where #(#preds),*));
+        }
+    }
+    out
+}
+
+struct MessageType<'a> {
+    handler: &'a Handler,
+    /// The actor's type parameters this message carries.
+    params: Vec<Ident>,
+    /// Whether it needs a marker field (a parameter used only by the reply type).
+    marker: bool,
+}
+
+impl MessageType<'_> {
+    fn fields(&self) -> impl Iterator<Item = (&Ident, &Type)> {
+        self.handler.args.iter().filter_map(|a| match a {
+            Arg::Field { name, ty } => Some((name, ty)),
+            Arg::Context { .. } => None,
+        })
+    }
+
+    fn is_unit(&self) -> bool {
+        self.fields().next().is_none() && !self.marker
+    }
+
+    /// `Name<T, U>` (or `Name`).
+    fn ty(&self) -> TokenStream {
+        let name = &self.handler.message;
+        let params = &self.params;
+        if params.is_empty() {
+            quote!(#name)
+        } else {
+            quote!(#name<#(#params),*>)
+        }
+    }
+
+    /// An expression building this message from variables named like its fields.
+    fn construct(&self) -> TokenStream {
+        let ty_name = &self.handler.message;
+        if self.is_unit() {
+            return quote!(#ty_name);
+        }
+        let names = self.fields().map(|(n, _)| n);
+        let marker = self
+            .marker
+            .then(|| quote!(__marker: ::core::marker::PhantomData,));
+        quote!(#ty_name { #(#names,)* #marker })
+    }
+
+    /// A pattern binding every field to a variable of its name.
+    fn destructure(&self) -> TokenStream {
+        let ty_name = &self.handler.message;
+        if self.is_unit() {
+            return quote!(#ty_name);
+        }
+        let names = self.fields().map(|(n, _)| n);
+        quote!(#ty_name { #(#names,)* .. })
+    }
+}
+
+pub(crate) fn expand(model: ActorModel) -> TokenStream {
+    let ActorModel {
+        item,
+        options,
+        handlers,
+        hooks,
+        capability_check,
+        actor_ident,
+    } = &model;
+    let th = quote!(::thespian);
+    let self_ty = &item.self_ty;
+    let all_params = type_params(&item.generics);
+    let actor_generics = restricted(&item.generics, &all_params);
+    let (impl_g, _, where_g) = actor_generics.split_for_impl();
+    let enum_name = options
+        .message
+        .clone()
+        .unwrap_or_else(|| format_ident!("{}Message", actor_ident));
+    let ext_name = format_ident!("{}AddrExt", actor_ident);
+    let enum_ty = if all_params.is_empty() {
+        quote!(#enum_name)
+    } else {
+        quote!(#enum_name<#(#all_params),*>)
+    };
+    let default_vis: Visibility = syn::parse_quote!(pub);
+    let vis = options.vis.as_ref().unwrap_or(&default_vis);
+    let serde_attrs = options.serde.then(|| {
+        let path = quote!(#th::__private::serde).to_string().replace(' ', "");
+        quote! {
+            #[derive(#th::__private::serde::Serialize, #th::__private::serde::Deserialize)]
+            #[serde(crate = #path)]
+        }
+    });
+    let derives = &options.derives;
+    let user_derives = (!derives.is_empty()).then(|| quote!(#[derive(#(#derives),*)]));
+
+    let messages: Vec<MessageType<'_>> = handlers
+        .iter()
+        .map(|h| {
+            let in_fields = |p: &Ident| {
+                h.args.iter().any(|a| match a {
+                    Arg::Field { ty, .. } => mentions(ty.to_token_stream(), p),
+                    Arg::Context { .. } => false,
+                })
+            };
+            let in_reply = |p: &Ident| h.reply.as_ref().is_some_and(|r| mentions(r.to_token_stream(), p));
+            let params: Vec<Ident> = all_params
+                .iter()
+                .filter(|p| in_fields(p) || in_reply(p))
+                .cloned()
+                .collect();
+            let marker = params.iter().any(|p| !in_fields(p));
+            MessageType {
+                handler: h,
+                params,
+                marker,
+            }
+        })
+        .collect();
+
+    // --- the message structs and their `Message` impls ---------------------------------------
+    let structs = messages.iter().map(|m| {
+        let h = m.handler;
+        let name = &h.message;
+        let docs = &h.docs;
+        let fvis = &h.vis;
+        let method = &h.method;
+        let summary = format!("The message of [`{actor_ident}::{method}`]; its fields are the handler's arguments.");
+        let params = &m.params;
+        let decl_g = (!params.is_empty()).then(|| quote!(<#(#params),*>));
+        let msg_generics = restricted(&item.generics, params);
+        let (mimpl, mty, mwhere) = msg_generics.split_for_impl();
+        let reply = h.reply.clone().map_or_else(|| quote!(()), |r| r.to_token_stream());
+        let body = if m.is_unit() {
+            quote!(;)
+        } else {
+            let fields = m.fields().map(|(n, t)| quote!(#fvis #n: #t,));
+            let marker = m.marker.then(|| {
+                let skip = options.serde.then(|| quote!(#[serde(skip)]));
+                quote! {
+                    #[doc(hidden)]
+                    #skip
+                    #fvis __marker: ::core::marker::PhantomData<fn() -> (#(#params,)*)>,
+                }
+            });
+            quote!({ #(#fields)* #marker })
+        };
+        let constructor = m.marker.then(|| {
+            let args = m.fields().map(|(n, t)| quote!(#n: #t));
+            let build = m.construct();
+            quote! {
+                impl #mimpl #name #mty #mwhere {
+                    #[doc = "Builds the message."]
+                    #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+                    #fvis fn new(#(#args),*) -> Self { #build }
+                }
+            }
+        });
+        quote! {
+            #[doc = #summary]
+            #(#docs)*
+            #serde_attrs
+            #user_derives
+            #[allow(private_interfaces, private_bounds, missing_docs)]
+            #fvis struct #name #decl_g #body
+
+            impl #mimpl #th::Message for #name #mty #mwhere {
+                type Reply = #reply;
+            }
+
+            #constructor
+        }
+    });
+
+    // --- the enum ------------------------------------------------------------------------------
+    let variants = messages.iter().map(|m| {
+        let name = &m.handler.message;
+        let ty = m.ty();
+        quote!(#name(#ty),)
+    });
+    let phantom_variant = (!all_params.is_empty()).then(|| {
+        let skip = options.serde.then(|| quote!(#[serde(skip)]));
+        quote! {
+            #[doc(hidden)]
+            #skip
+            __Phantom(::core::convert::Infallible, ::core::marker::PhantomData<fn() -> (#(#all_params,)*)>),
+        }
+    });
+    let phantom_arm = (!all_params.is_empty()).then(|| quote!(#enum_name::__Phantom(never, _) => match never {},));
+    let phantom_ref_arm =
+        (!all_params.is_empty()).then(|| quote!(#enum_name::__Phantom(never, _) => match *never {},));
+    let enum_doc = format!("Every message of [`{actor_ident}`]: the item type of its mailbox.");
+    let decl_all = (!all_params.is_empty()).then(|| quote!(<#(#all_params),*>));
+    let from_impls = messages.iter().map(|m| {
+        let name = &m.handler.message;
+        let ty = m.ty();
+        quote! {
+            impl #impl_g ::core::convert::From<#ty> for #enum_ty #where_g {
+                #[inline]
+                fn from(message: #ty) -> Self { #enum_name::#name(message) }
+            }
+        }
+    });
+
+    // --- the Actor impl ------------------------------------------------------------------------
+    let arms = messages.iter().map(|m| {
+        let h = m.handler;
+        let variant = &h.message;
+        let method = &h.method;
+        let pattern = m.destructure();
+        let call_args = h.args.iter().map(|a| match a {
+            Arg::Field { name, .. } => quote!(#name),
+            Arg::Context { mutable: true } => quote!(&mut *ctx),
+            Arg::Context { mutable: false } => quote!(&*ctx),
+        });
+        quote! {
+            #enum_name::#variant(#pattern) => {
+                let reply = Self::#method(self, #(#call_args),*).await;
+                ctx.answer(reply);
+            }
+        }
+    });
+    let from_any = messages.iter().map(|m| {
+        let variant = &m.handler.message;
+        let ty = m.ty();
+        quote! {
+            let message = match message.downcast::<#ty>() {
+                ::core::result::Result::Ok(m) => return ::core::result::Result::Ok(#enum_name::#variant(*m)),
+                ::core::result::Result::Err(other) => other,
+            };
+        }
+    });
+    let into_any_arms = messages.iter().map(|m| {
+        let variant = &m.handler.message;
+        quote!(#enum_name::#variant(m) => ::std::boxed::Box::new(m),)
+    });
+    let name_arms = messages.iter().map(|m| {
+        let variant = &m.handler.message;
+        let text = variant.to_string();
+        quote!(#enum_name::#variant(_) => #text,)
+    });
+    let hook_impls = hooks.iter().map(|hook| hook_impl(hook, &th));
+    let type_name = match &options.name {
+        Some(name) => quote!(#name),
+        None => {
+            let ident = actor_ident.to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #ident))
+        }
+    };
+    let check = capability_check.as_ref().map(|f| {
+        quote! {
+            fn capability_check(capabilities: &#th::Capabilities, requirements: &#th::Capabilities) -> bool {
+                Self::#f(capabilities, requirements)
+            }
+        }
+    });
+
+    // --- the address methods -------------------------------------------------------------------
+    let ext_methods = messages.iter().map(|m| {
+        let h = m.handler;
+        let method = &h.method;
+        let fvis_doc = format!("Sends [`{}`] to the actor (see [`{actor_ident}::{method}`]).", h.message);
+        let args = m.fields().map(|(n, t)| quote!(#n: #t));
+        let build = m.construct();
+        let ty = m.ty();
+        match &h.reply {
+            None => quote! {
+                #[doc = #fvis_doc]
+                #[allow(clippy::too_many_arguments)]
+                fn #method(&self, #(#args),*)
+                    -> impl ::core::future::Future<Output = ::core::result::Result<(), #th::SendError<#ty>>> + ::core::marker::Send
+                {
+                    let addr = #th::ActorRef::addr(self);
+                    async move { addr.tell(#build).await }
+                }
+            },
+            Some(reply) => quote! {
+                #[doc = #fvis_doc]
+                #[doc = ""]
+                #[doc = "Waits for the reply at most the address's ask timeout."]
+                #[allow(clippy::too_many_arguments)]
+                fn #method(&self, #(#args),*)
+                    -> impl ::core::future::Future<Output = ::core::result::Result<#reply, #th::AskError>> + ::core::marker::Send
+                {
+                    let addr = #th::ActorRef::addr(self);
+                    let timeout = #th::ActorRef::ask_timeout(self);
+                    async move { addr.ask(#build, timeout).await }
+                }
+            },
+        }
+    });
+    let ext_doc = format!(
+        "The messages of [`{actor_ident}`] as methods of its address (`Addr<{actor_ident}>`, or the \
+         `TimedAddr` made by `addr.timeout(..)`)."
+    );
+    let ext_generics = {
+        let mut g = actor_generics.clone();
+        g.params.push(syn::parse_quote!(R: #th::ActorRef<#self_ty> + ?::core::marker::Sized));
+        g
+    };
+    let (ext_impl_g, _, ext_where) = ext_generics.split_for_impl();
+    let ext_args = (!all_params.is_empty()).then(|| quote!(<#(#all_params),*>));
+
+    quote! {
+        #item
+
+        #(#structs)*
+
+        #[doc = #enum_doc]
+        #serde_attrs
+        #user_derives
+        #[allow(private_interfaces, private_bounds, missing_docs)]
+        #vis enum #enum_name #decl_all {
+            #(#variants)*
+            #phantom_variant
+        }
+
+        #(#from_impls)*
+
+        impl #impl_g #th::Actor for #self_ty #where_g {
+            type Message = #enum_ty;
+
+            async fn handle(&mut self, message: Self::Message, ctx: &mut #th::Context<Self>) {
+                match message {
+                    #(#arms)*
+                    #phantom_arm
+                }
+            }
+
+            #(#hook_impls)*
+
+            fn type_name() -> &'static str {
+                #type_name
+            }
+
+            fn message_from_any(
+                message: ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send>,
+            ) -> ::core::result::Result<Self::Message, ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send>> {
+                #(#from_any)*
+                message.downcast::<Self::Message>().map(|m| *m)
+            }
+
+            fn message_into_any(message: Self::Message) -> ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send> {
+                match message {
+                    #(#into_any_arms)*
+                    #phantom_arm
+                }
+            }
+
+            fn message_name(message: &Self::Message) -> &'static str {
+                match message {
+                    #(#name_arms)*
+                    #phantom_ref_arm
+                }
+            }
+
+            #check
+        }
+
+        #[doc = #ext_doc]
+        #[allow(private_interfaces, private_bounds, missing_docs)]
+        #vis trait #ext_name #impl_g: #th::ActorRef<#self_ty> #where_g {
+            #(#ext_methods)*
+        }
+
+        impl #ext_impl_g #ext_name #ext_args for R #ext_where {}
+    }
+}
+
+fn hook_impl(hook: &Hook, th: &TokenStream) -> TokenStream {
+    let method = &hook.method;
+    let call_args: Vec<TokenStream> = hook
+        .args
+        .iter()
+        .map(|a| match a {
+            Arg::Field { .. } => quote!(notice),
+            Arg::Context { mutable: true } => quote!(&mut *ctx),
+            Arg::Context { mutable: false } => quote!(&*ctx),
+        })
+        .collect();
+    let (name, notice) = match hook.kind {
+        HookKind::Started => (quote!(started), None),
+        HookKind::Stopping => (quote!(stopping), None),
+        HookKind::ChildExited => (quote!(child_exited), Some(quote!(#th::ChildActorExited))),
+        HookKind::DeadLetter => (quote!(dead_letter), Some(quote!(#th::DeadEnvelope))),
+        HookKind::Poisoned => (quote!(poisoned), Some(quote!(#th::PoisonMessage))),
+    };
+    let notice_param = notice.map(|ty| quote!(notice: #ty,));
+    quote! {
+        async fn #name(&mut self, #notice_param ctx: &mut #th::Context<Self>) {
+            let _ = &ctx;
+            Self::#method(self, #(#call_args),*).await;
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! Reads an `impl` block into the model of an actor: its options, handlers and hooks.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, Error, FnArg, GenericParam, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat,
+    ReturnType, Token, Type, Visibility,
+};
+
+/// Options given in `#[actor(...)]`.
+#[derive(Default)]
+pub(crate) struct Options {
+    pub(crate) name: Option<LitStr>,
+    pub(crate) message: Option<Ident>,
+    pub(crate) serde: bool,
+    pub(crate) vis: Option<Visibility>,
+    pub(crate) derives: Vec<syn::Path>,
+}
+
+impl Parse for Options {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut options = Options {
+            serde: true,
+            ..Options::default()
+        };
+        while !input.is_empty() {
+            let key: Ident = input.parse()?;
+            match key.to_string().as_str() {
+                "name" => {
+                    input.parse::<Token![=]>()?;
+                    options.name = Some(input.parse()?);
+                }
+                "message" => {
+                    input.parse::<Token![=]>()?;
+                    options.message = Some(input.parse()?);
+                }
+                "vis" => {
+                    input.parse::<Token![=]>()?;
+                    options.vis = Some(input.parse()?);
+                }
+                "no_serde" => options.serde = false,
+                "derive" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let paths = content.parse_terminated(syn::Path::parse_mod_style, Token![,])?;
+                    options.derives.extend(paths);
+                }
+                other => {
+                    return Err(Error::new(
+                        key.span(),
+                        format!(
+                            "unknown `#[actor]` option `{other}`; the options are \
+                             `name = \"stable.Name\"`, `message = EnumName`, `vis = pub(crate)`, \
+                             `derive(Clone, Debug)` and `no_serde`"
+                        ),
+                    ))
+                }
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// Which lifecycle hook a method implements.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HookKind {
+    Started,
+    Stopping,
+    ChildExited,
+    DeadLetter,
+    Poisoned,
+}
+
+impl HookKind {
+    fn from_attr(name: &str) -> Option<Self> {
+        Some(match name {
+            "started" => HookKind::Started,
+            "stopping" => HookKind::Stopping,
+            "child_exited" => HookKind::ChildExited,
+            "dead_letter" => HookKind::DeadLetter,
+            "poisoned" => HookKind::Poisoned,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn attr_name(self) -> &'static str {
+        match self {
+            HookKind::Started => "started",
+            HookKind::Stopping => "stopping",
+            HookKind::ChildExited => "child_exited",
+            HookKind::DeadLetter => "dead_letter",
+            HookKind::Poisoned => "poisoned",
+        }
+    }
+
+    /// Whether the hook receives a notice besides the context.
+    pub(crate) fn takes_notice(self) -> bool {
+        !matches!(self, HookKind::Started | HookKind::Stopping)
+    }
+}
+
+/// One argument of a handler.
+pub(crate) enum Arg {
+    /// A message field.
+    Field { name: Ident, ty: Type },
+    /// The actor's context (`&mut Context<Self>` or `&Context<Self>`).
+    Context { mutable: bool },
+}
+
+pub(crate) struct Handler {
+    pub(crate) method: Ident,
+    pub(crate) message: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) docs: Vec<Attribute>,
+    pub(crate) args: Vec<Arg>,
+    /// `None` for handlers returning `()`.
+    pub(crate) reply: Option<Type>,
+}
+
+pub(crate) struct Hook {
+    pub(crate) kind: HookKind,
+    pub(crate) method: Ident,
+    /// Whether the method takes the context, and where (before or after the notice).
+    pub(crate) args: Vec<Arg>,
+}
+
+pub(crate) struct ActorModel {
+    pub(crate) item: ItemImpl,
+    pub(crate) options: Options,
+    pub(crate) handlers: Vec<Handler>,
+    pub(crate) hooks: Vec<Hook>,
+    pub(crate) capability_check: Option<Ident>,
+    /// The actor type's own name (the last segment of the `impl`'s self type).
+    pub(crate) actor_ident: Ident,
+}
+
+/// Removes our marker attributes from a method, returning the hook or role they name.
+enum Role {
+    Handler { rename: Option<Ident> },
+    Hook(HookKind),
+    CapabilityCheck,
+    Helper,
+}
+
+fn take_role(method: &mut ImplItemFn) -> syn::Result<Role> {
+    let mut role = None;
+    let mut kept = Vec::new();
+    for attr in method.attrs.drain(..) {
+        let name = attr.path().get_ident().map(|i| i.to_string());
+        let found = match name.as_deref() {
+            Some("helper") => Some(Role::Helper),
+            Some("capability_check") => Some(Role::CapabilityCheck),
+            Some("message") => {
+                let mut rename = None;
+                attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident("name") {
+                        let lit: LitStr = meta.value()?.parse()?;
+                        rename = Some(lit.parse::<Ident>()?);
+                        Ok(())
+                    } else {
+                        Err(meta.error("expected `#[message(name = \"TypeName\")]`"))
+                    }
+                })?;
+                Some(Role::Handler { rename })
+            }
+            Some(n) => HookKind::from_attr(n).map(Role::Hook),
+            None => None,
+        };
+        match (found, &role) {
+            (Some(_), Some(_)) => {
+                return Err(Error::new(
+                    attr.span(),
+                    "a method can have only one role: remove one of its `#[actor]` attributes",
+                ))
+            }
+            (Some(r), None) => role = Some(r),
+            (None, _) => kept.push(attr),
+        }
+    }
+    method.attrs = kept;
+    Ok(role.unwrap_or(Role::Handler { rename: None }))
+}
+
+fn is_context(ty: &Type) -> Option<bool> {
+    let Type::Reference(r) = ty else { return None };
+    let Type::Path(p) = &*r.elem else { return None };
+    let last = p.path.segments.last()?;
+    (last.ident == "Context").then_some(r.mutability.is_some())
+}
+
+fn pascal_case(ident: &Ident) -> Ident {
+    let raw = ident.to_string();
+    let raw = raw.trim_start_matches("r#");
+    let mut out = String::new();
+    let mut upper = true;
+    for c in raw.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    Ident::new(&out, ident.span())
+}
+
+fn check_signature(method: &ImplItemFn, what: &str) -> syn::Result<()> {
+    let sig = &method.sig;
+    if sig.asyncness.is_none() {
+        return Err(Error::new(
+            sig.fn_token.span(),
+            format!(
+                "{what} must be an `async fn`; to keep a plain method in this impl block, mark it \
+                 `#[helper]` (or move it to another `impl` block)"
+            ),
+        ));
+    }
+    if let Some(param) = sig.generics.params.first() {
+        return Err(Error::new(
+            param.span(),
+            format!(
+                "{what} cannot be generic: a message type needs concrete argument types; make the \
+                 actor itself generic instead (`impl<T> MyActor<T>`)"
+            ),
+        ));
+    }
+    match sig.inputs.first() {
+        Some(FnArg::Receiver(r)) if r.reference.is_some() => Ok(()),
+        Some(FnArg::Receiver(r)) => Err(Error::new(
+            r.span(),
+            format!("{what} must take `&mut self` or `&self`: the actor keeps its state between messages"),
+        )),
+        _ => Err(Error::new(
+            sig.ident.span(),
+            format!("{what} must take `&mut self` or `&self` as its first argument"),
+        )),
+    }
+}
+
+fn read_args(method: &ImplItemFn) -> syn::Result<Vec<Arg>> {
+    let mut args = Vec::new();
+    let mut saw_context = false;
+    for input in method.sig.inputs.iter().skip(1) {
+        let FnArg::Typed(pt) = input else { continue };
+        if let Some(mutable) = is_context(&pt.ty) {
+            if saw_context {
+                return Err(Error::new(pt.span(), "the context can be taken only once"));
+            }
+            saw_context = true;
+            args.push(Arg::Context { mutable });
+            continue;
+        }
+        match &*pt.pat {
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => args.push(Arg::Field {
+                name: pi.ident.clone(),
+                ty: (*pt.ty).clone(),
+            }),
+            other => {
+                return Err(Error::new(
+                    other.span(),
+                    "handler arguments become message fields, so each needs a plain name: write \
+                     `name: Type` and destructure inside the body",
+                ))
+            }
+        }
+        if let Type::Reference(r) = &*pt.ty {
+            return Err(Error::new(
+                r.span(),
+                "a message field cannot be a reference (messages outlive the sender's borrow): \
+                 take the value by ownership, e.g. `String` rather than `&str`",
+            ));
+        }
+        if let Type::ImplTrait(t) = &*pt.ty {
+            return Err(Error::new(
+                t.span(),
+                "`impl Trait` arguments make a handler generic; use a concrete type",
+            ));
+        }
+    }
+    Ok(args)
+}
+
+impl ActorModel {
+    pub(crate) fn read(options: Options, mut item: ItemImpl) -> syn::Result<Self> {
+        if let Some((_, path, _)) = &item.trait_ {
+            return Err(Error::new(
+                path.span(),
+                "`#[actor]` goes on an inherent `impl` block (`impl MyActor { ... }`), not on a trait impl",
+            ));
+        }
+        for param in &item.generics.params {
+            match param {
+                GenericParam::Lifetime(l) => {
+                    return Err(Error::new(
+                        l.span(),
+                        "an actor cannot borrow (it lives in its own task): remove the lifetime parameter",
+                    ))
+                }
+                GenericParam::Const(c) => {
+                    return Err(Error::new(
+                        c.span(),
+                        "const generic actors are not supported by `#[actor]`; implement `Actor` by hand",
+                    ))
+                }
+                GenericParam::Type(_) => {}
+            }
+        }
+        let actor_ident = match &*item.self_ty {
+            Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.clone()),
+            _ => None,
+        }
+        .ok_or_else(|| Error::new(item.self_ty.span(), "`#[actor]` needs a named type: `impl MyActor { ... }`"))?;
+
+        let mut handlers: Vec<Handler> = Vec::new();
+        let mut hooks: Vec<Hook> = Vec::new();
+        let mut capability_check = None;
+        for impl_item in &mut item.items {
+            let ImplItem::Fn(method) = impl_item else { continue };
+            match take_role(method)? {
+                Role::Helper => {}
+                Role::CapabilityCheck => {
+                    if method.sig.asyncness.is_some() || method.sig.receiver().is_some() {
+                        return Err(Error::new(
+                            method.sig.span(),
+                            "a `#[capability_check]` is a plain `fn(capabilities: &Capabilities, \
+                             requirements: &Capabilities) -> bool`, without `self` or `async`",
+                        ));
+                    }
+                    capability_check = Some(method.sig.ident.clone());
+                }
+                Role::Hook(kind) => {
+                    let what = format!("the `#[{}]` hook", kind.attr_name());
+                    check_signature(method, &what)?;
+                    let args = read_args(method)?;
+                    let notices = args.iter().filter(|a| matches!(a, Arg::Field { .. })).count();
+                    let wanted = usize::from(kind.takes_notice());
+                    if notices != wanted {
+                        let shape = if kind.takes_notice() {
+                            "one notice argument (and optionally the context)"
+                        } else {
+                            "no argument besides the optional context"
+                        };
+                        return Err(Error::new(method.sig.inputs.span(), format!("{what} takes {shape}")));
+                    }
+                    if hooks.iter().any(|h| h.kind == kind) {
+                        return Err(Error::new(method.sig.ident.span(), format!("{what} is defined twice")));
+                    }
+                    hooks.push(Hook {
+                        kind,
+                        method: method.sig.ident.clone(),
+                        args,
+                    });
+                }
+                Role::Handler { rename } => {
+                    check_signature(method, "a handler")?;
+                    let args = read_args(method)?;
+                    let message = rename.unwrap_or_else(|| pascal_case(&method.sig.ident));
+                    if let Some(first) = handlers.iter().find(|h| h.message == message) {
+                        return Err(Error::new(
+                            method.sig.ident.span(),
+                            format!(
+                                "two handlers make the message type `{message}` (the other is `{}`); \
+                                 rename one with `#[message(name = \"OtherName\")]`",
+                                first.method
+                            ),
+                        ));
+                    }
+                    let reply = match &method.sig.output {
+                        ReturnType::Default => None,
+                        ReturnType::Type(_, ty) => match &**ty {
+                            Type::Tuple(t) if t.elems.is_empty() => None,
+                            ty => Some(ty.clone()),
+                        },
+                    };
+                    let docs = method.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
+                    handlers.push(Handler {
+                        method: method.sig.ident.clone(),
+                        message,
+                        vis: method.vis.clone(),
+                        docs,
+                        args,
+                        reply,
+                    });
+                }
+            }
+        }
+        if handlers.is_empty() {
+            return Err(Error::new(
+                Span::call_site(),
+                "an actor needs at least one handler: an `async fn(&mut self, ...)` in this impl block",
+            ));
+        }
+        Ok(ActorModel {
+            item,
+            options,
+            handlers,
+            hooks,
+            capability_check,
+            actor_ident,
+        })
+    }
+}
+
+/// Parses `#[actor]` options (used by the entry point).
+pub(crate) fn parse_options(attr: proc_macro2::TokenStream) -> syn::Result<Options> {
+    syn::parse2(attr)
+}

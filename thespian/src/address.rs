@@ -1,0 +1,594 @@
+//! Addresses: how actors are named and reached.
+//!
+//! * [`Addr<A>`] — the typed address of an actor of type `A`: it accepts exactly `A`'s messages and
+//!   gives typed replies. This is what [`create_actor`](crate::ActorSystem::create_actor) returns.
+//! * [`ActorAddress`] — the untyped address of any actor (or of the outside of a system): it
+//!   compares, hashes and prints, and can ask an actor to exit; messages sent through it are checked
+//!   at run time.
+//! * [`Recipient<M>`] — the address of *some* actor that accepts messages of type `M`.
+//!
+//! All three are cheap to clone (one reference count), `Send + Sync`, and serialize (with serde) as
+//! an actor id that the receiving side resolves again. Delivery goes through the actor's cell, which
+//! owns the mailbox; the cell is the seam where a remote transport plugs in underneath the address,
+//! so actor code never sees whether its peer is local.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::actor::{Actor, Message};
+use crate::ask::{ask_via, tell_via, TimedAddr};
+use crate::envelope::{Envelope, ExitCause, SystemMessage};
+use crate::error::{AskError, SendError, TrySendError};
+use crate::mailbox::Mailbox;
+use crate::reply::ReplyTo;
+use crate::system::SystemShared;
+
+/// The identity of an actor, unique within the process for its whole life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ActorId(u64);
+
+impl ActorId {
+    pub(crate) fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        ActorId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The last path segment of a type name, without generic arguments' paths.
+pub(crate) fn short_type_name(full: &'static str) -> &'static str {
+    let base = full.split('<').next().unwrap_or(full);
+    let start = base.rfind("::").map_or(0, |i| i + 2);
+    &full[start..]
+}
+
+/// What any addressable cell offers, whatever its actor type.
+pub(crate) trait AnyCell: Send + Sync + 'static {
+    fn id(&self) -> ActorId;
+    fn type_name(&self) -> &'static str;
+    fn system_id(&self) -> u64;
+    /// Delivers a system message, bypassing any mailbox bound (they must always get through).
+    fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage>;
+    /// Delivers a message of a type known only at run time.
+    fn push_any(
+        &self,
+        msg: Box<dyn Any + Send>,
+        sender: Option<ActorAddress>,
+        reply: Option<ReplyTo>,
+    ) -> Result<(), Box<dyn Any + Send>>;
+    fn is_alive(&self) -> bool;
+    fn queue_len(&self) -> usize;
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+/// The shared part of a running actor: its identity and mailbox.
+pub(crate) struct ActorCell<A: Actor> {
+    pub(crate) id: ActorId,
+    pub(crate) system: Arc<SystemShared>,
+    pub(crate) mailbox: Mailbox<A::Message>,
+}
+
+/// A message a closed mailbox refused, with its sender and reply route.
+pub(crate) type Refused<M> = (M, Option<ActorAddress>, Option<ReplyTo>);
+
+/// Delivery of messages of type `M`, whatever the actor type behind it.
+pub(crate) trait Deliver<M>: AnyCell {
+    fn bound(&self) -> Option<&tokio::sync::Semaphore>;
+    fn system(&self) -> &Arc<SystemShared>;
+    /// Pushes a message (the caller holds a permit of a bounded mailbox); a refused message comes
+    /// back as it was given, with its sender and reply route.
+    fn push_msg(&self, msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Result<(), Refused<M>>;
+    /// This cell as an untyped address.
+    fn to_address(self: Arc<Self>) -> ActorAddress;
+}
+
+impl<A: Actor, M: Send + 'static> Deliver<M> for ActorCell<A>
+where
+    A::Message: From<M>,
+{
+    #[inline]
+    fn bound(&self) -> Option<&tokio::sync::Semaphore> {
+        self.mailbox.bound()
+    }
+
+    #[inline]
+    fn system(&self) -> &Arc<SystemShared> {
+        &self.system
+    }
+
+    #[inline]
+    fn push_msg(&self, msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Result<(), Refused<M>> {
+        self.mailbox
+            .push_with((msg, sender, reply), |(msg, sender, reply)| {
+                Envelope::user(A::Message::from(msg), sender, reply)
+            })
+    }
+
+    fn to_address(self: Arc<Self>) -> ActorAddress {
+        ActorAddress { cell: self }
+    }
+}
+
+impl<A: Actor> AnyCell for ActorCell<A> {
+    fn id(&self) -> ActorId {
+        self.id
+    }
+
+    fn type_name(&self) -> &'static str {
+        A::type_name()
+    }
+
+    fn system_id(&self) -> u64 {
+        self.system.id
+    }
+
+    fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
+        self.mailbox.push(Envelope::system(msg)).map_err(|env| match env.payload {
+            crate::envelope::Payload::System(m) => m,
+            crate::envelope::Payload::User(_) => unreachable!("a system envelope holds a system message"),
+        })
+    }
+
+    fn push_any(
+        &self,
+        msg: Box<dyn Any + Send>,
+        sender: Option<ActorAddress>,
+        reply: Option<ReplyTo>,
+    ) -> Result<(), Box<dyn Any + Send>> {
+        let msg = A::message_from_any(msg)?;
+        self.mailbox
+            .push(Envelope::user(msg, sender, reply))
+            .map_err(|env| match env.payload {
+                crate::envelope::Payload::User(m) => A::message_into_any(m),
+                crate::envelope::Payload::System(_) => unreachable!("a user envelope holds a user message"),
+            })
+    }
+
+    fn is_alive(&self) -> bool {
+        !self.mailbox.is_closed()
+    }
+
+    fn queue_len(&self) -> usize {
+        self.mailbox.len()
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// The typed address of an actor of type `A`.
+///
+/// Cheap to clone, `Send + Sync`, comparable and hashable by actor identity, printable, and
+/// serializable. Sending through it checks the message type at compile time.
+///
+/// ```
+/// use std::time::Duration;
+/// use thespian::prelude::*;
+///
+/// struct Doubler;
+/// struct Double(u64);
+/// impl Message for Double { type Reply = u64; }
+///
+/// impl Actor for Doubler {
+///     type Message = Double;
+///     async fn handle(&mut self, Double(n): Double, ctx: &mut Context<Self>) {
+///         ctx.reply(n * 2);
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let system = ActorSystem::new();
+/// let doubler: Addr<Doubler> = system.create_actor(Doubler).await.unwrap();
+/// assert_eq!(doubler.ask(Double(21), Duration::from_secs(1)).await, Ok(42));
+/// system.shutdown().await;
+/// # }
+/// ```
+pub struct Addr<A: Actor> {
+    pub(crate) cell: Arc<ActorCell<A>>,
+}
+
+impl<A: Actor> Addr<A> {
+    pub(crate) fn from_cell(cell: Arc<ActorCell<A>>) -> Self {
+        Addr { cell }
+    }
+
+    /// The actor's identity.
+    pub fn id(&self) -> ActorId {
+        self.cell.id
+    }
+
+    /// Sends a message without waiting for it to be handled. Waits only for room in a bounded
+    /// mailbox; hands the message back if the actor has exited.
+    #[inline]
+    pub async fn tell<M>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        M: Send + 'static,
+        A::Message: From<M>,
+    {
+        tell_via(&*self.cell, msg, None).await
+    }
+
+    /// Sends a message if there is room right now.
+    #[inline]
+    pub fn try_tell<M>(&self, msg: M) -> Result<(), TrySendError<M>>
+    where
+        M: Send + 'static,
+        A::Message: From<M>,
+    {
+        crate::ask::try_tell_via(&*self.cell, msg, None)
+    }
+
+    /// Sends a request and waits for its reply, at most `timeout`.
+    ///
+    /// The reply is the one to *this* request. If the actor has exited, the request becomes a dead
+    /// letter and the error comes at once, without waiting for the timeout.
+    #[inline]
+    pub async fn ask<M>(&self, msg: M, timeout: Duration) -> Result<M::Reply, AskError>
+    where
+        M: Message,
+        A::Message: From<M>,
+    {
+        ask_via(&self.cell, msg, None, timeout).await
+    }
+
+    /// This address with another timeout for the ask methods that `#[actor]` generates.
+    pub fn timeout(&self, timeout: Duration) -> TimedAddr<'_, A> {
+        TimedAddr::new(self, timeout)
+    }
+
+    /// The ask timeout used when none is given: the system's default.
+    pub fn default_timeout(&self) -> Duration {
+        self.cell.system.default_ask_timeout
+    }
+
+    /// Asks the actor to exit (see [`ActorExitRequest`](crate::ActorExitRequest)). Returns `false`
+    /// if it had already exited.
+    pub fn request_exit(&self) -> bool {
+        self.cell.push_system(SystemMessage::Exit(ExitCause::Requested)).is_ok()
+    }
+
+    /// Whether the actor is still running (it may exit right after this returns).
+    pub fn is_alive(&self) -> bool {
+        self.cell.is_alive()
+    }
+
+    /// The number of messages waiting in its mailbox.
+    pub fn queue_len(&self) -> usize {
+        self.cell.mailbox.len()
+    }
+
+    /// The untyped address of this actor.
+    pub fn address(&self) -> ActorAddress {
+        ActorAddress {
+            cell: self.cell.clone(),
+        }
+    }
+
+    /// A [`Recipient`] of messages of type `M` that this actor accepts.
+    pub fn recipient<M>(&self) -> Recipient<M>
+    where
+        M: Send + 'static,
+        A::Message: From<M>,
+    {
+        Recipient {
+            cell: self.cell.clone(),
+        }
+    }
+}
+
+impl<A: Actor> Clone for Addr<A> {
+    fn clone(&self) -> Self {
+        Addr {
+            cell: self.cell.clone(),
+        }
+    }
+}
+
+impl<A: Actor> PartialEq for Addr<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cell.id == other.cell.id
+    }
+}
+
+impl<A: Actor> Eq for Addr<A> {}
+
+impl<A: Actor> Hash for Addr<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.cell.id.hash(state)
+    }
+}
+
+impl<A: Actor> fmt::Debug for Addr<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Addr<{}>#{}", short_type_name(A::type_name()), self.cell.id)
+    }
+}
+
+impl<A: Actor> fmt::Display for Addr<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", short_type_name(A::type_name()), self.cell.id)
+    }
+}
+
+impl<A: Actor> From<Addr<A>> for ActorAddress {
+    fn from(addr: Addr<A>) -> Self {
+        ActorAddress { cell: addr.cell }
+    }
+}
+
+/// The address of any actor, whatever its type, or of the outside of an actor system.
+///
+/// It compares, hashes and prints by actor identity. Messages sent through it are checked against
+/// the actor's message type at run time; [`downcast`](ActorAddress::downcast) recovers the typed
+/// [`Addr`].
+#[derive(Clone)]
+pub struct ActorAddress {
+    pub(crate) cell: Arc<dyn AnyCell>,
+}
+
+impl ActorAddress {
+    pub(crate) fn from_cell(cell: Arc<dyn AnyCell>) -> Self {
+        ActorAddress { cell }
+    }
+
+    /// The actor's identity.
+    pub fn id(&self) -> ActorId {
+        self.cell.id()
+    }
+
+    /// The actor's type name (`"outside"` for the outside of a system).
+    pub fn type_name(&self) -> &'static str {
+        self.cell.type_name()
+    }
+
+    /// Whether the actor is still running.
+    pub fn is_alive(&self) -> bool {
+        self.cell.is_alive()
+    }
+
+    /// The number of messages waiting in its mailbox.
+    pub fn queue_len(&self) -> usize {
+        self.cell.queue_len()
+    }
+
+    /// Asks the actor to exit. Returns `false` if it had already exited.
+    pub fn request_exit(&self) -> bool {
+        self.cell.push_system(SystemMessage::Exit(ExitCause::Requested)).is_ok()
+    }
+
+    /// Sends a message checked at run time. Never waits (untyped sends ignore a mailbox bound).
+    /// Hands the message back if the actor has exited or does not accept this type.
+    pub fn tell_any<M: Any + Send>(&self, msg: M) -> Result<(), Box<dyn Any + Send>> {
+        self.cell.push_any(Box::new(msg), None, None)
+    }
+
+    /// The typed address, if the actor is an `A`.
+    pub fn downcast<A: Actor>(&self) -> Option<Addr<A>> {
+        self.cell
+            .clone()
+            .into_any()
+            .downcast::<ActorCell<A>>()
+            .ok()
+            .map(Addr::from_cell)
+    }
+}
+
+impl PartialEq for ActorAddress {
+    fn eq(&self, other: &Self) -> bool {
+        self.cell.id() == other.cell.id()
+    }
+}
+
+impl Eq for ActorAddress {}
+
+impl Hash for ActorAddress {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.cell.id().hash(state)
+    }
+}
+
+impl<A: Actor> PartialEq<Addr<A>> for ActorAddress {
+    fn eq(&self, other: &Addr<A>) -> bool {
+        self.cell.id() == other.cell.id
+    }
+}
+
+impl<A: Actor> PartialEq<ActorAddress> for Addr<A> {
+    fn eq(&self, other: &ActorAddress) -> bool {
+        self.cell.id == other.cell.id()
+    }
+}
+
+impl fmt::Debug for ActorAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ActorAddress({self})")
+    }
+}
+
+impl fmt::Display for ActorAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", short_type_name(self.cell.type_name()), self.cell.id())
+    }
+}
+
+/// The address of some actor that accepts messages of type `M`, whatever its own type.
+pub struct Recipient<M: Send + 'static> {
+    cell: Arc<dyn Deliver<M>>,
+}
+
+impl<M: Send + 'static> Recipient<M> {
+    /// The actor's identity.
+    pub fn id(&self) -> ActorId {
+        self.cell.id()
+    }
+
+    /// Sends a message; waits only for room in a bounded mailbox.
+    pub async fn tell(&self, msg: M) -> Result<(), SendError<M>> {
+        tell_via(&*self.cell, msg, None).await
+    }
+
+    /// Sends a message if there is room right now.
+    pub fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>> {
+        crate::ask::try_tell_via(&*self.cell, msg, None)
+    }
+
+    /// Sends a request and waits for its reply, at most `timeout`.
+    pub async fn ask(&self, msg: M, timeout: Duration) -> Result<M::Reply, AskError>
+    where
+        M: Message,
+    {
+        ask_via(&self.cell, msg, None, timeout).await
+    }
+
+    /// The untyped address of the actor.
+    pub fn address(&self) -> ActorAddress {
+        self.cell.clone().to_address()
+    }
+
+    pub(crate) fn cell(&self) -> &Arc<dyn Deliver<M>> {
+        &self.cell
+    }
+}
+
+impl<M: Send + 'static> Clone for Recipient<M> {
+    fn clone(&self) -> Self {
+        Recipient {
+            cell: self.cell.clone(),
+        }
+    }
+}
+
+impl<M: Send + 'static> PartialEq for Recipient<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cell.id() == other.cell.id()
+    }
+}
+
+impl<M: Send + 'static> Eq for Recipient<M> {}
+
+impl<M: Send + 'static> Hash for Recipient<M> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.cell.id().hash(state)
+    }
+}
+
+impl<M: Send + 'static> fmt::Debug for Recipient<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Recipient<{}>({})", short_type_name(std::any::type_name::<M>()), self.address())
+    }
+}
+
+impl<A: Actor, M: Send + 'static> From<Addr<A>> for Recipient<M>
+where
+    A::Message: From<M>,
+{
+    fn from(addr: Addr<A>) -> Self {
+        Recipient { cell: addr.cell }
+    }
+}
+
+// --- serialization -------------------------------------------------------------------------------
+//
+// An address serializes as the ids of its system and actor. Serializing one *exports* it: the cell
+// is entered in a process-wide table (weakly, so exporting keeps nothing alive), and deserializing
+// looks the id up there. Nothing is registered for actors whose address never leaves as bytes, so
+// creating an actor costs no table insert. A networked system resolves ids of other systems through
+// its transport instead.
+
+#[derive(Serialize, Deserialize)]
+struct WireAddress {
+    system: u64,
+    actor: u64,
+}
+
+fn exports() -> &'static Mutex<HashMap<ActorId, Weak<dyn AnyCell>>> {
+    static EXPORTS: OnceLock<Mutex<HashMap<ActorId, Weak<dyn AnyCell>>>> = OnceLock::new();
+    EXPORTS.get_or_init(Default::default)
+}
+
+fn export(cell: &Arc<dyn AnyCell>) {
+    let mut table = exports().lock().unwrap_or_else(|e| e.into_inner());
+    if table.len() >= 1024 && table.len().is_power_of_two() {
+        table.retain(|_, weak| weak.strong_count() > 0);
+    }
+    table.insert(cell.id(), Arc::downgrade(cell));
+}
+
+fn import(id: ActorId) -> Option<Arc<dyn AnyCell>> {
+    let table = exports().lock().unwrap_or_else(|e| e.into_inner());
+    table.get(&id).and_then(Weak::upgrade)
+}
+
+fn serialize_cell<S: Serializer>(cell: &Arc<dyn AnyCell>, serializer: S) -> Result<S::Ok, S::Error> {
+    export(cell);
+    WireAddress {
+        system: cell.system_id(),
+        actor: cell.id().0,
+    }
+    .serialize(serializer)
+}
+
+fn deserialize_cell<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<dyn AnyCell>, D::Error> {
+    let wire = WireAddress::deserialize(deserializer)?;
+    import(ActorId(wire.actor)).ok_or_else(|| {
+        serde::de::Error::custom(format_args!(
+            "unknown actor {} of system {}",
+            wire.actor, wire.system
+        ))
+    })
+}
+
+impl Serialize for ActorAddress {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_cell(&self.cell, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ActorAddress {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_cell(deserializer).map(ActorAddress::from_cell)
+    }
+}
+
+impl<A: Actor> Serialize for Addr<A> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_cell(&(self.cell.clone() as Arc<dyn AnyCell>), serializer)
+    }
+}
+
+impl<'de, A: Actor> Deserialize<'de> for Addr<A> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let address = ActorAddress::from_cell(deserialize_cell(deserializer)?);
+        address.downcast::<A>().ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "{address} is not an address of a {}",
+                short_type_name(A::type_name())
+            ))
+        })
+    }
+}
+
+impl<M: Send + 'static> Serialize for Recipient<M> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_cell(&self.address().cell, serializer)
+    }
+}

@@ -1,0 +1,218 @@
+//! The [`Context`]: what a handler can do besides changing its own state.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::actor::{Actor, Message};
+use crate::address::{ActorAddress, ActorId, Addr};
+use crate::ask::Destination;
+use crate::envelope::{ExitCause, SystemMessage};
+use crate::error::{AskError, CreateError};
+use crate::reply::{ReplyHandle, ReplyTo, SendReplyError};
+use crate::system::ActorSystem;
+
+/// An actor's view of the system, handed to every handler and hook.
+///
+/// It knows the actor's own address, the sender of the message being handled, the actor's parent
+/// and children; it sends (with this actor as the sender), creates child actors, and answers asks.
+pub struct Context<A: Actor> {
+    pub(crate) myself: Addr<A>,
+    pub(crate) parent: Option<ActorAddress>,
+    pub(crate) children: HashMap<ActorId, ActorAddress>,
+    pub(crate) sender: Option<ActorAddress>,
+    pub(crate) reply: Option<ReplyTo>,
+    pub(crate) exiting: Option<ExitCause>,
+}
+
+impl<A: Actor> fmt::Debug for Context<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("myself", &self.myself)
+            .field("parent", &self.parent)
+            .field("children", &self.children.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Actor> Context<A> {
+    pub(crate) fn new(myself: Addr<A>, parent: Option<ActorAddress>) -> Self {
+        Context {
+            myself,
+            parent,
+            children: HashMap::new(),
+            sender: None,
+            reply: None,
+            exiting: None,
+        }
+    }
+
+    /// This actor's own address (Thespian's `myAddress`).
+    pub fn myself(&self) -> &Addr<A> {
+        &self.myself
+    }
+
+    /// The sender of the message being handled: an actor, or the outside of the system (see
+    /// [`ActorSystem::listen`]).
+    pub fn sender(&self) -> ActorAddress {
+        match &self.sender {
+            Some(s) => s.clone(),
+            None => self.myself.cell.system.outside_address(),
+        }
+    }
+
+    /// Whether the message being handled came from outside the actor system.
+    pub fn sender_is_outside(&self) -> bool {
+        self.sender.is_none()
+    }
+
+    /// The actor that created this one; `None` for actors created from outside (the system is
+    /// their parent).
+    pub fn parent(&self) -> Option<&ActorAddress> {
+        self.parent.as_ref()
+    }
+
+    /// The children of this actor that have not ended yet.
+    pub fn children(&self) -> impl Iterator<Item = &ActorAddress> {
+        self.children.values()
+    }
+
+    /// The actor system this actor runs in.
+    pub fn system(&self) -> ActorSystem {
+        ActorSystem::from_shared(self.myself.cell.system.clone())
+    }
+
+    /// Creates a child actor: this actor is its parent, is told when it ends
+    /// ([`Actor::child_exited`]), and takes it along when exiting.
+    pub async fn create_actor<B: Actor>(&mut self, actor: B) -> Result<Addr<B>, CreateError> {
+        if self.exiting.is_some() {
+            return Err(CreateError::ParentExiting);
+        }
+        let system = &self.myself.cell.system;
+        if !B::capability_check(&self.system().capabilities(), &Default::default()) {
+            return Err(CreateError::NoCompatibleSystem {
+                actor: B::type_name(),
+            });
+        }
+        let child = system.spawn(actor, Some(self.myself.address()))?;
+        self.children.insert(child.id(), child.address());
+        Ok(child)
+    }
+
+    /// Sends `msg` to `to` with this actor as its sender. If the target has exited, the message
+    /// becomes a dead letter. Waits only for room in a bounded mailbox.
+    pub async fn tell<M, D>(&self, to: &D, msg: M)
+    where
+        M: Send + 'static,
+        D: Destination<M>,
+    {
+        to.deliver(msg, Some(self.myself.address())).await;
+    }
+
+    /// Sends a message checked at run time to any address (Thespian's `send`), including the
+    /// outside of the system. A message the target does not accept, or a target that has exited,
+    /// makes a dead letter.
+    pub fn send<M: Any + Send>(&self, to: &ActorAddress, msg: M) {
+        let me = self.myself.address();
+        if let Err(msg) = to.cell.push_any(Box::new(msg), Some(me.clone()), None) {
+            self.myself.cell.system.dead_letter(
+                to.clone(),
+                Some(me),
+                msg,
+                std::any::type_name::<M>(),
+            );
+        }
+    }
+
+    /// Sends a request to `to` and waits at most `timeout` for its reply. This actor handles
+    /// nothing else meanwhile.
+    pub async fn ask<M, D>(&self, to: &D, msg: M, timeout: Duration) -> Result<M::Reply, AskError>
+    where
+        M: Message,
+        D: Destination<M>,
+    {
+        to.request(msg, Some(self.myself.address()), timeout).await
+    }
+
+    /// Answers the message being handled. For an `ask`, `value` is the reply (it must be of the
+    /// request's reply type); for a message that was only told, `value` is sent to its sender as an
+    /// ordinary message, as Thespian's `send(sender, ...)` would.
+    pub fn reply<T: Send + 'static>(&mut self, value: T) {
+        match self.reply.take() {
+            Some(route) => match route.send(value) {
+                Ok(()) => {}
+                Err(SendReplyError::AskerGone(v)) => self.late_reply(v),
+                Err(SendReplyError::WrongType(_)) => tracing::error!(
+                    actor = %self.myself,
+                    found = std::any::type_name::<T>(),
+                    "reply of the wrong type; the ask fails"
+                ),
+            },
+            None => {
+                let to = self.sender();
+                self.send(&to, value);
+            }
+        }
+    }
+
+    /// Answers the `ask` being handled, if it is one; otherwise drops `value`. This is what the
+    /// code generated by `#[actor]` does with a handler's return value.
+    #[doc(hidden)]
+    pub fn answer<T: Send + 'static>(&mut self, value: T) {
+        if self.reply.is_some() {
+            self.reply(value);
+        }
+    }
+
+    /// A reply nobody waits for any more (the ask timed out) is a dead letter.
+    fn late_reply<T: Send + 'static>(&self, value: T) {
+        self.myself.cell.system.dead_letter(
+            self.sender(),
+            Some(self.myself.address()),
+            Box::new(value),
+            std::any::type_name::<T>(),
+        );
+    }
+
+    /// Whether the message being handled is an `ask` still waiting for its reply.
+    pub fn is_ask(&self) -> bool {
+        self.reply.is_some()
+    }
+
+    /// Takes the right to answer the `ask` being handled, to answer it later or from elsewhere (it
+    /// can travel inside a message to another actor). `None` if the message was not an ask or was
+    /// answered already.
+    pub fn take_reply<T: Send + 'static>(&mut self) -> Option<ReplyHandle<T>> {
+        self.reply.take().map(ReplyHandle::new)
+    }
+
+    /// Asks this actor to exit after the messages already in its mailbox (Thespian's
+    /// `send(myAddress, ActorExitRequest())`).
+    pub fn stop(&self) {
+        let _ = self
+            .myself
+            .cell
+            .mailbox
+            .push(crate::envelope::Envelope::system(SystemMessage::Exit(
+                ExitCause::Requested,
+            )));
+    }
+
+    /// Makes this actor the system's dead-letter handler: it receives every undeliverable message
+    /// in [`Actor::dead_letter`]. The last actor to register wins; exiting unregisters.
+    pub fn register_dead_letters(&self) {
+        self.myself
+            .cell
+            .system
+            .set_dead_letter_handler(Some(self.myself.address()));
+    }
+
+    /// Stops receiving dead letters, if this actor is the handler.
+    pub fn unregister_dead_letters(&self) {
+        self.myself
+            .cell
+            .system
+            .clear_dead_letter_handler(self.myself.id());
+    }
+}

@@ -1,0 +1,53 @@
+//! The envelope: one message in a mailbox, with its sender and reply route.
+
+use crate::address::ActorAddress;
+use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage};
+use crate::reply::ReplyTo;
+
+pub(crate) struct Envelope<M> {
+    pub(crate) payload: Payload<M>,
+    /// The sending actor; `None` for the outside of the actor system.
+    pub(crate) sender: Option<ActorAddress>,
+    /// Where the answer goes, for an `ask`.
+    pub(crate) reply: Option<ReplyTo>,
+}
+
+pub(crate) enum Payload<M> {
+    /// One of the actor's own messages.
+    User(M),
+    /// A message from the system. Kept small (boxed bodies) so it does not grow every envelope.
+    System(SystemMessage),
+}
+
+pub(crate) enum SystemMessage {
+    Exit(ExitCause),
+    ChildExited(Box<ChildActorExited>),
+    DeadLetter(Box<DeadEnvelope>),
+    Poison(Box<PoisonMessage>),
+}
+
+/// Why an exit was requested; it decides the [`ExitReason`](crate::ExitReason) reported upwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExitCause {
+    Requested,
+    Shutdown,
+}
+
+impl<M> Envelope<M> {
+    #[inline]
+    pub(crate) fn user(msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Self {
+        Envelope {
+            payload: Payload::User(msg),
+            sender,
+            reply,
+        }
+    }
+
+    pub(crate) fn system(msg: SystemMessage) -> Self {
+        Envelope {
+            payload: Payload::System(msg),
+            sender: None,
+            reply: None,
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Errors of the public API.
+//!
+//! Errors that can hand a message back do so ([`SendError`], [`TrySendError`]): a message that was
+//! not accepted is never lost, the caller gets it back. Once a message has been accepted by a mailbox,
+//! it is either handled or becomes a dead letter (see [`DeadEnvelope`](crate::DeadEnvelope)).
+
+use std::fmt;
+use std::time::Duration;
+
+/// The target actor has exited: the message was not accepted and is handed back.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub struct SendError<M>(pub M);
+
+impl<M> SendError<M> {
+    /// Returns the message that could not be sent.
+    pub fn into_inner(self) -> M {
+        self.0
+    }
+}
+
+impl<M> fmt::Debug for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendError").finish_non_exhaustive()
+    }
+}
+
+impl<M> fmt::Display for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("actor has exited")
+    }
+}
+
+impl<M> std::error::Error for SendError<M> {}
+
+/// Why [`try_tell`](crate::Addr::try_tell) could not enqueue a message; the message is handed back.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum TrySendError<M> {
+    /// The actor's bounded mailbox is full right now.
+    Full(M),
+    /// The actor has exited.
+    Closed(M),
+}
+
+impl<M> TrySendError<M> {
+    /// Returns the message that could not be sent.
+    pub fn into_inner(self) -> M {
+        match self {
+            TrySendError::Full(m) | TrySendError::Closed(m) => m,
+        }
+    }
+}
+
+impl<M> From<SendError<M>> for TrySendError<M> {
+    fn from(e: SendError<M>) -> Self {
+        TrySendError::Closed(e.0)
+    }
+}
+
+impl<M> fmt::Debug for TrySendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("Full(..)"),
+            TrySendError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<M> fmt::Display for TrySendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("mailbox is full"),
+            TrySendError::Closed(_) => f.write_str("actor has exited"),
+        }
+    }
+}
+
+impl<M> std::error::Error for TrySendError<M> {}
+
+/// Why an `ask` got no reply.
+///
+/// The message itself is never lost: when the target had already exited it became a dead letter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AskError {
+    /// No reply arrived within the timeout. A reply that comes later is a dead letter; it never
+    /// answers another ask.
+    #[error("no reply within {0:?}")]
+    Timeout(Duration),
+    /// The target actor had exited, or exited before handling the request.
+    #[error("actor has exited")]
+    DeadActor,
+    /// Handling the request failed on every attempt; the details say why (usually the panic message).
+    #[error("message poisoned the actor: {0}")]
+    Poisoned(String),
+    /// The request was handled, but the handler neither replied nor kept the reply handle, or a
+    /// kept [`ReplyHandle`](crate::ReplyHandle) was dropped without an answer.
+    #[error("the actor did not reply")]
+    NoReply,
+    /// The actor replied with a value of another type than the request's reply type (only possible
+    /// with hand-written `Actor` implementations).
+    #[error("the actor replied with a {found}, not the expected reply type")]
+    WrongReplyType {
+        /// The type name of the value that was sent.
+        found: &'static str,
+    },
+    /// The request could not reach the actor's system.
+    #[error("actor is unreachable: {0}")]
+    Unreachable(String),
+}
+
+/// Why an actor could not be created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreateError {
+    /// The actor system is shutting down or has shut down.
+    #[error("the actor system is shut down")]
+    SystemShutDown,
+    /// The creating actor is exiting: it may not take on new children.
+    #[error("the parent actor is exiting")]
+    ParentExiting,
+    /// There is no tokio runtime to run the actor on.
+    #[error("no tokio runtime: create the actor from inside a tokio runtime")]
+    NoRuntime,
+    /// No actor system accepts this actor type with the given requirements.
+    #[error("no compatible actor system for {actor}")]
+    NoCompatibleSystem {
+        /// The actor type's name.
+        actor: &'static str,
+    },
+}
+
+/// Why [`listen`](crate::ActorSystem::listen) returned without a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ListenError {
+    /// Nothing arrived within the timeout.
+    #[error("nothing received within {0:?}")]
+    Timeout(Duration),
+}

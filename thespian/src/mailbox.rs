@@ -1,0 +1,148 @@
+//! The mailbox: where messages wait for their actor.
+//!
+//! A mailbox is a short critical section over a `VecDeque` that allocates nothing until the first
+//! message arrives. The receiving task stores its waker inside the lock and, when woken, swaps the
+//! whole queue out in one step, handing the senders back the (empty) storage it just drained. So in
+//! steady state a `tell` allocates nothing and takes the lock once, and the receiver takes it once
+//! per *batch* rather than once per message.
+//!
+//! Memory rule: storage that grew past [`SHRINK_ABOVE`] slots during a burst is freed as soon as the
+//! actor has drained it, so an actor returns to its idle size once a burst is over.
+//!
+//! A bounded mailbox adds a semaphore of `capacity` permits: a sender takes one per message (waiting
+//! when there are none, or failing with `Full` in `try_tell`); the receiver gives them back as it takes
+//! messages out.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use tokio::sync::Semaphore;
+
+use crate::envelope::Envelope;
+
+/// Drained storage larger than this many slots is freed instead of reused.
+pub(crate) const SHRINK_ABOVE: usize = 1024;
+
+pub(crate) struct Mailbox<M> {
+    queue: Mutex<Queue<M>>,
+    bound: Option<Box<Semaphore>>,
+}
+
+struct Queue<M> {
+    items: VecDeque<Envelope<M>>,
+    waker: Option<Waker>,
+    closed: bool,
+    /// Whether the receiver should be woken by the *next* push: false while it is known to be
+    /// running (it will look again before it sleeps), which saves a wake per message under load.
+    sleeping: bool,
+}
+
+/// What the receiver found.
+pub(crate) enum Take {
+    /// A batch was moved into the receiver's buffer.
+    Batch,
+    /// The mailbox is closed and empty.
+    Closed,
+}
+
+impl<M> Mailbox<M> {
+    pub(crate) fn new(capacity: Option<usize>) -> Self {
+        Mailbox {
+            queue: Mutex::new(Queue {
+                items: VecDeque::new(),
+                waker: None,
+                closed: false,
+                sleeping: false,
+            }),
+            bound: capacity.map(|c| Box::new(Semaphore::new(c.max(1)))),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue<M>> {
+        // A panic never happens while the lock is held (no user code runs under it), so a
+        // poisoned lock still guards a consistent queue.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The semaphore of a bounded mailbox.
+    pub(crate) fn bound(&self) -> Option<&Semaphore> {
+        self.bound.as_deref()
+    }
+
+    /// Appends an envelope, or hands it back if the mailbox is closed. The caller holds a permit
+    /// when the mailbox is bounded.
+    #[inline]
+    pub(crate) fn push(&self, env: Envelope<M>) -> Result<(), Envelope<M>> {
+        self.push_with(env, |env| env)
+    }
+
+    /// Like [`push`](Self::push), but builds the envelope from `value` only once the mailbox is
+    /// known to be open, so a refused value comes back exactly as it was given.
+    #[inline]
+    pub(crate) fn push_with<T>(&self, value: T, make: impl FnOnce(T) -> Envelope<M>) -> Result<(), T> {
+        let mut q = self.lock();
+        if q.closed {
+            return Err(value);
+        }
+        q.items.push_back(make(value));
+        if q.sleeping {
+            q.sleeping = false;
+            let waker = q.waker.take();
+            drop(q);
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves every waiting envelope into `batch` (which must be empty), or registers the waker.
+    pub(crate) fn poll_take(&self, batch: &mut VecDeque<Envelope<M>>, cx: &mut Context<'_>) -> Poll<Take> {
+        debug_assert!(batch.is_empty());
+        let mut q = self.lock();
+        if !q.items.is_empty() {
+            std::mem::swap(&mut q.items, batch);
+            drop(q);
+            if let Some(sem) = self.bound() {
+                sem.add_permits(batch.len());
+            }
+            return Poll::Ready(Take::Batch);
+        }
+        if q.closed {
+            return Poll::Ready(Take::Closed);
+        }
+        match &mut q.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        q.sleeping = true;
+        Poll::Pending
+    }
+
+    /// Awaits the next batch.
+    pub(crate) async fn take(&self, batch: &mut VecDeque<Envelope<M>>) -> Take {
+        std::future::poll_fn(|cx| self.poll_take(batch, cx)).await
+    }
+
+    /// Closes the mailbox: later pushes fail. Returns what was still waiting.
+    pub(crate) fn close(&self) -> VecDeque<Envelope<M>> {
+        let mut q = self.lock();
+        q.closed = true;
+        q.waker = None;
+        let rest = std::mem::take(&mut q.items);
+        drop(q);
+        if let Some(sem) = self.bound() {
+            sem.close();
+        }
+        rest
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().items.len()
+    }
+}

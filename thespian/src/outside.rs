@@ -1,0 +1,116 @@
+//! The outside of an actor system: the endpoint that code outside any actor receives through.
+//!
+//! It has an address like an actor's, so actors can send to it (or reply to a message that came from
+//! outside); what arrives is read with [`ActorSystem::listen`](crate::ActorSystem::listen). Replies
+//! to `ask` never arrive here: they go straight to the waiting ask.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::address::{ActorAddress, ActorId, AnyCell};
+use crate::envelope::SystemMessage;
+use crate::error::ListenError;
+use crate::messages::ReceivedMessage;
+use crate::reply::ReplyTo;
+
+pub(crate) struct OutsideCell {
+    id: ActorId,
+    system_id: u64,
+    inbox: Mutex<VecDeque<ReceivedMessage>>,
+    arrived: Notify,
+}
+
+impl OutsideCell {
+    pub(crate) fn new(system_id: u64) -> Arc<Self> {
+        Arc::new(OutsideCell {
+            id: ActorId::next(),
+            system_id,
+            inbox: Mutex::new(VecDeque::new()),
+            arrived: Notify::new(),
+        })
+    }
+
+    fn push(&self, message: ReceivedMessage) {
+        self.inbox.lock().unwrap_or_else(|e| e.into_inner()).push_back(message);
+        self.arrived.notify_one();
+    }
+
+    fn pop(&self) -> Option<ReceivedMessage> {
+        self.inbox.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+    }
+
+    pub(crate) async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
+        let wait = async {
+            loop {
+                if let Some(m) = self.pop() {
+                    return m;
+                }
+                // `notify_one` keeps a permit when nobody waits, so a push between the `pop` above
+                // and this await is not missed.
+                self.arrived.notified().await;
+            }
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| ListenError::Timeout(timeout))
+    }
+}
+
+impl AnyCell for OutsideCell {
+    fn id(&self) -> ActorId {
+        self.id
+    }
+
+    fn type_name(&self) -> &'static str {
+        "outside"
+    }
+
+    fn system_id(&self) -> u64 {
+        self.system_id
+    }
+
+    fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
+        let message: Box<dyn Any + Send> = match msg {
+            SystemMessage::Poison(p) => p,
+            SystemMessage::ChildExited(c) => c,
+            SystemMessage::DeadLetter(d) => d,
+            SystemMessage::Exit(_) => return Ok(()),
+        };
+        self.push(ReceivedMessage {
+            sender: None,
+            message,
+        });
+        Ok(())
+    }
+
+    fn push_any(
+        &self,
+        msg: Box<dyn Any + Send>,
+        sender: Option<ActorAddress>,
+        reply: Option<ReplyTo>,
+    ) -> Result<(), Box<dyn Any + Send>> {
+        // Nobody outside answers asks: dropping the route tells the asker so at once.
+        drop(reply);
+        self.push(ReceivedMessage {
+            sender,
+            message: msg,
+        });
+        Ok(())
+    }
+
+    fn is_alive(&self) -> bool {
+        true
+    }
+
+    fn queue_len(&self) -> usize {
+        self.inbox.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}

@@ -1,0 +1,434 @@
+//! The [`ActorSystem`]: creates actors, talks to them from outside, and shuts them down.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+
+use crate::actor::{Actor, Message};
+use crate::address::{ActorAddress, ActorCell, ActorId, Addr};
+use crate::ask::Destination;
+use crate::capabilities::{CapabilityValue, Capabilities};
+use crate::context::Context;
+use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
+use crate::error::{AskError, CreateError, ListenError};
+use crate::mailbox::Mailbox;
+use crate::messages::{DeadEnvelope, ReceivedMessage};
+use crate::outside::OutsideCell;
+
+/// The state every handle of one system shares.
+pub(crate) struct SystemShared {
+    pub(crate) id: u64,
+    name: String,
+    handle: Option<Handle>,
+    pub(crate) default_ask_timeout: Duration,
+    mailbox_capacity: Option<usize>,
+    outside: Arc<OutsideCell>,
+    /// Actors created from outside: the system is their parent.
+    top_level: Mutex<HashMap<ActorId, ActorAddress>>,
+    live: AtomicUsize,
+    all_exited: Notify,
+    shutting_down: AtomicBool,
+    dead_letters: AtomicU64,
+    dead_letter_handler: Mutex<Option<ActorAddress>>,
+    capabilities: RwLock<Capabilities>,
+}
+
+impl SystemShared {
+    pub(crate) fn outside_address(&self) -> ActorAddress {
+        ActorAddress::from_cell(self.outside.clone())
+    }
+
+    /// Starts `actor` as a task; `parent` is `None` for actors created from outside.
+    pub(crate) fn spawn<A: Actor>(
+        self: &Arc<Self>,
+        actor: A,
+        parent: Option<ActorAddress>,
+    ) -> Result<Addr<A>, CreateError> {
+        let handle = match &self.handle {
+            Some(h) => h.clone(),
+            None => Handle::try_current().map_err(|_| CreateError::NoRuntime)?,
+        };
+        let cell = Arc::new(ActorCell::<A> {
+            id: ActorId::next(),
+            system: self.clone(),
+            mailbox: Mailbox::new(self.mailbox_capacity),
+        });
+        let addr = Addr::from_cell(cell);
+        if parent.is_none() {
+            let mut top = self.top_level.lock().unwrap_or_else(|e| e.into_inner());
+            // Checked under the lock so that `shutdown` cannot miss an actor created meanwhile.
+            if self.shutting_down.load(Ordering::Acquire) {
+                return Err(CreateError::SystemShutDown);
+            }
+            top.insert(addr.id(), addr.address());
+        } else if self.shutting_down.load(Ordering::Acquire) {
+            return Err(CreateError::SystemShutDown);
+        }
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let ctx = Context::new(addr.clone(), parent);
+        handle.spawn(crate::runtime::run(actor, ctx));
+        Ok(addr)
+    }
+
+    /// Called by each actor's task as its very last step.
+    pub(crate) fn actor_ended(&self, id: ActorId, top_level: bool) {
+        if top_level {
+            self.top_level
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+        }
+        if self.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.all_exited.notify_waiters();
+        }
+    }
+
+    /// Records an undeliverable message: counted, logged, and handed to the dead-letter handler.
+    pub(crate) fn dead_letter(
+        &self,
+        target: ActorAddress,
+        sender: Option<ActorAddress>,
+        message: Box<dyn Any + Send>,
+        message_type: &'static str,
+    ) {
+        self.dead_letters.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(target: "thespian::dead_letters", %target, message_type, "dead letter");
+        let handler = self
+            .dead_letter_handler
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(handler) = handler {
+            if handler == target {
+                return;
+            }
+            let envelope = DeadEnvelope {
+                target,
+                sender,
+                message,
+                message_type,
+            };
+            // A dead letter that cannot reach the handler is dropped here: it was counted already,
+            // and a handler that has exited unregisters itself.
+            let _ = handler
+                .cell
+                .push_system(SystemMessage::DeadLetter(Box::new(envelope)));
+        }
+    }
+
+    /// Turns what was left in an exited actor's mailbox into dead letters; pending asks fail.
+    pub(crate) fn dead_letter_envelopes<A: Actor>(
+        &self,
+        target: &ActorAddress,
+        envelopes: impl IntoIterator<Item = Envelope<A::Message>>,
+    ) {
+        for env in envelopes {
+            if let Some(reply) = env.reply {
+                reply.fail(AskError::DeadActor);
+            }
+            match env.payload {
+                Payload::User(m) => {
+                    let name = A::message_name(&m);
+                    self.dead_letter(target.clone(), env.sender, A::message_into_any(m), name);
+                }
+                Payload::System(SystemMessage::DeadLetter(d)) => {
+                    self.dead_letters.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(target: "thespian::dead_letters", target = %d.target,
+                        message_type = d.message_type, "dead letter lost with its handler");
+                }
+                Payload::System(_) => {}
+            }
+        }
+    }
+
+    pub(crate) fn set_dead_letter_handler(&self, handler: Option<ActorAddress>) {
+        *self
+            .dead_letter_handler
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = handler;
+    }
+
+    /// Unregisters `id` if it is the dead-letter handler.
+    pub(crate) fn clear_dead_letter_handler(&self, id: ActorId) {
+        let mut handler = self
+            .dead_letter_handler
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if handler.as_ref().is_some_and(|h| h.id() == id) {
+            *handler = None;
+        }
+    }
+}
+
+/// Builds an [`ActorSystem`]: its name, capabilities and defaults.
+///
+/// ```
+/// use std::time::Duration;
+/// use thespian::{ActorSystem, Capabilities};
+///
+/// let system = ActorSystem::builder()
+///     .name("billing")
+///     .capabilities(Capabilities::new().with("Hello World", true))
+///     .default_ask_timeout(Duration::from_secs(2))
+///     .build();
+/// assert_eq!(system.name(), "billing");
+/// assert!(system.capabilities().is_true("Hello World"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ActorSystemBuilder {
+    name: Option<String>,
+    capabilities: Capabilities,
+    default_ask_timeout: Duration,
+    mailbox_capacity: Option<usize>,
+    handle: Option<Handle>,
+}
+
+impl ActorSystemBuilder {
+    /// Names the system (for logs); by default `system-<id>`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the system's capabilities.
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Sets one capability.
+    pub fn capability(mut self, name: impl Into<String>, value: impl Into<CapabilityValue>) -> Self {
+        self.capabilities.set(name, value);
+        self
+    }
+
+    /// The timeout of asks that do not give one (the `#[actor]`-generated methods); 5 s by default.
+    pub fn default_ask_timeout(mut self, timeout: Duration) -> Self {
+        self.default_ask_timeout = timeout;
+        self
+    }
+
+    /// Gives every actor a bounded mailbox of `capacity` messages: `tell` then waits for room and
+    /// `try_tell` fails with [`TrySendError::Full`](crate::TrySendError::Full). Unbounded by default.
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.mailbox_capacity = Some(capacity.max(1));
+        self
+    }
+
+    /// Runs the actors on this tokio runtime rather than the one current where they are created.
+    pub fn runtime(mut self, handle: Handle) -> Self {
+        self.handle = Some(handle);
+        self
+    }
+
+    /// Builds the system. Needs no runtime yet: actors are started on the runtime given with
+    /// [`runtime`](Self::runtime), or else on the one current where they are created.
+    pub fn build(self) -> ActorSystem {
+        static NEXT_SYSTEM: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_SYSTEM.fetch_add(1, Ordering::Relaxed);
+        let handle = self.handle.or_else(|| Handle::try_current().ok());
+        ActorSystem {
+            shared: Arc::new(SystemShared {
+                id,
+                name: self.name.unwrap_or_else(|| format!("system-{id}")),
+                handle,
+                default_ask_timeout: self.default_ask_timeout,
+                mailbox_capacity: self.mailbox_capacity,
+                outside: OutsideCell::new(id),
+                top_level: Mutex::new(HashMap::new()),
+                live: AtomicUsize::new(0),
+                all_exited: Notify::new(),
+                shutting_down: AtomicBool::new(false),
+                dead_letters: AtomicU64::new(0),
+                dead_letter_handler: Mutex::new(None),
+                capabilities: RwLock::new(self.capabilities),
+            }),
+        }
+    }
+}
+
+/// An actor system: the home of a set of actors, and the door to them from ordinary code.
+///
+/// A cheap handle: clones refer to the same system. Code outside any actor creates actors, `tell`s
+/// and `ask`s them, `listen`s for what they send to the outside, and finally shuts the system down.
+///
+/// ```
+/// use std::time::Duration;
+/// use thespian::prelude::*;
+///
+/// struct Hello;
+/// impl Actor for Hello {
+///     type Message = &'static str;
+///     async fn handle(&mut self, _: &'static str, ctx: &mut Context<Self>) {
+///         ctx.reply("Hello, World!");
+///     }
+/// }
+/// impl Message for &'static str { type Reply = &'static str; }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let system = ActorSystem::new();
+/// let hello = system.create_actor(Hello).await.unwrap();
+/// let greeting = system.ask(&hello, "hi", Duration::from_secs(1)).await.unwrap();
+/// assert_eq!(greeting, "Hello, World!");
+/// system.shutdown().await;
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ActorSystem {
+    pub(crate) shared: Arc<SystemShared>,
+}
+
+impl Default for ActorSystem {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for ActorSystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorSystem")
+            .field("name", &self.shared.name)
+            .field("live_actors", &self.live_actors())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ActorSystem {
+    /// A system with the default settings, running its actors on the current tokio runtime.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder to choose the system's name, capabilities and defaults.
+    pub fn builder() -> ActorSystemBuilder {
+        ActorSystemBuilder {
+            name: None,
+            capabilities: Capabilities::new(),
+            default_ask_timeout: Duration::from_secs(5),
+            mailbox_capacity: None,
+            handle: None,
+        }
+    }
+
+    pub(crate) fn from_shared(shared: Arc<SystemShared>) -> Self {
+        ActorSystem { shared }
+    }
+
+    /// The system's name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// A copy of the system's current capabilities.
+    pub fn capabilities(&self) -> Capabilities {
+        self.shared
+            .capabilities
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Sets capability `name` to `value`, or removes it when `value` is `None`.
+    pub fn update_capability(&self, name: &str, value: Option<CapabilityValue>) {
+        let mut caps = self
+            .shared
+            .capabilities
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        match value {
+            Some(v) => {
+                caps.set(name, v);
+            }
+            None => {
+                caps.remove(name);
+            }
+        }
+    }
+
+    /// Creates a top-level actor (the system is its parent) and returns its address. The actor
+    /// starts at once; its `started` hook runs before its first message.
+    pub async fn create_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, CreateError> {
+        let caps = self.capabilities();
+        if !A::capability_check(&caps, &Capabilities::new()) {
+            return Err(CreateError::NoCompatibleSystem {
+                actor: A::type_name(),
+            });
+        }
+        self.shared.spawn(actor, None)
+    }
+
+    /// Sends `msg` to `to` from outside the actor system. If the actor has exited, the message
+    /// becomes a dead letter (use [`Addr::tell`] to get it back instead).
+    pub async fn tell<M, D>(&self, to: &D, msg: M)
+    where
+        M: Send + 'static,
+        D: Destination<M>,
+    {
+        to.deliver(msg, None).await;
+    }
+
+    /// Sends a request to `to` from outside and waits at most `timeout` for the reply to it.
+    pub async fn ask<M, D>(&self, to: &D, msg: M, timeout: Duration) -> Result<M::Reply, AskError>
+    where
+        M: Message,
+        D: Destination<M>,
+    {
+        to.request(msg, None, timeout).await
+    }
+
+    /// Receives the next message that an actor sent to the outside of the system (see
+    /// [`outside_address`](Self::outside_address)), waiting at most `timeout`.
+    pub async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
+        self.shared.outside.listen(timeout).await
+    }
+
+    /// The address of the outside of the system: messages sent to it are read with
+    /// [`listen`](Self::listen). Messages sent from outside carry it as their sender.
+    pub fn outside_address(&self) -> ActorAddress {
+        self.shared.outside_address()
+    }
+
+    /// The number of actors running (including those still exiting).
+    pub fn live_actors(&self) -> usize {
+        self.shared.live.load(Ordering::Acquire)
+    }
+
+    /// How many messages became dead letters so far.
+    pub fn dead_letter_count(&self) -> u64 {
+        self.shared.dead_letters.load(Ordering::Relaxed)
+    }
+
+    /// Asks every actor to exit, children before their parents, and waits until all have. Actors
+    /// can no longer be created afterwards. Calling it again is harmless.
+    pub async fn shutdown(&self) {
+        let top_level: Vec<ActorAddress> = {
+            let top = self
+                .shared
+                .top_level
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.shared.shutting_down.store(true, Ordering::Release);
+            top.values().cloned().collect()
+        };
+        for actor in &top_level {
+            let _ = actor.cell.push_system(SystemMessage::Exit(ExitCause::Shutdown));
+        }
+        loop {
+            let all_exited = self.shared.all_exited.notified();
+            tokio::pin!(all_exited);
+            all_exited.as_mut().enable();
+            if self.shared.live.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            all_exited.await;
+        }
+        tracing::debug!(system = %self.shared.name, "actor system shut down");
+    }
+}
