@@ -72,7 +72,7 @@ impl MessageType<'_> {
     fn fields(&self) -> impl Iterator<Item = (&Ident, &Type)> {
         self.handler.args.iter().filter_map(|a| match a {
             Arg::Field { name, ty } => Some((name, ty)),
-            Arg::Context { .. } => None,
+            Arg::Context { .. } | Arg::Reply { .. } => None,
         })
     }
 
@@ -82,6 +82,9 @@ impl MessageType<'_> {
 
     /// `Name<T, U>` (or `Name`).
     fn ty(&self) -> TokenStream {
+        if let Some(existing) = &self.handler.existing {
+            return existing.to_token_stream();
+        }
         let name = &self.handler.message;
         let params = &self.params;
         if params.is_empty() {
@@ -93,6 +96,10 @@ impl MessageType<'_> {
 
     /// An expression building this message from variables named like its fields.
     fn construct(&self) -> TokenStream {
+        if self.handler.existing.is_some() {
+            let (name, _) = self.fields().next().expect("a #[receive] handler has one field");
+            return quote!(#name);
+        }
         let ty_name = &self.handler.message;
         if self.is_unit() {
             return quote!(#ty_name);
@@ -106,6 +113,9 @@ impl MessageType<'_> {
 
     /// A pattern binding every field to a variable of its name.
     fn destructure(&self) -> TokenStream {
+        if self.handler.existing.is_some() {
+            return self.construct();
+        }
         let ty_name = &self.handler.message;
         if self.is_unit() {
             return quote!(#ty_name);
@@ -157,7 +167,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             let in_fields = |p: &Ident| {
                 h.args.iter().any(|a| match a {
                     Arg::Field { ty, .. } => mentions(ty.to_token_stream(), p),
-                    Arg::Context { .. } => false,
+                    Arg::Context { .. } | Arg::Reply { .. } => false,
                 })
             };
             let in_reply = |p: &Ident| h.reply.as_ref().is_some_and(|r| mentions(r.to_token_stream(), p));
@@ -178,6 +188,19 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     // --- the message structs and their `Message` impls ---------------------------------------
     let structs = messages.iter().map(|m| {
         let h = m.handler;
+        if let Some(existing) = &h.existing {
+            let reply = h.reply.clone().map_or_else(|| quote!(()), |r| r.to_token_stream());
+            let (mimpl, _, mwhere) = actor_generics.split_for_impl();
+            return quote! {
+                // The handler's reply must be the message's declared reply type.
+                const _: () = {
+                    fn check #mimpl () #mwhere {
+                        fn same<M: #th::Message<Reply = R>, R>() {}
+                        same::<#existing, #reply>();
+                    }
+                };
+            };
+        }
         let name = &h.message;
         let docs = &h.docs;
         let fvis = &h.vis;
@@ -269,11 +292,20 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             Arg::Field { name, .. } => quote!(#name),
             Arg::Context { mutable: true } => quote!(&mut *ctx),
             Arg::Context { mutable: false } => quote!(&*ctx),
+            Arg::Reply { ty } => quote!(ctx.reply_handle::<#ty>()),
         });
-        quote! {
-            #enum_name::#variant(#pattern) => {
-                let reply = Self::#method(self, #(#call_args),*).await;
-                ctx.answer(reply);
+        if h.answers {
+            quote! {
+                #enum_name::#variant(#pattern) => {
+                    let reply = Self::#method(self, #(#call_args),*).await;
+                    ctx.answer(reply);
+                }
+            }
+        } else {
+            quote! {
+                #enum_name::#variant(#pattern) => {
+                    Self::#method(self, #(#call_args),*).await;
+                }
             }
         }
     });
@@ -290,6 +322,12 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     let into_any_arms = messages.iter().map(|m| {
         let variant = &m.handler.message;
         quote!(#enum_name::#variant(m) => ::std::boxed::Box::new(m),)
+    });
+    let copy_arms = messages.iter().map(|m| {
+        let variant = &m.handler.message;
+        quote! {
+            #enum_name::#variant(m) => (&#th::__private::CopyProbe(m)).copy_message().map(#enum_name::#variant),
+        }
     });
     let name_arms = messages.iter().map(|m| {
         let variant = &m.handler.message;
@@ -404,6 +442,15 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 }
             }
 
+            fn message_copy(message: &Self::Message) -> ::core::option::Option<Self::Message> {
+                #[allow(unused_imports)]
+                use #th::__private::{CopyByClone as _, CopyNever as _};
+                match message {
+                    #(#copy_arms)*
+                    #phantom_ref_arm
+                }
+            }
+
             fn message_name(message: &Self::Message) -> &'static str {
                 match message {
                     #(#name_arms)*
@@ -430,7 +477,7 @@ fn hook_impl(hook: &Hook, th: &TokenStream) -> TokenStream {
         .args
         .iter()
         .map(|a| match a {
-            Arg::Field { .. } => quote!(notice),
+            Arg::Field { .. } | Arg::Reply { .. } => quote!(notice),
             Arg::Context { mutable: true } => quote!(&mut *ctx),
             Arg::Context { mutable: false } => quote!(&*ctx),
         })

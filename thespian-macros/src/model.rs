@@ -109,6 +109,8 @@ pub(crate) enum Arg {
     Field { name: Ident, ty: Type },
     /// The actor's context (`&mut Context<Self>` or `&Context<Self>`).
     Context { mutable: bool },
+    /// The handle to answer through later (`ReplyHandle<T>`): the reply type is `T`.
+    Reply { ty: Type },
 }
 
 pub(crate) struct Handler {
@@ -117,8 +119,12 @@ pub(crate) struct Handler {
     pub(crate) vis: Visibility,
     pub(crate) docs: Vec<Attribute>,
     pub(crate) args: Vec<Arg>,
-    /// `None` for handlers returning `()`.
+    /// `None` for handlers whose reply is `()`.
     pub(crate) reply: Option<Type>,
+    /// Whether the return value answers (false when the handler takes a `ReplyHandle`).
+    pub(crate) answers: bool,
+    /// For `#[receive]`: the existing message type the handler takes as is.
+    pub(crate) existing: Option<Type>,
 }
 
 pub(crate) struct Hook {
@@ -140,7 +146,7 @@ pub(crate) struct ActorModel {
 
 /// Removes our marker attributes from a method, returning the hook or role they name.
 enum Role {
-    Handler { rename: Option<Ident> },
+    Handler { rename: Option<Ident>, receive: bool },
     Hook(HookKind),
     CapabilityCheck,
     Helper,
@@ -165,8 +171,12 @@ fn take_role(method: &mut ImplItemFn) -> syn::Result<Role> {
                         Err(meta.error("expected `#[message(name = \"TypeName\")]`"))
                     }
                 })?;
-                Some(Role::Handler { rename })
+                Some(Role::Handler { rename, receive: false })
             }
+            Some("receive") => Some(Role::Handler {
+                rename: None,
+                receive: true,
+            }),
             Some(n) => HookKind::from_attr(n).map(Role::Hook),
             None => None,
         };
@@ -182,7 +192,10 @@ fn take_role(method: &mut ImplItemFn) -> syn::Result<Role> {
         }
     }
     method.attrs = kept;
-    Ok(role.unwrap_or(Role::Handler { rename: None }))
+    Ok(role.unwrap_or(Role::Handler {
+        rename: None,
+        receive: false,
+    }))
 }
 
 fn is_context(ty: &Type) -> Option<bool> {
@@ -190,6 +203,20 @@ fn is_context(ty: &Type) -> Option<bool> {
     let Type::Path(p) = &*r.elem else { return None };
     let last = p.path.segments.last()?;
     (last.ident == "Context").then_some(r.mutability.is_some())
+}
+
+/// `T` when `ty` is `ReplyHandle<T>`.
+fn reply_handle_type(ty: &Type) -> Option<Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "ReplyHandle" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t.clone()),
+        _ => None,
+    }
 }
 
 fn pascal_case(ident: &Ident) -> Ident {
@@ -254,6 +281,13 @@ fn read_args(method: &ImplItemFn) -> syn::Result<Vec<Arg>> {
             }
             saw_context = true;
             args.push(Arg::Context { mutable });
+            continue;
+        }
+        if let Some(ty) = reply_handle_type(&pt.ty) {
+            if args.iter().any(|a| matches!(a, Arg::Reply { .. })) {
+                return Err(Error::new(pt.span(), "a handler can take only one `ReplyHandle`"));
+            }
+            args.push(Arg::Reply { ty });
             continue;
         }
         match &*pt.pat {
@@ -357,9 +391,27 @@ impl ActorModel {
                         args,
                     });
                 }
-                Role::Handler { rename } => {
+                Role::Handler { rename, receive } => {
                     check_signature(method, "a handler")?;
                     let args = read_args(method)?;
+                    let existing = if receive {
+                        let mut fields = args.iter().filter_map(|a| match a {
+                            Arg::Field { ty, .. } => Some(ty.clone()),
+                            _ => None,
+                        });
+                        match (fields.next(), fields.next()) {
+                            (Some(ty), None) => Some(ty),
+                            _ => {
+                                return Err(Error::new(
+                                    method.sig.inputs.span(),
+                                    "a `#[receive]` handler takes exactly one message argument (whose \
+                                     type implements `Message`), besides the optional context",
+                                ))
+                            }
+                        }
+                    } else {
+                        None
+                    };
                     let message = rename.unwrap_or_else(|| pascal_case(&method.sig.ident));
                     if let Some(first) = handlers.iter().find(|h| h.message == message) {
                         return Err(Error::new(
@@ -371,12 +423,27 @@ impl ActorModel {
                             ),
                         ));
                     }
-                    let reply = match &method.sig.output {
+                    let returned = match &method.sig.output {
                         ReturnType::Default => None,
                         ReturnType::Type(_, ty) => match &**ty {
                             Type::Tuple(t) if t.elems.is_empty() => None,
                             ty => Some(ty.clone()),
                         },
+                    };
+                    let handle = args.iter().find_map(|a| match a {
+                        Arg::Reply { ty } => Some(ty.clone()),
+                        _ => None,
+                    });
+                    let (reply, answers) = match (handle, returned) {
+                        (Some(_), Some(ty)) => {
+                            return Err(Error::new(
+                                ty.span(),
+                                "a handler that takes a `ReplyHandle` answers through it, so it \
+                                 returns nothing: remove the return type",
+                            ))
+                        }
+                        (Some(ty), None) => (Some(ty), false),
+                        (None, returned) => (returned, true),
                     };
                     let docs = method.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
                     handlers.push(Handler {
@@ -386,6 +453,8 @@ impl ActorModel {
                         docs,
                         args,
                         reply,
+                        answers,
+                        existing,
                     });
                 }
             }

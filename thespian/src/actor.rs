@@ -64,7 +64,15 @@ pub trait Actor: Sized + Send + 'static {
     type Message: Send + 'static;
 
     /// Handles one message. Answer an `ask` with [`Context::reply`], or keep the answer for later
-    /// with [`Context::take_reply`].
+    /// with [`Context::reply_handle`].
+    ///
+    /// # Failure
+    ///
+    /// A panic in a handler never takes down the system or other actors. The message is handed
+    /// to the same actor once more ([`RETRIES`](crate::RETRIES) times), if a copy of it could be
+    /// made ([`Actor::message_copy`]); if every attempt fails, its sender gets a
+    /// [`PoisonMessage`] (an `ask` fails with [`AskError::Poisoned`](crate::AskError::Poisoned))
+    /// and the actor goes on with its next message.
     fn handle(
         &mut self,
         message: Self::Message,
@@ -137,6 +145,14 @@ pub trait Actor: Sized + Send + 'static {
     /// rather than the enum around it.
     fn message_into_any(message: Self::Message) -> Box<dyn Any + Send> {
         Box::new(message)
+    }
+
+    /// A copy of a message, for the retry after a failed attempt (see [`Actor::handle`]'s failure
+    /// rule). `None`, the default, means "cannot be copied": a failure then poisons the message at
+    /// once. `#[actor]` copies messages whose type is `Clone`.
+    fn message_copy(message: &Self::Message) -> Option<Self::Message> {
+        let _ = message;
+        None
     }
 
     /// The name of a message's type, for logs and traces.

@@ -68,7 +68,7 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage>;
     /// Delivers a message of a type known only at run time.
     fn push_any(
-        &self,
+        self: Arc<Self>,
         msg: Box<dyn Any + Send>,
         sender: Option<ActorAddress>,
         reply: Option<ReplyTo>,
@@ -147,18 +147,22 @@ impl<A: Actor> AnyCell for ActorCell<A> {
     }
 
     fn push_any(
-        &self,
+        self: Arc<Self>,
         msg: Box<dyn Any + Send>,
         sender: Option<ActorAddress>,
         reply: Option<ReplyTo>,
     ) -> Result<(), Box<dyn Any + Send>> {
+        if self.mailbox.is_closed() {
+            return Err(msg);
+        }
         let msg = A::message_from_any(msg)?;
-        self.mailbox
-            .push(Envelope::user(msg, sender, reply))
-            .map_err(|env| match env.payload {
-                crate::envelope::Payload::User(m) => A::message_into_any(m),
-                crate::envelope::Payload::System(_) => unreachable!("a user envelope holds a user message"),
-            })
+        if let Err(env) = self.mailbox.push(Envelope::user(msg, sender, reply)) {
+            // Closed since the check above: the message is accepted, so it becomes a dead letter
+            // (it can no longer be handed back in the type it was given).
+            let system = self.system.clone();
+            system.dead_letter_envelopes::<A>(&ActorAddress::from_cell(self), [env]);
+        }
+        Ok(())
     }
 
     fn is_alive(&self) -> bool {
@@ -378,7 +382,7 @@ impl ActorAddress {
     /// Sends a message checked at run time. Never waits (untyped sends ignore a mailbox bound).
     /// Hands the message back if the actor has exited or does not accept this type.
     pub fn tell_any<M: Any + Send>(&self, msg: M) -> Result<(), Box<dyn Any + Send>> {
-        self.cell.push_any(Box::new(msg), None, None)
+        self.cell.clone().push_any(Box::new(msg), None, None)
     }
 
     /// The typed address, if the actor is an `A`.

@@ -115,7 +115,7 @@ impl<A: Actor> Context<A> {
     /// makes a dead letter.
     pub fn send<M: Any + Send>(&self, to: &ActorAddress, msg: M) {
         let me = self.myself.address();
-        if let Err(msg) = to.cell.push_any(Box::new(msg), Some(me.clone()), None) {
+        if let Err(msg) = to.cell.clone().push_any(Box::new(msg), Some(me.clone()), None) {
             self.myself.cell.system.dead_letter(
                 to.clone(),
                 Some(me),
@@ -180,11 +180,14 @@ impl<A: Actor> Context<A> {
         self.reply.is_some()
     }
 
-    /// Takes the right to answer the `ask` being handled, to answer it later or from elsewhere (it
-    /// can travel inside a message to another actor). `None` if the message was not an ask or was
-    /// answered already.
-    pub fn take_reply<T: Send + 'static>(&mut self) -> Option<ReplyHandle<T>> {
-        self.reply.take().map(ReplyHandle::new)
+    /// Takes the right to answer the message being handled, to answer it later or from elsewhere
+    /// (the handle can travel inside a message to another actor). For an `ask`, the handle completes
+    /// it; otherwise it sends to the message's sender.
+    pub fn reply_handle<T: Send + 'static>(&mut self) -> ReplyHandle<T> {
+        match self.reply.take() {
+            Some(to) => ReplyHandle::ask(to),
+            None => ReplyHandle::sender(self.sender(), self.myself.address()),
+        }
     }
 
     /// Asks this actor to exit after the messages already in its mailbox (Thespian's

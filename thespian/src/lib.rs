@@ -26,6 +26,7 @@ pub use messages::{
     ActorExitRequest, ChildActorExited, DeadEnvelope, ExitReason, PoisonMessage, ReceivedMessage,
 };
 pub use reply::ReplyHandle;
+pub use runtime::RETRIES;
 pub use system::{ActorSystem, ActorSystemBuilder};
 pub use thespian_macros::actor;
 
@@ -33,6 +34,33 @@ pub use thespian_macros::actor;
 #[doc(hidden)]
 pub mod __private {
     pub use serde;
+
+    /// Lets generated code copy a message when its type is `Clone`, and not otherwise, without
+    /// requiring `Clone` (method resolution prefers `CopyByClone` when it applies).
+    #[allow(missing_debug_implementations)]
+    pub struct CopyProbe<'a, T>(pub &'a T);
+
+    pub trait CopyByClone<T> {
+        fn copy_message(&self) -> Option<T>;
+    }
+
+    impl<T: Clone> CopyByClone<T> for CopyProbe<'_, T> {
+        #[inline]
+        fn copy_message(&self) -> Option<T> {
+            Some(self.0.clone())
+        }
+    }
+
+    pub trait CopyNever<T> {
+        fn copy_message(&self) -> Option<T>;
+    }
+
+    impl<T> CopyNever<T> for &CopyProbe<'_, T> {
+        #[inline]
+        fn copy_message(&self) -> Option<T> {
+            None
+        }
+    }
 }
 
 /// What an actor author needs, in one import.

@@ -79,7 +79,8 @@ impl fmt::Debug for DeadEnvelope {
 pub struct PoisonMessage {
     /// The actor that failed.
     pub target: ActorAddress,
-    /// The message, when it could be kept.
+    /// The message, when a copy of it could be kept (see
+    /// [`Actor::message_copy`](crate::Actor::message_copy)).
     pub message: Option<Box<dyn Any + Send>>,
     /// The message's type name.
     pub message_type: &'static str,

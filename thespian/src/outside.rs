@@ -88,7 +88,7 @@ impl AnyCell for OutsideCell {
     }
 
     fn push_any(
-        &self,
+        self: Arc<Self>,
         msg: Box<dyn Any + Send>,
         sender: Option<ActorAddress>,
         reply: Option<ReplyTo>,

@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+use crate::address::ActorAddress;
 use crate::error::AskError;
 
 enum State<T> {
@@ -175,11 +176,14 @@ pub(crate) enum SendReplyError<T> {
     WrongType(T),
 }
 
-/// The right to answer one `ask`, kept to answer later or elsewhere.
+/// The right to answer one message, kept to answer later or elsewhere.
 ///
-/// Take it in a handler with [`Context::take_reply`](crate::Context::take_reply); it is `Send`, so it
-/// can travel inside a message to another actor, which answers with [`ReplyHandle::send`]. Dropping
-/// it unanswered makes the ask fail with [`AskError::NoReply`] at once, rather than at its timeout.
+/// For an `ask` it completes that very ask; for a message that was only told, the answer goes to the
+/// message's sender as an ordinary message (as Thespian's `send(sender, ...)` would). Take it in a
+/// handler with [`Context::reply_handle`](crate::Context::reply_handle) (or declare a `ReplyHandle<T>`
+/// argument in an `#[actor]` handler). It is `Send`, so it can travel inside a message to another
+/// actor, which answers with [`ReplyHandle::send`]. Dropping it unanswered makes an ask fail with
+/// [`AskError::NoReply`] at once, rather than at its timeout.
 ///
 /// ```
 /// use std::time::Duration;
@@ -193,7 +197,7 @@ pub(crate) enum SendReplyError<T> {
 ///     type Message = Msg;
 ///     async fn handle(&mut self, msg: Msg, ctx: &mut Context<Self>) {
 ///         match msg {
-///             Msg::Question => self.0 = ctx.take_reply::<u32>(),
+///             Msg::Question => self.0 = Some(ctx.reply_handle::<u32>()),
 ///             Msg::Answer(n) => {
 ///                 if let Some(reply) = self.0.take() {
 ///                     let _ = reply.send(n);
@@ -218,36 +222,68 @@ pub(crate) enum SendReplyError<T> {
 /// # }
 /// ```
 pub struct ReplyHandle<T> {
-    to: ReplyTo,
+    route: Route,
     _reply: PhantomData<fn(T)>,
 }
 
+enum Route {
+    /// Completes an ask.
+    Ask(ReplyTo),
+    /// Sends to the message's sender, from the actor that handled it.
+    Sender { to: ActorAddress, from: ActorAddress },
+}
+
 impl<T: Send + 'static> ReplyHandle<T> {
-    pub(crate) fn new(to: ReplyTo) -> Self {
+    pub(crate) fn ask(to: ReplyTo) -> Self {
         ReplyHandle {
-            to,
+            route: Route::Ask(to),
             _reply: PhantomData,
         }
     }
 
-    /// Answers the ask. Hands the value back if the asker has given up (timed out) or was expecting
-    /// another type of reply.
-    pub fn send(self, value: T) -> Result<(), T> {
-        self.to.send(value).map_err(|e| match e {
-            SendReplyError::AskerGone(v) | SendReplyError::WrongType(v) => v,
-        })
+    pub(crate) fn sender(to: ActorAddress, from: ActorAddress) -> Self {
+        ReplyHandle {
+            route: Route::Sender { to, from },
+            _reply: PhantomData,
+        }
     }
 
-    /// Answers the ask with an error: the asker sees [`AskError::Poisoned`] with these details.
+    /// Whether this handle answers an `ask` (rather than sending to a sender that only told).
+    pub fn is_ask(&self) -> bool {
+        matches!(self.route, Route::Ask(_))
+    }
+
+    /// Answers. Hands the value back if the asker has given up (timed out), was expecting another
+    /// type of reply, or (for a told message) the sender has exited or does not accept a `T`.
+    pub fn send(self, value: T) -> Result<(), T> {
+        match self.route {
+            Route::Ask(to) => to.send(value).map_err(|e| match e {
+                SendReplyError::AskerGone(v) | SendReplyError::WrongType(v) => v,
+            }),
+            Route::Sender { to, from } => to
+                .cell
+                .push_any(Box::new(value), Some(from), None)
+                // `push_any` hands back the very box it was given.
+                .map_err(|v| *v.downcast::<T>().expect("the refused value is a T")),
+        }
+    }
+
+    /// Answers with an error: an asker sees [`AskError::Poisoned`] with these details; a sender
+    /// that only told gets nothing.
     pub fn fail(self, details: impl Into<String>) {
-        self.to.fail(AskError::Poisoned(details.into()));
+        if let Route::Ask(to) = self.route {
+            to.fail(AskError::Poisoned(details.into()));
+        }
     }
 }
 
 impl<T> fmt::Debug for ReplyHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReplyHandle")
-            .field("reply", &std::any::type_name::<T>())
-            .finish()
+        let mut d = f.debug_struct("ReplyHandle");
+        d.field("reply", &std::any::type_name::<T>());
+        if let Route::Sender { to, .. } = &self.route {
+            d.field("to", to);
+        }
+        d.finish()
     }
 }

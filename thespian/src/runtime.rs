@@ -11,7 +11,10 @@ use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::AskError;
 use crate::mailbox::{Take, SHRINK_ABOVE};
-use crate::messages::{panic_details, ChildActorExited, ExitReason};
+use crate::messages::{panic_details, ChildActorExited, ExitReason, PoisonMessage};
+
+/// How many times a failed message is handed to its actor again, in every system base.
+pub const RETRIES: u32 = 1;
 
 /// What handling one envelope decided.
 enum Step {
@@ -88,20 +91,51 @@ async fn handle_envelope<A: Actor>(actor: &mut A, ctx: &mut Context<A>, env: Env
             }
             ctx.sender = env.sender;
             ctx.reply = env.reply;
-            let outcome = AssertUnwindSafe(actor.handle(msg, ctx)).catch_unwind().await;
-            ctx.sender = None;
-            let reply = ctx.reply.take();
-            if let Err(panic) = outcome {
-                let details = panic_details(&*panic);
-                tracing::error!(actor = %ctx.myself, details, "handler panicked");
-                if let Some(reply) = reply {
-                    reply.fail(AskError::Poisoned(details));
+            let name = A::message_name(&msg);
+            let mut next = Some(msg);
+            let mut attempt = 0;
+            let failure = loop {
+                let Some(msg) = next.take() else { break None };
+                if attempt < RETRIES {
+                    next = A::message_copy(&msg);
                 }
+                attempt += 1;
+                match AssertUnwindSafe(actor.handle(msg, ctx)).catch_unwind().await {
+                    Ok(()) => break None,
+                    Err(panic) => {
+                        let details = panic_details(&*panic);
+                        tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");
+                        if next.is_none() {
+                            break Some(details);
+                        }
+                    }
+                }
+            };
+            if let Some(details) = failure {
+                poison(ctx, name, details);
             }
+            ctx.sender = None;
+            ctx.reply = None;
             Step::Continue
         }
         Payload::System(msg) => handle_system(actor, ctx, msg).await,
     }
+}
+
+/// Tells the sender of a message that failed every attempt.
+fn poison<A: Actor>(ctx: &mut Context<A>, message_type: &'static str, details: String) {
+    if let Some(reply) = ctx.reply.take() {
+        reply.fail(AskError::Poisoned(details));
+        return;
+    }
+    let notice = PoisonMessage {
+        target: ctx.myself.address(),
+        message: None,
+        message_type,
+        details,
+    };
+    let to = ctx.sender();
+    let _ = to.cell.push_system(SystemMessage::Poison(Box::new(notice)));
 }
 
 async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: SystemMessage) -> Step {

@@ -1,0 +1,1 @@
+//! The examples live in `examples/`: run one with `cargo run --example hello`.
