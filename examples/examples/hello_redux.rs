@@ -54,8 +54,12 @@ struct Hello;
 #[actor(no_serde)]
 impl Hello {
     async fn hi(&mut self, reply: ReplyHandle<String>, ctx: &mut Context<Self>) {
-        let Ok(world) = ctx.create_actor(World).await else { return };
-        let Ok(punct) = ctx.create_actor(Punctuate).await else { return };
+        let Ok(world) = ctx.create_actor(World).await else {
+            return;
+        };
+        let Ok(punct) = ctx.create_actor(Punctuate).await else {
+            return;
+        };
         let greeting = Greeting {
             message: "Hello".to_string(),
             send_to: vec![Stop::Actor(punct.recipient()), Stop::Asker(reply)],

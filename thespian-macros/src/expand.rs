@@ -97,7 +97,10 @@ impl MessageType<'_> {
     /// An expression building this message from variables named like its fields.
     fn construct(&self) -> TokenStream {
         if self.handler.existing.is_some() {
-            let (name, _) = self.fields().next().expect("a #[receive] handler has one field");
+            let (name, _) = self
+                .fields()
+                .next()
+                .expect("a #[receive] handler has one field");
             return quote!(#name);
         }
         let ty_name = &self.handler.message;
@@ -170,7 +173,11 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                     Arg::Context { .. } | Arg::Reply { .. } => false,
                 })
             };
-            let in_reply = |p: &Ident| h.reply.as_ref().is_some_and(|r| mentions(r.to_token_stream(), p));
+            let in_reply = |p: &Ident| {
+                h.reply
+                    .as_ref()
+                    .is_some_and(|r| mentions(r.to_token_stream(), p))
+            };
             let params: Vec<Ident> = all_params
                 .iter()
                 .filter(|p| in_fields(p) || in_reply(p))
@@ -189,7 +196,10 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     let structs = messages.iter().map(|m| {
         let h = m.handler;
         if let Some(existing) = &h.existing {
-            let reply = h.reply.clone().map_or_else(|| quote!(()), |r| r.to_token_stream());
+            let reply = h
+                .reply
+                .clone()
+                .map_or_else(|| quote!(()), |r| r.to_token_stream());
             let (mimpl, _, mwhere) = actor_generics.split_for_impl();
             return quote! {
                 // The handler's reply must be the message's declared reply type.
@@ -205,12 +215,17 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         let docs = &h.docs;
         let fvis = &h.vis;
         let method = &h.method;
-        let summary = format!("The message of [`{actor_ident}::{method}`]; its fields are the handler's arguments.");
+        let summary = format!(
+            "The message of [`{actor_ident}::{method}`]; its fields are the handler's arguments."
+        );
         let params = &m.params;
         let decl_g = (!params.is_empty()).then(|| quote!(<#(#params),*>));
         let msg_generics = restricted(&item.generics, params);
         let (mimpl, mty, mwhere) = msg_generics.split_for_impl();
-        let reply = h.reply.clone().map_or_else(|| quote!(()), |r| r.to_token_stream());
+        let reply = h
+            .reply
+            .clone()
+            .map_or_else(|| quote!(()), |r| r.to_token_stream());
         let body = if m.is_unit() {
             quote!(;)
         } else {
@@ -266,9 +281,10 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             __Phantom(::core::convert::Infallible, ::core::marker::PhantomData<fn() -> (#(#all_params,)*)>),
         }
     });
-    let phantom_arm = (!all_params.is_empty()).then(|| quote!(#enum_name::__Phantom(never, _) => match never {},));
-    let phantom_ref_arm =
-        (!all_params.is_empty()).then(|| quote!(#enum_name::__Phantom(never, _) => match *never {},));
+    let phantom_arm = (!all_params.is_empty())
+        .then(|| quote!(#enum_name::__Phantom(never, _) => match never {},));
+    let phantom_ref_arm = (!all_params.is_empty())
+        .then(|| quote!(#enum_name::__Phantom(never, _) => match *never {},));
     let enum_doc = format!("Every message of [`{actor_ident}`]: the item type of its mailbox.");
     let decl_all = (!all_params.is_empty()).then(|| quote!(<#(#all_params),*>));
     let from_impls = messages.iter().map(|m| {
@@ -390,7 +406,8 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     );
     let ext_generics = {
         let mut g = actor_generics.clone();
-        g.params.push(syn::parse_quote!(R: #th::ActorRef<#self_ty> + ?::core::marker::Sized));
+        g.params
+            .push(syn::parse_quote!(R: #th::ActorRef<#self_ty> + ?::core::marker::Sized));
         g
     };
     let (ext_impl_g, _, ext_where) = ext_generics.split_for_impl();

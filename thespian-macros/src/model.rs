@@ -146,7 +146,10 @@ pub(crate) struct ActorModel {
 
 /// Removes our marker attributes from a method, returning the hook or role they name.
 enum Role {
-    Handler { rename: Option<Ident>, receive: bool },
+    Handler {
+        rename: Option<Ident>,
+        receive: bool,
+    },
     Hook(HookKind),
     CapabilityCheck,
     Helper,
@@ -171,7 +174,10 @@ fn take_role(method: &mut ImplItemFn) -> syn::Result<Role> {
                         Err(meta.error("expected `#[message(name = \"TypeName\")]`"))
                     }
                 })?;
-                Some(Role::Handler { rename, receive: false })
+                Some(Role::Handler {
+                    rename,
+                    receive: false,
+                })
             }
             Some("receive") => Some(Role::Handler {
                 rename: None,
@@ -212,7 +218,9 @@ fn reply_handle_type(ty: &Type) -> Option<Type> {
     if last.ident != "ReplyHandle" {
         return None;
     }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
     match args.args.first()? {
         syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t.clone()),
         _ => None,
@@ -285,7 +293,10 @@ fn read_args(method: &ImplItemFn) -> syn::Result<Vec<Arg>> {
         }
         if let Some(ty) = reply_handle_type(&pt.ty) {
             if args.iter().any(|a| matches!(a, Arg::Reply { .. })) {
-                return Err(Error::new(pt.span(), "a handler can take only one `ReplyHandle`"));
+                return Err(Error::new(
+                    pt.span(),
+                    "a handler can take only one `ReplyHandle`",
+                ));
             }
             args.push(Arg::Reply { ty });
             continue;
@@ -349,13 +360,20 @@ impl ActorModel {
             Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.clone()),
             _ => None,
         }
-        .ok_or_else(|| Error::new(item.self_ty.span(), "`#[actor]` needs a named type: `impl MyActor { ... }`"))?;
+        .ok_or_else(|| {
+            Error::new(
+                item.self_ty.span(),
+                "`#[actor]` needs a named type: `impl MyActor { ... }`",
+            )
+        })?;
 
         let mut handlers: Vec<Handler> = Vec::new();
         let mut hooks: Vec<Hook> = Vec::new();
         let mut capability_check = None;
         for impl_item in &mut item.items {
-            let ImplItem::Fn(method) = impl_item else { continue };
+            let ImplItem::Fn(method) = impl_item else {
+                continue;
+            };
             match take_role(method)? {
                 Role::Helper => {}
                 Role::CapabilityCheck => {
@@ -372,7 +390,10 @@ impl ActorModel {
                     let what = format!("the `#[{}]` hook", kind.attr_name());
                     check_signature(method, &what)?;
                     let args = read_args(method)?;
-                    let notices = args.iter().filter(|a| matches!(a, Arg::Field { .. })).count();
+                    let notices = args
+                        .iter()
+                        .filter(|a| matches!(a, Arg::Field { .. }))
+                        .count();
                     let wanted = usize::from(kind.takes_notice());
                     if notices != wanted {
                         let shape = if kind.takes_notice() {
@@ -380,10 +401,16 @@ impl ActorModel {
                         } else {
                             "no argument besides the optional context"
                         };
-                        return Err(Error::new(method.sig.inputs.span(), format!("{what} takes {shape}")));
+                        return Err(Error::new(
+                            method.sig.inputs.span(),
+                            format!("{what} takes {shape}"),
+                        ));
                     }
                     if hooks.iter().any(|h| h.kind == kind) {
-                        return Err(Error::new(method.sig.ident.span(), format!("{what} is defined twice")));
+                        return Err(Error::new(
+                            method.sig.ident.span(),
+                            format!("{what} is defined twice"),
+                        ));
                     }
                     hooks.push(Hook {
                         kind,
@@ -401,13 +428,11 @@ impl ActorModel {
                         });
                         match (fields.next(), fields.next()) {
                             (Some(ty), None) => Some(ty),
-                            _ => {
-                                return Err(Error::new(
-                                    method.sig.inputs.span(),
-                                    "a `#[receive]` handler takes exactly one message argument (whose \
+                            _ => return Err(Error::new(
+                                method.sig.inputs.span(),
+                                "a `#[receive]` handler takes exactly one message argument (whose \
                                      type implements `Message`), besides the optional context",
-                                ))
-                            }
+                            )),
                         }
                     } else {
                         None
@@ -434,18 +459,22 @@ impl ActorModel {
                         Arg::Reply { ty } => Some(ty.clone()),
                         _ => None,
                     });
-                    let (reply, answers) = match (handle, returned) {
-                        (Some(_), Some(ty)) => {
-                            return Err(Error::new(
+                    let (reply, answers) =
+                        match (handle, returned) {
+                            (Some(_), Some(ty)) => return Err(Error::new(
                                 ty.span(),
                                 "a handler that takes a `ReplyHandle` answers through it, so it \
                                  returns nothing: remove the return type",
-                            ))
-                        }
-                        (Some(ty), None) => (Some(ty), false),
-                        (None, returned) => (returned, true),
-                    };
-                    let docs = method.attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect();
+                            )),
+                            (Some(ty), None) => (Some(ty), false),
+                            (None, returned) => (returned, true),
+                        };
+                    let docs = method
+                        .attrs
+                        .iter()
+                        .filter(|a| a.path().is_ident("doc"))
+                        .cloned()
+                        .collect();
                     handlers.push(Handler {
                         method: method.sig.ident.clone(),
                         message,

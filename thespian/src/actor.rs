@@ -137,7 +137,9 @@ pub trait Actor: Sized + Send + 'static {
 
     /// Converts a message that arrived through an untyped address. By default only
     /// `Self::Message` itself is accepted; `#[actor]` also accepts each generated message struct.
-    fn message_from_any(message: Box<dyn Any + Send>) -> Result<Self::Message, Box<dyn Any + Send>> {
+    fn message_from_any(
+        message: Box<dyn Any + Send>,
+    ) -> Result<Self::Message, Box<dyn Any + Send>> {
         message.downcast::<Self::Message>().map(|m| *m)
     }
 

@@ -94,7 +94,12 @@ pub(crate) trait Deliver<M>: AnyCell {
     fn system(&self) -> &Arc<SystemShared>;
     /// Pushes a message (the caller holds a permit of a bounded mailbox); a refused message comes
     /// back as it was given, with its sender and reply route.
-    fn push_msg(&self, msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Result<(), Refused<M>>;
+    fn push_msg(
+        &self,
+        msg: M,
+        sender: Option<ActorAddress>,
+        reply: Option<ReplyTo>,
+    ) -> Result<(), Refused<M>>;
     /// This cell as an untyped address.
     fn to_address(self: Arc<Self>) -> ActorAddress;
 }
@@ -114,7 +119,12 @@ where
     }
 
     #[inline]
-    fn push_msg(&self, msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Result<(), Refused<M>> {
+    fn push_msg(
+        &self,
+        msg: M,
+        sender: Option<ActorAddress>,
+        reply: Option<ReplyTo>,
+    ) -> Result<(), Refused<M>> {
         self.mailbox
             .push_with((msg, sender, reply), |(msg, sender, reply)| {
                 Envelope::user(A::Message::from(msg), sender, reply)
@@ -140,10 +150,14 @@ impl<A: Actor> AnyCell for ActorCell<A> {
     }
 
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
-        self.mailbox.push(Envelope::system(msg)).map_err(|env| match env.payload {
-            crate::envelope::Payload::System(m) => m,
-            crate::envelope::Payload::User(_) => unreachable!("a system envelope holds a system message"),
-        })
+        self.mailbox
+            .push(Envelope::system(msg))
+            .map_err(|env| match env.payload {
+                crate::envelope::Payload::System(m) => m,
+                crate::envelope::Payload::User(_) => {
+                    unreachable!("a system envelope holds a system message")
+                }
+            })
     }
 
     fn push_any(
@@ -267,7 +281,9 @@ impl<A: Actor> Addr<A> {
     /// Asks the actor to exit (see [`ActorExitRequest`](crate::ActorExitRequest)). Returns `false`
     /// if it had already exited.
     pub fn request_exit(&self) -> bool {
-        self.cell.push_system(SystemMessage::Exit(ExitCause::Requested)).is_ok()
+        self.cell
+            .push_system(SystemMessage::Exit(ExitCause::Requested))
+            .is_ok()
     }
 
     /// Whether the actor is still running (it may exit right after this returns).
@@ -323,7 +339,12 @@ impl<A: Actor> Hash for Addr<A> {
 
 impl<A: Actor> fmt::Debug for Addr<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Addr<{}>#{}", short_type_name(A::type_name()), self.cell.id)
+        write!(
+            f,
+            "Addr<{}>#{}",
+            short_type_name(A::type_name()),
+            self.cell.id
+        )
     }
 }
 
@@ -376,7 +397,9 @@ impl ActorAddress {
 
     /// Asks the actor to exit. Returns `false` if it had already exited.
     pub fn request_exit(&self) -> bool {
-        self.cell.push_system(SystemMessage::Exit(ExitCause::Requested)).is_ok()
+        self.cell
+            .push_system(SystemMessage::Exit(ExitCause::Requested))
+            .is_ok()
     }
 
     /// Sends a message checked at run time. Never waits (untyped sends ignore a mailbox bound).
@@ -430,7 +453,12 @@ impl fmt::Debug for ActorAddress {
 
 impl fmt::Display for ActorAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", short_type_name(self.cell.type_name()), self.cell.id())
+        write!(
+            f,
+            "{}#{}",
+            short_type_name(self.cell.type_name()),
+            self.cell.id()
+        )
     }
 }
 
@@ -497,7 +525,12 @@ impl<M: Send + 'static> Hash for Recipient<M> {
 
 impl<M: Send + 'static> fmt::Debug for Recipient<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Recipient<{}>({})", short_type_name(std::any::type_name::<M>()), self.address())
+        write!(
+            f,
+            "Recipient<{}>({})",
+            short_type_name(std::any::type_name::<M>()),
+            self.address()
+        )
     }
 }
 
@@ -542,7 +575,10 @@ fn import(id: ActorId) -> Option<Arc<dyn AnyCell>> {
     table.get(&id).and_then(Weak::upgrade)
 }
 
-fn serialize_cell<S: Serializer>(cell: &Arc<dyn AnyCell>, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_cell<S: Serializer>(
+    cell: &Arc<dyn AnyCell>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     export(cell);
     WireAddress {
         system: cell.system_id(),
@@ -551,7 +587,9 @@ fn serialize_cell<S: Serializer>(cell: &Arc<dyn AnyCell>, serializer: S) -> Resu
     .serialize(serializer)
 }
 
-fn deserialize_cell<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<dyn AnyCell>, D::Error> {
+fn deserialize_cell<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Arc<dyn AnyCell>, D::Error> {
     let wire = WireAddress::deserialize(deserializer)?;
     import(ActorId(wire.actor)).ok_or_else(|| {
         serde::de::Error::custom(format_args!(

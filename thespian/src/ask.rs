@@ -11,16 +11,26 @@ use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 
 #[inline]
-pub(crate) async fn tell_via<M, D>(cell: &D, msg: M, sender: Option<ActorAddress>) -> Result<(), SendError<M>>
+pub(crate) async fn tell_via<M, D>(
+    cell: &D,
+    msg: M,
+    sender: Option<ActorAddress>,
+) -> Result<(), SendError<M>>
 where
     M: Send + 'static,
     D: Deliver<M> + ?Sized,
 {
-    tell_or_refuse(cell, msg, sender).await.map_err(|(msg, _, _)| SendError(msg))
+    tell_or_refuse(cell, msg, sender)
+        .await
+        .map_err(|(msg, _, _)| SendError(msg))
 }
 
 #[inline]
-async fn tell_or_refuse<M, D>(cell: &D, msg: M, sender: Option<ActorAddress>) -> Result<(), Refused<M>>
+async fn tell_or_refuse<M, D>(
+    cell: &D,
+    msg: M,
+    sender: Option<ActorAddress>,
+) -> Result<(), Refused<M>>
 where
     M: Send + 'static,
     D: Deliver<M> + ?Sized,
@@ -47,7 +57,11 @@ where
 }
 
 #[inline]
-pub(crate) fn try_tell_via<M, D>(cell: &D, msg: M, sender: Option<ActorAddress>) -> Result<(), TrySendError<M>>
+pub(crate) fn try_tell_via<M, D>(
+    cell: &D,
+    msg: M,
+    sender: Option<ActorAddress>,
+) -> Result<(), TrySendError<M>>
 where
     M: Send + 'static,
     D: Deliver<M> + ?Sized,
@@ -59,7 +73,8 @@ where
             Err(tokio::sync::TryAcquireError::Closed) => return Err(TrySendError::Closed(msg)),
         }
     }
-    cell.push_msg(msg, sender, None).map_err(|(msg, _, _)| TrySendError::Closed(msg))
+    cell.push_msg(msg, sender, None)
+        .map_err(|(msg, _, _)| TrySendError::Closed(msg))
 }
 
 /// Sends a request and awaits its correlated reply. A request refused because the actor has exited

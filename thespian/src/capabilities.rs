@@ -129,6 +129,10 @@ impl Capabilities {
 
 impl<K: Into<String>, V: Into<CapabilityValue>> FromIterator<(K, V)> for Capabilities {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Capabilities(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Capabilities(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }

@@ -115,7 +115,11 @@ impl<A: Actor> Context<A> {
     /// makes a dead letter.
     pub fn send<M: Any + Send>(&self, to: &ActorAddress, msg: M) {
         let me = self.myself.address();
-        if let Err(msg) = to.cell.clone().push_any(Box::new(msg), Some(me.clone()), None) {
+        if let Err(msg) = to
+            .cell
+            .clone()
+            .push_any(Box::new(msg), Some(me.clone()), None)
+        {
             self.myself.cell.system.dead_letter(
                 to.clone(),
                 Some(me),

@@ -19,7 +19,7 @@ mod system;
 pub use actor::{Actor, Message};
 pub use address::{ActorAddress, ActorId, Addr, Recipient};
 pub use ask::{ActorRef, Destination, TimedAddr};
-pub use capabilities::{CapabilityValue, Capabilities};
+pub use capabilities::{Capabilities, CapabilityValue};
 pub use context::Context;
 pub use error::{AskError, CreateError, ListenError, SendError, TrySendError};
 pub use messages::{
@@ -66,7 +66,7 @@ pub mod __private {
 /// What an actor author needs, in one import.
 pub mod prelude {
     pub use crate::{
-        actor, Actor, ActorAddress, ActorRef, ActorSystem, Addr, AskError, ChildActorExited, Context,
-        ExitReason, Message, Recipient, ReplyHandle,
+        actor, Actor, ActorAddress, ActorRef, ActorSystem, Addr, AskError, ChildActorExited,
+        Context, ExitReason, Message, Recipient, ReplyHandle,
     };
 }

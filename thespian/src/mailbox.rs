@@ -80,7 +80,11 @@ impl<M> Mailbox<M> {
     /// Like [`push`](Self::push), but builds the envelope from `value` only once the mailbox is
     /// known to be open, so a refused value comes back exactly as it was given.
     #[inline]
-    pub(crate) fn push_with<T>(&self, value: T, make: impl FnOnce(T) -> Envelope<M>) -> Result<(), T> {
+    pub(crate) fn push_with<T>(
+        &self,
+        value: T,
+        make: impl FnOnce(T) -> Envelope<M>,
+    ) -> Result<(), T> {
         let mut q = self.lock();
         if q.closed {
             return Err(value);
@@ -98,7 +102,11 @@ impl<M> Mailbox<M> {
     }
 
     /// Moves every waiting envelope into `batch` (which must be empty), or registers the waker.
-    pub(crate) fn poll_take(&self, batch: &mut VecDeque<Envelope<M>>, cx: &mut Context<'_>) -> Poll<Take> {
+    pub(crate) fn poll_take(
+        &self,
+        batch: &mut VecDeque<Envelope<M>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Take> {
         debug_assert!(batch.is_empty());
         let mut q = self.lock();
         if !q.items.is_empty() {

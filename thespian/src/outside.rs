@@ -35,12 +35,18 @@ impl OutsideCell {
     }
 
     fn push(&self, message: ReceivedMessage) {
-        self.inbox.lock().unwrap_or_else(|e| e.into_inner()).push_back(message);
+        self.inbox
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(message);
         self.arrived.notify_one();
     }
 
     fn pop(&self) -> Option<ReceivedMessage> {
-        self.inbox.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+        self.inbox
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
     }
 
     pub(crate) async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {

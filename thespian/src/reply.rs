@@ -230,7 +230,10 @@ enum Route {
     /// Completes an ask.
     Ask(ReplyTo),
     /// Sends to the message's sender, from the actor that handled it.
-    Sender { to: ActorAddress, from: ActorAddress },
+    Sender {
+        to: ActorAddress,
+        from: ActorAddress,
+    },
 }
 
 impl<T: Send + 'static> ReplyHandle<T> {

@@ -26,7 +26,10 @@ enum Step {
 pub(crate) async fn run<A: Actor>(mut actor: A, mut ctx: Context<A>) {
     let cell = ctx.myself.cell.clone();
     let reason = 'life: {
-        if let Err(panic) = AssertUnwindSafe(actor.started(&mut ctx)).catch_unwind().await {
+        if let Err(panic) = AssertUnwindSafe(actor.started(&mut ctx))
+            .catch_unwind()
+            .await
+        {
             let details = panic_details(&*panic);
             tracing::error!(actor = %ctx.myself, details, "actor failed to start");
             break 'life ExitReason::StartFailed(details);
@@ -73,7 +76,11 @@ fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
     cell.system.actor_ended(ctx.myself.id(), top_level);
 }
 
-async fn handle_envelope<A: Actor>(actor: &mut A, ctx: &mut Context<A>, env: Envelope<A::Message>) -> Step {
+async fn handle_envelope<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    env: Envelope<A::Message>,
+) -> Step {
     match env.payload {
         Payload::User(msg) => {
             if ctx.exiting.is_some() {
@@ -100,7 +107,10 @@ async fn handle_envelope<A: Actor>(actor: &mut A, ctx: &mut Context<A>, env: Env
                     next = A::message_copy(&msg);
                 }
                 attempt += 1;
-                match AssertUnwindSafe(actor.handle(msg, ctx)).catch_unwind().await {
+                match AssertUnwindSafe(actor.handle(msg, ctx))
+                    .catch_unwind()
+                    .await
+                {
                     Ok(()) => break None,
                     Err(panic) => {
                         let details = panic_details(&*panic);

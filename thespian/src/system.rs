@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, ActorCell, ActorId, Addr};
 use crate::ask::Destination;
-use crate::capabilities::{CapabilityValue, Capabilities};
+use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::{AskError, CreateError, ListenError};
@@ -203,7 +203,11 @@ impl ActorSystemBuilder {
     }
 
     /// Sets one capability.
-    pub fn capability(mut self, name: impl Into<String>, value: impl Into<CapabilityValue>) -> Self {
+    pub fn capability(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<CapabilityValue>,
+    ) -> Self {
         self.capabilities.set(name, value);
         self
     }
@@ -418,7 +422,9 @@ impl ActorSystem {
             top.values().cloned().collect()
         };
         for actor in &top_level {
-            let _ = actor.cell.push_system(SystemMessage::Exit(ExitCause::Shutdown));
+            let _ = actor
+                .cell
+                .push_system(SystemMessage::Exit(ExitCause::Shutdown));
         }
         loop {
             let all_exited = self.shared.all_exited.notified();

@@ -1,0 +1,293 @@
+//! Creation, children, exit requests and shutdown.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use thespian::prelude::*;
+
+/// Records what happens to it and to its children.
+struct Parent {
+    events: Arc<Mutex<Vec<String>>>,
+}
+
+#[actor(no_serde)]
+impl Parent {
+    async fn spawn_children(&mut self, count: usize, ctx: &mut Context<Self>) -> Vec<Addr<Child>> {
+        let mut children = Vec::new();
+        for i in 0..count {
+            let child = Child {
+                name: format!("child{i}"),
+                events: self.events.clone(),
+            };
+            children.push(ctx.create_actor(child).await.unwrap());
+        }
+        children
+    }
+
+    async fn children(&self, ctx: &Context<Self>) -> usize {
+        ctx.children().count()
+    }
+
+    #[child_exited]
+    async fn on_child_exited(&mut self, exited: ChildActorExited) {
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("parent saw child exit: {}", exited.reason));
+    }
+
+    #[stopping]
+    async fn on_stopping(&mut self) {
+        self.events.lock().unwrap().push("parent stopping".into());
+    }
+}
+
+struct Child {
+    name: String,
+    events: Arc<Mutex<Vec<String>>>,
+}
+
+#[actor(no_serde)]
+impl Child {
+    async fn ping(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn note(&mut self, text: String) {
+        self.events.lock().unwrap().push(text);
+    }
+
+    #[started]
+    async fn on_started(&mut self) {
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("{} started", self.name));
+    }
+
+    #[stopping]
+    async fn on_stopping(&mut self) {
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("{} stopping", self.name));
+    }
+}
+
+fn parent() -> (Parent, Arc<Mutex<Vec<String>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    (
+        Parent {
+            events: events.clone(),
+        },
+        events,
+    )
+}
+
+async fn wait_until_dead(addr: &ActorAddress) {
+    while addr.is_alive() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_parent_is_told_when_its_child_exits() {
+    let system = ActorSystem::new();
+    let (actor, events) = parent();
+    let parent = system.create_actor(actor).await.unwrap();
+    let children = parent.spawn_children(2).await.unwrap();
+    assert_eq!(children[0].ping().await.unwrap(), "child0");
+    children[0].request_exit();
+    wait_until_dead(&children[0].address()).await;
+    // The notice is queued behind nothing else: the next ask sees one child left.
+    assert_eq!(parent.children().await.unwrap(), 1);
+    assert!(events
+        .lock()
+        .unwrap()
+        .contains(&"parent saw child exit: asked to exit".to_string()));
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn children_exit_before_their_parent() {
+    let system = ActorSystem::new();
+    let (actor, events) = parent();
+    let parent = system.create_actor(actor).await.unwrap();
+    let children = parent.spawn_children(3).await.unwrap();
+    parent.request_exit();
+    wait_until_dead(&parent.address()).await;
+    for child in &children {
+        assert!(!child.is_alive());
+    }
+    let events = events.lock().unwrap().clone();
+    let stopping = events.iter().position(|e| e == "parent stopping").unwrap();
+    let exits: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.starts_with("parent saw"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(exits.len(), 3, "{events:?}");
+    assert!(exits.iter().all(|&i| i > stopping), "{events:?}");
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn messages_sent_before_the_exit_request_are_handled_first() {
+    let system = ActorSystem::new();
+    let (actor, events) = parent();
+    let parent = system.create_actor(actor).await.unwrap();
+    let child = parent.spawn_children(1).await.unwrap().remove(0);
+    for i in 0..10 {
+        child.note(format!("note {i}")).await.unwrap();
+    }
+    child.request_exit();
+    wait_until_dead(&child.address()).await;
+    assert_eq!(child.ping().await, Err(AskError::DeadActor));
+    let events = events.lock().unwrap().clone();
+    let notes: Vec<&String> = events.iter().filter(|e| e.starts_with("note")).collect();
+    assert_eq!(notes.len(), 10);
+    let last_note = events.iter().position(|e| e == "note 9").unwrap();
+    let stopping = events.iter().position(|e| e == "child0 stopping").unwrap();
+    assert!(last_note < stopping, "{events:?}");
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_stops_every_actor_and_can_be_called_twice() {
+    let system = ActorSystem::new();
+    let mut all = Vec::new();
+    for _ in 0..5 {
+        let (actor, _) = parent();
+        let parent = system.create_actor(actor).await.unwrap();
+        all.extend(
+            parent
+                .spawn_children(4)
+                .await
+                .unwrap()
+                .iter()
+                .map(Addr::address),
+        );
+        all.push(parent.address());
+    }
+    assert_eq!(system.live_actors(), 25);
+    system.shutdown().await;
+    assert_eq!(system.live_actors(), 0);
+    assert!(all.iter().all(|a| !a.is_alive()));
+    system.shutdown().await;
+    let (actor, _) = parent();
+    assert_eq!(
+        system.create_actor(actor).await.unwrap_err(),
+        thespian::CreateError::SystemShutDown
+    );
+}
+
+#[tokio::test]
+async fn shutdown_reports_system_shutdown_as_the_reason() {
+    let system = ActorSystem::new();
+    let (actor, events) = parent();
+    let parent = system.create_actor(actor).await.unwrap();
+    parent.spawn_children(1).await.unwrap();
+    system.shutdown().await;
+    assert!(events
+        .lock()
+        .unwrap()
+        .contains(&"parent saw child exit: system shut down".to_string()));
+}
+
+struct Empty;
+
+#[actor]
+impl Empty {
+    async fn nothing(&mut self) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_actors_come_and_go_without_leaking_tasks() {
+    let system = ActorSystem::new();
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let before = metrics.num_alive_tasks();
+    let mut actors = Vec::new();
+    for _ in 0..10_000 {
+        actors.push(system.create_actor(Empty).await.unwrap());
+    }
+    for a in &actors {
+        a.nothing().await.unwrap();
+    }
+    assert_eq!(system.live_actors(), 10_000);
+    for a in &actors {
+        a.request_exit();
+    }
+    for a in &actors {
+        wait_until_dead(&a.address()).await;
+    }
+    // The last step of each task follows its mailbox closing: give them a moment to finish.
+    for _ in 0..1000 {
+        if system.live_actors() == 0 && metrics.num_alive_tasks() == before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(system.live_actors(), 0);
+    assert_eq!(metrics.num_alive_tasks(), before);
+    system.shutdown().await;
+}
+
+struct FailsToStart {
+    started: Arc<AtomicUsize>,
+}
+
+#[actor(no_serde)]
+impl FailsToStart {
+    async fn hello(&self) -> u8 {
+        1
+    }
+
+    #[started]
+    async fn on_started(&mut self) {
+        self.started.fetch_add(1, Ordering::SeqCst);
+        panic!("cannot start");
+    }
+}
+
+struct Watcher {
+    exits: Vec<ExitReason>,
+}
+
+#[actor(no_serde)]
+impl Watcher {
+    async fn spawn_failing(&mut self, ctx: &mut Context<Self>) -> Addr<FailsToStart> {
+        ctx.create_actor(FailsToStart {
+            started: Arc::new(AtomicUsize::new(0)),
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn exits(&self) -> Vec<ExitReason> {
+        self.exits.clone()
+    }
+
+    #[child_exited]
+    async fn on_child_exited(&mut self, exited: ChildActorExited) {
+        self.exits.push(exited.reason);
+    }
+}
+
+#[tokio::test]
+async fn a_child_that_fails_to_start_is_reported_and_its_messages_are_dead() {
+    let system = ActorSystem::new();
+    let watcher = system
+        .create_actor(Watcher { exits: vec![] })
+        .await
+        .unwrap();
+    let child = watcher.spawn_failing().await.unwrap();
+    assert_eq!(child.hello().await, Err(AskError::DeadActor));
+    wait_until_dead(&child.address()).await;
+    assert_eq!(
+        watcher.exits().await.unwrap(),
+        vec![ExitReason::StartFailed("cannot start".into())]
+    );
+    system.shutdown().await;
+}
