@@ -1,0 +1,70 @@
+//! Addresses: identity, hashing, printing, serialization.
+
+use std::collections::HashSet;
+
+use thespian::prelude::*;
+
+struct Named;
+
+#[actor]
+impl Named {
+    async fn whoami(&self, ctx: &Context<Self>) -> Addr<Named> {
+        ctx.myself().clone()
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Carrier {
+    typed: Addr<Named>,
+    untyped: ActorAddress,
+}
+
+#[tokio::test]
+async fn addresses_compare_hash_and_print_by_identity() {
+    let system = ActorSystem::new();
+    let a = system.create_actor(Named).await.unwrap();
+    let b = system.create_actor(Named).await.unwrap();
+    assert_eq!(a.whoami().await.unwrap(), a);
+    assert_ne!(a, b);
+    let set: HashSet<Addr<Named>> = [a.clone(), a.clone(), b.clone()].into_iter().collect();
+    assert_eq!(set.len(), 2);
+    assert_eq!(a.address(), a);
+    assert_eq!(a.to_string(), format!("Named#{}", a.id()));
+    assert_eq!(
+        format!("{:?}", a.address()),
+        format!("ActorAddress(Named#{})", a.id())
+    );
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn addresses_travel_inside_serialized_messages() {
+    let system = ActorSystem::new();
+    let a = system.create_actor(Named).await.unwrap();
+    let bytes = postcard::to_allocvec(&Carrier {
+        typed: a.clone(),
+        untyped: a.address(),
+    })
+    .unwrap();
+    let back: Carrier = postcard::from_bytes(&bytes).unwrap();
+    assert_eq!(back.typed, a);
+    assert_eq!(back.untyped, a.address());
+    // The address still works after the round trip.
+    assert_eq!(back.typed.whoami().await.unwrap(), a);
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_address_of_another_type_does_not_deserialize_as_this_one() {
+    struct Other;
+    #[actor]
+    impl Other {
+        async fn nothing(&self) {}
+    }
+    let system = ActorSystem::new();
+    let other = system.create_actor(Other).await.unwrap();
+    let bytes = postcard::to_allocvec(&other).unwrap();
+    assert!(postcard::from_bytes::<Addr<Named>>(&bytes).is_err());
+    assert!(postcard::from_bytes::<ActorAddress>(&bytes).is_ok());
+    system.shutdown().await;
+}

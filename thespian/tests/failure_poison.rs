@@ -1,0 +1,180 @@
+//! A panicking handler: retried once with a copy of the message, then poisoned.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use thespian::prelude::*;
+use thespian::PoisonMessage;
+
+struct Fragile {
+    attempts: Arc<AtomicU32>,
+}
+
+#[actor(no_serde, derive(Clone))]
+impl Fragile {
+    /// Always fails.
+    async fn explode(&mut self, why: String) -> u32 {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        panic!("{why}");
+    }
+
+    /// Fails on the first attempt only.
+    async fn flaky(&mut self) -> u32 {
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst);
+        if attempt == 0 {
+            panic!("first attempt fails");
+        }
+        attempt
+    }
+
+    async fn alive(&self) -> bool {
+        true
+    }
+}
+
+struct NotCloneable(#[allow(dead_code)] std::sync::Mutex<u8>);
+
+struct Brittle {
+    attempts: Arc<AtomicU32>,
+}
+
+#[actor(no_serde)]
+impl Brittle {
+    async fn shatter(&mut self, _payload: NotCloneable) {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        panic!("boom");
+    }
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[tokio::test]
+async fn a_failing_message_is_retried_once_then_poisons_the_ask_and_the_actor_goes_on() {
+    let system = ActorSystem::new();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let fragile = system
+        .create_actor(Fragile {
+            attempts: attempts.clone(),
+        })
+        .await
+        .unwrap();
+    let answer = fragile.explode("kaboom".into()).await;
+    assert_eq!(answer, Err(AskError::Poisoned("kaboom".into())));
+    assert_eq!(attempts.load(Ordering::SeqCst), 1 + thespian::RETRIES);
+    assert_eq!(fragile.alive().await, Ok(true));
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_retry_that_succeeds_answers_normally() {
+    let system = ActorSystem::new();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let fragile = system
+        .create_actor(Fragile {
+            attempts: attempts.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(fragile.flaky().await, Ok(1));
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_message_that_cannot_be_copied_is_poisoned_at_its_first_failure() {
+    let system = ActorSystem::new();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let brittle = system
+        .create_actor(Brittle {
+            attempts: attempts.clone(),
+        })
+        .await
+        .unwrap();
+    let answer = system
+        .ask(
+            &brittle,
+            Shatter {
+                _payload: NotCloneable(Default::default()),
+            },
+            SECOND,
+        )
+        .await;
+    assert_eq!(answer, Err(AskError::Poisoned("boom".into())));
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_told_message_that_fails_sends_a_poison_notice_to_the_outside() {
+    let system = ActorSystem::new();
+    let fragile = system
+        .create_actor(Fragile {
+            attempts: Arc::new(AtomicU32::new(0)),
+        })
+        .await
+        .unwrap();
+    system.tell(&fragile, Explode { why: "told".into() }).await;
+    let notice = system.listen(SECOND).await.unwrap();
+    let poison = notice.downcast::<PoisonMessage>().ok().unwrap();
+    assert_eq!(poison.details, "told");
+    assert_eq!(poison.target, fragile.address());
+    system.shutdown().await;
+}
+
+/// Sends a failing message to a `Fragile` and records the poison it gets back.
+struct Sender {
+    target: Addr<Fragile>,
+    poisons: Vec<String>,
+}
+
+#[actor(no_serde)]
+impl Sender {
+    async fn provoke(&mut self, ctx: &mut Context<Self>) {
+        ctx.tell(
+            &self.target,
+            Explode {
+                why: "from an actor".into(),
+            },
+        )
+        .await;
+    }
+
+    async fn poisons(&self) -> Vec<String> {
+        self.poisons.clone()
+    }
+
+    #[poisoned]
+    async fn on_poison(&mut self, poison: PoisonMessage) {
+        self.poisons
+            .push(format!("{}: {}", poison.message_type, poison.details));
+    }
+}
+
+#[tokio::test]
+async fn an_actor_that_sent_a_failing_message_gets_its_poison_hook() {
+    let system = ActorSystem::new();
+    let fragile = system
+        .create_actor(Fragile {
+            attempts: Arc::new(AtomicU32::new(0)),
+        })
+        .await
+        .unwrap();
+    let sender = system
+        .create_actor(Sender {
+            target: fragile.clone(),
+            poisons: vec![],
+        })
+        .await
+        .unwrap();
+    sender.provoke().await.unwrap();
+    let mut poisons = vec![];
+    for _ in 0..100 {
+        poisons = sender.poisons().await.unwrap();
+        if !poisons.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(poisons, vec!["Explode: from an actor".to_string()]);
+    system.shutdown().await;
+}
