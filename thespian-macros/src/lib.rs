@@ -6,7 +6,169 @@ use proc_macro::TokenStream;
 mod expand;
 mod model;
 
-/// Generates an actor from an `impl` block: see `thespian::actor` for the full documentation.
+/// Makes an actor of the type an `impl` block is for: its message types, its message enum, its
+/// `Actor` implementation and typed methods on its address.
+///
+/// ```
+/// use std::time::Duration;
+/// use thespian::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Counter { total: u64 }
+///
+/// #[actor]
+/// impl Counter {
+///     async fn add(&mut self, n: u64) { self.total += n; }
+///     async fn total(&self) -> u64 { self.total }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::new();
+/// let counter = system.create_actor(Counter::default()).await?;
+/// counter.add(5).await?;
+/// assert_eq!(counter.total().await?, 5);
+/// assert_eq!(counter.timeout(Duration::from_millis(100)).total().await?, 5);
+/// assert_eq!(system.ask(&counter, Total, Duration::from_secs(1)).await?, 5);
+/// # system.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # What it generates
+///
+/// For each handler (an `async fn` taking `&mut self` or `&self`):
+/// * a message struct named after the method in PascalCase (`add` → `Add`), with the arguments as
+///   fields, the method's visibility, and serde derives (turn them off with `no_serde`); a handler
+///   without arguments makes a unit struct (`Total`);
+/// * `impl Message` with the return type as `Reply` (`()` when it returns nothing);
+/// * a variant of the message enum `{Actor}Message`, and `From<Add> for CounterMessage`;
+/// * a method on the address trait `{Actor}AddrExt`, implemented for `Addr<Counter>` and for the
+///   `TimedAddr` made by `addr.timeout(d)`: *tell*-style (`Result<(), SendError<Add>>`) for
+///   handlers that return nothing, *ask*-style (`Result<Reply, AskError>`, with the address's
+///   timeout: the system's default unless overridden) for the others.
+///
+/// <details><summary>The code generated for <code>Counter</code> (abridged)</summary>
+///
+/// ```text
+/// pub struct Add { pub n: u64 }
+/// impl thespian::Message for Add { type Reply = (); }
+/// pub struct Total;
+/// impl thespian::Message for Total { type Reply = u64; }
+///
+/// pub enum CounterMessage { Add(Add), Total(Total) }
+/// impl From<Add> for CounterMessage { .. }
+/// impl From<Total> for CounterMessage { .. }
+///
+/// impl thespian::Actor for Counter {
+///     type Message = CounterMessage;
+///     async fn handle(&mut self, message: CounterMessage, ctx: &mut Context<Self>) {
+///         match message {
+///             CounterMessage::Add(Add { n, .. }) => {
+///                 let reply = Self::add(self, n).await;
+///                 ctx.answer(reply);          // completes an ask; nothing for a tell
+///             }
+///             CounterMessage::Total(Total) => {
+///                 let reply = Self::total(self).await;
+///                 ctx.answer(reply);
+///             }
+///         }
+///     }
+///     fn type_name() -> &'static str { concat!(module_path!(), "::", "Counter") }
+///     fn message_copy(..) { .. }        // a copy for the retry, when the message is Clone
+///     fn message_from_any(..) { .. }    // accepts `Add`, `Total` or `CounterMessage`
+///     fn message_into_any(..) { .. }    // boxes the struct inside the variant
+///     fn message_name(..) { .. }        // "Add", "Total"
+/// }
+///
+/// pub trait CounterAddrExt: thespian::ActorRef<Counter> {
+///     fn add(&self, n: u64) -> impl Future<Output = Result<(), SendError<Add>>> + Send { .. }
+///     fn total(&self) -> impl Future<Output = Result<u64, AskError>> + Send { .. }
+/// }
+/// impl<R: thespian::ActorRef<Counter> + ?Sized> CounterAddrExt for R {}
+/// ```
+/// </details>
+///
+/// # Handler arguments
+///
+/// * Plain `name: Type` arguments become message fields (no patterns, no references).
+/// * `ctx: &mut Context<Self>` (or `&Context<Self>`), anywhere in the list, receives the context.
+/// * `reply: ReplyHandle<T>` makes `T` the reply type and hands the handler the right to answer
+///   later or elsewhere; the handler then returns nothing. For a message that was only told, the
+///   handle sends its answer to the sender.
+/// * `#[receive]` on a handler with one argument of a type of yours that implements `Message`:
+///   that type is used as the message as is, so several actors can accept the same message.
+///
+/// Handlers may return `()`, a value, or a `Result` (which is then the reply as a whole).
+///
+/// # Method attributes
+///
+/// | attribute | signature | what |
+/// |---|---|---|
+/// | `#[message(name = "N")]` | a handler | names its message type `N` |
+/// | `#[receive]` | a handler of one `Message` argument | uses that type as the message |
+/// | `#[started]` | `async fn(&mut self[, ctx])` | runs before the first message |
+/// | `#[stopping]` | `async fn(&mut self[, ctx])` | runs when asked to exit |
+/// | `#[child_exited]` | `async fn(&mut self, ChildActorExited[, ctx])` | a child ended |
+/// | `#[dead_letter]` | `async fn(&mut self, DeadEnvelope[, ctx])` | an undeliverable message (for the registered handler) |
+/// | `#[poisoned]` | `async fn(&mut self, PoisonMessage[, ctx])` | a message it sent failed |
+/// | `#[capability_check]` | `fn(&Capabilities, &Capabilities) -> bool` | may it run on a system with these capabilities, given these requirements |
+/// | `#[helper]` | any `fn` | a plain method, not a handler |
+///
+/// ```
+/// use thespian::prelude::*;
+/// use thespian::{Capabilities, ChildActorExited};
+///
+/// struct Supervisor { started: bool, exits: usize }
+///
+/// #[actor]
+/// impl Supervisor {
+///     async fn exits(&self) -> usize { self.exits }
+///
+///     #[started]
+///     async fn on_start(&mut self) { self.started = true; }
+///
+///     #[child_exited]
+///     async fn on_child_exited(&mut self, _exited: ChildActorExited, ctx: &mut Context<Self>) {
+///         self.exits += 1;
+///         let _ = ctx.children().count();
+///     }
+///
+///     #[capability_check]
+///     fn check(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+///         capabilities.is_true("supervisors")
+///     }
+///
+///     #[helper]
+///     fn is_started(&self) -> bool { self.started }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let plain = ActorSystem::new();
+/// let refused = plain.create_actor(Supervisor { started: false, exits: 0 }).await;
+/// assert!(refused.is_err());
+/// let able = ActorSystem::builder().capability("supervisors", true).build();
+/// let sup = able.create_actor(Supervisor { started: false, exits: 0 }).await.unwrap();
+/// assert_eq!(sup.exits().await, Ok(0));
+/// # able.shutdown().await;
+/// # }
+/// ```
+///
+/// # Actor options
+///
+/// `#[actor(name = "stable.Name", message = EnumName, vis = pub(crate), derive(Clone, Debug),
+/// no_serde)]`: the stable type name used to create the actor remotely (default: module path and
+/// type name), the enum's name, the visibility of the enum and address trait (default `pub`),
+/// derives added to every generated type, and no serde derives (for arguments that cannot be
+/// serialized).
+///
+/// # Generic actors
+///
+/// `impl<T: ...> Stack<T>` works: each message struct carries the parameters its fields or reply
+/// use; a parameter used only by the reply adds a hidden marker field, so such a message is built
+/// with its generated `new` (`Pop::new()`). Generic *handlers* (`async fn f<T>`) cannot be
+/// messages and are refused with an explanation; lifetime and const parameters likewise.
 #[proc_macro_attribute]
 pub fn actor(attr: TokenStream, item: TokenStream) -> TokenStream {
     let options = match model::parse_options(attr.into()) {

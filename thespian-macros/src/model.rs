@@ -211,6 +211,24 @@ fn is_context(ty: &Type) -> Option<bool> {
     (last.ident == "Context").then_some(r.mutability.is_some())
 }
 
+/// Methods of `Addr` and `ActorRef`: a handler of the same name could not be called on an address.
+const RESERVED: &[&str] = &[
+    "id",
+    "tell",
+    "try_tell",
+    "ask",
+    "timeout",
+    "default_timeout",
+    "request_exit",
+    "is_alive",
+    "queue_len",
+    "address",
+    "recipient",
+    "addr",
+    "ask_timeout",
+    "clone",
+];
+
 /// `T` when `ty` is `ReplyHandle<T>`.
 fn reply_handle_type(ty: &Type) -> Option<Type> {
     let Type::Path(p) = ty else { return None };
@@ -420,6 +438,16 @@ impl ActorModel {
                 }
                 Role::Handler { rename, receive } => {
                     check_signature(method, "a handler")?;
+                    let name = method.sig.ident.to_string();
+                    if RESERVED.contains(&name.as_str()) {
+                        return Err(Error::new(
+                            method.sig.ident.span(),
+                            format!(
+                                "a handler named `{name}` would be hidden by the address's own \
+                                 `{name}` method: rename the handler"
+                            ),
+                        ));
+                    }
                     let args = read_args(method)?;
                     let existing = if receive {
                         let mut fields = args.iter().filter_map(|a| match a {

@@ -1,4 +1,76 @@
 //! Actors for Rust, native to tokio.
+//!
+//! An *actor* is a value with state and a handler for messages. It handles one message at a time,
+//! so its state needs no lock; it can send messages, create other actors (it becomes their parent),
+//! and exit. Actors never share state: they talk only through messages sent to *addresses*.
+//! An [`ActorSystem`] runs them — each as one tokio task — and is how ordinary code reaches them.
+//!
+//! # A first actor
+//!
+//! [`#[actor]`](macro@actor) turns an `impl` block into an actor: each `async fn` becomes a message
+//! type (named after the method, its arguments as fields), and the address gets a method per
+//! message.
+//!
+//! ```
+//! use std::time::Duration;
+//! use thespian::prelude::*;
+//!
+//! #[derive(Default)]
+//! struct Counter { total: u64 }
+//!
+//! #[actor]
+//! impl Counter {
+//!     /// Told: returns nothing.
+//!     async fn add(&mut self, n: u64) { self.total += n; }
+//!     /// Asked: returns the reply.
+//!     async fn total(&self) -> u64 { self.total }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let system = ActorSystem::new();
+//! let counter: Addr<Counter> = system.create_actor(Counter::default()).await?;
+//! counter.add(2).await?;                       // sends `Add { n: 2 }`
+//! system.tell(&counter, Add { n: 3 }).await;   // the same, Thespian-style
+//! assert_eq!(counter.total().await?, 5);       // asks `Total`, waits for the reply
+//! let total = system.ask(&counter, Total, Duration::from_secs(1)).await?;
+//! assert_eq!(total, 5);
+//! system.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The model
+//!
+//! * **Ordering.** Messages from one sender to one receiver arrive in the order they were sent.
+//! * **Asks are correlated.** [`ActorSystem::ask`] (or `addr.ask`) gets the reply to *that*
+//!   request or a typed [`AskError`]: timeout, dead actor, poisoned. A late reply never answers
+//!   a later ask. Whatever actors send to the outside otherwise is read with
+//!   [`ActorSystem::listen`].
+//! * **Parents and children.** An actor created with [`Context::create_actor`] is a child of its
+//!   creator, which hears of its end through [`Actor::child_exited`] ([`ChildActorExited`]).
+//!   Asking an actor to exit ([`Addr::request_exit`]) first lets it handle what was already sent,
+//!   runs its `stopping` hook, asks its children to exit and waits for them, and only then tells
+//!   its parent. [`ActorSystem::shutdown`] does this for every actor.
+//! * **Failure.** A handler that panics harms nobody else: the message is retried once (when it
+//!   can be copied, see [`RETRIES`]), then its sender gets a [`PoisonMessage`] and the actor goes
+//!   on.
+//! * **Nothing vanishes.** A message that cannot be delivered is a *dead letter*: counted, logged,
+//!   and handed to the registered handler ([`Context::register_dead_letters`]).
+//!
+//! `SEMANTICS.md` in the repository states every rule precisely.
+//!
+//! # Without the macro
+//!
+//! [`Actor`] can be implemented by hand, with any message type — usually an enum matched in
+//! [`Actor::handle`], like Thespian's `receiveMessage`. See the example on [`Actor`].
+//!
+//! # Addresses
+//!
+//! [`Addr<A>`] is typed: it takes exactly `A`'s messages. [`ActorAddress`] names any actor (and
+//! the outside of a system), compares, hashes, prints, and checks message types at run time.
+//! [`Recipient<M>`] points at any actor that accepts `M`. All of them are cheap to clone and
+//! serialize with serde.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 

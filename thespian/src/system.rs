@@ -267,19 +267,19 @@ impl ActorSystemBuilder {
 /// use thespian::prelude::*;
 ///
 /// struct Hello;
-/// impl Actor for Hello {
-///     type Message = &'static str;
-///     async fn handle(&mut self, _: &'static str, ctx: &mut Context<Self>) {
-///         ctx.reply("Hello, World!");
+///
+/// #[actor]
+/// impl Hello {
+///     async fn hi(&mut self) -> String {
+///         "Hello, World!".to_string()
 ///     }
 /// }
-/// impl Message for &'static str { type Reply = &'static str; }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let system = ActorSystem::new();
 /// let hello = system.create_actor(Hello).await.unwrap();
-/// let greeting = system.ask(&hello, "hi", Duration::from_secs(1)).await.unwrap();
+/// let greeting = system.ask(&hello, Hi, Duration::from_secs(1)).await.unwrap();
 /// assert_eq!(greeting, "Hello, World!");
 /// system.shutdown().await;
 /// # }
