@@ -1,6 +1,5 @@
 //! Reads an `impl` block into the model of an actor: its options, handlers and hooks.
 
-use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{
@@ -97,9 +96,14 @@ impl HookKind {
         }
     }
 
-    /// Whether the hook receives a notice besides the context.
-    pub(crate) fn takes_notice(self) -> bool {
-        !matches!(self, HookKind::Started | HookKind::Stopping)
+    /// The name (in `thespian`) of the notice the hook receives, if any.
+    fn notice_type(self) -> Option<&'static str> {
+        match self {
+            HookKind::Started | HookKind::Stopping => None,
+            HookKind::ChildExited => Some("ChildActorExited"),
+            HookKind::DeadLetter => Some("DeadEnvelope"),
+            HookKind::Poisoned => Some("PoisonMessage"),
+        }
     }
 }
 
@@ -188,8 +192,8 @@ fn take_role(method: &mut ImplItemFn) -> syn::Result<Role> {
         };
         match (found, &role) {
             (Some(_), Some(_)) => {
-                return Err(Error::new(
-                    attr.span(),
+                return Err(Error::new_spanned(
+                    &attr,
                     "a method can have only one role: remove one of its `#[actor]` attributes",
                 ))
             }
@@ -263,20 +267,25 @@ fn pascal_case(ident: &Ident) -> Ident {
     Ident::new(&out, ident.span())
 }
 
-fn check_signature(method: &ImplItemFn, what: &str) -> syn::Result<()> {
+/// Checks that a handler or hook is an `async fn(&mut self or &self, ...)` without generics.
+/// `is_handler` adds the hint about `#[helper]` (which only makes sense for unmarked methods).
+fn check_signature(method: &ImplItemFn, what: &str, is_handler: bool) -> syn::Result<()> {
     let sig = &method.sig;
     if sig.asyncness.is_none() {
+        let hint = if is_handler {
+            "; to keep a plain method in this impl block, mark it `#[helper]` (or move it to another \
+             `impl` block)"
+        } else {
+            ": write `async fn`"
+        };
         return Err(Error::new(
             sig.fn_token.span(),
-            format!(
-                "{what} must be an `async fn`; to keep a plain method in this impl block, mark it \
-                 `#[helper]` (or move it to another `impl` block)"
-            ),
+            format!("{what} must be an `async fn`{hint}"),
         ));
     }
     if let Some(param) = sig.generics.params.first() {
-        return Err(Error::new(
-            param.span(),
+        return Err(Error::new_spanned(
+            param,
             format!(
                 "{what} cannot be generic: a message type needs concrete argument types; make the \
                  actor itself generic instead (`impl<T> MyActor<T>`)"
@@ -285,13 +294,95 @@ fn check_signature(method: &ImplItemFn, what: &str) -> syn::Result<()> {
     }
     match sig.inputs.first() {
         Some(FnArg::Receiver(r)) if r.reference.is_some() => Ok(()),
-        Some(FnArg::Receiver(r)) => Err(Error::new(
-            r.span(),
-            format!("{what} must take `&mut self` or `&self`: the actor keeps its state between messages"),
+        Some(FnArg::Receiver(r)) => Err(Error::new_spanned(
+            r,
+            format!(
+                "{what} must borrow the actor, which lives on after each message: take `&mut self` \
+                 or `&self` instead"
+            ),
         )),
         _ => Err(Error::new(
-            sig.ident.span(),
-            format!("{what} must take `&mut self` or `&self` as its first argument"),
+            sig.paren_token.span.join(),
+            format!(
+                "{what} must take `&mut self` (or `&self`) as its first argument: add it before the \
+                 other arguments"
+            ),
+        )),
+    }
+}
+
+/// The arguments after `self`: `read_args` makes one `Arg` of each, in this order.
+fn typed_inputs(method: &ImplItemFn) -> impl Iterator<Item = &syn::PatType> {
+    method.sig.inputs.iter().filter_map(|input| match input {
+        FnArg::Typed(pt) => Some(pt),
+        FnArg::Receiver(_) => None,
+    })
+}
+
+/// Checks that a hook takes its notice (if it has one) and the optional context, nothing else,
+/// pointing at the argument to remove or at the argument list to complete.
+fn check_hook_args(
+    method: &ImplItemFn,
+    kind: HookKind,
+    what: &str,
+    args: &[Arg],
+) -> syn::Result<()> {
+    let context = "`ctx: &mut Context<Self>`";
+    if let Some(pt) = typed_inputs(method)
+        .zip(args)
+        .find_map(|(pt, a)| matches!(a, Arg::Reply { .. }).then_some(pt))
+    {
+        return Err(Error::new_spanned(
+            pt,
+            format!("{what} answers no message, so it cannot take a `ReplyHandle`: remove this argument"),
+        ));
+    }
+    let mut notices = typed_inputs(method)
+        .zip(args)
+        .filter(|(_, a)| matches!(a, Arg::Field { .. }))
+        .map(|(pt, _)| pt);
+    match (kind.notice_type(), notices.next(), notices.next()) {
+        (None, Some(extra), _) => Err(Error::new_spanned(
+            extra,
+            format!(
+                "{what} takes no argument besides the optional {context}: remove this argument"
+            ),
+        )),
+        (Some(notice), Some(_), Some(extra)) => Err(Error::new_spanned(
+            extra,
+            format!(
+                "{what} takes one `thespian::{notice}` and the optional {context}, nothing else: \
+                 remove this argument"
+            ),
+        )),
+        (Some(notice), None, _) => Err(Error::new(
+            method.sig.paren_token.span.join(),
+            format!("{what} receives a notice: add an argument of type `thespian::{notice}`"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The message type of a `#[receive]` handler: the type of its one message argument.
+fn received_type(method: &ImplItemFn, args: &[Arg]) -> syn::Result<Type> {
+    let mut fields = typed_inputs(method)
+        .zip(args)
+        .filter_map(|(pt, a)| match a {
+            Arg::Field { ty, .. } => Some((pt, ty)),
+            Arg::Context { .. } | Arg::Reply { .. } => None,
+        });
+    match (fields.next(), fields.next()) {
+        (Some((_, ty)), None) => Ok(ty.clone()),
+        (Some(_), Some((extra, _))) => Err(Error::new_spanned(
+            extra,
+            "a `#[receive]` handler takes exactly one message argument (whose type implements \
+             `Message`), besides the optional context: put the other values in that message type, \
+             or remove `#[receive]` to have a message generated from all the arguments",
+        )),
+        (None, _) => Err(Error::new(
+            method.sig.paren_token.span.join(),
+            "a `#[receive]` handler takes exactly one message argument, whose type implements \
+             `Message`: add it, e.g. `msg: MyMessage`",
         )),
     }
 }
@@ -303,7 +394,10 @@ fn read_args(method: &ImplItemFn) -> syn::Result<Vec<Arg>> {
         let FnArg::Typed(pt) = input else { continue };
         if let Some(mutable) = is_context(&pt.ty) {
             if saw_context {
-                return Err(Error::new(pt.span(), "the context can be taken only once"));
+                return Err(Error::new_spanned(
+                    pt,
+                    "the context can be taken only once: remove this argument",
+                ));
             }
             saw_context = true;
             args.push(Arg::Context { mutable });
@@ -311,9 +405,9 @@ fn read_args(method: &ImplItemFn) -> syn::Result<Vec<Arg>> {
         }
         if let Some(ty) = reply_handle_type(&pt.ty) {
             if args.iter().any(|a| matches!(a, Arg::Reply { .. })) {
-                return Err(Error::new(
-                    pt.span(),
-                    "a handler can take only one `ReplyHandle`",
+                return Err(Error::new_spanned(
+                    pt,
+                    "a handler can take only one `ReplyHandle`: remove this argument",
                 ));
             }
             args.push(Arg::Reply { ty });
@@ -325,23 +419,23 @@ fn read_args(method: &ImplItemFn) -> syn::Result<Vec<Arg>> {
                 ty: (*pt.ty).clone(),
             }),
             other => {
-                return Err(Error::new(
-                    other.span(),
+                return Err(Error::new_spanned(
+                    other,
                     "handler arguments become message fields, so each needs a plain name: write \
                      `name: Type` and destructure inside the body",
                 ))
             }
         }
         if let Type::Reference(r) = &*pt.ty {
-            return Err(Error::new(
-                r.span(),
+            return Err(Error::new_spanned(
+                r,
                 "a message field cannot be a reference (messages outlive the sender's borrow): \
                  take the value by ownership, e.g. `String` rather than `&str`",
             ));
         }
         if let Type::ImplTrait(t) = &*pt.ty {
-            return Err(Error::new(
-                t.span(),
+            return Err(Error::new_spanned(
+                t,
                 "`impl Trait` arguments make a handler generic; use a concrete type",
             ));
         }
@@ -352,22 +446,23 @@ fn read_args(method: &ImplItemFn) -> syn::Result<Vec<Arg>> {
 impl ActorModel {
     pub(crate) fn read(options: Options, mut item: ItemImpl) -> syn::Result<Self> {
         if let Some((_, path, _)) = &item.trait_ {
-            return Err(Error::new(
-                path.span(),
-                "`#[actor]` goes on an inherent `impl` block (`impl MyActor { ... }`), not on a trait impl",
+            return Err(Error::new_spanned(
+                path,
+                "`#[actor]` goes on an inherent `impl` block (`impl MyActor { ... }`), not on a trait \
+                 impl: put the handlers in an inherent block and implement the trait separately",
             ));
         }
         for param in &item.generics.params {
             match param {
                 GenericParam::Lifetime(l) => {
-                    return Err(Error::new(
-                        l.span(),
+                    return Err(Error::new_spanned(
+                        l,
                         "an actor cannot borrow (it lives in its own task): remove the lifetime parameter",
                     ))
                 }
                 GenericParam::Const(c) => {
-                    return Err(Error::new(
-                        c.span(),
+                    return Err(Error::new_spanned(
+                        c,
                         "const generic actors are not supported by `#[actor]`; implement `Actor` by hand",
                     ))
                 }
@@ -379,8 +474,8 @@ impl ActorModel {
             _ => None,
         }
         .ok_or_else(|| {
-            Error::new(
-                item.self_ty.span(),
+            Error::new_spanned(
+                &item.self_ty,
                 "`#[actor]` needs a named type: `impl MyActor { ... }`",
             )
         })?;
@@ -396,8 +491,8 @@ impl ActorModel {
                 Role::Helper => {}
                 Role::CapabilityCheck => {
                     if method.sig.asyncness.is_some() || method.sig.receiver().is_some() {
-                        return Err(Error::new(
-                            method.sig.span(),
+                        return Err(Error::new_spanned(
+                            &method.sig,
                             "a `#[capability_check]` is a plain `fn(capabilities: &Capabilities, \
                              requirements: &Capabilities) -> bool`, without `self` or `async`",
                         ));
@@ -406,24 +501,9 @@ impl ActorModel {
                 }
                 Role::Hook(kind) => {
                     let what = format!("the `#[{}]` hook", kind.attr_name());
-                    check_signature(method, &what)?;
+                    check_signature(method, &what, false)?;
                     let args = read_args(method)?;
-                    let notices = args
-                        .iter()
-                        .filter(|a| matches!(a, Arg::Field { .. }))
-                        .count();
-                    let wanted = usize::from(kind.takes_notice());
-                    if notices != wanted {
-                        let shape = if kind.takes_notice() {
-                            "one notice argument (and optionally the context)"
-                        } else {
-                            "no argument besides the optional context"
-                        };
-                        return Err(Error::new(
-                            method.sig.inputs.span(),
-                            format!("{what} takes {shape}"),
-                        ));
-                    }
+                    check_hook_args(method, kind, &what, &args)?;
                     if hooks.iter().any(|h| h.kind == kind) {
                         return Err(Error::new(
                             method.sig.ident.span(),
@@ -437,7 +517,7 @@ impl ActorModel {
                     });
                 }
                 Role::Handler { rename, receive } => {
-                    check_signature(method, "a handler")?;
+                    check_signature(method, "a handler", true)?;
                     let name = method.sig.ident.to_string();
                     if RESERVED.contains(&name.as_str()) {
                         return Err(Error::new(
@@ -450,18 +530,7 @@ impl ActorModel {
                     }
                     let args = read_args(method)?;
                     let existing = if receive {
-                        let mut fields = args.iter().filter_map(|a| match a {
-                            Arg::Field { ty, .. } => Some(ty.clone()),
-                            _ => None,
-                        });
-                        match (fields.next(), fields.next()) {
-                            (Some(ty), None) => Some(ty),
-                            _ => return Err(Error::new(
-                                method.sig.inputs.span(),
-                                "a `#[receive]` handler takes exactly one message argument (whose \
-                                     type implements `Message`), besides the optional context",
-                            )),
-                        }
+                        Some(received_type(method, &args)?)
                     } else {
                         None
                     };
@@ -489,8 +558,8 @@ impl ActorModel {
                     });
                     let (reply, answers) =
                         match (handle, returned) {
-                            (Some(_), Some(ty)) => return Err(Error::new(
-                                ty.span(),
+                            (Some(_), Some(_)) => return Err(Error::new_spanned(
+                                &method.sig.output,
                                 "a handler that takes a `ReplyHandle` answers through it, so it \
                                  returns nothing: remove the return type",
                             )),
@@ -517,9 +586,11 @@ impl ActorModel {
             }
         }
         if handlers.is_empty() {
-            return Err(Error::new(
-                Span::call_site(),
-                "an actor needs at least one handler: an `async fn(&mut self, ...)` in this impl block",
+            let (impl_token, self_ty) = (&item.impl_token, &item.self_ty);
+            return Err(Error::new_spanned(
+                quote::quote!(#impl_token #self_ty),
+                "an actor needs at least one handler: add an `async fn name(&mut self, ...)` to this \
+                 impl block (hooks, helpers and the capability check are not handlers)",
             ));
         }
         Ok(ActorModel {

@@ -1,6 +1,7 @@
 //! The task that runs one actor: start, handle messages in order, exit.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
@@ -23,36 +24,66 @@ enum Step {
 }
 
 /// Runs `actor` until it exits.
-pub(crate) async fn run<A: Actor>(mut actor: A, mut ctx: Context<A>) {
+///
+/// The task's future is every idle actor's memory, so this loop keeps few values alive across its
+/// awaits and boxes the rare paths (system messages).
+pub(crate) fn run<A: Actor>(actor: A, ctx: Context<A>) -> impl Future<Output = ()> + Send {
+    // An `async move` block rather than an `async fn`: the parameters of an `async fn` are stored
+    // twice in its future (once as passed, once as the body's bindings); captures are stored once.
+    let mut actor = actor;
+    let mut ctx = ctx;
+    async move {
+        let reason = live(&mut actor, &mut ctx).await;
+        drop(actor);
+        finish(ctx, reason);
+    }
+}
+
+async fn live<A: Actor>(actor: &mut A, ctx: &mut Context<A>) -> ExitReason {
+    if let Err(panic) = AssertUnwindSafe(actor.started(ctx)).catch_unwind().await {
+        let details = panic_details(&*panic);
+        tracing::error!(actor = %ctx.myself, details, "actor failed to start");
+        return ExitReason::StartFailed(details);
+    }
     let cell = ctx.myself.cell.clone();
-    let reason = 'life: {
-        if let Err(panic) = AssertUnwindSafe(actor.started(&mut ctx))
-            .catch_unwind()
-            .await
-        {
-            let details = panic_details(&*panic);
-            tracing::error!(actor = %ctx.myself, details, "actor failed to start");
-            break 'life ExitReason::StartFailed(details);
+    let mut batch = VecDeque::new();
+    loop {
+        if let Take::Closed = cell.mailbox.take(&mut batch).await {
+            return ExitReason::Requested;
         }
-        let mut batch = VecDeque::new();
-        loop {
-            if let Take::Closed = cell.mailbox.take(&mut batch).await {
-                break 'life ExitReason::Requested;
-            }
-            while let Some(env) = batch.pop_front() {
-                if let Step::Exit(reason) = handle_envelope(&mut actor, &mut ctx, env).await {
-                    let me = ctx.myself.address();
-                    cell.system.dead_letter_envelopes::<A>(&me, batch.drain(..));
-                    break 'life reason;
+        while let Some(env) = batch.pop_front() {
+            let Envelope {
+                payload,
+                sender,
+                reply,
+            } = env;
+            match payload {
+                Payload::User(msg) => {
+                    if ctx.exiting.is_some() {
+                        refuse_while_exiting(ctx, msg, sender, reply);
+                        continue;
+                    }
+                    ctx.sender = sender;
+                    ctx.reply = reply;
+                    handle_user(actor, ctx, msg).await;
+                    ctx.sender = None;
+                    ctx.reply = None;
+                }
+                // System messages are rare: boxing their (large) future keeps every actor's task
+                // small.
+                Payload::System(msg) => {
+                    if let Step::Exit(reason) = Box::pin(handle_system(actor, ctx, msg)).await {
+                        let me = ctx.myself.address();
+                        cell.system.dead_letter_envelopes::<A>(&me, batch.drain(..));
+                        return reason;
+                    }
                 }
             }
-            if batch.capacity() > SHRINK_ABOVE {
-                batch = VecDeque::new();
-            }
         }
-    };
-    drop(actor);
-    finish(ctx, reason);
+        if batch.capacity() > SHRINK_ABOVE {
+            batch = VecDeque::new();
+        }
+    }
 }
 
 /// Closes the mailbox (what is left becomes dead letters), then tells the parent.
@@ -76,59 +107,54 @@ fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
     cell.system.actor_ended(ctx.myself.id(), top_level);
 }
 
-async fn handle_envelope<A: Actor>(
-    actor: &mut A,
-    ctx: &mut Context<A>,
-    env: Envelope<A::Message>,
-) -> Step {
-    match env.payload {
-        Payload::User(msg) => {
-            if ctx.exiting.is_some() {
-                // Arrived while waiting for the children to exit: nobody will handle it.
-                if let Some(reply) = env.reply {
-                    reply.fail(AskError::DeadActor);
-                }
-                let name = A::message_name(&msg);
-                let me = ctx.myself.address();
-                ctx.myself
-                    .cell
-                    .system
-                    .dead_letter(me, env.sender, A::message_into_any(msg), name);
-                return Step::Continue;
+/// A message that arrived while the actor waits for its children to exit: nobody will handle it.
+fn refuse_while_exiting<A: Actor>(
+    ctx: &Context<A>,
+    msg: A::Message,
+    sender: Option<ActorAddress>,
+    reply: Option<crate::reply::ReplyTo>,
+) {
+    if let Some(reply) = reply {
+        reply.fail(AskError::DeadActor);
+    }
+    let name = A::message_name(&msg);
+    let me = ctx.myself.address();
+    ctx.myself
+        .cell
+        .system
+        .dead_letter(me, sender, A::message_into_any(msg), name);
+}
+
+/// Handles one of the actor's own messages: a failed attempt is retried with a copy of the
+/// message (when one can be made), and a message that fails every attempt is poisoned.
+fn handle_user<'a, A: Actor>(
+    actor: &'a mut A,
+    ctx: &'a mut Context<A>,
+    msg: A::Message,
+) -> impl Future<Output = ()> + Send + 'a {
+    // Captured rather than passed to an `async fn`, so the message is stored once (see `run`).
+    let mut next = Some(msg);
+    async move {
+        let mut attempt = 0;
+        while let Some(msg) = next.take() {
+            if attempt < RETRIES {
+                next = A::message_copy(&msg);
             }
-            ctx.sender = env.sender;
-            ctx.reply = env.reply;
+            attempt += 1;
             let name = A::message_name(&msg);
-            let mut next = Some(msg);
-            let mut attempt = 0;
-            let failure = loop {
-                let Some(msg) = next.take() else { break None };
-                if attempt < RETRIES {
-                    next = A::message_copy(&msg);
+            if let Err(panic) = AssertUnwindSafe(actor.handle(msg, ctx))
+                .catch_unwind()
+                .await
+            {
+                let details = panic_details(&*panic);
+                tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");
+                if next.is_none() {
+                    poison(ctx, name, details);
                 }
-                attempt += 1;
-                match AssertUnwindSafe(actor.handle(msg, ctx))
-                    .catch_unwind()
-                    .await
-                {
-                    Ok(()) => break None,
-                    Err(panic) => {
-                        let details = panic_details(&*panic);
-                        tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");
-                        if next.is_none() {
-                            break Some(details);
-                        }
-                    }
-                }
-            };
-            if let Some(details) = failure {
-                poison(ctx, name, details);
+            } else {
+                return;
             }
-            ctx.sender = None;
-            ctx.reply = None;
-            Step::Continue
         }
-        Payload::System(msg) => handle_system(actor, ctx, msg).await,
     }
 }
 
@@ -159,13 +185,15 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
                 tracing::error!(actor = %ctx.myself, details = panic_details(&*panic),
                     "stopping hook panicked; the actor exits all the same");
             }
-            for child in ctx.children.values() {
+            for child in ctx.children() {
                 let _ = child.cell.push_system(SystemMessage::Exit(cause));
             }
             exit_if_done(ctx)
         }
         SystemMessage::ChildExited(notice) => {
-            ctx.children.remove(&notice.child.id());
+            if let Some(children) = &mut ctx.children {
+                children.remove(&notice.child.id());
+            }
             hook(ctx, |actor_ctx| actor.child_exited(*notice, actor_ctx)).await;
             exit_if_done(ctx)
         }
@@ -193,10 +221,42 @@ where
 
 fn exit_if_done<A: Actor>(ctx: &Context<A>) -> Step {
     match ctx.exiting {
-        Some(cause) if ctx.children.is_empty() => Step::Exit(match cause {
+        Some(cause) if ctx.children().next().is_none() => Step::Exit(match cause {
             ExitCause::Requested => ExitReason::Requested,
             ExitCause::Shutdown => ExitReason::SystemShutdown,
         }),
         _ => Step::Continue,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Tiny;
+
+    impl Actor for Tiny {
+        type Message = u64;
+        async fn handle(&mut self, _message: u64, _ctx: &mut Context<Self>) {}
+    }
+
+    /// An idle actor's memory is mostly its task's future: keep it from creeping up unnoticed.
+    #[test]
+    fn an_idle_actor_task_stays_small() {
+        let system = crate::ActorSystem::new();
+        let cell = std::sync::Arc::new(crate::address::ActorCell::<Tiny> {
+            id: crate::ActorId::next(),
+            system: system.shared.clone(),
+            mailbox: crate::mailbox::Mailbox::new(None),
+        });
+        let ctx = Context::new(crate::Addr::from_cell(cell), None);
+        assert!(std::mem::size_of::<Context<Tiny>>() <= 80);
+        assert!(std::mem::size_of::<Envelope<u64>>() <= 56);
+        let task = run(Tiny, ctx);
+        let size = std::mem::size_of_val(&task);
+        assert!(
+            size <= 360,
+            "the task future of a trivial actor is {size} bytes"
+        );
     }
 }
