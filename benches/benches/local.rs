@@ -2,7 +2,8 @@
 //!
 //! `cargo bench -p benches --bench local` (or add a filter: `-- tell`).
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use benches::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -12,6 +13,7 @@ use tokio::runtime::Runtime;
 const TELLS: u64 = 1_000_000;
 const SENDERS: u64 = 8;
 const ROUNDS: u64 = 100_000;
+const ASKS: u64 = 10_000;
 const SPAWNS: u64 = 100_000;
 const FAN_ACTORS: u64 = 1_000;
 const FAN_MESSAGES: u64 = 1_000;
@@ -30,6 +32,26 @@ fn current_thread() -> Runtime {
         .enable_all()
         .build()
         .expect("runtime")
+}
+
+/// Runs `iters` rounds of `work` inside a task of `rt` (so the driver is a runtime task, as in an
+/// async service, not the bench thread) and returns the time they took.
+fn timed<F, Fut>(rt: &Runtime, iters: u64, work: F) -> Duration
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    rt.block_on(async move {
+        tokio::spawn(async move {
+            let start = Instant::now();
+            for _ in 0..iters {
+                work().await;
+            }
+            start.elapsed()
+        })
+        .await
+        .expect("bench task")
+    })
 }
 
 fn configure<'a>(
@@ -51,44 +73,60 @@ fn tell(c: &mut Criterion) {
     let mut group = configure(c, "tell", TELLS);
     group.bench_function("raw_tokio", |b| {
         let tx = rt.block_on(async { spawn_raw_counter() });
-        b.to_async(&rt).iter(|| async {
-            let before = raw_total(&tx).await;
-            for n in 0..TELLS {
-                tx.send(RawMessage::Add(n)).expect("alive");
-            }
-            assert_eq!(raw_total(&tx).await - before, TELLS * (TELLS - 1) / 2);
+        b.iter_custom(|iters| {
+            let tx = tx.clone();
+            timed(&rt, iters, move || {
+                let tx = tx.clone();
+                async move {
+                    let before = raw_total(&tx).await;
+                    for n in 0..TELLS {
+                        tx.send(RawMessage::Add(n)).expect("alive");
+                    }
+                    assert_eq!(raw_total(&tx).await - before, TELLS * (TELLS - 1) / 2);
+                }
+            })
         });
     });
+    let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
     group.bench_function("thespian", |b| {
-        let system = ActorSystem::new();
         let counter = rt
             .block_on(system.create_actor(Counter::default()))
             .expect("created");
-        b.to_async(&rt).iter(|| async {
-            let before = counter.timeout(LONG).total().await.expect("total");
-            for n in 0..TELLS {
-                counter.add(n).await.expect("alive");
-            }
-            let after = counter.timeout(LONG).total().await.expect("total");
-            assert_eq!(after - before, TELLS * (TELLS - 1) / 2);
+        b.iter_custom(|iters| {
+            let counter = counter.clone();
+            timed(&rt, iters, move || {
+                let counter = counter.clone();
+                async move {
+                    let before = counter.timeout(LONG).total().await.expect("total");
+                    for n in 0..TELLS {
+                        counter.add(n).await.expect("alive");
+                    }
+                    let after = counter.timeout(LONG).total().await.expect("total");
+                    assert_eq!(after - before, TELLS * (TELLS - 1) / 2);
+                }
+            })
         });
-        rt.block_on(system.shutdown());
     });
     group.bench_function("thespian_by_hand", |b| {
-        let system = ActorSystem::new();
         let counter = rt
             .block_on(system.create_actor(HandCounter::default()))
             .expect("created");
-        b.to_async(&rt).iter(|| async {
-            let before = counter.ask(HandMessage::Total, LONG).await.expect("total");
-            for n in 0..TELLS {
-                counter.tell(HandMessage::Add(n)).await.expect("alive");
-            }
-            let after = counter.ask(HandMessage::Total, LONG).await.expect("total");
-            assert_eq!(after - before, TELLS * (TELLS - 1) / 2);
+        b.iter_custom(|iters| {
+            let counter = counter.clone();
+            timed(&rt, iters, move || {
+                let counter = counter.clone();
+                async move {
+                    let before = counter.ask(HandMessage::Total, LONG).await.expect("total");
+                    for n in 0..TELLS {
+                        counter.tell(HandMessage::Add(n)).await.expect("alive");
+                    }
+                    let after = counter.ask(HandMessage::Total, LONG).await.expect("total");
+                    assert_eq!(after - before, TELLS * (TELLS - 1) / 2);
+                }
+            })
         });
-        rt.block_on(system.shutdown());
     });
+    rt.block_on(system.shutdown());
     group.finish();
 }
 
@@ -99,73 +137,98 @@ fn tell_many_senders(c: &mut Criterion) {
     let mut group = configure(c, "tell_8_senders", per_sender * SENDERS);
     group.bench_function("raw_tokio", |b| {
         let tx = rt.block_on(async { spawn_raw_counter() });
-        b.to_async(&rt).iter(|| {
+        b.iter_custom(|iters| {
             let tx = tx.clone();
-            async move {
-                let before = raw_total(&tx).await;
-                let senders: Vec<_> = (0..SENDERS)
-                    .map(|_| {
-                        let tx = tx.clone();
-                        tokio::spawn(async move {
-                            for _ in 0..per_sender {
-                                tx.send(RawMessage::Add(1)).expect("alive");
-                            }
+            timed(&rt, iters, move || {
+                let tx = tx.clone();
+                async move {
+                    let before = raw_total(&tx).await;
+                    let senders: Vec<_> = (0..SENDERS)
+                        .map(|_| {
+                            let tx = tx.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..per_sender {
+                                    tx.send(RawMessage::Add(1)).expect("alive");
+                                }
+                            })
                         })
-                    })
-                    .collect();
-                for s in senders {
-                    s.await.expect("sender");
+                        .collect();
+                    for s in senders {
+                        s.await.expect("sender");
+                    }
+                    assert_eq!(raw_total(&tx).await - before, per_sender * SENDERS);
                 }
-                assert_eq!(raw_total(&tx).await - before, per_sender * SENDERS);
-            }
+            })
         });
     });
     group.bench_function("thespian", |b| {
-        let system = ActorSystem::new();
+        let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
         let counter = rt
             .block_on(system.create_actor(Counter::default()))
             .expect("created");
-        b.to_async(&rt).iter(|| {
+        b.iter_custom(|iters| {
             let counter = counter.clone();
-            async move {
-                let before = counter.timeout(LONG).total().await.expect("total");
-                let senders: Vec<_> = (0..SENDERS)
-                    .map(|_| {
-                        let counter = counter.clone();
-                        tokio::spawn(async move {
-                            for _ in 0..per_sender {
-                                counter.add(1).await.expect("alive");
-                            }
+            timed(&rt, iters, move || {
+                let counter = counter.clone();
+                async move {
+                    let before = counter.timeout(LONG).total().await.expect("total");
+                    let senders: Vec<_> = (0..SENDERS)
+                        .map(|_| {
+                            let counter = counter.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..per_sender {
+                                    counter.add(1).await.expect("alive");
+                                }
+                            })
                         })
-                    })
-                    .collect();
-                for s in senders {
-                    s.await.expect("sender");
+                        .collect();
+                    for s in senders {
+                        s.await.expect("sender");
+                    }
+                    let after = counter.timeout(LONG).total().await.expect("total");
+                    assert_eq!(after - before, per_sender * SENDERS);
                 }
-                let after = counter.timeout(LONG).total().await.expect("total");
-                assert_eq!(after - before, per_sender * SENDERS);
-            }
+            })
         });
         rt.block_on(system.shutdown());
     });
     group.finish();
 }
 
-/// Sequential request/reply to one actor.
+/// Sequential request/reply to one actor, from a runtime task.
 fn ask(c: &mut Criterion) {
     let rt = multi_thread();
-    let mut group = configure(c, "ask", 1);
+    let mut group = configure(c, "ask", ASKS);
     group.bench_function("raw_tokio", |b| {
         let tx = rt.block_on(async { spawn_raw_counter() });
-        b.to_async(&rt).iter(|| raw_total(&tx));
+        b.iter_custom(|iters| {
+            let tx = tx.clone();
+            timed(&rt, iters, move || {
+                let tx = tx.clone();
+                async move {
+                    for _ in 0..ASKS {
+                        raw_total(&tx).await;
+                    }
+                }
+            })
+        });
     });
     group.bench_function("thespian", |b| {
-        let system = ActorSystem::new();
+        let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
         let counter = rt
             .block_on(system.create_actor(Counter::default()))
             .expect("created");
-        b.to_async(&rt)
-            .iter(|| async { counter.timeout(LONG).total().await.expect("total") });
+        b.iter_custom(|iters| {
+            let counter = counter.clone();
+            timed(&rt, iters, move || {
+                let counter = counter.clone();
+                async move {
+                    for _ in 0..ASKS {
+                        counter.timeout(LONG).total().await.expect("total");
+                    }
+                }
+            })
+        });
         rt.block_on(system.shutdown());
     });
     group.finish();
@@ -179,7 +242,7 @@ fn ping_pong(c: &mut Criterion) {
         ("current_thread", current_thread()),
     ] {
         group.bench_function(BenchmarkId::new("raw_tokio", flavor), |b| {
-            b.to_async(&rt).iter(|| raw_ping_pong(ROUNDS));
+            b.iter_custom(|iters| timed(&rt, iters, || raw_ping_pong(ROUNDS)));
         });
         group.bench_function(BenchmarkId::new("thespian", flavor), |b| {
             let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
@@ -190,8 +253,15 @@ fn ping_pong(c: &mut Criterion) {
                 bb.set_peer(a.clone()).await.expect("peer");
                 (a, bb)
             });
-            b.to_async(&rt)
-                .iter(|| async { a.timeout(LONG).serve(ROUNDS).await.expect("game") });
+            b.iter_custom(|iters| {
+                let a = a.clone();
+                timed(&rt, iters, move || {
+                    let a = a.clone();
+                    async move {
+                        a.timeout(LONG).serve(ROUNDS).await.expect("game");
+                    }
+                })
+            });
             drop(bb);
             rt.block_on(system.shutdown());
         });
@@ -204,37 +274,46 @@ fn spawn(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "spawn", SPAWNS);
     group.bench_function("raw_tokio", |b| {
-        b.to_async(&rt).iter(|| async {
-            let mut replies = Vec::with_capacity(SPAWNS as usize);
-            for n in 0..SPAWNS {
-                let tx = spawn_raw_counter();
-                tx.send(RawMessage::Add(n)).expect("alive");
-                let (reply, rx) = tokio::sync::oneshot::channel();
-                tx.send(RawMessage::Total(reply)).expect("alive");
-                replies.push(rx);
-                // Dropping the sender stops the task once it has drained.
-            }
-            for (n, rx) in replies.into_iter().enumerate() {
-                assert_eq!(rx.await.expect("reply"), n as u64);
-            }
+        b.iter_custom(|iters| {
+            timed(&rt, iters, || async {
+                let mut replies = Vec::with_capacity(SPAWNS as usize);
+                for n in 0..SPAWNS {
+                    let tx = spawn_raw_counter();
+                    tx.send(RawMessage::Add(n)).expect("alive");
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    tx.send(RawMessage::Total(reply)).expect("alive");
+                    replies.push(rx);
+                    // Dropping the sender stops the task once it has drained.
+                }
+                for (n, rx) in replies.into_iter().enumerate() {
+                    assert_eq!(rx.await.expect("reply"), n as u64);
+                }
+            })
         });
     });
+    let handle = rt.handle().clone();
     group.bench_function("thespian", |b| {
-        b.to_async(&rt).iter(|| async {
-            let system = ActorSystem::new();
-            let mut replies = Vec::with_capacity(SPAWNS as usize);
-            for n in 0..SPAWNS {
-                let worker = system
-                    .create_actor(Worker::default())
-                    .await
-                    .expect("created");
-                worker.work(n).await.expect("alive");
-                replies.push(async move { worker.timeout(LONG).seen().await });
-            }
-            for (n, reply) in replies.into_iter().enumerate() {
-                assert_eq!(reply.await.expect("reply"), n as u64);
-            }
-            system.shutdown().await;
+        b.iter_custom(|iters| {
+            let handle = handle.clone();
+            timed(&rt, iters, move || {
+                let handle = handle.clone();
+                async move {
+                    let system = ActorSystem::builder().runtime(handle).build();
+                    let mut replies = Vec::with_capacity(SPAWNS as usize);
+                    for n in 0..SPAWNS {
+                        let worker = system
+                            .create_actor(Worker::default())
+                            .await
+                            .expect("created");
+                        worker.work(n).await.expect("alive");
+                        replies.push(async move { worker.timeout(LONG).seen().await });
+                    }
+                    for (n, reply) in replies.into_iter().enumerate() {
+                        assert_eq!(reply.await.expect("reply"), n as u64);
+                    }
+                    system.shutdown().await;
+                }
+            })
         });
     });
     group.finish();
@@ -247,19 +326,26 @@ fn fan_out(c: &mut Criterion) {
     group.bench_function("raw_tokio", |b| {
         let txs: Vec<_> =
             rt.block_on(async { (0..FAN_ACTORS).map(|_| spawn_raw_counter()).collect() });
-        b.to_async(&rt).iter(|| async {
-            for _ in 0..FAN_MESSAGES {
-                for tx in &txs {
-                    tx.send(RawMessage::Add(1)).expect("alive");
+        let txs = std::sync::Arc::new(txs);
+        b.iter_custom(|iters| {
+            let txs = txs.clone();
+            timed(&rt, iters, move || {
+                let txs = txs.clone();
+                async move {
+                    for _ in 0..FAN_MESSAGES {
+                        for tx in txs.iter() {
+                            tx.send(RawMessage::Add(1)).expect("alive");
+                        }
+                    }
+                    for tx in txs.iter() {
+                        raw_total(tx).await;
+                    }
                 }
-            }
-            for tx in &txs {
-                raw_total(tx).await;
-            }
+            })
         });
     });
     group.bench_function("thespian", |b| {
-        let system = ActorSystem::new();
+        let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
         let workers: Vec<_> = rt.block_on(async {
             let mut v = Vec::new();
             for _ in 0..FAN_ACTORS {
@@ -272,15 +358,22 @@ fn fan_out(c: &mut Criterion) {
             }
             v
         });
-        b.to_async(&rt).iter(|| async {
-            for _ in 0..FAN_MESSAGES {
-                for w in &workers {
-                    w.work(1).await.expect("alive");
+        let workers = std::sync::Arc::new(workers);
+        b.iter_custom(|iters| {
+            let workers = workers.clone();
+            timed(&rt, iters, move || {
+                let workers = workers.clone();
+                async move {
+                    for _ in 0..FAN_MESSAGES {
+                        for w in workers.iter() {
+                            w.work(1).await.expect("alive");
+                        }
+                    }
+                    for w in workers.iter() {
+                        w.timeout(LONG).seen().await.expect("seen");
+                    }
                 }
-            }
-            for w in &workers {
-                w.timeout(LONG).seen().await.expect("seen");
-            }
+            })
         });
         rt.block_on(system.shutdown());
     });

@@ -378,11 +378,8 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             None => quote! {
                 #[doc = #fvis_doc]
                 #[allow(clippy::too_many_arguments)]
-                fn #method(&self, #(#args),*)
-                    -> impl ::core::future::Future<Output = ::core::result::Result<(), #th::SendError<#ty>>> + ::core::marker::Send
-                {
-                    let addr = #th::ActorRef::addr(self);
-                    async move { addr.tell(#build).await }
+                fn #method(&self, #(#args),*) -> #th::Tell<#ty> {
+                    #th::ActorRef::addr(self).tell(#build)
                 }
             },
             Some(reply) => quote! {

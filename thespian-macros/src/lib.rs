@@ -82,7 +82,7 @@ mod model;
 /// }
 ///
 /// pub trait CounterAddrExt: thespian::ActorRef<Counter> {
-///     fn add(&self, n: u64) -> impl Future<Output = Result<(), SendError<Add>>> + Send { .. }
+///     fn add(&self, n: u64) -> Tell<Add> { .. }   // the message is sent when this returns
 ///     fn total(&self) -> impl Future<Output = Result<u64, AskError>> + Send { .. }
 /// }
 /// impl<R: thespian::ActorRef<Counter> + ?Sized> CounterAddrExt for R {}

@@ -23,9 +23,9 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::{Actor, Message};
-use crate::ask::{ask_via, tell_via, TimedAddr};
+use crate::ask::{ask_via, tell_via, Tell, TimedAddr};
 use crate::envelope::{Envelope, ExitCause, SystemMessage};
-use crate::error::{AskError, SendError, TrySendError};
+use crate::error::{AskError, TrySendError};
 use crate::mailbox::Mailbox;
 use crate::reply::ReplyTo;
 use crate::system::SystemShared;
@@ -236,13 +236,15 @@ impl<A: Actor> Addr<A> {
 
     /// Sends a message without waiting for it to be handled. Waits only for room in a bounded
     /// mailbox; hands the message back if the actor has exited.
+    ///
+    /// The message is in the mailbox as soon as this returns (see [`Tell`]).
     #[inline]
-    pub async fn tell<M>(&self, msg: M) -> Result<(), SendError<M>>
+    pub fn tell<M>(&self, msg: M) -> Tell<M>
     where
         M: Send + 'static,
         A::Message: From<M>,
     {
-        tell_via(&*self.cell, msg, None).await
+        tell_via(&self.cell, msg, None)
     }
 
     /// Sends a message if there is room right now.
@@ -474,8 +476,8 @@ impl<M: Send + 'static> Recipient<M> {
     }
 
     /// Sends a message; waits only for room in a bounded mailbox.
-    pub async fn tell(&self, msg: M) -> Result<(), SendError<M>> {
-        tell_via(&*self.cell, msg, None).await
+    pub fn tell(&self, msg: M) -> Tell<M> {
+        tell_via(&self.cell, msg, None)
     }
 
     /// Sends a message if there is room right now.

@@ -1,8 +1,11 @@
 //! Sending: the one implementation of `tell`, `try_tell` and `ask` that every kind of address and
 //! the [`Context`](crate::Context) share, and the handle that the `#[actor]`-generated methods use.
 
+use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::actor::{Actor, Message};
@@ -10,23 +13,32 @@ use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 
+/// What pushing a message at once gave: done (accepted or refused), or no room in a bounded mailbox.
+enum Now<M> {
+    Done(Result<(), Refused<M>>),
+    Full(M, Option<ActorAddress>),
+}
+
 #[inline]
-pub(crate) async fn tell_via<M, D>(
-    cell: &D,
-    msg: M,
-    sender: Option<ActorAddress>,
-) -> Result<(), SendError<M>>
+fn push_now<M, D>(cell: &D, msg: M, sender: Option<ActorAddress>) -> Now<M>
 where
     M: Send + 'static,
     D: Deliver<M> + ?Sized,
 {
-    tell_or_refuse(cell, msg, sender)
-        .await
-        .map_err(|(msg, _, _)| SendError(msg))
+    if let Some(bound) = cell.bound() {
+        match bound.try_acquire() {
+            Ok(permit) => permit.forget(),
+            Err(tokio::sync::TryAcquireError::NoPermits) => return Now::Full(msg, sender),
+            Err(tokio::sync::TryAcquireError::Closed) => {
+                return Now::Done(Err((msg, sender, None)))
+            }
+        }
+    }
+    Now::Done(cell.push_msg(msg, sender, None))
 }
 
-#[inline]
-async fn tell_or_refuse<M, D>(
+/// Waits for room in a bounded mailbox, then pushes.
+async fn push_when_room<M, D>(
     cell: &D,
     msg: M,
     sender: Option<ActorAddress>,
@@ -44,16 +56,120 @@ where
     cell.push_msg(msg, sender, None)
 }
 
-/// Sends, turning a refused message into a dead letter (Thespian's `send`).
+/// The result of a `tell`: the message is already in the mailbox (or refused) when this is made,
+/// unless a bounded mailbox is full, in which case awaiting it waits for room.
+///
+/// Awaiting a `Tell` of an unbounded mailbox returns at once, so `addr.tell(m).await` costs no
+/// more than a function call. Dropping it unawaited still sends (except while waiting for room).
+#[must_use = "a tell says whether the message was accepted; await it"]
+pub struct Tell<M> {
+    state: TellState<M>,
+}
+
+type Waiting<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+enum TellState<M> {
+    Done(Option<Result<(), SendError<M>>>),
+    Waiting(Waiting<Result<(), SendError<M>>>),
+}
+
+// `Tell` never pins its message (it only moves it out of an `Option`), so it is `Unpin` whatever `M`.
+impl<M> Unpin for Tell<M> {}
+
+impl<M> Future for Tell<M> {
+    type Output = Result<(), SendError<M>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            TellState::Done(result) => Poll::Ready(result.take().unwrap_or(Ok(()))),
+            TellState::Waiting(fut) => fut.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<M> fmt::Debug for Tell<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            TellState::Done(_) => "done",
+            TellState::Waiting(_) => "waiting for room",
+        };
+        f.debug_struct("Tell").field("state", &state).finish()
+    }
+}
+
 #[inline]
-pub(crate) async fn tell_or_dead_letter<M, D>(cell: &Arc<D>, msg: M, sender: Option<ActorAddress>)
+pub(crate) fn tell_via<M, D>(cell: &Arc<D>, msg: M, sender: Option<ActorAddress>) -> Tell<M>
 where
     M: Send + 'static,
-    D: Deliver<M> + ?Sized,
+    D: Deliver<M> + ?Sized + 'static,
 {
-    if let Err((msg, sender, _)) = tell_or_refuse(&**cell, msg, sender).await {
-        dead_letter(cell, msg, sender);
+    let state = match push_now(&**cell, msg, sender) {
+        Now::Done(result) => TellState::Done(Some(result.map_err(|(msg, _, _)| SendError(msg)))),
+        Now::Full(msg, sender) => {
+            let cell = cell.clone();
+            TellState::Waiting(Box::pin(async move {
+                push_when_room(&*cell, msg, sender)
+                    .await
+                    .map_err(|(msg, _, _)| SendError(msg))
+            }))
+        }
+    };
+    Tell { state }
+}
+
+/// The result of a Thespian-style send (`ActorSystem::tell`, `Context::tell`): a refused message
+/// becomes a dead letter. Done when made, unless a bounded mailbox is full.
+#[must_use = "await it: with a bounded mailbox the message waits for room"]
+pub struct Delivery {
+    waiting: Option<Waiting<()>>,
+}
+
+impl Future for Delivery {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.waiting {
+            None => Poll::Ready(()),
+            Some(fut) => fut.as_mut().poll(cx),
+        }
     }
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("waiting", &self.waiting.is_some())
+            .finish()
+    }
+}
+
+/// Sends, turning a refused message into a dead letter (Thespian's `send`).
+#[inline]
+pub(crate) fn tell_or_dead_letter<M, D>(
+    cell: &Arc<D>,
+    msg: M,
+    sender: Option<ActorAddress>,
+) -> Delivery
+where
+    M: Send + 'static,
+    D: Deliver<M> + ?Sized + 'static,
+{
+    let waiting = match push_now(&**cell, msg, sender) {
+        Now::Done(Ok(())) => None,
+        Now::Done(Err((msg, sender, _))) => {
+            dead_letter(cell, msg, sender);
+            None
+        }
+        Now::Full(msg, sender) => {
+            let cell = cell.clone();
+            Some(Box::pin(async move {
+                if let Err((msg, sender, _)) = push_when_room(&*cell, msg, sender).await {
+                    dead_letter(&cell, msg, sender);
+                }
+            }) as Waiting<()>)
+        }
+    };
+    Delivery { waiting }
 }
 
 #[inline]
@@ -178,7 +294,7 @@ impl<A: Actor> ActorRef<A> for TimedAddr<'_, A> {
 pub trait Destination<M: Send + 'static>: sealed::Sealed + Send + Sync {
     /// Sends `msg`; a refused message becomes a dead letter.
     #[doc(hidden)]
-    fn deliver(&self, msg: M, sender: Option<ActorAddress>) -> impl Future<Output = ()> + Send;
+    fn deliver(&self, msg: M, sender: Option<ActorAddress>) -> Delivery;
 
     /// Sends a request and awaits its reply.
     #[doc(hidden)]
@@ -203,7 +319,7 @@ where
     A::Message: From<M>,
 {
     #[inline]
-    fn deliver(&self, msg: M, sender: Option<ActorAddress>) -> impl Future<Output = ()> + Send {
+    fn deliver(&self, msg: M, sender: Option<ActorAddress>) -> Delivery {
         tell_or_dead_letter(&self.cell, msg, sender)
     }
 
@@ -222,7 +338,7 @@ where
 }
 
 impl<M: Send + 'static> Destination<M> for Recipient<M> {
-    fn deliver(&self, msg: M, sender: Option<ActorAddress>) -> impl Future<Output = ()> + Send {
+    fn deliver(&self, msg: M, sender: Option<ActorAddress>) -> Delivery {
         tell_or_dead_letter(self.cell(), msg, sender)
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, ActorId, Addr};
-use crate::ask::Destination;
+use crate::ask::{Delivery, Destination};
 use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::{AskError, CreateError};
 use crate::reply::{ReplyHandle, ReplyTo, SendReplyError};
@@ -107,12 +107,12 @@ impl<A: Actor> Context<A> {
 
     /// Sends `msg` to `to` with this actor as its sender. If the target has exited, the message
     /// becomes a dead letter. Waits only for room in a bounded mailbox.
-    pub async fn tell<M, D>(&self, to: &D, msg: M)
+    pub fn tell<M, D>(&self, to: &D, msg: M) -> Delivery
     where
         M: Send + 'static,
         D: Destination<M>,
     {
-        to.deliver(msg, Some(self.myself.address())).await;
+        to.deliver(msg, Some(self.myself.address()))
     }
 
     /// Sends a message checked at run time to any address (Thespian's `send`), including the

@@ -90,7 +90,7 @@ mod system;
 
 pub use actor::{Actor, Message};
 pub use address::{ActorAddress, ActorId, Addr, Recipient};
-pub use ask::{ActorRef, Destination, TimedAddr};
+pub use ask::{ActorRef, Delivery, Destination, Tell, TimedAddr};
 pub use capabilities::{Capabilities, CapabilityValue};
 pub use context::Context;
 pub use error::{AskError, CreateError, ListenError, SendError, TrySendError};

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, ActorCell, ActorId, Addr};
-use crate::ask::Destination;
+use crate::ask::{Delivery, Destination};
 use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
@@ -370,12 +370,12 @@ impl ActorSystem {
 
     /// Sends `msg` to `to` from outside the actor system. If the actor has exited, the message
     /// becomes a dead letter (use [`Addr::tell`] to get it back instead).
-    pub async fn tell<M, D>(&self, to: &D, msg: M)
+    pub fn tell<M, D>(&self, to: &D, msg: M) -> Delivery
     where
         M: Send + 'static,
         D: Destination<M>,
     {
-        to.deliver(msg, None).await;
+        to.deliver(msg, None)
     }
 
     /// Sends a request to `to` from outside and waits at most `timeout` for the reply to it.
