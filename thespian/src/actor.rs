@@ -6,6 +6,7 @@ use std::future::Future;
 use crate::capabilities::Capabilities;
 use crate::context::Context;
 use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage};
+use crate::wakeup::WakeupMessage;
 
 /// A message type and the type of its reply.
 ///
@@ -120,6 +121,16 @@ pub trait Actor: Sized + Send + 'static {
         ctx: &mut Context<Self>,
     ) -> impl Future<Output = ()> + Send {
         let _ = (poison, ctx);
+        async {}
+    }
+
+    /// A wake-up asked for with [`Context::wakeup_after`] is due.
+    fn wakeup(
+        &mut self,
+        wakeup: WakeupMessage,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (wakeup, ctx);
         async {}
     }
 

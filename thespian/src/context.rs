@@ -3,15 +3,33 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
+use futures::{Stream, StreamExt};
+use tokio::task::AbortHandle;
+
 use crate::actor::{Actor, Message};
-use crate::address::{ActorAddress, ActorId, Addr};
+use crate::address::{ActorAddress, ActorId, Addr, AnyCell};
 use crate::ask::{Delivery, Destination};
 use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::{AskError, CreateError};
+use crate::options::ActorOptions;
 use crate::reply::{ReplyHandle, ReplyTo, SendReplyError};
 use crate::system::ActorSystem;
+use crate::wakeup::{TimerId, WakeupMessage};
+
+/// The parts of a context that few actors use.
+#[derive(Default)]
+pub(crate) struct Extras {
+    pub(crate) children: HashMap<ActorId, ActorAddress>,
+    /// Pending wake-ups, delayed messages and attached streams.
+    pub(crate) tasks: HashMap<TimerId, AbortHandle>,
+    next_task: u64,
+    /// Why the actor is exiting, when a failure stopped it.
+    pub(crate) failure: Option<String>,
+    pub(crate) exit_when_idle: Option<Duration>,
+}
 
 /// An actor's view of the system, handed to every handler and hook.
 ///
@@ -20,10 +38,9 @@ use crate::system::ActorSystem;
 pub struct Context<A: Actor> {
     pub(crate) myself: Addr<A>,
     pub(crate) parent: Option<ActorAddress>,
-    /// Allocated with the first child: most actors have none, and an empty map would cost every
-    /// idle actor 40 bytes more than this pointer.
-    #[allow(clippy::box_collection)]
-    pub(crate) children: Option<Box<HashMap<ActorId, ActorAddress>>>,
+    /// Children, timers and options: allocated on first use, since most actors need none of them
+    /// and every idle actor would pay for them.
+    pub(crate) extras: Option<Box<Extras>>,
     pub(crate) sender: Option<ActorAddress>,
     pub(crate) reply: Option<ReplyTo>,
     pub(crate) exiting: Option<ExitCause>,
@@ -35,6 +52,7 @@ impl<A: Actor> fmt::Debug for Context<A> {
             .field("myself", &self.myself)
             .field("parent", &self.parent)
             .field("children", &self.children().count())
+            .field("exiting", &self.exiting.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -44,7 +62,7 @@ impl<A: Actor> Context<A> {
         Context {
             myself,
             parent,
-            children: None,
+            extras: None,
             sender: None,
             reply: None,
             exiting: None,
@@ -78,7 +96,7 @@ impl<A: Actor> Context<A> {
 
     /// The children of this actor that have not ended yet.
     pub fn children(&self) -> impl Iterator<Item = &ActorAddress> {
-        self.children.iter().flat_map(|c| c.values())
+        self.extras.iter().flat_map(|e| e.children.values())
     }
 
     /// The actor system this actor runs in.
@@ -86,23 +104,124 @@ impl<A: Actor> Context<A> {
         ActorSystem::from_shared(self.myself.cell.system.clone())
     }
 
+    pub(crate) fn extras(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Default::default)
+    }
+
     /// Creates a child actor: this actor is its parent, is told when it ends
     /// ([`Actor::child_exited`]), and takes it along when exiting.
     pub async fn create_actor<B: Actor>(&mut self, actor: B) -> Result<Addr<B>, CreateError> {
+        self.create_actor_with(actor, ActorOptions::new()).await
+    }
+
+    /// Creates a child actor with options (supervision, mailbox bound, ...). A named actor
+    /// ([`ActorOptions::name`]) is the system's child rather than this actor's.
+    pub async fn create_actor_with<B: Actor>(
+        &mut self,
+        actor: B,
+        options: ActorOptions<B>,
+    ) -> Result<Addr<B>, CreateError> {
         if self.exiting.is_some() {
             return Err(CreateError::ParentExiting);
         }
-        let system = &self.myself.cell.system;
-        if !B::capability_check(&self.system().capabilities(), &Default::default()) {
-            return Err(CreateError::NoCompatibleSystem {
-                actor: B::type_name(),
-            });
+        let system = self.myself.cell.system.clone();
+        if options.name.is_some() {
+            return system.create(actor, None, options);
         }
-        let child = system.spawn(actor, Some(self.myself.address()))?;
-        self.children
-            .get_or_insert_with(Default::default)
-            .insert(child.id(), child.address());
+        let child = system.create(actor, Some(self.myself.address()), options)?;
+        self.extras().children.insert(child.id(), child.address());
         Ok(child)
+    }
+
+    /// Starts `task` on the system's runtime, owned by this actor: it is aborted when the actor
+    /// exits or the returned id is cancelled.
+    fn own_task(&mut self, task: impl Future<Output = ()> + Send + 'static) -> TimerId {
+        let id = self.next_timer_id();
+        self.own_task_with_id(id, task)
+    }
+
+    /// Asks for a [`WakeupMessage`](crate::WakeupMessage) carrying `payload` after `delay`,
+    /// delivered to [`Actor::wakeup`]. Many may be pending; each can be cancelled with
+    /// [`cancel`](Self::cancel); all end with the actor.
+    pub fn wakeup_after(&mut self, delay: Duration, payload: impl Any + Send) -> TimerId {
+        let cell = self.myself.cell.clone();
+        let id = self.next_timer_id();
+        let payload: Box<dyn Any + Send> = Box::new(payload);
+        self.own_task_with_id(id, async move {
+            tokio::time::sleep(delay).await;
+            let wakeup = WakeupMessage { id, delay, payload };
+            let _ = cell.push_system(SystemMessage::Wakeup(Box::new(wakeup)));
+        })
+    }
+
+    /// Sends this actor `msg`, one of its own messages, after `delay` (cancellable like a
+    /// wake-up).
+    pub fn notify_after<M>(&mut self, delay: Duration, msg: M) -> TimerId
+    where
+        M: Send + 'static,
+        A::Message: From<M>,
+    {
+        let me = self.myself.clone();
+        self.own_task(async move {
+            tokio::time::sleep(delay).await;
+            let _ = me.tell(msg).await;
+        })
+    }
+
+    /// Feeds `stream`'s items to this actor as messages, in order, then `on_end` (if any) when the
+    /// stream ends (the Rust form of Thespian's `WatchMessage`). Cancellable; ends with the actor.
+    pub fn attach_stream<S, M>(&mut self, stream: S, on_end: Option<M>) -> TimerId
+    where
+        S: Stream<Item = M> + Send + 'static,
+        M: Send + 'static,
+        A::Message: From<M>,
+    {
+        let me = self.myself.clone();
+        self.own_task(async move {
+            let mut stream = std::pin::pin!(stream);
+            while let Some(item) = stream.next().await {
+                if me.tell(item).await.is_err() {
+                    return;
+                }
+            }
+            if let Some(end) = on_end {
+                let _ = me.tell(end).await;
+            }
+        })
+    }
+
+    /// Cancels a pending wake-up, delayed message or stream. `false` if it had already finished.
+    pub fn cancel(&mut self, id: TimerId) -> bool {
+        match self.extras.as_mut().and_then(|e| e.tasks.remove(&id)) {
+            Some(task) => {
+                let pending = !task.is_finished();
+                task.abort();
+                pending
+            }
+            None => false,
+        }
+    }
+
+    fn next_timer_id(&mut self) -> TimerId {
+        let extras = self.extras();
+        extras.next_task += 1;
+        TimerId(extras.next_task)
+    }
+
+    fn own_task_with_id(
+        &mut self,
+        id: TimerId,
+        task: impl Future<Output = ()> + Send + 'static,
+    ) -> TimerId {
+        if let Some(handle) = self.myself.cell.system.spawn_task(task) {
+            let tasks = &mut self.extras().tasks;
+            // Delayed messages and streams leave no notice when they finish: prune now and then.
+            if tasks.len() >= 64 && tasks.len().is_power_of_two() {
+                tasks.retain(|_, t| !t.is_finished());
+            }
+            tasks.insert(id, handle);
+        }
+        id
     }
 
     /// Sends `msg` to `to` with this actor as its sender. If the target has exited, the message

@@ -3,6 +3,7 @@
 use crate::address::ActorAddress;
 use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage};
 use crate::reply::ReplyTo;
+use crate::wakeup::WakeupMessage;
 
 pub(crate) struct Envelope<M> {
     pub(crate) payload: Payload<M>,
@@ -24,6 +25,9 @@ pub(crate) enum SystemMessage {
     ChildExited(Box<ChildActorExited>),
     DeadLetter(Box<DeadEnvelope>),
     Poison(Box<PoisonMessage>),
+    Wakeup(Box<WakeupMessage>),
+    /// A status request, answered by the runtime with an [`ActorStatus`](crate::ActorStatus).
+    Status(Box<ReplyTo>),
 }
 
 /// Why an exit was requested; it decides the [`ExitReason`](crate::ExitReason) reported upwards.

@@ -121,6 +121,14 @@ pub enum CreateError {
     /// There is no tokio runtime to run the actor on.
     #[error("no tokio runtime: create the actor from inside a tokio runtime")]
     NoRuntime,
+    /// The global name is held by an actor of another type.
+    #[error("the name {name:?} belongs to an actor of type {actor}")]
+    NameTaken {
+        /// The name.
+        name: String,
+        /// The type of the actor holding it.
+        actor: &'static str,
+    },
     /// No actor system accepts this actor type with the given requirements.
     #[error("no compatible actor system for {actor}")]
     NoCompatibleSystem {

@@ -84,7 +84,8 @@ impl AnyCell for OutsideCell {
             SystemMessage::Poison(p) => p,
             SystemMessage::ChildExited(c) => c,
             SystemMessage::DeadLetter(d) => d,
-            SystemMessage::Exit(_) => return Ok(()),
+            SystemMessage::Wakeup(w) => w,
+            SystemMessage::Exit(_) | SystemMessage::Status(_) => return Ok(()),
         };
         self.push(ReceivedMessage {
             sender: None,

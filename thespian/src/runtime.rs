@@ -13,6 +13,8 @@ use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::AskError;
 use crate::mailbox::{Take, SHRINK_ABOVE};
 use crate::messages::{panic_details, ChildActorExited, ExitReason, PoisonMessage};
+use crate::status::ActorStatus;
+use crate::supervision::{Supervisor, Verdict};
 
 /// How many times a failed message is handed to its actor again, in every system base.
 pub const RETRIES: u32 = 1;
@@ -27,67 +29,122 @@ enum Step {
 ///
 /// The task's future is every idle actor's memory, so this loop keeps few values alive across its
 /// awaits and boxes the rare paths (system messages).
-pub(crate) fn run<A: Actor>(actor: A, ctx: Context<A>) -> impl Future<Output = ()> + Send {
+pub(crate) fn run<A: Actor>(
+    actor: A,
+    ctx: Context<A>,
+    supervisor: Option<Box<Supervisor<A>>>,
+) -> impl Future<Output = ()> + Send {
     // An `async move` block rather than an `async fn`: the parameters of an `async fn` are stored
     // twice in its future (once as passed, once as the body's bindings); captures are stored once.
     let mut actor = actor;
     let mut ctx = ctx;
+    let mut supervisor = supervisor;
     async move {
-        let reason = live(&mut actor, &mut ctx).await;
+        let reason = live(&mut actor, &mut ctx, &mut supervisor).await;
         drop(actor);
         finish(ctx, reason);
     }
 }
 
-async fn live<A: Actor>(actor: &mut A, ctx: &mut Context<A>) -> ExitReason {
-    if let Err(panic) = AssertUnwindSafe(actor.started(ctx)).catch_unwind().await {
-        let details = panic_details(&*panic);
-        tracing::error!(actor = %ctx.myself, details, "actor failed to start");
-        return ExitReason::StartFailed(details);
-    }
-    let cell = ctx.myself.cell.clone();
-    let mut batch = VecDeque::new();
-    loop {
-        if let Take::Closed = cell.mailbox.take(&mut batch).await {
-            return ExitReason::Requested;
+/// Runs the `started` hook; the panic details if it failed.
+async fn start<A: Actor>(actor: &mut A, ctx: &mut Context<A>) -> Result<(), ExitReason> {
+    match AssertUnwindSafe(actor.started(ctx)).catch_unwind().await {
+        Ok(()) => Ok(()),
+        Err(panic) => {
+            let details = panic_details(&*panic);
+            tracing::error!(actor = %ctx.myself, details, "actor failed to start");
+            Err(ExitReason::StartFailed(details))
         }
-        while let Some(env) = batch.pop_front() {
-            let Envelope {
-                payload,
-                sender,
-                reply,
-            } = env;
-            match payload {
-                Payload::User(msg) => {
-                    if ctx.exiting.is_some() {
-                        refuse_while_exiting(ctx, msg, sender, reply);
-                        continue;
+    }
+}
+
+#[allow(clippy::manual_async_fn)]
+fn live<'a, A: Actor>(
+    actor: &'a mut A,
+    ctx: &'a mut Context<A>,
+    supervisor: &'a mut Option<Box<Supervisor<A>>>,
+) -> impl Future<Output = ExitReason> + Send + 'a {
+    // Captures, not `async fn` parameters: see `run`.
+    async move {
+        if let Err(reason) = start(actor, ctx).await {
+            return reason;
+        }
+        let cell = ctx.myself.cell.clone();
+        let mut batch = VecDeque::new();
+        loop {
+            let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
+            let took = match idle {
+                None => cell.mailbox.take(&mut batch).await,
+                // Boxed: a timer inline would grow every actor's task, and few actors are transient.
+                Some(idle) => {
+                    match Box::pin(tokio::time::timeout(idle, cell.mailbox.take(&mut batch))).await
+                    {
+                        Ok(took) => took,
+                        Err(_) => {
+                            // Transient: idle for too long. Exit through the mailbox, as a request would.
+                            ctx.stop();
+                            continue;
+                        }
                     }
-                    ctx.sender = sender;
-                    ctx.reply = reply;
-                    handle_user(actor, ctx, msg).await;
-                    ctx.sender = None;
-                    ctx.reply = None;
                 }
-                // System messages are rare: boxing their (large) future keeps every actor's task
-                // small.
-                Payload::System(msg) => {
-                    if let Step::Exit(reason) = Box::pin(handle_system(actor, ctx, msg)).await {
-                        let me = ctx.myself.address();
-                        cell.system.dead_letter_envelopes::<A>(&me, batch.drain(..));
-                        return reason;
+            };
+            if let Take::Closed = took {
+                return ExitReason::Requested;
+            }
+            while let Some(env) = batch.pop_front() {
+                let Envelope {
+                    payload,
+                    sender,
+                    reply,
+                } = env;
+                match payload {
+                    Payload::User(msg) => {
+                        if ctx.exiting.is_some() {
+                            refuse_while_exiting(ctx, msg, sender, reply);
+                            continue;
+                        }
+                        ctx.sender = sender;
+                        ctx.reply = reply;
+                        let failure = handle_user(actor, ctx, msg).await;
+                        ctx.sender = None;
+                        ctx.reply = None;
+                        if let Some(details) = failure {
+                            if let Some(supervisor) = supervisor {
+                                let step =
+                                    Box::pin(supervise(actor, ctx, supervisor, details)).await;
+                                if let Step::Exit(reason) = step {
+                                    let me = ctx.myself.address();
+                                    cell.system.dead_letter_envelopes::<A>(&me, batch.drain(..));
+                                    return reason;
+                                }
+                            }
+                        }
+                    }
+                    // System messages are rare: boxing their (large) future keeps every actor's task
+                    // small.
+                    Payload::System(msg) => {
+                        if let Step::Exit(reason) = Box::pin(handle_system(actor, ctx, msg)).await {
+                            let me = ctx.myself.address();
+                            cell.system.dead_letter_envelopes::<A>(&me, batch.drain(..));
+                            return reason;
+                        }
                     }
                 }
             }
-        }
-        if batch.capacity() > SHRINK_ABOVE {
-            batch = VecDeque::new();
+            if batch.capacity() > SHRINK_ABOVE {
+                batch = VecDeque::new();
+            }
         }
     }
 }
 
 /// Closes the mailbox (what is left becomes dead letters), then tells the parent.
 fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
+    if let Some(extras) = &ctx.extras {
+        for task in extras.tasks.values() {
+            task.abort();
+        }
+    }
     let cell = &ctx.myself.cell;
     let me = ctx.myself.address();
     let rest = cell.mailbox.close();
@@ -131,7 +188,7 @@ fn handle_user<'a, A: Actor>(
     actor: &'a mut A,
     ctx: &'a mut Context<A>,
     msg: A::Message,
-) -> impl Future<Output = ()> + Send + 'a {
+) -> impl Future<Output = Option<String>> + Send + 'a {
     // Captured rather than passed to an `async fn`, so the message is stored once (see `run`).
     let mut next = Some(msg);
     async move {
@@ -149,13 +206,53 @@ fn handle_user<'a, A: Actor>(
                 let details = panic_details(&*panic);
                 tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");
                 if next.is_none() {
-                    poison(ctx, name, details);
+                    poison(ctx, name, details.clone());
+                    return Some(details);
                 }
             } else {
-                return;
+                return None;
             }
         }
+        None
     }
+}
+
+/// Applies the supervision policy after a failure.
+async fn supervise<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    supervisor: &mut Supervisor<A>,
+    details: String,
+) -> Step {
+    match supervisor.on_failure() {
+        Verdict::Resume => Step::Continue,
+        Verdict::Restart(fresh) => {
+            tracing::warn!(actor = %ctx.myself, details, "restarting after a failure");
+            ctx.myself.cell.system.count_restart();
+            *actor = fresh;
+            match start(actor, ctx).await {
+                Ok(()) => Step::Continue,
+                Err(reason) => fail(actor, ctx, reason_details(reason)).await,
+            }
+        }
+        Verdict::Stop => {
+            tracing::warn!(actor = %ctx.myself, details, "stopping after a failure");
+            fail(actor, ctx, details).await
+        }
+    }
+}
+
+fn reason_details(reason: ExitReason) -> String {
+    match reason {
+        ExitReason::StartFailed(d) | ExitReason::Failed(d) => d,
+        other => other.to_string(),
+    }
+}
+
+/// Exits because of a failure: like an exit request, but the parent hears `Failed(details)`.
+async fn fail<A: Actor>(actor: &mut A, ctx: &mut Context<A>, details: String) -> Step {
+    ctx.extras().failure = Some(details);
+    handle_system(actor, ctx, SystemMessage::Exit(ExitCause::Requested)).await
 }
 
 /// Tells the sender of a message that failed every attempt.
@@ -191,8 +288,8 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
             exit_if_done(ctx)
         }
         SystemMessage::ChildExited(notice) => {
-            if let Some(children) = &mut ctx.children {
-                children.remove(&notice.child.id());
+            if let Some(extras) = &mut ctx.extras {
+                extras.children.remove(&notice.child.id());
             }
             hook(ctx, |actor_ctx| actor.child_exited(*notice, actor_ctx)).await;
             exit_if_done(ctx)
@@ -203,6 +300,28 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
         }
         SystemMessage::Poison(poison) => {
             hook(ctx, |actor_ctx| actor.poisoned(*poison, actor_ctx)).await;
+            Step::Continue
+        }
+        SystemMessage::Wakeup(wakeup) => {
+            if let Some(extras) = &mut ctx.extras {
+                extras.tasks.remove(&wakeup.id);
+            }
+            hook(ctx, |actor_ctx| actor.wakeup(*wakeup, actor_ctx)).await;
+            Step::Continue
+        }
+        SystemMessage::Status(reply) => {
+            let status = ActorStatus {
+                address: ctx.myself.address(),
+                parent: ctx.parent.clone(),
+                children: ctx.children().cloned().collect(),
+                queued: ctx.myself.cell.mailbox.len(),
+                pending_timers: ctx
+                    .extras
+                    .as_ref()
+                    .map_or(0, |e| e.tasks.values().filter(|t| !t.is_finished()).count()),
+                exiting: ctx.exiting.is_some(),
+            };
+            let _ = reply.send(status);
             Step::Continue
         }
     }
@@ -219,12 +338,16 @@ where
     }
 }
 
-fn exit_if_done<A: Actor>(ctx: &Context<A>) -> Step {
+fn exit_if_done<A: Actor>(ctx: &mut Context<A>) -> Step {
     match ctx.exiting {
-        Some(cause) if ctx.children().next().is_none() => Step::Exit(match cause {
-            ExitCause::Requested => ExitReason::Requested,
-            ExitCause::Shutdown => ExitReason::SystemShutdown,
-        }),
+        Some(cause) if ctx.children().next().is_none() => {
+            let failure = ctx.extras.as_mut().and_then(|e| e.failure.take());
+            Step::Exit(match (failure, cause) {
+                (Some(details), _) => ExitReason::Failed(details),
+                (None, ExitCause::Requested) => ExitReason::Requested,
+                (None, ExitCause::Shutdown) => ExitReason::SystemShutdown,
+            })
+        }
         _ => Step::Continue,
     }
 }
@@ -252,10 +375,10 @@ mod tests {
         let ctx = Context::new(crate::Addr::from_cell(cell), None);
         assert!(std::mem::size_of::<Context<Tiny>>() <= 80);
         assert!(std::mem::size_of::<Envelope<u64>>() <= 56);
-        let task = run(Tiny, ctx);
+        let task = run(Tiny, ctx, None);
         let size = std::mem::size_of_val(&task);
         assert!(
-            size <= 360,
+            size <= 384,
             "the task future of a trivial actor is {size} bytes"
         );
     }

@@ -19,7 +19,11 @@ use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::{AskError, CreateError, ListenError};
 use crate::mailbox::Mailbox;
 use crate::messages::{DeadEnvelope, ReceivedMessage};
+use crate::options::ActorOptions;
 use crate::outside::OutsideCell;
+use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
+use crate::status::{ActorStatus, SystemStatus};
+use crate::supervision::{Supervision, Supervisor};
 
 /// The state every handle of one system shares.
 pub(crate) struct SystemShared {
@@ -37,6 +41,17 @@ pub(crate) struct SystemShared {
     dead_letters: AtomicU64,
     dead_letter_handler: Mutex<Option<ActorAddress>>,
     capabilities: RwLock<Capabilities>,
+    names: Mutex<GlobalNames>,
+    /// Whether any actor was ever named: spares unnamed actors the names lock when they exit.
+    named: AtomicBool,
+    restarts: AtomicU64,
+}
+
+/// The actors that hold global names.
+#[derive(Default)]
+struct GlobalNames {
+    by_name: HashMap<String, ActorAddress>,
+    by_id: HashMap<ActorId, String>,
 }
 
 impl SystemShared {
@@ -44,11 +59,54 @@ impl SystemShared {
         ActorAddress::from_cell(self.outside.clone())
     }
 
-    /// Starts `actor` as a task; `parent` is `None` for actors created from outside.
-    pub(crate) fn spawn<A: Actor>(
+    /// Creates an actor: checks its capabilities, resolves a global name, starts its task.
+    /// `parent` is `None` for actors whose parent is the system.
+    pub(crate) fn create<A: Actor>(
         self: &Arc<Self>,
         actor: A,
         parent: Option<ActorAddress>,
+        options: ActorOptions<A>,
+    ) -> Result<Addr<A>, CreateError> {
+        let capabilities = self
+            .capabilities
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if !A::capability_check(&capabilities, &options.requirements) {
+            return Err(CreateError::NoCompatibleSystem {
+                actor: A::type_name(),
+            });
+        }
+        match options.name.clone() {
+            None => self.spawn(actor, parent, options),
+            Some(name) => {
+                // Held across the spawn, so two concurrent creates of one name make one actor.
+                let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(existing) = names.by_name.get(&name) {
+                    if existing.is_alive() {
+                        return existing
+                            .downcast::<A>()
+                            .ok_or_else(|| CreateError::NameTaken {
+                                name,
+                                actor: existing.type_name(),
+                            });
+                    }
+                }
+                let addr = self.spawn(actor, None, options)?;
+                names.by_name.insert(name.clone(), addr.address());
+                names.by_id.insert(addr.id(), name);
+                self.named.store(true, Ordering::Release);
+                Ok(addr)
+            }
+        }
+    }
+
+    /// Starts `actor` as a task.
+    fn spawn<A: Actor>(
+        self: &Arc<Self>,
+        actor: A,
+        parent: Option<ActorAddress>,
+        options: ActorOptions<A>,
     ) -> Result<Addr<A>, CreateError> {
         let handle = match &self.handle {
             Some(h) => h.clone(),
@@ -57,7 +115,7 @@ impl SystemShared {
         let cell = Arc::new(ActorCell::<A> {
             id: ActorId::next(),
             system: self.clone(),
-            mailbox: Mailbox::new(self.mailbox_capacity),
+            mailbox: Mailbox::new(options.mailbox_capacity.or(self.mailbox_capacity)),
         });
         let addr = Addr::from_cell(cell);
         if parent.is_none() {
@@ -70,14 +128,43 @@ impl SystemShared {
         } else if self.shutting_down.load(Ordering::Acquire) {
             return Err(CreateError::SystemShutDown);
         }
+        for message in options.initial_messages {
+            let _ = addr.cell.mailbox.push(Envelope::user(message, None, None));
+        }
         self.live.fetch_add(1, Ordering::AcqRel);
-        let ctx = Context::new(addr.clone(), parent);
-        handle.spawn(crate::runtime::run(actor, ctx));
+        let mut ctx = Context::new(addr.clone(), parent);
+        if let Some(idle) = options.exit_when_idle {
+            ctx.extras().exit_when_idle = Some(idle);
+        }
+        let supervisor = match options.supervision {
+            Supervision::Resume => None,
+            policy => Some(Box::new(Supervisor::new(policy))),
+        };
+        handle.spawn(crate::runtime::run(actor, ctx, supervisor));
         Ok(addr)
+    }
+
+    /// Starts a task on the system's runtime (wake-ups, streams), if there is one.
+    pub(crate) fn spawn_task(
+        &self,
+        task: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Option<tokio::task::AbortHandle> {
+        let handle = self.handle.clone().or_else(|| Handle::try_current().ok())?;
+        Some(handle.spawn(task).abort_handle())
+    }
+
+    pub(crate) fn count_restart(&self) {
+        self.restarts.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Called by each actor's task as its very last step.
     pub(crate) fn actor_ended(&self, id: ActorId, top_level: bool) {
+        if self.named.load(Ordering::Acquire) {
+            let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(name) = names.by_id.remove(&id) {
+                names.by_name.remove(&name);
+            }
+        }
         if top_level {
             self.top_level
                 .lock()
@@ -252,6 +339,9 @@ impl ActorSystemBuilder {
                 dead_letters: AtomicU64::new(0),
                 dead_letter_handler: Mutex::new(None),
                 capabilities: RwLock::new(self.capabilities),
+                names: Mutex::new(GlobalNames::default()),
+                named: AtomicBool::new(false),
+                restarts: AtomicU64::new(0),
             }),
         }
     }
@@ -359,13 +449,84 @@ impl ActorSystem {
     /// Creates a top-level actor (the system is its parent) and returns its address. The actor
     /// starts at once; its `started` hook runs before its first message.
     pub async fn create_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, CreateError> {
-        let caps = self.capabilities();
-        if !A::capability_check(&caps, &Capabilities::new()) {
-            return Err(CreateError::NoCompatibleSystem {
-                actor: A::type_name(),
+        self.shared.create(actor, None, ActorOptions::new())
+    }
+
+    /// Creates a top-level actor with options: a global name, supervision, a mailbox bound, an
+    /// idle exit, initial messages, capability requirements (see [`ActorOptions`]).
+    pub async fn create_actor_with<A: Actor>(
+        &self,
+        actor: A,
+        options: ActorOptions<A>,
+    ) -> Result<Addr<A>, CreateError> {
+        self.shared.create(actor, None, options)
+    }
+
+    /// The actor holding global name `name`, if it is alive and an `A`.
+    pub fn named<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
+        let names = self.shared.names.lock().unwrap_or_else(|e| e.into_inner());
+        names
+            .by_name
+            .get(name)
+            .filter(|a| a.is_alive())
+            .and_then(ActorAddress::downcast)
+    }
+
+    /// Asks every actor for its state and reports the whole system. Actors answer between two
+    /// messages; one busy for longer than `timeout` is left out.
+    pub async fn status(&self, timeout: Duration) -> SystemStatus {
+        let mut pending: Vec<ActorAddress> = self
+            .shared
+            .top_level
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        pending.sort_by_key(ActorAddress::id);
+        let mut actors = Vec::new();
+        while !pending.is_empty() {
+            let asks = pending.drain(..).map(|actor| {
+                let slot = ReplySlot::<ActorStatus>::new();
+                let reply = ReplyFuture::new(slot.clone());
+                let sent = actor
+                    .cell
+                    .push_system(SystemMessage::Status(Box::new(ReplyTo::new(slot))))
+                    .is_ok();
+                async move {
+                    if !sent {
+                        return None;
+                    }
+                    tokio::time::timeout(timeout, reply).await.ok()?.ok()
+                }
             });
+            for status in futures::future::join_all(asks).await.into_iter().flatten() {
+                pending.extend(status.children.iter().cloned());
+                actors.push(status);
+            }
         }
-        self.shared.spawn(actor, None)
+        let global_names = {
+            let names = self.shared.names.lock().unwrap_or_else(|e| e.into_inner());
+            let mut v: Vec<_> = names
+                .by_name
+                .iter()
+                .map(|(n, a)| (n.clone(), a.clone()))
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+        let status = SystemStatus {
+            name: self.shared.name.clone(),
+            live_actors: self.live_actors(),
+            queued: actors.iter().map(|a| a.queued).sum(),
+            dead_letters: self.dead_letter_count(),
+            restarts: self.shared.restarts.load(Ordering::Relaxed),
+            global_names,
+            actors,
+        };
+        tracing::debug!(system = %status.name, live_actors = status.live_actors, queued = status.queued,
+            dead_letters = status.dead_letters, restarts = status.restarts, "status");
+        status
     }
 
     /// Sends `msg` to `to` from outside the actor system. If the actor has exited, the message
