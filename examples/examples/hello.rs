@@ -3,6 +3,8 @@
 //! The Thespian original creates a `Hello` actor, asks it `'hi'` with a one-second timeout, prints
 //! the answer, and tells it `ActorExitRequest()`. The same program here:
 //!
+//! The same program runs on the sequential base with `cargo run --example hello -- --sequential`.
+//!
 //! ```text
 //! $ cargo run --example hello
 //! Hello, World!
@@ -25,7 +27,12 @@ impl Hello {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let system = ActorSystem::new();
+    // `--sequential` runs the same actors on the sequential base (Thespian's simpleSystemBase).
+    let system = if std::env::args().any(|a| a == "--sequential") {
+        ActorSystem::builder().sequential().build()
+    } else {
+        ActorSystem::new()
+    };
     let hello = system.create_actor(Hello).await?;
     println!("{}", system.ask(&hello, Hi, Duration::from_secs(1)).await?);
     hello.request_exit();

@@ -6,6 +6,8 @@
 //! handle travel inside the message. After the exit request, the third ask has no actor to answer
 //! it and prints `None`, as Thespian's `ask` returns `None`.
 //!
+//! The same program runs on the sequential base with `cargo run --example hello_redux -- --sequential`.
+//!
 //! ```text
 //! $ cargo run --example hello_redux
 //! Hello, World!
@@ -100,7 +102,12 @@ fn show(answer: Result<String, AskError>) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let system = ActorSystem::new();
+    // `--sequential` runs the same actors on the sequential base (Thespian's simpleSystemBase).
+    let system = if std::env::args().any(|a| a == "--sequential") {
+        ActorSystem::builder().sequential().build()
+    } else {
+        ActorSystem::new()
+    };
     let hello = system.create_actor(Hello).await?;
     let timeout = Duration::from_millis(200);
     show(system.ask(&hello, Hi, timeout).await);

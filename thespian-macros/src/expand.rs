@@ -502,6 +502,7 @@ fn hook_impl(hook: &Hook, th: &TokenStream) -> TokenStream {
         HookKind::ChildExited => (quote!(child_exited), Some(quote!(#th::ChildActorExited))),
         HookKind::DeadLetter => (quote!(dead_letter), Some(quote!(#th::DeadEnvelope))),
         HookKind::Poisoned => (quote!(poisoned), Some(quote!(#th::PoisonMessage))),
+        HookKind::Wakeup => (quote!(wakeup), Some(quote!(#th::WakeupMessage))),
     };
     let notice_param = notice.map(|ty| quote!(notice: #ty,));
     quote! {

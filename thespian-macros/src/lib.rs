@@ -112,6 +112,7 @@ mod model;
 /// | `#[child_exited]` | `async fn(&mut self, ChildActorExited[, ctx])` | a child ended |
 /// | `#[dead_letter]` | `async fn(&mut self, DeadEnvelope[, ctx])` | an undeliverable message (for the registered handler) |
 /// | `#[poisoned]` | `async fn(&mut self, PoisonMessage[, ctx])` | a message it sent failed |
+/// | `#[wakeup]` | `async fn(&mut self, WakeupMessage[, ctx])` | a wake-up from `ctx.wakeup_after` is due |
 /// | `#[capability_check]` | `fn(&Capabilities, &Capabilities) -> bool` | may it run on a system with these capabilities, given these requirements |
 /// | `#[helper]` | any `fn` | a plain method, not a handler |
 ///

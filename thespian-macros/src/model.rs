@@ -72,6 +72,7 @@ pub(crate) enum HookKind {
     ChildExited,
     DeadLetter,
     Poisoned,
+    Wakeup,
 }
 
 impl HookKind {
@@ -82,6 +83,7 @@ impl HookKind {
             "child_exited" => HookKind::ChildExited,
             "dead_letter" => HookKind::DeadLetter,
             "poisoned" => HookKind::Poisoned,
+            "wakeup" => HookKind::Wakeup,
             _ => return None,
         })
     }
@@ -93,6 +95,7 @@ impl HookKind {
             HookKind::ChildExited => "child_exited",
             HookKind::DeadLetter => "dead_letter",
             HookKind::Poisoned => "poisoned",
+            HookKind::Wakeup => "wakeup",
         }
     }
 
@@ -103,6 +106,7 @@ impl HookKind {
             HookKind::ChildExited => Some("ChildActorExited"),
             HookKind::DeadLetter => Some("DeadEnvelope"),
             HookKind::Poisoned => Some("PoisonMessage"),
+            HookKind::Wakeup => Some("WakeupMessage"),
         }
     }
 }

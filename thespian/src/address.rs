@@ -64,6 +64,8 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn id(&self) -> ActorId;
     fn type_name(&self) -> &'static str;
     fn system_id(&self) -> u64;
+    /// `Type#ordinal`, stable from run to run of a sequential system.
+    fn trace_name(&self) -> String;
     /// Delivers a system message, bypassing any mailbox bound (they must always get through).
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage>;
     /// Delivers a message of a type known only at run time.
@@ -81,6 +83,9 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
 /// The shared part of a running actor: its identity and mailbox.
 pub(crate) struct ActorCell<A: Actor> {
     pub(crate) id: ActorId,
+    /// The order of its creation in its system (1 for the first actor): stable from run to run
+    /// of a sequential system, unlike the process-wide id.
+    pub(crate) ordinal: u32,
     pub(crate) system: Arc<SystemShared>,
     pub(crate) mailbox: Mailbox<A::Message>,
 }
@@ -147,6 +152,10 @@ impl<A: Actor> AnyCell for ActorCell<A> {
 
     fn system_id(&self) -> u64 {
         self.system.id
+    }
+
+    fn trace_name(&self) -> String {
+        format!("{}#{}", short_type_name(A::type_name()), self.ordinal)
     }
 
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {

@@ -203,6 +203,28 @@ pub(crate) async fn ask_via<M, D>(
 ) -> Result<M::Reply, AskError>
 where
     M: Message,
+    D: Deliver<M> + ?Sized + 'static,
+{
+    if let Some(seq) = cell.system().sequential.clone() {
+        // The reply comes only while the system is driven, and the timeout runs in its virtual
+        // time: wait on the system's own thread.
+        let cell = cell.clone();
+        return seq
+            .drive(async move { ask_here(&cell, msg, sender, timeout).await })
+            .await
+            .unwrap_or(Err(AskError::DeadActor));
+    }
+    ask_here(cell, msg, sender, timeout).await
+}
+
+async fn ask_here<M, D>(
+    cell: &Arc<D>,
+    msg: M,
+    sender: Option<ActorAddress>,
+    timeout: Duration,
+) -> Result<M::Reply, AskError>
+where
+    M: Message,
     D: Deliver<M> + ?Sized,
 {
     if let Some(bound) = cell.bound() {

@@ -37,6 +37,20 @@ pub(crate) enum ExitCause {
     Shutdown,
 }
 
+impl SystemMessage {
+    /// The message's name, for traces.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            SystemMessage::Exit(_) => "ActorExitRequest",
+            SystemMessage::ChildExited(_) => "ChildActorExited",
+            SystemMessage::DeadLetter(_) => "DeadEnvelope",
+            SystemMessage::Poison(_) => "PoisonMessage",
+            SystemMessage::Wakeup(_) => "WakeupMessage",
+            SystemMessage::Status(_) => "StatusRequest",
+        }
+    }
+}
+
 impl<M> Envelope<M> {
     #[inline]
     pub(crate) fn user(msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Self {
@@ -53,5 +67,9 @@ impl<M> Envelope<M> {
             sender: None,
             reply: None,
         }
+    }
+
+    pub(crate) fn is_user(&self) -> bool {
+        matches!(self.payload, Payload::User(_))
     }
 }

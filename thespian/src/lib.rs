@@ -87,6 +87,7 @@ mod options;
 mod outside;
 mod reply;
 mod runtime;
+pub mod sequential;
 mod status;
 mod supervision;
 mod system;
@@ -104,6 +105,7 @@ pub use messages::{
 pub use options::ActorOptions;
 pub use reply::ReplyHandle;
 pub use runtime::RETRIES;
+pub use sequential::TraceEntry;
 pub use status::{ActorStatus, SystemStatus};
 pub use supervision::{RestartPolicy, Supervision};
 pub use system::{ActorSystem, ActorSystemBuilder};
@@ -146,7 +148,7 @@ pub mod __private {
 /// What an actor author needs, in one import.
 pub mod prelude {
     pub use crate::{
-        actor, Actor, ActorAddress, ActorRef, ActorSystem, Addr, AskError, ChildActorExited,
-        Context, ExitReason, Message, Recipient, ReplyHandle,
+        actor, Actor, ActorAddress, ActorOptions, ActorRef, ActorSystem, Addr, AskError,
+        ChildActorExited, Context, ExitReason, Message, Recipient, ReplyHandle, WakeupMessage,
     };
 }

@@ -14,12 +14,14 @@
 //! messages out.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use tokio::sync::Semaphore;
 
+use crate::address::ActorId;
 use crate::envelope::Envelope;
+use crate::sequential::Sequential;
 
 /// Drained storage larger than this many slots is freed instead of reused.
 pub(crate) const SHRINK_ABOVE: usize = 1024;
@@ -27,6 +29,14 @@ pub(crate) const SHRINK_ABOVE: usize = 1024;
 pub(crate) struct Mailbox<M> {
     queue: Mutex<Queue<M>>,
     bound: Option<Box<Semaphore>>,
+    /// Set in a sequential system: messages then wait for their turn (see `sequential.rs`).
+    seq: Option<Box<SeqLink>>,
+}
+
+/// A mailbox's place in a sequential system.
+pub(crate) struct SeqLink {
+    pub(crate) seq: Arc<Sequential>,
+    pub(crate) id: ActorId,
 }
 
 struct Queue<M> {
@@ -47,7 +57,7 @@ pub(crate) enum Take {
 }
 
 impl<M> Mailbox<M> {
-    pub(crate) fn new(capacity: Option<usize>) -> Self {
+    pub(crate) fn new(capacity: Option<usize>, seq: Option<SeqLink>) -> Self {
         Mailbox {
             queue: Mutex::new(Queue {
                 items: VecDeque::new(),
@@ -56,6 +66,7 @@ impl<M> Mailbox<M> {
                 sleeping: false,
             }),
             bound: capacity.map(|c| Box::new(Semaphore::new(c.max(1)))),
+            seq: seq.map(Box::new),
         }
     }
 
@@ -90,6 +101,11 @@ impl<M> Mailbox<M> {
             return Err(value);
         }
         q.items.push_back(make(value));
+        if let Some(link) = &self.seq {
+            drop(q);
+            link.seq.arrived(link.id);
+            return Ok(());
+        }
         if q.sleeping {
             q.sleeping = false;
             let waker = q.waker.take();
@@ -108,12 +124,28 @@ impl<M> Mailbox<M> {
         cx: &mut Context<'_>,
     ) -> Poll<Take> {
         debug_assert!(batch.is_empty());
+        if let Some(link) = &self.seq {
+            // One message per turn, when the system's scheduler says so.
+            return link
+                .seq
+                .poll_turn(link.id, cx, || {
+                    let env = self.lock().items.pop_front();
+                    let Some(env) = env else { return false };
+                    if let (Some(sem), true) = (self.bound(), env.is_user()) {
+                        sem.add_permits(1);
+                    }
+                    batch.push_back(env);
+                    true
+                })
+                .map(|()| Take::Batch);
+        }
         let mut q = self.lock();
         if !q.items.is_empty() {
             std::mem::swap(&mut q.items, batch);
             drop(q);
             if let Some(sem) = self.bound() {
-                sem.add_permits(batch.len());
+                // Only user messages took a permit: system messages bypass the bound.
+                sem.add_permits(batch.iter().filter(|e| e.is_user()).count());
             }
             return Poll::Ready(Take::Batch);
         }

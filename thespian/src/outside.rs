@@ -79,6 +79,10 @@ impl AnyCell for OutsideCell {
         self.system_id
     }
 
+    fn trace_name(&self) -> String {
+        "outside".to_owned()
+    }
+
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
         let message: Box<dyn Any + Send> = match msg {
             SystemMessage::Poison(p) => p,

@@ -7,12 +7,13 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 
 use crate::actor::Actor;
-use crate::address::ActorAddress;
+use crate::address::{ActorAddress, AnyCell};
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::AskError;
 use crate::mailbox::{Take, SHRINK_ABOVE};
 use crate::messages::{panic_details, ChildActorExited, ExitReason, PoisonMessage};
+use crate::sequential::{Sequential, TraceEntry};
 use crate::status::ActorStatus;
 use crate::supervision::{Supervisor, Verdict};
 
@@ -92,6 +93,8 @@ fn live<'a, A: Actor>(
                 return ExitReason::Requested;
             }
             while let Some(env) = batch.pop_front() {
+                // By value: borrowing `env` here would keep it in the task's future for good.
+                let env = record(ctx, env);
                 let Envelope {
                     payload,
                     sender,
@@ -136,6 +139,28 @@ fn live<'a, A: Actor>(
             }
         }
     }
+}
+
+/// Adds a message about to be handled to a traced sequential system's record.
+fn record<A: Actor>(ctx: &Context<A>, env: Envelope<A::Message>) -> Envelope<A::Message> {
+    if let Some(seq) = &ctx.myself.cell.system.sequential {
+        trace_entry(seq, ctx, &env);
+    }
+    env
+}
+
+fn trace_entry<A: Actor>(seq: &Sequential, ctx: &Context<A>, env: &Envelope<A::Message>) {
+    seq.record(|| TraceEntry {
+        sender: env
+            .sender
+            .as_ref()
+            .map_or_else(|| "outside".to_owned(), |s| s.cell.trace_name()),
+        receiver: ctx.myself.cell.trace_name(),
+        message: match &env.payload {
+            Payload::User(m) => A::message_name(m),
+            Payload::System(m) => m.name(),
+        },
+    });
 }
 
 /// Closes the mailbox (what is left becomes dead letters), then tells the parent.
@@ -370,7 +395,8 @@ mod tests {
         let cell = std::sync::Arc::new(crate::address::ActorCell::<Tiny> {
             id: crate::ActorId::next(),
             system: system.shared.clone(),
-            mailbox: crate::mailbox::Mailbox::new(None),
+            ordinal: 1,
+            mailbox: crate::mailbox::Mailbox::new(None, None),
         });
         let ctx = Context::new(crate::Addr::from_cell(cell), None);
         assert!(std::mem::size_of::<Context<Tiny>>() <= 80);

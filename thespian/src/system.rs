@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -17,11 +17,12 @@ use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::{AskError, CreateError, ListenError};
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Mailbox, SeqLink};
 use crate::messages::{DeadEnvelope, ReceivedMessage};
 use crate::options::ActorOptions;
 use crate::outside::OutsideCell;
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
+use crate::sequential::{Sequential, TraceEntry};
 use crate::status::{ActorStatus, SystemStatus};
 use crate::supervision::{Supervision, Supervisor};
 
@@ -42,6 +43,9 @@ pub(crate) struct SystemShared {
     dead_letter_handler: Mutex<Option<ActorAddress>>,
     capabilities: RwLock<Capabilities>,
     names: Mutex<GlobalNames>,
+    ordinals: AtomicU32,
+    /// The scheduler of a sequential system.
+    pub(crate) sequential: Option<Arc<Sequential>>,
     /// Whether any actor was ever named: spares unnamed actors the names lock when they exit.
     named: AtomicBool,
     restarts: AtomicU64,
@@ -112,10 +116,16 @@ impl SystemShared {
             Some(h) => h.clone(),
             None => Handle::try_current().map_err(|_| CreateError::NoRuntime)?,
         };
+        let id = ActorId::next();
+        let seq = self.sequential.as_ref().map(|seq| SeqLink {
+            seq: seq.clone(),
+            id,
+        });
         let cell = Arc::new(ActorCell::<A> {
-            id: ActorId::next(),
+            id,
+            ordinal: self.ordinals.fetch_add(1, Ordering::Relaxed) + 1,
             system: self.clone(),
-            mailbox: Mailbox::new(options.mailbox_capacity.or(self.mailbox_capacity)),
+            mailbox: Mailbox::new(options.mailbox_capacity.or(self.mailbox_capacity), seq),
         });
         let addr = Addr::from_cell(cell);
         if parent.is_none() {
@@ -159,6 +169,9 @@ impl SystemShared {
 
     /// Called by each actor's task as its very last step.
     pub(crate) fn actor_ended(&self, id: ActorId, top_level: bool) {
+        if let Some(seq) = &self.sequential {
+            seq.forget(id);
+        }
         if self.named.load(Ordering::Acquire) {
             let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(name) = names.by_id.remove(&id) {
@@ -274,9 +287,36 @@ pub struct ActorSystemBuilder {
     default_ask_timeout: Duration,
     mailbox_capacity: Option<usize>,
     handle: Option<Handle>,
+    sequential: bool,
+    seed: Option<u64>,
+    trace: bool,
 }
 
 impl ActorSystemBuilder {
+    /// Chooses the sequential base (Thespian's `simpleSystemBase`): all actors on one thread, one
+    /// message at a time in the order the messages were generated, virtual time. Actors need no
+    /// change. See the [`sequential`](crate::sequential) module for what it does and cannot do.
+    pub fn sequential(mut self) -> Self {
+        self.sequential = true;
+        self
+    }
+
+    /// For the sequential base: permutes the order of messages that arrive together, reproducibly
+    /// for a given seed, to explore other schedules. Implies [`sequential`](Self::sequential).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.sequential = true;
+        self.seed = Some(seed);
+        self
+    }
+
+    /// For the sequential base: records every handled message (see
+    /// [`ActorSystem::trace`]). Implies [`sequential`](Self::sequential).
+    pub fn trace(mut self) -> Self {
+        self.sequential = true;
+        self.trace = true;
+        self
+    }
+
     /// Names the system (for logs); by default `system-<id>`.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -320,14 +360,34 @@ impl ActorSystemBuilder {
 
     /// Builds the system. Needs no runtime yet: actors are started on the runtime given with
     /// [`runtime`](Self::runtime), or else on the one current where they are created.
+    ///
+    /// # Panics
+    ///
+    /// For the sequential base, if the operating system cannot start its thread; use
+    /// [`try_build`](Self::try_build) to handle that.
     pub fn build(self) -> ActorSystem {
+        self.try_build()
+            .expect("the operating system could not start the sequential system's thread")
+    }
+
+    /// Builds the system; fails only when a sequential system cannot start its thread.
+    pub fn try_build(self) -> std::io::Result<ActorSystem> {
         static NEXT_SYSTEM: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_SYSTEM.fetch_add(1, Ordering::Relaxed);
-        let handle = self.handle.or_else(|| Handle::try_current().ok());
-        ActorSystem {
+        let name = self.name.unwrap_or_else(|| format!("system-{id}"));
+        let sequential = if self.sequential {
+            Some(Sequential::start(&name, self.seed, self.trace)?)
+        } else {
+            None
+        };
+        let handle = match &sequential {
+            Some(seq) => Some(seq.handle().clone()),
+            None => self.handle.or_else(|| Handle::try_current().ok()),
+        };
+        Ok(ActorSystem {
             shared: Arc::new(SystemShared {
                 id,
-                name: self.name.unwrap_or_else(|| format!("system-{id}")),
+                name,
                 handle,
                 default_ask_timeout: self.default_ask_timeout,
                 mailbox_capacity: self.mailbox_capacity,
@@ -340,10 +400,12 @@ impl ActorSystemBuilder {
                 dead_letter_handler: Mutex::new(None),
                 capabilities: RwLock::new(self.capabilities),
                 names: Mutex::new(GlobalNames::default()),
+                ordinals: AtomicU32::new(0),
+                sequential,
                 named: AtomicBool::new(false),
                 restarts: AtomicU64::new(0),
             }),
-        }
+        })
     }
 }
 
@@ -408,6 +470,9 @@ impl ActorSystem {
             default_ask_timeout: Duration::from_secs(5),
             mailbox_capacity: None,
             handle: None,
+            sequential: false,
+            seed: None,
+            trace: false,
         }
     }
 
@@ -551,7 +616,39 @@ impl ActorSystem {
     /// Receives the next message that an actor sent to the outside of the system (see
     /// [`outside_address`](Self::outside_address)), waiting at most `timeout`.
     pub async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
-        self.shared.outside.listen(timeout).await
+        match &self.shared.sequential {
+            None => self.shared.outside.listen(timeout).await,
+            Some(seq) => {
+                let shared = self.shared.clone();
+                seq.drive(async move { shared.outside.listen(timeout).await })
+                    .await
+                    .unwrap_or(Err(ListenError::Timeout(timeout)))
+            }
+        }
+    }
+
+    /// For the sequential base: lets the system handle every waiting message (and those they
+    /// cause) and returns when none is left. Pending timers do not count: they fire when the system
+    /// is next driven. Returns at once for the default base.
+    pub async fn run_until_idle(&self) {
+        if let Some(seq) = &self.shared.sequential {
+            let idle = seq.clone();
+            seq.drive(async move {
+                while !idle.is_idle() {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+            .await;
+        }
+    }
+
+    /// For a traced sequential system: every message handled so far, in order.
+    pub fn trace(&self) -> Vec<TraceEntry> {
+        self.shared
+            .sequential
+            .as_ref()
+            .map(|seq| seq.trace())
+            .unwrap_or_default()
     }
 
     /// The address of the outside of the system: messages sent to it are read with
@@ -587,14 +684,24 @@ impl ActorSystem {
                 .cell
                 .push_system(SystemMessage::Exit(ExitCause::Shutdown));
         }
-        loop {
-            let all_exited = self.shared.all_exited.notified();
-            tokio::pin!(all_exited);
-            all_exited.as_mut().enable();
-            if self.shared.live.load(Ordering::Acquire) == 0 {
-                break;
+        let shared = self.shared.clone();
+        let wait = async move {
+            loop {
+                let all_exited = shared.all_exited.notified();
+                tokio::pin!(all_exited);
+                all_exited.as_mut().enable();
+                if shared.live.load(Ordering::Acquire) == 0 {
+                    break;
+                }
+                all_exited.await;
             }
-            all_exited.await;
+        };
+        match &self.shared.sequential {
+            None => wait.await,
+            Some(seq) => {
+                seq.drive(wait).await;
+                seq.stop();
+            }
         }
         tracing::debug!(system = %self.shared.name, "actor system shut down");
     }
