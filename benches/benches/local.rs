@@ -34,8 +34,24 @@ fn current_thread() -> Runtime {
         .expect("runtime")
 }
 
-/// Runs `iters` rounds of `work` inside a task of `rt` (so the driver is a runtime task, as in an
-/// async service, not the bench thread) and returns the time they took.
+/// Runs `iters` rounds of `work` from *outside* the runtime (the bench thread blocks on it, as
+/// code outside the actor system does) and returns the time they took.
+fn outside<F, Fut>(rt: &Runtime, iters: u64, work: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    rt.block_on(async move {
+        let start = Instant::now();
+        for _ in 0..iters {
+            work().await;
+        }
+        start.elapsed()
+    })
+}
+
+/// Runs `iters` rounds of `work` *inside* a task of `rt` (as an async service or another actor
+/// does) and returns the time they took.
 fn timed<F, Fut>(rt: &Runtime, iters: u64, work: F) -> Duration
 where
     F: Fn() -> Fut + Send + 'static,
@@ -67,7 +83,7 @@ fn configure<'a>(
     group
 }
 
-/// 1,000,000 `u64` adds to one counter, then one ask that checks the total.
+/// 1,000,000 `u64` adds to one counter from outside, then one ask that checks the total.
 fn tell(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "tell", TELLS);
@@ -75,7 +91,7 @@ fn tell(c: &mut Criterion) {
         let tx = rt.block_on(async { spawn_raw_counter() });
         b.iter_custom(|iters| {
             let tx = tx.clone();
-            timed(&rt, iters, move || {
+            outside(&rt, iters, move || {
                 let tx = tx.clone();
                 async move {
                     let before = raw_total(&tx).await;
@@ -94,7 +110,7 @@ fn tell(c: &mut Criterion) {
             .expect("created");
         b.iter_custom(|iters| {
             let counter = counter.clone();
-            timed(&rt, iters, move || {
+            outside(&rt, iters, move || {
                 let counter = counter.clone();
                 async move {
                     let before = counter.timeout(LONG).total().await.expect("total");
@@ -113,7 +129,7 @@ fn tell(c: &mut Criterion) {
             .expect("created");
         b.iter_custom(|iters| {
             let counter = counter.clone();
-            timed(&rt, iters, move || {
+            outside(&rt, iters, move || {
                 let counter = counter.clone();
                 async move {
                     let before = counter.ask(HandMessage::Total, LONG).await.expect("total");
@@ -130,7 +146,7 @@ fn tell(c: &mut Criterion) {
     group.finish();
 }
 
-/// 8 tasks telling one actor concurrently, 1,000,000 messages in all.
+/// 8 tasks telling one actor concurrently, 1,000,000 messages in all (started from outside).
 fn tell_many_senders(c: &mut Criterion) {
     let rt = multi_thread();
     let per_sender = TELLS / SENDERS;
@@ -139,7 +155,7 @@ fn tell_many_senders(c: &mut Criterion) {
         let tx = rt.block_on(async { spawn_raw_counter() });
         b.iter_custom(|iters| {
             let tx = tx.clone();
-            timed(&rt, iters, move || {
+            outside(&rt, iters, move || {
                 let tx = tx.clone();
                 async move {
                     let before = raw_total(&tx).await;
@@ -168,7 +184,7 @@ fn tell_many_senders(c: &mut Criterion) {
             .expect("created");
         b.iter_custom(|iters| {
             let counter = counter.clone();
-            timed(&rt, iters, move || {
+            outside(&rt, iters, move || {
                 let counter = counter.clone();
                 async move {
                     let before = counter.timeout(LONG).total().await.expect("total");
@@ -269,13 +285,13 @@ fn ping_pong(c: &mut Criterion) {
     group.finish();
 }
 
-/// Create 100,000 actors, one message each, await every reply, stop them all.
+/// Create 100,000 actors from outside, one message each, await every reply, stop them all.
 fn spawn(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "spawn", SPAWNS);
     group.bench_function("raw_tokio", |b| {
         b.iter_custom(|iters| {
-            timed(&rt, iters, || async {
+            outside(&rt, iters, || async {
                 let mut replies = Vec::with_capacity(SPAWNS as usize);
                 for n in 0..SPAWNS {
                     let tx = spawn_raw_counter();
@@ -295,7 +311,7 @@ fn spawn(c: &mut Criterion) {
     group.bench_function("thespian", |b| {
         b.iter_custom(|iters| {
             let handle = handle.clone();
-            timed(&rt, iters, move || {
+            outside(&rt, iters, move || {
                 let handle = handle.clone();
                 async move {
                     let system = ActorSystem::builder().runtime(handle).build();
@@ -319,7 +335,7 @@ fn spawn(c: &mut Criterion) {
     group.finish();
 }
 
-/// 1,000 actors × 1,000 messages from one driver, then one ask to each.
+/// 1,000 actors × 1,000 messages from one outside driver, then one ask to each.
 fn fan_out(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "fan_out", FAN_ACTORS * FAN_MESSAGES);
@@ -329,7 +345,7 @@ fn fan_out(c: &mut Criterion) {
         let txs = std::sync::Arc::new(txs);
         b.iter_custom(|iters| {
             let txs = txs.clone();
-            timed(&rt, iters, move || {
+            outside(&rt, iters, move || {
                 let txs = txs.clone();
                 async move {
                     for _ in 0..FAN_MESSAGES {
@@ -361,7 +377,7 @@ fn fan_out(c: &mut Criterion) {
         let workers = std::sync::Arc::new(workers);
         b.iter_custom(|iters| {
             let workers = workers.clone();
-            timed(&rt, iters, move || {
+            outside(&rt, iters, move || {
                 let workers = workers.clone();
                 async move {
                     for _ in 0..FAN_MESSAGES {
@@ -380,6 +396,68 @@ fn fan_out(c: &mut Criterion) {
     group.finish();
 }
 
+/// The sequential base next to the default base on one thread: 100,000 tells then an ask, and
+/// sequential asks.
+fn sequential(c: &mut Criterion) {
+    const SEQ_TELLS: u64 = 100_000;
+    let rt = current_thread();
+    let bases = || {
+        [
+            (
+                "default_base",
+                ActorSystem::builder().runtime(rt.handle().clone()).build(),
+            ),
+            (
+                "sequential_base",
+                ActorSystem::builder().sequential().build(),
+            ),
+        ]
+    };
+    let mut group = configure(c, "sequential_tell", SEQ_TELLS);
+    for (base, system) in bases() {
+        group.bench_function(base, |b| {
+            let counter = rt
+                .block_on(system.create_actor(Counter::default()))
+                .expect("created");
+            b.iter_custom(|iters| {
+                let counter = counter.clone();
+                timed(&rt, iters, move || {
+                    let counter = counter.clone();
+                    async move {
+                        for n in 0..SEQ_TELLS {
+                            counter.add(n).await.expect("alive");
+                        }
+                        counter.timeout(LONG).total().await.expect("total");
+                    }
+                })
+            });
+        });
+        rt.block_on(system.shutdown());
+    }
+    group.finish();
+    let mut group = configure(c, "sequential_ask", ASKS);
+    for (base, system) in bases() {
+        group.bench_function(base, |b| {
+            let counter = rt
+                .block_on(system.create_actor(Counter::default()))
+                .expect("created");
+            b.iter_custom(|iters| {
+                let counter = counter.clone();
+                timed(&rt, iters, move || {
+                    let counter = counter.clone();
+                    async move {
+                        for _ in 0..ASKS {
+                            counter.timeout(LONG).total().await.expect("total");
+                        }
+                    }
+                })
+            });
+        });
+        rt.block_on(system.shutdown());
+    }
+    group.finish();
+}
+
 criterion_group!(
     local,
     tell,
@@ -387,6 +465,7 @@ criterion_group!(
     ask,
     ping_pong,
     spawn,
-    fan_out
+    fan_out,
+    sequential
 );
 criterion_main!(local);

@@ -46,6 +46,9 @@ struct Queue<M> {
     /// Whether the receiver should be woken by the *next* push: false while it is known to be
     /// running (it will look again before it sleeps), which saves a wake per message under load.
     sleeping: bool,
+    /// How many user envelopes in `items` took no permit of a bounded mailbox (initial messages,
+    /// untyped sends): taking them out must not give permits back.
+    unpermitted: usize,
 }
 
 /// What the receiver found.
@@ -64,6 +67,7 @@ impl<M> Mailbox<M> {
                 waker: None,
                 closed: false,
                 sleeping: false,
+                unpermitted: 0,
             }),
             bound: capacity.map(|c| Box::new(Semaphore::new(c.max(1)))),
             seq: seq.map(Box::new),
@@ -81,24 +85,39 @@ impl<M> Mailbox<M> {
         self.bound.as_deref()
     }
 
-    /// Appends an envelope, or hands it back if the mailbox is closed. The caller holds a permit
-    /// when the mailbox is bounded.
+    /// Appends an envelope that took no permit of a bounded mailbox (a system message, an initial
+    /// message, an untyped send), or hands it back if the mailbox is closed.
     #[inline]
     pub(crate) fn push(&self, env: Envelope<M>) -> Result<(), Envelope<M>> {
-        self.push_with(env, |env| env)
+        let unpermitted = env.is_user();
+        self.push_inner(env, |env| env, unpermitted)
     }
 
-    /// Like [`push`](Self::push), but builds the envelope from `value` only once the mailbox is
-    /// known to be open, so a refused value comes back exactly as it was given.
+    /// Appends the envelope built from `value` (only once the mailbox is known to be open, so a
+    /// refused value comes back exactly as it was given). The caller holds a permit when the
+    /// mailbox is bounded.
     #[inline]
     pub(crate) fn push_with<T>(
         &self,
         value: T,
         make: impl FnOnce(T) -> Envelope<M>,
     ) -> Result<(), T> {
+        self.push_inner(value, make, false)
+    }
+
+    #[inline]
+    fn push_inner<T>(
+        &self,
+        value: T,
+        make: impl FnOnce(T) -> Envelope<M>,
+        unpermitted: bool,
+    ) -> Result<(), T> {
         let mut q = self.lock();
         if q.closed {
             return Err(value);
+        }
+        if unpermitted {
+            q.unpermitted += 1;
         }
         q.items.push_back(make(value));
         if let Some(link) = &self.seq {
@@ -129,9 +148,19 @@ impl<M> Mailbox<M> {
             return link
                 .seq
                 .poll_turn(link.id, cx, || {
-                    let env = self.lock().items.pop_front();
-                    let Some(env) = env else { return false };
-                    if let (Some(sem), true) = (self.bound(), env.is_user()) {
+                    let mut q = self.lock();
+                    let Some(env) = q.items.pop_front() else {
+                        return false;
+                    };
+                    // Permits are interchangeable: while unpermitted envelopes wait, the first
+                    // user envelopes out give none back, which only ever tightens the bound.
+                    let permitted = env.is_user() && {
+                        let unpermitted = q.unpermitted > 0;
+                        q.unpermitted -= usize::from(unpermitted);
+                        !unpermitted
+                    };
+                    drop(q);
+                    if let (Some(sem), true) = (self.bound(), permitted) {
                         sem.add_permits(1);
                     }
                     batch.push_back(env);
@@ -142,10 +171,13 @@ impl<M> Mailbox<M> {
         let mut q = self.lock();
         if !q.items.is_empty() {
             std::mem::swap(&mut q.items, batch);
+            let unpermitted = std::mem::take(&mut q.unpermitted);
             drop(q);
             if let Some(sem) = self.bound() {
-                // Only user messages took a permit: system messages bypass the bound.
-                sem.add_permits(batch.iter().filter(|e| e.is_user()).count());
+                // Only user messages sent through the bound took a permit: system messages,
+                // initial messages and untyped sends bypass it.
+                let users = batch.iter().filter(|e| e.is_user()).count();
+                sem.add_permits(users - unpermitted);
             }
             return Poll::Ready(Take::Batch);
         }
@@ -171,6 +203,7 @@ impl<M> Mailbox<M> {
         q.closed = true;
         q.waker = None;
         let rest = std::mem::take(&mut q.items);
+        q.unpermitted = 0;
         drop(q);
         if let Some(sem) = self.bound() {
             sem.close();

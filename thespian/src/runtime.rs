@@ -126,7 +126,9 @@ fn live<'a, A: Actor>(
                     // System messages are rare: boxing their (large) future keeps every actor's task
                     // small.
                     Payload::System(msg) => {
-                        if let Step::Exit(reason) = Box::pin(handle_system(actor, ctx, msg)).await {
+                        if let Step::Exit(reason) =
+                            Box::pin(handle_system(actor, ctx, msg, batch.len())).await
+                        {
                             let me = ctx.myself.address();
                             cell.system.dead_letter_envelopes::<A>(&me, batch.drain(..));
                             return reason;
@@ -277,7 +279,7 @@ fn reason_details(reason: ExitReason) -> String {
 /// Exits because of a failure: like an exit request, but the parent hears `Failed(details)`.
 async fn fail<A: Actor>(actor: &mut A, ctx: &mut Context<A>, details: String) -> Step {
     ctx.extras().failure = Some(details);
-    handle_system(actor, ctx, SystemMessage::Exit(ExitCause::Requested)).await
+    handle_system(actor, ctx, SystemMessage::Exit(ExitCause::Requested), 0).await
 }
 
 /// Tells the sender of a message that failed every attempt.
@@ -296,7 +298,14 @@ fn poison<A: Actor>(ctx: &mut Context<A>, message_type: &'static str, details: S
     let _ = to.cell.push_system(SystemMessage::Poison(Box::new(notice)));
 }
 
-async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: SystemMessage) -> Step {
+/// Handles a system message; `in_hand` counts the messages already taken from the mailbox and
+/// waiting behind this one.
+async fn handle_system<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    msg: SystemMessage,
+    in_hand: usize,
+) -> Step {
     match msg {
         SystemMessage::Exit(cause) => {
             if ctx.exiting.is_some() {
@@ -339,7 +348,7 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
                 address: ctx.myself.address(),
                 parent: ctx.parent.clone(),
                 children: ctx.children().cloned().collect(),
-                queued: ctx.myself.cell.mailbox.len(),
+                queued: in_hand + ctx.myself.cell.mailbox.len(),
                 pending_timers: ctx
                     .extras
                     .as_ref()

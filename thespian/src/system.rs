@@ -175,7 +175,11 @@ impl SystemShared {
         if self.named.load(Ordering::Acquire) {
             let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(name) = names.by_id.remove(&id) {
-                names.by_name.remove(&name);
+                // The name may already belong to a successor, created once this actor's mailbox
+                // closed: only free it if it is still this actor's.
+                if names.by_name.get(&name).is_some_and(|a| a.id() == id) {
+                    names.by_name.remove(&name);
+                }
             }
         }
         if top_level {

@@ -1,0 +1,265 @@
+//! Bounded mailboxes: `tell` waits for room and loses nothing, `try_tell` hands back what does not
+//! fit, a refused message comes back to the caller, and the bound stays what it was set to.
+
+use std::time::Duration;
+
+use thespian::prelude::*;
+use thespian::{ActorOptions, SendError, TrySendError};
+use tokio::sync::oneshot;
+
+/// A consumer that is slower than its producers: it yields to the scheduler on every message.
+#[derive(Default)]
+struct Sink {
+    seen: Vec<u64>,
+}
+
+#[actor(no_serde)]
+impl Sink {
+    async fn put(&mut self, n: u64) {
+        tokio::task::yield_now().await;
+        self.seen.push(n);
+    }
+
+    async fn seen(&self) -> Vec<u64> {
+        self.seen.clone()
+    }
+
+    async fn seen_count(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Signals `entered`, then waits for `gate`: what is sent meanwhile stays in the mailbox.
+    async fn hold(&mut self, entered: oneshot::Sender<()>, gate: oneshot::Receiver<()>) {
+        let _ = entered.send(());
+        let _ = gate.await;
+    }
+}
+
+const CAPACITY: usize = 8;
+const SECOND: Duration = Duration::from_secs(1);
+
+fn bounded(capacity: usize) -> ActorOptions<Sink> {
+    ActorOptions::new().mailbox_capacity(capacity)
+}
+
+/// Blocks `sink` inside a handler; the returned sender releases it.
+async fn hold(sink: &Addr<Sink>) -> oneshot::Sender<()> {
+    let (entered_tx, entered) = oneshot::channel();
+    let (open, gate) = oneshot::channel();
+    sink.hold(entered_tx, gate).await.unwrap();
+    entered.await.unwrap();
+    open
+}
+
+async fn wait_until_dead(addr: &ActorAddress) {
+    while addr.is_alive() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Fills the mailbox with `try_tell` until it is full; how many fit.
+fn fill(sink: &Addr<Sink>, first: u64) -> usize {
+    let mut n = first;
+    loop {
+        match sink.try_tell(Put { n }) {
+            Ok(()) => n += 1,
+            Err(TrySendError::Full(put)) => {
+                assert_eq!(put.n, n, "try_tell must hand back the message it was given");
+                return (n - first) as usize;
+            }
+            Err(TrySendError::Closed(_)) => panic!("the sink has exited"),
+        }
+        assert!(n - first <= 1_000, "the bound does not hold");
+    }
+}
+
+#[tokio::test]
+async fn a_fast_producer_loses_nothing_to_a_slow_consumer_behind_a_bound() {
+    let system = ActorSystem::new();
+    let sink = system
+        .create_actor_with(Sink::default(), bounded(CAPACITY))
+        .await
+        .unwrap();
+    let mut most_queued = 0;
+    for n in 0..10_000u64 {
+        sink.put(n).await.unwrap();
+        most_queued = most_queued.max(sink.queue_len());
+    }
+    assert!(most_queued <= CAPACITY, "{most_queued} queued");
+    assert_eq!(sink.seen().await.unwrap(), (0..10_000).collect::<Vec<_>>());
+    system.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_producers_lose_nothing_and_keep_their_own_order_behind_a_bound() {
+    let system = ActorSystem::new();
+    let sink = system
+        .create_actor_with(Sink::default(), bounded(CAPACITY))
+        .await
+        .unwrap();
+    let producers: Vec<_> = (0..4u64)
+        .map(|p| {
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                for i in 0..2_500u64 {
+                    sink.put(p * 1_000_000 + i).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for producer in producers {
+        producer.await.unwrap();
+    }
+    let seen = sink.timeout(10 * SECOND).seen().await.unwrap();
+    assert_eq!(seen.len(), 10_000);
+    for p in 0..4u64 {
+        let mine: Vec<u64> = seen
+            .iter()
+            .filter(|n| **n / 1_000_000 == p)
+            .map(|n| n % 1_000_000)
+            .collect();
+        assert_eq!(mine, (0..2_500).collect::<Vec<_>>(), "producer {p}");
+    }
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_system_wide_bound_applies_to_every_actor() {
+    let system = ActorSystem::builder().mailbox_capacity(CAPACITY).build();
+    let sink = system.create_actor(Sink::default()).await.unwrap();
+    let open = hold(&sink).await;
+    assert_eq!(fill(&sink, 0), CAPACITY);
+    open.send(()).unwrap();
+    assert_eq!(sink.seen_count().await, Ok(CAPACITY));
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn try_tell_on_a_full_mailbox_hands_the_message_back() {
+    let system = ActorSystem::new();
+    let sink = system
+        .create_actor_with(Sink::default(), bounded(CAPACITY))
+        .await
+        .unwrap();
+    let open = hold(&sink).await;
+    for n in 0..CAPACITY as u64 {
+        sink.try_tell(Put { n }).unwrap();
+    }
+    match sink.try_tell(Put { n: 99 }) {
+        Err(TrySendError::Full(put)) => assert_eq!(put.n, 99),
+        other => panic!("expected Full, got {other:?}"),
+    }
+    assert_eq!(sink.queue_len(), CAPACITY);
+
+    // Once the consumer has taken them, there is room again.
+    open.send(()).unwrap();
+    assert_eq!(sink.seen_count().await, Ok(CAPACITY));
+    sink.try_tell(Put { n: 100 }).unwrap();
+    let mut expected: Vec<u64> = (0..CAPACITY as u64).collect();
+    expected.push(100);
+    assert_eq!(sink.seen().await.unwrap(), expected);
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn tell_to_an_exited_actor_hands_the_message_back() {
+    let system = ActorSystem::new();
+    let sink = system
+        .create_actor_with(Sink::default(), bounded(CAPACITY))
+        .await
+        .unwrap();
+    sink.request_exit();
+    wait_until_dead(&sink.address()).await;
+
+    let SendError(put) = sink.put(42).await.unwrap_err();
+    assert_eq!(put.n, 42);
+    match sink.try_tell(Put { n: 43 }) {
+        Err(TrySendError::Closed(put)) => assert_eq!(put.n, 43),
+        other => panic!("expected Closed, got {other:?}"),
+    }
+    assert_eq!(system.dead_letter_count(), 0);
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_tell_waiting_for_room_gets_its_message_back_when_the_actor_exits() {
+    let system = ActorSystem::new();
+    let sink = system
+        .create_actor_with(Sink::default(), bounded(1))
+        .await
+        .unwrap();
+    let open = hold(&sink).await;
+    sink.try_tell(Put { n: 1 }).unwrap();
+    let waiting = sink.tell(Put { n: 2 });
+    let waiter = tokio::spawn(waiting);
+    tokio::task::yield_now().await;
+    assert!(!waiter.is_finished(), "the tell should wait for room");
+
+    // The exit request bypasses the bound; `Put { n: 1 }` is handled, then the actor exits.
+    assert!(sink.request_exit());
+    open.send(()).unwrap();
+    wait_until_dead(&sink.address()).await;
+    match waiter.await.unwrap() {
+        // Either it got in before the exit (and was then a dead letter), or it was handed back.
+        Ok(()) => assert_eq!(system.dead_letter_count(), 1),
+        Err(SendError(put)) => assert_eq!(put.n, 2),
+    }
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn system_messages_do_not_enlarge_a_bounded_mailbox() {
+    let system = ActorSystem::new();
+    let sink = system
+        .create_actor_with(Sink::default(), bounded(2))
+        .await
+        .unwrap();
+    // Status requests travel in the mailbox but take no room in it.
+    for _ in 0..5 {
+        assert_eq!(system.status(SECOND).await.actors.len(), 1);
+    }
+    let open = hold(&sink).await;
+    assert_eq!(fill(&sink, 0), 2);
+    open.send(()).unwrap();
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn initial_messages_do_not_enlarge_a_bounded_mailbox() {
+    let system = ActorSystem::new();
+    let mut options = bounded(2);
+    for n in 0..5 {
+        options = options.initial_message(Put { n });
+    }
+    let sink = system
+        .create_actor_with(Sink::default(), options)
+        .await
+        .unwrap();
+    assert_eq!(sink.seen_count().await, Ok(5));
+    let open = hold(&sink).await;
+    assert_eq!(fill(&sink, 5), 2);
+    open.send(()).unwrap();
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn untyped_sends_pass_the_bound_without_enlarging_it() {
+    let system = ActorSystem::new();
+    let sink = system
+        .create_actor_with(Sink::default(), bounded(2))
+        .await
+        .unwrap();
+    let open = hold(&sink).await;
+    assert_eq!(fill(&sink, 0), 2);
+    // Untyped sends are never held back by the bound...
+    for n in 2..5 {
+        sink.address().tell_any(Put { n }).unwrap();
+    }
+    open.send(()).unwrap();
+    assert_eq!(sink.seen().await.unwrap(), vec![0, 1, 2, 3, 4]);
+    // ...and leave it as it was.
+    let open = hold(&sink).await;
+    assert_eq!(fill(&sink, 5), 2);
+    open.send(()).unwrap();
+    system.shutdown().await;
+}

@@ -1,0 +1,319 @@
+//! Wake-ups and delayed messages: `Context::wakeup_after`, `Context::notify_after`,
+//! `Context::cancel`, and their end with the actor. Virtual time throughout (`start_paused`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use thespian::prelude::*;
+use thespian::{TimerId, WakeupMessage};
+use tokio::time::Instant;
+
+/// What the `#[wakeup]` hook or a delayed message saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Event {
+    /// A wake-up: its id, the delay asked for, its `u64` payload, and when it came (since `t0`).
+    Woken {
+        id: TimerId,
+        delay: Duration,
+        payload: u64,
+        at: Duration,
+    },
+    /// A delayed message, and when it came (since `t0`).
+    Notified { n: u64, at: Duration },
+}
+
+/// Sets its flag when dropped: shows whether a pending wake-up's payload (or a delayed message)
+/// was thrown away.
+struct DropFlag(Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+struct Sleeper {
+    t0: Instant,
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+impl Sleeper {
+    fn new() -> (Self, Arc<Mutex<Vec<Event>>>) {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        (
+            Sleeper {
+                t0: Instant::now(),
+                events: events.clone(),
+            },
+            events,
+        )
+    }
+}
+
+#[actor(no_serde)]
+impl Sleeper {
+    async fn wake_me(&mut self, delay: Duration, payload: u64, ctx: &mut Context<Self>) -> TimerId {
+        ctx.wakeup_after(delay, payload)
+    }
+
+    /// Asks for one wake-up per delay, in the order given; the payload is the delay in ms.
+    async fn wake_me_at_each(
+        &mut self,
+        delays_ms: Vec<u64>,
+        ctx: &mut Context<Self>,
+    ) -> Vec<TimerId> {
+        delays_ms
+            .into_iter()
+            .map(|ms| ctx.wakeup_after(Duration::from_millis(ms), ms))
+            .collect()
+    }
+
+    /// A wake-up whose payload is a drop flag rather than a number.
+    async fn wake_me_with_flag(
+        &mut self,
+        delay: Duration,
+        flag: DropFlag,
+        ctx: &mut Context<Self>,
+    ) {
+        ctx.wakeup_after(delay, flag);
+    }
+
+    async fn notify_me(&mut self, delay: Duration, n: u64, ctx: &mut Context<Self>) -> TimerId {
+        ctx.notify_after(delay, Notified { n })
+    }
+
+    /// A delayed message that carries a drop flag.
+    async fn notify_me_with_flag(
+        &mut self,
+        delay: Duration,
+        flag: DropFlag,
+        ctx: &mut Context<Self>,
+    ) {
+        ctx.notify_after(delay, Flagged { flag });
+    }
+
+    async fn cancel_timer(&mut self, id: TimerId, ctx: &mut Context<Self>) -> bool {
+        ctx.cancel(id)
+    }
+
+    async fn notified(&mut self, n: u64) {
+        let at = self.t0.elapsed();
+        self.events.lock().unwrap().push(Event::Notified { n, at });
+    }
+
+    async fn flagged(&mut self, flag: DropFlag) {
+        drop(flag);
+        self.events.lock().unwrap().push(Event::Notified {
+            n: 0,
+            at: self.t0.elapsed(),
+        });
+    }
+
+    #[wakeup]
+    async fn on_wakeup(&mut self, wakeup: WakeupMessage) {
+        let at = self.t0.elapsed();
+        let payload = match wakeup.payload.downcast::<u64>() {
+            Ok(n) => *n,
+            Err(_) => u64::MAX,
+        };
+        self.events.lock().unwrap().push(Event::Woken {
+            id: wakeup.id,
+            delay: wakeup.delay,
+            payload,
+            at,
+        });
+    }
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+async fn wait_until_dead(addr: &ActorAddress) {
+    while addr.is_alive() {
+        tokio::time::sleep(ms(1)).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wakeup_delivers_its_payload_to_the_wakeup_hook_after_its_delay() {
+    let system = ActorSystem::new();
+    let (sleeper, events) = Sleeper::new();
+    let sleeper = system.create_actor(sleeper).await.unwrap();
+    let t0 = Instant::now();
+    let id = sleeper.wake_me(ms(100), 42).await.unwrap();
+
+    tokio::time::sleep(ms(99)).await;
+    assert!(events.lock().unwrap().is_empty(), "woken too early");
+
+    tokio::time::sleep(ms(50)).await;
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let Event::Woken {
+        id: woken,
+        delay,
+        payload,
+        at,
+    } = events[0].clone()
+    else {
+        panic!("not a wake-up: {events:?}");
+    };
+    assert_eq!(woken, id);
+    assert_eq!(delay, ms(100));
+    assert_eq!(payload, 42);
+    assert!(at >= ms(100) && at < ms(110), "woken at {at:?}");
+    assert!(t0.elapsed() < ms(200));
+    system.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_thousand_pending_wakeups_fire_in_time_order() {
+    let system = ActorSystem::new();
+    let (sleeper, events) = Sleeper::new();
+    let sleeper = system.create_actor(sleeper).await.unwrap();
+    // Delays 1..=1000 ms, asked for in a scrambled (but fixed) order: 7 is coprime with 1000.
+    let delays: Vec<u64> = (0..1000u64).map(|i| (i * 7) % 1000 + 1).collect();
+    let ids = sleeper.wake_me_at_each(delays.clone()).await.unwrap();
+    assert_eq!(ids.len(), 1000);
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 1000, "timer ids must be distinct");
+
+    tokio::time::sleep(ms(1_100)).await;
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.len(), 1000);
+    let payloads: Vec<u64> = events
+        .iter()
+        .map(|e| match e {
+            Event::Woken {
+                payload, delay, at, ..
+            } => {
+                assert_eq!(*delay, ms(*payload));
+                assert!(*at >= *delay, "{e:?} came before its delay");
+                *payload
+            }
+            other => panic!("not a wake-up: {other:?}"),
+        })
+        .collect();
+    assert_eq!(payloads, (1..=1000).collect::<Vec<_>>());
+    // Each came with its own id.
+    for (delay_ms, id) in delays.iter().zip(&ids) {
+        let woken = events.iter().find_map(|e| match e {
+            Event::Woken { id: w, payload, .. } if payload == delay_ms => Some(*w),
+            _ => None,
+        });
+        assert_eq!(woken, Some(*id));
+    }
+    system.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_wakeup_never_fires_and_only_the_first_cancel_succeeds() {
+    let system = ActorSystem::new();
+    let (sleeper, events) = Sleeper::new();
+    let sleeper = system.create_actor(sleeper).await.unwrap();
+    let cancelled = sleeper.wake_me(ms(100), 1).await.unwrap();
+    let kept = sleeper.wake_me(ms(200), 2).await.unwrap();
+    assert_ne!(cancelled, kept);
+
+    assert_eq!(sleeper.cancel_timer(cancelled).await, Ok(true));
+    assert_eq!(sleeper.cancel_timer(cancelled).await, Ok(false));
+
+    tokio::time::sleep(ms(1_000)).await;
+    let payloads: Vec<u64> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| match e {
+            Event::Woken { payload, .. } => *payload,
+            other => panic!("not a wake-up: {other:?}"),
+        })
+        .collect();
+    assert_eq!(payloads, vec![2]);
+    // A wake-up that has fired can no longer be cancelled.
+    assert_eq!(sleeper.cancel_timer(kept).await, Ok(false));
+    system.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn notify_after_delivers_a_typed_message_after_its_delay() {
+    let system = ActorSystem::new();
+    let (sleeper, events) = Sleeper::new();
+    let sleeper = system.create_actor(sleeper).await.unwrap();
+    sleeper.notify_me(ms(300), 7).await.unwrap();
+    sleeper.notify_me(ms(100), 5).await.unwrap();
+
+    tokio::time::sleep(ms(50)).await;
+    assert!(events.lock().unwrap().is_empty());
+
+    tokio::time::sleep(ms(500)).await;
+    let events = events.lock().unwrap().clone();
+    let seen: Vec<(u64, Duration)> = events
+        .iter()
+        .map(|e| match e {
+            Event::Notified { n, at } => (*n, *at),
+            other => panic!("not a delayed message: {other:?}"),
+        })
+        .collect();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0].0, 5);
+    assert!(seen[0].1 >= ms(100) && seen[0].1 < ms(110), "{seen:?}");
+    assert_eq!(seen[1].0, 7);
+    assert!(seen[1].1 >= ms(300) && seen[1].1 < ms(310), "{seen:?}");
+    system.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_delayed_message_is_never_delivered() {
+    let system = ActorSystem::new();
+    let (sleeper, events) = Sleeper::new();
+    let sleeper = system.create_actor(sleeper).await.unwrap();
+    let id = sleeper.notify_me(ms(100), 1).await.unwrap();
+    assert_eq!(sleeper.cancel_timer(id).await, Ok(true));
+    assert_eq!(sleeper.cancel_timer(id).await, Ok(false));
+    tokio::time::sleep(ms(1_000)).await;
+    assert!(events.lock().unwrap().is_empty());
+    assert_eq!(system.dead_letter_count(), 0);
+    system.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn pending_wakeups_and_delayed_messages_are_dropped_when_the_actor_exits() {
+    let system = ActorSystem::new();
+    let (sleeper, events) = Sleeper::new();
+    let sleeper = system.create_actor(sleeper).await.unwrap();
+    let wakeup_dropped = Arc::new(AtomicBool::new(false));
+    let message_dropped = Arc::new(AtomicBool::new(false));
+    let hour = Duration::from_secs(3600);
+    sleeper.wake_me(ms(100), 1).await.unwrap();
+    sleeper.notify_me(ms(100), 2).await.unwrap();
+    sleeper
+        .wake_me_with_flag(hour, DropFlag(wakeup_dropped.clone()))
+        .await
+        .unwrap();
+    sleeper
+        .notify_me_with_flag(hour, DropFlag(message_dropped.clone()))
+        .await
+        .unwrap();
+
+    let t0 = Instant::now();
+    sleeper.request_exit();
+    wait_until_dead(&sleeper.address()).await;
+    // The pending work is thrown away with the actor, not kept until its deadline.
+    tokio::time::sleep(ms(10)).await;
+    assert!(
+        wakeup_dropped.load(Ordering::SeqCst),
+        "a wake-up outlived its actor"
+    );
+    assert!(
+        message_dropped.load(Ordering::SeqCst),
+        "a delayed message outlived its actor"
+    );
+    assert!(t0.elapsed() < ms(50));
+
+    // And nothing comes later: no delivery, no dead letter.
+    tokio::time::sleep(hour * 2).await;
+    assert!(events.lock().unwrap().is_empty());
+    assert_eq!(system.dead_letter_count(), 0);
+    system.shutdown().await;
+}
