@@ -387,12 +387,8 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 #[doc = ""]
                 #[doc = "Waits for the reply at most the address's ask timeout."]
                 #[allow(clippy::too_many_arguments)]
-                fn #method(&self, #(#args),*)
-                    -> impl ::core::future::Future<Output = ::core::result::Result<#reply, #th::AskError>> + ::core::marker::Send
-                {
-                    let addr = #th::ActorRef::addr(self);
-                    let timeout = #th::ActorRef::ask_timeout(self);
-                    async move { addr.ask(#build, timeout).await }
+                fn #method(&self, #(#args),*) -> #th::Ask<#reply> {
+                    #th::ActorRef::addr(self).ask(#build, #th::ActorRef::ask_timeout(self))
                 }
             },
         }

@@ -83,7 +83,7 @@ mod model;
 ///
 /// pub trait CounterAddrExt: thespian::ActorRef<Counter> {
 ///     fn add(&self, n: u64) -> Tell<Add> { .. }   // the message is sent when this returns
-///     fn total(&self) -> impl Future<Output = Result<u64, AskError>> + Send { .. }
+///     fn total(&self) -> Ask<u64> { .. }           // the request is sent when this returns
 /// }
 /// impl<R: thespian::ActorRef<Counter> + ?Sized> CounterAddrExt for R {}
 /// ```

@@ -23,9 +23,9 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::{Actor, Message};
-use crate::ask::{ask_via, tell_via, Tell, TimedAddr};
+use crate::ask::{ask_via, tell_via, Ask, Tell, TimedAddr};
 use crate::envelope::{Envelope, ExitCause, SystemMessage};
-use crate::error::{AskError, TrySendError};
+use crate::error::TrySendError;
 use crate::mailbox::Mailbox;
 use crate::reply::ReplyTo;
 use crate::system::SystemShared;
@@ -270,13 +270,15 @@ impl<A: Actor> Addr<A> {
     ///
     /// The reply is the one to *this* request. If the actor has exited, the request becomes a dead
     /// letter and the error comes at once, without waiting for the timeout.
+    ///
+    /// The request is sent when this returns (see [`Ask`]).
     #[inline]
-    pub async fn ask<M>(&self, msg: M, timeout: Duration) -> Result<M::Reply, AskError>
+    pub fn ask<M>(&self, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
         A::Message: From<M>,
     {
-        ask_via(&self.cell, msg, None, timeout).await
+        ask_via(&self.cell, msg, None, timeout)
     }
 
     /// This address with another timeout for the ask methods that `#[actor]` generates.
@@ -495,11 +497,11 @@ impl<M: Send + 'static> Recipient<M> {
     }
 
     /// Sends a request and waits for its reply, at most `timeout`.
-    pub async fn ask(&self, msg: M, timeout: Duration) -> Result<M::Reply, AskError>
+    pub fn ask(&self, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
     {
-        ask_via(&self.cell, msg, None, timeout).await
+        ask_via(&self.cell, msg, None, timeout)
     }
 
     /// The untyped address of the actor.

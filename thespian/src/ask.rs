@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::time::{Instant, Sleep};
+
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
 use crate::error::{AskError, SendError, TrySendError};
@@ -193,14 +195,74 @@ where
         .map_err(|(msg, _, _)| TrySendError::Closed(msg))
 }
 
-/// Sends a request and awaits its correlated reply. A request refused because the actor has exited
-/// becomes a dead letter, and the error comes at once.
-pub(crate) async fn ask_via<M, D>(
+/// A request on its way: it was sent when the `Ask` was made; awaiting it waits for the reply
+/// to *that* request, at most the timeout.
+///
+/// Because the request leaves at once, several asks can be in flight together
+/// (`let (a, b) = (x.total(), y.total()); a.await; b.await;`), in the order they were made.
+/// Dropping an `Ask` gives up on the reply (a reply that comes later is a dead letter).
+pub struct Ask<R: Send + 'static> {
+    state: AskState<R>,
+}
+
+enum AskState<R: Send + 'static> {
+    Done(Option<AskError>),
+    Waiting {
+        reply: ReplyFuture<R>,
+        timeout: Duration,
+        deadline: Instant,
+        /// Armed only if the reply is not there at the first poll.
+        sleep: Option<Pin<Box<Sleep>>>,
+    },
+    /// Sequential systems and full bounded mailboxes: the slow paths.
+    Driven(Waiting<Result<R, AskError>>),
+}
+
+impl<R: Send + 'static> fmt::Debug for Ask<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            AskState::Done(_) => "done",
+            AskState::Waiting { .. } => "waiting for the reply",
+            AskState::Driven(_) => "driven",
+        };
+        f.debug_struct("Ask").field("state", &state).finish()
+    }
+}
+
+impl<R: Send + 'static> Future for Ask<R> {
+    type Output = Result<R, AskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            AskState::Done(error) => Poll::Ready(Err(error.take().unwrap_or(AskError::NoReply))),
+            AskState::Driven(fut) => fut.as_mut().poll(cx),
+            AskState::Waiting {
+                reply,
+                timeout,
+                deadline,
+                sleep,
+            } => {
+                if let Poll::Ready(result) = Pin::new(reply).poll(cx) {
+                    return Poll::Ready(result);
+                }
+                let sleep = sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*deadline)));
+                match sleep.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(AskError::Timeout(*timeout))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+/// Sends a request now and returns the [`Ask`] that waits for its correlated reply. A request
+/// refused because the actor has exited becomes a dead letter, and the ask fails at once.
+pub(crate) fn ask_via<M, D>(
     cell: &Arc<D>,
     msg: M,
     sender: Option<ActorAddress>,
     timeout: Duration,
-) -> Result<M::Reply, AskError>
+) -> Ask<M::Reply>
 where
     M: Message,
     D: Deliver<M> + ?Sized + 'static,
@@ -209,15 +271,69 @@ where
         // The reply comes only while the system is driven, and the timeout runs in its virtual
         // time: wait on the system's own thread.
         let cell = cell.clone();
-        return seq
-            .drive(async move { ask_here(&cell, msg, sender, timeout).await })
-            .await
-            .unwrap_or(Err(AskError::DeadActor));
+        let driven = async move {
+            seq.drive(async move { ask_slowly(&cell, msg, sender, timeout).await })
+                .await
+                .unwrap_or(Err(AskError::DeadActor))
+        };
+        return Ask {
+            state: AskState::Driven(Box::pin(driven)),
+        };
     }
-    ask_here(cell, msg, sender, timeout).await
+    let state = match push_now_for_ask(cell, msg, sender) {
+        Sent::Waiting(reply) => AskState::Waiting {
+            reply,
+            timeout,
+            deadline: Instant::now() + timeout,
+            sleep: None,
+        },
+        Sent::Failed(error) => AskState::Done(Some(error)),
+        Sent::Full(msg, sender) => {
+            let cell = cell.clone();
+            AskState::Driven(Box::pin(async move { ask_slowly(&cell, msg, sender, timeout).await }))
+        }
+    };
+    Ask { state }
 }
 
-async fn ask_here<M, D>(
+enum Sent<M, R: Send + 'static> {
+    Waiting(ReplyFuture<R>),
+    Failed(AskError),
+    Full(M, Option<ActorAddress>),
+}
+
+/// Pushes a request if there is room; never waits.
+fn push_now_for_ask<M, D>(cell: &Arc<D>, msg: M, sender: Option<ActorAddress>) -> Sent<M, M::Reply>
+where
+    M: Message,
+    D: Deliver<M> + ?Sized,
+{
+    if let Some(bound) = cell.bound() {
+        match bound.try_acquire() {
+            Ok(permit) => permit.forget(),
+            Err(tokio::sync::TryAcquireError::NoPermits) => return Sent::Full(msg, sender),
+            Err(tokio::sync::TryAcquireError::Closed) => {
+                dead_letter(cell, msg, sender);
+                return Sent::Failed(AskError::DeadActor);
+            }
+        }
+    }
+    let slot = ReplySlot::<M::Reply>::new();
+    let reply = ReplyFuture::new(slot.clone());
+    match cell.push_msg(msg, sender, Some(ReplyTo::new(slot))) {
+        Ok(()) => Sent::Waiting(reply),
+        Err((msg, sender, to)) => {
+            if let Some(to) = to {
+                to.fail(AskError::DeadActor);
+            }
+            dead_letter(cell, msg, sender);
+            Sent::Failed(AskError::DeadActor)
+        }
+    }
+}
+
+/// The whole ask as one future: waits for room in a bounded mailbox, then for the reply.
+async fn ask_slowly<M, D>(
     cell: &Arc<D>,
     msg: M,
     sender: Option<ActorAddress>,
@@ -227,8 +343,9 @@ where
     M: Message,
     D: Deliver<M> + ?Sized,
 {
+    let deadline = Instant::now() + timeout;
     if let Some(bound) = cell.bound() {
-        match tokio::time::timeout(timeout, bound.acquire()).await {
+        match tokio::time::timeout_at(deadline, bound.acquire()).await {
             Ok(Ok(permit)) => permit.forget(),
             Ok(Err(_)) => {
                 dead_letter(cell, msg, sender);
@@ -236,19 +353,16 @@ where
             }
             Err(_) => return Err(AskError::Timeout(timeout)),
         }
+        // The permit is taken: the push cannot find the mailbox full any more.
+        bound.add_permits(1);
     }
-    let slot = ReplySlot::<M::Reply>::new();
-    let reply = ReplyFuture::new(slot.clone());
-    if let Err((msg, sender, to)) = cell.push_msg(msg, sender, Some(ReplyTo::new(slot))) {
-        if let Some(to) = to {
-            to.fail(AskError::DeadActor);
-        }
-        dead_letter(cell, msg, sender);
-        return Err(AskError::DeadActor);
-    }
-    match tokio::time::timeout(timeout, reply).await {
-        Ok(result) => result,
-        Err(_) => Err(AskError::Timeout(timeout)),
+    match push_now_for_ask(cell, msg, sender) {
+        Sent::Waiting(reply) => match tokio::time::timeout_at(deadline, reply).await {
+            Ok(result) => result,
+            Err(_) => Err(AskError::Timeout(timeout)),
+        },
+        Sent::Failed(error) => Err(error),
+        Sent::Full(..) => Err(AskError::Timeout(timeout)),
     }
 }
 
@@ -320,12 +434,7 @@ pub trait Destination<M: Send + 'static>: sealed::Sealed + Send + Sync {
 
     /// Sends a request and awaits its reply.
     #[doc(hidden)]
-    fn request(
-        &self,
-        msg: M,
-        sender: Option<ActorAddress>,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<M::Reply, AskError>> + Send
+    fn request(&self, msg: M, sender: Option<ActorAddress>, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message;
 }
@@ -346,12 +455,7 @@ where
     }
 
     #[inline]
-    fn request(
-        &self,
-        msg: M,
-        sender: Option<ActorAddress>,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<M::Reply, AskError>> + Send
+    fn request(&self, msg: M, sender: Option<ActorAddress>, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
     {
@@ -364,12 +468,7 @@ impl<M: Send + 'static> Destination<M> for Recipient<M> {
         tell_or_dead_letter(self.cell(), msg, sender)
     }
 
-    fn request(
-        &self,
-        msg: M,
-        sender: Option<ActorAddress>,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<M::Reply, AskError>> + Send
+    fn request(&self, msg: M, sender: Option<ActorAddress>, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
     {

@@ -11,9 +11,9 @@ use tokio::task::AbortHandle;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, ActorId, Addr, AnyCell};
-use crate::ask::{Delivery, Destination};
+use crate::ask::{Ask, Delivery, Destination};
 use crate::envelope::{ExitCause, SystemMessage};
-use crate::error::{AskError, CreateError};
+use crate::error::CreateError;
 use crate::options::ActorOptions;
 use crate::reply::{ReplyHandle, ReplyTo, SendReplyError};
 use crate::system::ActorSystem;
@@ -255,12 +255,12 @@ impl<A: Actor> Context<A> {
 
     /// Sends a request to `to` and waits at most `timeout` for its reply. This actor handles
     /// nothing else meanwhile.
-    pub async fn ask<M, D>(&self, to: &D, msg: M, timeout: Duration) -> Result<M::Reply, AskError>
+    pub fn ask<M, D>(&self, to: &D, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
         D: Destination<M>,
     {
-        to.request(msg, Some(self.myself.address()), timeout).await
+        to.request(msg, Some(self.myself.address()), timeout)
     }
 
     /// Answers the message being handled. For an `ask`, `value` is the reply (it must be of the

@@ -95,7 +95,7 @@ mod wakeup;
 
 pub use actor::{Actor, Message};
 pub use address::{ActorAddress, ActorId, Addr, Recipient};
-pub use ask::{ActorRef, Delivery, Destination, Tell, TimedAddr};
+pub use ask::{ActorRef, Ask, Delivery, Destination, Tell, TimedAddr};
 pub use capabilities::{Capabilities, CapabilityValue};
 pub use context::Context;
 pub use error::{AskError, CreateError, ListenError, SendError, TrySendError};

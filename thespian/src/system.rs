@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, ActorCell, ActorId, Addr};
-use crate::ask::{Delivery, Destination};
+use crate::ask::{Ask, Delivery, Destination};
 use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
@@ -69,19 +69,18 @@ impl SystemShared {
         self: &Arc<Self>,
         actor: A,
         parent: Option<ActorAddress>,
-        options: ActorOptions<A>,
+        mut options: ActorOptions<A>,
     ) -> Result<Addr<A>, CreateError> {
-        let capabilities = self
-            .capabilities
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if !A::capability_check(&capabilities, &options.requirements) {
+        let allowed = {
+            let capabilities = self.capabilities.read().unwrap_or_else(|e| e.into_inner());
+            A::capability_check(&capabilities, &options.requirements)
+        };
+        if !allowed {
             return Err(CreateError::NoCompatibleSystem {
                 actor: A::type_name(),
             });
         }
-        match options.name.clone() {
+        match options.name.take() {
             None => self.spawn(actor, parent, options),
             Some(name) => {
                 // Held across the spawn, so two concurrent creates of one name make one actor.
@@ -609,12 +608,12 @@ impl ActorSystem {
     }
 
     /// Sends a request to `to` from outside and waits at most `timeout` for the reply to it.
-    pub async fn ask<M, D>(&self, to: &D, msg: M, timeout: Duration) -> Result<M::Reply, AskError>
+    pub fn ask<M, D>(&self, to: &D, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
         D: Destination<M>,
     {
-        to.request(msg, None, timeout).await
+        to.request(msg, None, timeout)
     }
 
     /// Receives the next message that an actor sent to the outside of the system (see
