@@ -370,7 +370,10 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     let ext_methods = messages.iter().map(|m| {
         let h = m.handler;
         let method = &h.method;
-        let fvis_doc = format!("Sends [`{}`] to the actor (see [`{actor_ident}::{method}`]).", h.message);
+        let fvis_doc = format!(
+            "Sends [`{}`] to the actor (see [`{actor_ident}::{method}`]).",
+            h.message
+        );
         let args = m.fields().map(|(n, t)| quote!(#n: #t));
         let build = m.construct();
         let ty = m.ty();

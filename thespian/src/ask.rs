@@ -14,6 +14,7 @@ use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
+use crate::system::SystemShared;
 
 /// What pushing a message at once gave: done (accepted or refused), or no room in a bounded mailbox.
 enum Now<M> {
@@ -211,8 +212,8 @@ enum AskState<R: Send + 'static> {
         reply: ReplyFuture<R>,
         timeout: Duration,
         deadline: Instant,
-        /// Armed only if the reply is not there at the first poll.
-        sleep: Option<Pin<Box<Sleep>>>,
+        /// Where the deadline is watched, once the reply was not there at the first poll.
+        watch: Watch,
     },
     /// Sequential systems and full bounded mailboxes: the slow paths.
     Driven(Waiting<Result<R, AskError>>),
@@ -240,15 +241,30 @@ impl<R: Send + 'static> Future for Ask<R> {
                 reply,
                 timeout,
                 deadline,
-                sleep,
+                watch,
             } => {
-                if let Poll::Ready(result) = Pin::new(reply).poll(cx) {
+                if let Poll::Ready(result) = Pin::new(&mut *reply).poll(cx) {
                     return Poll::Ready(result);
                 }
-                let sleep = sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*deadline)));
-                match sleep.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(AskError::Timeout(*timeout))),
-                    Poll::Pending => Poll::Pending,
+                if let Watch::NotYet(system) = watch {
+                    let runtime = system.handle.as_ref();
+                    *watch =
+                        if system
+                            .deadlines
+                            .register(runtime, *deadline, *timeout, reply.slot())
+                        {
+                            Watch::Registered
+                        } else {
+                            // No runtime for the reaper: this ask times itself.
+                            Watch::Own(Box::pin(tokio::time::sleep_until(*deadline)))
+                        };
+                }
+                match watch {
+                    Watch::Own(sleep) => match sleep.as_mut().poll(cx) {
+                        Poll::Ready(()) => Poll::Ready(Err(AskError::Timeout(*timeout))),
+                        Poll::Pending => Poll::Pending,
+                    },
+                    Watch::NotYet(_) | Watch::Registered => Poll::Pending,
                 }
             }
         }
@@ -285,15 +301,27 @@ where
             reply,
             timeout,
             deadline: Instant::now() + timeout,
-            sleep: None,
+            watch: Watch::NotYet(cell.system().clone()),
         },
         Sent::Failed(error) => AskState::Done(Some(error)),
         Sent::Full(msg, sender) => {
             let cell = cell.clone();
-            AskState::Driven(Box::pin(async move { ask_slowly(&cell, msg, sender, timeout).await }))
+            AskState::Driven(Box::pin(async move {
+                ask_slowly(&cell, msg, sender, timeout).await
+            }))
         }
     };
     Ask { state }
+}
+
+/// How a waiting ask's deadline is watched.
+enum Watch {
+    /// Not yet: the reply may be there at the first poll.
+    NotYet(Arc<SystemShared>),
+    /// By the system's reaper.
+    Registered,
+    /// By a timer of its own (no runtime to run the reaper).
+    Own(Pin<Box<Sleep>>),
 }
 
 enum Sent<M, R: Send + 'static> {

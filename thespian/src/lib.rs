@@ -79,6 +79,7 @@ mod address;
 mod ask;
 mod capabilities;
 mod context;
+mod deadline;
 mod envelope;
 mod error;
 mod mailbox;

@@ -90,6 +90,14 @@ impl<T: Send + 'static> ReplyFuture<T> {
     }
 }
 
+impl<T: Send + 'static> ReplyFuture<T> {
+    /// The slot, weakly, for the deadline table.
+    pub(crate) fn slot(&self) -> std::sync::Weak<dyn ErasedSlot> {
+        let slot: Arc<dyn ErasedSlot> = self.slot.clone();
+        Arc::downgrade(&slot)
+    }
+}
+
 impl<T: Send + 'static> Future for ReplyFuture<T> {
     type Output = Result<T, AskError>;
 

@@ -15,6 +15,7 @@ use crate::address::{ActorAddress, ActorCell, ActorId, Addr};
 use crate::ask::{Ask, Delivery, Destination};
 use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::context::Context;
+use crate::deadline::Deadlines;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::{AskError, CreateError, ListenError};
 use crate::mailbox::{Mailbox, SeqLink};
@@ -30,7 +31,7 @@ use crate::supervision::{Supervision, Supervisor};
 pub(crate) struct SystemShared {
     pub(crate) id: u64,
     name: String,
-    handle: Option<Handle>,
+    pub(crate) handle: Option<Handle>,
     pub(crate) default_ask_timeout: Duration,
     mailbox_capacity: Option<usize>,
     outside: Arc<OutsideCell>,
@@ -49,6 +50,8 @@ pub(crate) struct SystemShared {
     /// Whether any actor was ever named: spares unnamed actors the names lock when they exit.
     named: AtomicBool,
     restarts: AtomicU64,
+    /// The deadlines of pending asks to this system's actors.
+    pub(crate) deadlines: Arc<Deadlines>,
 }
 
 /// The actors that hold global names.
@@ -407,6 +410,7 @@ impl ActorSystemBuilder {
                 sequential,
                 named: AtomicBool::new(false),
                 restarts: AtomicU64::new(0),
+                deadlines: Arc::default(),
             }),
         })
     }
@@ -706,6 +710,7 @@ impl ActorSystem {
                 seq.stop();
             }
         }
+        self.shared.deadlines.close();
         tracing::debug!(system = %self.shared.name, "actor system shut down");
     }
 }

@@ -1,0 +1,177 @@
+//! Ask deadlines: one timer per system instead of one per ask.
+//!
+//! A tokio timer per pending ask costs a timer-wheel insert and removal and makes idle workers park
+//! with a timeout, which together dominated ask latency. Here a waiting ask only records its
+//! deadline with a weak reference to its reply slot; one reaper task per system sleeps until the
+//! earliest deadline and fails the slots still waiting then. An ask answered in time leaves a
+//! dead entry behind, which is dropped when the table is next compacted (whenever it has doubled),
+//! so the table stays proportional to the asks actually pending.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::error::AskError;
+use crate::reply::ErasedSlot;
+
+struct Entry {
+    deadline: Instant,
+    timeout: Duration,
+    slot: Weak<dyn ErasedSlot>,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.deadline == other.deadline
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    /// Earliest deadline first (a max-heap of reversed order).
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.deadline.cmp(&self.deadline)
+    }
+}
+
+#[derive(Default)]
+struct Table {
+    heap: BinaryHeap<Entry>,
+    /// The deadline the reaper sleeps until, if it sleeps on one.
+    armed: Option<Instant>,
+    /// Size after the last compaction: compact again when the table has doubled.
+    compacted: usize,
+    reaper_running: bool,
+    closed: bool,
+}
+
+/// The pending-ask deadlines of one system.
+#[derive(Default)]
+pub(crate) struct Deadlines {
+    table: Mutex<Table>,
+    rearm: Notify,
+}
+
+impl Deadlines {
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Fails `slot` with a timeout at `deadline` unless it has been answered by then. The reaper
+    /// runs on `runtime` (or the current one). Returns `false` when there is no runtime to run it
+    /// (the caller then times itself).
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        runtime: Option<&Handle>,
+        deadline: Instant,
+        timeout: Duration,
+        slot: Weak<dyn ErasedSlot>,
+    ) -> bool {
+        let mut table = self.lock();
+        if !table.reaper_running {
+            let Some(handle) = runtime.cloned().or_else(|| Handle::try_current().ok()) else {
+                return false;
+            };
+            table.reaper_running = true;
+            handle.spawn(reap(self.clone()));
+        }
+        if table.heap.len() >= 1024 && table.heap.len() >= 2 * table.compacted {
+            table.heap.retain(|e| e.slot.strong_count() > 0);
+            table.compacted = table.heap.len();
+        }
+        table.heap.push(Entry {
+            deadline,
+            timeout,
+            slot,
+        });
+        if table.armed.is_none_or(|armed| deadline < armed) {
+            drop(table);
+            self.rearm.notify_one();
+        }
+        true
+    }
+
+    /// Lets the reaper end once nothing is pending.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.rearm.notify_one();
+    }
+}
+
+/// The reaper: sleeps until the earliest deadline and fails what is still waiting then.
+async fn reap(deadlines: Arc<Deadlines>) {
+    loop {
+        let next = {
+            let mut table = deadlines.lock();
+            let now = Instant::now();
+            while table.heap.peek().is_some_and(|e| e.deadline <= now) {
+                if let Some(entry) = table.heap.pop() {
+                    if let Some(slot) = entry.slot.upgrade() {
+                        slot.fail(AskError::Timeout(entry.timeout));
+                    }
+                }
+            }
+            // Skip entries already answered, so an idle system does not wake for them.
+            while table
+                .heap
+                .peek()
+                .is_some_and(|e| e.slot.strong_count() == 0)
+            {
+                table.heap.pop();
+            }
+            let next = table.heap.peek().map(|e| e.deadline);
+            if next.is_none() && table.closed {
+                table.reaper_running = false;
+                return;
+            }
+            table.armed = next;
+            next
+        };
+        match next {
+            Some(deadline) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(deadline) => {}
+                    () = deadlines.rearm.notified() => {}
+                }
+            }
+            None => deadlines.rearm.notified().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::ReplySlot;
+
+    #[tokio::test(start_paused = true)]
+    async fn answered_asks_do_not_pile_up_and_waiting_ones_time_out() {
+        let deadlines = Arc::new(Deadlines::default());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for _ in 0..100_000 {
+            // An ask answered in time: its slot is gone by the next registration.
+            let slot = ReplySlot::<u8>::new();
+            let weak: Weak<dyn ErasedSlot> = Arc::downgrade(&(slot as Arc<dyn ErasedSlot>));
+            assert!(deadlines.register(None, deadline, Duration::from_secs(5), weak));
+        }
+        assert!(deadlines.lock().heap.len() < 4096, "the table was not compacted");
+        let waiting = ReplySlot::<u8>::new();
+        let weak: Weak<dyn ErasedSlot> = Arc::downgrade(&(waiting.clone() as Arc<dyn ErasedSlot>));
+        deadlines.register(None, deadline, Duration::from_secs(5), weak);
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let result = std::future::poll_fn(|cx| waiting.poll_result(cx)).await;
+        assert_eq!(result, Err(AskError::Timeout(Duration::from_secs(5))));
+    }
+}
