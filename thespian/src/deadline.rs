@@ -8,7 +8,7 @@
 //! so the table stays proportional to the asks actually pending.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -48,6 +48,9 @@ impl Ord for Entry {
 
 #[derive(Default)]
 struct Table {
+    /// Deadlines in increasing order: the common case, as most asks use the same timeout.
+    fifo: VecDeque<Entry>,
+    /// Deadlines that came out of order.
     heap: BinaryHeap<Entry>,
     /// The deadline the reaper sleeps until, if it sleeps on one.
     armed: Option<Instant>,
@@ -87,15 +90,34 @@ impl Deadlines {
             table.reaper_running = true;
             handle.spawn(reap(self.clone()));
         }
-        if table.heap.len() >= 1024 && table.heap.len() >= 2 * table.compacted {
-            table.heap.retain(|e| e.slot.strong_count() > 0);
-            table.compacted = table.heap.len();
+        // Asks answered in order leave their entries at the front: drop them as we go.
+        while table
+            .fifo
+            .front()
+            .is_some_and(|e| e.slot.strong_count() == 0)
+        {
+            table.fifo.pop_front();
         }
-        table.heap.push(Entry {
+        let len = table.fifo.len() + table.heap.len();
+        if len >= 1024 && len >= 2 * table.compacted {
+            table.fifo.retain(|e| e.slot.strong_count() > 0);
+            table.heap.retain(|e| e.slot.strong_count() > 0);
+            table.compacted = table.fifo.len() + table.heap.len();
+        }
+        let entry = Entry {
             deadline,
             timeout,
             slot,
-        });
+        };
+        if table
+            .fifo
+            .back()
+            .is_none_or(|last| last.deadline <= deadline)
+        {
+            table.fifo.push_back(entry);
+        } else {
+            table.heap.push(entry);
+        }
         if table.armed.is_none_or(|armed| deadline < armed) {
             drop(table);
             self.rearm.notify_one();
@@ -113,17 +135,24 @@ impl Deadlines {
 /// The reaper: sleeps until the earliest deadline and fails what is still waiting then.
 async fn reap(deadlines: Arc<Deadlines>) {
     loop {
-        let next = {
+        let (next, expired) = {
             let mut table = deadlines.lock();
             let now = Instant::now();
+            let mut expired = Vec::new();
+            while table.fifo.front().is_some_and(|e| e.deadline <= now) {
+                expired.extend(table.fifo.pop_front());
+            }
             while table.heap.peek().is_some_and(|e| e.deadline <= now) {
-                if let Some(entry) = table.heap.pop() {
-                    if let Some(slot) = entry.slot.upgrade() {
-                        slot.fail(AskError::Timeout(entry.timeout));
-                    }
-                }
+                expired.extend(table.heap.pop());
             }
             // Skip entries already answered, so an idle system does not wake for them.
+            while table
+                .fifo
+                .front()
+                .is_some_and(|e| e.slot.strong_count() == 0)
+            {
+                table.fifo.pop_front();
+            }
             while table
                 .heap
                 .peek()
@@ -131,14 +160,23 @@ async fn reap(deadlines: Arc<Deadlines>) {
             {
                 table.heap.pop();
             }
-            let next = table.heap.peek().map(|e| e.deadline);
-            if next.is_none() && table.closed {
+            let next = match (table.fifo.front(), table.heap.peek()) {
+                (Some(a), Some(b)) => Some(a.deadline.min(b.deadline)),
+                (a, b) => a.or(b).map(|e| e.deadline),
+            };
+            if next.is_none() && table.closed && expired.is_empty() {
                 table.reaper_running = false;
                 return;
             }
             table.armed = next;
-            next
+            (next, expired)
         };
+        // Failing a slot wakes its asker: done outside the lock.
+        for entry in expired {
+            if let Some(slot) = entry.slot.upgrade() {
+                slot.fail(AskError::Timeout(entry.timeout));
+            }
+        }
         match next {
             Some(deadline) => {
                 tokio::select! {
@@ -166,7 +204,11 @@ mod tests {
             let weak: Weak<dyn ErasedSlot> = Arc::downgrade(&(slot as Arc<dyn ErasedSlot>));
             assert!(deadlines.register(None, deadline, Duration::from_secs(5), weak));
         }
-        assert!(deadlines.lock().heap.len() < 4096, "the table was not compacted");
+        let table_len = {
+            let table = deadlines.lock();
+            table.fifo.len() + table.heap.len()
+        };
+        assert!(table_len < 4096, "the table was not compacted");
         let waiting = ReplySlot::<u8>::new();
         let weak: Weak<dyn ErasedSlot> = Arc::downgrade(&(waiting.clone() as Arc<dyn ErasedSlot>));
         deadlines.register(None, deadline, Duration::from_secs(5), weak);

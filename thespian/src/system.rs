@@ -4,7 +4,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -36,12 +36,14 @@ pub(crate) struct SystemShared {
     mailbox_capacity: Option<usize>,
     outside: Arc<OutsideCell>,
     /// Actors created from outside: the system is their parent.
-    top_level: Mutex<HashMap<ActorId, ActorAddress>>,
+    top_level: TopLevel,
     live: AtomicUsize,
     all_exited: Notify,
     shutting_down: AtomicBool,
     dead_letters: AtomicU64,
     dead_letter_handler: Mutex<Option<ActorAddress>>,
+    /// The handler's actor id (0 for none): exiting actors check it without the lock.
+    dead_letter_handler_id: AtomicU64,
     capabilities: RwLock<Capabilities>,
     names: Mutex<GlobalNames>,
     ordinals: AtomicU32,
@@ -52,6 +54,65 @@ pub(crate) struct SystemShared {
     restarts: AtomicU64,
     /// The deadlines of pending asks to this system's actors.
     pub(crate) deadlines: Arc<Deadlines>,
+}
+
+/// The actors whose parent is the system, sharded so that creating and ending actors on several
+/// threads rarely meet on one lock.
+#[derive(Default)]
+struct TopLevel {
+    shards: [Mutex<HashMap<ActorId, ActorAddress>>; TOP_LEVEL_SHARDS],
+}
+
+const TOP_LEVEL_SHARDS: usize = 16;
+
+impl TopLevel {
+    fn shard(&self, id: ActorId) -> MutexGuard<'_, HashMap<ActorId, ActorAddress>> {
+        self.shards[id.as_u64() as usize % TOP_LEVEL_SHARDS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds an actor unless the system is shutting down (checked under the shard's lock, which
+    /// `close` takes too, so that `shutdown` cannot miss an actor created meanwhile).
+    fn insert(&self, actor: ActorAddress, shutting_down: &AtomicBool) -> bool {
+        let mut shard = self.shard(actor.id());
+        if shutting_down.load(Ordering::Acquire) {
+            return false;
+        }
+        shard.insert(actor.id(), actor);
+        true
+    }
+
+    fn remove(&self, id: ActorId) {
+        self.shard(id).remove(&id);
+    }
+
+    /// Every top-level actor, in creation order.
+    fn snapshot(&self) -> Vec<ActorAddress> {
+        let mut all: Vec<ActorAddress> = self
+            .shards
+            .iter()
+            .flat_map(|s| {
+                let shard = s.lock().unwrap_or_else(|e| e.into_inner());
+                shard.values().cloned().collect::<Vec<_>>()
+            })
+            .collect();
+        all.sort_by_key(ActorAddress::id);
+        all
+    }
+
+    /// Raises `shutting_down` with every shard locked, and returns the actors to stop.
+    fn close(&self, shutting_down: &AtomicBool) -> Vec<ActorAddress> {
+        let shards: Vec<_> = self
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        shutting_down.store(true, Ordering::Release);
+        let mut all: Vec<ActorAddress> = shards.iter().flat_map(|s| s.values().cloned()).collect();
+        all.sort_by_key(ActorAddress::id);
+        all
+    }
 }
 
 /// The actors that hold global names.
@@ -131,12 +192,9 @@ impl SystemShared {
         });
         let addr = Addr::from_cell(cell);
         if parent.is_none() {
-            let mut top = self.top_level.lock().unwrap_or_else(|e| e.into_inner());
-            // Checked under the lock so that `shutdown` cannot miss an actor created meanwhile.
-            if self.shutting_down.load(Ordering::Acquire) {
+            if !self.top_level.insert(addr.address(), &self.shutting_down) {
                 return Err(CreateError::SystemShutDown);
             }
-            top.insert(addr.id(), addr.address());
         } else if self.shutting_down.load(Ordering::Acquire) {
             return Err(CreateError::SystemShutDown);
         }
@@ -185,10 +243,7 @@ impl SystemShared {
             }
         }
         if top_level {
-            self.top_level
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
+            self.top_level.remove(id);
         }
         if self.live.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.all_exited.notify_waiters();
@@ -254,20 +309,28 @@ impl SystemShared {
     }
 
     pub(crate) fn set_dead_letter_handler(&self, handler: Option<ActorAddress>) {
-        *self
+        let mut slot = self
             .dead_letter_handler
             .lock()
-            .unwrap_or_else(|e| e.into_inner()) = handler;
+            .unwrap_or_else(|e| e.into_inner());
+        let id = handler.as_ref().map_or(0, |h| h.id().as_u64());
+        *slot = handler;
+        self.dead_letter_handler_id.store(id, Ordering::Release);
     }
 
     /// Unregisters `id` if it is the dead-letter handler.
     pub(crate) fn clear_dead_letter_handler(&self, id: ActorId) {
+        // Every exiting actor asks: only the handler itself takes the lock.
+        if self.dead_letter_handler_id.load(Ordering::Acquire) != id.as_u64() {
+            return;
+        }
         let mut handler = self
             .dead_letter_handler
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         if handler.as_ref().is_some_and(|h| h.id() == id) {
             *handler = None;
+            self.dead_letter_handler_id.store(0, Ordering::Release);
         }
     }
 }
@@ -398,12 +461,13 @@ impl ActorSystemBuilder {
                 default_ask_timeout: self.default_ask_timeout,
                 mailbox_capacity: self.mailbox_capacity,
                 outside: OutsideCell::new(id),
-                top_level: Mutex::new(HashMap::new()),
+                top_level: TopLevel::default(),
                 live: AtomicUsize::new(0),
                 all_exited: Notify::new(),
                 shutting_down: AtomicBool::new(false),
                 dead_letters: AtomicU64::new(0),
                 dead_letter_handler: Mutex::new(None),
+                dead_letter_handler_id: AtomicU64::new(0),
                 capabilities: RwLock::new(self.capabilities),
                 names: Mutex::new(GlobalNames::default()),
                 ordinals: AtomicU32::new(0),
@@ -547,14 +611,7 @@ impl ActorSystem {
     /// Asks every actor for its state and reports the whole system. Actors answer between two
     /// messages; one busy for longer than `timeout` is left out.
     pub async fn status(&self, timeout: Duration) -> SystemStatus {
-        let mut pending: Vec<ActorAddress> = self
-            .shared
-            .top_level
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let mut pending = self.shared.top_level.snapshot();
         pending.sort_by_key(ActorAddress::id);
         let mut actors = Vec::new();
         while !pending.is_empty() {
@@ -677,15 +734,7 @@ impl ActorSystem {
     /// Asks every actor to exit, children before their parents, and waits until all have. Actors
     /// can no longer be created afterwards. Calling it again is harmless.
     pub async fn shutdown(&self) {
-        let top_level: Vec<ActorAddress> = {
-            let top = self
-                .shared
-                .top_level
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            self.shared.shutting_down.store(true, Ordering::Release);
-            top.values().cloned().collect()
-        };
+        let top_level = self.shared.top_level.close(&self.shared.shutting_down);
         for actor in &top_level {
             let _ = actor
                 .cell
