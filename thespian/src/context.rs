@@ -29,6 +29,8 @@ pub(crate) struct Extras {
     /// Why the actor is exiting, when a failure stopped it.
     pub(crate) failure: Option<String>,
     pub(crate) exit_when_idle: Option<Duration>,
+    /// For a troupe's worker: the leader to tell when a job is done.
+    pub(crate) leader: Option<ActorAddress>,
 }
 
 /// An actor's view of the system, handed to every handler and hook.

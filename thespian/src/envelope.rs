@@ -1,6 +1,6 @@
 //! The envelope: one message in a mailbox, with its sender and reply route.
 
-use crate::address::ActorAddress;
+use crate::address::{ActorAddress, ActorId};
 use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage};
 use crate::reply::ReplyTo;
 use crate::wakeup::WakeupMessage;
@@ -28,6 +28,13 @@ pub(crate) enum SystemMessage {
     Wakeup(Box<WakeupMessage>),
     /// A status request, answered by the runtime with an [`ActorStatus`](crate::ActorStatus).
     Status(Box<ReplyTo>),
+    /// To a troupe's leader: this worker has finished a job.
+    WorkerIdle(ActorId),
+    /// To a troupe's leader: new limits.
+    TroupeLimits {
+        max: u32,
+        idle: u32,
+    },
 }
 
 /// Why an exit was requested; it decides the [`ExitReason`](crate::ExitReason) reported upwards.
@@ -47,6 +54,8 @@ impl SystemMessage {
             SystemMessage::Poison(_) => "PoisonMessage",
             SystemMessage::Wakeup(_) => "WakeupMessage",
             SystemMessage::Status(_) => "StatusRequest",
+            SystemMessage::WorkerIdle(_) => "WorkerIdle",
+            SystemMessage::TroupeLimits { .. } => "TroupeLimits",
         }
     }
 }

@@ -45,6 +45,8 @@ pub struct ActorOptions<A: Actor> {
     pub(crate) exit_when_idle: Option<Duration>,
     pub(crate) initial_messages: Vec<A::Message>,
     pub(crate) requirements: Capabilities,
+    /// For a troupe's worker: its leader.
+    pub(crate) leader: Option<crate::address::ActorAddress>,
 }
 
 impl<A: Actor> Default for ActorOptions<A> {
@@ -56,6 +58,7 @@ impl<A: Actor> Default for ActorOptions<A> {
             exit_when_idle: None,
             initial_messages: Vec::new(),
             requirements: Capabilities::new(),
+            leader: None,
         }
     }
 }

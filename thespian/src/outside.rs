@@ -89,7 +89,10 @@ impl AnyCell for OutsideCell {
             SystemMessage::ChildExited(c) => c,
             SystemMessage::DeadLetter(d) => d,
             SystemMessage::Wakeup(w) => w,
-            SystemMessage::Exit(_) | SystemMessage::Status(_) => return Ok(()),
+            SystemMessage::Exit(_)
+            | SystemMessage::Status(_)
+            | SystemMessage::WorkerIdle(_)
+            | SystemMessage::TroupeLimits { .. } => return Ok(()),
         };
         self.push(ReceivedMessage {
             sender: None,

@@ -111,6 +111,9 @@ fn live<'a, A: Actor>(
                         let failure = handle_user(actor, ctx, msg).await;
                         ctx.sender = None;
                         ctx.reply = None;
+                        if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
+                            crate::troupe::worker_idle(leader, ctx.myself.id());
+                        }
                         if let Some(details) = failure {
                             if let Some(supervisor) = supervisor {
                                 let step =
@@ -166,7 +169,7 @@ fn trace_entry<A: Actor>(seq: &Sequential, ctx: &Context<A>, env: &Envelope<A::M
 }
 
 /// Closes the mailbox (what is left becomes dead letters), then tells the parent.
-fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
+pub(crate) fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
     if let Some(extras) = &ctx.extras {
         for task in extras.tasks.values() {
             task.abort();
@@ -343,6 +346,8 @@ async fn handle_system<A: Actor>(
             hook(ctx, |actor_ctx| actor.wakeup(*wakeup, actor_ctx)).await;
             Step::Continue
         }
+        // Only a troupe's leader acts on these.
+        SystemMessage::WorkerIdle(_) | SystemMessage::TroupeLimits { .. } => Step::Continue,
         SystemMessage::Status(reply) => {
             let status = ActorStatus {
                 address: ctx.myself.address(),

@@ -26,6 +26,7 @@ use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::sequential::{Sequential, TraceEntry};
 use crate::status::{ActorStatus, SystemStatus};
 use crate::supervision::{Supervision, Supervisor};
+use crate::troupe::{Troupe, TroupeOptions};
 
 /// The state every handle of one system shares.
 pub(crate) struct SystemShared {
@@ -175,6 +176,32 @@ impl SystemShared {
         parent: Option<ActorAddress>,
         options: ActorOptions<A>,
     ) -> Result<Addr<A>, CreateError> {
+        let (handle, mut ctx) = self.new_actor::<A>(parent, options.mailbox_capacity)?;
+        let addr = ctx.myself.clone();
+        for message in options.initial_messages {
+            let _ = addr.cell.mailbox.push(Envelope::user(message, None, None));
+        }
+        if let Some(idle) = options.exit_when_idle {
+            ctx.extras().exit_when_idle = Some(idle);
+        }
+        if let Some(leader) = options.leader {
+            ctx.extras().leader = Some(leader);
+        }
+        let supervisor = match options.supervision {
+            Supervision::Resume => None,
+            policy => Some(Box::new(Supervisor::new(policy))),
+        };
+        handle.spawn(crate::runtime::run(actor, ctx, supervisor));
+        Ok(addr)
+    }
+
+    /// Makes the cell and context of a new actor and counts it as live; the caller starts its
+    /// task on the returned runtime.
+    pub(crate) fn new_actor<A: Actor>(
+        self: &Arc<Self>,
+        parent: Option<ActorAddress>,
+        capacity: Option<usize>,
+    ) -> Result<(Handle, Context<A>), CreateError> {
         let handle = match &self.handle {
             Some(h) => h.clone(),
             None => Handle::try_current().map_err(|_| CreateError::NoRuntime)?,
@@ -188,7 +215,7 @@ impl SystemShared {
             id,
             ordinal: self.ordinals.fetch_add(1, Ordering::Relaxed) + 1,
             system: self.clone(),
-            mailbox: Mailbox::new(options.mailbox_capacity.or(self.mailbox_capacity), seq),
+            mailbox: Mailbox::new(capacity.or(self.mailbox_capacity), seq),
         });
         let addr = Addr::from_cell(cell);
         if parent.is_none() {
@@ -198,20 +225,8 @@ impl SystemShared {
         } else if self.shutting_down.load(Ordering::Acquire) {
             return Err(CreateError::SystemShutDown);
         }
-        for message in options.initial_messages {
-            let _ = addr.cell.mailbox.push(Envelope::user(message, None, None));
-        }
         self.live.fetch_add(1, Ordering::AcqRel);
-        let mut ctx = Context::new(addr.clone(), parent);
-        if let Some(idle) = options.exit_when_idle {
-            ctx.extras().exit_when_idle = Some(idle);
-        }
-        let supervisor = match options.supervision {
-            Supervision::Resume => None,
-            policy => Some(Box::new(Supervisor::new(policy))),
-        };
-        handle.spawn(crate::runtime::run(actor, ctx, supervisor));
-        Ok(addr)
+        Ok((handle, Context::new(addr, parent)))
     }
 
     /// Starts a task on the system's runtime (wake-ups, streams), if there is one.
@@ -596,6 +611,20 @@ impl ActorSystem {
         options: ActorOptions<A>,
     ) -> Result<Addr<A>, CreateError> {
         self.shared.create(actor, None, options)
+    }
+
+    /// Creates a troupe: one address in front of a pool of workers made by `factory` (see
+    /// [`Troupe`]).
+    pub async fn create_troupe<A, F>(
+        &self,
+        factory: F,
+        options: TroupeOptions,
+    ) -> Result<Troupe<A>, CreateError>
+    where
+        A: Actor,
+        F: FnMut() -> A + Send + 'static,
+    {
+        crate::troupe::create(&self.shared, factory, options, None)
     }
 
     /// The actor holding global name `name`, if it is alive and an `A`.

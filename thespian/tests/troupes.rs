@@ -1,0 +1,138 @@
+//! Troupes: a pool of workers behind one address, grown on demand and shrunk when quiet.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use thespian::prelude::*;
+use thespian::TroupeOptions;
+
+/// Tracks how many jobs run at once across all workers.
+#[derive(Default)]
+struct Gauge {
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+struct Slow {
+    gauge: Arc<Gauge>,
+}
+
+#[actor(no_serde)]
+impl Slow {
+    async fn job(&mut self, n: u32, ctx: &Context<Self>) -> (u32, bool) {
+        let now = self.gauge.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.gauge.peak.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        self.gauge.running.fetch_sub(1, Ordering::SeqCst);
+        (n, ctx.sender_is_outside())
+    }
+
+    async fn fail(&mut self) -> u8 {
+        panic!("worker failure")
+    }
+}
+
+async fn workers<A: Actor>(system: &ActorSystem, troupe: &thespian::Troupe<A>) -> usize {
+    let status = system.status(Duration::from_secs(1)).await;
+    status
+        .actors
+        .iter()
+        .find(|a| a.address == troupe.addr().address())
+        .map(|a| a.children.len())
+        .unwrap_or(0)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_troupe_of_four_runs_a_thousand_slow_jobs_in_parallel_and_shrinks_back() {
+    let system = ActorSystem::new();
+    let gauge = Arc::new(Gauge::default());
+    let factory_gauge = gauge.clone();
+    let troupe = system
+        .create_troupe(
+            move || Slow {
+                gauge: factory_gauge.clone(),
+            },
+            TroupeOptions::new().max_count(4).idle_count(1),
+        )
+        .await
+        .unwrap();
+    let jobs: Vec<_> = (0..1000).map(|n| troupe.job(n)).collect();
+    for (n, job) in jobs.into_iter().enumerate() {
+        // Answered by a worker, to the original (outside) sender.
+        assert_eq!(job.await, Ok((n as u32, true)));
+    }
+    assert_eq!(gauge.peak.load(Ordering::SeqCst), 4);
+    assert_eq!(workers(&system, &troupe).await, 4);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(workers(&system, &troupe).await, 1);
+    system.shutdown().await;
+    assert_eq!(system.live_actors(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_limits_can_change_while_the_troupe_runs() {
+    let system = ActorSystem::new();
+    let gauge = Arc::new(Gauge::default());
+    let factory_gauge = gauge.clone();
+    let troupe = system
+        .create_troupe(
+            move || Slow {
+                gauge: factory_gauge.clone(),
+            },
+            TroupeOptions::new().max_count(2).idle_count(0),
+        )
+        .await
+        .unwrap();
+    troupe.set_limits(6, 0);
+    let jobs: Vec<_> = (0..60).map(|n| troupe.job(n)).collect();
+    for job in jobs {
+        job.await.unwrap();
+    }
+    assert_eq!(gauge.peak.load(Ordering::SeqCst), 6);
+    system.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_job_poisons_its_asker_and_the_troupe_goes_on() {
+    let system = ActorSystem::new();
+    let gauge = Arc::new(Gauge::default());
+    let troupe = system
+        .create_troupe(
+            move || Slow {
+                gauge: gauge.clone(),
+            },
+            TroupeOptions::new().max_count(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        troupe.fail().await,
+        Err(AskError::Poisoned("worker failure".into()))
+    );
+    assert_eq!(troupe.job(7).await, Ok((7, true)));
+    system.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn jobs_sent_to_an_exited_troupe_are_dead_letters() {
+    let system = ActorSystem::new();
+    let gauge = Arc::new(Gauge::default());
+    let troupe = system
+        .create_troupe(
+            move || Slow {
+                gauge: gauge.clone(),
+            },
+            TroupeOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(troupe.job(1).await.is_ok());
+    troupe.addr().request_exit();
+    while troupe.addr().is_alive() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(troupe.job(2).await, Err(AskError::DeadActor));
+    assert_eq!(system.live_actors(), 0);
+    system.shutdown().await;
+}
