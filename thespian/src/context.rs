@@ -135,6 +135,27 @@ impl<A: Actor> Context<A> {
         Ok(child)
     }
 
+    /// Creates a troupe as a child of this actor (see [`Troupe`](crate::Troupe)): it is asked to
+    /// exit with this actor, and its exit is reported to [`Actor::child_exited`].
+    pub async fn create_troupe<B, F>(
+        &mut self,
+        factory: F,
+        options: crate::TroupeOptions,
+    ) -> Result<crate::Troupe<B>, CreateError>
+    where
+        B: Actor,
+        F: FnMut() -> B + Send + 'static,
+    {
+        if self.exiting.is_some() {
+            return Err(CreateError::ParentExiting);
+        }
+        let system = self.myself.cell.system.clone();
+        let troupe = crate::troupe::create(&system, factory, options, Some(self.myself.address()))?;
+        let addr = troupe.addr().address();
+        self.extras().children.insert(addr.id(), addr);
+        Ok(troupe)
+    }
+
     /// Starts `task` on the system's runtime, owned by this actor: it is aborted when the actor
     /// exits or the returned id is cancelled.
     fn own_task(&mut self, task: impl Future<Output = ()> + Send + 'static) -> TimerId {

@@ -136,3 +136,73 @@ async fn jobs_sent_to_an_exited_troupe_are_dead_letters() {
     assert_eq!(system.live_actors(), 0);
     system.shutdown().await;
 }
+
+/// Owns a troupe of its own.
+struct Owner {
+    troupe: Option<thespian::Troupe<Slow>>,
+    exits: u32,
+}
+
+#[actor(no_serde)]
+impl Owner {
+    async fn start(&mut self, ctx: &mut Context<Self>) {
+        let gauge = Arc::new(Gauge::default());
+        let troupe = ctx
+            .create_troupe(
+                move || Slow {
+                    gauge: gauge.clone(),
+                },
+                TroupeOptions::new().max_count(2),
+            )
+            .await
+            .unwrap();
+        self.troupe = Some(troupe);
+    }
+
+    async fn work(&mut self, n: u32, ctx: &Context<Self>) -> (u32, bool) {
+        let troupe = self.troupe.as_ref().unwrap();
+        // Asked from an actor: the worker sees an actor as the sender.
+        ctx.ask(troupe.addr(), Job { n }, Duration::from_secs(1))
+            .await
+            .unwrap()
+    }
+
+    async fn stop_troupe(&mut self) {
+        self.troupe.as_ref().unwrap().addr().request_exit();
+    }
+
+    async fn exits(&self) -> u32 {
+        self.exits
+    }
+
+    #[child_exited]
+    async fn on_child_exited(&mut self, _exited: ChildActorExited) {
+        self.exits += 1;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_actor_can_own_a_troupe_and_hears_when_it_ends() {
+    let system = ActorSystem::new();
+    let owner = system
+        .create_actor(Owner {
+            troupe: None,
+            exits: 0,
+        })
+        .await
+        .unwrap();
+    owner.start().await.unwrap();
+    assert_eq!(owner.work(3).await, Ok((3, false)));
+    owner.stop_troupe().await.unwrap();
+    let mut exits = 0;
+    for _ in 0..100 {
+        exits = owner.exits().await.unwrap();
+        if exits == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(exits, 1);
+    system.shutdown().await;
+    assert_eq!(system.live_actors(), 0);
+}
