@@ -604,12 +604,14 @@ fn deserialize_cell<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Arc<dyn AnyCell>, D::Error> {
     let wire = WireAddress::deserialize(deserializer)?;
-    import(ActorId(wire.actor)).ok_or_else(|| {
-        serde::de::Error::custom(format_args!(
-            "unknown actor {} of system {}",
-            wire.actor, wire.system
-        ))
-    })
+    import(ActorId(wire.actor))
+        .filter(|cell| cell.system_id() == wire.system)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "unknown actor {} of system {}",
+                wire.actor, wire.system
+            ))
+        })
 }
 
 impl Serialize for ActorAddress {

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
+use crate::deadline::deadline_after;
 use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::system::SystemShared;
@@ -28,16 +29,32 @@ where
     M: Send + 'static,
     D: Deliver<M> + ?Sized,
 {
-    if let Some(bound) = cell.bound() {
-        match bound.try_acquire() {
-            Ok(permit) => permit.forget(),
-            Err(tokio::sync::TryAcquireError::NoPermits) => return Now::Full(msg, sender),
-            Err(tokio::sync::TryAcquireError::Closed) => {
-                return Now::Done(Err((msg, sender, None)))
-            }
-        }
+    match try_permit(cell.bound()) {
+        Permit::Taken => Now::Done(cell.push_msg(msg, sender, None)),
+        Permit::Full => Now::Full(msg, sender),
+        Permit::Closed => Now::Done(Err((msg, sender, None))),
     }
-    Now::Done(cell.push_msg(msg, sender, None))
+}
+
+/// Whether a message may enter a mailbox now.
+enum Permit {
+    /// Unbounded, or a permit of the bound was taken (and is kept by the message).
+    Taken,
+    Full,
+    Closed,
+}
+
+#[inline]
+fn try_permit(bound: Option<&tokio::sync::Semaphore>) -> Permit {
+    match bound.map(|b| b.try_acquire()) {
+        None => Permit::Taken,
+        Some(Ok(permit)) => {
+            permit.forget();
+            Permit::Taken
+        }
+        Some(Err(tokio::sync::TryAcquireError::NoPermits)) => Permit::Full,
+        Some(Err(tokio::sync::TryAcquireError::Closed)) => Permit::Closed,
+    }
 }
 
 /// Waits for room in a bounded mailbox, then pushes.
@@ -185,15 +202,13 @@ where
     M: Send + 'static,
     D: Deliver<M> + ?Sized,
 {
-    if let Some(bound) = cell.bound() {
-        match bound.try_acquire() {
-            Ok(permit) => permit.forget(),
-            Err(tokio::sync::TryAcquireError::NoPermits) => return Err(TrySendError::Full(msg)),
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(TrySendError::Closed(msg)),
-        }
+    match try_permit(cell.bound()) {
+        Permit::Taken => cell
+            .push_msg(msg, sender, None)
+            .map_err(|(msg, _, _)| TrySendError::Closed(msg)),
+        Permit::Full => Err(TrySendError::Full(msg)),
+        Permit::Closed => Err(TrySendError::Closed(msg)),
     }
-    cell.push_msg(msg, sender, None)
-        .map_err(|(msg, _, _)| TrySendError::Closed(msg))
 }
 
 /// A request on its way: it was sent when the `Ask` was made; awaiting it waits for the reply
@@ -248,24 +263,18 @@ impl<R: Send + 'static> Future for Ask<R> {
                 }
                 if let Watch::NotYet(system) = watch {
                     let runtime = system.handle.as_ref();
-                    *watch =
-                        if system
-                            .deadlines
-                            .register(runtime, *deadline, *timeout, reply.slot())
-                        {
-                            Watch::Registered
-                        } else {
-                            // No runtime for the reaper: this ask times itself.
-                            Watch::Own(Box::pin(tokio::time::sleep_until(*deadline)))
-                        };
+                    if !system
+                        .deadlines
+                        .register(runtime, *deadline, *timeout, reply.slot())
+                    {
+                        // Nothing could time this ask, and an ask must not wait forever.
+                        return Poll::Ready(Err(AskError::Unreachable(
+                            "no tokio runtime to time the ask".into(),
+                        )));
+                    }
+                    *watch = Watch::Registered;
                 }
-                match watch {
-                    Watch::Own(sleep) => match sleep.as_mut().poll(cx) {
-                        Poll::Ready(()) => Poll::Ready(Err(AskError::Timeout(*timeout))),
-                        Poll::Pending => Poll::Pending,
-                    },
-                    Watch::NotYet(_) | Watch::Registered => Poll::Pending,
-                }
+                Poll::Pending
             }
         }
     }
@@ -300,7 +309,7 @@ where
         Sent::Waiting(reply) => AskState::Waiting {
             reply,
             timeout,
-            deadline: Instant::now() + timeout,
+            deadline: deadline_after(timeout),
             watch: Watch::NotYet(cell.system().clone()),
         },
         Sent::Failed(error) => AskState::Done(Some(error)),
@@ -320,8 +329,6 @@ enum Watch {
     NotYet(Arc<SystemShared>),
     /// By the system's reaper.
     Registered,
-    /// By a timer of its own (no runtime to run the reaper).
-    Own(Pin<Box<Sleep>>),
 }
 
 enum Sent<M, R: Send + 'static> {
@@ -336,16 +343,26 @@ where
     M: Message,
     D: Deliver<M> + ?Sized,
 {
-    if let Some(bound) = cell.bound() {
-        match bound.try_acquire() {
-            Ok(permit) => permit.forget(),
-            Err(tokio::sync::TryAcquireError::NoPermits) => return Sent::Full(msg, sender),
-            Err(tokio::sync::TryAcquireError::Closed) => {
-                dead_letter(cell, msg, sender);
-                return Sent::Failed(AskError::DeadActor);
-            }
+    match try_permit(cell.bound()) {
+        Permit::Taken => push_permitted_ask(cell, msg, sender),
+        Permit::Full => Sent::Full(msg, sender),
+        Permit::Closed => {
+            dead_letter(cell, msg, sender);
+            Sent::Failed(AskError::DeadActor)
         }
     }
+}
+
+/// Pushes a request whose mailbox permit (if bounded) is already taken.
+fn push_permitted_ask<M, D>(
+    cell: &Arc<D>,
+    msg: M,
+    sender: Option<ActorAddress>,
+) -> Sent<M, M::Reply>
+where
+    M: Message,
+    D: Deliver<M> + ?Sized,
+{
     let slot = ReplySlot::<M::Reply>::new();
     let reply = ReplyFuture::new(slot.clone());
     match cell.push_msg(msg, sender, Some(ReplyTo::new(slot))) {
@@ -371,7 +388,7 @@ where
     M: Message,
     D: Deliver<M> + ?Sized,
 {
-    let deadline = Instant::now() + timeout;
+    let deadline = deadline_after(timeout);
     if let Some(bound) = cell.bound() {
         match tokio::time::timeout_at(deadline, bound.acquire()).await {
             Ok(Ok(permit)) => permit.forget(),
@@ -381,10 +398,8 @@ where
             }
             Err(_) => return Err(AskError::Timeout(timeout)),
         }
-        // The permit is taken: the push cannot find the mailbox full any more.
-        bound.add_permits(1);
     }
-    match push_now_for_ask(cell, msg, sender) {
+    match push_permitted_ask(cell, msg, sender) {
         Sent::Waiting(reply) => match tokio::time::timeout_at(deadline, reply).await {
             Ok(result) => result,
             Err(_) => Err(AskError::Timeout(timeout)),

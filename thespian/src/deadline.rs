@@ -19,6 +19,13 @@ use tokio::time::Instant;
 use crate::error::AskError;
 use crate::reply::ErasedSlot;
 
+/// `now + timeout`, or a century ahead when that overflows (`Duration::MAX` means "never").
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
 struct Entry {
     deadline: Instant,
     timeout: Duration,
@@ -134,6 +141,14 @@ impl Deadlines {
 
 /// The reaper: sleeps until the earliest deadline and fails what is still waiting then.
 async fn reap(deadlines: Arc<Deadlines>) {
+    /// If the reaper's runtime goes away, the next ask starts a new one.
+    struct Running(Arc<Deadlines>);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.0.lock().reaper_running = false;
+        }
+    }
+    let _running = Running(deadlines.clone());
     loop {
         let (next, expired) = {
             let mut table = deadlines.lock();
@@ -165,7 +180,6 @@ async fn reap(deadlines: Arc<Deadlines>) {
                 (a, b) => a.or(b).map(|e| e.deadline),
             };
             if next.is_none() && table.closed && expired.is_empty() {
-                table.reaper_running = false;
                 return;
             }
             table.armed = next;

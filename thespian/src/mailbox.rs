@@ -121,7 +121,8 @@ impl<M> Mailbox<M> {
         }
         q.items.push_back(make(value));
         if let Some(link) = &self.seq {
-            drop(q);
+            // Under the mailbox lock, so that the actor cannot end (and be forgotten by the
+            // scheduler) between the push and its place in the queue.
             link.seq.arrived(link.id);
             return Ok(());
         }
@@ -190,6 +191,21 @@ impl<M> Mailbox<M> {
         }
         q.sleeping = true;
         Poll::Pending
+    }
+
+    /// In a sequential system, waits for a turn in which nothing is taken (the actor's start);
+    /// at once otherwise.
+    pub(crate) async fn wait_turn(&self) {
+        if let Some(link) = &self.seq {
+            std::future::poll_fn(|cx| link.seq.poll_turn(link.id, cx, || true)).await;
+        }
+    }
+
+    /// Reserves a turn for the actor's start, before any message (sequential systems only).
+    pub(crate) fn reserve_start_turn(&self) {
+        if let Some(link) = &self.seq {
+            link.seq.arrived(link.id);
+        }
     }
 
     /// Awaits the next batch.

@@ -42,7 +42,17 @@ impl OutsideCell {
         self.arrived.notify_one();
     }
 
-    fn pop(&self) -> Option<ReceivedMessage> {
+    /// Waits until a message is there (true) or `timeout` has passed (false), taking nothing.
+    pub(crate) async fn wait_for_message(&self, timeout: Duration) -> bool {
+        let wait = async {
+            while self.queue_len() == 0 {
+                self.arrived.notified().await;
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.is_ok()
+    }
+
+    pub(crate) fn pop(&self) -> Option<ReceivedMessage> {
         self.inbox
             .lock()
             .unwrap_or_else(|e| e.into_inner())

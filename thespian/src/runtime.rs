@@ -41,8 +41,21 @@ pub(crate) fn run<A: Actor>(
     let mut ctx = ctx;
     let mut supervisor = supervisor;
     async move {
-        let reason = live(&mut actor, &mut ctx, &mut supervisor).await;
-        drop(actor);
+        // User code also runs outside the guarded handlers (a message's `Clone`, a restart
+        // factory, the actor's `Drop`): whatever panics, the actor still ends properly, so its
+        // mailbox closes, its parent hears of it and `shutdown` does not wait for it forever.
+        let lived = AssertUnwindSafe(async {
+            let reason = live(&mut actor, &mut ctx, &mut supervisor).await;
+            drop(actor);
+            reason
+        })
+        .catch_unwind()
+        .await;
+        let reason = lived.unwrap_or_else(|panic| {
+            let details = panic_details(&*panic);
+            tracing::error!(actor = %ctx.myself, details, "actor failed outside its handlers");
+            ExitReason::Failed(details)
+        });
         finish(ctx, reason);
     }
 }
@@ -67,10 +80,12 @@ fn live<'a, A: Actor>(
 ) -> impl Future<Output = ExitReason> + Send + 'a {
     // Captures, not `async fn` parameters: see `run`.
     async move {
+        let cell = ctx.myself.cell.clone();
+        // In the sequential base, `started` runs in a turn of its own, like a message.
+        cell.mailbox.wait_turn().await;
         if let Err(reason) = start(actor, ctx).await {
             return reason;
         }
-        let cell = ctx.myself.cell.clone();
         let mut batch = VecDeque::new();
         loop {
             let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
@@ -223,6 +238,7 @@ fn handle_user<'a, A: Actor>(
     let mut next = Some(msg);
     async move {
         let mut attempt = 0;
+        let asked = ctx.reply.is_some();
         while let Some(msg) = next.take() {
             if attempt < RETRIES {
                 next = A::message_copy(&msg);
@@ -235,6 +251,11 @@ fn handle_user<'a, A: Actor>(
             {
                 let details = panic_details(&*panic);
                 tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");
+                if asked && ctx.reply.is_none() {
+                    // The handler had taken the ask's reply handle, which was dropped as it
+                    // unwound: the asker has its answer (`NoReply`) and nothing can answer it again.
+                    return Some(details);
+                }
                 if next.is_none() {
                     poison(ctx, name, details.clone());
                     return Some(details);
@@ -418,7 +439,7 @@ mod tests {
         let task = run(Tiny, ctx, None);
         let size = std::mem::size_of_val(&task);
         assert!(
-            size <= 384,
+            size <= 400,
             "the task future of a trivial actor is {size} bytes"
         );
     }

@@ -71,6 +71,8 @@ struct State {
 pub(crate) struct Sequential {
     state: Mutex<State>,
     handle: Handle,
+    /// Whether messages are recorded: fixed at start, read without the lock on every message.
+    tracing: bool,
 }
 
 impl fmt::Debug for Sequential {
@@ -108,6 +110,7 @@ impl Sequential {
                 stopped: false,
             }),
             handle: runtime.handle().clone(),
+            tracing: trace,
         });
         let dispatcher = seq.clone();
         std::thread::Builder::new()
@@ -209,9 +212,12 @@ impl Sequential {
 
     /// Records a handled message, when tracing.
     pub(crate) fn record(&self, entry: impl FnOnce() -> TraceEntry) {
-        let mut st = self.lock();
-        if let Some(trace) = st.trace.as_mut() {
-            trace.push(entry());
+        if !self.tracing {
+            return;
+        }
+        let entry = entry();
+        if let Some(trace) = self.lock().trace.as_mut() {
+            trace.push(entry);
         }
     }
 
@@ -230,10 +236,18 @@ impl Sequential {
         self: &Arc<Self>,
         work: impl std::future::Future<Output = T> + Send + 'static,
     ) -> Option<T> {
-        struct Driving(Arc<Sequential>);
+        /// Stops driving when the caller stops waiting, and then abandons the work too, so that
+        /// a cancelled call takes nothing (no message, no reply) that nobody would receive.
+        struct Driving {
+            seq: Arc<Sequential>,
+            work: Option<tokio::task::AbortHandle>,
+        }
         impl Drop for Driving {
             fn drop(&mut self) {
-                self.0.lock().drivers -= 1;
+                self.seq.lock().drivers -= 1;
+                if let Some(work) = self.work.take() {
+                    work.abort();
+                }
             }
         }
         {
@@ -241,9 +255,13 @@ impl Sequential {
             st.drivers += 1;
             Self::wake_dispatcher(&mut st);
         }
-        let driving = Driving(self.clone());
-        let out = self.handle.spawn(work).await.ok();
-        drop(driving);
+        let task = self.handle.spawn(work);
+        let mut driving = Driving {
+            seq: self.clone(),
+            work: Some(task.abort_handle()),
+        };
+        let out = task.await.ok();
+        driving.work = None;
         out
     }
 

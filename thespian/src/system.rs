@@ -57,6 +57,34 @@ pub(crate) struct SystemShared {
     pub(crate) deadlines: Arc<Deadlines>,
 }
 
+/// Asks every actor of the tree under `pending` for its status, parents before children, all
+/// within `timeout`.
+async fn collect_statuses(mut pending: Vec<ActorAddress>, timeout: Duration) -> Vec<ActorStatus> {
+    let deadline = crate::deadline::deadline_after(timeout);
+    let mut actors = Vec::new();
+    while !pending.is_empty() {
+        let asks = pending.drain(..).map(|actor| {
+            let slot = ReplySlot::<ActorStatus>::new();
+            let reply = ReplyFuture::new(slot.clone());
+            let sent = actor
+                .cell
+                .push_system(SystemMessage::Status(Box::new(ReplyTo::new(slot))))
+                .is_ok();
+            async move {
+                if !sent {
+                    return None;
+                }
+                tokio::time::timeout_at(deadline, reply).await.ok()?.ok()
+            }
+        });
+        for status in futures::future::join_all(asks).await.into_iter().flatten() {
+            pending.extend(status.children.iter().cloned());
+            actors.push(status);
+        }
+    }
+    actors
+}
+
 /// The actors whose parent is the system, sharded so that creating and ending actors on several
 /// threads rarely meet on one lock.
 #[derive(Default)]
@@ -160,10 +188,11 @@ impl SystemShared {
                             });
                     }
                 }
+                // Raised first: an actor that ends at once must find its name to free it.
+                self.named.store(true, Ordering::Release);
                 let addr = self.spawn(actor, None, options)?;
                 names.by_name.insert(name.clone(), addr.address());
                 names.by_id.insert(addr.id(), name);
-                self.named.store(true, Ordering::Release);
                 Ok(addr)
             }
         }
@@ -218,14 +247,19 @@ impl SystemShared {
             mailbox: Mailbox::new(capacity.or(self.mailbox_capacity), seq),
         });
         let addr = Addr::from_cell(cell);
-        if parent.is_none() {
-            if !self.top_level.insert(addr.address(), &self.shutting_down) {
-                return Err(CreateError::SystemShutDown);
+        // Counted before it becomes visible to `shutdown`, which waits for the count to drop.
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let admitted = match parent {
+            None => self.top_level.insert(addr.address(), &self.shutting_down),
+            Some(_) => !self.shutting_down.load(Ordering::Acquire),
+        };
+        if !admitted {
+            if self.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+                self.all_exited.notify_waiters();
             }
-        } else if self.shutting_down.load(Ordering::Acquire) {
             return Err(CreateError::SystemShutDown);
         }
-        self.live.fetch_add(1, Ordering::AcqRel);
+        addr.cell.mailbox.reserve_start_turn();
         Ok((handle, Context::new(addr, parent)))
     }
 
@@ -314,7 +348,7 @@ impl SystemShared {
                     self.dead_letter(target.clone(), env.sender, A::message_into_any(m), name);
                 }
                 Payload::System(SystemMessage::DeadLetter(d)) => {
-                    self.dead_letters.fetch_add(1, Ordering::Relaxed);
+                    // Counted when it became a dead letter; only its delivery is lost.
                     tracing::debug!(target: "thespian::dead_letters", target = %d.target,
                         message_type = d.message_type, "dead letter lost with its handler");
                 }
@@ -640,29 +674,15 @@ impl ActorSystem {
     /// Asks every actor for its state and reports the whole system. Actors answer between two
     /// messages; one busy for longer than `timeout` is left out.
     pub async fn status(&self, timeout: Duration) -> SystemStatus {
-        let mut pending = self.shared.top_level.snapshot();
-        pending.sort_by_key(ActorAddress::id);
-        let mut actors = Vec::new();
-        while !pending.is_empty() {
-            let asks = pending.drain(..).map(|actor| {
-                let slot = ReplySlot::<ActorStatus>::new();
-                let reply = ReplyFuture::new(slot.clone());
-                let sent = actor
-                    .cell
-                    .push_system(SystemMessage::Status(Box::new(ReplyTo::new(slot))))
-                    .is_ok();
-                async move {
-                    if !sent {
-                        return None;
-                    }
-                    tokio::time::timeout(timeout, reply).await.ok()?.ok()
-                }
-            });
-            for status in futures::future::join_all(asks).await.into_iter().flatten() {
-                pending.extend(status.children.iter().cloned());
-                actors.push(status);
-            }
-        }
+        let top_level = self.shared.top_level.snapshot();
+        let actors = match &self.shared.sequential {
+            None => collect_statuses(top_level, timeout).await,
+            // The actors answer in turns, which are granted only while the system is driven.
+            Some(seq) => seq
+                .drive(collect_statuses(top_level, timeout))
+                .await
+                .unwrap_or_default(),
+        };
         let global_names = {
             let names = self.shared.names.lock().unwrap_or_else(|e| e.into_inner());
             let mut v: Vec<_> = names
@@ -712,10 +732,15 @@ impl ActorSystem {
         match &self.shared.sequential {
             None => self.shared.outside.listen(timeout).await,
             Some(seq) => {
+                // The system's thread only waits; the message is taken here, so a caller that
+                // gives up cannot lose one.
                 let shared = self.shared.clone();
-                seq.drive(async move { shared.outside.listen(timeout).await })
-                    .await
-                    .unwrap_or(Err(ListenError::Timeout(timeout)))
+                seq.drive(async move { shared.outside.wait_for_message(timeout).await })
+                    .await;
+                self.shared
+                    .outside
+                    .pop()
+                    .ok_or(ListenError::Timeout(timeout))
             }
         }
     }

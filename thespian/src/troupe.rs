@@ -185,6 +185,7 @@ where
         let took = match trim_at {
             None => Some(cell.mailbox.take(&mut batch).await),
             Some(at) => tokio::select! {
+                biased;
                 took = cell.mailbox.take(&mut batch) => Some(took),
                 () = tokio::time::sleep_until(at) => None,
             },
@@ -295,7 +296,7 @@ fn next_trim<A: Actor>(workers: &[Worker<A>], limits: &TroupeOptions) -> Option<
     workers
         .iter()
         .filter(|w| !w.busy)
-        .map(|w| w.idle_since + limits.idle_timeout)
+        .filter_map(|w| w.idle_since.checked_add(limits.idle_timeout))
         .min()
 }
 

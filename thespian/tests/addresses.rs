@@ -71,3 +71,14 @@ async fn an_address_of_another_type_does_not_deserialize_as_this_one() {
     assert!(postcard::from_bytes::<ActorAddress>(&bytes).is_ok());
     system.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_address_claiming_another_system_does_not_resolve_here() {
+    let system = ActorSystem::new();
+    let a = system.create_actor(Named).await.unwrap();
+    // Export it, then forge the same actor id under another system id.
+    let _ = postcard::to_allocvec(&a).unwrap();
+    let forged = postcard::to_allocvec(&(u64::MAX, a.id().as_u64())).unwrap();
+    assert!(postcard::from_bytes::<ActorAddress>(&forged).is_err());
+    system.shutdown().await;
+}

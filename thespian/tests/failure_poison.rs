@@ -178,3 +178,43 @@ async fn an_actor_that_sent_a_failing_message_gets_its_poison_hook() {
     assert_eq!(poisons, vec!["Explode: from an actor".to_string()]);
     system.shutdown().await;
 }
+
+/// A message whose copy panics: user code that runs outside the guarded handler.
+struct Treacherous;
+
+impl Clone for Treacherous {
+    fn clone(&self) -> Self {
+        panic!("clone refused")
+    }
+}
+
+struct Victim;
+
+// `derive(Clone)` makes the message copyable, so the runtime clones it for the retry.
+#[actor(no_serde, derive(Clone))]
+impl Victim {
+    async fn take(&mut self, _payload: Treacherous) -> u8 {
+        1
+    }
+}
+
+#[tokio::test]
+async fn a_panic_outside_the_handlers_still_ends_the_actor_properly() {
+    let system = ActorSystem::new();
+    let victim = system.create_actor(Victim).await.unwrap();
+    let answer = system
+        .ask(
+            &victim,
+            Take {
+                _payload: Treacherous,
+            },
+            SECOND,
+        )
+        .await;
+    assert!(answer.is_err());
+    // The actor ended: its parent (the system) was told, so shutdown does not wait for it.
+    tokio::time::timeout(SECOND, system.shutdown())
+        .await
+        .unwrap();
+    assert_eq!(system.live_actors(), 0);
+}

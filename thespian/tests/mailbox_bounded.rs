@@ -263,3 +263,24 @@ async fn untyped_sends_pass_the_bound_without_enlarging_it() {
     open.send(()).unwrap();
     system.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_ask_waiting_for_room_behind_other_waiters_is_delivered() {
+    let system = ActorSystem::new();
+    let sink = system
+        .create_actor_with(Sink::default(), bounded(1))
+        .await
+        .unwrap();
+    let open = hold(&sink).await;
+    sink.put(0).await.unwrap(); // fills the one slot
+                                // Two tells wait for room, then an ask behind them.
+    let waiting: Vec<_> = (1..=2).map(|n| sink.put(n)).collect();
+    let ask = sink.timeout(Duration::from_secs(5)).seen_count();
+    let _ = open.send(());
+    for tell in waiting {
+        tell.await.unwrap();
+    }
+    // Everything before the ask was handled before it, and the ask was not lost.
+    assert_eq!(ask.await, Ok(3));
+    system.shutdown().await;
+}

@@ -170,3 +170,11 @@ async fn untyped_sends_are_checked_at_run_time() {
     assert_eq!(any.downcast::<Log>(), Some(log.clone()));
     system.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_ask_with_an_endless_timeout_does_not_overflow() {
+    let system = ActorSystem::new();
+    let log = system.create_actor(Log::default()).await.unwrap();
+    assert_eq!(log.timeout(Duration::MAX).echo(4).await, Ok(4));
+    system.shutdown().await;
+}

@@ -203,3 +203,36 @@ async fn hello_world_runs_unchanged() {
     system.shutdown().await;
     assert_eq!(system.live_actors(), 0);
 }
+
+struct Broken;
+
+#[actor]
+impl Broken {
+    async fn never(&mut self) {}
+
+    #[started]
+    async fn on_start(&mut self) {
+        panic!("cannot start")
+    }
+}
+
+#[tokio::test]
+async fn an_actor_that_fails_to_start_does_not_stall_the_system() {
+    let system = thespian::ActorSystem::builder().sequential().build();
+    let broken = system.create_actor(Broken).await.unwrap();
+    let _ = broken.never().await;
+    let hello = system.create_actor(Hello).await.unwrap();
+    assert_eq!(hello.hi().await.unwrap(), "Hello, World!");
+    system.shutdown().await;
+    assert_eq!(system.live_actors(), 0);
+}
+
+#[tokio::test]
+async fn status_works_on_the_sequential_base() {
+    let system = thespian::ActorSystem::builder().sequential().build();
+    let hello = system.create_actor(Hello).await.unwrap();
+    let status = system.status(Duration::from_secs(1)).await;
+    assert_eq!(status.actors.len(), 1);
+    assert_eq!(status.actors[0].address, hello.address());
+    system.shutdown().await;
+}
