@@ -6,7 +6,8 @@
 //! handle travel inside the message. After the exit request, the third ask has no actor to answer
 //! it and prints `None`, as Thespian's `ask` returns `None`.
 //!
-//! The same program runs on the sequential base with `cargo run --example hello_redux -- --sequential`.
+//! The same program runs on the sequential base with `cargo run --example hello_redux -- --sequential`
+//! (add `--trace` to print every message it handled, in order).
 //!
 //! ```text
 //! $ cargo run --example hello_redux
@@ -103,7 +104,12 @@ fn show(answer: Result<String, AskError>) {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     // `--sequential` runs the same actors on the sequential base (Thespian's simpleSystemBase).
-    let system = if std::env::args().any(|a| a == "--sequential") {
+    // `--trace` also records every message handled (sequential base only) and prints the trace
+    // on stderr at the end.
+    let trace = std::env::args().any(|a| a == "--trace");
+    let system = if trace {
+        ActorSystem::builder().trace().build()
+    } else if std::env::args().any(|a| a == "--sequential") {
         ActorSystem::builder().sequential().build()
     } else {
         ActorSystem::new()
@@ -115,5 +121,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
     hello.request_exit();
     show(system.ask(&hello, Hi, timeout).await);
     system.shutdown().await;
+    for entry in system.trace() {
+        eprintln!("{entry}");
+    }
     Ok(())
 }
