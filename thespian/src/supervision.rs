@@ -1,13 +1,7 @@
 //! Supervision: what a failure (a message that failed every attempt) does to an actor.
 //!
-//! Thespian's rule is [`Supervision::Resume`]: the sender is told (a poison notice) and the actor
-//! goes on. A parent can choose otherwise for each child it creates, as in Erlang/OTP:
-//!
-//! | policy | after a failure | when it fails too often |
-//! |---|---|---|
-//! | [`Resume`](Supervision::Resume) (default) | the actor keeps its state and goes on | — |
-//! | [`Restart`](Supervision::restart) | a fresh actor from the factory takes over: same address, same mailbox, `started` runs again | more than `max` restarts within `within`: it stops with [`ExitReason::Failed`](crate::ExitReason::Failed), and its parent decides |
-//! | [`Stop`](Supervision::Stop) | it exits with [`ExitReason::Failed`](crate::ExitReason::Failed) (its children first); the parent gets `ChildActorExited` | — |
+//! Thespian's rule is [`Supervision::Resume`]; a parent can choose otherwise for each child it
+//! creates, as in Erlang/OTP (see [`Supervision`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -42,7 +36,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// What a failure does to an actor (see the [module documentation](self)).
+/// What a failure does to an actor.
+///
+/// | policy | after a failure | when it fails too often |
+/// |---|---|---|
+/// | [`Resume`](Supervision::Resume) (default) | the actor keeps its state and goes on | — |
+/// | [`Restart`](Supervision::restart) | a fresh actor from the factory takes over: same address, same mailbox, `started` runs again | more than `max` restarts within `within`: it stops with [`ExitReason::Failed`](crate::ExitReason::Failed) |
+/// | [`Stop`](Supervision::Stop) | it exits with [`ExitReason::Failed`](crate::ExitReason::Failed) (its children first) | — |
 #[derive(Default)]
 pub enum Supervision<A> {
     /// Tell the sender and go on with the same state (Thespian's rule).
