@@ -291,3 +291,58 @@ async fn a_child_that_fails_to_start_is_reported_and_its_messages_are_dead() {
     );
     system.shutdown().await;
 }
+
+struct FailsToStop;
+
+#[actor(no_serde)]
+impl FailsToStop {
+    async fn ping_stopper(&self) -> u8 {
+        1
+    }
+
+    #[stopping]
+    async fn on_stopping(&mut self) {
+        panic!("cannot stop cleanly");
+    }
+}
+
+struct StopWatcher {
+    exits: Arc<Mutex<Vec<ExitReason>>>,
+}
+
+#[actor(no_serde)]
+impl StopWatcher {
+    async fn spawn_stopper(&mut self, ctx: &mut Context<Self>) -> Addr<FailsToStop> {
+        ctx.create_actor(FailsToStop).await.unwrap()
+    }
+
+    #[child_exited]
+    async fn on_child_exited(&mut self, exited: ChildActorExited) {
+        self.exits.lock().unwrap().push(exited.reason);
+    }
+}
+
+#[tokio::test]
+async fn a_panic_in_stopping_still_exits_and_tells_the_parent() {
+    let system = ActorSystem::new();
+    let exits = Arc::new(Mutex::new(Vec::new()));
+    let watcher = system
+        .create_actor(StopWatcher {
+            exits: exits.clone(),
+        })
+        .await
+        .unwrap();
+    let child = watcher.spawn_stopper().await.unwrap();
+    assert_eq!(child.ping_stopper().await, Ok(1));
+    child.request_exit();
+    wait_until_dead(&child.address()).await;
+    for _ in 0..100 {
+        if !exits.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(*exits.lock().unwrap(), vec![ExitReason::Requested]);
+    system.shutdown().await;
+    assert_eq!(system.live_actors(), 0);
+}
