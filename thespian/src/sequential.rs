@@ -3,13 +3,15 @@
 //! exactly reproducible.
 //!
 //! How it works: every message pushed to any mailbox of the system also takes a place in one
-//! system-wide queue. A dispatcher grants *turns* from that queue: the actor whose message is at the
+//! system-wide queue, and *turns* are granted from that queue: the actor whose message is at the
 //! head may take exactly that one message from its mailbox, and the next turn is granted only when
-//! its handler has finished. All of it runs on a dedicated thread with a paused tokio clock, so
+//! its handler has finished (by that actor itself, as it comes back for more: an actor with
+//! several messages in a row needs no wake-up at all). An actor's `started` hook runs in a turn of
+//! its own, taken when the actor is created. All of it runs on a dedicated thread with a paused tokio clock, so
 //! timers (wake-ups, ask timeouts) fire in virtual time, jumping straight to the next due timer
 //! whenever the system is idle.
 //!
-//! The dispatcher only runs while the outside is waiting for the system (an `ask`, a `listen`,
+//! Turns are only granted while the outside is waiting for the system (an `ask`, a `listen`,
 //! [`ActorSystem::run_until_idle`](crate::ActorSystem::run_until_idle), `shutdown`), as in
 //! Thespian: nothing happens between two calls of the test driving it, so the same calls give the
 //! same schedule every time.
@@ -60,6 +62,7 @@ struct State {
     arrived: Vec<ActorId>,
     turn: Turn,
     wakers: HashMap<ActorId, Waker>,
+    /// The system thread, waiting for `stop`.
     dispatcher: Option<Waker>,
     drivers: usize,
     rng: Option<u64>,
@@ -91,7 +94,7 @@ fn next_random(state: &mut u64) -> u64 {
 }
 
 impl Sequential {
-    /// Starts the system's thread, with its paused clock and its dispatcher.
+    /// Starts the system's thread and its paused clock.
     pub(crate) fn start(name: &str, seed: Option<u64>, trace: bool) -> std::io::Result<Arc<Self>> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -112,11 +115,11 @@ impl Sequential {
             handle: runtime.handle().clone(),
             tracing: trace,
         });
-        let dispatcher = seq.clone();
+        let thread = seq.clone();
         std::thread::Builder::new()
             .name(format!("{name}-sequential"))
             .spawn(move || {
-                runtime.block_on(std::future::poll_fn(|cx| dispatcher.dispatch(cx)));
+                runtime.block_on(std::future::poll_fn(|cx| thread.until_stopped(cx)));
             })?;
         Ok(seq)
     }
@@ -129,28 +132,17 @@ impl Sequential {
         &self.handle
     }
 
-    fn wake_dispatcher(state: &mut State) {
-        if let Some(w) = state.dispatcher.take() {
-            w.wake();
+    /// Grants the next turn if none runs and someone drives. Returns the waker of the actor
+    /// granted, to be woken once the lock is released (none if it is not waiting yet).
+    ///
+    /// There is no dispatcher task: a turn is granted by whoever ends the previous one (or adds
+    /// the first message, or starts driving), so an actor with several messages in a row goes on
+    /// without a single wake-up.
+    fn grant(st: &mut State) -> Option<Waker> {
+        if st.turn != Turn::Idle || st.drivers == 0 || st.stopped {
+            return None;
         }
-    }
-
-    /// A message was pushed to actor `id`: it takes its place in the queue.
-    pub(crate) fn arrived(&self, id: ActorId) {
-        let mut st = self.lock();
-        st.arrived.push(id);
-        if st.turn == Turn::Idle {
-            Self::wake_dispatcher(&mut st);
-        }
-    }
-
-    /// The dispatcher: grants the next turn whenever none is running and someone drives.
-    fn dispatch(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut st = self.lock();
-        if st.stopped {
-            return Poll::Ready(());
-        }
-        if st.turn == Turn::Idle && st.drivers > 0 {
+        if !st.arrived.is_empty() {
             let mut arrived = std::mem::take(&mut st.arrived);
             if let Some(rng) = st.rng.as_mut() {
                 for i in (1..arrived.len()).rev() {
@@ -160,15 +152,36 @@ impl Sequential {
             }
             st.queue.extend(arrived.drain(..));
             st.arrived = arrived;
-            if let Some(id) = st.queue.pop_front() {
-                st.turn = Turn::Granted(id);
-                if let Some(w) = st.wakers.remove(&id) {
-                    w.wake();
-                }
-            }
+        }
+        let id = st.queue.pop_front()?;
+        st.turn = Turn::Granted(id);
+        st.wakers.remove(&id)
+    }
+
+    /// Grants the next turn and wakes its actor, after releasing the lock.
+    fn grant_and_wake(mut st: MutexGuard<'_, State>) {
+        let waker = Self::grant(&mut st);
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// The system thread's only task: wait for `stop`.
+    fn until_stopped(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.lock();
+        if st.stopped {
+            return Poll::Ready(());
         }
         st.dispatcher = Some(cx.waker().clone());
         Poll::Pending
+    }
+
+    /// A message was pushed to actor `id`: it takes its place in the queue.
+    pub(crate) fn arrived(&self, id: ActorId) {
+        let mut st = self.lock();
+        st.arrived.push(id);
+        Self::grant_and_wake(st);
     }
 
     /// An actor asks for its next message. `take_one` moves one envelope into its batch (false if
@@ -180,9 +193,10 @@ impl Sequential {
         take_one: impl FnOnce() -> bool,
     ) -> Poll<()> {
         let mut st = self.lock();
+        let mut next = None;
         if st.turn == Turn::Running(id) {
             st.turn = Turn::Idle;
-            Self::wake_dispatcher(&mut st);
+            next = Self::grant(&mut st);
         }
         if st.turn == Turn::Granted(id) {
             st.turn = Turn::Running(id);
@@ -192,9 +206,18 @@ impl Sequential {
             }
             st = self.lock();
             st.turn = Turn::Idle;
-            Self::wake_dispatcher(&mut st);
+            next = Self::grant(&mut st);
         }
-        st.wakers.insert(id, cx.waker().clone());
+        match st.wakers.get(&id) {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => {
+                st.wakers.insert(id, cx.waker().clone());
+            }
+        }
+        drop(st);
+        if let Some(w) = next {
+            w.wake();
+        }
         Poll::Pending
     }
 
@@ -206,7 +229,7 @@ impl Sequential {
         st.wakers.remove(&id);
         if matches!(st.turn, Turn::Granted(t) | Turn::Running(t) if t == id) {
             st.turn = Turn::Idle;
-            Self::wake_dispatcher(&mut st);
+            Self::grant_and_wake(st);
         }
     }
 
@@ -231,7 +254,7 @@ impl Sequential {
         st.turn == Turn::Idle && st.queue.is_empty() && st.arrived.is_empty()
     }
 
-    /// Runs `work` on the system's thread while letting the dispatcher grant turns.
+    /// Runs `work` on the system's thread while turns may be granted.
     pub(crate) async fn drive<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl std::future::Future<Output = T> + Send + 'static,
@@ -253,7 +276,7 @@ impl Sequential {
         {
             let mut st = self.lock();
             st.drivers += 1;
-            Self::wake_dispatcher(&mut st);
+            Self::grant_and_wake(st);
         }
         let task = self.handle.spawn(work);
         let mut driving = Driving {
@@ -265,10 +288,12 @@ impl Sequential {
         out
     }
 
-    /// Stops the dispatcher, which ends the system's thread.
+    /// Ends the system's thread.
     pub(crate) fn stop(&self) {
         let mut st = self.lock();
         st.stopped = true;
-        Self::wake_dispatcher(&mut st);
+        if let Some(w) = st.dispatcher.take() {
+            w.wake();
+        }
     }
 }
