@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
 use crate::deadline::deadline_after;
+use crate::sequential::{Driving, Sequential};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::system::SystemShared;
@@ -229,6 +230,8 @@ enum AskState<R: Send + 'static> {
         deadline: Instant,
         /// Where the deadline is watched, once the reply was not there at the first poll.
         watch: Watch,
+        /// In a sequential system: keeps it running until the reply comes.
+        _driving: Option<Driving>,
     },
     /// Sequential systems and full bounded mailboxes: the slow paths.
     Driven(Waiting<Result<R, AskError>>),
@@ -257,6 +260,7 @@ impl<R: Send + 'static> Future for Ask<R> {
                 timeout,
                 deadline,
                 watch,
+                ..
             } => {
                 if let Poll::Ready(result) = Pin::new(&mut *reply).poll(cx) {
                     return Poll::Ready(result);
@@ -292,32 +296,35 @@ where
     M: Message,
     D: Deliver<M> + ?Sized + 'static,
 {
-    if let Some(seq) = cell.system().sequential.clone() {
-        // The reply comes only while the system is driven, and the timeout runs in its virtual
-        // time: wait on the system's own thread.
-        let cell = cell.clone();
-        let driven = async move {
-            seq.drive(async move { ask_slowly(&cell, msg, sender, timeout).await })
-                .await
-                .unwrap_or(Err(AskError::DeadActor))
-        };
-        return Ask {
-            state: AskState::Driven(Box::pin(driven)),
-        };
-    }
+    // In a sequential system the reply comes only while the system is driven, and the deadline
+    // is on its virtual clock.
+    let seq = cell.system().sequential.clone();
+    let driving = seq.as_ref().map(Sequential::driving);
+    let deadline = match &seq {
+        Some(seq) => {
+            let _clock = seq.handle().enter();
+            deadline_after(timeout)
+        }
+        None => deadline_after(timeout),
+    };
     let state = match push_now_for_ask(cell, msg, sender) {
         Sent::Waiting(reply) => AskState::Waiting {
             reply,
             timeout,
-            deadline: deadline_after(timeout),
+            deadline,
             watch: Watch::NotYet(cell.system().clone()),
+            _driving: driving,
         },
         Sent::Failed(error) => AskState::Done(Some(error)),
         Sent::Full(msg, sender) => {
             let cell = cell.clone();
-            AskState::Driven(Box::pin(async move {
-                ask_slowly(&cell, msg, sender, timeout).await
-            }))
+            let slowly = async move { ask_slowly(&cell, msg, sender, timeout).await };
+            match seq {
+                None => AskState::Driven(Box::pin(slowly)),
+                Some(seq) => AskState::Driven(Box::pin(async move {
+                    seq.drive(slowly).await.unwrap_or(Err(AskError::DeadActor))
+                })),
+            }
         }
     };
     Ask { state }

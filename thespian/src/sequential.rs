@@ -32,6 +32,23 @@ use tokio::runtime::Handle;
 
 use crate::address::ActorId;
 
+/// While alive, the system is driven: turns are granted.
+pub(crate) struct Driving {
+    seq: Arc<Sequential>,
+}
+
+impl Drop for Driving {
+    fn drop(&mut self) {
+        self.seq.lock().drivers -= 1;
+    }
+}
+
+impl fmt::Debug for Driving {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Driving")
+    }
+}
+
 /// One handled message, as recorded by a traced sequential system.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TraceEntry {
@@ -254,37 +271,34 @@ impl Sequential {
         st.turn == Turn::Idle && st.queue.is_empty() && st.arrived.is_empty()
     }
 
-    /// Runs `work` on the system's thread while turns may be granted.
+    /// Lets turns be granted until the returned guard is dropped.
+    pub(crate) fn driving(self: &Arc<Self>) -> Driving {
+        let mut st = self.lock();
+        st.drivers += 1;
+        Self::grant_and_wake(st);
+        Driving { seq: self.clone() }
+    }
+
+    /// Runs `work` on the system's thread while turns may be granted. If the caller stops
+    /// waiting, the work is abandoned too, so that a cancelled call takes nothing (no message, no
+    /// reply) that nobody would receive.
     pub(crate) async fn drive<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl std::future::Future<Output = T> + Send + 'static,
     ) -> Option<T> {
-        /// Stops driving when the caller stops waiting, and then abandons the work too, so that
-        /// a cancelled call takes nothing (no message, no reply) that nobody would receive.
-        struct Driving {
-            seq: Arc<Sequential>,
-            work: Option<tokio::task::AbortHandle>,
-        }
-        impl Drop for Driving {
+        struct AbortOnDrop(Option<tokio::task::AbortHandle>);
+        impl Drop for AbortOnDrop {
             fn drop(&mut self) {
-                self.seq.lock().drivers -= 1;
-                if let Some(work) = self.work.take() {
+                if let Some(work) = self.0.take() {
                     work.abort();
                 }
             }
         }
-        {
-            let mut st = self.lock();
-            st.drivers += 1;
-            Self::grant_and_wake(st);
-        }
+        let _driving = self.driving();
         let task = self.handle.spawn(work);
-        let mut driving = Driving {
-            seq: self.clone(),
-            work: Some(task.abort_handle()),
-        };
+        let mut abort = AbortOnDrop(Some(task.abort_handle()));
         let out = task.await.ok();
-        driving.work = None;
+        abort.0 = None;
         out
     }
 
