@@ -13,9 +13,9 @@ use tokio::time::Instant;
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
 use crate::deadline::deadline_after;
-use crate::sequential::{Driving, Sequential};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
+use crate::sequential::Sequential;
 use crate::system::SystemShared;
 
 /// What pushing a message at once gave: done (accepted or refused), or no room in a bounded mailbox.
@@ -230,8 +230,6 @@ enum AskState<R: Send + 'static> {
         deadline: Instant,
         /// Where the deadline is watched, once the reply was not there at the first poll.
         watch: Watch,
-        /// In a sequential system: keeps it running until the reply comes.
-        _driving: Option<Driving>,
     },
     /// Sequential systems and full bounded mailboxes: the slow paths.
     Driven(Waiting<Result<R, AskError>>),
@@ -260,7 +258,6 @@ impl<R: Send + 'static> Future for Ask<R> {
                 timeout,
                 deadline,
                 watch,
-                ..
             } => {
                 if let Poll::Ready(result) = Pin::new(&mut *reply).poll(cx) {
                     return Poll::Ready(result);
@@ -296,38 +293,64 @@ where
     M: Message,
     D: Deliver<M> + ?Sized + 'static,
 {
-    // In a sequential system the reply comes only while the system is driven, and the deadline
-    // is on its virtual clock.
-    let seq = cell.system().sequential.clone();
-    let driving = seq.as_ref().map(Sequential::driving);
-    let deadline = match &seq {
-        Some(seq) => {
-            let _clock = seq.handle().enter();
-            deadline_after(timeout)
-        }
-        None => deadline_after(timeout),
-    };
+    if let Some(seq) = cell.system().sequential.clone() {
+        return Ask {
+            state: ask_sequential(seq, cell, msg, sender, timeout),
+        };
+    }
     let state = match push_now_for_ask(cell, msg, sender) {
         Sent::Waiting(reply) => AskState::Waiting {
             reply,
             timeout,
-            deadline,
+            deadline: deadline_after(timeout),
             watch: Watch::NotYet(cell.system().clone()),
-            _driving: driving,
         },
         Sent::Failed(error) => AskState::Done(Some(error)),
         Sent::Full(msg, sender) => {
             let cell = cell.clone();
-            let slowly = async move { ask_slowly(&cell, msg, sender, timeout).await };
-            match seq {
-                None => AskState::Driven(Box::pin(slowly)),
-                Some(seq) => AskState::Driven(Box::pin(async move {
-                    seq.drive(slowly).await.unwrap_or(Err(AskError::DeadActor))
-                })),
-            }
+            AskState::Driven(Box::pin(async move {
+                ask_slowly(&cell, msg, sender, timeout).await
+            }))
         }
     };
     Ask { state }
+}
+
+/// An ask in a sequential system: sent at once, like any ask, but its reply comes only while the
+/// system is driven, so the wait runs on the system's thread, where the timeout is on the virtual
+/// clock. (Waiting on the caller's thread instead would race the system's clock: it could jump to
+/// the deadline while the wake-up of the actor is still on its way between threads.)
+fn ask_sequential<M, D>(
+    seq: Arc<Sequential>,
+    cell: &Arc<D>,
+    msg: M,
+    sender: Option<ActorAddress>,
+    timeout: Duration,
+) -> AskState<M::Reply>
+where
+    M: Message,
+    D: Deliver<M> + ?Sized + 'static,
+{
+    match push_now_for_ask(cell, msg, sender) {
+        Sent::Waiting(reply) => AskState::Driven(Box::pin(async move {
+            let wait = async move {
+                match tokio::time::timeout(timeout, reply).await {
+                    Ok(result) => result,
+                    Err(_) => Err(AskError::Timeout(timeout)),
+                }
+            };
+            seq.drive(wait).await.unwrap_or(Err(AskError::DeadActor))
+        })),
+        Sent::Failed(error) => AskState::Done(Some(error)),
+        Sent::Full(msg, sender) => {
+            let cell = cell.clone();
+            AskState::Driven(Box::pin(async move {
+                seq.drive(async move { ask_slowly(&cell, msg, sender, timeout).await })
+                    .await
+                    .unwrap_or(Err(AskError::DeadActor))
+            }))
+        }
+    }
 }
 
 /// How a waiting ask's deadline is watched.

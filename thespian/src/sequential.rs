@@ -294,8 +294,13 @@ impl Sequential {
                 }
             }
         }
-        let _driving = self.driving();
-        let task = self.handle.spawn(work);
+        // Driving starts on the system's thread, so the turns it grants wake actors there: one
+        // hand-over between threads per call rather than one per actor woken.
+        let seq = self.clone();
+        let task = self.handle.spawn(async move {
+            let _driving = seq.driving();
+            work.await
+        });
         let mut abort = AbortOnDrop(Some(task.abort_handle()));
         let out = task.await.ok();
         abort.0 = None;
