@@ -77,6 +77,7 @@
 mod actor;
 mod address;
 mod ask;
+mod builder;
 mod capabilities;
 mod context;
 mod deadline;
@@ -86,6 +87,7 @@ mod mailbox;
 mod messages;
 mod options;
 mod outside;
+mod registry;
 mod reply;
 mod runtime;
 pub mod sequential;

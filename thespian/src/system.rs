@@ -1,10 +1,9 @@
 //! The [`ActorSystem`]: creates actors, talks to them from outside, and shuts them down.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -13,6 +12,7 @@ use tokio::sync::Notify;
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, ActorCell, ActorId, Addr};
 use crate::ask::{Ask, Delivery, Destination};
+pub use crate::builder::ActorSystemBuilder;
 use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::context::Context;
 use crate::deadline::Deadlines;
@@ -22,6 +22,7 @@ use crate::mailbox::{Mailbox, SeqLink};
 use crate::messages::{DeadEnvelope, ReceivedMessage};
 use crate::options::ActorOptions;
 use crate::outside::OutsideCell;
+use crate::registry::{GlobalNames, TopLevel};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::sequential::{Sequential, TraceEntry};
 use crate::status::{ActorStatus, SystemStatus};
@@ -31,28 +32,28 @@ use crate::troupe::{Troupe, TroupeOptions};
 /// The state every handle of one system shares.
 pub(crate) struct SystemShared {
     pub(crate) id: u64,
-    name: String,
+    pub(crate) name: String,
     pub(crate) handle: Option<Handle>,
     pub(crate) default_ask_timeout: Duration,
-    mailbox_capacity: Option<usize>,
-    outside: Arc<OutsideCell>,
+    pub(crate) mailbox_capacity: Option<usize>,
+    pub(crate) outside: Arc<OutsideCell>,
     /// Actors created from outside: the system is their parent.
-    top_level: TopLevel,
-    live: AtomicUsize,
-    all_exited: Notify,
-    shutting_down: AtomicBool,
-    dead_letters: AtomicU64,
-    dead_letter_handler: Mutex<Option<ActorAddress>>,
+    pub(crate) top_level: TopLevel,
+    pub(crate) live: AtomicUsize,
+    pub(crate) all_exited: Notify,
+    pub(crate) shutting_down: AtomicBool,
+    pub(crate) dead_letters: AtomicU64,
+    pub(crate) dead_letter_handler: Mutex<Option<ActorAddress>>,
     /// The handler's actor id (0 for none): exiting actors check it without the lock.
-    dead_letter_handler_id: AtomicU64,
-    capabilities: RwLock<Capabilities>,
-    names: Mutex<GlobalNames>,
-    ordinals: AtomicU32,
+    pub(crate) dead_letter_handler_id: AtomicU64,
+    pub(crate) capabilities: RwLock<Capabilities>,
+    pub(crate) names: Mutex<GlobalNames>,
+    pub(crate) ordinals: AtomicU32,
     /// The scheduler of a sequential system.
     pub(crate) sequential: Option<Arc<Sequential>>,
     /// Whether any actor was ever named: spares unnamed actors the names lock when they exit.
-    named: AtomicBool,
-    restarts: AtomicU64,
+    pub(crate) named: AtomicBool,
+    pub(crate) restarts: AtomicU64,
     /// The deadlines of pending asks to this system's actors.
     pub(crate) deadlines: Arc<Deadlines>,
 }
@@ -83,72 +84,6 @@ async fn collect_statuses(mut pending: Vec<ActorAddress>, timeout: Duration) -> 
         }
     }
     actors
-}
-
-/// The actors whose parent is the system, sharded so that creating and ending actors on several
-/// threads rarely meet on one lock.
-#[derive(Default)]
-struct TopLevel {
-    shards: [Mutex<HashMap<ActorId, ActorAddress>>; TOP_LEVEL_SHARDS],
-}
-
-const TOP_LEVEL_SHARDS: usize = 16;
-
-impl TopLevel {
-    fn shard(&self, id: ActorId) -> MutexGuard<'_, HashMap<ActorId, ActorAddress>> {
-        self.shards[id.as_u64() as usize % TOP_LEVEL_SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Adds an actor unless the system is shutting down (checked under the shard's lock, which
-    /// `close` takes too, so that `shutdown` cannot miss an actor created meanwhile).
-    fn insert(&self, actor: ActorAddress, shutting_down: &AtomicBool) -> bool {
-        let mut shard = self.shard(actor.id());
-        if shutting_down.load(Ordering::Acquire) {
-            return false;
-        }
-        shard.insert(actor.id(), actor);
-        true
-    }
-
-    fn remove(&self, id: ActorId) {
-        self.shard(id).remove(&id);
-    }
-
-    /// Every top-level actor, in creation order.
-    fn snapshot(&self) -> Vec<ActorAddress> {
-        let mut all: Vec<ActorAddress> = self
-            .shards
-            .iter()
-            .flat_map(|s| {
-                let shard = s.lock().unwrap_or_else(|e| e.into_inner());
-                shard.values().cloned().collect::<Vec<_>>()
-            })
-            .collect();
-        all.sort_by_key(ActorAddress::id);
-        all
-    }
-
-    /// Raises `shutting_down` with every shard locked, and returns the actors to stop.
-    fn close(&self, shutting_down: &AtomicBool) -> Vec<ActorAddress> {
-        let shards: Vec<_> = self
-            .shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
-            .collect();
-        shutting_down.store(true, Ordering::Release);
-        let mut all: Vec<ActorAddress> = shards.iter().flat_map(|s| s.values().cloned()).collect();
-        all.sort_by_key(ActorAddress::id);
-        all
-    }
-}
-
-/// The actors that hold global names.
-#[derive(Default)]
-struct GlobalNames {
-    by_name: HashMap<String, ActorAddress>,
-    by_id: HashMap<ActorId, String>,
 }
 
 impl SystemShared {
@@ -384,151 +319,6 @@ impl SystemShared {
     }
 }
 
-/// Builds an [`ActorSystem`]: its name, capabilities and defaults.
-///
-/// ```
-/// use std::time::Duration;
-/// use thespian::{ActorSystem, Capabilities};
-///
-/// let system = ActorSystem::builder()
-///     .name("billing")
-///     .capabilities(Capabilities::new().with("Hello World", true))
-///     .default_ask_timeout(Duration::from_secs(2))
-///     .build();
-/// assert_eq!(system.name(), "billing");
-/// assert!(system.capabilities().is_true("Hello World"));
-/// ```
-#[derive(Debug, Clone)]
-pub struct ActorSystemBuilder {
-    name: Option<String>,
-    capabilities: Capabilities,
-    default_ask_timeout: Duration,
-    mailbox_capacity: Option<usize>,
-    handle: Option<Handle>,
-    sequential: bool,
-    seed: Option<u64>,
-    trace: bool,
-}
-
-impl ActorSystemBuilder {
-    /// Chooses the sequential base (Thespian's `simpleSystemBase`): all actors on one thread, one
-    /// message at a time in the order the messages were generated, virtual time. Actors need no
-    /// change. See the [`sequential`](crate::sequential) module for what it does and cannot do.
-    pub fn sequential(mut self) -> Self {
-        self.sequential = true;
-        self
-    }
-
-    /// For the sequential base: permutes the order of messages that arrive together, reproducibly
-    /// for a given seed, to explore other schedules. Implies [`sequential`](Self::sequential).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.sequential = true;
-        self.seed = Some(seed);
-        self
-    }
-
-    /// For the sequential base: records every handled message (see
-    /// [`ActorSystem::trace`]). Implies [`sequential`](Self::sequential).
-    pub fn trace(mut self) -> Self {
-        self.sequential = true;
-        self.trace = true;
-        self
-    }
-
-    /// Names the system (for logs); by default `system-<id>`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets the system's capabilities.
-    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
-        self.capabilities = capabilities;
-        self
-    }
-
-    /// Sets one capability.
-    pub fn capability(
-        mut self,
-        name: impl Into<String>,
-        value: impl Into<CapabilityValue>,
-    ) -> Self {
-        self.capabilities.set(name, value);
-        self
-    }
-
-    /// The timeout of asks that do not give one (the `#[actor]`-generated methods); 5 s by default.
-    pub fn default_ask_timeout(mut self, timeout: Duration) -> Self {
-        self.default_ask_timeout = timeout;
-        self
-    }
-
-    /// Gives every actor a bounded mailbox of `capacity` messages: `tell` then waits for room and
-    /// `try_tell` fails with [`TrySendError::Full`](crate::TrySendError::Full). Unbounded by default.
-    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.mailbox_capacity = Some(capacity.max(1));
-        self
-    }
-
-    /// Runs the actors on this tokio runtime rather than the one current where they are created.
-    pub fn runtime(mut self, handle: Handle) -> Self {
-        self.handle = Some(handle);
-        self
-    }
-
-    /// Builds the system. Needs no runtime yet: actors are started on the runtime given with
-    /// [`runtime`](Self::runtime), or else on the one current where they are created.
-    ///
-    /// # Panics
-    ///
-    /// For the sequential base, if the operating system cannot start its thread; use
-    /// [`try_build`](Self::try_build) to handle that.
-    pub fn build(self) -> ActorSystem {
-        self.try_build()
-            .expect("the operating system could not start the sequential system's thread")
-    }
-
-    /// Builds the system; fails only when a sequential system cannot start its thread.
-    pub fn try_build(self) -> std::io::Result<ActorSystem> {
-        static NEXT_SYSTEM: AtomicU64 = AtomicU64::new(1);
-        let id = NEXT_SYSTEM.fetch_add(1, Ordering::Relaxed);
-        let name = self.name.unwrap_or_else(|| format!("system-{id}"));
-        let sequential = if self.sequential {
-            Some(Sequential::start(&name, self.seed, self.trace)?)
-        } else {
-            None
-        };
-        let handle = match &sequential {
-            Some(seq) => Some(seq.handle().clone()),
-            None => self.handle.or_else(|| Handle::try_current().ok()),
-        };
-        Ok(ActorSystem {
-            shared: Arc::new(SystemShared {
-                id,
-                name,
-                handle,
-                default_ask_timeout: self.default_ask_timeout,
-                mailbox_capacity: self.mailbox_capacity,
-                outside: OutsideCell::new(id),
-                top_level: TopLevel::default(),
-                live: AtomicUsize::new(0),
-                all_exited: Notify::new(),
-                shutting_down: AtomicBool::new(false),
-                dead_letters: AtomicU64::new(0),
-                dead_letter_handler: Mutex::new(None),
-                dead_letter_handler_id: AtomicU64::new(0),
-                capabilities: RwLock::new(self.capabilities),
-                names: Mutex::new(GlobalNames::default()),
-                ordinals: AtomicU32::new(0),
-                sequential,
-                named: AtomicBool::new(false),
-                restarts: AtomicU64::new(0),
-                deadlines: Arc::default(),
-            }),
-        })
-    }
-}
-
 /// An actor system: the home of a set of actors, and the door to them from ordinary code.
 ///
 /// A cheap handle: clones refer to the same system. Code outside any actor creates actors, `tell`s
@@ -584,16 +374,7 @@ impl ActorSystem {
 
     /// A builder to choose the system's name, capabilities and defaults.
     pub fn builder() -> ActorSystemBuilder {
-        ActorSystemBuilder {
-            name: None,
-            capabilities: Capabilities::new(),
-            default_ask_timeout: Duration::from_secs(5),
-            mailbox_capacity: None,
-            handle: None,
-            sequential: false,
-            seed: None,
-            trace: false,
-        }
+        ActorSystemBuilder::default()
     }
 
     pub(crate) fn from_shared(shared: Arc<SystemShared>) -> Self {

@@ -1,0 +1,175 @@
+//! [`ActorSystemBuilder`]: how an actor system is set up.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+
+use crate::capabilities::{Capabilities, CapabilityValue};
+use crate::outside::OutsideCell;
+use crate::registry::{GlobalNames, TopLevel};
+use crate::sequential::Sequential;
+use crate::system::{ActorSystem, SystemShared};
+
+/// Builds an [`ActorSystem`]: its name, capabilities and defaults.
+///
+/// ```
+/// use std::time::Duration;
+/// use thespian::{ActorSystem, Capabilities};
+///
+/// let system = ActorSystem::builder()
+///     .name("billing")
+///     .capabilities(Capabilities::new().with("Hello World", true))
+///     .default_ask_timeout(Duration::from_secs(2))
+///     .build();
+/// assert_eq!(system.name(), "billing");
+/// assert!(system.capabilities().is_true("Hello World"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ActorSystemBuilder {
+    name: Option<String>,
+    capabilities: Capabilities,
+    default_ask_timeout: Duration,
+    mailbox_capacity: Option<usize>,
+    handle: Option<Handle>,
+    sequential: bool,
+    seed: Option<u64>,
+    trace: bool,
+}
+
+impl Default for ActorSystemBuilder {
+    /// The defaults of [`ActorSystem::new`].
+    fn default() -> Self {
+        ActorSystemBuilder {
+            name: None,
+            capabilities: Capabilities::new(),
+            default_ask_timeout: Duration::from_secs(5),
+            mailbox_capacity: None,
+            handle: None,
+            sequential: false,
+            seed: None,
+            trace: false,
+        }
+    }
+}
+
+impl ActorSystemBuilder {
+    /// Chooses the sequential base (Thespian's `simpleSystemBase`): all actors on one thread, one
+    /// message at a time in the order the messages were generated, virtual time. Actors need no
+    /// change. See the [`sequential`](crate::sequential) module for what it does and cannot do.
+    pub fn sequential(mut self) -> Self {
+        self.sequential = true;
+        self
+    }
+
+    /// For the sequential base: permutes the order of messages that arrive together, reproducibly
+    /// for a given seed, to explore other schedules. Implies [`sequential`](Self::sequential).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.sequential = true;
+        self.seed = Some(seed);
+        self
+    }
+
+    /// For the sequential base: records every handled message (see
+    /// [`ActorSystem::trace`]). Implies [`sequential`](Self::sequential).
+    pub fn trace(mut self) -> Self {
+        self.sequential = true;
+        self.trace = true;
+        self
+    }
+
+    /// Names the system (for logs); by default `system-<id>`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the system's capabilities.
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Sets one capability.
+    pub fn capability(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<CapabilityValue>,
+    ) -> Self {
+        self.capabilities.set(name, value);
+        self
+    }
+
+    /// The timeout of asks that do not give one (the `#[actor]`-generated methods); 5 s by default.
+    pub fn default_ask_timeout(mut self, timeout: Duration) -> Self {
+        self.default_ask_timeout = timeout;
+        self
+    }
+
+    /// Gives every actor a bounded mailbox of `capacity` messages: `tell` then waits for room and
+    /// `try_tell` fails with [`TrySendError::Full`](crate::TrySendError::Full). Unbounded by default.
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.mailbox_capacity = Some(capacity.max(1));
+        self
+    }
+
+    /// Runs the actors on this tokio runtime rather than the one current where they are created.
+    pub fn runtime(mut self, handle: Handle) -> Self {
+        self.handle = Some(handle);
+        self
+    }
+
+    /// Builds the system. Needs no runtime yet: actors are started on the runtime given with
+    /// [`runtime`](Self::runtime), or else on the one current where they are created.
+    ///
+    /// # Panics
+    ///
+    /// For the sequential base, if the operating system cannot start its thread; use
+    /// [`try_build`](Self::try_build) to handle that.
+    pub fn build(self) -> ActorSystem {
+        self.try_build()
+            .expect("the operating system could not start the sequential system's thread")
+    }
+
+    /// Builds the system; fails only when a sequential system cannot start its thread.
+    pub fn try_build(self) -> std::io::Result<ActorSystem> {
+        static NEXT_SYSTEM: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_SYSTEM.fetch_add(1, Ordering::Relaxed);
+        let name = self.name.unwrap_or_else(|| format!("system-{id}"));
+        let sequential = if self.sequential {
+            Some(Sequential::start(&name, self.seed, self.trace)?)
+        } else {
+            None
+        };
+        let handle = match &sequential {
+            Some(seq) => Some(seq.handle().clone()),
+            None => self.handle.or_else(|| Handle::try_current().ok()),
+        };
+        Ok(ActorSystem {
+            shared: Arc::new(SystemShared {
+                id,
+                name,
+                handle,
+                default_ask_timeout: self.default_ask_timeout,
+                mailbox_capacity: self.mailbox_capacity,
+                outside: OutsideCell::new(id),
+                top_level: TopLevel::default(),
+                live: AtomicUsize::new(0),
+                all_exited: Notify::new(),
+                shutting_down: AtomicBool::new(false),
+                dead_letters: AtomicU64::new(0),
+                dead_letter_handler: Mutex::new(None),
+                dead_letter_handler_id: AtomicU64::new(0),
+                capabilities: RwLock::new(self.capabilities),
+                names: Mutex::new(GlobalNames::default()),
+                ordinals: AtomicU32::new(0),
+                sequential,
+                named: AtomicBool::new(false),
+                restarts: AtomicU64::new(0),
+                deadlines: Arc::default(),
+            }),
+        })
+    }
+}
