@@ -96,6 +96,7 @@ mod supervision;
 mod system;
 mod troupe;
 mod wakeup;
+mod wire;
 
 pub use actor::{Actor, Message};
 pub use address::{ActorAddress, ActorId, Addr, Recipient};
