@@ -41,11 +41,14 @@ pub(crate) fn run<A: Actor>(
     let mut ctx = ctx;
     let mut supervisor = supervisor;
     async move {
+        // Messages taken from the mailbox but not handled yet: kept here, so that they become
+        // dead letters however the actor ends.
+        let mut batch = VecDeque::new();
         // User code also runs outside the guarded handlers (a message's `Clone`, a restart
         // factory, the actor's `Drop`): whatever panics, the actor still ends properly, so its
         // mailbox closes, its parent hears of it and `shutdown` does not wait for it forever.
         let lived = AssertUnwindSafe(async {
-            let reason = live(&mut actor, &mut ctx, &mut supervisor).await;
+            let reason = live(&mut actor, &mut ctx, &mut supervisor, &mut batch).await;
             drop(actor);
             reason
         })
@@ -56,6 +59,11 @@ pub(crate) fn run<A: Actor>(
             tracing::error!(actor = %ctx.myself, details, "actor failed outside its handlers");
             ExitReason::Failed(details)
         });
+        let me = ctx.myself.address();
+        ctx.myself
+            .cell
+            .system
+            .dead_letter_envelopes::<A>(&me, batch.drain(..));
         finish(ctx, reason);
     }
 }
@@ -77,6 +85,7 @@ fn live<'a, A: Actor>(
     actor: &'a mut A,
     ctx: &'a mut Context<A>,
     supervisor: &'a mut Option<Box<Supervisor<A>>>,
+    batch: &'a mut VecDeque<Envelope<A::Message>>,
 ) -> impl Future<Output = ExitReason> + Send + 'a {
     // Captures, not `async fn` parameters: see `run`.
     async move {
@@ -86,15 +95,13 @@ fn live<'a, A: Actor>(
         if let Err(reason) = start(actor, ctx).await {
             return reason;
         }
-        let mut batch = VecDeque::new();
         loop {
             let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
             let took = match idle {
-                None => cell.mailbox.take(&mut batch).await,
+                None => cell.mailbox.take(batch).await,
                 // Boxed: a timer inline would grow every actor's task, and few actors are transient.
                 Some(idle) => {
-                    match Box::pin(tokio::time::timeout(idle, cell.mailbox.take(&mut batch))).await
-                    {
+                    match Box::pin(tokio::time::timeout(idle, cell.mailbox.take(batch))).await {
                         Ok(took) => took,
                         Err(_) => {
                             // Transient: idle for too long. Exit through the mailbox, as a request would.
@@ -134,8 +141,6 @@ fn live<'a, A: Actor>(
                                 let step =
                                     Box::pin(supervise(actor, ctx, supervisor, details)).await;
                                 if let Step::Exit(reason) = step {
-                                    let me = ctx.myself.address();
-                                    cell.system.dead_letter_envelopes::<A>(&me, batch.drain(..));
                                     return reason;
                                 }
                             }
@@ -147,15 +152,13 @@ fn live<'a, A: Actor>(
                         if let Step::Exit(reason) =
                             Box::pin(handle_system(actor, ctx, msg, batch.len())).await
                         {
-                            let me = ctx.myself.address();
-                            cell.system.dead_letter_envelopes::<A>(&me, batch.drain(..));
                             return reason;
                         }
                     }
                 }
             }
             if batch.capacity() > SHRINK_ABOVE {
-                batch = VecDeque::new();
+                *batch = VecDeque::new();
             }
         }
     }
@@ -439,7 +442,7 @@ mod tests {
         let task = run(Tiny, ctx, None);
         let size = std::mem::size_of_val(&task);
         assert!(
-            size <= 400,
+            size <= 416,
             "the task future of a trivial actor is {size} bytes"
         );
     }

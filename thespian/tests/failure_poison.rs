@@ -196,6 +196,8 @@ impl Victim {
     async fn take(&mut self, _payload: Treacherous) -> u8 {
         1
     }
+
+    async fn after(&mut self) {}
 }
 
 #[tokio::test]
@@ -217,4 +219,25 @@ async fn a_panic_outside_the_handlers_still_ends_the_actor_properly() {
         .await
         .unwrap();
     assert_eq!(system.live_actors(), 0);
+}
+
+#[tokio::test]
+async fn messages_behind_a_panic_outside_the_handlers_become_dead_letters() {
+    let system = ActorSystem::new();
+    let victim = system.create_actor(Victim).await.unwrap();
+    let doomed = system.ask(
+        &victim,
+        Take {
+            _payload: Treacherous,
+        },
+        SECOND,
+    );
+    for _ in 0..5 {
+        victim.after().await.unwrap();
+    }
+    assert!(doomed.await.is_err());
+    tokio::time::timeout(SECOND, system.shutdown())
+        .await
+        .unwrap();
+    assert_eq!(system.dead_letter_count(), 5);
 }
