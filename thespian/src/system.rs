@@ -414,6 +414,9 @@ impl ActorSystem {
 
     /// Creates a top-level actor (the system is its parent) and returns its address. The actor
     /// starts at once; its `started` hook runs before its first message.
+    ///
+    /// Local creation never waits; it is `async` because creation placed on another system of a
+    /// convention (by capabilities) will.
     pub async fn create_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, CreateError> {
         self.shared.create(actor, None, ActorOptions::new())
     }
