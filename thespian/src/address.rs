@@ -205,6 +205,10 @@ impl<A: Actor> AnyCell for ActorCell<A> {
 /// Cheap to clone, `Send + Sync`, comparable and hashable by actor identity, printable, and
 /// serializable. Sending through it checks the message type at compile time.
 ///
+/// Clippy's `mutable_key_type` lint fires on a `HashSet<Addr<_>>`, because the mailbox behind an
+/// address holds a lock. Hashing uses only the actor's id, which never changes, so allowing the
+/// lint is sound (or key the set by [`Addr::id`]).
+///
 /// ```
 /// use std::time::Duration;
 /// use thespian::prelude::*;
