@@ -1,12 +1,14 @@
 //! Local suites: thespian next to the raw-tokio baseline doing the same work, in the same group.
 //!
-//! `cargo bench -p benches --bench local` (or add a filter: `-- tell`).
+//! `cargo bench -p benches --bench local` (or one suite: `-- '^ping_pong'`).
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use benches::*;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use thespian::prelude::*;
 use tokio::runtime::Runtime;
 
@@ -17,6 +19,7 @@ const ASKS: u64 = 10_000;
 const SPAWNS: u64 = 100_000;
 const FAN_ACTORS: u64 = 1_000;
 const FAN_MESSAGES: u64 = 1_000;
+const SEQ_TELLS: u64 = 100_000;
 const LONG: Duration = Duration::from_secs(60);
 
 fn multi_thread() -> Runtime {
@@ -34,47 +37,49 @@ fn current_thread() -> Runtime {
         .expect("runtime")
 }
 
-/// Runs `iters` rounds of `work` from *outside* the runtime (the bench thread blocks on it, as
-/// code outside the actor system does) and returns the time they took.
-fn outside<F, Fut>(rt: &Runtime, iters: u64, work: F) -> Duration
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = ()>,
-{
-    rt.block_on(async move {
-        let start = Instant::now();
-        for _ in 0..iters {
-            work().await;
-        }
-        start.elapsed()
-    })
+/// Who drives the rounds of a benchmark.
+#[derive(Clone, Copy)]
+enum Driver {
+    /// The bench thread, blocking on the runtime: code outside the actor system.
+    Outside,
+    /// A task of the runtime: an async service, or another actor.
+    Inside,
 }
 
-/// Runs `iters` rounds of `work` *inside* a task of `rt` (as an async service or another actor
-/// does) and returns the time they took.
-fn timed<F, Fut>(rt: &Runtime, iters: u64, work: F) -> Duration
-where
-    F: Fn() -> Fut + Send + 'static,
+/// Benches `work(state)` as one round, driven by `driver` on `rt`.
+fn bench<S, F, Fut>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: impl Into<String>,
+    rt: &Runtime,
+    driver: Driver,
+    state: S,
+    work: F,
+) where
+    S: Clone + Send + 'static,
+    F: Fn(S) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send,
 {
-    rt.block_on(async move {
-        tokio::spawn(async move {
-            let start = Instant::now();
-            for _ in 0..iters {
-                work().await;
+    group.bench_function(id.into(), |b| {
+        b.iter_custom(|iters| {
+            let (state, work) = (state.clone(), work.clone());
+            let rounds = async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    work(state.clone()).await;
+                }
+                start.elapsed()
+            };
+            match driver {
+                Driver::Outside => rt.block_on(rounds),
+                Driver::Inside => rt
+                    .block_on(async { tokio::spawn(rounds).await })
+                    .expect("bench task"),
             }
-            start.elapsed()
-        })
-        .await
-        .expect("bench task")
-    })
+        });
+    });
 }
 
-fn configure<'a>(
-    c: &'a mut Criterion,
-    name: &str,
-    elements: u64,
-) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+fn configure<'a>(c: &'a mut Criterion, name: &str, elements: u64) -> BenchmarkGroup<'a, WallTime> {
     let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.warm_up_time(Duration::from_millis(500));
@@ -83,131 +88,125 @@ fn configure<'a>(
     group
 }
 
+fn create<A: Actor>(rt: &Runtime, system: &ActorSystem, actor: A) -> Addr<A> {
+    rt.block_on(system.create_actor(actor)).expect("created")
+}
+
 /// 1,000,000 `u64` adds to one counter from outside, then one ask that checks the total.
 fn tell(c: &mut Criterion) {
+    const SUM: u64 = TELLS * (TELLS - 1) / 2;
     let rt = multi_thread();
     let mut group = configure(c, "tell", TELLS);
-    group.bench_function("raw_tokio", |b| {
-        let tx = rt.block_on(async { spawn_raw_counter() });
-        b.iter_custom(|iters| {
-            let tx = tx.clone();
-            outside(&rt, iters, move || {
-                let tx = tx.clone();
-                async move {
-                    let before = raw_total(&tx).await;
-                    for n in 0..TELLS {
-                        tx.send(RawMessage::Add(n)).expect("alive");
-                    }
-                    assert_eq!(raw_total(&tx).await - before, TELLS * (TELLS - 1) / 2);
-                }
-            })
-        });
-    });
+    let raw = rt.block_on(async { spawn_raw_counter() });
+    bench(
+        &mut group,
+        "raw_tokio",
+        &rt,
+        Driver::Outside,
+        raw,
+        |tx| async move {
+            let before = raw_total(&tx).await;
+            for n in 0..TELLS {
+                tx.send(RawMessage::Add(n)).expect("alive");
+            }
+            assert_eq!(raw_total(&tx).await - before, SUM);
+        },
+    );
     let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
-    group.bench_function("thespian", |b| {
-        let counter = rt
-            .block_on(system.create_actor(Counter::default()))
-            .expect("created");
-        b.iter_custom(|iters| {
-            let counter = counter.clone();
-            outside(&rt, iters, move || {
-                let counter = counter.clone();
-                async move {
-                    let before = counter.timeout(LONG).total().await.expect("total");
-                    for n in 0..TELLS {
-                        counter.add(n).await.expect("alive");
-                    }
-                    let after = counter.timeout(LONG).total().await.expect("total");
-                    assert_eq!(after - before, TELLS * (TELLS - 1) / 2);
-                }
-            })
-        });
-    });
-    group.bench_function("thespian_by_hand", |b| {
-        let counter = rt
-            .block_on(system.create_actor(HandCounter::default()))
-            .expect("created");
-        b.iter_custom(|iters| {
-            let counter = counter.clone();
-            outside(&rt, iters, move || {
-                let counter = counter.clone();
-                async move {
-                    let before = counter.ask(HandMessage::Total, LONG).await.expect("total");
-                    for n in 0..TELLS {
-                        counter.tell(HandMessage::Add(n)).await.expect("alive");
-                    }
-                    let after = counter.ask(HandMessage::Total, LONG).await.expect("total");
-                    assert_eq!(after - before, TELLS * (TELLS - 1) / 2);
-                }
-            })
-        });
-    });
+    let counter = create(&rt, &system, Counter::default());
+    bench(
+        &mut group,
+        "thespian",
+        &rt,
+        Driver::Outside,
+        counter,
+        |counter| async move {
+            let before = counter.timeout(LONG).total().await.expect("total");
+            for n in 0..TELLS {
+                counter.add(n).await.expect("alive");
+            }
+            let after = counter.timeout(LONG).total().await.expect("total");
+            assert_eq!(after - before, SUM);
+        },
+    );
+    let by_hand = create(&rt, &system, HandCounter::default());
+    bench(
+        &mut group,
+        "thespian_by_hand",
+        &rt,
+        Driver::Outside,
+        by_hand,
+        |counter| async move {
+            let before = counter.ask(HandMessage::Total, LONG).await.expect("total");
+            for n in 0..TELLS {
+                counter.tell(HandMessage::Add(n)).await.expect("alive");
+            }
+            let after = counter.ask(HandMessage::Total, LONG).await.expect("total");
+            assert_eq!(after - before, SUM);
+        },
+    );
     rt.block_on(system.shutdown());
     group.finish();
 }
 
 /// 8 tasks telling one actor concurrently, 1,000,000 messages in all (started from outside).
 fn tell_many_senders(c: &mut Criterion) {
+    const PER_SENDER: u64 = TELLS / SENDERS;
     let rt = multi_thread();
-    let per_sender = TELLS / SENDERS;
-    let mut group = configure(c, "tell_8_senders", per_sender * SENDERS);
-    group.bench_function("raw_tokio", |b| {
-        let tx = rt.block_on(async { spawn_raw_counter() });
-        b.iter_custom(|iters| {
-            let tx = tx.clone();
-            outside(&rt, iters, move || {
-                let tx = tx.clone();
-                async move {
-                    let before = raw_total(&tx).await;
-                    let senders: Vec<_> = (0..SENDERS)
-                        .map(|_| {
-                            let tx = tx.clone();
-                            tokio::spawn(async move {
-                                for _ in 0..per_sender {
-                                    tx.send(RawMessage::Add(1)).expect("alive");
-                                }
-                            })
-                        })
-                        .collect();
-                    for s in senders {
-                        s.await.expect("sender");
-                    }
-                    assert_eq!(raw_total(&tx).await - before, per_sender * SENDERS);
-                }
-            })
-        });
-    });
-    group.bench_function("thespian", |b| {
-        let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
-        let counter = rt
-            .block_on(system.create_actor(Counter::default()))
-            .expect("created");
-        b.iter_custom(|iters| {
-            let counter = counter.clone();
-            outside(&rt, iters, move || {
-                let counter = counter.clone();
-                async move {
-                    let before = counter.timeout(LONG).total().await.expect("total");
-                    let senders: Vec<_> = (0..SENDERS)
-                        .map(|_| {
-                            let counter = counter.clone();
-                            tokio::spawn(async move {
-                                for _ in 0..per_sender {
-                                    counter.add(1).await.expect("alive");
-                                }
-                            })
-                        })
-                        .collect();
-                    for s in senders {
-                        s.await.expect("sender");
-                    }
-                    let after = counter.timeout(LONG).total().await.expect("total");
-                    assert_eq!(after - before, per_sender * SENDERS);
-                }
-            })
-        });
-        rt.block_on(system.shutdown());
-    });
+    let mut group = configure(c, "tell_8_senders", PER_SENDER * SENDERS);
+    let raw = rt.block_on(async { spawn_raw_counter() });
+    bench(
+        &mut group,
+        "raw_tokio",
+        &rt,
+        Driver::Outside,
+        raw,
+        |tx| async move {
+            let before = raw_total(&tx).await;
+            let senders: Vec<_> = (0..SENDERS)
+                .map(|_| {
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        for _ in 0..PER_SENDER {
+                            tx.send(RawMessage::Add(1)).expect("alive");
+                        }
+                    })
+                })
+                .collect();
+            for s in senders {
+                s.await.expect("sender");
+            }
+            assert_eq!(raw_total(&tx).await - before, PER_SENDER * SENDERS);
+        },
+    );
+    let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
+    let counter = create(&rt, &system, Counter::default());
+    bench(
+        &mut group,
+        "thespian",
+        &rt,
+        Driver::Outside,
+        counter,
+        |counter| async move {
+            let before = counter.timeout(LONG).total().await.expect("total");
+            let senders: Vec<_> = (0..SENDERS)
+                .map(|_| {
+                    let counter = counter.clone();
+                    tokio::spawn(async move {
+                        for _ in 0..PER_SENDER {
+                            counter.add(1).await.expect("alive");
+                        }
+                    })
+                })
+                .collect();
+            for s in senders {
+                s.await.expect("sender");
+            }
+            let after = counter.timeout(LONG).total().await.expect("total");
+            assert_eq!(after - before, PER_SENDER * SENDERS);
+        },
+    );
+    rt.block_on(system.shutdown());
     group.finish();
 }
 
@@ -215,38 +214,34 @@ fn tell_many_senders(c: &mut Criterion) {
 fn ask(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "ask", ASKS);
-    group.bench_function("raw_tokio", |b| {
-        let tx = rt.block_on(async { spawn_raw_counter() });
-        b.iter_custom(|iters| {
-            let tx = tx.clone();
-            timed(&rt, iters, move || {
-                let tx = tx.clone();
-                async move {
-                    for _ in 0..ASKS {
-                        raw_total(&tx).await;
-                    }
-                }
-            })
-        });
-    });
-    group.bench_function("thespian", |b| {
-        let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
-        let counter = rt
-            .block_on(system.create_actor(Counter::default()))
-            .expect("created");
-        b.iter_custom(|iters| {
-            let counter = counter.clone();
-            timed(&rt, iters, move || {
-                let counter = counter.clone();
-                async move {
-                    for _ in 0..ASKS {
-                        counter.timeout(LONG).total().await.expect("total");
-                    }
-                }
-            })
-        });
-        rt.block_on(system.shutdown());
-    });
+    let raw = rt.block_on(async { spawn_raw_counter() });
+    bench(
+        &mut group,
+        "raw_tokio",
+        &rt,
+        Driver::Inside,
+        raw,
+        |tx| async move {
+            for _ in 0..ASKS {
+                raw_total(&tx).await;
+            }
+        },
+    );
+    let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
+    let counter = create(&rt, &system, Counter::default());
+    bench(
+        &mut group,
+        "thespian",
+        &rt,
+        Driver::Inside,
+        counter,
+        |counter| async move {
+            for _ in 0..ASKS {
+                counter.timeout(LONG).total().await.expect("total");
+            }
+        },
+    );
+    rt.block_on(system.shutdown());
     group.finish();
 }
 
@@ -257,30 +252,22 @@ fn ping_pong(c: &mut Criterion) {
         ("multi_thread", multi_thread()),
         ("current_thread", current_thread()),
     ] {
-        group.bench_function(BenchmarkId::new("raw_tokio", flavor), |b| {
-            b.iter_custom(|iters| timed(&rt, iters, || raw_ping_pong(ROUNDS)));
+        let raw = format!("raw_tokio/{flavor}");
+        bench(&mut group, raw, &rt, Driver::Inside, (), |()| {
+            raw_ping_pong(ROUNDS)
         });
-        group.bench_function(BenchmarkId::new("thespian", flavor), |b| {
-            let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
-            let (a, bb) = rt.block_on(async {
-                let a = system.create_actor(Player::default()).await.expect("a");
-                let bb = system.create_actor(Player::default()).await.expect("b");
-                a.set_peer(bb.clone()).await.expect("peer");
-                bb.set_peer(a.clone()).await.expect("peer");
-                (a, bb)
-            });
-            b.iter_custom(|iters| {
-                let a = a.clone();
-                timed(&rt, iters, move || {
-                    let a = a.clone();
-                    async move {
-                        a.timeout(LONG).serve(ROUNDS).await.expect("game");
-                    }
-                })
-            });
-            drop(bb);
-            rt.block_on(system.shutdown());
+        let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
+        let a = create(&rt, &system, Player::default());
+        let b = create(&rt, &system, Player::default());
+        rt.block_on(async {
+            a.set_peer(b.clone()).await.expect("peer");
+            b.set_peer(a.clone()).await.expect("peer");
         });
+        let id = format!("thespian/{flavor}");
+        bench(&mut group, id, &rt, Driver::Inside, a, |a| async move {
+            a.timeout(LONG).serve(ROUNDS).await.expect("game");
+        });
+        rt.block_on(system.shutdown());
     }
     group.finish();
 }
@@ -289,50 +276,52 @@ fn ping_pong(c: &mut Criterion) {
 fn spawn(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "spawn", SPAWNS);
-    group.bench_function("raw_tokio", |b| {
-        b.iter_custom(|iters| {
-            outside(&rt, iters, || async {
-                let mut replies = Vec::with_capacity(SPAWNS as usize);
-                for n in 0..SPAWNS {
-                    let tx = spawn_raw_counter();
-                    tx.send(RawMessage::Add(n)).expect("alive");
-                    let (reply, rx) = tokio::sync::oneshot::channel();
-                    tx.send(RawMessage::Total(reply)).expect("alive");
-                    replies.push(rx);
-                    // Dropping the sender stops the task once it has drained.
-                }
-                for (n, rx) in replies.into_iter().enumerate() {
-                    assert_eq!(rx.await.expect("reply"), n as u64);
-                }
-            })
-        });
-    });
+    bench(
+        &mut group,
+        "raw_tokio",
+        &rt,
+        Driver::Outside,
+        (),
+        |()| async {
+            let mut replies = Vec::with_capacity(SPAWNS as usize);
+            for n in 0..SPAWNS {
+                let tx = spawn_raw_counter();
+                tx.send(RawMessage::Add(n)).expect("alive");
+                let (reply, rx) = tokio::sync::oneshot::channel();
+                tx.send(RawMessage::Total(reply)).expect("alive");
+                replies.push(rx);
+                // Dropping the sender stops the task once it has drained.
+            }
+            for (n, rx) in replies.into_iter().enumerate() {
+                assert_eq!(rx.await.expect("reply"), n as u64);
+            }
+        },
+    );
     let handle = rt.handle().clone();
-    group.bench_function("thespian", |b| {
-        b.iter_custom(|iters| {
-            let handle = handle.clone();
-            outside(&rt, iters, move || {
-                let handle = handle.clone();
-                async move {
-                    let system = ActorSystem::builder().runtime(handle).build();
-                    let mut replies = Vec::with_capacity(SPAWNS as usize);
-                    for n in 0..SPAWNS {
-                        let worker = system
-                            .create_actor(Worker::default())
-                            .await
-                            .expect("created");
-                        worker.work(n).await.expect("alive");
-                        // The ask leaves now, as the raw baseline's request does.
-                        replies.push(worker.timeout(LONG).seen());
-                    }
-                    for (n, reply) in replies.into_iter().enumerate() {
-                        assert_eq!(reply.await.expect("reply"), n as u64);
-                    }
-                    system.shutdown().await;
-                }
-            })
-        });
-    });
+    bench(
+        &mut group,
+        "thespian",
+        &rt,
+        Driver::Outside,
+        handle,
+        |handle| async move {
+            let system = ActorSystem::builder().runtime(handle).build();
+            let mut replies = Vec::with_capacity(SPAWNS as usize);
+            for n in 0..SPAWNS {
+                let worker = system
+                    .create_actor(Worker::default())
+                    .await
+                    .expect("created");
+                worker.work(n).await.expect("alive");
+                // The ask leaves now, as the raw baseline's request does.
+                replies.push(worker.timeout(LONG).seen());
+            }
+            for (n, reply) in replies.into_iter().enumerate() {
+                assert_eq!(reply.await.expect("reply"), n as u64);
+            }
+            system.shutdown().await;
+        },
+    );
     group.finish();
 }
 
@@ -340,67 +329,55 @@ fn spawn(c: &mut Criterion) {
 fn fan_out(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "fan_out", FAN_ACTORS * FAN_MESSAGES);
-    group.bench_function("raw_tokio", |b| {
-        let txs: Vec<_> =
-            rt.block_on(async { (0..FAN_ACTORS).map(|_| spawn_raw_counter()).collect() });
-        let txs = std::sync::Arc::new(txs);
-        b.iter_custom(|iters| {
-            let txs = txs.clone();
-            outside(&rt, iters, move || {
-                let txs = txs.clone();
-                async move {
-                    for _ in 0..FAN_MESSAGES {
-                        for tx in txs.iter() {
-                            tx.send(RawMessage::Add(1)).expect("alive");
-                        }
-                    }
-                    for tx in txs.iter() {
-                        raw_total(tx).await;
-                    }
+    let raw: Arc<Vec<_>> =
+        Arc::new(rt.block_on(async { (0..FAN_ACTORS).map(|_| spawn_raw_counter()).collect() }));
+    bench(
+        &mut group,
+        "raw_tokio",
+        &rt,
+        Driver::Outside,
+        raw,
+        |txs| async move {
+            for _ in 0..FAN_MESSAGES {
+                for tx in txs.iter() {
+                    tx.send(RawMessage::Add(1)).expect("alive");
                 }
-            })
-        });
-    });
-    group.bench_function("thespian", |b| {
-        let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
-        let workers: Vec<_> = rt.block_on(async {
-            let mut v = Vec::new();
-            for _ in 0..FAN_ACTORS {
-                v.push(
-                    system
-                        .create_actor(Worker::default())
-                        .await
-                        .expect("created"),
-                );
             }
-            v
-        });
-        let workers = std::sync::Arc::new(workers);
-        b.iter_custom(|iters| {
-            let workers = workers.clone();
-            outside(&rt, iters, move || {
-                let workers = workers.clone();
-                async move {
-                    for _ in 0..FAN_MESSAGES {
-                        for w in workers.iter() {
-                            w.work(1).await.expect("alive");
-                        }
-                    }
-                    for w in workers.iter() {
-                        w.timeout(LONG).seen().await.expect("seen");
-                    }
+            for tx in txs.iter() {
+                raw_total(tx).await;
+            }
+        },
+    );
+    let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
+    let workers: Arc<Vec<_>> = Arc::new(
+        (0..FAN_ACTORS)
+            .map(|_| create(&rt, &system, Worker::default()))
+            .collect(),
+    );
+    bench(
+        &mut group,
+        "thespian",
+        &rt,
+        Driver::Outside,
+        workers,
+        |workers| async move {
+            for _ in 0..FAN_MESSAGES {
+                for w in workers.iter() {
+                    w.work(1).await.expect("alive");
                 }
-            })
-        });
-        rt.block_on(system.shutdown());
-    });
+            }
+            for w in workers.iter() {
+                w.timeout(LONG).seen().await.expect("seen");
+            }
+        },
+    );
+    rt.block_on(system.shutdown());
     group.finish();
 }
 
 /// The sequential base next to the default base on one thread: 100,000 tells then an ask, and
 /// sequential asks.
 fn sequential(c: &mut Criterion) {
-    const SEQ_TELLS: u64 = 100_000;
     let rt = current_thread();
     let bases = || {
         [
@@ -416,44 +393,38 @@ fn sequential(c: &mut Criterion) {
     };
     let mut group = configure(c, "sequential_tell", SEQ_TELLS);
     for (base, system) in bases() {
-        group.bench_function(base, |b| {
-            let counter = rt
-                .block_on(system.create_actor(Counter::default()))
-                .expect("created");
-            b.iter_custom(|iters| {
-                let counter = counter.clone();
-                timed(&rt, iters, move || {
-                    let counter = counter.clone();
-                    async move {
-                        for n in 0..SEQ_TELLS {
-                            counter.add(n).await.expect("alive");
-                        }
-                        counter.timeout(LONG).total().await.expect("total");
-                    }
-                })
-            });
-        });
+        let counter = create(&rt, &system, Counter::default());
+        bench(
+            &mut group,
+            base,
+            &rt,
+            Driver::Inside,
+            counter,
+            |counter| async move {
+                for n in 0..SEQ_TELLS {
+                    counter.add(n).await.expect("alive");
+                }
+                counter.timeout(LONG).total().await.expect("total");
+            },
+        );
         rt.block_on(system.shutdown());
     }
     group.finish();
     let mut group = configure(c, "sequential_ask", ASKS);
     for (base, system) in bases() {
-        group.bench_function(base, |b| {
-            let counter = rt
-                .block_on(system.create_actor(Counter::default()))
-                .expect("created");
-            b.iter_custom(|iters| {
-                let counter = counter.clone();
-                timed(&rt, iters, move || {
-                    let counter = counter.clone();
-                    async move {
-                        for _ in 0..ASKS {
-                            counter.timeout(LONG).total().await.expect("total");
-                        }
-                    }
-                })
-            });
-        });
+        let counter = create(&rt, &system, Counter::default());
+        bench(
+            &mut group,
+            base,
+            &rt,
+            Driver::Inside,
+            counter,
+            |counter| async move {
+                for _ in 0..ASKS {
+                    counter.timeout(LONG).total().await.expect("total");
+                }
+            },
+        );
         rt.block_on(system.shutdown());
     }
     group.finish();
