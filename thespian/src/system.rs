@@ -56,6 +56,8 @@ pub(crate) struct SystemShared {
     pub(crate) restarts: AtomicU64,
     /// The deadlines of pending asks to this system's actors.
     pub(crate) deadlines: Arc<Deadlines>,
+    /// How many `ActorSystem` handles exist (actors hold the shared state, not handles).
+    pub(crate) handles: AtomicUsize,
 }
 
 /// Asks every actor of the tree under `pending` for its status, parents before children, all
@@ -346,9 +348,26 @@ impl SystemShared {
 /// system.shutdown().await;
 /// # }
 /// ```
-#[derive(Clone)]
 pub struct ActorSystem {
     pub(crate) shared: Arc<SystemShared>,
+}
+
+impl Clone for ActorSystem {
+    fn clone(&self) -> Self {
+        ActorSystem::from_shared(self.shared.clone())
+    }
+}
+
+/// Counts the handles, so that a sequential system whose last handle goes without `shutdown`
+/// still ends its thread (its actors then end with it, without exit processing).
+impl Drop for ActorSystem {
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if let Some(seq) = &self.shared.sequential {
+                seq.stop();
+            }
+        }
+    }
 }
 
 impl Default for ActorSystem {
@@ -378,6 +397,7 @@ impl ActorSystem {
     }
 
     pub(crate) fn from_shared(shared: Arc<SystemShared>) -> Self {
+        shared.handles.fetch_add(1, Ordering::AcqRel);
         ActorSystem { shared }
     }
 
