@@ -142,13 +142,15 @@ impl Deadlines {
 /// The reaper: sleeps until the earliest deadline and fails what is still waiting then.
 async fn reap(deadlines: Arc<Deadlines>) {
     /// If the reaper's runtime goes away, the next ask starts a new one.
-    struct Running(Arc<Deadlines>);
+    struct Running(Option<Arc<Deadlines>>);
     impl Drop for Running {
         fn drop(&mut self) {
-            self.0.lock().reaper_running = false;
+            if let Some(deadlines) = self.0.take() {
+                deadlines.lock().reaper_running = false;
+            }
         }
     }
-    let _running = Running(deadlines.clone());
+    let mut running = Running(Some(deadlines.clone()));
     loop {
         let (next, expired) = {
             let mut table = deadlines.lock();
@@ -180,6 +182,10 @@ async fn reap(deadlines: Arc<Deadlines>) {
                 (a, b) => a.or(b).map(|e| e.deadline),
             };
             if next.is_none() && table.closed && expired.is_empty() {
+                // Cleared under the lock that decided it, so a registration that comes next
+                // starts a new reaper.
+                table.reaper_running = false;
+                running.0 = None;
                 return;
             }
             table.armed = next;

@@ -113,7 +113,7 @@ impl<M> Mailbox<M> {
         unpermitted: bool,
     ) -> Result<(), T> {
         let mut q = self.lock();
-        if q.closed {
+        if q.closed || self.seq.as_ref().is_some_and(|link| link.seq.is_stopped()) {
             return Err(value);
         }
         if unpermitted {
@@ -227,8 +227,9 @@ impl<M> Mailbox<M> {
         rest
     }
 
+    /// Closed, or its sequential system has ended.
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.lock().closed || self.seq.as_ref().is_some_and(|link| link.seq.is_stopped())
     }
 
     pub(crate) fn len(&self) -> usize {

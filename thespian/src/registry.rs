@@ -38,6 +38,13 @@ impl TopLevel {
         self.shard(id).remove(&id);
     }
 
+    /// Forgets every top-level actor.
+    pub(crate) fn clear(&self) {
+        for shard in &self.shards {
+            shard.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
     /// Every top-level actor, in creation order.
     pub(crate) fn snapshot(&self) -> Vec<ActorAddress> {
         let mut all: Vec<ActorAddress> = self

@@ -60,10 +60,15 @@ pub(crate) fn run<A: Actor>(
             ExitReason::Failed(details)
         });
         let me = ctx.myself.address();
-        ctx.myself
-            .cell
-            .system
-            .dead_letter_envelopes::<A>(&me, batch.drain(..));
+        let drained = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            ctx.myself
+                .cell
+                .system
+                .dead_letter_envelopes::<A>(&me, batch.drain(..));
+        }));
+        if drained.is_err() {
+            tracing::error!(actor = %me, "a message panicked when dropped");
+        }
         finish(ctx, reason);
     }
 }
@@ -196,7 +201,13 @@ pub(crate) fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
     let cell = &ctx.myself.cell;
     let me = ctx.myself.address();
     let rest = cell.mailbox.close();
-    cell.system.dead_letter_envelopes::<A>(&me, rest);
+    // Dropping messages runs their `Drop`: a panic there must not keep the actor from ending.
+    let drained = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        cell.system.dead_letter_envelopes::<A>(&me, rest);
+    }));
+    if let Err(panic) = drained {
+        tracing::error!(actor = %me, details = panic_details(&*panic), "a message panicked when dropped");
+    }
     cell.system.clear_dead_letter_handler(me.id());
     tracing::trace!(actor = %me, %reason, "actor exited");
     let top_level = ctx.parent.is_none();

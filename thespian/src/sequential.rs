@@ -93,6 +93,8 @@ pub(crate) struct Sequential {
     handle: Handle,
     /// Whether messages are recorded: fixed at start, read without the lock on every message.
     tracing: bool,
+    /// `State::stopped`, readable without the lock on every push.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Sequential {
@@ -131,6 +133,7 @@ impl Sequential {
             }),
             handle: runtime.handle().clone(),
             tracing: trace,
+            stopped: std::sync::atomic::AtomicBool::new(false),
         });
         let thread = seq.clone();
         std::thread::Builder::new()
@@ -207,7 +210,7 @@ impl Sequential {
         &self,
         id: ActorId,
         cx: &mut Context<'_>,
-        take_one: impl FnOnce() -> bool,
+        mut take_one: impl FnMut() -> bool,
     ) -> Poll<()> {
         let mut st = self.lock();
         let mut next = None;
@@ -215,7 +218,9 @@ impl Sequential {
             st.turn = Turn::Idle;
             next = Self::grant(&mut st);
         }
-        if st.turn == Turn::Granted(id) {
+        // A turn granted to this actor for a message that is no longer there is handed on; it
+        // may come straight back (its waker is not registered any more, so check again here).
+        while st.turn == Turn::Granted(id) {
             st.turn = Turn::Running(id);
             drop(st);
             if take_one() {
@@ -308,7 +313,14 @@ impl Sequential {
     }
 
     /// Ends the system's thread.
+    /// Whether the system's thread has ended: its mailboxes accept nothing more.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub(crate) fn stop(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::Release);
         let mut st = self.lock();
         st.stopped = true;
         if let Some(w) = st.dispatcher.take() {

@@ -364,7 +364,11 @@ impl Drop for ActorSystem {
     fn drop(&mut self) {
         if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
             if let Some(seq) = &self.shared.sequential {
+                // The actors end with the thread: nothing is accepted any more (sends are refused
+                // and handed back), and the registry lets go of them.
+                self.shared.shutting_down.store(true, Ordering::Release);
                 seq.stop();
+                self.shared.top_level.clear();
             }
         }
     }
@@ -538,13 +542,25 @@ impl ActorSystem {
             Some(seq) => {
                 // The system's thread only waits; the message is taken here, so a caller that
                 // gives up cannot lose one.
-                let shared = self.shared.clone();
-                seq.drive(async move { shared.outside.wait_for_message(timeout).await })
-                    .await;
-                self.shared
-                    .outside
-                    .pop()
-                    .ok_or(ListenError::Timeout(timeout))
+                let deadline = std::time::Instant::now() + timeout;
+                loop {
+                    if let Some(message) = self.shared.outside.pop() {
+                        return Ok(message);
+                    }
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    let shared = self.shared.clone();
+                    let arrived = seq
+                        .drive(async move { shared.outside.wait_for_message(left).await })
+                        .await
+                        .unwrap_or(false);
+                    if !arrived {
+                        return self
+                            .shared
+                            .outside
+                            .pop()
+                            .ok_or(ListenError::Timeout(timeout));
+                    }
+                }
             }
         }
     }

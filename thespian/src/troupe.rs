@@ -39,8 +39,10 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio::time::Instant;
 
 use crate::actor::Actor;
@@ -50,7 +52,7 @@ use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::CreateError;
 use crate::mailbox::Take;
-use crate::messages::ExitReason;
+use crate::messages::{panic_details, ExitReason};
 use crate::options::ActorOptions;
 use crate::status::ActorStatus;
 use crate::system::SystemShared;
@@ -168,7 +170,38 @@ where
 }
 
 /// The leader: dispatches jobs, grows and shrinks the pool.
-async fn lead<A, F>(ctx: Context<A>, mut factory: F, mut limits: TroupeOptions)
+async fn lead<A, F>(ctx: Context<A>, factory: F, limits: TroupeOptions)
+where
+    A: Actor,
+    F: FnMut() -> A + Send + 'static,
+{
+    let mut jobs: VecDeque<Envelope<A::Message>> = VecDeque::new();
+    let mut batch = VecDeque::new();
+    // In the sequential base the leader starts in a turn of its own, as an actor does.
+    ctx.myself.cell.mailbox.wait_turn().await;
+    // The factory is user code: whatever panics, the troupe still ends properly.
+    let directed = AssertUnwindSafe(direct(&ctx, factory, limits, &mut jobs, &mut batch))
+        .catch_unwind()
+        .await;
+    let reason = directed.unwrap_or_else(|panic| {
+        let details = panic_details(&*panic);
+        tracing::error!(troupe = %ctx.myself, details, "troupe leader failed");
+        ExitReason::Failed(details)
+    });
+    let me = ctx.myself.address();
+    let system = ctx.myself.cell.system.clone();
+    system.dead_letter_envelopes::<A>(&me, jobs.drain(..).chain(batch.drain(..)));
+    crate::runtime::finish(ctx, reason);
+}
+
+/// The leader's loop, until the troupe exits.
+async fn direct<A, F>(
+    ctx: &Context<A>,
+    mut factory: F,
+    mut limits: TroupeOptions,
+    jobs: &mut VecDeque<Envelope<A::Message>>,
+    batch: &mut VecDeque<Envelope<A::Message>>,
+) -> ExitReason
 where
     A: Actor,
     F: FnMut() -> A + Send + 'static,
@@ -177,16 +210,14 @@ where
     let system = cell.system.clone();
     let me = ctx.myself.address();
     let mut workers: Vec<Worker<A>> = Vec::new();
-    let mut jobs: VecDeque<Envelope<A::Message>> = VecDeque::new();
-    let mut batch = VecDeque::new();
     let mut exiting: Option<ExitCause> = None;
-    let reason = 'lead: loop {
+    'lead: loop {
         let trim_at = next_trim(&workers, &limits);
         let took = match trim_at {
-            None => Some(cell.mailbox.take(&mut batch).await),
+            None => Some(cell.mailbox.take(batch).await),
             Some(at) => tokio::select! {
                 biased;
-                took = cell.mailbox.take(&mut batch) => Some(took),
+                took = cell.mailbox.take(batch) => Some(took),
                 () = tokio::time::sleep_until(at) => None,
             },
         };
@@ -282,9 +313,7 @@ where
                 }
             }
         }
-    };
-    system.dead_letter_envelopes::<A>(&me, jobs.drain(..));
-    crate::runtime::finish(ctx, reason);
+    }
 }
 
 /// When the next idle worker beyond `idle_count` is due to be dismissed.

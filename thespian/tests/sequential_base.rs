@@ -236,3 +236,14 @@ async fn status_works_on_the_sequential_base() {
     assert_eq!(status.actors[0].address, hello.address());
     system.shutdown().await;
 }
+
+#[tokio::test]
+async fn after_the_last_handle_is_dropped_sends_are_refused_not_lost() {
+    let system = thespian::ActorSystem::builder().sequential().build();
+    let recorder = system.create_actor(Recorder::default()).await.unwrap();
+    drop(system);
+    let refused = recorder.note(1).await.unwrap_err();
+    assert_eq!(refused.into_inner().left, 1);
+    assert!(!recorder.is_alive());
+    assert!(recorder.notes().await.is_err());
+}

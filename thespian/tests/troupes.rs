@@ -206,3 +206,29 @@ async fn an_actor_can_own_a_troupe_and_hears_when_it_ends() {
     system.shutdown().await;
     assert_eq!(system.live_actors(), 0);
 }
+
+struct NeverMade;
+
+#[actor(no_serde)]
+impl NeverMade {
+    async fn never_done(&self) -> u8 {
+        0
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_troupe_whose_factory_panics_ends_and_does_not_hold_up_shutdown() {
+    let system = ActorSystem::new();
+    let troupe = system
+        .create_troupe(
+            || -> NeverMade { panic!("no database") },
+            TroupeOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(troupe.never_done().await.is_err());
+    tokio::time::timeout(Duration::from_secs(5), system.shutdown())
+        .await
+        .unwrap();
+    assert_eq!(system.live_actors(), 0);
+}
