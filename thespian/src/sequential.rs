@@ -80,7 +80,7 @@ struct State {
     turn: Turn,
     wakers: HashMap<ActorId, Waker>,
     /// The system thread, waiting for `stop`.
-    dispatcher: Option<Waker>,
+    thread: Option<Waker>,
     drivers: usize,
     rng: Option<u64>,
     trace: Option<Vec<TraceEntry>>,
@@ -125,7 +125,7 @@ impl Sequential {
                 arrived: Vec::new(),
                 turn: Turn::Idle,
                 wakers: HashMap::new(),
-                dispatcher: None,
+                thread: None,
                 drivers: 0,
                 rng: seed,
                 trace: trace.then(Vec::new),
@@ -193,7 +193,7 @@ impl Sequential {
         if st.stopped {
             return Poll::Ready(());
         }
-        st.dispatcher = Some(cx.waker().clone());
+        st.thread = Some(cx.waker().clone());
         Poll::Pending
     }
 
@@ -323,7 +323,7 @@ impl Sequential {
             .store(true, std::sync::atomic::Ordering::Release);
         let mut st = self.lock();
         st.stopped = true;
-        if let Some(w) = st.dispatcher.take() {
+        if let Some(w) = st.thread.take() {
             w.wake();
         }
     }
