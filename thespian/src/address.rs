@@ -67,6 +67,11 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn trace_name(&self) -> String;
     /// Delivers a system message, bypassing any mailbox bound (they must always get through).
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage>;
+    /// Queues an exit request behind what is already in the mailbox; `false` if it has exited.
+    fn request_exit(&self) -> bool {
+        self.push_system(SystemMessage::Exit(ExitCause::Requested))
+            .is_ok()
+    }
     /// Delivers a message of a type known only at run time.
     fn push_any(
         self: Arc<Self>,
@@ -297,9 +302,7 @@ impl<A: Actor> Addr<A> {
     /// Asks the actor to exit (see [`ActorExitRequest`](crate::ActorExitRequest)). Returns `false`
     /// if it had already exited.
     pub fn request_exit(&self) -> bool {
-        self.cell
-            .push_system(SystemMessage::Exit(ExitCause::Requested))
-            .is_ok()
+        self.cell.request_exit()
     }
 
     /// Whether the actor is still running (it may exit right after this returns).
@@ -413,9 +416,7 @@ impl ActorAddress {
 
     /// Asks the actor to exit. Returns `false` if it had already exited.
     pub fn request_exit(&self) -> bool {
-        self.cell
-            .push_system(SystemMessage::Exit(ExitCause::Requested))
-            .is_ok()
+        self.cell.request_exit()
     }
 
     /// Sends a message checked at run time. Never waits (untyped sends ignore a mailbox bound).

@@ -16,6 +16,7 @@ use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::CreateError;
 use crate::options::ActorOptions;
 use crate::reply::{ReplyHandle, ReplyTo, SendReplyError};
+use crate::sync::Compaction;
 use crate::system::ActorSystem;
 use crate::wakeup::{TimerId, WakeupMessage};
 
@@ -25,6 +26,7 @@ pub(crate) struct Extras {
     pub(crate) children: HashMap<ActorId, ActorAddress>,
     /// Pending wake-ups, delayed messages and attached streams.
     pub(crate) tasks: HashMap<TimerId, AbortHandle>,
+    tasks_compaction: Compaction,
     next_task: u64,
     /// Why the actor is exiting, when a failure stopped it.
     pub(crate) failure: Option<String>,
@@ -237,10 +239,15 @@ impl<A: Actor> Context<A> {
         task: impl Future<Output = ()> + Send + 'static,
     ) -> TimerId {
         if let Some(handle) = self.myself.cell.system.spawn_task(task) {
-            let tasks = &mut self.extras().tasks;
+            let Extras {
+                tasks,
+                tasks_compaction,
+                ..
+            } = self.extras();
             // Delayed messages and streams leave no notice when they finish: prune now and then.
-            if tasks.len() >= 64 && tasks.len().is_power_of_two() {
+            if tasks_compaction.due(tasks.len(), 64) {
                 tasks.retain(|_, t| !t.is_finished());
+                tasks_compaction.done(tasks.len());
             }
             tasks.insert(id, handle);
         }
@@ -344,13 +351,7 @@ impl<A: Actor> Context<A> {
     /// Asks this actor to exit after the messages already in its mailbox (Thespian's
     /// `send(myAddress, ActorExitRequest())`).
     pub fn stop(&self) {
-        let _ = self
-            .myself
-            .cell
-            .mailbox
-            .push(crate::envelope::Envelope::system(SystemMessage::Exit(
-                ExitCause::Requested,
-            )));
+        self.myself.cell.request_exit();
     }
 
     /// Makes this actor the system's dead-letter handler: it receives every undeliverable message

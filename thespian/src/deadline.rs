@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::error::AskError;
 use crate::reply::ErasedSlot;
+use crate::sync::{Compaction, Unpoisoned};
 
 /// `now + timeout`, or a century ahead when that overflows (`Duration::MAX` means "never").
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
@@ -62,7 +63,7 @@ struct Table {
     /// The deadline the reaper sleeps until, if it sleeps on one.
     armed: Option<Instant>,
     /// Size after the last compaction: compact again when the table has doubled.
-    compacted: usize,
+    compaction: Compaction,
     reaper_running: bool,
     closed: bool,
 }
@@ -76,7 +77,7 @@ pub(crate) struct Deadlines {
 
 impl Deadlines {
     fn lock(&self) -> MutexGuard<'_, Table> {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
+        self.table.lock_unpoisoned()
     }
 
     /// Fails `slot` with a timeout at `deadline` unless it has been answered by then. The reaper
@@ -106,10 +107,11 @@ impl Deadlines {
             table.fifo.pop_front();
         }
         let len = table.fifo.len() + table.heap.len();
-        if len >= 1024 && len >= 2 * table.compacted {
+        if table.compaction.due(len, 1024) {
             table.fifo.retain(|e| e.slot.strong_count() > 0);
             table.heap.retain(|e| e.slot.strong_count() > 0);
-            table.compacted = table.fifo.len() + table.heap.len();
+            let left = table.fifo.len() + table.heap.len();
+            table.compaction.done(left);
         }
         let entry = Entry {
             deadline,

@@ -93,6 +93,7 @@ mod runtime;
 pub mod sequential;
 mod status;
 mod supervision;
+mod sync;
 mod system;
 mod troupe;
 mod wakeup;

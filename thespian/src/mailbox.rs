@@ -22,6 +22,7 @@ use tokio::sync::Semaphore;
 use crate::address::ActorId;
 use crate::envelope::Envelope;
 use crate::sequential::Sequential;
+use crate::sync::Unpoisoned;
 
 /// Drained storage larger than this many slots is freed instead of reused.
 pub(crate) const SHRINK_ABOVE: usize = 1024;
@@ -77,7 +78,7 @@ impl<M> Mailbox<M> {
     fn lock(&self) -> MutexGuard<'_, Queue<M>> {
         // A panic never happens while the lock is held (no user code runs under it), so a
         // poisoned lock still guards a consistent queue.
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        self.queue.lock_unpoisoned()
     }
 
     /// The semaphore of a bounded mailbox.

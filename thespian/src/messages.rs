@@ -30,6 +30,15 @@ pub enum ExitReason {
     Failed(String),
 }
 
+impl From<crate::envelope::ExitCause> for ExitReason {
+    fn from(cause: crate::envelope::ExitCause) -> Self {
+        match cause {
+            crate::envelope::ExitCause::Requested => ExitReason::Requested,
+            crate::envelope::ExitCause::Shutdown => ExitReason::SystemShutdown,
+        }
+    }
+}
+
 impl fmt::Display for ExitReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -16,6 +16,7 @@ use crate::envelope::SystemMessage;
 use crate::error::ListenError;
 use crate::messages::ReceivedMessage;
 use crate::reply::ReplyTo;
+use crate::sync::Unpoisoned;
 
 pub(crate) struct OutsideCell {
     id: ActorId,
@@ -35,10 +36,7 @@ impl OutsideCell {
     }
 
     fn push(&self, message: ReceivedMessage) {
-        self.inbox
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(message);
+        self.inbox.lock_unpoisoned().push_back(message);
         self.arrived.notify_one();
     }
 
@@ -53,10 +51,7 @@ impl OutsideCell {
     }
 
     pub(crate) fn pop(&self) -> Option<ReceivedMessage> {
-        self.inbox
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop_front()
+        self.inbox.lock_unpoisoned().pop_front()
     }
 
     pub(crate) async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
@@ -131,7 +126,7 @@ impl AnyCell for OutsideCell {
     }
 
     fn queue_len(&self) -> usize {
-        self.inbox.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.inbox.lock_unpoisoned().len()
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::address::{ActorAddress, ActorId};
+use crate::sync::Unpoisoned;
 
 /// The actors whose parent is the system, sharded so that creating and ending actors on several
 /// threads rarely meet on one lock.
@@ -18,9 +19,7 @@ const TOP_LEVEL_SHARDS: usize = 16;
 
 impl TopLevel {
     fn shard(&self, id: ActorId) -> MutexGuard<'_, HashMap<ActorId, ActorAddress>> {
-        self.shards[id.as_u64() as usize % TOP_LEVEL_SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shards[id.as_u64() as usize % TOP_LEVEL_SHARDS].lock_unpoisoned()
     }
 
     /// Adds an actor unless the system is shutting down (checked under the shard's lock, which
@@ -41,7 +40,7 @@ impl TopLevel {
     /// Forgets every top-level actor.
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
-            shard.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            shard.lock_unpoisoned().clear();
         }
     }
 
@@ -51,7 +50,7 @@ impl TopLevel {
             .shards
             .iter()
             .flat_map(|s| {
-                let shard = s.lock().unwrap_or_else(|e| e.into_inner());
+                let shard = s.lock_unpoisoned();
                 shard.values().cloned().collect::<Vec<_>>()
             })
             .collect();
@@ -61,11 +60,7 @@ impl TopLevel {
 
     /// Raises `shutting_down` with every shard locked, and returns the actors to stop.
     pub(crate) fn close(&self, shutting_down: &AtomicBool) -> Vec<ActorAddress> {
-        let shards: Vec<_> = self
-            .shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
-            .collect();
+        let shards: Vec<_> = self.shards.iter().map(|s| s.lock_unpoisoned()).collect();
         shutting_down.store(true, Ordering::Release);
         let mut all: Vec<ActorAddress> = shards.iter().flat_map(|s| s.values().cloned()).collect();
         all.sort_by_key(ActorAddress::id);

@@ -15,6 +15,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::address::ActorAddress;
 use crate::error::AskError;
+use crate::sync::Unpoisoned;
 
 enum State<T> {
     Waiting(Option<Waker>),
@@ -36,7 +37,7 @@ impl<T: Send + 'static> ReplySlot<T> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Completes the slot; hands the value back if the asker is gone or was already answered.

@@ -416,11 +416,7 @@ fn exit_if_done<A: Actor>(ctx: &mut Context<A>) -> Step {
     match ctx.exiting {
         Some(cause) if ctx.children().next().is_none() => {
             let failure = ctx.extras.as_mut().and_then(|e| e.failure.take());
-            Step::Exit(match (failure, cause) {
-                (Some(details), _) => ExitReason::Failed(details),
-                (None, ExitCause::Requested) => ExitReason::Requested,
-                (None, ExitCause::Shutdown) => ExitReason::SystemShutdown,
-            })
+            Step::Exit(failure.map_or_else(|| cause.into(), ExitReason::Failed))
         }
         _ => Step::Continue,
     }

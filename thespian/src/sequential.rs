@@ -31,6 +31,7 @@ use std::task::{Context, Poll, Waker};
 use tokio::runtime::Handle;
 
 use crate::address::ActorId;
+use crate::sync::Unpoisoned;
 
 /// While alive, the system is driven: turns are granted.
 pub(crate) struct Driving {
@@ -145,7 +146,7 @@ impl Sequential {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     pub(crate) fn handle(&self) -> &Handle {

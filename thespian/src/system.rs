@@ -27,6 +27,7 @@ use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::sequential::{Sequential, TraceEntry};
 use crate::status::{ActorStatus, SystemStatus};
 use crate::supervision::{Supervision, Supervisor};
+use crate::sync::{Unpoisoned, UnpoisonedRw};
 use crate::troupe::{Troupe, TroupeOptions};
 
 /// The state every handle of one system shares.
@@ -102,7 +103,7 @@ impl SystemShared {
         mut options: ActorOptions<A>,
     ) -> Result<Addr<A>, CreateError> {
         let allowed = {
-            let capabilities = self.capabilities.read().unwrap_or_else(|e| e.into_inner());
+            let capabilities = self.capabilities.read_unpoisoned();
             A::capability_check(&capabilities, &options.requirements)
         };
         if !allowed {
@@ -114,7 +115,7 @@ impl SystemShared {
             None => self.spawn(actor, parent, options),
             Some(name) => {
                 // Held across the spawn, so two concurrent creates of one name make one actor.
-                let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+                let mut names = self.names.lock_unpoisoned();
                 if let Some(existing) = names.by_name.get(&name) {
                     if existing.is_alive() {
                         return existing
@@ -219,7 +220,7 @@ impl SystemShared {
             seq.forget(id);
         }
         if self.named.load(Ordering::Acquire) {
-            let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+            let mut names = self.names.lock_unpoisoned();
             if let Some(name) = names.by_id.remove(&id) {
                 // The name may already belong to a successor, created once this actor's mailbox
                 // closed: only free it if it is still this actor's.
@@ -246,11 +247,10 @@ impl SystemShared {
     ) {
         self.dead_letters.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(target: "thespian::dead_letters", %target, message_type, "dead letter");
-        let handler = self
-            .dead_letter_handler
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        if self.dead_letter_handler_id.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let handler = self.dead_letter_handler.lock_unpoisoned().clone();
         if let Some(handler) = handler {
             if handler == target {
                 return;
@@ -295,10 +295,7 @@ impl SystemShared {
     }
 
     pub(crate) fn set_dead_letter_handler(&self, handler: Option<ActorAddress>) {
-        let mut slot = self
-            .dead_letter_handler
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.dead_letter_handler.lock_unpoisoned();
         let id = handler.as_ref().map_or(0, |h| h.id().as_u64());
         *slot = handler;
         self.dead_letter_handler_id.store(id, Ordering::Release);
@@ -310,10 +307,7 @@ impl SystemShared {
         if self.dead_letter_handler_id.load(Ordering::Acquire) != id.as_u64() {
             return;
         }
-        let mut handler = self
-            .dead_letter_handler
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut handler = self.dead_letter_handler.lock_unpoisoned();
         if handler.as_ref().is_some_and(|h| h.id() == id) {
             *handler = None;
             self.dead_letter_handler_id.store(0, Ordering::Release);
@@ -412,20 +406,12 @@ impl ActorSystem {
 
     /// A copy of the system's current capabilities.
     pub fn capabilities(&self) -> Capabilities {
-        self.shared
-            .capabilities
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.capabilities.read_unpoisoned().clone()
     }
 
     /// Sets capability `name` to `value`, or removes it when `value` is `None`.
     pub fn update_capability(&self, name: &str, value: Option<CapabilityValue>) {
-        let mut caps = self
-            .shared
-            .capabilities
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut caps = self.shared.capabilities.write_unpoisoned();
         match value {
             Some(v) => {
                 caps.set(name, v);
@@ -471,7 +457,7 @@ impl ActorSystem {
 
     /// The actor holding global name `name`, if it is alive and an `A`.
     pub fn named<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
-        let names = self.shared.names.lock().unwrap_or_else(|e| e.into_inner());
+        let names = self.shared.names.lock_unpoisoned();
         names
             .by_name
             .get(name)
@@ -492,7 +478,7 @@ impl ActorSystem {
                 .unwrap_or_default(),
         };
         let global_names = {
-            let names = self.shared.names.lock().unwrap_or_else(|e| e.into_inner());
+            let names = self.shared.names.lock_unpoisoned();
             let mut v: Vec<_> = names
                 .by_name
                 .iter()

@@ -267,10 +267,7 @@ where
         }
         if let Some(cause) = exiting {
             if workers.is_empty() {
-                break 'lead match cause {
-                    ExitCause::Requested => ExitReason::Requested,
-                    ExitCause::Shutdown => ExitReason::SystemShutdown,
-                };
+                break 'lead cause.into();
             }
             continue;
         }

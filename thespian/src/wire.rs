@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::Actor;
 use crate::address::{short_type_name, ActorAddress, ActorId, Addr, AnyCell, Recipient};
+use crate::sync::{Compaction, Unpoisoned};
 
 #[derive(Serialize, Deserialize)]
 struct WireAddress {
@@ -20,22 +21,31 @@ struct WireAddress {
     actor: u64,
 }
 
-fn exports() -> &'static Mutex<HashMap<ActorId, Weak<dyn AnyCell>>> {
-    static EXPORTS: OnceLock<Mutex<HashMap<ActorId, Weak<dyn AnyCell>>>> = OnceLock::new();
+/// The exported addresses of the process; entries of ended actors are pruned in bulk.
+#[derive(Default)]
+struct Exports {
+    cells: HashMap<ActorId, Weak<dyn AnyCell>>,
+    compaction: Compaction,
+}
+
+fn exports() -> &'static Mutex<Exports> {
+    static EXPORTS: OnceLock<Mutex<Exports>> = OnceLock::new();
     EXPORTS.get_or_init(Default::default)
 }
 
 fn export(cell: &Arc<dyn AnyCell>) {
-    let mut table = exports().lock().unwrap_or_else(|e| e.into_inner());
-    if table.len() >= 1024 && table.len().is_power_of_two() {
-        table.retain(|_, weak| weak.strong_count() > 0);
+    let mut table = exports().lock_unpoisoned();
+    let Exports { cells, compaction } = &mut *table;
+    if compaction.due(cells.len(), 1024) {
+        cells.retain(|_, weak| weak.strong_count() > 0);
+        compaction.done(cells.len());
     }
-    table.insert(cell.id(), Arc::downgrade(cell));
+    cells.insert(cell.id(), Arc::downgrade(cell));
 }
 
 fn import(id: ActorId) -> Option<Arc<dyn AnyCell>> {
-    let table = exports().lock().unwrap_or_else(|e| e.into_inner());
-    table.get(&id).and_then(Weak::upgrade)
+    let table = exports().lock_unpoisoned();
+    table.cells.get(&id).and_then(Weak::upgrade)
 }
 
 fn serialize_cell<S: Serializer>(
