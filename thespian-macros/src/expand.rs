@@ -350,6 +350,45 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         let text = variant.to_string();
         quote!(#enum_name::#variant(_) => #text,)
     });
+    let wire = (options.serde && all_params.is_empty()).then(|| {
+        let reply_arms: Vec<TokenStream> = messages
+            .iter()
+            .map(|m| {
+                let variant = &m.handler.message;
+                let ty = m.ty();
+                quote! {
+                    #enum_name::#variant(_) => (&#th::__private::WireProbe::<<#ty as #th::Message>::Reply>(
+                        ::core::marker::PhantomData,
+                    )).reply_wire(),
+                }
+            })
+            .collect();
+        quote! {
+            fn message_to_wire(
+                message: &Self::Message,
+                out: &mut ::std::vec::Vec<u8>,
+            ) -> ::core::result::Result<#th::__private::ReplyWire, #th::__private::WireError> {
+                #[allow(unused_imports)]
+                use #th::__private::{WireBySerde as _, WireNever as _};
+                #th::__private::encode(message, out)?;
+                ::core::result::Result::Ok(match message {
+                    #(#reply_arms)*
+                })
+            }
+
+            fn message_from_wire(
+                bytes: &[u8],
+            ) -> ::core::result::Result<(Self::Message, #th::__private::ReplyWire), #th::__private::WireError> {
+                #[allow(unused_imports)]
+                use #th::__private::{WireBySerde as _, WireNever as _};
+                let message: Self::Message = #th::__private::decode(bytes)?;
+                let wire = match &message {
+                    #(#reply_arms)*
+                };
+                ::core::result::Result::Ok((message, wire))
+            }
+        }
+    });
     let hook_impls = hooks.iter().map(|hook| hook_impl(hook, &th));
     let type_name = match &options.name {
         Some(name) => quote!(#name),
@@ -472,6 +511,8 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             }
 
             #check
+
+            #wire
         }
 
         #[doc = #ext_doc]

@@ -6,6 +6,7 @@ use std::future::Future;
 use crate::capabilities::Capabilities;
 use crate::context::Context;
 use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage};
+use crate::remote::{ReplyWire, WireError};
 use crate::wakeup::WakeupMessage;
 
 /// A message type and the type of its reply.
@@ -166,6 +167,21 @@ pub trait Actor: Sized + Send + 'static {
     fn message_copy(message: &Self::Message) -> Option<Self::Message> {
         let _ = message;
         None
+    }
+
+    /// Encodes a message for an actor of this type on another node (appending to `out`), and says
+    /// how its reply travels back. The default refuses: the actor is local-only. `#[actor]`
+    /// implements it with serde unless told `no_serde`.
+    fn message_to_wire(message: &Self::Message, out: &mut Vec<u8>) -> Result<ReplyWire, WireError> {
+        let _ = (message, out);
+        Err(WireError::NotRemote(Self::type_name()))
+    }
+
+    /// Decodes a message that arrived from another node, and says how its reply travels back
+    /// (the counterpart of [`message_to_wire`](Actor::message_to_wire)).
+    fn message_from_wire(bytes: &[u8]) -> Result<(Self::Message, ReplyWire), WireError> {
+        let _ = bytes;
+        Err(WireError::NotRemote(Self::type_name()))
     }
 
     /// The name of a message's type, for logs and traces.

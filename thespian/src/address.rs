@@ -22,8 +22,9 @@ use std::time::Duration;
 use crate::actor::{Actor, Message};
 use crate::ask::{ask_via, tell_via, Ask, Tell, TimedAddr};
 use crate::envelope::{Envelope, ExitCause, SystemMessage};
-use crate::error::TrySendError;
+use crate::error::{AskError, TrySendError};
 use crate::mailbox::Mailbox;
+use crate::remote::{RemoteTarget, ReplySink, WireError};
 use crate::reply::ReplyTo;
 use crate::system::SystemShared;
 
@@ -82,6 +83,27 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn is_alive(&self) -> bool;
     fn queue_len(&self) -> usize;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// Where a proxy's messages go; `None` for a local actor.
+    fn remote_target(&self) -> Option<&RemoteTarget> {
+        None
+    }
+    /// Delivers a message that arrived from another node, encoded.
+    fn push_wire(
+        self: Arc<Self>,
+        body: &[u8],
+        sender: Option<ActorAddress>,
+        reply: Option<Box<dyn ReplySink>>,
+    ) -> Result<(), WireError> {
+        let _ = (body, sender);
+        if let Some(reply) = reply {
+            reply.send(Err(AskError::DeadActor));
+        }
+        Err(WireError::NotRemote(self.type_name()))
+    }
+    /// Makes a dead letter of a message that was encoded for this proxy but never left.
+    fn dead_letter_wire(&self, sender: Option<ActorAddress>, body: &[u8]) {
+        let _ = (sender, body);
+    }
 }
 
 /// The shared part of a running actor: its identity and mailbox.
@@ -92,6 +114,8 @@ pub(crate) struct ActorCell<A: Actor> {
     pub(crate) ordinal: u32,
     pub(crate) system: Arc<SystemShared>,
     pub(crate) mailbox: Mailbox<A::Message>,
+    /// Set for a proxy of an actor of another node: sends go there, the mailbox stays empty.
+    pub(crate) remote: Option<Box<RemoteTarget>>,
 }
 
 /// A message a closed mailbox refused, with its sender and reply route.
@@ -134,6 +158,9 @@ where
         sender: Option<ActorAddress>,
         reply: Option<ReplyTo>,
     ) -> Result<(), Refused<M>> {
+        if let Some(target) = &self.remote {
+            return crate::remote::push(self, target, msg, sender, reply);
+        }
         self.mailbox
             .push_with((msg, sender, reply), |(msg, sender, reply)| {
                 Envelope::user(A::Message::from(msg), sender, reply)
@@ -163,6 +190,9 @@ impl<A: Actor> AnyCell for ActorCell<A> {
     }
 
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
+        if let Some(target) = &self.remote {
+            return crate::remote::push_system_remote(target, msg);
+        }
         self.mailbox
             .push(Envelope::system(msg))
             .map_err(|env| match env.payload {
@@ -179,10 +209,21 @@ impl<A: Actor> AnyCell for ActorCell<A> {
         sender: Option<ActorAddress>,
         reply: Option<ReplyTo>,
     ) -> Result<(), Box<dyn Any + Send>> {
-        if self.mailbox.is_closed() {
+        if self.remote.is_none() && self.mailbox.is_closed() {
             return Err(msg);
         }
         let msg = A::message_from_any(msg)?;
+        if let Some(target) = &self.remote {
+            // Refused here means "could not be encoded or sent": a dead letter, as the message
+            // can no longer be handed back in the type it was given.
+            if let Err((msg, sender, _)) = crate::remote::push(&self, target, msg, sender, reply) {
+                let name = A::message_name(&msg);
+                let target = ActorAddress::from_cell(self.clone());
+                self.system
+                    .dead_letter(target, sender, A::message_into_any(msg), name);
+            }
+            return Ok(());
+        }
         if let Err(env) = self.mailbox.push(Envelope::user(msg, sender, reply)) {
             // Closed since the check above: the message is accepted, so it becomes a dead letter
             // (it can no longer be handed back in the type it was given).
@@ -193,7 +234,10 @@ impl<A: Actor> AnyCell for ActorCell<A> {
     }
 
     fn is_alive(&self) -> bool {
-        !self.mailbox.is_closed()
+        match &self.remote {
+            Some(target) => target.link.is_up(),
+            None => !self.mailbox.is_closed(),
+        }
     }
 
     fn queue_len(&self) -> usize {
@@ -202,6 +246,48 @@ impl<A: Actor> AnyCell for ActorCell<A> {
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+
+    fn remote_target(&self) -> Option<&RemoteTarget> {
+        self.remote.as_deref()
+    }
+
+    fn push_wire(
+        self: Arc<Self>,
+        body: &[u8],
+        sender: Option<ActorAddress>,
+        reply: Option<Box<dyn ReplySink>>,
+    ) -> Result<(), WireError> {
+        let (msg, wire) = match A::message_from_wire(body) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                if let Some(reply) = reply {
+                    reply.send(Err(AskError::Unreachable(e.to_string())));
+                }
+                return Err(e);
+            }
+        };
+        let reply = reply.map(|sink| crate::remote::RemoteSlot::reply_to(sink, wire));
+        if let Err(env) = self.mailbox.push(Envelope::user(msg, sender, reply)) {
+            let system = self.system.clone();
+            system.dead_letter_envelopes::<A>(&ActorAddress::from_cell(self), [env]);
+        }
+        Ok(())
+    }
+
+    fn dead_letter_wire(&self, sender: Option<ActorAddress>, body: &[u8]) {
+        let Some(target) = &self.remote else { return };
+        let address = crate::remote::untyped_address(&self.system, target, A::type_name());
+        match A::message_from_wire(body) {
+            Ok((msg, _)) => {
+                let name = A::message_name(&msg);
+                self.system
+                    .dead_letter(address, sender, A::message_into_any(msg), name);
+            }
+            Err(_) => self
+                .system
+                .dead_letter(address, sender, Box::new(body.to_vec()), "bytes"),
+        }
     }
 }
 
@@ -427,12 +513,10 @@ impl ActorAddress {
 
     /// The typed address, if the actor is an `A`.
     pub fn downcast<A: Actor>(&self) -> Option<Addr<A>> {
-        self.cell
-            .clone()
-            .into_any()
-            .downcast::<ActorCell<A>>()
-            .ok()
-            .map(Addr::from_cell)
+        match self.cell.clone().into_any().downcast::<ActorCell<A>>() {
+            Ok(cell) => Some(Addr::from_cell(cell)),
+            Err(any) => crate::remote::downcast_remote::<A>(any).map(Addr::from_cell),
+        }
     }
 }
 

@@ -402,7 +402,8 @@ where
                 to.fail(AskError::DeadActor);
             }
             dead_letter(cell, msg, sender);
-            Sent::Failed(AskError::DeadActor)
+            // A proxy that could not send has already failed the ask with the reason.
+            Sent::Failed(reply.ready_error().unwrap_or(AskError::DeadActor))
         }
     }
 }

@@ -1,7 +1,7 @@
 //! [`ActorSystemBuilder`]: how an actor system is set up.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -169,6 +169,8 @@ impl ActorSystemBuilder {
             restarts: AtomicU64::new(0),
             deadlines: Arc::default(),
             handles: AtomicUsize::new(0),
+            remote: OnceLock::new(),
+            proxies: Mutex::default(),
         })))
     }
 }

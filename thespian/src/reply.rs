@@ -92,6 +92,14 @@ impl<T: Send + 'static> ReplyFuture<T> {
 }
 
 impl<T: Send + 'static> ReplyFuture<T> {
+    /// The error the slot was already failed with, if any.
+    pub(crate) fn ready_error(&self) -> Option<AskError> {
+        match &*self.slot.lock() {
+            State::Ready(Err(e)) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
     /// The slot, weakly, for the deadline table.
     pub(crate) fn slot(&self) -> std::sync::Weak<dyn ErasedSlot> {
         let slot: Arc<dyn ErasedSlot> = self.slot.clone();
@@ -123,6 +131,19 @@ impl<T: Send + 'static> Drop for ReplyFuture<T> {
 pub(crate) trait ErasedSlot: Send + Sync {
     fn fail(&self, error: AskError);
     fn as_any(&self) -> &dyn Any;
+    /// Answers a slot that is not a `ReplySlot` (the answer goes to another node); `false` if
+    /// this slot cannot take it.
+    fn complete_dyn(&self, value: &dyn Any) -> bool {
+        let _ = value;
+        false
+    }
+    /// Answers with a boxed value of the slot's type (a reply decoded from another node).
+    fn complete_boxed(&self, value: Box<dyn Any + Send>) {
+        let _ = value;
+        self.fail(AskError::WrongReplyType {
+            found: "a decoded reply",
+        });
+    }
 }
 
 impl<T: Send + 'static> ErasedSlot for ReplySlot<T> {
@@ -132,6 +153,16 @@ impl<T: Send + 'static> ErasedSlot for ReplySlot<T> {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn complete_boxed(&self, value: Box<dyn Any + Send>) {
+        let result = match value.downcast::<T>() {
+            Ok(v) => Ok(*v),
+            Err(_) => Err(AskError::WrongReplyType {
+                found: "a decoded reply of another type",
+            }),
+        };
+        let _ = self.complete(result);
     }
 }
 
@@ -146,6 +177,17 @@ impl ReplyTo {
         ReplyTo { slot: Some(slot) }
     }
 
+    pub(crate) fn from_slot(slot: Arc<dyn ErasedSlot>) -> Self {
+        ReplyTo { slot: Some(slot) }
+    }
+
+    /// Answers with a value whose type is checked by the slot.
+    pub(crate) fn send_any(mut self, value: Box<dyn Any + Send>) {
+        if let Some(slot) = self.slot.take() {
+            slot.complete_boxed(value);
+        }
+    }
+
     /// Answers with `value`; hands it back if the asker is gone or expects another type.
     pub(crate) fn send<T: Send + 'static>(mut self, value: T) -> Result<(), SendReplyError<T>> {
         let Some(slot) = self.slot.take() else {
@@ -156,6 +198,7 @@ impl ReplyTo {
                 Ok(v) => SendReplyError::AskerGone(v),
                 Err(_) => unreachable!("complete hands back the value it was given"),
             }),
+            None if slot.complete_dyn(&value) => Ok(()),
             None => {
                 slot.fail(AskError::WrongReplyType {
                     found: std::any::type_name::<T>(),

@@ -442,6 +442,7 @@ mod tests {
             system: system.shared.clone(),
             ordinal: 1,
             mailbox: crate::mailbox::Mailbox::new(None, None),
+            remote: None,
         });
         let ctx = Context::new(crate::Addr::from_cell(cell), None);
         assert!(std::mem::size_of::<Context<Tiny>>() <= 80);

@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -23,6 +23,7 @@ use crate::messages::{DeadEnvelope, ReceivedMessage};
 use crate::options::ActorOptions;
 use crate::outside::OutsideCell;
 use crate::registry::{GlobalNames, TopLevel};
+use crate::remote::{Proxies, Transport};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::sequential::{Sequential, TraceEntry};
 use crate::status::{ActorStatus, SystemStatus};
@@ -59,6 +60,18 @@ pub(crate) struct SystemShared {
     pub(crate) deadlines: Arc<Deadlines>,
     /// How many `ActorSystem` handles exist (actors hold the shared state, not handles).
     pub(crate) handles: AtomicUsize,
+    /// The transport of a networked system (see [`crate::remote`]).
+    pub(crate) remote: OnceLock<Arc<dyn Transport>>,
+    /// Proxies of actors of other nodes.
+    pub(crate) proxies: Mutex<Proxies>,
+}
+
+impl Drop for SystemShared {
+    fn drop(&mut self) {
+        if self.remote.get().is_some() {
+            crate::remote::forget_node(self.id);
+        }
+    }
 }
 
 /// Asks every actor of the tree under `pending` for its status, parents before children, all
@@ -183,6 +196,7 @@ impl SystemShared {
             ordinal: self.ordinals.fetch_add(1, Ordering::Relaxed) + 1,
             system: self.clone(),
             mailbox: Mailbox::new(capacity.or(self.mailbox_capacity), seq),
+            remote: None,
         });
         let addr = Addr::from_cell(cell);
         // Counted before it becomes visible to `shutdown`, which waits for the count to drop.
@@ -397,6 +411,10 @@ impl ActorSystem {
     pub(crate) fn from_shared(shared: Arc<SystemShared>) -> Self {
         shared.handles.fetch_add(1, Ordering::AcqRel);
         ActorSystem { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<SystemShared> {
+        &self.shared
     }
 
     /// The system's name.

@@ -3,24 +3,32 @@
 //! Serializing one *exports* it: the cell is entered in a process-wide table (weakly, so exporting
 //! keeps nothing alive), and deserializing looks the id up there, checking that it belongs to the
 //! system named. Nothing is registered for actors whose address never leaves as bytes, so creating
-//! an actor costs no table insert. A networked system will resolve ids of other systems through
-//! its transport instead.
+//! an actor costs no table insert. The address of a networked system also names its node, and one
+//! of another node deserializes (inside [`crate::remote::decoding`]) as a proxy.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::Actor;
 use crate::address::{short_type_name, ActorAddress, ActorId, Addr, AnyCell, Recipient};
+use crate::remote::{decode_remote, typed_proxy, untyped, wire_origin, NodeId, Resolved};
 use crate::sync::{Compaction, Unpoisoned};
+use crate::system::SystemShared;
 
+/// The wire form of an address. `node` is set for the addresses of a networked system (see
+/// [`crate::remote`]); `system` is the process-local system id, checked for local addresses.
 #[derive(Serialize, Deserialize)]
-struct WireAddress {
+struct WireAddress<'a> {
+    node: Option<NodeId>,
     system: u64,
     actor: u64,
+    #[serde(borrow)]
+    type_name: Cow<'a, str>,
 }
-
 /// The exported addresses of the process; entries of ended actors are pruned in bulk.
 #[derive(Default)]
 struct Exports {
@@ -43,7 +51,7 @@ fn export(cell: &Arc<dyn AnyCell>) {
     cells.insert(cell.id(), Arc::downgrade(cell));
 }
 
-fn import(id: ActorId) -> Option<Arc<dyn AnyCell>> {
+pub(crate) fn import(id: ActorId) -> Option<Arc<dyn AnyCell>> {
     let table = exports().lock_unpoisoned();
     table.cells.get(&id).and_then(Weak::upgrade)
 }
@@ -52,26 +60,69 @@ fn serialize_cell<S: Serializer>(
     cell: &Arc<dyn AnyCell>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    export(cell);
+    let (node, system, actor) = wire_origin(&**cell);
+    if cell.remote_target().is_none() {
+        export(cell);
+    }
     WireAddress {
-        system: cell.system_id(),
-        actor: cell.id().0,
+        node,
+        system,
+        actor,
+        type_name: Cow::Borrowed(cell.type_name()),
     }
     .serialize(serializer)
+}
+
+/// What an address resolved to: a local cell, or (for another node) what a proxy is made from.
+enum Decoded {
+    Local(Arc<dyn AnyCell>),
+    Remote {
+        system: Arc<SystemShared>,
+        node: NodeId,
+        actor: u64,
+        type_name: String,
+    },
+}
+
+fn decode_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decoded, D::Error> {
+    let wire = WireAddress::deserialize(deserializer)?;
+    let system = match wire.node {
+        None => wire.system,
+        Some(node) => match decode_remote(node).map_err(serde::de::Error::custom)? {
+            Resolved::Local(system) => system,
+            Resolved::Remote(system) => {
+                return Ok(Decoded::Remote {
+                    system,
+                    node,
+                    actor: wire.actor,
+                    type_name: wire.type_name.into_owned(),
+                })
+            }
+        },
+    };
+    import(ActorId(wire.actor))
+        .filter(|cell| cell.system_id() == system)
+        .map(Decoded::Local)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "unknown actor {} of system {}",
+                wire.actor, system
+            ))
+        })
 }
 
 fn deserialize_cell<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Arc<dyn AnyCell>, D::Error> {
-    let wire = WireAddress::deserialize(deserializer)?;
-    import(ActorId(wire.actor))
-        .filter(|cell| cell.system_id() == wire.system)
-        .ok_or_else(|| {
-            serde::de::Error::custom(format_args!(
-                "unknown actor {} of system {}",
-                wire.actor, wire.system
-            ))
-        })
+    match decode_address(deserializer)? {
+        Decoded::Local(cell) => Ok(cell),
+        Decoded::Remote {
+            system,
+            node,
+            actor,
+            type_name,
+        } => untyped(&system, node, actor, &type_name).map_err(serde::de::Error::custom),
+    }
 }
 
 impl Serialize for ActorAddress {
@@ -94,13 +145,31 @@ impl<A: Actor> Serialize for Addr<A> {
 
 impl<'de, A: Actor> Deserialize<'de> for Addr<A> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let address = ActorAddress::from_cell(deserialize_cell(deserializer)?);
-        address.downcast::<A>().ok_or_else(|| {
+        let not_an = |address: &dyn fmt::Display| {
             serde::de::Error::custom(format_args!(
                 "{address} is not an address of a {}",
                 short_type_name(A::type_name())
             ))
-        })
+        };
+        match decode_address(deserializer)? {
+            Decoded::Local(cell) => {
+                let address = ActorAddress::from_cell(cell);
+                address.downcast::<A>().ok_or_else(|| not_an(&address))
+            }
+            Decoded::Remote {
+                system,
+                node,
+                actor,
+                type_name,
+            } => {
+                if type_name != A::type_name() {
+                    return Err(not_an(&format_args!("{type_name}#{actor}@{node}")));
+                }
+                typed_proxy::<A>(&system, node, actor)
+                    .map(Addr::from_cell)
+                    .map_err(serde::de::Error::custom)
+            }
+        }
     }
 }
 

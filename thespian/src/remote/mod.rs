@@ -1,0 +1,315 @@
+//! The seam between actor systems: how addresses, messages and replies travel to another system.
+//!
+//! Actor code never uses this module. A *transport* does (the `thespian-net` crate is one): it
+//! [`install`]s itself on an [`ActorSystem`], after which
+//!
+//! * every address the system serializes names its [`NodeId`], so it can be reached from elsewhere;
+//! * an address of another node, deserialized inside [`decoding`], becomes a *proxy*: an ordinary
+//!   [`Addr`](crate::Addr) whose sends are encoded at once (by the actor type's
+//!   [`Actor::message_to_wire`](crate::Actor::message_to_wire)) and handed to the transport's
+//!   [`Link`] to that node, so actor code cannot tell a remote peer from a local one;
+//! * what arrives from a link is handed to the local actor with [`deliver`], and a request's answer
+//!   goes back through the [`ReplySink`] the transport gave with it.
+//!
+//! Encoding happens in the sending task, so a message that cannot be encoded is refused at `tell`
+//! (handed back) or fails its `ask` ([`AskError::Unreachable`]), and the transport only moves bytes.
+
+mod proxy;
+
+use std::any::Any;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::address::ActorId;
+use crate::error::AskError;
+use crate::reply::ReplyTo;
+use crate::system::ActorSystem;
+use crate::ActorAddress;
+
+pub(crate) use proxy::{
+    decode_remote, downcast_remote, forget_node, push, push_system_remote, typed_proxy, untyped,
+    untyped_address, wire_origin, Proxies, RemoteSlot, RemoteTarget, Resolved,
+};
+
+/// Where an actor system can be reached, and which run of it this is.
+///
+/// The incarnation is chosen afresh each time a node starts, so an address kept from an earlier run
+/// of a node at the same socket address is recognized as stale instead of reaching a stranger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct NodeId {
+    /// The socket address the node listens on.
+    pub addr: SocketAddr,
+    /// This run of the node.
+    pub incarnation: u64,
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{:08x}", self.addr, self.incarnation as u32)
+    }
+}
+
+/// Why something could not travel between systems.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The actor type has no wire form (its messages are not serde: `#[actor(no_serde)]`, or a
+    /// hand-written actor that does not implement the wire methods).
+    #[error("messages of {0} cannot travel between actor systems")]
+    NotRemote(&'static str),
+    /// Encoding failed.
+    #[error("cannot encode: {0}")]
+    Encode(String),
+    /// The bytes are not what was expected.
+    #[error("cannot decode: {0}")]
+    Decode(String),
+    /// No such actor on this system (never was, has exited, or belongs to an earlier run).
+    #[error("no actor {0} on this system")]
+    UnknownActor(u64),
+    /// The system has no transport, or the peer cannot be reached.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+}
+
+/// Encodes a value with the wire format (postcard), appending to `out`; on failure `out` is left
+/// as it was.
+pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), WireError> {
+    struct Append<'a>(&'a mut Vec<u8>);
+    impl Extend<u8> for Append<'_> {
+        fn extend<I: IntoIterator<Item = u8>>(&mut self, iter: I) {
+            self.0.extend(iter)
+        }
+    }
+    let start = out.len();
+    postcard::to_extend(value, Append(out))
+        .map(drop)
+        .map_err(|e| {
+            out.truncate(start);
+            WireError::Encode(e.to_string())
+        })
+}
+
+/// Decodes a value of the wire format; every byte must be used.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(WireError::Decode(format!(
+            "{} trailing bytes after the value",
+            rest.len()
+        ))),
+        Err(e) => Err(WireError::Decode(e.to_string())),
+    }
+}
+
+/// How the reply to one request travels: its encoder on the answering side, its decoder on the
+/// asking side. Given by [`Actor::message_to_wire`](crate::Actor::message_to_wire) and
+/// [`Actor::message_from_wire`](crate::Actor::message_from_wire) for each message.
+#[derive(Clone, Copy)]
+pub struct ReplyWire {
+    encode: fn(&dyn Any, &mut Vec<u8>) -> Result<(), WireError>,
+    decode: fn(&[u8]) -> Result<AnyReply, WireError>,
+}
+
+/// A decoded reply, before the asker's slot checks its type.
+type AnyReply = Box<dyn Any + Send>;
+
+impl ReplyWire {
+    /// The reply is a `T`, encoded with serde.
+    pub fn of<T: Serialize + DeserializeOwned + Send + 'static>() -> Self {
+        ReplyWire {
+            encode: |value, out| match value.downcast_ref::<T>() {
+                Some(v) => encode(v, out),
+                None => Err(WireError::Encode(format!(
+                    "the reply is not a {}",
+                    std::any::type_name::<T>()
+                ))),
+            },
+            decode: |bytes| decode::<T>(bytes).map(|v| Box::new(v) as Box<dyn Any + Send>),
+        }
+    }
+
+    /// The reply is a `T` that has no wire form: answering a remote asker fails it with
+    /// [`AskError::Unreachable`].
+    pub fn unsupported<T: 'static>() -> Self {
+        ReplyWire {
+            encode: |_, _| {
+                Err(WireError::Encode(format!(
+                    "{} is not serde",
+                    std::any::type_name::<T>()
+                )))
+            },
+            decode: |_| {
+                Err(WireError::Decode(format!(
+                    "{} is not serde",
+                    std::any::type_name::<T>()
+                )))
+            },
+        }
+    }
+
+    pub(crate) fn encode(&self, value: &dyn Any, out: &mut Vec<u8>) -> Result<(), WireError> {
+        (self.encode)(value, out)
+    }
+}
+
+impl fmt::Debug for ReplyWire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplyWire").finish_non_exhaustive()
+    }
+}
+
+/// A transport: the node identity of the system it is installed on, and links to other nodes.
+pub trait Transport: Send + Sync + 'static {
+    /// This system's node.
+    fn node(&self) -> NodeId;
+    /// The link to `node`, opened when first used. Called once per proxy made, not per message.
+    fn link(&self, node: NodeId) -> Arc<dyn Link>;
+}
+
+/// The way to one other node.
+pub trait Link: Send + Sync + 'static {
+    /// Whether the node is believed reachable (connected, or not yet known to be down).
+    fn is_up(&self) -> bool;
+    /// Queues one message for actor `to` of the node. The transport writes its own header, then
+    /// calls `body` to append the encoded message, which also says how a reply would travel. On
+    /// failure the reply route comes back, for the caller to fail.
+    fn send(&self, message: Outgoing<'_>) -> Result<(), (WireError, Option<ReplyRoute>)>;
+    /// Asks actor `to` of the node to exit; `false` if that cannot be sent.
+    fn request_exit(&self, to: u64) -> bool;
+}
+
+/// The body of an outgoing message: appends the encoded message and says how its reply travels.
+pub type Body<'a> = &'a mut dyn FnMut(&mut Vec<u8>) -> Result<ReplyWire, WireError>;
+
+/// One message on its way to another node (see [`Link::send`]).
+#[non_exhaustive]
+pub struct Outgoing<'a> {
+    /// The actor, by its id on the receiving node.
+    pub to: u64,
+    /// The sending actor, or `None` from outside any actor.
+    pub sender: Option<&'a ActorAddress>,
+    /// For a request: where the answer goes.
+    pub reply: Option<ReplyRoute>,
+    /// Appends the encoded message.
+    pub body: Body<'a>,
+}
+
+impl fmt::Debug for Outgoing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outgoing")
+            .field("to", &self.to)
+            .field("sender", &self.sender)
+            .field("ask", &self.reply.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The waiting side of a request sent to another node: answer it with the reply's bytes, or fail
+/// it. Dropping it unanswered fails the request with [`AskError::NoReply`].
+pub struct ReplyRoute(pub(crate) ReplyTo);
+
+impl ReplyRoute {
+    /// Completes the request with an encoded reply. Decode inside [`decoding`] when the reply may
+    /// hold addresses.
+    pub fn answer(self, wire: &ReplyWire, bytes: &[u8]) {
+        match (wire.decode)(bytes) {
+            Ok(value) => self.0.send_any(value),
+            Err(e) => self
+                .0
+                .fail(AskError::Unreachable(format!("bad reply: {e}"))),
+        }
+    }
+
+    /// Fails the request.
+    pub fn fail(self, error: AskError) {
+        self.0.fail(error)
+    }
+}
+
+impl fmt::Debug for ReplyRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplyRoute").finish_non_exhaustive()
+    }
+}
+
+/// Where the answer to a request that came from another node goes (given to [`deliver`]).
+pub trait ReplySink: Send + Sync + 'static {
+    /// Sends the encoded answer, or the error the asker should see.
+    fn send(self: Box<Self>, reply: Result<Vec<u8>, AskError>);
+}
+
+/// Installs a transport on `system`: from now on its addresses serialize with `transport`'s node,
+/// and addresses of other nodes deserialize as proxies sending through it. Fails if one is
+/// already installed, or for a sequential system (a transport would break its determinism).
+pub fn install(system: &ActorSystem, transport: Arc<dyn Transport>) -> Result<(), WireError> {
+    let shared = system.shared();
+    if shared.sequential.is_some() {
+        return Err(WireError::Unreachable(
+            "a sequential system cannot be networked".into(),
+        ));
+    }
+    let node = transport.node();
+    shared
+        .remote
+        .set(transport)
+        .map_err(|_| WireError::Unreachable("a transport is already installed".into()))?;
+    proxy::register_node(shared.id, node);
+    Ok(())
+}
+
+/// The node of a system with a transport installed.
+pub fn node_of(system: &ActorSystem) -> Option<NodeId> {
+    system.shared().remote.get().map(|t| t.node())
+}
+
+/// Runs `f` with `system` as the system that deserialized addresses belong to: addresses of its
+/// own node resolve to its actors, addresses of other nodes become proxies through its transport.
+/// Outside of this, only addresses of local actors deserialize.
+pub fn decoding<R>(system: &ActorSystem, f: impl FnOnce() -> R) -> R {
+    proxy::with_decoding(system.shared(), f)
+}
+
+/// Hands a message that arrived from another node to the local actor `to`: decodes it with the
+/// actor type's wire form (inside [`decoding`], so addresses in it resolve) and queues it like any
+/// send. For a request, `reply` carries the answer back. A message for an actor that has exited
+/// becomes a dead letter here, and its request fails with [`AskError::DeadActor`].
+pub fn deliver(
+    system: &ActorSystem,
+    to: u64,
+    sender: Option<ActorAddress>,
+    reply: Option<Box<dyn ReplySink>>,
+    body: &[u8],
+) -> Result<(), WireError> {
+    let shared = system.shared();
+    let Some(cell) = crate::wire::import(ActorId(to)).filter(|c| c.system_id() == shared.id) else {
+        if let Some(reply) = reply {
+            reply.send(Err(AskError::DeadActor));
+        }
+        return Err(WireError::UnknownActor(to));
+    };
+    proxy::with_decoding(shared, || cell.push_wire(body, sender, reply))
+}
+
+/// Asks the local actor `to` to exit, for a peer that asked; `false` if there is no such actor.
+pub fn request_exit(system: &ActorSystem, to: u64) -> bool {
+    let shared = system.shared();
+    crate::wire::import(ActorId(to))
+        .filter(|c| c.system_id() == shared.id)
+        .is_some_and(|c| c.request_exit())
+}
+
+/// A message that was queued for actor `to` of `node` but never left: it becomes a dead letter
+/// of `system` (decoded, when a proxy of its actor type is still alive to say how).
+pub fn undelivered(
+    system: &ActorSystem,
+    node: NodeId,
+    to: u64,
+    sender: Option<ActorAddress>,
+    body: &[u8],
+) {
+    proxy::undelivered(system.shared(), node, to, sender, body)
+}

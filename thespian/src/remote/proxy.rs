@@ -1,0 +1,435 @@
+//! Proxies: local stand-ins for actors of other nodes, and the decoding context that makes them.
+//!
+//! A typed proxy is an [`ActorCell<A>`] whose `remote` target is set: its sends are encoded in the
+//! sender's task and handed to the link, its mailbox stays empty. An untyped proxy
+//! ([`RemoteCell`]) stands for an [`ActorAddress`] of unknown type: it can be compared, printed,
+//! asked to exit and downcast to a typed proxy. One system keeps one local id per remote actor, so
+//! every proxy of that actor compares equal.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+
+use super::{Link, NodeId, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError};
+use crate::actor::Actor;
+use crate::address::{ActorAddress, ActorCell, ActorId, AnyCell, Refused};
+use crate::envelope::{ExitCause, SystemMessage};
+use crate::error::AskError;
+use crate::mailbox::Mailbox;
+use crate::reply::{ErasedSlot, ReplyTo};
+use crate::sync::{Compaction, Unpoisoned, UnpoisonedRw};
+use crate::system::SystemShared;
+
+/// Where a proxy's messages go.
+pub(crate) struct RemoteTarget {
+    pub(crate) node: NodeId,
+    /// The actor's id on its node.
+    pub(crate) to: u64,
+    pub(crate) link: Arc<dyn Link>,
+}
+
+/// Sends through a typed proxy: encodes now, in the sender's task.
+pub(crate) fn push<A: Actor, M: Send + 'static>(
+    cell: &ActorCell<A>,
+    target: &RemoteTarget,
+    msg: M,
+    sender: Option<ActorAddress>,
+    reply: Option<ReplyTo>,
+) -> Result<(), Refused<M>>
+where
+    A::Message: From<M>,
+{
+    let message = A::Message::from(msg);
+    let sent = target.link.send(Outgoing {
+        to: target.to,
+        sender: sender.as_ref(),
+        reply: reply.map(ReplyRoute),
+        body: &mut |out| A::message_to_wire(&message, out),
+    });
+    let Err((error, route)) = sent else {
+        return Ok(());
+    };
+    tracing::warn!(target: "thespian::remote", node = %target.node, actor = target.to,
+        message = A::message_name(&message), %error, "message not sent");
+    if let Some(route) = route {
+        route.fail(AskError::Unreachable(error.to_string()));
+    }
+    // Hand the message back as it was given when its type allows (`#[actor]` messages do).
+    match A::message_into_any(message).downcast::<M>() {
+        Ok(msg) => Err((*msg, sender, None)),
+        Err(any) => {
+            let name = std::any::type_name::<M>();
+            let target = untyped_address(&cell.system, target, A::type_name());
+            cell.system.dead_letter(target, sender, any, name);
+            Ok(())
+        }
+    }
+}
+
+/// An untyped proxy: the address of an actor of another node whose type this side only knows by
+/// name.
+pub(crate) struct RemoteCell {
+    id: ActorId,
+    system: Arc<SystemShared>,
+    type_name: &'static str,
+    pub(crate) target: RemoteTarget,
+}
+
+impl AnyCell for RemoteCell {
+    fn id(&self) -> ActorId {
+        self.id
+    }
+
+    fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    fn system_id(&self) -> u64 {
+        self.system.id
+    }
+
+    fn trace_name(&self) -> String {
+        format!("{}@{}", self.type_name, self.target.node)
+    }
+
+    fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
+        push_system_remote(&self.target, msg)
+    }
+
+    fn push_any(
+        self: Arc<Self>,
+        msg: Box<dyn Any + Send>,
+        _sender: Option<ActorAddress>,
+        _reply: Option<ReplyTo>,
+    ) -> Result<(), Box<dyn Any + Send>> {
+        // Without the actor's type there is no encoder: send through a typed address instead.
+        tracing::warn!(target: "thespian::remote", node = %self.target.node,
+            actor = self.target.to, "untyped send to a remote actor refused");
+        Err(msg)
+    }
+
+    fn is_alive(&self) -> bool {
+        self.target.link.is_up()
+    }
+
+    fn queue_len(&self) -> usize {
+        0
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+
+    fn remote_target(&self) -> Option<&RemoteTarget> {
+        Some(&self.target)
+    }
+}
+
+/// What a proxy does with a system message: only an exit request travels.
+pub(crate) fn push_system_remote(
+    target: &RemoteTarget,
+    msg: SystemMessage,
+) -> Result<(), SystemMessage> {
+    match msg {
+        SystemMessage::Exit(ExitCause::Requested) if target.link.request_exit(target.to) => Ok(()),
+        other => Err(other),
+    }
+}
+
+/// The proxies of one system, by remote actor.
+#[derive(Default)]
+pub(crate) struct Proxies {
+    entries: HashMap<(NodeId, u64), Entry>,
+    compaction: Compaction,
+}
+
+struct Entry {
+    id: ActorId,
+    typed: Option<Weak<dyn AnyCell>>,
+    untyped: Weak<RemoteCell>,
+}
+
+impl Entry {
+    fn in_use(&self) -> bool {
+        self.untyped.strong_count() > 0 || self.typed.as_ref().is_some_and(|t| t.strong_count() > 0)
+    }
+}
+
+impl Proxies {
+    fn entry(&mut self, node: NodeId, to: u64) -> &mut Entry {
+        if self.compaction.due(self.entries.len(), 256) {
+            self.entries.retain(|_, e| e.in_use());
+            self.compaction.done(self.entries.len());
+        }
+        self.entries.entry((node, to)).or_insert_with(|| Entry {
+            id: ActorId::next(),
+            typed: None,
+            untyped: Weak::new(),
+        })
+    }
+}
+
+fn link(system: &SystemShared, node: NodeId) -> Result<Arc<dyn Link>, WireError> {
+    match system.remote.get() {
+        Some(transport) => Ok(transport.link(node)),
+        None => Err(WireError::Unreachable(format!(
+            "an address of node {node} reached a system without a transport"
+        ))),
+    }
+}
+
+/// The typed proxy of actor `to` of `node`, made once per system and shared while in use.
+pub(crate) fn typed_proxy<A: Actor>(
+    system: &Arc<SystemShared>,
+    node: NodeId,
+    to: u64,
+) -> Result<Arc<ActorCell<A>>, WireError> {
+    let mut proxies = system.proxies.lock_unpoisoned();
+    let entry = proxies.entry(node, to);
+    if let Some(cell) = entry
+        .typed
+        .as_ref()
+        .and_then(Weak::upgrade)
+        .and_then(|cell| cell.into_any().downcast::<ActorCell<A>>().ok())
+    {
+        return Ok(cell);
+    }
+    let cell = Arc::new(ActorCell::<A> {
+        id: entry.id,
+        ordinal: 0,
+        system: system.clone(),
+        mailbox: Mailbox::new(None, None),
+        remote: Some(Box::new(RemoteTarget {
+            node,
+            to,
+            link: link(system, node)?,
+        })),
+    });
+    let any: Arc<dyn AnyCell> = cell.clone();
+    entry.typed = Some(Arc::downgrade(&any));
+    Ok(cell)
+}
+
+/// The untyped proxy of actor `to` of `node`.
+fn untyped_proxy(
+    system: &Arc<SystemShared>,
+    node: NodeId,
+    to: u64,
+    type_name: &str,
+) -> Result<Arc<RemoteCell>, WireError> {
+    let mut proxies = system.proxies.lock_unpoisoned();
+    let entry = proxies.entry(node, to);
+    if let Some(cell) = entry.untyped.upgrade() {
+        return Ok(cell);
+    }
+    let cell = Arc::new(RemoteCell {
+        id: entry.id,
+        system: system.clone(),
+        type_name: intern(type_name),
+        target: RemoteTarget {
+            node,
+            to,
+            link: link(system, node)?,
+        },
+    });
+    entry.untyped = Arc::downgrade(&cell);
+    Ok(cell)
+}
+
+/// The untyped address of a proxy's actor (for dead letters).
+pub(crate) fn untyped_address(
+    system: &Arc<SystemShared>,
+    target: &RemoteTarget,
+    type_name: &str,
+) -> ActorAddress {
+    untyped_proxy(system, target.node, target.to, type_name)
+        .map(|cell| ActorAddress::from_cell(cell))
+        .unwrap_or_else(|_| system.outside_address())
+}
+
+/// The typed proxy behind an untyped one, if the remote actor is an `A`.
+pub(crate) fn downcast_remote<A: Actor>(
+    cell: Arc<dyn Any + Send + Sync>,
+) -> Option<Arc<ActorCell<A>>> {
+    let cell = cell.downcast::<RemoteCell>().ok()?;
+    if cell.type_name != A::type_name() {
+        return None;
+    }
+    typed_proxy::<A>(&cell.system, cell.target.node, cell.target.to).ok()
+}
+
+/// Type names of remote actors, interned so that untyped proxies can give a `&'static str`.
+/// Bounded: names past the limit (only a hostile peer would send that many) print as `remote`.
+fn intern(name: &str) -> &'static str {
+    const LIMIT: usize = 4096;
+    static NAMES: OnceLock<Mutex<std::collections::HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES.get_or_init(Default::default).lock_unpoisoned();
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    if names.len() >= LIMIT || name.len() > 256 {
+        return "remote";
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+/// Nodes of the systems of this process, by system id.
+fn nodes() -> &'static RwLock<HashMap<u64, NodeId>> {
+    static NODES: OnceLock<RwLock<HashMap<u64, NodeId>>> = OnceLock::new();
+    NODES.get_or_init(Default::default)
+}
+
+pub(crate) fn register_node(system: u64, node: NodeId) {
+    nodes().write_unpoisoned().insert(system, node);
+}
+
+pub(crate) fn forget_node(system: u64) {
+    if let Ok(mut nodes) = nodes().write() {
+        nodes.remove(&system);
+    }
+}
+
+/// Where an address points, for its wire form: the node (if networked) and the actor id there.
+pub(crate) fn wire_origin(cell: &dyn AnyCell) -> (Option<NodeId>, u64, u64) {
+    match cell.remote_target() {
+        Some(target) => (Some(target.node), 0, target.to),
+        None => {
+            let system = cell.system_id();
+            let node = nodes().read_unpoisoned().get(&system).copied();
+            (node, system, cell.id().0)
+        }
+    }
+}
+
+thread_local! {
+    static DECODING: RefCell<Option<Arc<SystemShared>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `system` as the decoding system (restored afterwards, even on panic).
+pub(crate) fn with_decoding<R>(system: &Arc<SystemShared>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<SystemShared>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            DECODING.with(|d| *d.borrow_mut() = previous);
+        }
+    }
+    let previous = DECODING.with(|d| d.borrow_mut().replace(system.clone()));
+    let _restore = Restore(previous);
+    f()
+}
+
+/// What a remote wire address resolves to on the decoding system.
+pub(crate) enum Resolved {
+    /// It names an actor of a system of this process: look it up locally.
+    Local(u64),
+    /// A proxy is needed, made by this system.
+    Remote(Arc<SystemShared>),
+}
+
+/// Decides how an address of `node` is resolved here.
+pub(crate) fn decode_remote(node: NodeId) -> Result<Resolved, WireError> {
+    let decoding = DECODING.with(|d| d.borrow().clone());
+    if let Some(system) = decoding {
+        if system.remote.get().is_some_and(|t| t.node() == node) {
+            return Ok(Resolved::Local(system.id));
+        }
+        return Ok(Resolved::Remote(system));
+    }
+    let local = nodes()
+        .read_unpoisoned()
+        .iter()
+        .find(|(_, n)| **n == node)
+        .map(|(id, _)| *id);
+    local.map(Resolved::Local).ok_or_else(|| {
+        WireError::Unreachable(format!(
+            "an address of node {node} was decoded outside `thespian::remote::decoding`"
+        ))
+    })
+}
+
+/// The untyped address for a remote wire address.
+pub(crate) fn untyped(
+    system: &Arc<SystemShared>,
+    node: NodeId,
+    to: u64,
+    type_name: &str,
+) -> Result<Arc<dyn AnyCell>, WireError> {
+    Ok(untyped_proxy(system, node, to, type_name)?)
+}
+
+/// A message that never left for `to` of `node`: a dead letter of `system`.
+pub(crate) fn undelivered(
+    system: &Arc<SystemShared>,
+    node: NodeId,
+    to: u64,
+    sender: Option<ActorAddress>,
+    body: &[u8],
+) {
+    let typed = {
+        let proxies = system.proxies.lock_unpoisoned();
+        proxies
+            .entries
+            .get(&(node, to))
+            .and_then(|e| e.typed.as_ref().and_then(Weak::upgrade))
+    };
+    match typed {
+        // The typed proxy knows how to decode its messages.
+        Some(cell) => with_decoding(system, || cell.dead_letter_wire(sender, body)),
+        None => {
+            let target = untyped_proxy(system, node, to, "remote")
+                .map(|cell| ActorAddress::from_cell(cell))
+                .unwrap_or_else(|_| system.outside_address());
+            system.dead_letter(target, sender, Box::new(body.to_vec()), "bytes");
+        }
+    }
+}
+
+/// The serving side of a request from another node: the slot its answer is written to.
+pub(crate) struct RemoteSlot {
+    sink: Mutex<Option<Box<dyn ReplySink>>>,
+    wire: ReplyWire,
+}
+
+impl RemoteSlot {
+    pub(crate) fn reply_to(sink: Box<dyn ReplySink>, wire: ReplyWire) -> ReplyTo {
+        ReplyTo::from_slot(Arc::new(RemoteSlot {
+            sink: Mutex::new(Some(sink)),
+            wire,
+        }))
+    }
+
+    fn take(&self) -> Option<Box<dyn ReplySink>> {
+        self.sink.lock_unpoisoned().take()
+    }
+}
+
+impl ErasedSlot for RemoteSlot {
+    fn fail(&self, error: AskError) {
+        if let Some(sink) = self.take() {
+            sink.send(Err(error));
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn complete_dyn(&self, value: &dyn Any) -> bool {
+        let Some(sink) = self.take() else {
+            return false;
+        };
+        let mut out = Vec::new();
+        match self.wire.encode(value, &mut out) {
+            Ok(()) => sink.send(Ok(out)),
+            Err(e) => {
+                tracing::warn!(target: "thespian::remote", error = %e, "reply not sent");
+                sink.send(Err(AskError::Unreachable(e.to_string())))
+            }
+        }
+        true
+    }
+}
