@@ -1,8 +1,89 @@
-//! Remote actors for [thespian](https://docs.rs/thespian): actor systems on several machines
-//! joined into one convention, over authenticated TCP.
+//! Remote actors for [thespian](https://docs.rs/thespian): an actor system reachable over TCP, so
+//! that an address of an actor on another machine works exactly like a local one.
 //!
-//! Nothing is public yet: the transport (framing, handshake, remote addresses) is the next piece
-//! of work. The core crate is already shaped for it: an actor's address resolves through its
-//! cell, where a remote route will plug in underneath, and addresses serialize as
-//! `(system id, actor id)`.
+//! ```text
+//! let net = NetSystem::start(&system, NetConfig::new(addr, secret)).await?;
+//! let counter: Addr<Counter> = net.lookup(peer_addr, "counter", timeout).await?;
+//! counter.add(2).await?;                    // encoded here, sent to the peer, handled there
+//! ```
+//!
+//! Once a system is networked, every address it hands out names its node; an [`Addr`](thespian::Addr)
+//! sent inside a message to another node arrives there as an address that routes back. `tell`,
+//! `ask` with its timeout, reply handles, exit requests and dead letters behave as they do
+//! locally: actor code does not change. Only the *untyped* sends of an
+//! [`ActorAddress`](thespian::ActorAddress) decoded from another node are refused (there is no
+//! encoder without the actor's type); typed addresses and replies to asks always travel.
+//!
+//! # Connections
+//!
+//! One connection per pair of nodes, opened by the first send and reused; a connection the
+//! other node opened is used both ways when this side has none. Messages from one sender to one
+//! receiver stay in order. Senders encode their message in their own task and append it to the
+//! link's buffer; the link's writer writes everything queued with one system call, and writes at
+//! once when idle (`TCP_NODELAY`). A slow or dead peer never blocks a sender: its queue is bounded
+//! ([`NetConfig::max_backlog`]), past which sends fail with a typed error.
+//!
+//! # Authentication
+//!
+//! Nodes share a secret. Before anything else is read, both sides prove they know it with an
+//! HMAC-SHA-256 challenge-response over fresh nonces (see the `handshake` module's source); a
+//! peer that fails is logged and disconnected and never reaches an actor.
+//!
+//! # Failure
+//!
+//! A peer silent for [`NetConfig::down_after`] (2 s by default; heartbeats keep quiet links alive)
+//! or whose connection closes is *down*: requests waiting on it fail at once with
+//! [`AskError::Unreachable`](thespian::AskError::Unreachable), messages still queued for it become
+//! dead letters on this side, and the next send reconnects (with backoff). Messages already
+//! written to a connection that then dies may be lost, as with any transport without
+//! acknowledgements. A node that restarts gets a new incarnation: addresses of its previous run
+//! fail with `Unreachable` instead of reaching strangers.
+//!
+//! # Wire format
+//!
+//! A stream of frames: a 4-byte big-endian length, then that many bytes. The first frames are
+//! the handshake (magic `THSP`, protocol version [`PROTOCOL_VERSION`], node, nonce; the proofs;
+//! a welcome), limited to 256 bytes each. After it, a frame is a postcard-encoded header, one of
+//!
+//! | header | body |
+//! |---|---|
+//! | `Tell { to, sender }` | the message, encoded by the actor type's wire form |
+//! | `Ask { to, sender, id }` | the message |
+//! | `Reply { id }` | the reply |
+//! | `Failed { id, error }` | — |
+//! | `Exit { to }` | — |
+//! | `Lookup { id, name }` / `Found { id }` | — / the `Option<ActorAddress>` |
+//! | `Heartbeat` | — |
+//!
+//! where `to` is an actor id on the receiving node and an address is `(node, system, actor,
+//! type name)`. Frames above [`NetConfig::max_frame_len`] are refused on both sides. A header
+//! that cannot be decoded closes the connection; a message that cannot be decoded or whose actor
+//! is unknown is logged (its request failed) and the connection goes on.
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
+
+mod config;
+mod conn;
+mod error;
+mod frame;
+mod handshake;
+mod link;
+mod node;
+
+pub use config::NetConfig;
+pub use error::{HandshakeError, NetError};
+pub use node::NetSystem;
+pub use thespian::remote::NodeId;
+
+/// The protocol version spoken in the handshake.
+pub const PROTOCOL_VERSION: u16 = handshake::VERSION;
+
+#[doc(hidden)]
+pub mod __fuzz {
+    //! The decoder, for the fuzz target and the property test. Not a public API.
+
+    /// Decodes one frame's header the way a connection does; must never panic.
+    pub fn decode_frame(frame: &[u8]) -> bool {
+        crate::frame::decode_header(frame).is_ok()
+    }
+}

@@ -115,7 +115,7 @@ pub use runtime::RETRIES;
 pub use sequential::TraceEntry;
 pub use status::{ActorStatus, SystemStatus};
 pub use supervision::{RestartPolicy, Supervision};
-pub use system::{ActorSystem, ActorSystemBuilder};
+pub use system::{ActorSystem, ActorSystemBuilder, WeakActorSystem};
 pub use thespian_macros::actor;
 pub use troupe::{Troupe, TroupeOptions};
 pub use wakeup::{TimerId, WakeupMessage};

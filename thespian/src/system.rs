@@ -382,6 +382,23 @@ impl Drop for ActorSystem {
     }
 }
 
+/// A handle to an [`ActorSystem`] that does not keep it alive; see [`ActorSystem::downgrade`].
+#[derive(Clone)]
+pub struct WeakActorSystem(std::sync::Weak<SystemShared>);
+
+impl WeakActorSystem {
+    /// The system, if its state still exists.
+    pub fn upgrade(&self) -> Option<ActorSystem> {
+        self.0.upgrade().map(ActorSystem::from_shared)
+    }
+}
+
+impl fmt::Debug for WeakActorSystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakActorSystem").finish_non_exhaustive()
+    }
+}
+
 impl Default for ActorSystem {
     fn default() -> Self {
         Self::new()
@@ -475,12 +492,21 @@ impl ActorSystem {
 
     /// The actor holding global name `name`, if it is alive and an `A`.
     pub fn named<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
-        let names = self.shared.names.lock_unpoisoned();
-        names
-            .by_name
-            .get(name)
-            .filter(|a| a.is_alive())
+        self.named_address(name)
+            .as_ref()
             .and_then(ActorAddress::downcast)
+    }
+
+    /// The actor holding global name `name`, whatever its type, if it is alive.
+    pub fn named_address(&self, name: &str) -> Option<ActorAddress> {
+        let names = self.shared.names.lock_unpoisoned();
+        names.by_name.get(name).filter(|a| a.is_alive()).cloned()
+    }
+
+    /// A handle that does not keep the system's state alive (for services attached to it, such
+    /// as a transport, that the system itself refers to).
+    pub fn downgrade(&self) -> WeakActorSystem {
+        WeakActorSystem(Arc::downgrade(&self.shared))
     }
 
     /// Asks every actor for its state and reports the whole system. Actors answer between two

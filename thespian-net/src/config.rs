@@ -1,0 +1,103 @@
+//! The settings of a networked actor system.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How a [`NetSystem`](crate::NetSystem) listens, authenticates and watches its peers.
+///
+/// ```
+/// use std::time::Duration;
+/// use thespian_net::NetConfig;
+///
+/// let config = NetConfig::new("127.0.0.1:0".parse().unwrap(), "the shared secret")
+///     .down_after(Duration::from_secs(2))
+///     .max_frame_len(1 << 20);
+/// assert_eq!(config.listen_addr().port(), 0);
+/// ```
+#[derive(Clone)]
+pub struct NetConfig {
+    pub(crate) listen: SocketAddr,
+    pub(crate) secret: Arc<[u8]>,
+    pub(crate) max_frame: usize,
+    pub(crate) heartbeat: Duration,
+    pub(crate) down_after: Duration,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) backoff_min: Duration,
+    pub(crate) backoff_max: Duration,
+    pub(crate) max_backlog: usize,
+}
+
+impl NetConfig {
+    /// Listens on `listen` (port 0 picks a free port) and proves `secret` to peers, which must
+    /// share it.
+    pub fn new(listen: SocketAddr, secret: impl AsRef<[u8]>) -> Self {
+        NetConfig {
+            listen,
+            secret: secret.as_ref().into(),
+            max_frame: 8 << 20,
+            heartbeat: Duration::from_millis(500),
+            down_after: Duration::from_secs(2),
+            handshake_timeout: Duration::from_secs(5),
+            backoff_min: Duration::from_millis(50),
+            backoff_max: Duration::from_secs(2),
+            max_backlog: 64 << 20,
+        }
+    }
+
+    /// The address to listen on.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen
+    }
+
+    /// The largest frame (one message with its header) sent or accepted; a peer sending a larger
+    /// one is disconnected. Default 8 MiB.
+    pub fn max_frame_len(mut self, bytes: usize) -> Self {
+        self.max_frame = bytes.clamp(64, u32::MAX as usize);
+        self
+    }
+
+    /// A peer silent for this long (no message, no heartbeat) is declared down, its connection
+    /// closed and the asks waiting on it failed. Default 2 s. Heartbeats go out at a quarter of
+    /// it.
+    pub fn down_after(mut self, silence: Duration) -> Self {
+        self.down_after = silence.max(Duration::from_millis(20));
+        self.heartbeat = self.down_after / 4;
+        self
+    }
+
+    /// How long a connection may take to prove the secret, either way. Default 5 s.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The first and the longest wait between two attempts to reach a peer that could not be
+    /// reached. Default 50 ms, doubling up to 2 s.
+    pub fn reconnect_backoff(mut self, first: Duration, longest: Duration) -> Self {
+        self.backoff_min = first;
+        self.backoff_max = longest.max(first);
+        self
+    }
+
+    /// The most bytes queued for one peer that has not taken them yet; sends beyond fail (the
+    /// message is handed back, an ask fails with `Unreachable`). Default 64 MiB.
+    pub fn max_backlog(mut self, bytes: usize) -> Self {
+        self.max_backlog = bytes;
+        self
+    }
+}
+
+impl fmt::Debug for NetConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NetConfig")
+            .field("listen", &self.listen)
+            .field("secret", &"<redacted>")
+            .field("max_frame", &self.max_frame)
+            .field("heartbeat", &self.heartbeat)
+            .field("down_after", &self.down_after)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish_non_exhaustive()
+    }
+}

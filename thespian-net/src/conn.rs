@@ -1,0 +1,262 @@
+//! Connections: dialing, the writer and reader of each connection, and what arrives on one.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use thespian::remote::{self, NodeId};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{HandshakeError, NetError};
+use crate::frame::{self, Header};
+use crate::handshake;
+use crate::link::{next_backoff, LinkInner, Pending, Sink};
+use crate::node::NetInner;
+
+/// Opens a connection to `addr` and proves the secret; `expected` is the incarnation addressed.
+pub(crate) async fn dial(
+    net: &NetInner,
+    addr: SocketAddr,
+    expected: Option<u64>,
+) -> Result<(TcpStream, NodeId), NetError> {
+    let limit = net.config.handshake_timeout;
+    let attempt = async {
+        let mut stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let node = handshake::dial(&mut stream, &net.config.secret, net.node, expected)
+            .await
+            .map_err(|reason| NetError::Handshake { peer: addr, reason })?;
+        Ok::<_, NetError>((stream, node))
+    };
+    match tokio::time::timeout(limit, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(NetError::Handshake {
+            peer: addr,
+            reason: HandshakeError::Timeout,
+        }),
+    }
+}
+
+/// The connector of a link: dials until connected, or until nothing waits any more.
+pub(crate) async fn connect(net: Arc<NetInner>, link: Arc<LinkInner>) {
+    let mut backoff = net.config.backoff_min;
+    loop {
+        if net.cancel.is_cancelled() {
+            link.lost("the network system is shut down", true);
+            return;
+        }
+        match dial(&net, link.node.addr, Some(link.node.incarnation)).await {
+            Ok((stream, _)) => {
+                let cancel = net.cancel.child_token();
+                let id = net.next_connection_id();
+                // The link is Connecting, so it takes the connection.
+                {
+                    let mut state = link.lock();
+                    state.phase = crate::link::Phase::Up {
+                        id,
+                        cancel: cancel.clone(),
+                    };
+                }
+                run(net.clone(), stream, link.node, id, cancel, true);
+                link.wake.notify_one();
+                return;
+            }
+            Err(NetError::Handshake {
+                reason: reason @ HandshakeError::Stale { .. },
+                ..
+            }) => {
+                link.lost(&reason.to_string(), true);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(target: "thespian_net", node = %link.node, error = %e,
+                    retry_in = ?backoff, "cannot reach node");
+                let (out, pending) = link.drain();
+                link.fail(&e.to_string(), out, pending);
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = net.cancel.cancelled() => {}
+                }
+                backoff = next_backoff(backoff, net.config.backoff_max);
+                if !link.retry_or_idle() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Starts the writer (if `writes`, for the link of `peer`) and the reader of a connection.
+pub(crate) fn run(
+    net: Arc<NetInner>,
+    stream: TcpStream,
+    peer: NodeId,
+    id: u64,
+    cancel: CancellationToken,
+    writes: bool,
+) {
+    let (read, write) = stream.into_split();
+    let link = net.link(peer);
+    // A connection that does not carry this link's frames (the peer opened it while this side
+    // had its own) still sends heartbeats, so the peer does not take it for dead.
+    net.spawn(writer(
+        net.clone(),
+        link.clone(),
+        write,
+        id,
+        cancel.clone(),
+        writes,
+    ));
+    net.spawn(reader(net.clone(), link, read, id, cancel));
+}
+
+/// Writes what the link queues: whole buffers at once; a heartbeat when there is nothing else.
+async fn writer(
+    net: Arc<NetInner>,
+    link: Arc<LinkInner>,
+    mut write: OwnedWriteHalf,
+    id: u64,
+    cancel: CancellationToken,
+    carrier: bool,
+) {
+    let mut batch = Vec::new();
+    let heartbeat = {
+        let mut out = Vec::new();
+        let _ = frame::append_frame(&mut out, usize::MAX, &Header::Heartbeat, |_| Ok(()));
+        out
+    };
+    let why = loop {
+        if carrier {
+            let mut state = link.lock();
+            std::mem::swap(&mut state.out, &mut batch);
+        }
+        let bytes: &[u8] = if batch.is_empty() {
+            tokio::select! {
+                _ = link.wake.notified(), if carrier => continue,
+                _ = cancel.cancelled() => break "closed",
+                _ = tokio::time::sleep(net.config.heartbeat) => &heartbeat,
+            }
+        } else {
+            &batch
+        };
+        let write = tokio::time::timeout(net.config.down_after, write.write_all(bytes));
+        tokio::select! {
+            result = write => match result {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break "write failed",
+                Err(_) => break "peer stopped reading",
+            },
+            _ = cancel.cancelled() => break "closed",
+        }
+        batch.clear();
+        if batch.capacity() > 1 << 20 {
+            batch = Vec::new();
+        }
+    };
+    link.connection_ended(id, why);
+    cancel.cancel();
+    let _ = write.shutdown().await;
+}
+
+/// Reads frames until the peer goes quiet for too long, closes, or breaks the protocol.
+async fn reader(
+    net: Arc<NetInner>,
+    link: Arc<LinkInner>,
+    read: OwnedReadHalf,
+    id: u64,
+    cancel: CancellationToken,
+) {
+    let codec = LengthDelimitedCodec::builder()
+        .max_frame_length(net.config.max_frame)
+        .new_codec();
+    let mut frames = FramedRead::new(read, codec);
+    let why = loop {
+        let next = tokio::select! {
+            next = tokio::time::timeout(net.config.down_after, frames.next()) => next,
+            _ = cancel.cancelled() => break "closed".to_owned(),
+        };
+        match next {
+            Err(_) => break format!("silent for {:?}", net.config.down_after),
+            Ok(None) => break "connection closed by the peer".to_owned(),
+            Ok(Some(Err(e))) => break format!("bad frame: {e}"),
+            Ok(Some(Ok(bytes))) => {
+                if let Err(e) = dispatch(&net, &link, &bytes) {
+                    break format!("protocol violation: {e}");
+                }
+            }
+        }
+    };
+    tracing::debug!(target: "thespian_net", node = %link.node, connection = id, reason = %why,
+        "connection ended");
+    if why.starts_with("bad frame") || why.starts_with("protocol") {
+        tracing::warn!(target: "thespian_net", node = %link.node, reason = %why,
+            "peer disconnected");
+    }
+    cancel.cancel();
+    link.connection_ended(id, &why);
+}
+
+/// Handles one frame from the link's node. An error closes the connection (the header could not
+/// be read); a message that cannot be handed to its actor is only logged.
+fn dispatch(net: &Arc<NetInner>, link: &Arc<LinkInner>, frame: &[u8]) -> Result<(), String> {
+    let Some(system) = net.system.upgrade() else {
+        return Err("the actor system is gone".into());
+    };
+    remote::decoding(&system, || {
+        let (header, body) = frame::decode_header(frame).map_err(|e| e.to_string())?;
+        match header {
+            Header::Tell { to, sender } => {
+                if let Err(e) = remote::deliver(&system, to, sender, None, body) {
+                    tracing::debug!(target: "thespian_net", node = %link.node, actor = to,
+                        error = %e, "message not delivered");
+                }
+            }
+            Header::Ask { to, sender, id } => {
+                let sink = Box::new(Sink {
+                    link: link.clone(),
+                    id,
+                });
+                if let Err(e) = remote::deliver(&system, to, sender, Some(sink), body) {
+                    tracing::debug!(target: "thespian_net", node = %link.node, actor = to,
+                        error = %e, "request not delivered");
+                }
+            }
+            Header::Reply { id } => match link.take_pending(id) {
+                Some(Pending::Ask(route, wire)) => route.answer(&wire, body),
+                Some(Pending::Lookup(tx)) => {
+                    let _ = tx.send(body.to_vec());
+                }
+                None => {}
+            },
+            Header::Failed { id, error } => {
+                if let Some(Pending::Ask(route, _)) = link.take_pending(id) {
+                    route.fail(error.into());
+                }
+            }
+            Header::Found { id } => {
+                if let Some(Pending::Lookup(tx)) = link.take_pending(id) {
+                    let _ = tx.send(body.to_vec());
+                }
+            }
+            Header::Exit { to } => {
+                remote::request_exit(&system, to);
+            }
+            Header::Lookup { id, name } => {
+                let found = system.named_address(&name);
+                link.push(
+                    |_| Header::Found { id },
+                    false,
+                    |out| remote::encode(&found, out),
+                    |()| None,
+                )
+                .map_err(|e| e.to_string())?;
+            }
+            Header::Heartbeat => {}
+        }
+        Ok(())
+    })
+}

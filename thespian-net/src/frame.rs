@@ -1,0 +1,188 @@
+//! Frames: the unit of the byte stream between two nodes.
+//!
+//! Every frame is a 4-byte big-endian length followed by that many bytes (tokio-util's
+//! length-delimited layout). After the handshake, a frame holds a postcard-encoded [`Header`],
+//! then, for the kinds that carry one, the encoded message or reply in the rest of the frame.
+
+use serde::{Deserialize, Serialize};
+use thespian::remote::{self, WireError};
+use thespian::{ActorAddress, AskError};
+
+/// The length prefix of a frame.
+pub(crate) const PREFIX: usize = 4;
+
+/// What a frame is. `A` is the address type: borrowed when encoding, owned when decoding (the
+/// two encode identically).
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) enum Header<A> {
+    /// A message for actor `to`; the body is the message.
+    Tell { to: u64, sender: Option<A> },
+    /// A request for actor `to`, answered by a `Reply` or `Failed` with the same `id`.
+    Ask { to: u64, sender: Option<A>, id: u64 },
+    /// The answer to request `id`; the body is the reply.
+    Reply { id: u64 },
+    /// Request `id` failed.
+    Failed { id: u64, error: WireAskError },
+    /// Actor `to` is asked to exit.
+    Exit { to: u64 },
+    /// Which actor holds global name `name`? Answered by `Found` with the same `id`.
+    Lookup { id: u64, name: String },
+    /// The answer to lookup `id`; the body is an `Option<ActorAddress>`.
+    Found { id: u64 },
+    /// Nothing: keeps a quiet connection known to be alive.
+    Heartbeat,
+}
+
+/// An [`AskError`] on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) enum WireAskError {
+    Timeout { millis: u64 },
+    DeadActor,
+    Poisoned(String),
+    NoReply,
+    WrongReplyType,
+    Unreachable(String),
+}
+
+impl From<AskError> for WireAskError {
+    fn from(error: AskError) -> Self {
+        match error {
+            AskError::Timeout(t) => WireAskError::Timeout {
+                millis: t.as_millis().min(u64::MAX as u128) as u64,
+            },
+            AskError::DeadActor => WireAskError::DeadActor,
+            AskError::Poisoned(details) => WireAskError::Poisoned(details),
+            AskError::NoReply => WireAskError::NoReply,
+            AskError::WrongReplyType { .. } => WireAskError::WrongReplyType,
+            other => WireAskError::Unreachable(other.to_string()),
+        }
+    }
+}
+
+impl From<WireAskError> for AskError {
+    fn from(error: WireAskError) -> Self {
+        match error {
+            WireAskError::Timeout { millis } => {
+                AskError::Timeout(std::time::Duration::from_millis(millis))
+            }
+            WireAskError::DeadActor => AskError::DeadActor,
+            WireAskError::Poisoned(details) => AskError::Poisoned(details),
+            WireAskError::NoReply => AskError::NoReply,
+            WireAskError::WrongReplyType => AskError::WrongReplyType {
+                found: "a reply of another type (remote)",
+            },
+            WireAskError::Unreachable(why) => AskError::Unreachable(why),
+        }
+    }
+}
+
+/// Appends one frame to `out`: the header, then what `body` appends. On any failure (an encoding
+/// error, a frame over `max` bytes, even a panic in `body`) `out` is left exactly as it was, so
+/// the stream never holds half a frame.
+pub(crate) fn append_frame<R>(
+    out: &mut Vec<u8>,
+    max: usize,
+    header: &Header<&ActorAddress>,
+    body: impl FnOnce(&mut Vec<u8>) -> Result<R, WireError>,
+) -> Result<R, WireError> {
+    struct Rollback<'a> {
+        out: &'a mut Vec<u8>,
+        start: usize,
+        done: bool,
+    }
+    impl Drop for Rollback<'_> {
+        fn drop(&mut self) {
+            if !self.done {
+                self.out.truncate(self.start);
+            }
+        }
+    }
+    let start = out.len();
+    let mut frame = Rollback {
+        out,
+        start,
+        done: false,
+    };
+    frame.out.extend_from_slice(&[0; PREFIX]);
+    remote::encode(header, frame.out)?;
+    let value = body(frame.out)?;
+    let len = frame.out.len() - start - PREFIX;
+    if len > max {
+        return Err(WireError::Encode(format!(
+            "a frame of {len} bytes exceeds the limit of {max}"
+        )));
+    }
+    frame.out[start..start + PREFIX].copy_from_slice(&(len as u32).to_be_bytes());
+    frame.done = true;
+    Ok(value)
+}
+
+/// Splits a frame (without its length prefix) into its header and body. Addresses in the header
+/// resolve on the decoding system, so call it inside [`remote::decoding`].
+pub(crate) fn decode_header(frame: &[u8]) -> Result<(Header<ActorAddress>, &[u8]), WireError> {
+    postcard::take_from_bytes(frame).map_err(|e| WireError::Decode(format!("frame header: {e}")))
+}
+
+/// Splits a buffer of whole frames (as queued for sending) into frames without their prefixes.
+pub(crate) fn frames(mut buffer: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        let prefix: [u8; PREFIX] = buffer.get(..PREFIX)?.try_into().ok()?;
+        let len = u32::from_be_bytes(prefix) as usize;
+        let frame = buffer.get(PREFIX..PREFIX + len)?;
+        buffer = &buffer[PREFIX + len..];
+        Some(frame)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_body_leaves_the_buffer_as_it_was() {
+        let mut out = vec![1, 2, 3];
+        let header = Header::Tell {
+            to: 7,
+            sender: None,
+        };
+        let err = append_frame(&mut out, 1024, &header, |_| -> Result<(), WireError> {
+            Err(WireError::Encode("no".into()))
+        });
+        assert!(err.is_err());
+        assert_eq!(out, [1, 2, 3]);
+        let err = append_frame(&mut out, 4, &header, |b| {
+            b.extend_from_slice(&[0; 16]);
+            Ok(())
+        });
+        assert!(matches!(err, Err(WireError::Encode(_))));
+        assert_eq!(out, [1, 2, 3]);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = append_frame(&mut out, 1024, &header, |b| -> Result<(), WireError> {
+                b.push(9);
+                panic!("a Serialize impl panicked")
+            });
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(out, [1, 2, 3]);
+    }
+
+    #[test]
+    fn frames_round_trip_through_the_buffer() {
+        let mut out = Vec::new();
+        for id in 0..3u64 {
+            append_frame(&mut out, 1024, &Header::Reply { id }, |b| {
+                b.extend_from_slice(&[id as u8; 3]);
+                Ok(())
+            })
+            .unwrap();
+        }
+        let decoded: Vec<_> = frames(&out)
+            .map(|f| {
+                let (h, body) = decode_header(f).unwrap();
+                (h, body.to_vec())
+            })
+            .collect();
+        assert_eq!(decoded.len(), 3);
+        assert_eq!(decoded[2], (Header::Reply { id: 2 }, vec![2, 2, 2]));
+    }
+}

@@ -1,0 +1,328 @@
+//! A link: everything this node sends to one other node, and the requests waiting on it.
+//!
+//! Senders append whole frames to the link's buffer under a short lock (the message is encoded
+//! right there, in the sender's task); the connection's writer swaps the buffer out and writes it
+//! with one call, so under load many messages go out per system call, and an idle link flushes at
+//! once. A link with nothing to do holds no connection; the first send opens one (with backoff
+//! after failures). When a connection is lost, every request waiting on the node fails with
+//! `Unreachable` and every message still queued becomes a dead letter here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use thespian::remote::{self, Link, NodeId, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError};
+use thespian::{ActorAddress, AskError};
+use tokio::sync::{oneshot, Notify};
+use tokio_util::sync::CancellationToken;
+
+use crate::frame::{self, Header};
+use crate::node::NetInner;
+
+/// Something waiting for an answer from the node.
+pub(crate) enum Pending {
+    Ask(ReplyRoute, ReplyWire),
+    Lookup(oneshot::Sender<Vec<u8>>),
+}
+
+pub(crate) enum Phase {
+    /// No connection, nobody dialing.
+    Idle,
+    /// A connector task is dialing (or waiting to retry).
+    Connecting,
+    /// Connection `id` carries this link's frames.
+    Up { id: u64, cancel: CancellationToken },
+    /// The node addressed is gone for good (it restarted: its actors no longer exist).
+    Gone(String),
+}
+
+pub(crate) struct LinkState {
+    /// Whole frames waiting for the writer.
+    pub(crate) out: Vec<u8>,
+    pub(crate) phase: Phase,
+    pub(crate) pending: HashMap<u64, Pending>,
+    next_id: u64,
+}
+
+pub(crate) struct LinkInner {
+    pub(crate) node: NodeId,
+    pub(crate) net: Weak<NetInner>,
+    pub(crate) state: Mutex<LinkState>,
+    /// Wakes the writer of the current connection.
+    pub(crate) wake: Notify,
+    max_frame: usize,
+    max_backlog: usize,
+}
+
+impl LinkInner {
+    pub(crate) fn new(node: NodeId, net: &Arc<NetInner>) -> Arc<Self> {
+        Arc::new(LinkInner {
+            node,
+            net: Arc::downgrade(net),
+            state: Mutex::new(LinkState {
+                out: Vec::new(),
+                phase: Phase::Idle,
+                pending: HashMap::new(),
+                next_id: 0,
+            }),
+            wake: Notify::new(),
+            max_frame: net.config.max_frame,
+            max_backlog: net.config.max_backlog,
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, LinkState> {
+        // No user code runs under this lock except message encoding, whose panics roll the
+        // buffer back (see `append_frame`): the state stays consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends one frame and makes sure it will be written. `pending` is registered under the id
+    /// the header was given.
+    pub(crate) fn push<'a, R>(
+        self: &Arc<Self>,
+        header: impl FnOnce(u64) -> Header<&'a ActorAddress>,
+        wants_id: bool,
+        body: impl FnOnce(&mut Vec<u8>) -> Result<R, WireError>,
+        pending: impl FnOnce(R) -> Option<Pending>,
+    ) -> Result<(), WireError> {
+        let mut state = self.lock();
+        if let Phase::Gone(why) = &state.phase {
+            return Err(WireError::Unreachable(format!("{}: {why}", self.node)));
+        }
+        if state.out.len() >= self.max_backlog {
+            return Err(WireError::Unreachable(format!(
+                "{}: {} bytes wait to be sent already",
+                self.node,
+                state.out.len()
+            )));
+        }
+        let id = if wants_id {
+            state.next_id += 1;
+            state.next_id
+        } else {
+            0
+        };
+        let header = header(id);
+        let value = frame::append_frame(&mut state.out, self.max_frame, &header, body)?;
+        if let Some(p) = pending(value) {
+            state.pending.insert(id, p);
+        }
+        let connect = matches!(state.phase, Phase::Idle);
+        if connect {
+            state.phase = Phase::Connecting;
+        }
+        drop(state);
+        if connect {
+            match self.net.upgrade() {
+                Some(net) => net.spawn(crate::conn::connect(net.clone(), self.clone())),
+                None => self.lost("the network system is shut down", true),
+            }
+        } else {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Sends a frame without a body.
+    pub(crate) fn control(self: &Arc<Self>, header: Header<&ActorAddress>) -> bool {
+        let mut header = Some(header);
+        self.push(
+            |_| header.take().unwrap_or(Header::Heartbeat),
+            false,
+            |_| Ok(()),
+            |()| None,
+        )
+        .is_ok()
+    }
+
+    /// Asks the node which actor holds `name`; the answer is the encoded `Option<ActorAddress>`.
+    pub(crate) fn lookup(
+        self: &Arc<Self>,
+        name: &str,
+    ) -> Result<oneshot::Receiver<Vec<u8>>, WireError> {
+        let (tx, rx) = oneshot::channel();
+        self.push(
+            |id| Header::Lookup {
+                id,
+                name: name.to_owned(),
+            },
+            true,
+            |_| Ok(()),
+            |()| Some(Pending::Lookup(tx)),
+        )?;
+        Ok(rx)
+    }
+
+    /// Whether a connection is up or being made.
+    pub(crate) fn connected(&self) -> bool {
+        matches!(self.lock().phase, Phase::Up { .. })
+    }
+
+    /// The connection carrying this link ended (or could not be made): fails what waits on the
+    /// node, turns what was queued into dead letters. `forever` marks the node gone.
+    pub(crate) fn lost(&self, why: &str, forever: bool) {
+        let (out, pending) = {
+            let mut state = self.lock();
+            if let Phase::Up { cancel, .. } = &state.phase {
+                cancel.cancel();
+            }
+            state.phase = if forever {
+                Phase::Gone(why.to_owned())
+            } else {
+                Phase::Idle
+            };
+            (
+                std::mem::take(&mut state.out),
+                std::mem::take(&mut state.pending),
+            )
+        };
+        self.fail(why, out, pending);
+    }
+
+    /// Fails requests and dead-letters queued messages (outside the lock).
+    pub(crate) fn fail(&self, why: &str, out: Vec<u8>, pending: HashMap<u64, Pending>) {
+        if !pending.is_empty() || !out.is_empty() {
+            tracing::warn!(target: "thespian_net", node = %self.node, reason = why,
+                pending = pending.len(), queued_bytes = out.len(), "link to node lost");
+        }
+        for (_, p) in pending {
+            if let Pending::Ask(route, _) = p {
+                route.fail(AskError::Unreachable(format!("{}: {why}", self.node)));
+            }
+        }
+        let Some(system) = self.net.upgrade().and_then(|net| net.system.upgrade()) else {
+            return;
+        };
+        remote::decoding(&system, || {
+            for frame in frame::frames(&out) {
+                if let Ok((Header::Tell { to, sender } | Header::Ask { to, sender, .. }, body)) =
+                    frame::decode_header(frame)
+                {
+                    remote::undelivered(&system, self.node, to, sender, body);
+                }
+            }
+        });
+    }
+
+    /// Takes the connection `id` for this link if it has none: a connection the node opened to
+    /// this one then carries both ways.
+    pub(crate) fn adopt(&self, id: u64, cancel: &CancellationToken) -> bool {
+        let mut state = self.lock();
+        match state.phase {
+            Phase::Idle | Phase::Gone(_) => {
+                state.phase = Phase::Up {
+                    id,
+                    cancel: cancel.clone(),
+                };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Connection `id` ended: if it was this link's, the link is lost.
+    pub(crate) fn connection_ended(&self, id: u64, why: &str) {
+        let ours = matches!(self.lock().phase, Phase::Up { id: up, .. } if up == id);
+        if ours {
+            self.lost(why, false);
+        }
+    }
+
+    /// Takes the request waiting under `id`.
+    pub(crate) fn take_pending(&self, id: u64) -> Option<Pending> {
+        self.lock().pending.remove(&id)
+    }
+
+    /// After a failed dial: whether anything still waits (then the connector tries again).
+    pub(crate) fn retry_or_idle(&self) -> bool {
+        let mut state = self.lock();
+        if state.out.is_empty() && state.pending.is_empty() {
+            state.phase = Phase::Idle;
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Takes everything queued and waiting, keeping the link connecting.
+    pub(crate) fn drain(&self) -> (Vec<u8>, HashMap<u64, Pending>) {
+        let mut state = self.lock();
+        (
+            std::mem::take(&mut state.out),
+            std::mem::take(&mut state.pending),
+        )
+    }
+}
+
+/// The link as the core sees it: where proxies send.
+pub(crate) struct LinkHandle(pub(crate) Arc<LinkInner>);
+
+impl Link for LinkHandle {
+    fn is_up(&self) -> bool {
+        !matches!(self.0.lock().phase, Phase::Gone(_))
+    }
+
+    fn send(&self, message: Outgoing<'_>) -> Result<(), (WireError, Option<ReplyRoute>)> {
+        let Outgoing {
+            to,
+            sender,
+            mut reply,
+            body,
+            ..
+        } = message;
+        let wants_id = reply.is_some();
+        let sent = self.0.push(
+            |id| match wants_id {
+                true => Header::Ask { to, sender, id },
+                false => Header::Tell { to, sender },
+            },
+            wants_id,
+            body,
+            |wire| reply.take().map(|route| Pending::Ask(route, wire)),
+        );
+        sent.map_err(|e| (e, reply))
+    }
+
+    fn request_exit(&self, to: u64) -> bool {
+        self.0.control(Header::Exit { to })
+    }
+}
+
+/// Where the answer to a request from the node goes: back over the link.
+pub(crate) struct Sink {
+    pub(crate) link: Arc<LinkInner>,
+    pub(crate) id: u64,
+}
+
+impl ReplySink for Sink {
+    fn send(self: Box<Self>, reply: Result<Vec<u8>, AskError>) {
+        let id = self.id;
+        let sent = match reply {
+            Ok(bytes) => self
+                .link
+                .push(
+                    |_| Header::Reply { id },
+                    false,
+                    |out| {
+                        out.extend_from_slice(&bytes);
+                        Ok(())
+                    },
+                    |()| None,
+                )
+                .is_ok(),
+            Err(error) => self.link.control(Header::Failed {
+                id,
+                error: error.into(),
+            }),
+        };
+        if !sent {
+            tracing::debug!(target: "thespian_net", node = %self.link.node, id, "reply not sent");
+        }
+    }
+}
+
+/// How long to wait before dialing again.
+pub(crate) fn next_backoff(current: Duration, max: Duration) -> Duration {
+    (current * 2).min(max)
+}

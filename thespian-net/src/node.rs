@@ -1,0 +1,289 @@
+//! The networked actor system: a listener, the links to other nodes, and the transport that the
+//! core's proxies send through.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use thespian::remote::{self, Link, NodeId, Transport};
+use thespian::{Actor, ActorAddress, ActorSystem, Addr, WeakActorSystem};
+use tokio::net::TcpListener;
+use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::NetConfig;
+use crate::conn;
+use crate::error::NetError;
+use crate::handshake;
+use crate::link::{LinkHandle, LinkInner};
+
+/// The state shared by a node's tasks; installed on the actor system as its transport.
+pub(crate) struct NetInner {
+    pub(crate) node: NodeId,
+    pub(crate) config: NetConfig,
+    /// Weak: the system holds this transport, so a strong handle would keep both alive forever.
+    pub(crate) system: WeakActorSystem,
+    links: Mutex<HashMap<NodeId, Arc<LinkInner>>>,
+    pub(crate) cancel: CancellationToken,
+    runtime: Handle,
+    connections: AtomicU64,
+}
+
+impl NetInner {
+    pub(crate) fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(task);
+    }
+
+    pub(crate) fn next_connection_id(&self) -> u64 {
+        self.connections.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The link to `node`, made on first use.
+    pub(crate) fn link(self: &Arc<Self>, node: NodeId) -> Arc<LinkInner> {
+        let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        links
+            .entry(node)
+            .or_insert_with(|| LinkInner::new(node, self))
+            .clone()
+    }
+}
+
+/// The transport as the core sees it (a newtype, so the core never holds a strong `NetInner`
+/// through anything but this).
+struct NetTransport(Arc<NetInner>);
+
+impl Transport for NetTransport {
+    fn node(&self) -> NodeId {
+        self.0.node
+    }
+
+    fn link(&self, node: NodeId) -> Arc<dyn Link> {
+        Arc::new(LinkHandle(self.0.link(node)))
+    }
+}
+
+/// An actor system reachable over TCP: its actors' addresses work from any node that shares the
+/// secret.
+///
+/// ```
+/// use std::time::Duration;
+/// use thespian::prelude::*;
+/// use thespian_net::{NetConfig, NetSystem};
+///
+/// #[derive(Default)]
+/// struct Counter { total: u64 }
+///
+/// #[actor]
+/// impl Counter {
+///     async fn add(&mut self, n: u64) { self.total += n; }
+///     async fn total(&self) -> u64 { self.total }
+/// }
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), "secret");
+/// // Node one holds the counter under a global name.
+/// let one = ActorSystem::new();
+/// let net_one = NetSystem::start(&one, config()).await?;
+/// one.create_actor_with(Counter::default(), ActorOptions::new().name("counter")).await?;
+///
+/// // Node two finds it by name and uses it like a local actor.
+/// let two = ActorSystem::new();
+/// let net_two = NetSystem::start(&two, config()).await?;
+/// let counter: Addr<Counter> =
+///     net_two.lookup(net_one.local_addr(), "counter", Duration::from_secs(2)).await?;
+/// counter.add(40).await?;
+/// counter.add(2).await?;
+/// assert_eq!(counter.total().await?, 42);
+///
+/// net_two.shutdown().await;
+/// net_one.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct NetSystem {
+    inner: Arc<NetInner>,
+    system: ActorSystem,
+    local_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for NetSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetSystem")
+            .field("node", &self.inner.node)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NetSystem {
+    /// Listens on the configured address and networks `system`: from now on its addresses can
+    /// be sent to other nodes, and addresses from other nodes reach their actors. Must be called
+    /// inside a tokio runtime (the node's tasks run there).
+    pub async fn start(system: &ActorSystem, config: NetConfig) -> Result<NetSystem, NetError> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let local_addr = listener.local_addr()?;
+        let incarnation =
+            u64::from_le_bytes(handshake::random::<8>().map_err(|e| NetError::Handshake {
+                peer: local_addr,
+                reason: e,
+            })?) | 1;
+        let inner = Arc::new(NetInner {
+            node: NodeId {
+                addr: local_addr,
+                incarnation,
+            },
+            config,
+            system: system.downgrade(),
+            links: Mutex::new(HashMap::new()),
+            cancel: CancellationToken::new(),
+            runtime: Handle::current(),
+            connections: AtomicU64::new(0),
+        });
+        remote::install(system, Arc::new(NetTransport(inner.clone())))
+            .map_err(NetError::Install)?;
+        inner.spawn(accept_loop(inner.clone(), listener));
+        tracing::info!(target: "thespian_net", node = %inner.node, "listening");
+        Ok(NetSystem {
+            inner,
+            system: system.clone(),
+            local_addr,
+        })
+    }
+
+    /// This node.
+    pub fn node(&self) -> NodeId {
+        self.inner.node
+    }
+
+    /// The socket address it listens on (with the port chosen, when configured with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The actor system this node networks.
+    pub fn system(&self) -> &ActorSystem {
+        &self.system
+    }
+
+    /// Connects to the node listening at `addr` (proving the secret both ways) and returns its
+    /// identity. Sends open connections by themselves; this is for finding out who is there.
+    pub async fn connect(&self, addr: SocketAddr) -> Result<NodeId, NetError> {
+        if self.inner.cancel.is_cancelled() {
+            return Err(NetError::Shutdown);
+        }
+        let (stream, node) = conn::dial(&self.inner, addr, None).await?;
+        let link = self.inner.link(node);
+        let cancel = self.inner.cancel.child_token();
+        let id = self.inner.next_connection_id();
+        let carries = link.adopt(id, &cancel);
+        conn::run(self.inner.clone(), stream, node, id, cancel, carries);
+        Ok(node)
+    }
+
+    /// The actor holding global name `name` on the node at `addr`, as a typed address that
+    /// sends there.
+    pub async fn lookup<A: Actor>(
+        &self,
+        addr: SocketAddr,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<Addr<A>, NetError> {
+        let address = self.lookup_address(addr, name, timeout).await?;
+        address
+            .downcast::<A>()
+            .ok_or_else(|| NetError::NotFound(name.to_owned()))
+    }
+
+    /// The actor holding global name `name` on the node at `addr`, whatever its type.
+    pub async fn lookup_address(
+        &self,
+        addr: SocketAddr,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<ActorAddress, NetError> {
+        let work = async {
+            let node = self.connect(addr).await?;
+            let answer = self.inner.link(node).lookup(name)?;
+            let bytes = answer
+                .await
+                .map_err(|_| NetError::Unreachable(node.to_string(), "connection lost".into()))?;
+            let found: Option<ActorAddress> = self.decode(&bytes)?;
+            found.ok_or_else(|| NetError::NotFound(name.to_owned()))
+        };
+        tokio::time::timeout(timeout, work)
+            .await
+            .unwrap_or(Err(NetError::Timeout(timeout)))
+    }
+
+    /// Decodes bytes that may hold addresses, resolving them on this node (addresses of other
+    /// nodes become proxies).
+    pub fn decode<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, NetError> {
+        Ok(remote::decoding(&self.system, || remote::decode(bytes))?)
+    }
+
+    /// Whether a connection to `node` is currently up.
+    pub fn is_connected(&self, node: NodeId) -> bool {
+        let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
+        links.get(&node).is_some_and(|l| l.connected())
+    }
+
+    /// Stops listening and closes every connection: requests waiting on other nodes fail with
+    /// `Unreachable`, queued messages become dead letters. The actor system itself goes on
+    /// (shut it down separately); its proxies refuse further sends.
+    pub async fn shutdown(&self) {
+        self.inner.cancel.cancel();
+        let links: Vec<_> = {
+            let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
+            links.values().cloned().collect()
+        };
+        for link in links {
+            link.lost("the network system is shut down", true);
+        }
+        // Let the connection tasks see the cancellation and close their sockets.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Accepts connections until the node shuts down; each proves the secret before anything else.
+async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = net.cancel.cancelled() => return,
+        };
+        let (mut stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(target: "thespian_net", error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let net = net.clone();
+        net.clone().spawn(async move {
+            let _ = stream.set_nodelay(true);
+            let secret = net.config.secret.clone();
+            let shake = handshake::accept(&mut stream, &secret, net.node);
+            let node = match tokio::time::timeout(net.config.handshake_timeout, shake).await {
+                Ok(Ok(node)) => node,
+                Ok(Err(reason)) => {
+                    tracing::warn!(target: "thespian_net", %peer, %reason, "handshake refused");
+                    return;
+                }
+                Err(_) => {
+                    tracing::warn!(target: "thespian_net", %peer, "handshake timed out");
+                    return;
+                }
+            };
+            let link = net.link(node);
+            let cancel = net.cancel.child_token();
+            let id = net.next_connection_id();
+            let carries = link.adopt(id, &cancel);
+            tracing::debug!(target: "thespian_net", %node, carries, "peer connected");
+            conn::run(net.clone(), stream, node, id, cancel, carries);
+        });
+    }
+}
