@@ -242,6 +242,8 @@ fn dispatch(net: &Arc<NetInner>, link: &Arc<LinkInner>, frame: &[u8]) -> Result<
                     let _ = tx.send(body.to_vec());
                 }
             }
+            Header::Answer { id } => remote::answer(&system, id, Ok(body)),
+            Header::AnswerFailed { id, error } => remote::answer(&system, id, Err(error.into())),
             Header::Exit { to } => {
                 remote::request_exit(&system, to);
             }

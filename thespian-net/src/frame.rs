@@ -25,6 +25,10 @@ pub(crate) enum Header<A> {
     Failed { id: u64, error: WireAskError },
     /// Actor `to` is asked to exit.
     Exit { to: u64 },
+    /// The answer to a reply handle this node sent away under `id`; the body is the reply.
+    Answer { id: u64 },
+    /// The reply handle `id` failed (was dropped, or its answer could not be encoded).
+    AnswerFailed { id: u64, error: WireAskError },
     /// Which actor holds global name `name`? Answered by `Found` with the same `id`.
     Lookup { id: u64, name: String },
     /// The answer to lookup `id`; the body is an `Option<ActorAddress>`.

@@ -287,6 +287,14 @@ impl Link for LinkHandle {
     fn request_exit(&self, to: u64) -> bool {
         self.0.control(Header::Exit { to })
     }
+
+    fn answer(&self, id: u64, reply: Result<Vec<u8>, AskError>) -> bool {
+        self.0.reply(
+            reply,
+            |_| Header::Answer { id },
+            |error| Header::AnswerFailed { id, error },
+        )
+    }
 }
 
 /// Where the answer to a request from the node goes: back over the link.
@@ -298,11 +306,28 @@ pub(crate) struct Sink {
 impl ReplySink for Sink {
     fn send(self: Box<Self>, reply: Result<Vec<u8>, AskError>) {
         let id = self.id;
-        let sent = match reply {
+        if !self.link.reply(
+            reply,
+            |_| Header::Reply { id },
+            |error| Header::Failed { id, error },
+        ) {
+            tracing::debug!(target: "thespian_net", node = %self.link.node, id, "reply not sent");
+        }
+    }
+}
+
+impl LinkInner {
+    /// Sends an answer: the encoded reply under one header, or the error under another.
+    fn reply(
+        self: &Arc<Self>,
+        reply: Result<Vec<u8>, AskError>,
+        ok: impl FnOnce(u64) -> Header<&'static ActorAddress>,
+        failed: impl FnOnce(crate::frame::WireAskError) -> Header<&'static ActorAddress>,
+    ) -> bool {
+        match reply {
             Ok(bytes) => self
-                .link
                 .push(
-                    |_| Header::Reply { id },
+                    ok,
                     false,
                     |out| {
                         out.extend_from_slice(&bytes);
@@ -311,13 +336,7 @@ impl ReplySink for Sink {
                     |()| None,
                 )
                 .is_ok(),
-            Err(error) => self.link.control(Header::Failed {
-                id,
-                error: error.into(),
-            }),
-        };
-        if !sent {
-            tracing::debug!(target: "thespian_net", node = %self.link.node, id, "reply not sent");
+            Err(error) => self.control(failed(error.into())),
         }
     }
 }

@@ -137,12 +137,17 @@ pub(crate) trait ErasedSlot: Send + Sync {
         let _ = value;
         false
     }
+    /// Whether nobody waits any more (the asker took a result or gave up).
+    fn is_closed(&self) -> bool {
+        false
+    }
     /// Answers with a boxed value of the slot's type (a reply decoded from another node).
     fn complete_boxed(&self, value: Box<dyn Any + Send>) {
-        let _ = value;
-        self.fail(AskError::WrongReplyType {
-            found: "a decoded reply",
-        });
+        if !self.complete_dyn(&*value) {
+            self.fail(AskError::WrongReplyType {
+                found: "a decoded reply",
+            });
+        }
     }
 }
 
@@ -153,6 +158,10 @@ impl<T: Send + 'static> ErasedSlot for ReplySlot<T> {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn is_closed(&self) -> bool {
+        !matches!(*self.lock(), State::Waiting(_))
     }
 
     fn complete_boxed(&self, value: Box<dyn Any + Send>) {
@@ -206,6 +215,21 @@ impl ReplyTo {
                 Err(SendReplyError::WrongType(value))
             }
         }
+    }
+
+    /// The slot, to recognize its kind.
+    pub(crate) fn slot_any(&self) -> Option<&dyn Any> {
+        self.slot.as_deref().map(|s| s.as_any())
+    }
+
+    /// Lets go of the route without answering (its answer will come by another way).
+    pub(crate) fn forget(mut self) {
+        self.slot = None;
+    }
+
+    /// Whether nobody waits for this answer any more.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.slot.as_ref().is_none_or(|s| s.is_closed())
     }
 
     pub(crate) fn fail(mut self, error: AskError) {
@@ -274,11 +298,13 @@ pub(crate) enum SendReplyError<T> {
 /// # }
 /// ```
 pub struct ReplyHandle<T> {
-    route: Route,
+    /// Behind a lock only so that serializing the handle (which takes `&self`) can move the
+    /// route out: a handle that travels to another node answers from there, not from here.
+    route: Mutex<Route>,
     _reply: PhantomData<fn(T)>,
 }
 
-enum Route {
+pub(crate) enum Route {
     /// Completes an ask.
     Ask(ReplyTo),
     /// Sends to the message's sender, from the actor that handled it.
@@ -286,32 +312,29 @@ enum Route {
         to: ActorAddress,
         from: ActorAddress,
     },
+    /// The handle was sent to another node, which answers now.
+    Travelled,
 }
 
 impl<T: Send + 'static> ReplyHandle<T> {
     pub(crate) fn ask(to: ReplyTo) -> Self {
-        ReplyHandle {
-            route: Route::Ask(to),
-            _reply: PhantomData,
-        }
+        Self::with_route(Route::Ask(to))
     }
 
     pub(crate) fn sender(to: ActorAddress, from: ActorAddress) -> Self {
-        ReplyHandle {
-            route: Route::Sender { to, from },
-            _reply: PhantomData,
-        }
+        Self::with_route(Route::Sender { to, from })
     }
 
     /// Whether this handle answers an `ask` (rather than sending to a sender that only told).
     pub fn is_ask(&self) -> bool {
-        matches!(self.route, Route::Ask(_))
+        matches!(*self.route.lock_unpoisoned(), Route::Ask(_))
     }
 
     /// Answers. Hands the value back if the asker has given up (timed out), was expecting another
-    /// type of reply, or (for a told message) the sender has exited or does not accept a `T`.
+    /// type of reply, or (for a told message) the sender has exited or does not accept a `T`, or
+    /// if the handle was already sent to another node (which answers in its place).
     pub fn send(self, value: T) -> Result<(), T> {
-        match self.route {
+        match self.into_route() {
             Route::Ask(to) => to.send(value).map_err(|e| match e {
                 SendReplyError::AskerGone(v) | SendReplyError::WrongType(v) => v,
             }),
@@ -320,15 +343,39 @@ impl<T: Send + 'static> ReplyHandle<T> {
                 .push_any(Box::new(value), Some(from), None)
                 // `push_any` hands back the very box it was given.
                 .map_err(|v| *v.downcast::<T>().expect("the refused value is a T")),
+            Route::Travelled => Err(value),
         }
     }
 
     /// Answers with an error: an asker sees [`AskError::Poisoned`] with these details; a sender
     /// that only told gets nothing.
     pub fn fail(self, details: impl Into<String>) {
-        if let Route::Ask(to) = self.route {
+        if let Route::Ask(to) = self.into_route() {
             to.fail(AskError::Poisoned(details.into()));
         }
+    }
+
+    fn into_route(self) -> Route {
+        self.route.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T> ReplyHandle<T> {
+    fn with_route(route: Route) -> Self {
+        ReplyHandle {
+            route: Mutex::new(route),
+            _reply: PhantomData,
+        }
+    }
+
+    /// Moves the route out, leaving the handle spent (it has travelled).
+    pub(crate) fn take_route(&self) -> Route {
+        std::mem::replace(&mut *self.route.lock_unpoisoned(), Route::Travelled)
+    }
+
+    /// Puts back a route that could not travel after all.
+    pub(crate) fn restore_route(&self, route: Route) {
+        *self.route.lock_unpoisoned() = route;
     }
 }
 
@@ -336,7 +383,7 @@ impl<T> fmt::Debug for ReplyHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("ReplyHandle");
         d.field("reply", &std::any::type_name::<T>());
-        if let Route::Sender { to, .. } = &self.route {
+        if let Route::Sender { to, .. } = &*self.route.lock_unpoisoned() {
             d.field("to", to);
         }
         d.finish()

@@ -14,6 +14,7 @@
 //! Encoding happens in the sending task, so a message that cannot be encoded is refused at `tell`
 //! (handed back) or fails its `ask` ([`AskError::Unreachable`]), and the transport only moves bytes.
 
+mod handles;
 mod proxy;
 
 use std::any::Any;
@@ -180,6 +181,9 @@ pub trait Link: Send + Sync + 'static {
     fn send(&self, message: Outgoing<'_>) -> Result<(), (WireError, Option<ReplyRoute>)>;
     /// Asks actor `to` of the node to exit; `false` if that cannot be sent.
     fn request_exit(&self, to: u64) -> bool;
+    /// Answers reply handle `id` that came from the node (see [`answer`]); `false` if that
+    /// cannot be sent.
+    fn answer(&self, id: u64, reply: Result<Vec<u8>, AskError>) -> bool;
 }
 
 /// The body of an outgoing message: appends the encoded message and says how its reply travels.
@@ -292,6 +296,12 @@ pub fn deliver(
         return Err(WireError::UnknownActor(to));
     };
     proxy::with_decoding(shared, || cell.push_wire(body, sender, reply))
+}
+
+/// Completes the ask behind reply handle `id`, which this system sent to another node and which
+/// was answered there (the other end of [`Link::answer`]). Unknown ids are ignored.
+pub fn answer(system: &ActorSystem, id: u64, reply: Result<&[u8], AskError>) {
+    handles::answer(system.shared(), id, reply)
 }
 
 /// Asks the local actor `to` to exit, for a peer that asked; `false` if there is no such actor.

@@ -45,7 +45,7 @@ where
         to: target.to,
         sender: sender.as_ref(),
         reply: reply.map(ReplyRoute),
-        body: &mut |out| A::message_to_wire(&message, out),
+        body: &mut |out| with_encoding(&cell.system, || A::message_to_wire(&message, out)),
     });
     let Err((error, route)) = sent else {
         return Ok(());
@@ -170,7 +170,7 @@ impl Proxies {
     }
 }
 
-fn link(system: &SystemShared, node: NodeId) -> Result<Arc<dyn Link>, WireError> {
+pub(crate) fn link(system: &SystemShared, node: NodeId) -> Result<Arc<dyn Link>, WireError> {
     match system.remote.get() {
         Some(transport) => Ok(transport.link(node)),
         None => Err(WireError::Unreachable(format!(
@@ -306,20 +306,43 @@ pub(crate) fn wire_origin(cell: &dyn AnyCell) -> (Option<NodeId>, u64, u64) {
 
 thread_local! {
     static DECODING: RefCell<Option<Arc<SystemShared>>> = const { RefCell::new(None) };
+    static ENCODING: RefCell<Option<Arc<SystemShared>>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with `system` as the decoding system (restored afterwards, even on panic).
-pub(crate) fn with_decoding<R>(system: &Arc<SystemShared>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Arc<SystemShared>>);
+/// Runs `f` with `system` as the system whose messages are being encoded for another node.
+fn with_encoding<R>(system: &Arc<SystemShared>, f: impl FnOnce() -> R) -> R {
+    scoped(&ENCODING, system, f)
+}
+
+/// The system encoding a message for another node, if any.
+pub(crate) fn encoding_system() -> Option<Arc<SystemShared>> {
+    ENCODING.with(|e| e.borrow().clone())
+}
+
+/// Sets a thread-local system for the time of `f` (restored afterwards, even on panic).
+fn scoped<R>(
+    key: &'static std::thread::LocalKey<RefCell<Option<Arc<SystemShared>>>>,
+    system: &Arc<SystemShared>,
+    f: impl FnOnce() -> R,
+) -> R {
+    struct Restore(
+        &'static std::thread::LocalKey<RefCell<Option<Arc<SystemShared>>>>,
+        Option<Arc<SystemShared>>,
+    );
     impl Drop for Restore {
         fn drop(&mut self) {
-            let previous = self.0.take();
-            DECODING.with(|d| *d.borrow_mut() = previous);
+            let previous = self.1.take();
+            self.0.with(|d| *d.borrow_mut() = previous);
         }
     }
-    let previous = DECODING.with(|d| d.borrow_mut().replace(system.clone()));
-    let _restore = Restore(previous);
+    let previous = key.with(|d| d.borrow_mut().replace(system.clone()));
+    let _restore = Restore(key, previous);
     f()
+}
+
+/// Runs `f` with `system` as the decoding system.
+pub(crate) fn with_decoding<R>(system: &Arc<SystemShared>, f: impl FnOnce() -> R) -> R {
+    scoped(&DECODING, system, f)
 }
 
 /// What a remote wire address resolves to on the decoding system.

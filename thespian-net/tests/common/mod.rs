@@ -1,0 +1,174 @@
+//! Actors and helpers shared by the multi-node tests. Every node listens on 127.0.0.1:0.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use thespian::prelude::*;
+use thespian_net::{NetConfig, NetSystem};
+
+pub const SECRET: &str = "the convention's secret";
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+pub fn config() -> NetConfig {
+    NetConfig::new("127.0.0.1:0".parse().unwrap(), SECRET)
+}
+
+/// A networked actor system on loopback.
+pub async fn node() -> (ActorSystem, NetSystem) {
+    node_with(config()).await
+}
+
+pub async fn node_with(config: NetConfig) -> (ActorSystem, NetSystem) {
+    let system = ActorSystem::builder().default_ask_timeout(TIMEOUT).build();
+    let net = NetSystem::start(&system, config)
+        .await
+        .expect("node starts");
+    (system, net)
+}
+
+/// Counts, and checks that numbered messages arrive in order.
+#[derive(Default)]
+pub struct Counter {
+    total: u64,
+    received: u64,
+    in_order: bool,
+}
+
+impl Counter {
+    pub fn new() -> Self {
+        Counter {
+            in_order: true,
+            ..Counter::default()
+        }
+    }
+}
+
+#[actor]
+impl Counter {
+    pub async fn add(&mut self, n: u64) {
+        self.total += n;
+    }
+
+    pub async fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The `n`th message of a numbered stream.
+    pub async fn numbered(&mut self, n: u64) {
+        self.in_order &= n == self.received;
+        self.received += 1;
+    }
+
+    /// How many numbered messages arrived, and whether all in order.
+    pub async fn stream(&self) -> (u64, bool) {
+        (self.received, self.in_order)
+    }
+
+    /// Answers after `ms` milliseconds.
+    pub async fn slow(&self, ms: u64) -> u64 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        ms
+    }
+
+    /// Its own address, as the actor sees it.
+    pub async fn whoami(&self, ctx: &mut Context<Self>) -> Addr<Counter> {
+        ctx.myself().clone()
+    }
+}
+
+/// Holds a counter's address that was sent to it, and adds to it.
+#[derive(Default)]
+pub struct Forwarder {
+    target: Option<Addr<Counter>>,
+}
+
+#[actor]
+impl Forwarder {
+    pub async fn aim(&mut self, target: Addr<Counter>) {
+        self.target = Some(target);
+    }
+
+    /// Adds `n` to the target, and waits for its total.
+    pub async fn relay(&mut self, n: u64) -> Option<u64> {
+        let target = self.target.as_ref()?;
+        target.add(n).await.ok()?;
+        target.total().await.ok()
+    }
+}
+
+/// A greeting on its way (Hello World Redux), with the stops it still has to make.
+#[derive(Serialize, Deserialize)]
+pub struct Greeting {
+    pub message: String,
+    pub send_to: Vec<Stop>,
+}
+
+impl Message for Greeting {
+    type Reply = ();
+}
+
+#[derive(Serialize, Deserialize)]
+pub enum Stop {
+    World(Addr<World>),
+    Punctuate(Addr<Punctuate>),
+    Asker(ReplyHandle<String>),
+}
+
+impl Greeting {
+    pub async fn forward(mut self) {
+        if self.send_to.is_empty() {
+            return;
+        }
+        match self.send_to.remove(0) {
+            Stop::World(next) => {
+                let _ = next.tell(self).await;
+            }
+            Stop::Punctuate(next) => {
+                let _ = next.tell(self).await;
+            }
+            Stop::Asker(reply) => {
+                let _ = reply.send(self.message);
+            }
+        }
+    }
+}
+
+/// Starts greetings: its helpers may live on other nodes.
+pub struct Hello {
+    pub world: Addr<World>,
+    pub punctuate: Addr<Punctuate>,
+}
+
+#[actor]
+impl Hello {
+    pub async fn hi(&mut self, reply: ReplyHandle<String>) {
+        let greeting = Greeting {
+            message: "Hello".into(),
+            send_to: vec![Stop::Punctuate(self.punctuate.clone()), Stop::Asker(reply)],
+        };
+        let _ = self.world.tell(greeting).await;
+    }
+}
+
+pub struct World;
+
+#[actor]
+impl World {
+    #[receive]
+    pub async fn greet(&mut self, mut greeting: Greeting) {
+        greeting.message.push_str(", World");
+        greeting.forward().await;
+    }
+}
+
+pub struct Punctuate;
+
+#[actor]
+impl Punctuate {
+    #[receive]
+    pub async fn greet(&mut self, mut greeting: Greeting) {
+        greeting.message.push('!');
+        greeting.forward().await;
+    }
+}

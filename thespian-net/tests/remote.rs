@@ -1,0 +1,216 @@
+//! Remote actors behave like local ones: tell, ask, addresses and reply handles passed along,
+//! exit requests, ordering.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use thespian::prelude::*;
+use thespian_net::NetError;
+
+async fn named_counter(system: &ActorSystem, name: &str) -> Addr<Counter> {
+    system
+        .create_actor_with(Counter::new(), ActorOptions::new().name(name))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tell_and_ask_a_remote_actor() {
+    let (one, net_one) = node().await;
+    let (_two, net_two) = node().await;
+    let local = named_counter(&one, "counter").await;
+    let remote: Addr<Counter> = net_two
+        .lookup(net_one.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    remote.add(40).await.unwrap();
+    remote.add(2).await.unwrap();
+    assert_eq!(remote.total().await, Ok(42));
+    assert_eq!(local.total().await, Ok(42));
+    // The remote actor's own address, sent back as a reply, is the same proxy.
+    assert_eq!(remote.whoami().await.unwrap(), remote);
+    assert!(remote.is_alive());
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_errors_are_typed() {
+    let (one, net_one) = node().await;
+    let (_two, net_two) = node().await;
+    named_counter(&one, "counter").await;
+    let missing = net_two
+        .lookup::<Counter>(net_one.local_addr(), "nobody", TIMEOUT)
+        .await;
+    assert!(matches!(missing, Err(NetError::NotFound(name)) if name == "nobody"));
+    let wrong_type = net_two
+        .lookup::<Forwarder>(net_one.local_addr(), "counter", TIMEOUT)
+        .await;
+    assert!(matches!(wrong_type, Err(NetError::NotFound(_))));
+    // Nobody listens there.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let unreachable = net_two.lookup::<Counter>(closed, "counter", TIMEOUT).await;
+    assert!(
+        matches!(unreachable, Err(NetError::Io(_))),
+        "{unreachable:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_passed_through_a_third_system_routes_to_its_actor() {
+    let (one, net_one) = node().await;
+    let (two, net_two) = node().await;
+    let (_three, net_three) = node().await;
+    let counter = named_counter(&one, "counter").await;
+    two.create_actor_with(Forwarder::default(), ActorOptions::new().name("relay"))
+        .await
+        .unwrap();
+    // Node three learns of both, and tells the relay (on two) about the counter (on one).
+    let counter_at_three: Addr<Counter> = net_three
+        .lookup(net_one.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    let relay: Addr<Forwarder> = net_three
+        .lookup(net_two.local_addr(), "relay", TIMEOUT)
+        .await
+        .unwrap();
+    relay.aim(counter_at_three).await.unwrap();
+    // The relay reaches the counter on node one directly.
+    assert_eq!(relay.relay(5).await, Ok(Some(5)));
+    assert_eq!(counter.total().await, Ok(5));
+    for net in [net_one, net_two, net_three] {
+        net.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hello_world_redux_across_three_systems() {
+    let (one, net_one) = node().await;
+    let (two, net_two) = node().await;
+    let (three, net_three) = node().await;
+    two.create_actor_with(World, ActorOptions::new().name("world"))
+        .await
+        .unwrap();
+    three
+        .create_actor_with(Punctuate, ActorOptions::new().name("punctuate"))
+        .await
+        .unwrap();
+    let world = net_one
+        .lookup(net_two.local_addr(), "world", TIMEOUT)
+        .await
+        .unwrap();
+    let punctuate = net_one
+        .lookup(net_three.local_addr(), "punctuate", TIMEOUT)
+        .await
+        .unwrap();
+    let hello = one.create_actor(Hello { world, punctuate }).await.unwrap();
+    // The asker's reply handle goes from one to two to three, and three answers the ask on one.
+    for _ in 0..2 {
+        assert_eq!(hello.hi().await.as_deref(), Ok("Hello, World!"));
+    }
+    hello.request_exit();
+    let after_exit = one.ask(&hello, Hi, Duration::from_millis(200)).await;
+    assert!(after_exit.is_err());
+    for net in [net_one, net_two, net_three] {
+        net.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_actor_that_exits() {
+    let (one, net_one) = node().await;
+    let (_two, net_two) = node().await;
+    let local = named_counter(&one, "counter").await;
+    let remote: Addr<Counter> = net_two
+        .lookup(net_one.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    // A request in progress when the exit request arrives is still answered (it was first).
+    let slow = remote.slow(100);
+    assert!(remote.request_exit());
+    assert_eq!(slow.await, Ok(100));
+    tokio::time::timeout(TIMEOUT, async {
+        while local.is_alive() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    // Later requests fail at once with a typed error, not at their timeout.
+    let started = std::time::Instant::now();
+    assert_eq!(remote.total().await, Err(AskError::DeadActor));
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // A told message to it is a dead letter on its node.
+    let before = one.dead_letter_count();
+    remote.add(1).await.unwrap();
+    tokio::time::timeout(TIMEOUT, async {
+        while one.dead_letter_count() == before {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the message became a dead letter");
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_messages_arrive_in_order() {
+    let (one, net_one) = node().await;
+    let (_two, net_two) = node().await;
+    named_counter(&one, "counter").await;
+    let remote: Addr<Counter> = net_two
+        .lookup(net_one.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    for n in 0..100_000 {
+        remote.numbered(n).await.unwrap();
+    }
+    let (received, in_order) = remote
+        .timeout(Duration::from_secs(30))
+        .stream()
+        .await
+        .unwrap();
+    assert_eq!(received, 100_000);
+    assert!(in_order);
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_nodes_talk_over_their_connection_both_ways() {
+    let (one, net_one) = node().await;
+    let (two, net_two) = node().await;
+    named_counter(&one, "a").await;
+    named_counter(&two, "b").await;
+    let a: Addr<Counter> = net_two
+        .lookup(net_one.local_addr(), "a", TIMEOUT)
+        .await
+        .unwrap();
+    let b: Addr<Counter> = net_one
+        .lookup(net_two.local_addr(), "b", TIMEOUT)
+        .await
+        .unwrap();
+    let (x, y) = tokio::join!(
+        async {
+            for _ in 0..1000 {
+                a.add(1).await.unwrap();
+            }
+            a.total().await
+        },
+        async {
+            for _ in 0..1000 {
+                b.add(2).await.unwrap();
+            }
+            b.total().await
+        }
+    );
+    assert_eq!((x, y), (Ok(1000), Ok(2000)));
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}
