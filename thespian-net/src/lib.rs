@@ -79,11 +79,42 @@ pub use thespian::remote::NodeId;
 pub const PROTOCOL_VERSION: u16 = handshake::VERSION;
 
 #[doc(hidden)]
-pub mod __fuzz {
-    //! The decoder, for the fuzz target and the property test. Not a public API.
+pub mod __testing {
+    //! Entry points for the fuzz target and the hostile-peer tests. Not a public API.
+
+    use std::net::SocketAddr;
+
+    use thespian::remote::NodeId;
+    use tokio::net::TcpStream;
+
+    use crate::error::HandshakeError;
 
     /// Decodes one frame's header the way a connection does; must never panic.
     pub fn decode_frame(frame: &[u8]) -> bool {
         crate::frame::decode_header(frame).is_ok()
+    }
+
+    /// A well-formed `Tell` frame (with its length prefix) for actor `to`, carrying `body`.
+    pub fn tell_frame(to: u64, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let header = crate::frame::Header::Tell { to, sender: None };
+        let _ = crate::frame::append_frame(&mut out, usize::MAX, &header, |b| {
+            b.extend_from_slice(body);
+            Ok(())
+        });
+        out
+    }
+
+    /// Connects and passes the handshake as a made-up node, for a test to misbehave after it.
+    pub async fn dial(addr: SocketAddr, secret: &[u8]) -> Result<TcpStream, HandshakeError> {
+        let mut stream = TcpStream::connect(addr)
+            .await
+            .map_err(|_| HandshakeError::Closed)?;
+        let me = NodeId {
+            addr: "127.0.0.1:9".parse().expect("a valid address"),
+            incarnation: 7,
+        };
+        crate::handshake::dial(&mut stream, secret, me, None).await?;
+        Ok(stream)
     }
 }

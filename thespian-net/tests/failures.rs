@@ -1,0 +1,156 @@
+//! Peers that go away: pending asks fail fast, sends reconnect, restarted nodes are recognized.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use thespian::prelude::*;
+use thespian_net::{HandshakeError, NetConfig, NetError, NetSystem};
+
+async fn named_counter(system: &ActorSystem, name: &str) -> Addr<Counter> {
+    system
+        .create_actor_with(Counter::new(), ActorOptions::new().name(name))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_reconnect() {
+    let (one, net_one) = node().await;
+    let addr = net_one.local_addr();
+    let (two, net_two) = node().await;
+    named_counter(&one, "counter").await;
+    let remote: Addr<Counter> = net_two.lookup(addr, "counter", TIMEOUT).await.unwrap();
+    for _ in 0..100 {
+        remote.add(1).await.unwrap();
+    }
+    // A long request is in progress when node one goes away.
+    let pending = remote.timeout(Duration::from_secs(30)).slow(10_000);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let lost_at = Instant::now();
+    net_one.shutdown().await;
+    let failed = pending.await;
+    assert!(
+        matches!(failed, Err(AskError::Unreachable(_))),
+        "{failed:?}"
+    );
+    assert!(
+        lost_at.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        lost_at.elapsed()
+    );
+    // Its old actors are gone for good: the proxy fails with a typed error.
+    assert!(matches!(
+        remote.total().await,
+        Err(AskError::Unreachable(_))
+    ));
+
+    // A new run of the node on the same address: found again, and reached.
+    let restarted = ActorSystem::new();
+    let net_restarted = NetSystem::start(&restarted, NetConfig::new(addr, SECRET))
+        .await
+        .expect("the address is free again");
+    assert_ne!(net_restarted.node(), net_one.node());
+    named_counter(&restarted, "counter").await;
+    let again: Addr<Counter> = net_two.lookup(addr, "counter", TIMEOUT).await.unwrap();
+    again.add(7).await.unwrap();
+    assert_eq!(again.total().await, Ok(7));
+    // The address of the earlier run still does not reach the new run's actors.
+    assert!(remote.total().await.is_err());
+    assert!(!remote.is_alive());
+    net_restarted.shutdown().await;
+    net_two.shutdown().await;
+    let _ = (one, two);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_queued_for_an_unreachable_node_become_dead_letters_here() {
+    let (one, net_one) = node().await;
+    let addr = net_one.local_addr();
+    let (two, net_two) =
+        node_with(config().reconnect_backoff(Duration::from_millis(10), Duration::from_millis(20)))
+            .await;
+    named_counter(&one, "counter").await;
+    let remote: Addr<Counter> = net_two.lookup(addr, "counter", TIMEOUT).await.unwrap();
+    net_one.shutdown().await;
+    one.shutdown().await;
+    // Wait until node two noticed.
+    tokio::time::timeout(TIMEOUT, async {
+        while net_two.is_connected(net_one.node()) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let before = two.dead_letter_count();
+    // Nobody listens at the address now: the messages cannot leave, and are not lost silently.
+    for _ in 0..3 {
+        let _ = remote.add(1).await;
+    }
+    tokio::time::timeout(TIMEOUT, async {
+        while two.dead_letter_count() < before + 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("three dead letters on the sending side");
+    net_two.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_cannot_reach_any_actor() {
+    let (one, net_one) = node().await;
+    named_counter(&one, "counter").await;
+    let (_intruder, net_intruder) =
+        node_with(NetConfig::new("127.0.0.1:0".parse().unwrap(), "guessed")).await;
+    let refused = net_intruder
+        .lookup::<Counter>(net_one.local_addr(), "counter", TIMEOUT)
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(NetError::Handshake {
+                reason: HandshakeError::BadProof,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    // The node serves peers that know the secret as before.
+    let (_two, net_two) = node().await;
+    let counter: Addr<Counter> = net_two
+        .lookup(net_one.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    counter.add(1).await.unwrap();
+    assert_eq!(counter.total().await, Ok(1));
+    // And a node that knows it refuses an intruder that dials it.
+    let dialing = thespian_net::__testing::dial(net_one.local_addr(), b"guessed").await;
+    assert_eq!(dialing.err(), Some(HandshakeError::BadProof));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_peer_is_declared_down_within_the_configured_time() {
+    // A peer that passes the handshake and then says nothing (a frozen process looks the same).
+    let (one, net_one) = node_with(config().down_after(Duration::from_millis(400))).await;
+    named_counter(&one, "counter").await;
+    let mut silent = thespian_net::__testing::dial(net_one.local_addr(), SECRET.as_bytes())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    // Node one sends heartbeats, then closes the connection once the silence is too long.
+    loop {
+        use tokio::io::AsyncReadExt;
+        match tokio::time::timeout(TIMEOUT, silent.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(_)) => continue,
+            Err(_) => panic!("never disconnected"),
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    net_one.shutdown().await;
+}
