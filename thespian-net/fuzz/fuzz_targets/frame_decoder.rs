@@ -16,7 +16,7 @@ impl Target {
         text.len() + count as usize
     }
 
-    async fn address(&mut self, address: ActorAddress, reply: ReplyHandle<u64>) {
+    async fn remember(&mut self, address: ActorAddress, reply: ReplyHandle<u64>) {
         self.seen.push(address);
         let _ = reply.send(1);
     }
