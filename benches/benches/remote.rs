@@ -1,0 +1,196 @@
+//! Remote suites: two actor systems on loopback (thespian-net) next to raw tokio TCP with
+//! length-prefixed postcard frames through a buffered writer, in the same group.
+//!
+//! `cargo bench -p benches --bench remote` (or one suite: `-- '^remote_ask'`).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use benches::{Counter, CounterAddrExt};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use futures::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use thespian::prelude::*;
+use thespian_net::{NetConfig, NetSystem};
+use tokio::io::BufWriter;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
+
+const TELLS: u64 = 100_000;
+const ASKS: u64 = 1_000;
+const LONG: Duration = Duration::from_secs(60);
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Two nodes; the counter lives on the first, the returned address is the second's proxy.
+async fn thespian_pair() -> (Addr<Counter>, [NetSystem; 2]) {
+    let config = || NetConfig::new("127.0.0.1:0".parse().expect("addr"), "bench");
+    let one = ActorSystem::new();
+    let net_one = NetSystem::start(&one, config()).await.expect("node one");
+    one.create_actor_with(Counter::default(), ActorOptions::new().name("counter"))
+        .await
+        .expect("counter");
+    let two = ActorSystem::builder().default_ask_timeout(LONG).build();
+    let net_two = NetSystem::start(&two, config()).await.expect("node two");
+    let counter = net_two
+        .lookup(net_one.local_addr(), "counter", LONG)
+        .await
+        .expect("lookup");
+    (counter, [net_one, net_two])
+}
+
+#[derive(Serialize, Deserialize)]
+enum Request {
+    Add(u64),
+    Total,
+}
+
+/// The raw server: sums `Add`s, answers `Total` with the sum.
+async fn raw_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        stream.set_nodelay(true).expect("nodelay");
+        let (read, write) = stream.into_split();
+        let mut frames = FramedRead::new(read, LengthDelimitedCodec::new());
+        let mut replies = FramedWrite::new(BufWriter::new(write), LengthDelimitedCodec::new());
+        let mut total = 0u64;
+        while let Some(Ok(frame)) = frames.next().await {
+            match postcard::from_bytes(&frame).expect("request") {
+                Request::Add(n) => total += n,
+                Request::Total => {
+                    let reply = postcard::to_allocvec(&total).expect("reply");
+                    replies.send(bytes::Bytes::from(reply)).await.expect("send reply");
+                }
+            }
+        }
+    });
+    addr
+}
+
+/// The raw client: a buffered writer of frames, a reader of replies.
+struct RawClient {
+    requests: FramedWrite<BufWriter<tokio::net::tcp::OwnedWriteHalf>, LengthDelimitedCodec>,
+    replies: FramedRead<tokio::net::tcp::OwnedReadHalf, LengthDelimitedCodec>,
+}
+
+impl RawClient {
+    async fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        let (read, write) = stream.into_split();
+        RawClient {
+            requests: FramedWrite::new(BufWriter::new(write), LengthDelimitedCodec::new()),
+            replies: FramedRead::new(read, LengthDelimitedCodec::new()),
+        }
+    }
+
+    /// Queues a request in the buffered writer (written when the buffer fills or is flushed).
+    async fn feed(&mut self, request: &Request) {
+        let bytes = postcard::to_allocvec(request).expect("request");
+        self.requests.feed(bytes::Bytes::from(bytes)).await.expect("feed");
+    }
+
+    async fn total(&mut self) -> u64 {
+        self.feed(&Request::Total).await;
+        // Flushes the codec's buffer and the buffered writer under it.
+        SinkExt::<bytes::Bytes>::flush(&mut self.requests)
+            .await
+            .expect("flush");
+        let frame = self.replies.next().await.expect("reply").expect("frame");
+        postcard::from_bytes(&frame).expect("total")
+    }
+}
+
+fn remote_tell(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("remote_tell");
+    group.throughput(Throughput::Elements(TELLS));
+    group.sample_size(10);
+    let (counter, nets) = rt.block_on(thespian_pair());
+    group.bench_function("thespian", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let before = counter.total().await.expect("total");
+                    for _ in 0..TELLS {
+                        counter.add(1).await.expect("add");
+                    }
+                    assert_eq!(counter.total().await, Ok(before + TELLS));
+                }
+                start.elapsed()
+            })
+        })
+    });
+    let mut raw = rt.block_on(async { RawClient::connect(raw_server().await).await });
+    group.bench_function("raw_tcp_postcard", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let before = raw.total().await;
+                    for _ in 0..TELLS {
+                        raw.feed(&Request::Add(1)).await;
+                    }
+                    assert_eq!(raw.total().await, before + TELLS);
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+    rt.block_on(async {
+        for net in nets {
+            net.shutdown().await;
+        }
+    });
+}
+
+fn remote_ask(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("remote_ask");
+    group.throughput(Throughput::Elements(ASKS));
+    group.sample_size(10);
+    let (counter, nets) = rt.block_on(thespian_pair());
+    group.bench_function("thespian", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters * ASKS {
+                    counter.total().await.expect("total");
+                }
+                start.elapsed()
+            })
+        })
+    });
+    let mut raw = rt.block_on(async { RawClient::connect(raw_server().await).await });
+    group.bench_function("raw_tcp_postcard", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters * ASKS {
+                    raw.total().await;
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+    rt.block_on(async {
+        for net in nets {
+            net.shutdown().await;
+        }
+    });
+}
+
+criterion_group!(benches, remote_tell, remote_ask);
+criterion_main!(benches);
