@@ -68,7 +68,10 @@ async fn raw_server() -> SocketAddr {
                 Request::Add(n) => total += n,
                 Request::Total => {
                     let reply = postcard::to_allocvec(&total).expect("reply");
-                    replies.send(bytes::Bytes::from(reply)).await.expect("send reply");
+                    replies
+                        .send(bytes::Bytes::from(reply))
+                        .await
+                        .expect("send reply");
                 }
             }
         }
@@ -96,7 +99,10 @@ impl RawClient {
     /// Queues a request in the buffered writer (written when the buffer fills or is flushed).
     async fn feed(&mut self, request: &Request) {
         let bytes = postcard::to_allocvec(request).expect("request");
-        self.requests.feed(bytes::Bytes::from(bytes)).await.expect("feed");
+        self.requests
+            .feed(bytes::Bytes::from(bytes))
+            .await
+            .expect("feed");
     }
 
     async fn total(&mut self) -> u64 {

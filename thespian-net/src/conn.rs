@@ -3,8 +3,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use futures::StreamExt;
-use thespian::remote::{self, NodeId};
+use std::collections::HashMap;
+
+use futures::{FutureExt, StreamExt};
+use thespian::remote::{self, LocalActor, NodeId, ReplySink, WireError};
+use thespian::{ActorAddress, ActorSystem, AskError};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -133,6 +136,7 @@ async fn writer(
         if carrier {
             let mut state = link.lock();
             std::mem::swap(&mut state.out, &mut batch);
+            state.writer_waiting = batch.is_empty();
         }
         let bytes: &[u8] = if batch.is_empty() {
             tokio::select! {
@@ -174,20 +178,32 @@ async fn reader(
         .max_frame_length(net.config.max_frame)
         .new_codec();
     let mut frames = FramedRead::new(read, codec);
+    let mut actors = Actors::default();
     let why = loop {
         let next = tokio::select! {
             next = tokio::time::timeout(net.config.down_after, frames.next()) => next,
             _ = cancel.cancelled() => break "closed".to_owned(),
         };
-        match next {
+        let first = match next {
             Err(_) => break format!("silent for {:?}", net.config.down_after),
             Ok(None) => break "connection closed by the peer".to_owned(),
             Ok(Some(Err(e))) => break format!("bad frame: {e}"),
-            Ok(Some(Ok(bytes))) => {
-                if let Err(e) = dispatch(&net, &link, &bytes) {
-                    break format!("protocol violation: {e}");
-                }
+            Ok(Some(Ok(bytes))) => bytes,
+        };
+        let Some(system) = net.system.upgrade() else {
+            break "the actor system is gone".to_owned();
+        };
+        // Everything already read is handled under one decoding scope.
+        let handled = remote::decoding(&system, || {
+            dispatch(&system, &link, &mut actors, &first)?;
+            while let Some(Some(frame)) = frames.next().now_or_never() {
+                let frame = frame.map_err(|e| format!("bad frame: {e}"))?;
+                dispatch(&system, &link, &mut actors, &frame)?;
             }
+            Ok::<_, String>(())
+        });
+        if let Err(why) = handled {
+            break why;
         }
     };
     tracing::debug!(target: "thespian_net", node = %link.node, connection = id, reason = %why,
@@ -200,65 +216,111 @@ async fn reader(
     link.connection_ended(id, &why);
 }
 
-/// Handles one frame from the link's node. An error closes the connection (the header could not
-/// be read); a message that cannot be handed to its actor is only logged.
-fn dispatch(net: &Arc<NetInner>, link: &Arc<LinkInner>, frame: &[u8]) -> Result<(), String> {
-    let Some(system) = net.system.upgrade() else {
-        return Err("the actor system is gone".into());
-    };
-    remote::decoding(&system, || {
-        let (header, body) = frame::decode_header(frame).map_err(|e| e.to_string())?;
-        match header {
-            Header::Tell { to, sender } => {
-                if let Err(e) = remote::deliver(&system, to, sender, None, body) {
-                    tracing::debug!(target: "thespian_net", node = %link.node, actor = to,
-                        error = %e, "message not delivered");
+/// The local actors a connection has delivered to, so that a stream of messages to one actor
+/// resolves it once. Bounded: a peer naming many actors only empties it more often.
+#[derive(Default)]
+struct Actors {
+    known: HashMap<u64, LocalActor>,
+}
+
+impl Actors {
+    const MAX: usize = 1024;
+
+    fn get(&mut self, system: &ActorSystem, to: u64) -> Option<&LocalActor> {
+        let fresh = self.known.get(&to).is_some_and(LocalActor::is_alive);
+        if !fresh {
+            self.known.remove(&to);
+            let actor = remote::local_actor(system, to)?;
+            if self.known.len() >= Self::MAX {
+                self.known.retain(|_, a| a.is_alive());
+                if self.known.len() >= Self::MAX {
+                    self.known.clear();
                 }
             }
-            Header::Ask { to, sender, id } => {
-                let sink = Box::new(Sink {
-                    link: link.clone(),
-                    id,
-                });
-                if let Err(e) = remote::deliver(&system, to, sender, Some(sink), body) {
-                    tracing::debug!(target: "thespian_net", node = %link.node, actor = to,
-                        error = %e, "request not delivered");
-                }
-            }
-            Header::Reply { id } => match link.take_pending(id) {
-                Some(Pending::Ask(route, wire)) => route.answer(&wire, body),
-                Some(Pending::Lookup(tx)) => {
-                    let _ = tx.send(body.to_vec());
-                }
-                None => {}
-            },
-            Header::Failed { id, error } => {
-                if let Some(Pending::Ask(route, _)) = link.take_pending(id) {
-                    route.fail(error.into());
-                }
-            }
-            Header::Found { id } => {
-                if let Some(Pending::Lookup(tx)) = link.take_pending(id) {
-                    let _ = tx.send(body.to_vec());
-                }
-            }
-            Header::Answer { id } => remote::answer(&system, id, Ok(body)),
-            Header::AnswerFailed { id, error } => remote::answer(&system, id, Err(error.into())),
-            Header::Exit { to } => {
-                remote::request_exit(&system, to);
-            }
-            Header::Lookup { id, name } => {
-                let found = system.named_address(&name);
-                link.push(
-                    |_| Header::Found { id },
-                    false,
-                    |out| remote::encode(&found, out),
-                    |()| None,
-                )
-                .map_err(|e| e.to_string())?;
-            }
-            Header::Heartbeat => {}
+            self.known.insert(to, actor);
         }
-        Ok(())
-    })
+        self.known.get(&to)
+    }
+}
+
+/// Hands one message to its local actor; logs what cannot be delivered.
+fn deliver(
+    system: &ActorSystem,
+    link: &LinkInner,
+    actors: &mut Actors,
+    to: u64,
+    sender: Option<ActorAddress>,
+    reply: Option<Box<dyn ReplySink>>,
+    body: &[u8],
+) {
+    let result = match actors.get(system, to) {
+        Some(actor) => actor.deliver(sender, reply, body),
+        None => {
+            if let Some(reply) = reply {
+                reply.send(Err(AskError::DeadActor));
+            }
+            Err(WireError::UnknownActor(to))
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(target: "thespian_net", node = %link.node, actor = to, error = %e,
+            "message not delivered");
+    }
+}
+
+/// Handles one frame from the link's node (inside the system's decoding scope). An error closes
+/// the connection (the header could not be read); a message that cannot be handed to its actor
+/// is only logged.
+fn dispatch(
+    system: &ActorSystem,
+    link: &Arc<LinkInner>,
+    actors: &mut Actors,
+    frame: &[u8],
+) -> Result<(), String> {
+    let (header, body) =
+        frame::decode_header(frame).map_err(|e| format!("protocol violation: {e}"))?;
+    match header {
+        Header::Tell { to, sender } => deliver(system, link, actors, to, sender, None, body),
+        Header::Ask { to, sender, id } => {
+            let sink = Box::new(Sink {
+                link: link.clone(),
+                id,
+            });
+            deliver(system, link, actors, to, sender, Some(sink), body);
+        }
+        Header::Reply { id } => match link.take_pending(id) {
+            Some(Pending::Ask(route, wire)) => route.answer(&wire, body),
+            Some(Pending::Lookup(tx)) => {
+                let _ = tx.send(body.to_vec());
+            }
+            None => {}
+        },
+        Header::Failed { id, error } => {
+            if let Some(Pending::Ask(route, _)) = link.take_pending(id) {
+                route.fail(error.into());
+            }
+        }
+        Header::Found { id } => {
+            if let Some(Pending::Lookup(tx)) = link.take_pending(id) {
+                let _ = tx.send(body.to_vec());
+            }
+        }
+        Header::Answer { id } => remote::answer(system, id, Ok(body)),
+        Header::AnswerFailed { id, error } => remote::answer(system, id, Err(error.into())),
+        Header::Exit { to } => {
+            remote::request_exit(system, to);
+        }
+        Header::Lookup { id, name } => {
+            let found = system.named_address(&name);
+            link.push(
+                |_| Header::Found { id },
+                false,
+                |out| remote::encode(&found, out),
+                |()| None,
+            )
+            .map_err(|e| format!("protocol violation: {e}"))?;
+        }
+        Header::Heartbeat => {}
+    }
+    Ok(())
 }

@@ -75,6 +75,12 @@ pub use error::{HandshakeError, NetError};
 pub use node::NetSystem;
 pub use thespian::remote::NodeId;
 
+/// The README's examples are compiled and run as doc tests here (this crate sees both `thespian`
+/// and `thespian-net`), so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// The protocol version spoken in the handshake.
 pub const PROTOCOL_VERSION: u16 = handshake::VERSION;
 

@@ -42,6 +42,8 @@ pub(crate) struct LinkState {
     pub(crate) phase: Phase,
     pub(crate) pending: HashMap<u64, Pending>,
     next_id: u64,
+    /// The writer found nothing to write and waits to be woken: only then does a send wake it.
+    pub(crate) writer_waiting: bool,
 }
 
 pub(crate) struct LinkInner {
@@ -64,6 +66,7 @@ impl LinkInner {
                 phase: Phase::Idle,
                 pending: HashMap::new(),
                 next_id: 0,
+                writer_waiting: false,
             }),
             wake: Notify::new(),
             max_frame: net.config.max_frame,
@@ -112,13 +115,14 @@ impl LinkInner {
         if connect {
             state.phase = Phase::Connecting;
         }
+        let wake = std::mem::take(&mut state.writer_waiting);
         drop(state);
         if connect {
             match self.net.upgrade() {
                 Some(net) => net.spawn(crate::conn::connect(net.clone(), self.clone())),
                 None => self.lost("the network system is shut down", true),
             }
-        } else {
+        } else if wake {
             self.wake.notify_one();
         }
         Ok(())

@@ -184,11 +184,6 @@ pub mod __private {
     }
 }
 
-/// The README's examples are compiled and run as doc tests, so they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;
-
 /// What an actor author needs, in one import.
 pub mod prelude {
     pub use crate::{

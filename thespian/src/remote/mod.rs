@@ -25,7 +25,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::address::ActorId;
+use crate::address::{ActorId, AnyCell};
 use crate::error::AskError;
 use crate::reply::ReplyTo;
 use crate::system::ActorSystem;
@@ -277,25 +277,46 @@ pub fn decoding<R>(system: &ActorSystem, f: impl FnOnce() -> R) -> R {
     proxy::with_decoding(system.shared(), f)
 }
 
-/// Hands a message that arrived from another node to the local actor `to`: decodes it with the
-/// actor type's wire form (inside [`decoding`], so addresses in it resolve) and queues it like any
-/// send. For a request, `reply` carries the answer back. A message for an actor that has exited
-/// becomes a dead letter here, and its request fails with [`AskError::DeadActor`].
-pub fn deliver(
-    system: &ActorSystem,
-    to: u64,
-    sender: Option<ActorAddress>,
-    reply: Option<Box<dyn ReplySink>>,
-    body: &[u8],
-) -> Result<(), WireError> {
-    let shared = system.shared();
-    let Some(cell) = crate::wire::import(ActorId(to)).filter(|c| c.system_id() == shared.id) else {
-        if let Some(reply) = reply {
-            reply.send(Err(AskError::DeadActor));
-        }
-        return Err(WireError::UnknownActor(to));
-    };
-    proxy::with_decoding(shared, || cell.push_wire(body, sender, reply))
+/// A local actor, as a transport hands it messages that arrived from other nodes. Resolve it once
+/// with [`local_actor`] and keep it while it [is alive](LocalActor::is_alive): delivering then
+/// costs no table lookup.
+#[derive(Clone)]
+pub struct LocalActor(Arc<dyn AnyCell>);
+
+impl LocalActor {
+    /// Whether the actor still takes messages.
+    pub fn is_alive(&self) -> bool {
+        self.0.is_alive()
+    }
+
+    /// Decodes a message with the actor type's wire form and queues it like any send. Call it
+    /// inside [`decoding`], so that addresses in the message resolve. For a request, `reply`
+    /// carries the answer back. A message for an actor that has exited becomes a dead letter
+    /// here, and its request fails with [`AskError::DeadActor`]; one that cannot be decoded fails
+    /// its request with [`AskError::Unreachable`].
+    pub fn deliver(
+        &self,
+        sender: Option<ActorAddress>,
+        reply: Option<Box<dyn ReplySink>>,
+        body: &[u8],
+    ) -> Result<(), WireError> {
+        self.0.clone().push_wire(body, sender, reply)
+    }
+}
+
+impl fmt::Debug for LocalActor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LocalActor({}#{})", self.0.type_name(), self.0.id())
+    }
+}
+
+/// The local actor `to` of `system`, for messages from another node: only actors whose address
+/// this process has sent out (serialized) can be found.
+pub fn local_actor(system: &ActorSystem, to: u64) -> Option<LocalActor> {
+    let id = system.shared().id;
+    crate::wire::import(ActorId(to))
+        .filter(|c| c.system_id() == id)
+        .map(LocalActor)
 }
 
 /// Completes the ask behind reply handle `id`, which this system sent to another node and which
