@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use futures::{FutureExt, StreamExt};
 use thespian::remote::{self, LocalActor, NodeId, ReplySink, WireError};
 use thespian::{ActorAddress, ActorSystem, AskError};
-use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
@@ -103,7 +102,11 @@ pub(crate) fn run(
     writes: bool,
 ) {
     let (read, write) = stream.into_split();
+    let write = Arc::new(write);
     let link = net.link(peer);
+    if writes {
+        link.lock().socket = Some(write.clone());
+    }
     // A connection that does not carry this link's frames (the peer opened it while this side
     // had its own) still sends heartbeats, so the peer does not take it for dead.
     net.spawn(writer(
@@ -118,10 +121,11 @@ pub(crate) fn run(
 }
 
 /// Writes what the link queues: whole buffers at once; a heartbeat when there is nothing else.
+/// While it waits, a sender may write its frame to the socket itself (see `LinkInner::push`).
 async fn writer(
     net: Arc<NetInner>,
     link: Arc<LinkInner>,
-    mut write: OwnedWriteHalf,
+    write: Arc<OwnedWriteHalf>,
     id: u64,
     cancel: CancellationToken,
     carrier: bool,
@@ -137,19 +141,30 @@ async fn writer(
             let mut state = link.lock();
             std::mem::swap(&mut state.out, &mut batch);
             state.writer_waiting = batch.is_empty();
+            if state.writer_waiting {
+                state.quiet_since = std::time::Instant::now();
+            }
         }
-        let bytes: &[u8] = if batch.is_empty() {
+        if batch.is_empty() {
             tokio::select! {
                 _ = link.wake.notified(), if carrier => continue,
                 _ = cancel.cancelled() => break "closed",
-                _ = tokio::time::sleep(net.config.heartbeat) => &heartbeat,
+                _ = tokio::time::sleep(net.config.heartbeat) => {
+                    if carrier {
+                        // Take the socket back from senders before writing to it.
+                        let mut state = link.lock();
+                        if !state.writer_waiting || !state.out.is_empty() {
+                            continue;
+                        }
+                        state.writer_waiting = false;
+                    }
+                    batch.extend_from_slice(&heartbeat);
+                }
             }
-        } else {
-            &batch
-        };
-        let write = tokio::time::timeout(net.config.down_after, write.write_all(bytes));
+        }
+        let written = tokio::time::timeout(net.config.down_after, write_all(&write, &batch));
         tokio::select! {
-            result = write => match result {
+            result = written => match result {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => break "write failed",
                 Err(_) => break "peer stopped reading",
@@ -163,7 +178,20 @@ async fn writer(
     };
     link.connection_ended(id, why);
     cancel.cancel();
-    let _ = write.shutdown().await;
+}
+
+/// Writes all of `bytes` through a shared write half.
+async fn write_all(socket: &OwnedWriteHalf, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        socket.writable().await?;
+        match socket.try_write(bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Reads frames until the peer goes quiet for too long, closes, or breaks the protocol.
@@ -217,9 +245,12 @@ async fn reader(
 }
 
 /// The local actors a connection has delivered to, so that a stream of messages to one actor
-/// resolves it once. Bounded: a peer naming many actors only empties it more often.
+/// resolves it once (and the last one without even hashing). Ids are never reused, so an entry
+/// for an actor that has exited stays correct: its messages become dead letters. Bounded: a peer
+/// naming many actors only empties it more often.
 #[derive(Default)]
 struct Actors {
+    last: Option<(u64, LocalActor)>,
     known: HashMap<u64, LocalActor>,
 }
 
@@ -227,19 +258,24 @@ impl Actors {
     const MAX: usize = 1024;
 
     fn get(&mut self, system: &ActorSystem, to: u64) -> Option<&LocalActor> {
-        let fresh = self.known.get(&to).is_some_and(LocalActor::is_alive);
-        if !fresh {
-            self.known.remove(&to);
-            let actor = remote::local_actor(system, to)?;
-            if self.known.len() >= Self::MAX {
-                self.known.retain(|_, a| a.is_alive());
-                if self.known.len() >= Self::MAX {
-                    self.known.clear();
+        if self.last.as_ref().is_none_or(|(id, _)| *id != to) {
+            let actor = match self.known.get(&to) {
+                Some(actor) => actor.clone(),
+                None => {
+                    let actor = remote::local_actor(system, to)?;
+                    if self.known.len() >= Self::MAX {
+                        self.known.retain(|_, a| a.is_alive());
+                        if self.known.len() >= Self::MAX {
+                            self.known.clear();
+                        }
+                    }
+                    self.known.insert(to, actor.clone());
+                    actor
                 }
-            }
-            self.known.insert(to, actor);
+            };
+            self.last = Some((to, actor));
         }
-        self.known.get(&to)
+        self.last.as_ref().map(|(_, actor)| actor)
     }
 }
 

@@ -9,10 +9,11 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use thespian::remote::{self, Link, NodeId, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError};
 use thespian::{ActorAddress, AskError};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -42,9 +43,21 @@ pub(crate) struct LinkState {
     pub(crate) phase: Phase,
     pub(crate) pending: HashMap<u64, Pending>,
     next_id: u64,
-    /// The writer found nothing to write and waits to be woken: only then does a send wake it.
+    /// The writer found nothing to write and waits to be woken: only then does a send wake it,
+    /// and a sender may write its frame to the socket itself.
     pub(crate) writer_waiting: bool,
+    /// The socket of the connection carrying this link.
+    pub(crate) socket: Option<Arc<OwnedWriteHalf>>,
+    /// Since when the socket has been quiet (the writer finished, or a sender wrote to it). A send
+    /// soon after leaves its frame to the writer, so a stream of messages is written in batches,
+    /// not one system call each.
+    pub(crate) quiet_since: Instant,
 }
+
+/// A send that finds the socket quiet for longer than this is a lone message, written at once by
+/// its sender; sooner, it is part of a stream, batched by the writer. Well under a loopback round
+/// trip, so every ask of a request/reply exchange counts as lone.
+const DIRECT_GAP: Duration = Duration::from_micros(10);
 
 pub(crate) struct LinkInner {
     pub(crate) node: NodeId,
@@ -67,6 +80,8 @@ impl LinkInner {
                 pending: HashMap::new(),
                 next_id: 0,
                 writer_waiting: false,
+                socket: None,
+                quiet_since: Instant::now(),
             }),
             wake: Notify::new(),
             max_frame: net.config.max_frame,
@@ -114,6 +129,25 @@ impl LinkInner {
         let connect = matches!(state.phase, Phase::Idle);
         if connect {
             state.phase = Phase::Connecting;
+        }
+        if state.writer_waiting
+            && matches!(state.phase, Phase::Up { .. })
+            && state.quiet_since.elapsed() > DIRECT_GAP
+        {
+            // The writer is idle, so the buffer holds just this frame: write it from here, which
+            // saves a task switch on every lone message (the latency of an ask). What the socket
+            // does not take at once is left to the writer.
+            if let Some(socket) = state.socket.clone() {
+                state.quiet_since = Instant::now();
+                match socket.try_write(&state.out) {
+                    Ok(n) => drop(state.out.drain(..n)),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => {} // the writer meets the error and ends the connection
+                }
+                if state.out.is_empty() {
+                    return Ok(());
+                }
+            }
         }
         let wake = std::mem::take(&mut state.writer_waiting);
         drop(state);
@@ -171,6 +205,7 @@ impl LinkInner {
             if let Phase::Up { cancel, .. } = &state.phase {
                 cancel.cancel();
             }
+            state.socket = None;
             state.phase = if forever {
                 Phase::Gone(why.to_owned())
             } else {
