@@ -27,6 +27,8 @@ pub struct NetConfig {
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
     pub(crate) max_backlog: usize,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::TlsConfig>,
 }
 
 impl NetConfig {
@@ -43,6 +45,8 @@ impl NetConfig {
             backoff_min: Duration::from_millis(50),
             backoff_max: Duration::from_secs(2),
             max_backlog: 64 << 20,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -85,6 +89,16 @@ impl NetConfig {
     /// message is handed back, an ask fails with `Unreachable`). Default 64 MiB.
     pub fn max_backlog(mut self, bytes: usize) -> Self {
         self.max_backlog = bytes;
+        self
+    }
+}
+
+#[cfg(feature = "tls")]
+impl NetConfig {
+    /// Runs every connection over TLS (after TCP, before the secret's handshake). Every node of a
+    /// convention must then use TLS.
+    pub fn tls(mut self, tls: crate::TlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 }

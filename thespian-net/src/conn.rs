@@ -8,8 +8,6 @@ use std::collections::HashMap;
 use futures::{FutureExt, StreamExt};
 use thespian::remote::{self, LocalActor, NodeId, ReplySink, WireError};
 use thespian::{ActorAddress, ActorSystem, AskError};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 use tokio_util::sync::CancellationToken;
 
@@ -18,17 +16,17 @@ use crate::frame::{self, Header};
 use crate::handshake;
 use crate::link::{next_backoff, LinkInner, Pending, Sink};
 use crate::node::NetInner;
+use crate::stream::{ReadSide, Stream, WriteSide};
 
 /// Opens a connection to `addr` and proves the secret; `expected` is the incarnation addressed.
 pub(crate) async fn dial(
     net: &NetInner,
     addr: SocketAddr,
     expected: Option<u64>,
-) -> Result<(TcpStream, NodeId), NetError> {
+) -> Result<(Stream, NodeId), NetError> {
     let limit = net.config.handshake_timeout;
     let attempt = async {
-        let mut stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
+        let mut stream = Stream::connect(net, addr).await?;
         let node = handshake::dial(&mut stream, &net.config.secret, net.node, expected)
             .await
             .map_err(|reason| NetError::Handshake { peer: addr, reason })?;
@@ -95,17 +93,16 @@ pub(crate) async fn connect(net: Arc<NetInner>, link: Arc<LinkInner>) {
 /// Starts the writer (if `writes`, for the link of `peer`) and the reader of a connection.
 pub(crate) fn run(
     net: Arc<NetInner>,
-    stream: TcpStream,
+    stream: Stream,
     peer: NodeId,
     id: u64,
     cancel: CancellationToken,
     writes: bool,
 ) {
-    let (read, write) = stream.into_split();
-    let write = Arc::new(write);
+    let (read, write) = stream.split();
     let link = net.link(peer);
     if writes {
-        link.lock().socket = Some(write.clone());
+        link.lock().socket = write.shared();
     }
     // A connection that does not carry this link's frames (the peer opened it while this side
     // had its own) still sends heartbeats, so the peer does not take it for dead.
@@ -125,7 +122,7 @@ pub(crate) fn run(
 async fn writer(
     net: Arc<NetInner>,
     link: Arc<LinkInner>,
-    write: Arc<OwnedWriteHalf>,
+    mut write: WriteSide,
     id: u64,
     cancel: CancellationToken,
     carrier: bool,
@@ -162,7 +159,7 @@ async fn writer(
                 }
             }
         }
-        let written = tokio::time::timeout(net.config.down_after, write_all(&write, &batch));
+        let written = tokio::time::timeout(net.config.down_after, write.write_all(&batch));
         tokio::select! {
             result = written => match result {
                 Ok(Ok(())) => {}
@@ -178,27 +175,14 @@ async fn writer(
     };
     link.connection_ended(id, why);
     cancel.cancel();
-}
-
-/// Writes all of `bytes` through a shared write half.
-async fn write_all(socket: &OwnedWriteHalf, mut bytes: &[u8]) -> std::io::Result<()> {
-    while !bytes.is_empty() {
-        socket.writable().await?;
-        match socket.try_write(bytes) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
+    write.shutdown().await;
 }
 
 /// Reads frames until the peer goes quiet for too long, closes, or breaks the protocol.
 async fn reader(
     net: Arc<NetInner>,
     link: Arc<LinkInner>,
-    read: OwnedReadHalf,
+    read: ReadSide,
     id: u64,
     cancel: CancellationToken,
 ) {

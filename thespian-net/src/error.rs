@@ -34,6 +34,9 @@ pub enum NetError {
     /// The network system has been shut down.
     #[error("the network system is shut down")]
     Shutdown,
+    /// TLS could not be set up with the configuration given.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// A transport is already installed on the actor system, or it is sequential.
     #[error("cannot network this actor system: {0}")]
     Install(WireError),

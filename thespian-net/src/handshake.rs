@@ -18,8 +18,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use thespian::remote::NodeId;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::HandshakeError;
 
@@ -66,17 +65,19 @@ fn proof(secret: &[u8], role: u8, verifier: &Nonce, prover: &Nonce, node: &NodeI
     mac
 }
 
-async fn send(stream: &mut TcpStream, step: &Step) -> Result<(), HandshakeError> {
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, step: &Step) -> Result<(), HandshakeError> {
     let body = postcard::to_allocvec(step).map_err(|e| HandshakeError::Malformed(e.to_string()))?;
     let mut frame = (body.len() as u32).to_be_bytes().to_vec();
     frame.extend_from_slice(&body);
     stream
         .write_all(&frame)
         .await
-        .map_err(|_| HandshakeError::Closed)
+        .map_err(|_| HandshakeError::Closed)?;
+    // A TLS stream holds what is written until flushed.
+    stream.flush().await.map_err(|_| HandshakeError::Closed)
 }
 
-async fn receive(stream: &mut TcpStream) -> Result<Step, HandshakeError> {
+async fn receive<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Step, HandshakeError> {
     let mut prefix = [0; 4];
     stream
         .read_exact(&mut prefix)
@@ -108,7 +109,7 @@ fn check(hello: &Hello) -> Result<(), HandshakeError> {
     Ok(())
 }
 
-async fn receive_hello(stream: &mut TcpStream) -> Result<Hello, HandshakeError> {
+async fn receive_hello<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Hello, HandshakeError> {
     match receive(stream).await? {
         Step::Hello(hello) => {
             check(&hello)?;
@@ -119,8 +120,8 @@ async fn receive_hello(stream: &mut TcpStream) -> Result<Hello, HandshakeError> 
 }
 
 /// The dialing side. `expected` is the incarnation addressed, if known. Returns the peer's node.
-pub(crate) async fn dial(
-    stream: &mut TcpStream,
+pub(crate) async fn dial<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
     secret: &[u8],
     me: NodeId,
     expected: Option<u64>,
@@ -158,8 +159,8 @@ pub(crate) async fn dial(
 }
 
 /// The accepting side. Returns the peer's node.
-pub(crate) async fn accept(
-    stream: &mut TcpStream,
+pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
     secret: &[u8],
     me: NodeId,
 ) -> Result<NodeId, HandshakeError> {

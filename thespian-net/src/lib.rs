@@ -69,11 +69,19 @@ mod frame;
 mod handshake;
 mod link;
 mod node;
+mod stream;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use config::NetConfig;
 pub use error::{HandshakeError, NetError};
 pub use node::NetSystem;
 pub use thespian::remote::NodeId;
+#[cfg(feature = "tls")]
+pub use tls::TlsConfig;
+/// The certificate and key types [`TlsConfig`] takes (rustls' `pki_types`).
+#[cfg(feature = "tls")]
+pub use tokio_rustls::rustls::pki_types;
 
 /// The README's examples are compiled and run as doc tests here (this crate sees both `thespian`
 /// and `thespian-net`), so they stay true.

@@ -15,9 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::NetConfig;
 use crate::conn;
-use crate::error::NetError;
+use crate::error::{HandshakeError, NetError};
 use crate::handshake;
 use crate::link::{LinkHandle, LinkInner};
+use crate::stream::Stream;
 
 /// The state shared by a node's tasks; installed on the actor system as its transport.
 pub(crate) struct NetInner {
@@ -29,6 +30,8 @@ pub(crate) struct NetInner {
     pub(crate) cancel: CancellationToken,
     runtime: Handle,
     connections: AtomicU64,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::Tls>,
 }
 
 impl NetInner {
@@ -123,6 +126,8 @@ impl NetSystem {
     /// be sent to other nodes, and addresses from other nodes reach their actors. Must be called
     /// inside a tokio runtime (the node's tasks run there).
     pub async fn start(system: &ActorSystem, config: NetConfig) -> Result<NetSystem, NetError> {
+        #[cfg(feature = "tls")]
+        let config_tls = config.tls.clone();
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
         let incarnation =
@@ -141,6 +146,11 @@ impl NetSystem {
             cancel: CancellationToken::new(),
             runtime: Handle::current(),
             connections: AtomicU64::new(0),
+            #[cfg(feature = "tls")]
+            tls: match &config_tls {
+                Some(tls) => Some(crate::tls::Tls::new(tls)?),
+                None => None,
+            },
         });
         remote::install(system, Arc::new(NetTransport(inner.clone())))
             .map_err(NetError::Install)?;
@@ -254,7 +264,7 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
             accepted = listener.accept() => accepted,
             _ = net.cancel.cancelled() => return,
         };
-        let (mut stream, peer) = match accepted {
+        let (tcp, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
                 tracing::warn!(target: "thespian_net", error = %e, "accept failed");
@@ -264,20 +274,25 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
         };
         let net = net.clone();
         net.clone().spawn(async move {
-            let _ = stream.set_nodelay(true);
-            let secret = net.config.secret.clone();
-            let shake = handshake::accept(&mut stream, &secret, net.node);
-            let node = match tokio::time::timeout(net.config.handshake_timeout, shake).await {
-                Ok(Ok(node)) => node,
-                Ok(Err(reason)) => {
-                    tracing::warn!(target: "thespian_net", %peer, %reason, "handshake refused");
-                    return;
-                }
-                Err(_) => {
-                    tracing::warn!(target: "thespian_net", %peer, "handshake timed out");
-                    return;
-                }
+            let shake = async {
+                let mut stream = Stream::accept(&net, tcp)
+                    .await
+                    .map_err(|e| HandshakeError::Malformed(format!("transport: {e}")))?;
+                let node = handshake::accept(&mut stream, &net.config.secret, net.node).await?;
+                Ok::<_, HandshakeError>((stream, node))
             };
+            let (stream, node) =
+                match tokio::time::timeout(net.config.handshake_timeout, shake).await {
+                    Ok(Ok(accepted)) => accepted,
+                    Ok(Err(reason)) => {
+                        tracing::warn!(target: "thespian_net", %peer, %reason, "handshake refused");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::warn!(target: "thespian_net", %peer, "handshake timed out");
+                        return;
+                    }
+                };
             let link = net.link(node);
             let cancel = net.cancel.child_token();
             let id = net.next_connection_id();
