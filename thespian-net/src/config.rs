@@ -32,8 +32,11 @@ pub struct NetConfig {
 }
 
 impl NetConfig {
-    /// Listens on `listen` (port 0 picks a free port) and proves `secret` to peers, which must
-    /// share it.
+    /// Listens on `listen` (port 0 picks a free port; the address must be one peers can dial,
+    /// not `0.0.0.0`) and proves `secret` to peers, which must share it. Use a long random secret:
+    /// the handshake resists eavesdroppers, but a short one could be guessed from a recorded
+    /// handshake; and add TLS (feature `tls`) when the network is not trusted, since frames after
+    /// the handshake are not otherwise protected.
     pub fn new(listen: SocketAddr, secret: impl AsRef<[u8]>) -> Self {
         NetConfig {
             listen,
@@ -80,6 +83,7 @@ impl NetConfig {
     /// The first and the longest wait between two attempts to reach a peer that could not be
     /// reached. Default 50 ms, doubling up to 2 s.
     pub fn reconnect_backoff(mut self, first: Duration, longest: Duration) -> Self {
+        let first = first.max(Duration::from_millis(1));
         self.backoff_min = first;
         self.backoff_max = longest.max(first);
         self

@@ -53,16 +53,22 @@ pub(crate) async fn connect(net: Arc<NetInner>, link: Arc<LinkInner>) {
             Ok((stream, _)) => {
                 let cancel = net.cancel.child_token();
                 let id = net.next_connection_id();
-                // The link is Connecting, so it takes the connection.
-                {
+                // The link is Connecting (unless shut down meanwhile): it takes the connection.
+                let taken = {
                     let mut state = link.lock();
-                    state.phase = crate::link::Phase::Up {
-                        id,
-                        cancel: cancel.clone(),
-                    };
+                    let connecting = matches!(state.phase, crate::link::Phase::Connecting);
+                    if connecting {
+                        state.phase = crate::link::Phase::Up {
+                            id,
+                            cancel: cancel.clone(),
+                        };
+                        state.writer_waiting = false;
+                    }
+                    connecting
+                };
+                if taken {
+                    run(net.clone(), stream, link.node, id, cancel, true);
                 }
-                run(net.clone(), stream, link.node, id, cancel, true);
-                link.wake.notify_one();
                 return;
             }
             Err(NetError::Handshake {
@@ -76,7 +82,7 @@ pub(crate) async fn connect(net: Arc<NetInner>, link: Arc<LinkInner>) {
                 tracing::warn!(target: "thespian_net", node = %link.node, error = %e,
                     retry_in = ?backoff, "cannot reach node");
                 let (out, pending) = link.drain();
-                link.fail(&e.to_string(), out, pending);
+                link.fail(&e.to_string(), &out, pending);
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     _ = net.cancel.cancelled() => {}
@@ -101,8 +107,13 @@ pub(crate) fn run(
 ) {
     let (read, write) = stream.split();
     let link = net.link(peer);
+    let wake = Arc::new(tokio::sync::Notify::new());
     if writes {
-        link.lock().socket = write.shared();
+        let mut state = link.lock();
+        if state.carried_by(id) {
+            state.socket = write.shared();
+            state.wake = wake.clone();
+        }
     }
     // A connection that does not carry this link's frames (the peer opened it while this side
     // had its own) still sends heartbeats, so the peer does not take it for dead.
@@ -112,63 +123,95 @@ pub(crate) fn run(
         write,
         id,
         cancel.clone(),
-        writes,
+        writes.then_some(wake),
     ));
     net.spawn(reader(net.clone(), link, read, id, cancel));
 }
 
 /// Writes what the link queues: whole buffers at once; a heartbeat when there is nothing else.
 /// While it waits, a sender may write its frame to the socket itself (see `LinkInner::push`).
+/// `carrier` is the wake-up of a connection that carries the link's frames (others only send
+/// heartbeats).
 async fn writer(
     net: Arc<NetInner>,
     link: Arc<LinkInner>,
     mut write: WriteSide,
     id: u64,
     cancel: CancellationToken,
-    carrier: bool,
+    carrier: Option<Arc<tokio::sync::Notify>>,
 ) {
     let mut batch = Vec::new();
+    let mut skip = 0;
     let heartbeat = {
         let mut out = Vec::new();
         let _ = frame::append_frame(&mut out, usize::MAX, &Header::Heartbeat, |_| Ok(()));
         out
     };
     let why = loop {
-        if carrier {
-            let mut state = link.lock();
-            std::mem::swap(&mut state.out, &mut batch);
-            state.writer_waiting = batch.is_empty();
-            if state.writer_waiting {
-                state.quiet_since = std::time::Instant::now();
+        if let Some(wake) = &carrier {
+            let carries = {
+                let mut state = link.lock();
+                // A writer whose connection no longer carries the link must not touch its
+                // frames (they belong to the next connection now).
+                let carries = !cancel.is_cancelled() && state.carried_by(id);
+                if carries {
+                    std::mem::swap(&mut state.out, &mut batch);
+                    skip = std::mem::take(&mut state.head_written);
+                    state.writer_waiting = batch.is_empty();
+                    if state.writer_waiting {
+                        state.quiet_since = std::time::Instant::now();
+                    }
+                }
+                carries
+            };
+            if !carries {
+                break "replaced";
             }
-        }
-        if batch.is_empty() {
-            tokio::select! {
-                _ = link.wake.notified(), if carrier => continue,
-                _ = cancel.cancelled() => break "closed",
-                _ = tokio::time::sleep(net.config.heartbeat) => {
-                    if carrier {
+            if batch.is_empty() {
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => break "closed",
+                    _ = wake.notified() => continue,
+                    _ = tokio::time::sleep(net.config.heartbeat) => {
                         // Take the socket back from senders before writing to it.
-                        let mut state = link.lock();
-                        if !state.writer_waiting || !state.out.is_empty() {
+                        let quiet = {
+                            let mut state = link.lock();
+                            let quiet = state.writer_waiting
+                                && state.out.is_empty()
+                                && state.carried_by(id);
+                            state.writer_waiting &= !quiet;
+                            quiet
+                        };
+                        if !quiet {
                             continue;
                         }
-                        state.writer_waiting = false;
+                        batch.extend_from_slice(&heartbeat);
                     }
-                    batch.extend_from_slice(&heartbeat);
                 }
             }
+        } else {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break "closed",
+                _ = tokio::time::sleep(net.config.heartbeat) => batch.extend_from_slice(&heartbeat),
+            }
         }
-        let written = tokio::time::timeout(net.config.down_after, write.write_all(&batch));
-        tokio::select! {
-            result = written => match result {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => break "write failed",
-                Err(_) => break "peer stopped reading",
-            },
-            _ = cancel.cancelled() => break "closed",
+        let mut written = 0;
+        let result = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err("closed"),
+            result = write.write_all(&batch[skip..], &mut written, net.config.down_after) => {
+                result.map_err(|_| "write failed or the peer stopped reading")
+            }
+        };
+        if let Err(why) = result {
+            // Frames not begun are dead letters here; the one cut off is in flight.
+            let unsent = frame::unsent(&batch, skip + written);
+            link.fail(why, unsent, Default::default());
+            break why;
         }
         batch.clear();
+        skip = 0;
         if batch.capacity() > 1 << 20 {
             batch = Vec::new();
         }
@@ -206,16 +249,22 @@ async fn reader(
             break "the actor system is gone".to_owned();
         };
         // Everything already read is handled under one decoding scope.
-        let handled = remote::decoding(&system, || {
-            dispatch(&system, &link, &mut actors, &first)?;
-            while let Some(Some(frame)) = frames.next().now_or_never() {
-                let frame = frame.map_err(|e| format!("bad frame: {e}"))?;
-                dispatch(&system, &link, &mut actors, &frame)?;
-            }
-            Ok::<_, String>(())
-        });
-        if let Err(why) = handled {
-            break why;
+        // User code runs in here (Deserialize impls, dead-letter handling): a panic ends this
+        // connection like any other failure, never the reader alone.
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            remote::decoding(&system, || {
+                dispatch(&system, &link, &mut actors, &first)?;
+                while let Some(Some(frame)) = frames.next().now_or_never() {
+                    let frame = frame.map_err(|e| format!("bad frame: {e}"))?;
+                    dispatch(&system, &link, &mut actors, &frame)?;
+                }
+                Ok::<_, String>(())
+            })
+        }));
+        match handled {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => break why,
+            Err(_) => break "protocol violation: a panic while handling a frame".to_owned(),
         }
     };
     tracing::debug!(target: "thespian_net", node = %link.node, connection = id, reason = %why,
@@ -332,13 +381,17 @@ fn dispatch(
         }
         Header::Lookup { id, name } => {
             let found = system.named_address(&name);
-            link.push(
+            let answered = link.push(
                 |_| Header::Found { id },
                 false,
                 |out| remote::encode(&found, out),
                 |()| None,
-            )
-            .map_err(|e| format!("protocol violation: {e}"))?;
+            );
+            if let Err(e) = answered {
+                // The asker times out; the connection is not at fault.
+                tracing::debug!(target: "thespian_net", node = %link.node, error = %e,
+                    "lookup not answered");
+            }
         }
         Header::Heartbeat => {}
     }

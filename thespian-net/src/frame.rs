@@ -138,6 +138,19 @@ pub(crate) fn frames(mut buffer: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// The whole frames of `buffer` that start at or after byte `sent` (what a failed write never
+/// began; a frame cut off by the failure is not among them).
+pub(crate) fn unsent(buffer: &[u8], sent: usize) -> &[u8] {
+    let mut start = 0;
+    for frame in frames(buffer) {
+        if start >= sent {
+            break;
+        }
+        start += PREFIX + frame.len();
+    }
+    &buffer[start.min(buffer.len())..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +181,24 @@ mod tests {
         }));
         assert!(panicked.is_err());
         assert_eq!(out, [1, 2, 3]);
+    }
+
+    #[test]
+    fn unsent_frames_start_at_the_first_frame_not_begun() {
+        let mut out = Vec::new();
+        for id in 0..3u64 {
+            append_frame(&mut out, 1024, &Header::Reply { id }, |b| {
+                b.extend_from_slice(&[1, 2]);
+                Ok(())
+            })
+            .unwrap();
+        }
+        let one = out.len() / 3;
+        assert_eq!(unsent(&out, 0).len(), out.len());
+        assert_eq!(unsent(&out, 1).len(), 2 * one);
+        assert_eq!(unsent(&out, one).len(), 2 * one);
+        assert_eq!(unsent(&out, one + 1).len(), one);
+        assert!(unsent(&out, out.len()).is_empty());
     }
 
     #[test]

@@ -138,6 +138,9 @@ pub(crate) async fn dial<S: AsyncRead + AsyncWrite + Unpin>(
     )
     .await?;
     let theirs = receive_hello(stream).await?;
+    if theirs.node == me {
+        return Err(HandshakeError::Malformed("connected to itself".into()));
+    }
     let Step::Proof(their_proof) = receive(stream).await? else {
         return Err(HandshakeError::Malformed("expected Proof".into()));
     };
@@ -165,6 +168,9 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     me: NodeId,
 ) -> Result<NodeId, HandshakeError> {
     let theirs = receive_hello(stream).await?;
+    if theirs.node == me {
+        return Err(HandshakeError::Malformed("connected to itself".into()));
+    }
     let nonce: Nonce = random()?;
     send(
         stream,

@@ -46,8 +46,12 @@ pub(crate) struct LinkState {
     /// The writer found nothing to write and waits to be woken: only then does a send wake it,
     /// and a sender may write its frame to the socket itself.
     pub(crate) writer_waiting: bool,
-    /// The socket of the connection carrying this link.
+    /// The socket of the connection carrying this link (plain TCP only).
     pub(crate) socket: Option<Arc<OwnedWriteHalf>>,
+    /// Wakes the writer of the connection carrying this link.
+    pub(crate) wake: Arc<Notify>,
+    /// How many bytes at the start of `out` (all of one frame) a sender already wrote itself.
+    pub(crate) head_written: usize,
     /// Since when the socket has been quiet (the writer finished, or a sender wrote to it). A send
     /// soon after leaves its frame to the writer, so a stream of messages is written in batches,
     /// not one system call each.
@@ -59,12 +63,40 @@ pub(crate) struct LinkState {
 /// trip, so every ask of a request/reply exchange counts as lone.
 const DIRECT_GAP: Duration = Duration::from_micros(10);
 
+impl LinkState {
+    /// Takes the frames nobody has started writing, and the requests waiting.
+    fn take_unsent(&mut self) -> (Vec<u8>, HashMap<u64, Pending>) {
+        let mut out = std::mem::take(&mut self.out);
+        if std::mem::take(&mut self.head_written) > 0 {
+            // The first frame is partly on the wire: in flight, not a dead letter.
+            let first = frame::frames(&out)
+                .next()
+                .map_or(0, |f| f.len() + frame::PREFIX);
+            out.drain(..first.min(out.len()));
+        }
+        (out, std::mem::take(&mut self.pending))
+    }
+
+    /// Whether connection `id` carries this link.
+    pub(crate) fn carried_by(&self, id: u64) -> bool {
+        matches!(self.phase, Phase::Up { id: up, .. } if up == id)
+    }
+}
+
+impl Pending {
+    /// Nobody waits for the answer any more.
+    fn abandoned(&self) -> bool {
+        match self {
+            Pending::Ask(route, _) => route.is_closed(),
+            Pending::Lookup(tx) => tx.is_closed(),
+        }
+    }
+}
+
 pub(crate) struct LinkInner {
     pub(crate) node: NodeId,
     pub(crate) net: Weak<NetInner>,
     pub(crate) state: Mutex<LinkState>,
-    /// Wakes the writer of the current connection.
-    pub(crate) wake: Notify,
     max_frame: usize,
     max_backlog: usize,
 }
@@ -81,9 +113,10 @@ impl LinkInner {
                 next_id: 0,
                 writer_waiting: false,
                 socket: None,
+                wake: Arc::new(Notify::new()),
+                head_written: 0,
                 quiet_since: Instant::now(),
             }),
-            wake: Notify::new(),
             max_frame: net.config.max_frame,
             max_backlog: net.config.max_backlog,
         })
@@ -124,6 +157,11 @@ impl LinkInner {
         let header = header(id);
         let value = frame::append_frame(&mut state.out, self.max_frame, &header, body)?;
         if let Some(p) = pending(value) {
+            let waiting = state.pending.len();
+            if waiting >= 64 && waiting.is_power_of_two() {
+                // Requests whose asker gave up (timed out) are answered by nobody.
+                state.pending.retain(|_, p| !p.abandoned());
+            }
             state.pending.insert(id, p);
         }
         let connect = matches!(state.phase, Phase::Idle);
@@ -140,24 +178,26 @@ impl LinkInner {
             if let Some(socket) = state.socket.clone() {
                 state.quiet_since = Instant::now();
                 match socket.try_write(&state.out) {
-                    Ok(n) => drop(state.out.drain(..n)),
+                    Ok(n) if n == state.out.len() => {
+                        state.out.clear();
+                        return Ok(());
+                    }
+                    // The rest of the frame is the writer's: it starts after what went out.
+                    Ok(n) => state.head_written = n,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     Err(_) => {} // the writer meets the error and ends the connection
                 }
-                if state.out.is_empty() {
-                    return Ok(());
-                }
             }
         }
-        let wake = std::mem::take(&mut state.writer_waiting);
+        let wake = std::mem::take(&mut state.writer_waiting).then(|| state.wake.clone());
         drop(state);
         if connect {
             match self.net.upgrade() {
                 Some(net) => net.spawn(crate::conn::connect(net.clone(), self.clone())),
                 None => self.lost("the network system is shut down", true),
             }
-        } else if wake {
-            self.wake.notify_one();
+        } else if let Some(wake) = wake {
+            wake.notify_one();
         }
         Ok(())
     }
@@ -206,21 +246,20 @@ impl LinkInner {
                 cancel.cancel();
             }
             state.socket = None;
+            state.writer_waiting = false;
             state.phase = if forever {
                 Phase::Gone(why.to_owned())
             } else {
                 Phase::Idle
             };
-            (
-                std::mem::take(&mut state.out),
-                std::mem::take(&mut state.pending),
-            )
+            state.take_unsent()
         };
-        self.fail(why, out, pending);
+        self.fail(why, &out, pending);
     }
 
-    /// Fails requests and dead-letters queued messages (outside the lock).
-    pub(crate) fn fail(&self, why: &str, out: Vec<u8>, pending: HashMap<u64, Pending>) {
+    /// Fails requests and dead-letters the messages of `unsent` (whole frames), outside the lock.
+    pub(crate) fn fail(&self, why: &str, unsent: &[u8], pending: HashMap<u64, Pending>) {
+        let out = unsent;
         if !pending.is_empty() || !out.is_empty() {
             tracing::warn!(target: "thespian_net", node = %self.node, reason = why,
                 pending = pending.len(), queued_bytes = out.len(), "link to node lost");
@@ -249,11 +288,12 @@ impl LinkInner {
     pub(crate) fn adopt(&self, id: u64, cancel: &CancellationToken) -> bool {
         let mut state = self.lock();
         match state.phase {
-            Phase::Idle | Phase::Gone(_) => {
+            Phase::Idle => {
                 state.phase = Phase::Up {
                     id,
                     cancel: cancel.clone(),
                 };
+                state.writer_waiting = false;
                 true
             }
             _ => false,
@@ -286,11 +326,7 @@ impl LinkInner {
 
     /// Takes everything queued and waiting, keeping the link connecting.
     pub(crate) fn drain(&self) -> (Vec<u8>, HashMap<u64, Pending>) {
-        let mut state = self.lock();
-        (
-            std::mem::take(&mut state.out),
-            std::mem::take(&mut state.pending),
-        )
+        self.lock().take_unsent()
     }
 }
 
@@ -382,5 +418,5 @@ impl LinkInner {
 
 /// How long to wait before dialing again.
 pub(crate) fn next_backoff(current: Duration, max: Duration) -> Duration {
-    (current * 2).min(max)
+    current.saturating_mul(2).min(max)
 }

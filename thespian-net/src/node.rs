@@ -128,6 +128,17 @@ impl NetSystem {
     pub async fn start(system: &ActorSystem, config: NetConfig) -> Result<NetSystem, NetError> {
         #[cfg(feature = "tls")]
         let config_tls = config.tls.clone();
+        if config.listen.ip().is_unspecified() {
+            // The address is also the node's name for its peers: it must be one they can dial.
+            return Err(NetError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "listen on a specific address (the node is known by it), not 0.0.0.0 or ::",
+            )));
+        }
+        if config.secret.len() < 16 {
+            tracing::warn!(target: "thespian_net",
+                "the shared secret is shorter than 16 bytes: use a long random one");
+        }
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
         let incarnation =
@@ -184,6 +195,18 @@ impl NetSystem {
         if self.inner.cancel.is_cancelled() {
             return Err(NetError::Shutdown);
         }
+        // A node already connected there is reused (the newest run, if several are known).
+        let known = {
+            let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
+            links
+                .values()
+                .filter(|l| l.node.addr == addr && l.connected())
+                .map(|l| l.node)
+                .max_by_key(|n| n.incarnation)
+        };
+        if let Some(node) = known {
+            return Ok(node);
+        }
         let (stream, node) = conn::dial(&self.inner, addr, None).await?;
         let link = self.inner.link(node);
         let cancel = self.inner.cancel.child_token();
@@ -234,6 +257,11 @@ impl NetSystem {
         Ok(remote::decoding(&self.system, || remote::decode(bytes))?)
     }
 
+    /// How many connections this node has opened or accepted so far (authenticated ones).
+    pub fn connections(&self) -> u64 {
+        self.inner.connections.load(Ordering::Relaxed)
+    }
+
     /// Whether a connection to `node` is currently up.
     pub fn is_connected(&self, node: NodeId) -> bool {
         let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
@@ -257,8 +285,12 @@ impl NetSystem {
     }
 }
 
+/// At most this many connections may be proving the secret at once.
+const MAX_HANDSHAKES: usize = 256;
+
 /// Accepts connections until the node shuts down; each proves the secret before anything else.
 async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -272,8 +304,14 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
                 continue;
             }
         };
+        // Bounded: a flood of connections that never authenticate cannot take every descriptor.
+        let Ok(permit) = handshakes.clone().try_acquire_owned() else {
+            tracing::warn!(target: "thespian_net", %peer, "too many handshakes in progress");
+            continue;
+        };
         let net = net.clone();
         net.clone().spawn(async move {
+            let _permit = permit;
             let shake = async {
                 let mut stream = Stream::accept(&net, tcp)
                     .await

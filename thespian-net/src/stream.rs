@@ -84,14 +84,27 @@ impl WriteSide {
         }
     }
 
-    pub(crate) async fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+    /// Writes all of `bytes`, counting in `written` what went out; fails when the socket takes
+    /// nothing for `stall` (a slow peer that keeps reading is not a dead one).
+    pub(crate) async fn write_all(
+        &mut self,
+        mut bytes: &[u8],
+        written: &mut usize,
+        stall: std::time::Duration,
+    ) -> io::Result<()> {
+        let stalled = || io::Error::new(io::ErrorKind::TimedOut, "the peer stopped reading");
         match self {
             WriteSide::Plain(socket) => {
                 while !bytes.is_empty() {
-                    socket.writable().await?;
+                    tokio::time::timeout(stall, socket.writable())
+                        .await
+                        .map_err(|_| stalled())??;
                     match socket.try_write(bytes) {
                         Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                        Ok(n) => bytes = &bytes[n..],
+                        Ok(n) => {
+                            bytes = &bytes[n..];
+                            *written += n;
+                        }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                         Err(e) => return Err(e),
                     }
@@ -100,8 +113,19 @@ impl WriteSide {
             }
             #[cfg(feature = "tls")]
             WriteSide::Tls(write) => {
-                write.write_all(bytes).await?;
-                write.flush().await
+                while !bytes.is_empty() {
+                    let n = tokio::time::timeout(stall, write.write(bytes))
+                        .await
+                        .map_err(|_| stalled())??;
+                    if n == 0 {
+                        return Err(io::ErrorKind::WriteZero.into());
+                    }
+                    bytes = &bytes[n..];
+                    *written += n;
+                }
+                tokio::time::timeout(stall, write.flush())
+                    .await
+                    .map_err(|_| stalled())?
             }
         }
     }

@@ -214,3 +214,56 @@ async fn both_nodes_talk_over_their_connection_both_ways() {
     net_two.shutdown().await;
     net_one.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_no_node_can_reach_travels_as_no_sender() {
+    let (one, net_one) = node().await;
+    let (_two, net_two) = node().await;
+    let local = named_counter(&one, "counter").await;
+    let remote: Addr<Counter> = net_two
+        .lookup(net_one.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    // An actor of a system without a transport, in node two's process, tells the proxy: its
+    // address means nothing on node one, so it must not break the connection there.
+    let plain = ActorSystem::new();
+    let pusher = plain.create_actor(Pusher).await.unwrap();
+    for _ in 0..10 {
+        pusher.push(remote.clone(), 1).await.unwrap();
+    }
+    tokio::time::timeout(TIMEOUT, async {
+        while local.total().await != Ok(10) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("all ten arrived");
+    assert!(net_two.is_connected(net_one.node()));
+    assert_eq!(remote.total().await, Ok(10));
+    plain.shutdown().await;
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_reuse_the_connection_to_a_node() {
+    let (one, net_one) = node().await;
+    let (_two, net_two) = node().await;
+    named_counter(&one, "counter").await;
+    let first: Addr<Counter> = net_two
+        .lookup(net_one.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    let node = net_two.connect(net_one.local_addr()).await.unwrap();
+    assert_eq!(node, net_one.node());
+    for _ in 0..20 {
+        let again: Addr<Counter> = net_two
+            .lookup(net_one.local_addr(), "counter", TIMEOUT)
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+    }
+    assert_eq!(net_one.connections(), 1);
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}

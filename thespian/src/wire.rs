@@ -15,7 +15,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::Actor;
 use crate::address::{short_type_name, ActorAddress, ActorId, Addr, AnyCell, Recipient};
-use crate::remote::{decode_remote, typed_proxy, untyped, wire_origin, NodeId, Resolved};
+use crate::remote::{
+    decode_remote, decoding_from_network, typed_proxy, untyped, wire_origin, NodeId, Resolved,
+};
 use crate::sync::{Compaction, Unpoisoned};
 use crate::system::SystemShared;
 
@@ -87,6 +89,12 @@ enum Decoded {
 fn decode_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decoded, D::Error> {
     let wire = WireAddress::deserialize(deserializer)?;
     let system = match wire.node {
+        // From another node, an id without a node would name an unrelated local actor.
+        None if decoding_from_network() => {
+            return Err(serde::de::Error::custom(
+                "an address without a node came from the network",
+            ))
+        }
         None => wire.system,
         Some(node) => match decode_remote(node).map_err(serde::de::Error::custom)? {
             Resolved::Local(system) => system,

@@ -172,3 +172,13 @@ impl Punctuate {
         greeting.forward().await;
     }
 }
+
+/// Tells a counter from inside an actor (so the message has an actor as its sender).
+pub struct Pusher;
+
+#[actor]
+impl Pusher {
+    pub async fn push(&mut self, target: Addr<Counter>, n: u64, ctx: &mut Context<Self>) {
+        ctx.tell(&target, Add { n }).await;
+    }
+}

@@ -32,8 +32,9 @@ use crate::system::ActorSystem;
 use crate::ActorAddress;
 
 pub(crate) use proxy::{
-    decode_remote, downcast_remote, forget_node, push, push_system_remote, typed_proxy, untyped,
-    untyped_address, wire_origin, Proxies, RemoteSlot, RemoteTarget, Resolved,
+    decode_remote, decoding_from_network, downcast_remote, forget_node, push, push_system_remote,
+    typed_proxy, untyped, untyped_address, wire_origin, Proxies, RemoteSlot, RemoteTarget,
+    Resolved,
 };
 
 /// Where an actor system can be reached, and which run of it this is.
@@ -226,6 +227,11 @@ impl ReplyRoute {
                 .0
                 .fail(AskError::Unreachable(format!("bad reply: {e}"))),
         }
+    }
+
+    /// Whether nobody waits for the answer any more (the asker timed out or gave up).
+    pub fn is_closed(&self) -> bool {
+        self.0.is_closed()
     }
 
     /// Fails the request.

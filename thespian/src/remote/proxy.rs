@@ -41,9 +41,14 @@ where
     A::Message: From<M>,
 {
     let message = A::Message::from(msg);
+    // A sender that cannot be reached from another node (an actor of a system without a
+    // transport) travels as no sender at all, like the outside.
+    let reachable = sender
+        .as_ref()
+        .filter(|s| s.cell.remote_target().is_some() || wire_origin(&*s.cell).0.is_some());
     let sent = target.link.send(Outgoing {
         to: target.to,
-        sender: sender.as_ref(),
+        sender: reachable,
         reply: reply.map(ReplyRoute),
         body: &mut |out| with_encoding(&cell.system, || A::message_to_wire(&message, out)),
     });
@@ -351,6 +356,16 @@ pub(crate) enum Resolved {
     Local(u64),
     /// A proxy is needed, made by this system.
     Remote(Arc<SystemShared>),
+}
+
+/// Whether addresses are being decoded for a networked system (from another node): then an
+/// address without a node cannot be meant for this process.
+pub(crate) fn decoding_from_network() -> bool {
+    DECODING.with(|d| {
+        d.borrow()
+            .as_ref()
+            .is_some_and(|s| s.remote.get().is_some())
+    })
 }
 
 /// Decides how an address of `node` is resolved here.
