@@ -258,8 +258,7 @@ impl LinkInner {
     }
 
     /// Fails requests and dead-letters the messages of `unsent` (whole frames), outside the lock.
-    pub(crate) fn fail(&self, why: &str, unsent: &[u8], pending: HashMap<u64, Pending>) {
-        let out = unsent;
+    pub(crate) fn fail(&self, why: &str, out: &[u8], pending: HashMap<u64, Pending>) {
         if !pending.is_empty() || !out.is_empty() {
             tracing::warn!(target: "thespian_net", node = %self.node, reason = why,
                 pending = pending.len(), queued_bytes = out.len(), "link to node lost");
@@ -273,7 +272,7 @@ impl LinkInner {
             return;
         };
         remote::decoding(&system, || {
-            for frame in frame::frames(&out) {
+            for frame in frame::frames(out) {
                 if let Ok((Header::Tell { to, sender } | Header::Ask { to, sender, .. }, body)) =
                     frame::decode_header(frame)
                 {
