@@ -8,6 +8,7 @@
 //! `Unreachable` and every message still queued becomes a dead letter here.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -42,7 +43,6 @@ pub(crate) struct LinkState {
     pub(crate) out: Vec<u8>,
     pub(crate) phase: Phase,
     pub(crate) pending: HashMap<u64, Pending>,
-    next_id: u64,
     /// The writer found nothing to write and waits to be woken: only then does a send wake it,
     /// and a sender may write its frame to the socket itself.
     pub(crate) writer_waiting: bool,
@@ -99,7 +99,18 @@ pub(crate) struct LinkInner {
     pub(crate) state: Mutex<LinkState>,
     max_frame: usize,
     max_backlog: usize,
+    /// The ids of requests and lookups sent over this link.
+    next_id: AtomicU64,
 }
+
+thread_local! {
+    /// Where a sender encodes its frame before queueing it (taken while in use, so a `Serialize`
+    /// impl that sends again gets a fresh one).
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A scratch buffer grown past this by a large message is not kept.
+const SCRATCH_KEEP: usize = 64 << 10;
 
 impl LinkInner {
     pub(crate) fn new(node: NodeId, net: &Arc<NetInner>) -> Arc<Self> {
@@ -110,7 +121,6 @@ impl LinkInner {
                 out: Vec::new(),
                 phase: Phase::Idle,
                 pending: HashMap::new(),
-                next_id: 0,
                 writer_waiting: false,
                 socket: None,
                 wake: Arc::new(Notify::new()),
@@ -119,12 +129,12 @@ impl LinkInner {
             }),
             max_frame: net.config.max_frame,
             max_backlog: net.config.max_backlog,
+            next_id: AtomicU64::new(0),
         })
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, LinkState> {
-        // No user code runs under this lock except message encoding, whose panics roll the
-        // buffer back (see `append_frame`): the state stays consistent.
+        // No user code runs under this lock: the state stays consistent.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -135,6 +145,32 @@ impl LinkInner {
         header: impl FnOnce(u64) -> Header<&'a ActorAddress>,
         wants_id: bool,
         body: impl FnOnce(&mut Vec<u8>) -> Result<R, WireError>,
+        pending: impl FnOnce(R) -> Option<Pending>,
+    ) -> Result<(), WireError> {
+        let id = if wants_id {
+            self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            0
+        };
+        // Encoded before taking the lock, into this thread's scratch buffer: user `Serialize`
+        // code never runs under the link's lock (it may itself send to this node), and senders
+        // hold the lock only to copy bytes.
+        let mut frame = SCRATCH.take();
+        frame.clear();
+        let encoded = frame::append_frame(&mut frame, self.max_frame, &header(id), body);
+        let result = encoded.and_then(|value| self.enqueue(&frame, id, value, pending));
+        if frame.capacity() <= SCRATCH_KEEP {
+            SCRATCH.set(frame);
+        }
+        result
+    }
+
+    /// Queues an encoded frame (see `push`).
+    fn enqueue<R>(
+        self: &Arc<Self>,
+        frame: &[u8],
+        id: u64,
+        value: R,
         pending: impl FnOnce(R) -> Option<Pending>,
     ) -> Result<(), WireError> {
         let mut state = self.lock();
@@ -148,14 +184,7 @@ impl LinkInner {
                 state.out.len()
             )));
         }
-        let id = if wants_id {
-            state.next_id += 1;
-            state.next_id
-        } else {
-            0
-        };
-        let header = header(id);
-        let value = frame::append_frame(&mut state.out, self.max_frame, &header, body)?;
+        state.out.extend_from_slice(frame);
         if let Some(p) = pending(value) {
             let waiting = state.pending.len();
             if waiting >= 64 && waiting.is_power_of_two() {
