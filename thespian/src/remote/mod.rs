@@ -8,7 +8,7 @@
 //!   [`Addr`](crate::Addr) whose sends are encoded at once (by the actor type's
 //!   [`Actor::message_to_wire`](crate::Actor::message_to_wire)) and handed to the transport's
 //!   [`Link`] to that node, so actor code cannot tell a remote peer from a local one;
-//! * what arrives from a link is handed to the local actor with [`deliver`], and a request's answer
+//! * what arrives from a link is handed to the local actor with [`LocalActor::deliver`], and a request's answer
 //!   goes back through the [`ReplySink`] the transport gave with it.
 //!
 //! Encoding happens in the sending task, so a message that cannot be encoded is refused at `tell`
@@ -246,7 +246,7 @@ impl fmt::Debug for ReplyRoute {
     }
 }
 
-/// Where the answer to a request that came from another node goes (given to [`deliver`]).
+/// Where the answer to a request that came from another node goes (given to [`LocalActor::deliver`]).
 pub trait ReplySink: Send + Sync + 'static {
     /// Sends the encoded answer, or the error the asker should see.
     fn send(self: Box<Self>, reply: Result<Vec<u8>, AskError>);
