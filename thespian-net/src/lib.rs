@@ -10,9 +10,11 @@
 //! Once a system is networked, every address it hands out names its node; an [`Addr`](thespian::Addr)
 //! sent inside a message to another node arrives there as an address that routes back. `tell`,
 //! `ask` with its timeout, reply handles, exit requests and dead letters behave as they do
-//! locally: actor code does not change. Only the *untyped* sends of an
-//! [`ActorAddress`](thespian::ActorAddress) decoded from another node are refused (there is no
-//! encoder without the actor's type); typed addresses and replies to asks always travel.
+//! locally: actor code does not change. An *untyped* address of another node (the sender of a
+//! told message, typically) takes sends once its actor type is registered in this process with
+//! [`thespian::remote::register`], which is how `ctx.send(&ctx.sender(), answer)` reaches a
+//! remote sender; unregistered, such a send becomes a dead letter. Typed addresses and replies
+//! to asks need nothing.
 //!
 //! # Connections
 //!

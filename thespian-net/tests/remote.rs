@@ -267,3 +267,43 @@ async fn lookups_reuse_the_connection_to_a_node() {
     net_two.shutdown().await;
     net_one.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_to_the_sender_of_a_told_message_cross_nodes_for_registered_types() {
+    let (one, net_one) = node().await;
+    let (two, net_two) = node().await;
+    one.create_actor_with(Echo, ActorOptions::new().name("echo"))
+        .await
+        .unwrap();
+    let echo: Addr<Echo> = net_two
+        .lookup(net_one.local_addr(), "echo", TIMEOUT)
+        .await
+        .unwrap();
+    let collector = two.create_actor(Collector::default()).await.unwrap();
+    // Node one knows the sender only by an untyped address: before its type is registered
+    // there, the answer cannot be encoded, and is a dead letter on node one.
+    let before = one.dead_letter_count();
+    collector.start(echo.clone(), 99).await.unwrap();
+    tokio::time::timeout(TIMEOUT, async {
+        while one.dead_letter_count() == before {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the unencodable answer became a dead letter");
+    assert_eq!(collector.pongs().await, Ok(vec![]));
+    thespian::remote::register::<Collector>();
+    for n in 0..3 {
+        collector.start(echo.clone(), n).await.unwrap();
+    }
+    tokio::time::timeout(TIMEOUT, async {
+        while collector.pongs().await.unwrap().len() < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("three pongs came back");
+    assert_eq!(collector.pongs().await, Ok(vec![0, 1, 2]));
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}

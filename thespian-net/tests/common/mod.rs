@@ -182,3 +182,44 @@ impl Pusher {
         ctx.tell(&target, Add { n }).await;
     }
 }
+
+/// The answer an `Echo` sends back to whoever told it a `ping`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Pong(pub u64);
+
+impl Message for Pong {
+    type Reply = ();
+}
+
+/// Answers a told `ping` by sending `Pong` to its sender (Thespian's `self.send(sender, ...)`).
+pub struct Echo;
+
+#[actor]
+impl Echo {
+    pub async fn ping(&mut self, n: u64, ctx: &mut Context<Self>) {
+        let sender = ctx.sender();
+        ctx.send(&sender, Pong(n));
+    }
+}
+
+/// Tells an `Echo` and collects the `Pong`s that come back.
+#[derive(Default)]
+pub struct Collector {
+    pongs: Vec<u64>,
+}
+
+#[actor]
+impl Collector {
+    pub async fn start(&mut self, echo: Addr<Echo>, n: u64, ctx: &mut Context<Self>) {
+        ctx.tell(&echo, Ping { n }).await;
+    }
+
+    #[receive]
+    pub async fn pong(&mut self, pong: Pong) {
+        self.pongs.push(pong.0);
+    }
+
+    pub async fn pongs(&self) -> Vec<u64> {
+        self.pongs.clone()
+    }
+}

@@ -271,6 +271,14 @@ pub fn install(system: &ActorSystem, transport: Arc<dyn Transport>) -> Result<()
     Ok(())
 }
 
+/// Registers actor type `A` in this process: an untyped address of an `A` on another node (the
+/// sender of a message, say) then accepts sends, checked and encoded as `A`'s messages — which
+/// is what `ctx.reply` to a told message, or a `ReplyHandle` of a told message, does. Typed
+/// addresses need no registration. Registering twice is harmless.
+pub fn register<A: crate::Actor>() {
+    proxy::register::<A>()
+}
+
 /// The node of a system with a transport installed.
 pub fn node_of(system: &ActorSystem) -> Option<NodeId> {
     system.shared().remote.get().map(|t| t.node())

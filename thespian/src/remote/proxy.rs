@@ -105,13 +105,24 @@ impl AnyCell for RemoteCell {
     fn push_any(
         self: Arc<Self>,
         msg: Box<dyn Any + Send>,
-        _sender: Option<ActorAddress>,
-        _reply: Option<ReplyTo>,
+        sender: Option<ActorAddress>,
+        reply: Option<ReplyTo>,
     ) -> Result<(), Box<dyn Any + Send>> {
-        // Without the actor's type there is no encoder: send through a typed address instead.
-        tracing::warn!(target: "thespian::remote", node = %self.target.node,
-            actor = self.target.to, "untyped send to a remote actor refused");
-        Err(msg)
+        // The encoder comes with the actor's type: known when the type is registered here.
+        match registered_proxy(
+            &self.system,
+            self.type_name,
+            self.target.node,
+            self.target.to,
+        ) {
+            Some(typed) => typed.push_any(msg, sender, reply),
+            None => {
+                tracing::warn!(target: "thespian::remote", node = %self.target.node,
+                    actor = self.target.to, actor_type = self.type_name,
+                    "untyped send to a remote actor of an unregistered type refused");
+                Err(msg)
+            }
+        }
     }
 
     fn is_alive(&self) -> bool {
@@ -182,6 +193,44 @@ pub(crate) fn link(system: &SystemShared, node: NodeId) -> Result<Arc<dyn Link>,
             "an address of node {node} reached a system without a transport"
         ))),
     }
+}
+
+/// Makes the typed proxy of an actor of one registered type.
+type ProxyMaker = fn(&Arc<SystemShared>, NodeId, u64) -> Result<Arc<dyn AnyCell>, WireError>;
+
+/// Actor types whose messages this process can encode when all it has is an untyped address of
+/// another node, by the type's name.
+fn registry() -> &'static RwLock<HashMap<&'static str, ProxyMaker>> {
+    static TYPES: OnceLock<RwLock<HashMap<&'static str, ProxyMaker>>> = OnceLock::new();
+    TYPES.get_or_init(Default::default)
+}
+
+/// Registers actor type `A` (see [`super::register`]).
+pub(crate) fn register<A: Actor>() {
+    if registry().read_unpoisoned().contains_key(A::type_name()) {
+        return;
+    }
+    fn make<A: Actor>(
+        system: &Arc<SystemShared>,
+        node: NodeId,
+        to: u64,
+    ) -> Result<Arc<dyn AnyCell>, WireError> {
+        Ok(typed_proxy::<A>(system, node, to)?)
+    }
+    registry()
+        .write_unpoisoned()
+        .insert(A::type_name(), make::<A>);
+}
+
+/// The typed proxy for an untyped one whose type is registered.
+fn registered_proxy(
+    system: &Arc<SystemShared>,
+    type_name: &str,
+    node: NodeId,
+    to: u64,
+) -> Option<Arc<dyn AnyCell>> {
+    let make = *registry().read_unpoisoned().get(type_name)?;
+    make(system, node, to).ok()
 }
 
 /// The typed proxy of actor `to` of `node`, made once per system and shared while in use.
