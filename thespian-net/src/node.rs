@@ -30,6 +30,8 @@ pub(crate) struct NetInner {
     pub(crate) cancel: CancellationToken,
     runtime: Handle,
     connections: AtomicU64,
+    /// The accept loop, awaited by `shutdown` so that the port is free when it returns.
+    accepting: Mutex<Option<tokio::task::JoinHandle<()>>>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::Tls>,
 }
@@ -157,6 +159,7 @@ impl NetSystem {
             cancel: CancellationToken::new(),
             runtime: Handle::current(),
             connections: AtomicU64::new(0),
+            accepting: Mutex::new(None),
             #[cfg(feature = "tls")]
             tls: match &config_tls {
                 Some(tls) => Some(crate::tls::Tls::new(tls)?),
@@ -165,7 +168,8 @@ impl NetSystem {
         });
         remote::install(system, Arc::new(NetTransport(inner.clone())))
             .map_err(NetError::Install)?;
-        inner.spawn(accept_loop(inner.clone(), listener));
+        let accepting = inner.runtime.spawn(accept_loop(inner.clone(), listener));
+        *inner.accepting.lock().unwrap_or_else(|e| e.into_inner()) = Some(accepting);
         tracing::info!(target: "thespian_net", node = %inner.node, "listening");
         Ok(NetSystem {
             inner,
@@ -279,6 +283,16 @@ impl NetSystem {
         };
         for link in links {
             link.lost("the network system is shut down", true);
+        }
+        let accepting = self
+            .inner
+            .accepting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(accepting) = accepting {
+            // The listener is closed when this returns: the port can be bound again.
+            let _ = accepting.await;
         }
         // Let the connection tasks see the cancellation and close their sockets.
         tokio::task::yield_now().await;
