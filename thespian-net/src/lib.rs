@@ -66,6 +66,7 @@
 
 mod config;
 mod conn;
+mod convention;
 mod error;
 mod frame;
 mod handshake;
@@ -76,6 +77,7 @@ mod stream;
 mod tls;
 
 pub use config::NetConfig;
+pub use convention::{Convention, ConventionConfig, ConventionUpdate, Member};
 pub use error::{HandshakeError, NetError};
 pub use node::NetSystem;
 pub use thespian::remote::NodeId;

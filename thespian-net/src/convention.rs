@@ -1,0 +1,472 @@
+//! The convention: many nodes working as one, with actors placed by capabilities.
+//!
+//! One node is the *leader* (the node whose own address is the leader address it was given); the
+//! others are *members*. Every node runs an agent actor that registers the node and its
+//! capabilities with the leader and renews the registration every `heartbeat`; the leader keeps
+//! the table of members, drops a member whose registration is older than `member_timeout` (or
+//! whose node cannot be reached), and sends every change to every agent. Each agent keeps its
+//! node's copy of the table and tells the local subscribers what changed
+//! ([`ConventionUpdate`]). If the leader goes away, the members keep working with the table they
+//! have, and register again when it is back.
+//!
+//! Placement ([`Convention::create_actor`]) asks the actor type's
+//! [`capability_check`](thespian::Actor::capability_check) about this node first, then about the
+//! members in the order of their addresses; the first node that accepts creates the actor from its
+//! serialized initial value. A node creates only the actor types registered with
+//! [`Convention::register`].
+//!
+//! The convention's own traffic goes through ordinary actors and remote addresses: it is a user of
+//! the transport like any other.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use thespian::prelude::*;
+use thespian::remote::NodeId;
+use thespian::{Capabilities, CapabilityValue, CreateError};
+
+use crate::{NetError, NetSystem};
+
+/// The global name of the leader's table keeper, on the leader node.
+const LEADER: &str = "thespian.convention.leader";
+
+/// How a node takes part in a convention.
+#[derive(Debug, Clone)]
+pub struct ConventionConfig {
+    leader: SocketAddr,
+    heartbeat: Duration,
+    member_timeout: Duration,
+    create_timeout: Duration,
+}
+
+impl ConventionConfig {
+    /// Joins the convention led by the node listening at `leader` (this node leads when it is
+    /// its own address).
+    pub fn new(leader: SocketAddr) -> Self {
+        ConventionConfig {
+            leader,
+            heartbeat: Duration::from_millis(400),
+            member_timeout: Duration::from_millis(1500),
+            create_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// How often members renew their registration (default 400 ms); a member whose last one is
+    /// older than `member_timeout` (default 1.5 s) is dropped, so a silent member is gone from
+    /// the table within about `member_timeout + heartbeat`.
+    pub fn timing(mut self, heartbeat: Duration, member_timeout: Duration) -> Self {
+        self.heartbeat = heartbeat.max(Duration::from_millis(10));
+        self.member_timeout = member_timeout.max(self.heartbeat * 2);
+        self
+    }
+
+    /// How long a placement may take, all candidate nodes included (default 5 s).
+    pub fn create_timeout(mut self, timeout: Duration) -> Self {
+        self.create_timeout = timeout;
+        self
+    }
+}
+
+/// One node of the convention, as the leader knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// The node.
+    pub node: NodeId,
+    /// Its capabilities at its last registration.
+    pub capabilities: Capabilities,
+    agent: Addr<Agent>,
+}
+
+/// A change of the convention's membership, told to subscribers (Thespian's
+/// `ActorSystemConventionUpdate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ConventionUpdate {
+    /// A node joined, with these capabilities.
+    Joined(Member),
+    /// A node left (stopped, or stopped answering).
+    Left(Member),
+    /// A node's capabilities changed.
+    Changed(Member),
+}
+
+impl Message for ConventionUpdate {
+    type Reply = ();
+}
+
+/// Makes a registered actor type from its serialized value, on this node.
+type Factory = fn(
+    ActorSystem,
+    NetSystem,
+    Vec<u8>,
+    Capabilities,
+) -> Pin<Box<dyn Future<Output = Result<ActorAddress, String>> + Send>>;
+
+/// What the convention handle and the node's agent share.
+struct Shared {
+    net: NetSystem,
+    config: ConventionConfig,
+    members: RwLock<Vec<Member>>,
+    subscribers: Mutex<Vec<Recipient<ConventionUpdate>>>,
+    factories: RwLock<HashMap<String, Factory>>,
+}
+
+impl Shared {
+    /// Takes a new table from the leader and tells subscribers what changed.
+    fn set_members(&self, members: Vec<Member>) {
+        let old = std::mem::replace(
+            &mut *self.members.write().unwrap_or_else(|e| e.into_inner()),
+            members.clone(),
+        );
+        let before: BTreeMap<NodeId, &Member> = old.iter().map(|m| (m.node, m)).collect();
+        let after: BTreeMap<NodeId, &Member> = members.iter().map(|m| (m.node, m)).collect();
+        let mut updates = Vec::new();
+        for (node, member) in &after {
+            match before.get(node) {
+                None => updates.push(ConventionUpdate::Joined((*member).clone())),
+                Some(was) if was.capabilities != member.capabilities => {
+                    updates.push(ConventionUpdate::Changed((*member).clone()))
+                }
+                Some(_) => {}
+            }
+        }
+        for (node, member) in &before {
+            if !after.contains_key(node) {
+                updates.push(ConventionUpdate::Left((*member).clone()));
+            }
+        }
+        if updates.is_empty() {
+            return;
+        }
+        let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
+        subscribers.retain(|s| s.address().is_alive());
+        for update in updates {
+            for subscriber in subscribers.iter() {
+                let _ = subscriber.try_tell(update.clone());
+            }
+        }
+    }
+}
+
+/// The leader's table of members.
+pub(crate) struct Leader {
+    members: BTreeMap<NodeId, (Member, Instant)>,
+    config: ConventionConfig,
+}
+
+#[actor(name = "thespian_net::convention::Leader")]
+impl Leader {
+    #[started]
+    async fn begin(&mut self, ctx: &mut Context<Self>) {
+        ctx.wakeup_after(self.config.heartbeat, ());
+    }
+
+    /// A node (re-)registers; the answer is the table.
+    async fn register(&mut self, member: Member) -> Vec<Member> {
+        let changed = match self.members.get(&member.node) {
+            Some((known, _)) => known != &member,
+            None => {
+                tracing::info!(target: "thespian_net::convention", node = %member.node,
+                    "member joined");
+                true
+            }
+        };
+        self.members
+            .insert(member.node, (member.clone(), Instant::now()));
+        if changed {
+            self.broadcast().await;
+        }
+        self.table()
+    }
+
+    /// Drops members whose registration is too old.
+    #[wakeup]
+    async fn prune(&mut self, _tick: WakeupMessage, ctx: &mut Context<Self>) {
+        let timeout = self.config.member_timeout;
+        let before = self.members.len();
+        self.members.retain(|node, (_, seen)| {
+            let alive = seen.elapsed() <= timeout;
+            if !alive {
+                tracing::info!(target: "thespian_net::convention", %node, "member lost");
+            }
+            alive
+        });
+        if self.members.len() != before {
+            self.broadcast().await;
+        }
+        ctx.wakeup_after(self.config.heartbeat, ());
+    }
+
+    #[helper]
+    fn table(&self) -> Vec<Member> {
+        self.members.values().map(|(m, _)| m.clone()).collect()
+    }
+
+    #[helper]
+    async fn broadcast(&self) {
+        let table = self.table();
+        for (member, _) in self.members.values() {
+            let _ = member.agent.table(table.clone()).await;
+        }
+    }
+}
+
+/// A node's agent: registers it, keeps its copy of the table, creates actors placed here.
+pub(crate) struct Agent {
+    shared: Arc<Shared>,
+    leader: Option<Addr<Leader>>,
+}
+
+#[actor(name = "thespian_net::convention::Agent")]
+impl Agent {
+    #[started]
+    async fn begin(&mut self, ctx: &mut Context<Self>) {
+        self.renew(ctx).await;
+        ctx.wakeup_after(self.shared.config.heartbeat, ());
+    }
+
+    #[wakeup]
+    async fn tick(&mut self, _tick: WakeupMessage, ctx: &mut Context<Self>) {
+        self.renew(ctx).await;
+        ctx.wakeup_after(self.shared.config.heartbeat, ());
+    }
+
+    /// Registers again now (after a capability change).
+    async fn renew_now(&mut self, ctx: &mut Context<Self>) {
+        self.renew(ctx).await;
+    }
+
+    /// The leader's table.
+    async fn table(&mut self, members: Vec<Member>) {
+        self.shared.set_members(members);
+    }
+
+    /// Creates a registered actor type here, from its serialized value.
+    async fn create(
+        &mut self,
+        type_name: String,
+        actor: Vec<u8>,
+        requirements: Capabilities,
+    ) -> Result<ActorAddress, String> {
+        let factory = {
+            let factories = self
+                .shared
+                .factories
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            factories.get(&type_name).copied()
+        };
+        let Some(factory) = factory else {
+            return Err(format!("{type_name} is not registered on this node"));
+        };
+        let net = self.shared.net.clone();
+        factory(net.system().clone(), net, actor, requirements).await
+    }
+
+    #[helper]
+    async fn renew(&mut self, ctx: &mut Context<Self>) {
+        let net = &self.shared.net;
+        let timeout = self.shared.config.heartbeat;
+        if self.leader.is_none() {
+            self.leader = if self.shared.config.leader == net.local_addr() {
+                net.system().named::<Leader>(LEADER)
+            } else {
+                net.lookup::<Leader>(self.shared.config.leader, LEADER, timeout)
+                    .await
+                    .ok()
+            };
+        }
+        let Some(leader) = &self.leader else {
+            return;
+        };
+        let me = Member {
+            node: net.node(),
+            capabilities: net.system().capabilities(),
+            agent: ctx.myself().clone(),
+        };
+        match leader.timeout(timeout).register(me).await {
+            Ok(members) => self.shared.set_members(members),
+            Err(e) => {
+                tracing::debug!(target: "thespian_net::convention", error = %e,
+                    "leader unreachable; keeping the last table");
+                self.leader = None;
+            }
+        }
+    }
+}
+
+/// This node's place in a convention: membership, capabilities, placement.
+#[derive(Clone)]
+pub struct Convention {
+    shared: Arc<Shared>,
+    agent: Addr<Agent>,
+}
+
+impl std::fmt::Debug for Convention {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Convention")
+            .field("node", &self.shared.net.node())
+            .field("leader", &self.shared.config.leader)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Convention {
+    /// Joins (or, at the leader's own address, leads) the convention. Returns at once; the
+    /// table fills in as registrations arrive ([`members`](Self::members)).
+    pub async fn join(net: &NetSystem, config: ConventionConfig) -> Result<Convention, NetError> {
+        let system = net.system();
+        if config.leader == net.local_addr() {
+            let leader = Leader {
+                members: BTreeMap::new(),
+                config: config.clone(),
+            };
+            system
+                .create_actor_with(leader, ActorOptions::new().name(LEADER))
+                .await
+                .map_err(|e| NetError::Unreachable("convention".into(), e.to_string()))?;
+        }
+        let shared = Arc::new(Shared {
+            net: net.clone(),
+            config,
+            members: RwLock::new(Vec::new()),
+            subscribers: Mutex::new(Vec::new()),
+            factories: RwLock::new(HashMap::new()),
+        });
+        let agent = system
+            .create_actor(Agent {
+                shared: shared.clone(),
+                leader: None,
+            })
+            .await
+            .map_err(|e| NetError::Unreachable("convention".into(), e.to_string()))?;
+        Ok(Convention { shared, agent })
+    }
+
+    /// Whether this node leads the convention.
+    pub fn is_leader(&self) -> bool {
+        self.shared.config.leader == self.shared.net.local_addr()
+    }
+
+    /// The members as this node last heard from the leader (this node included once registered).
+    pub fn members(&self) -> Vec<Member> {
+        self.shared
+            .members
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Tells `subscriber` of every change of the membership from now on.
+    pub fn subscribe(&self, subscriber: impl Into<Recipient<ConventionUpdate>>) {
+        self.shared
+            .subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(subscriber.into());
+    }
+
+    /// Lets other nodes create actors of type `A` here (their initial value travels
+    /// serialized). Also lets untyped addresses of `A`s take sends (see
+    /// [`thespian::remote::register`]).
+    pub fn register<A>(&self)
+    where
+        A: Actor + Serialize + DeserializeOwned,
+    {
+        fn make<A: Actor + DeserializeOwned>(
+            system: ActorSystem,
+            net: NetSystem,
+            bytes: Vec<u8>,
+            requirements: Capabilities,
+        ) -> Pin<Box<dyn Future<Output = Result<ActorAddress, String>> + Send>> {
+            Box::pin(async move {
+                let actor: A = net.decode(&bytes).map_err(|e| e.to_string())?;
+                system
+                    .create_actor_with(actor, ActorOptions::new().requirements(requirements))
+                    .await
+                    .map(|addr| addr.address())
+                    .map_err(|e| e.to_string())
+            })
+        }
+        thespian::remote::register::<A>();
+        self.shared
+            .factories
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(A::type_name().to_owned(), make::<A>);
+    }
+
+    /// Sets (or, with `None`, removes) a capability of this node, and tells the convention at
+    /// once; the next placements see it.
+    pub async fn update_capability(&self, name: &str, value: Option<CapabilityValue>) {
+        self.shared.net.system().update_capability(name, value);
+        let _ = self.agent.renew_now().await;
+    }
+
+    /// Creates `actor` on the first node whose capabilities its type accepts (given
+    /// `requirements`): this node first, then the members in the order of their addresses.
+    pub async fn create_actor<A>(
+        &self,
+        actor: A,
+        requirements: Capabilities,
+    ) -> Result<Addr<A>, CreateError>
+    where
+        A: Actor + Serialize + DeserializeOwned,
+    {
+        let net = &self.shared.net;
+        let system = net.system();
+        if A::capability_check(&system.capabilities(), &requirements) {
+            return system
+                .create_actor_with(actor, ActorOptions::new().requirements(requirements))
+                .await;
+        }
+        let no_system = || CreateError::NoCompatibleSystem {
+            actor: A::type_name(),
+        };
+        let bytes = {
+            let mut out = Vec::new();
+            thespian::remote::encode(&actor, &mut out).map_err(|_| no_system())?;
+            out
+        };
+        let mut candidates: Vec<Member> = self
+            .members()
+            .into_iter()
+            .filter(|m| m.node != net.node())
+            .filter(|m| A::capability_check(&m.capabilities, &requirements))
+            .collect();
+        candidates.sort_by_key(|m| (m.node.addr, m.node.incarnation));
+        let deadline = tokio::time::Instant::now() + self.shared.config.create_timeout;
+        for member in candidates {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let created = member
+                .agent
+                .timeout(left)
+                .create(
+                    A::type_name().to_owned(),
+                    bytes.clone(),
+                    requirements.clone(),
+                )
+                .await;
+            match created {
+                Ok(Ok(address)) => {
+                    if let Some(addr) = address.downcast::<A>() {
+                        return Ok(addr);
+                    }
+                }
+                Ok(Err(why)) => tracing::debug!(target: "thespian_net::convention",
+                    node = %member.node, %why, "placement refused"),
+                Err(e) => tracing::debug!(target: "thespian_net::convention",
+                    node = %member.node, error = %e, "placement failed"),
+            }
+        }
+        Err(no_system())
+    }
+}

@@ -1,0 +1,343 @@
+//! The convention: members register with the leader, actors are placed by capabilities, the
+//! table follows nodes that come, change and go. Every node on 127.0.0.1.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde::{Deserialize, Serialize};
+use thespian::prelude::*;
+use thespian::{Capabilities, CreateError};
+use thespian_net::{Convention, ConventionConfig, ConventionUpdate, NetConfig, NetSystem};
+
+/// Runs only where `"Hello World"` is true.
+#[derive(Serialize, Deserialize)]
+struct Greeter {
+    greeting: String,
+}
+
+#[actor]
+impl Greeter {
+    async fn greet(&self, name: String) -> String {
+        format!("{}, {name}!", self.greeting)
+    }
+
+    #[capability_check]
+    fn hello_world_only(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+        capabilities.is_true("Hello World")
+    }
+}
+
+/// Runs where every requirement is met by an equal capability.
+#[derive(Serialize, Deserialize, Default)]
+struct Worker {
+    done: u64,
+}
+
+#[actor]
+impl Worker {
+    async fn work(&mut self) -> u64 {
+        self.done += 1;
+        self.done
+    }
+
+    #[capability_check]
+    fn meets(capabilities: &Capabilities, requirements: &Capabilities) -> bool {
+        requirements
+            .iter()
+            .all(|(name, value)| capabilities.get(name) == Some(value))
+    }
+}
+
+/// Collects membership updates.
+#[derive(Default)]
+struct Watcher {
+    seen: Vec<ConventionUpdate>,
+}
+
+#[actor]
+impl Watcher {
+    #[receive]
+    async fn update(&mut self, update: ConventionUpdate) {
+        self.seen.push(update);
+    }
+
+    async fn seen(&self) -> Vec<ConventionUpdate> {
+        self.seen.clone()
+    }
+}
+
+struct Node {
+    system: ActorSystem,
+    net: NetSystem,
+    convention: Convention,
+}
+
+fn timing(leader: std::net::SocketAddr) -> ConventionConfig {
+    ConventionConfig::new(leader).timing(Duration::from_millis(100), Duration::from_millis(400))
+}
+
+async fn start(
+    leader: Option<std::net::SocketAddr>,
+    capabilities: Capabilities,
+    net_config: NetConfig,
+) -> Node {
+    let system = ActorSystem::builder()
+        .capabilities(capabilities)
+        .default_ask_timeout(TIMEOUT)
+        .build();
+    let net = NetSystem::start(&system, net_config).await.unwrap();
+    let leader = leader.unwrap_or(net.local_addr());
+    let convention = Convention::join(&net, timing(leader)).await.unwrap();
+    convention.register::<Greeter>();
+    convention.register::<Worker>();
+    Node {
+        system,
+        net,
+        convention,
+    }
+}
+
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let waited = tokio::time::timeout(TIMEOUT, async {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "never: {what}");
+}
+
+fn caps(pairs: &[(&str, &str)]) -> Capabilities {
+    pairs
+        .iter()
+        .fold(Capabilities::new(), |c, (k, v)| c.with(*k, *v))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_systems_place_actors_by_capabilities_and_requirements() {
+    let leader = start(None, Capabilities::new(), config()).await;
+    let at = Some(leader.net.local_addr());
+    let mut members = Vec::new();
+    for zone in ["a", "b", "c"] {
+        members.push(start(at, caps(&[("zone", zone)]), config()).await);
+    }
+    members.push(start(at, Capabilities::new().with("Hello World", true), config()).await);
+    let all: Vec<&Node> = std::iter::once(&leader).chain(members.iter()).collect();
+    for node in &all {
+        eventually("every node knows all five", || {
+            node.convention.members().len() == 5
+        })
+        .await;
+    }
+    // By capability: only the fifth node says "Hello World".
+    let before = members[3].system.live_actors();
+    let greeter = leader
+        .convention
+        .create_actor(
+            Greeter {
+                greeting: "Hello".into(),
+            },
+            Capabilities::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        greeter.greet("World".into()).await.as_deref(),
+        Ok("Hello, World!")
+    );
+    assert_eq!(members[3].system.live_actors(), before + 1);
+    // By requirements: each worker lands in the zone it asks for, from any node.
+    for (i, zone) in ["a", "b", "c"].into_iter().enumerate() {
+        let before = members[i].system.live_actors();
+        let worker = members[3]
+            .convention
+            .create_actor(Worker::default(), caps(&[("zone", zone)]))
+            .await
+            .unwrap();
+        assert_eq!(worker.work().await, Ok(1));
+        assert_eq!(members[i].system.live_actors(), before + 1, "zone {zone}");
+    }
+    // Nobody offers what is required.
+    let none = leader
+        .convention
+        .create_actor(Worker::default(), caps(&[("zone", "z")]))
+        .await;
+    assert!(matches!(none, Err(CreateError::NoCompatibleSystem { .. })));
+    for node in all {
+        node.net.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capability_added_at_run_time_makes_a_later_placement_succeed() {
+    let leader = start(None, Capabilities::new(), config()).await;
+    let member = start(Some(leader.net.local_addr()), Capabilities::new(), config()).await;
+    eventually("both registered", || leader.convention.members().len() == 2).await;
+    let greeting = || Greeter {
+        greeting: "Hi".into(),
+    };
+    let refused = leader
+        .convention
+        .create_actor(greeting(), Capabilities::new())
+        .await;
+    assert!(matches!(
+        refused,
+        Err(CreateError::NoCompatibleSystem { .. })
+    ));
+    member
+        .convention
+        .update_capability("Hello World", Some(true.into()))
+        .await;
+    eventually("the leader's table shows the capability", || {
+        leader
+            .convention
+            .members()
+            .iter()
+            .any(|m| m.capabilities.is_true("Hello World"))
+    })
+    .await;
+    let greeter = leader
+        .convention
+        .create_actor(greeting(), Capabilities::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        greeter.greet("there".into()).await.as_deref(),
+        Ok("Hi, there!")
+    );
+    // And removing it works the same way.
+    member
+        .convention
+        .update_capability("Hello World", None)
+        .await;
+    eventually("the capability is gone", || {
+        !leader
+            .convention
+            .members()
+            .iter()
+            .any(|m| m.capabilities.is_true("Hello World"))
+    })
+    .await;
+    leader.net.shutdown().await;
+    member.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_that_come_and_go_are_announced() {
+    let leader = start(None, Capabilities::new(), config()).await;
+    let watcher = leader
+        .system
+        .create_actor(Watcher::default())
+        .await
+        .unwrap();
+    leader.convention.subscribe(watcher.clone());
+    let member = start(
+        Some(leader.net.local_addr()),
+        caps(&[("zone", "a")]),
+        config(),
+    )
+    .await;
+    let member_node = member.net.node();
+    let joined = |seen: &[ConventionUpdate]| {
+        seen.iter()
+            .any(|u| matches!(u, ConventionUpdate::Joined(m) if m.node == member_node))
+    };
+    tokio::time::timeout(TIMEOUT, async {
+        while !joined(&watcher.seen().await.unwrap()) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("joined");
+    // The member goes away without a word: gone from the table within the member timeout.
+    let gone_at = std::time::Instant::now();
+    member.net.shutdown().await;
+    member.system.shutdown().await;
+    let left = |seen: &[ConventionUpdate]| {
+        seen.iter()
+            .any(|u| matches!(u, ConventionUpdate::Left(m) if m.node == member_node))
+    };
+    tokio::time::timeout(TIMEOUT, async {
+        while !left(&watcher.seen().await.unwrap()) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("left");
+    // Timing 100 ms / 400 ms: dropped after at most about half a second.
+    assert!(
+        gone_at.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        gone_at.elapsed()
+    );
+    // It comes back (a new run on a new port) and registers again.
+    let back = start(
+        Some(leader.net.local_addr()),
+        caps(&[("zone", "a")]),
+        config(),
+    )
+    .await;
+    eventually("the new run joined", || {
+        leader.convention.members().len() == 2
+    })
+    .await;
+    leader.net.shutdown().await;
+    back.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_keep_working_without_the_leader_and_register_again_when_it_returns() {
+    let leader = start(None, Capabilities::new(), config()).await;
+    let leader_addr = leader.net.local_addr();
+    let a = start(Some(leader_addr), caps(&[("zone", "a")]), config()).await;
+    let b = start(Some(leader_addr), caps(&[("zone", "b")]), config()).await;
+    eventually("all three", || b.convention.members().len() == 3).await;
+    leader.net.shutdown().await;
+    leader.system.shutdown().await;
+    // Members keep the last table: placement between them still works.
+    let worker = a
+        .convention
+        .create_actor(Worker::default(), caps(&[("zone", "b")]))
+        .await
+        .unwrap();
+    assert_eq!(worker.work().await, Ok(1));
+    // The leader comes back at the same address; the members find it again.
+    let leader = start(
+        None,
+        Capabilities::new(),
+        NetConfig::new(leader_addr, SECRET),
+    )
+    .await;
+    eventually("both members registered again", || {
+        leader.convention.members().len() == 3
+    })
+    .await;
+    for node in [leader, a, b] {
+        node.net.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_with_the_wrong_secret_cannot_join() {
+    let leader = start(None, Capabilities::new(), config()).await;
+    let intruder = start(
+        Some(leader.net.local_addr()),
+        Capabilities::new().with("Hello World", true),
+        NetConfig::new("127.0.0.1:0".parse().unwrap(), "not the secret"),
+    )
+    .await;
+    let member = start(Some(leader.net.local_addr()), Capabilities::new(), config()).await;
+    eventually("the honest member joined", || {
+        leader.convention.members().len() == 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let nodes: Vec<_> = leader.convention.members().iter().map(|m| m.node).collect();
+    assert!(!nodes.contains(&intruder.net.node()));
+    assert_eq!(intruder.convention.members(), vec![]);
+    for node in [leader, intruder, member] {
+        node.net.shutdown().await;
+    }
+}
