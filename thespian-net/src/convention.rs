@@ -3,8 +3,8 @@
 //! One node is the *leader* (the node whose own address is the leader address it was given); the
 //! others are *members*. Every node runs an agent actor that registers the node and its
 //! capabilities with the leader and renews the registration every `heartbeat`; the leader keeps
-//! the table of members, drops a member whose registration is older than `member_timeout` (or
-//! whose node cannot be reached), and sends every change to every agent. Each agent keeps its
+//! the table of members, drops a member whose registration is older than `member_timeout`, or at
+//! once when its connection closes, and sends every change to every agent. Each agent keeps its
 //! node's copy of the table and tells the local subscribers what changed
 //! ([`ConventionUpdate`]). If the leader goes away, the members keep working with the table they
 //! have, and register again when it is back.
@@ -184,6 +184,15 @@ impl Leader {
         self.table()
     }
 
+    /// The connection to `node` was lost: it is no member any more (it registers again if it
+    /// comes back).
+    async fn node_down(&mut self, node: NodeId) {
+        if self.members.remove(&node).is_some() {
+            tracing::info!(target: "thespian_net::convention", %node, "member disconnected");
+            self.broadcast().await;
+        }
+    }
+
     /// Drops members whose registration is too old.
     #[wakeup]
     async fn prune(&mut self, _tick: WakeupMessage, ctx: &mut Context<Self>) {
@@ -326,10 +335,14 @@ impl Convention {
                 members: BTreeMap::new(),
                 config: config.clone(),
             };
-            system
+            let leader = system
                 .create_actor_with(leader, ActorOptions::new().name(LEADER))
                 .await
                 .map_err(|e| NetError::Unreachable("convention".into(), e.to_string()))?;
+            // A member whose connection closes is dropped at once, not at its timeout.
+            net.on_node_down(Box::new(move |node| {
+                let _ = leader.try_tell(NodeDown { node });
+            }));
         }
         let shared = Arc::new(Shared {
             net: net.clone(),

@@ -269,10 +269,12 @@ impl LinkInner {
     /// The connection carrying this link ended (or could not be made): fails what waits on the
     /// node, turns what was queued into dead letters. `forever` marks the node gone.
     pub(crate) fn lost(&self, why: &str, forever: bool) {
+        let mut was_up = false;
         let (out, pending) = {
             let mut state = self.lock();
             if let Phase::Up { cancel, .. } = &state.phase {
                 cancel.cancel();
+                was_up = true;
             }
             state.socket = None;
             state.writer_waiting = false;
@@ -284,6 +286,11 @@ impl LinkInner {
             state.take_unsent()
         };
         self.fail(why, &out, pending);
+        if was_up {
+            if let Some(net) = self.net.upgrade() {
+                net.node_down(self.node);
+            }
+        }
     }
 
     /// Fails requests and dead-letters the messages of `unsent` (whole frames), outside the lock.

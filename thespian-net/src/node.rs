@@ -30,6 +30,8 @@ pub(crate) struct NetInner {
     pub(crate) cancel: CancellationToken,
     runtime: Handle,
     connections: AtomicU64,
+    /// Told when a connection to a node is lost (the convention's leader drops the member).
+    down_listeners: Mutex<Vec<DownListener>>,
     /// The accept loop, awaited by `shutdown` so that the port is free when it returns.
     accepting: Mutex<Option<tokio::task::JoinHandle<()>>>,
     #[cfg(feature = "tls")]
@@ -52,6 +54,22 @@ impl NetInner {
             .entry(node)
             .or_insert_with(|| LinkInner::new(node, self))
             .clone()
+    }
+}
+
+/// Called with a node whose connection was lost.
+pub(crate) type DownListener = Box<dyn Fn(NodeId) + Send + Sync>;
+
+impl NetInner {
+    /// Tells the listeners that the connection to `node` was lost.
+    pub(crate) fn node_down(&self, node: NodeId) {
+        let listeners = self
+            .down_listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for listener in listeners.iter() {
+            listener(node);
+        }
     }
 }
 
@@ -160,6 +178,7 @@ impl NetSystem {
             runtime: Handle::current(),
             connections: AtomicU64::new(0),
             accepting: Mutex::new(None),
+            down_listeners: Mutex::new(Vec::new()),
             #[cfg(feature = "tls")]
             tls: match &config_tls {
                 Some(tls) => Some(crate::tls::Tls::new(tls)?),
@@ -259,6 +278,15 @@ impl NetSystem {
     /// nodes become proxies).
     pub fn decode<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, NetError> {
         Ok(remote::decoding(&self.system, || remote::decode(bytes))?)
+    }
+
+    /// Calls `listener` with every node whose connection is lost (closed, or silent too long).
+    pub(crate) fn on_node_down(&self, listener: DownListener) {
+        self.inner
+            .down_listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(listener);
     }
 
     /// How many connections this node has opened or accepted so far (authenticated ones).

@@ -341,3 +341,32 @@ async fn a_node_with_the_wrong_secret_cannot_join() {
         node.net.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_connection_closes_is_dropped_at_once() {
+    // A member timeout far longer than the test: only the closed connection can explain a
+    // quick removal.
+    let slow = |leader| {
+        ConventionConfig::new(leader).timing(Duration::from_millis(100), Duration::from_secs(60))
+    };
+    let system = ActorSystem::new();
+    let net = NetSystem::start(&system, config()).await.unwrap();
+    let leader = Convention::join(&net, slow(net.local_addr()))
+        .await
+        .unwrap();
+    let member_system = ActorSystem::new();
+    let member_net = NetSystem::start(&member_system, config()).await.unwrap();
+    let _member = Convention::join(&member_net, slow(net.local_addr()))
+        .await
+        .unwrap();
+    eventually("joined", || leader.members().len() == 2).await;
+    let closed_at = std::time::Instant::now();
+    member_net.shutdown().await;
+    eventually("dropped", || leader.members().len() == 1).await;
+    assert!(
+        closed_at.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        closed_at.elapsed()
+    );
+    net.shutdown().await;
+}
