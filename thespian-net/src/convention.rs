@@ -35,6 +35,8 @@ use crate::{NetError, NetSystem};
 
 /// The global name of the leader's table keeper, on the leader node.
 const LEADER: &str = "thespian.convention.leader";
+/// The global name of every node's agent.
+const AGENT: &str = "thespian.convention.agent";
 
 /// How a node takes part in a convention.
 #[derive(Debug, Clone)]
@@ -80,7 +82,22 @@ pub struct Member {
     pub node: NodeId,
     /// Its capabilities at its last registration.
     pub capabilities: Capabilities,
+    /// How many actors were alive on it at its last registration.
+    pub actors: usize,
     agent: Addr<Agent>,
+}
+
+/// What a node answers a status query with (see [`Convention::status`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConventionStatus {
+    /// The node asked.
+    pub node: NodeId,
+    /// The leader's address it was given.
+    pub leader: SocketAddr,
+    /// Whether it is the leader.
+    pub is_leader: bool,
+    /// The members as it last heard from the leader.
+    pub members: Vec<Member>,
 }
 
 /// A change of the convention's membership, told to subscribers (Thespian's
@@ -169,7 +186,9 @@ impl Leader {
     /// A node (re-)registers; the answer is the table.
     async fn register(&mut self, member: Member) -> Vec<Member> {
         let changed = match self.members.get(&member.node) {
-            Some((known, _)) => known != &member,
+            Some((known, _)) => {
+                known.capabilities != member.capabilities || known.agent != member.agent
+            }
             None => {
                 tracing::info!(target: "thespian_net::convention", node = %member.node,
                     "member joined");
@@ -255,6 +274,22 @@ impl Agent {
         self.shared.set_members(members);
     }
 
+    /// This node's view of the convention.
+    async fn status(&self) -> ConventionStatus {
+        let net = &self.shared.net;
+        ConventionStatus {
+            node: net.node(),
+            leader: self.shared.config.leader,
+            is_leader: self.shared.config.leader == net.local_addr(),
+            members: self
+                .shared
+                .members
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
+    }
+
     /// Creates a registered actor type here, from its serialized value.
     async fn create(
         &mut self,
@@ -296,6 +331,7 @@ impl Agent {
         let me = Member {
             node: net.node(),
             capabilities: net.system().capabilities(),
+            actors: net.system().live_actors(),
             agent: ctx.myself().clone(),
         };
         match leader.timeout(timeout).register(me).await {
@@ -351,11 +387,12 @@ impl Convention {
             subscribers: Mutex::new(Vec::new()),
             factories: RwLock::new(HashMap::new()),
         });
+        let agent = Agent {
+            shared: shared.clone(),
+            leader: None,
+        };
         let agent = system
-            .create_actor(Agent {
-                shared: shared.clone(),
-                leader: None,
-            })
+            .create_actor_with(agent, ActorOptions::new().name(AGENT))
             .await
             .map_err(|e| NetError::Unreachable("convention".into(), e.to_string()))?;
         Ok(Convention { shared, agent })
@@ -382,6 +419,59 @@ impl Convention {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(subscriber.into());
+    }
+
+    /// The actor holding global name `name` anywhere in the convention. Names belong to nodes;
+    /// the rule: the leader is asked first, then this node, then the other members in the order
+    /// of their addresses, and the first holder (of type `A`) answers.
+    pub async fn named<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
+        let net = &self.shared.net;
+        let leader = self.shared.config.leader;
+        let mut order = vec![leader, net.local_addr()];
+        let mut others: Vec<SocketAddr> = self.members().iter().map(|m| m.node.addr).collect();
+        others.sort();
+        order.extend(others);
+        order.dedup();
+        let mut asked = Vec::new();
+        for addr in order {
+            if asked.contains(&addr) {
+                continue;
+            }
+            asked.push(addr);
+            let found = if addr == net.local_addr() {
+                net.system().named::<A>(name)
+            } else {
+                net.lookup::<A>(addr, name, self.shared.config.heartbeat * 4)
+                    .await
+                    .ok()
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+
+    /// Asks the node at `node` (any node of a convention, this one included) for its view of the
+    /// convention: members, their capabilities and actor counts. Needs only a networked system
+    /// that knows the secret (the status tool is one).
+    pub async fn status(
+        net: &NetSystem,
+        node: SocketAddr,
+        timeout: Duration,
+    ) -> Result<ConventionStatus, NetError> {
+        let agent = if node == net.local_addr() {
+            net.system()
+                .named::<Agent>(AGENT)
+                .ok_or_else(|| NetError::NotFound(AGENT.into()))?
+        } else {
+            net.lookup::<Agent>(node, AGENT, timeout).await?
+        };
+        agent
+            .timeout(timeout)
+            .status()
+            .await
+            .map_err(|e| NetError::Unreachable(node.to_string(), e.to_string()))
     }
 
     /// Lets other nodes create actors of type `A` here (their initial value travels

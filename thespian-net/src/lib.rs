@@ -77,7 +77,7 @@ mod stream;
 mod tls;
 
 pub use config::NetConfig;
-pub use convention::{Convention, ConventionConfig, ConventionUpdate, Member};
+pub use convention::{Convention, ConventionConfig, ConventionStatus, ConventionUpdate, Member};
 pub use error::{HandshakeError, NetError};
 pub use node::NetSystem;
 pub use thespian::remote::NodeId;

@@ -370,3 +370,50 @@ async fn a_member_whose_connection_closes_is_dropped_at_once() {
     );
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_resolve_across_the_convention_and_any_node_answers_a_status_query() {
+    let leader = start(None, Capabilities::new(), config()).await;
+    let member = start(
+        Some(leader.net.local_addr()),
+        caps(&[("zone", "a")]),
+        config(),
+    )
+    .await;
+    eventually("both registered", || member.convention.members().len() == 2).await;
+    member
+        .system
+        .create_actor_with(Counter::new(), ActorOptions::new().name("tally"))
+        .await
+        .unwrap();
+    let tally: Addr<Counter> = leader.convention.named("tally").await.expect("found");
+    tally.add(3).await.unwrap();
+    assert_eq!(tally.total().await, Ok(3));
+    assert!(leader.convention.named::<Counter>("nobody").await.is_none());
+    assert!(leader.convention.named::<Worker>("tally").await.is_none());
+
+    // A client that is no member, only knows the secret, asks the member.
+    let (_client, client) = node().await;
+    let status = Convention::status(&client, member.net.local_addr(), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(status.node, member.net.node());
+    assert!(!status.is_leader);
+    assert_eq!(status.leader, leader.net.local_addr());
+    let mut nodes: Vec<_> = status.members.iter().map(|m| m.node).collect();
+    nodes.sort();
+    let mut expected = vec![leader.net.node(), member.net.node()];
+    expected.sort();
+    assert_eq!(nodes, expected);
+    let zone_a = status
+        .members
+        .iter()
+        .find(|m| m.node == member.net.node())
+        .unwrap();
+    assert_eq!(zone_a.capabilities, caps(&[("zone", "a")]));
+    assert!(zone_a.actors >= 1);
+    for node in [leader, member] {
+        node.net.shutdown().await;
+    }
+    client.shutdown().await;
+}
