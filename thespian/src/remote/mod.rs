@@ -284,6 +284,12 @@ pub fn node_of(system: &ActorSystem) -> Option<NodeId> {
     system.shared().remote.get().map(|t| t.node())
 }
 
+/// The node an address points to: the actor's node for a proxy, this system's node for a local
+/// actor of a networked system, `None` otherwise.
+pub fn node_of_actor(address: &ActorAddress) -> Option<NodeId> {
+    proxy::wire_origin(&*address.cell).0
+}
+
 /// Runs `f` with `system` as the system that deserialized addresses belong to: addresses of its
 /// own node resolve to its actors, addresses of other nodes become proxies through its transport.
 /// Outside of this, only addresses of local actors deserialize.

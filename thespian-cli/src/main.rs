@@ -1,0 +1,88 @@
+//! `thespian-status`: asks one node of a convention what the convention looks like — its members,
+//! their capabilities and how many actors run on each — and prints it (the Rust analogue of
+//! Thespian's status shell).
+//!
+//! ```text
+//! $ thespian-status --node 127.0.0.1:4000 --secret "$SECRET"
+//! node 127.0.0.1:4000/3f2a91c7 (member; leader at 127.0.0.1:3999)
+//! 2 members:
+//!   127.0.0.1:3999/91bc0e15   actors: 3   {}
+//!   127.0.0.1:4000/3f2a91c7   actors: 5   {"Hello World": true}
+//! ```
+//!
+//! It joins nothing: it starts a networked system of its own on 127.0.0.1 (any port), proves the
+//! secret to the node and asks its convention agent.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use thespian::ActorSystem;
+use thespian_net::{Convention, ConventionStatus, NetConfig, NetSystem};
+
+/// Prints the convention as a node of it sees it.
+#[derive(Parser, Debug)]
+#[command(name = "thespian-status", version)]
+struct Args {
+    /// The node to ask (host:port).
+    #[arg(long)]
+    node: SocketAddr,
+    /// The convention's shared secret (or set THESPIAN_SECRET).
+    #[arg(long, env = "THESPIAN_SECRET", hide_env_values = true)]
+    secret: String,
+    /// How long to wait for the answer, in milliseconds.
+    #[arg(long, default_value_t = 3000)]
+    timeout_ms: u64,
+    /// The address this tool listens on while it asks.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+}
+
+fn print(status: &ConventionStatus) {
+    let role = if status.is_leader { "leader" } else { "member" };
+    println!("node {} ({role}; leader at {})", status.node, status.leader);
+    println!("{} members:", status.members.len());
+    let mut members = status.members.clone();
+    members.sort_by_key(|m| m.node);
+    for member in members {
+        let capabilities: Vec<String> = member
+            .capabilities
+            .iter()
+            .map(|(name, value)| format!("{name:?}: {value}"))
+            .collect();
+        println!(
+            "  {:<26} actors: {:<4} {{{}}}",
+            member.node.to_string(),
+            member.actors,
+            capabilities.join(", ")
+        );
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let system = ActorSystem::new();
+    let net = match NetSystem::start(&system, NetConfig::new(args.listen, &args.secret)).await {
+        Ok(net) => net,
+        Err(e) => {
+            eprintln!("thespian-status: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let timeout = Duration::from_millis(args.timeout_ms);
+    let answer = Convention::status(&net, args.node, timeout).await;
+    net.shutdown().await;
+    system.shutdown().await;
+    match answer {
+        Ok(status) => {
+            print(&status);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("thespian-status: {} did not answer: {e}", args.node);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The status tool, run against a convention of two nodes on 127.0.0.1.
+
+use std::process::Command;
+use std::time::Duration;
+
+use thespian::{ActorSystem, Capabilities};
+use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem};
+
+const SECRET: &str = "the status test's shared secret";
+
+async fn node(caps: Capabilities, leader: Option<std::net::SocketAddr>) -> (NetSystem, Convention) {
+    let system = ActorSystem::builder().capabilities(caps).build();
+    let net = NetSystem::start(
+        &system,
+        NetConfig::new("127.0.0.1:0".parse().unwrap(), SECRET),
+    )
+    .await
+    .unwrap();
+    let leader = leader.unwrap_or(net.local_addr());
+    let config = ConventionConfig::new(leader)
+        .timing(Duration::from_millis(100), Duration::from_millis(400));
+    let convention = Convention::join(&net, config).await.unwrap();
+    (net, convention)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prints_the_members_their_capabilities_and_actor_counts() {
+    let (leader, _leading) = node(Capabilities::new(), None).await;
+    let (member, convention) = node(
+        Capabilities::new().with("Hello World", true),
+        Some(leader.local_addr()),
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while convention.members().len() < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let tool = env!("CARGO_BIN_EXE_thespian-status");
+    let node = member.local_addr().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(tool)
+            .args(["--node", &node, "--secret", SECRET])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("(member; leader at"), "{text}");
+    assert!(text.contains("2 members:"), "{text}");
+    assert!(text.contains("\"Hello World\": true"), "{text}");
+    assert!(text.contains("actors:"), "{text}");
+
+    // The wrong secret gets nothing.
+    let tool = env!("CARGO_BIN_EXE_thespian-status");
+    let node = member.local_addr().to_string();
+    let refused = tokio::task::spawn_blocking(move || {
+        Command::new(tool)
+            .args([
+                "--node",
+                &node,
+                "--secret",
+                "a wrong guess",
+                "--timeout-ms",
+                "1000",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!refused.status.success());
+    member.shutdown().await;
+    leader.shutdown().await;
+}
