@@ -11,7 +11,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use thespian::prelude::*;
-use thespian_net::{NetConfig, NetSystem};
+use thespian::Capabilities;
+use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem};
 use tokio::io::BufWriter;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -198,5 +199,93 @@ fn remote_ask(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, remote_tell, remote_ask);
+/// Placed by its requirements: runs where every requirement is met by an equal capability.
+#[derive(Serialize, Deserialize, Default)]
+struct Placed;
+
+#[actor]
+impl Placed {
+    async fn ping(&self) -> u8 {
+        1
+    }
+
+    #[capability_check]
+    fn meets(capabilities: &Capabilities, requirements: &Capabilities) -> bool {
+        requirements
+            .iter()
+            .all(|(name, value)| capabilities.get(name) == Some(value))
+    }
+}
+
+/// A leader and a member offering `zone = a`, registered for `Placed`.
+async fn convention_pair() -> (Convention, [NetSystem; 2]) {
+    let config = || NetConfig::new("127.0.0.1:0".parse().expect("addr"), "bench");
+    let leader_system = ActorSystem::builder().default_ask_timeout(LONG).build();
+    let leader_net = NetSystem::start(&leader_system, config())
+        .await
+        .expect("leader");
+    let leader = Convention::join(&leader_net, ConventionConfig::new(leader_net.local_addr()))
+        .await
+        .expect("lead");
+    let member_system = ActorSystem::builder()
+        .capabilities(Capabilities::new().with("zone", "a"))
+        .build();
+    let member_net = NetSystem::start(&member_system, config())
+        .await
+        .expect("member");
+    let member = Convention::join(&member_net, ConventionConfig::new(leader_net.local_addr()))
+        .await
+        .expect("join");
+    member.register::<Placed>();
+    while leader.members().len() < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    (leader, [leader_net, member_net])
+}
+
+fn convention_place(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("convention_place");
+    group.sample_size(20);
+    let (leader, nets) = rt.block_on(convention_pair());
+    let zone_a = Capabilities::new().with("zone", "a");
+    // Placing on the member, then one ask to the new actor, then its exit.
+    group.bench_function("thespian_place_and_ask", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let placed = leader
+                        .create_actor(Placed, zone_a.clone())
+                        .await
+                        .expect("placed");
+                    assert_eq!(placed.ping().await, Ok(1));
+                    placed.request_exit();
+                }
+                start.elapsed()
+            })
+        })
+    });
+    // The floor: one request/reply over raw TCP with postcard frames.
+    let mut raw = rt.block_on(async { RawClient::connect(raw_server().await).await });
+    group.bench_function("raw_tcp_round_trip", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    raw.total().await;
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+    rt.block_on(async {
+        for net in nets {
+            net.shutdown().await;
+        }
+    });
+}
+
+criterion_group!(benches, remote_tell, remote_ask, convention_place);
 criterion_main!(benches);

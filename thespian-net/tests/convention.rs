@@ -131,6 +131,15 @@ async fn five_systems_place_actors_by_capabilities_and_requirements() {
         })
         .await;
     }
+    // No requirement and a type that runs anywhere: placed here, on the leader itself.
+    let before = leader.system.live_actors();
+    let local = leader
+        .convention
+        .create_actor(Worker::default(), Capabilities::new())
+        .await
+        .unwrap();
+    assert_eq!(local.work().await, Ok(1));
+    assert_eq!(leader.system.live_actors(), before + 1);
     // By capability: only the fifth node says "Hello World".
     let before = members[3].system.live_actors();
     let greeter = leader
@@ -416,4 +425,85 @@ async fn names_resolve_across_the_convention_and_any_node_answers_a_status_query
         node.net.shutdown().await;
     }
     client.shutdown().await;
+}
+
+/// Places workers from inside an actor, with the convention it was given.
+struct Dispatcher {
+    convention: Convention,
+}
+
+#[actor(no_serde)]
+impl Dispatcher {
+    async fn place(&mut self, zone: String) -> Option<u64> {
+        let worker = self
+            .convention
+            .create_actor(Worker::default(), caps(&[("zone", zone.as_str())]))
+            .await
+            .ok()?;
+        worker.work().await.ok()
+    }
+
+    async fn offer(&mut self, name: String) {
+        self.convention
+            .update_capability(&name, Some(true.into()))
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actors_place_actors_and_change_capabilities_too() {
+    let leader = start(None, Capabilities::new(), config()).await;
+    let member = start(
+        Some(leader.net.local_addr()),
+        caps(&[("zone", "a")]),
+        config(),
+    )
+    .await;
+    eventually("both registered", || leader.convention.members().len() == 2).await;
+    let dispatcher = leader
+        .system
+        .create_actor(Dispatcher {
+            convention: leader.convention.clone(),
+        })
+        .await
+        .unwrap();
+    let before = member.system.live_actors();
+    assert_eq!(dispatcher.place("a".into()).await, Ok(Some(1)));
+    assert_eq!(member.system.live_actors(), before + 1);
+    assert_eq!(dispatcher.place("b".into()).await, Ok(None));
+    dispatcher.offer("Hello World".into()).await.unwrap();
+    eventually("the member sees the leader's new capability", || {
+        member
+            .convention
+            .members()
+            .iter()
+            .any(|m| m.node == leader.net.node() && m.capabilities.is_true("Hello World"))
+    })
+    .await;
+    for node in [leader, member] {
+        node.net.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_stops_renewing_is_dropped_after_the_member_timeout() {
+    let leader = start(None, Capabilities::new(), config()).await;
+    let member = start(Some(leader.net.local_addr()), Capabilities::new(), config()).await;
+    eventually("both registered", || leader.convention.members().len() == 2).await;
+    // Its agent stops (a frozen node looks the same to the leader); the connection stays open.
+    let agent = member
+        .system
+        .named_address("thespian.convention.agent")
+        .expect("the agent");
+    let stopped_at = std::time::Instant::now();
+    assert!(agent.request_exit());
+    eventually("dropped", || leader.convention.members().len() == 1).await;
+    let took = stopped_at.elapsed();
+    // Timing 100 ms / 400 ms: between the timeout and the timeout plus a tick or two.
+    assert!(took >= Duration::from_millis(250), "{took:?}");
+    assert!(took < Duration::from_millis(1000), "{took:?}");
+    assert!(leader.net.is_connected(member.net.node()));
+    for node in [leader, member] {
+        node.net.shutdown().await;
+    }
 }
