@@ -16,6 +16,14 @@
 //! remote sender; unregistered, such a send becomes a dead letter. Typed addresses and replies
 //! to asks need nothing.
 //!
+//! # The convention
+//!
+//! Nodes form a [`Convention`]: one leads, the others register with it; actors are placed on the
+//! first node whose capabilities their type accepts ([`Convention::create_actor`]), nodes hear of
+//! each other joining, changing and leaving ([`ConventionUpdate`]), and any node answers a status
+//! query ([`Convention::status`], printed by the `thespian-status` tool). The rules are in the
+//! `convention` module's source and in `SEMANTICS.md`.
+//!
 //! # Connections
 //!
 //! One connection per pair of nodes, opened by the first send and reused; a connection the
