@@ -109,14 +109,48 @@ fn check(hello: &Hello) -> Result<(), HandshakeError> {
     Ok(())
 }
 
-async fn receive_hello<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Hello, HandshakeError> {
+/// Receives the peer's `Hello`; refuses one from this very node (it dialed itself).
+async fn receive_hello<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    me: NodeId,
+) -> Result<Hello, HandshakeError> {
     match receive(stream).await? {
         Step::Hello(hello) => {
             check(&hello)?;
+            if hello.node == me {
+                return Err(HandshakeError::Malformed("connected to itself".into()));
+            }
             Ok(hello)
         }
         _ => Err(HandshakeError::Malformed("expected Hello".into())),
     }
+}
+
+async fn send_hello<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    me: NodeId,
+    nonce: Nonce,
+) -> Result<(), HandshakeError> {
+    let hello = Hello {
+        magic: MAGIC,
+        version: VERSION,
+        node: me,
+        nonce,
+    };
+    send(stream, &Step::Hello(hello)).await
+}
+
+/// Receives the peer's proof and checks it against the one `expected` computes.
+async fn check_proof<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    expected: Hmac<Sha256>,
+) -> Result<(), HandshakeError> {
+    let Step::Proof(theirs) = receive(stream).await? else {
+        return Err(HandshakeError::Malformed("expected Proof".into()));
+    };
+    expected
+        .verify_slice(&theirs)
+        .map_err(|_| HandshakeError::BadProof)
 }
 
 /// The dialing side. `expected` is the incarnation addressed, if known. Returns the peer's node.
@@ -127,26 +161,13 @@ pub(crate) async fn dial<S: AsyncRead + AsyncWrite + Unpin>(
     expected: Option<u64>,
 ) -> Result<NodeId, HandshakeError> {
     let nonce: Nonce = random()?;
-    send(
+    send_hello(stream, me, nonce).await?;
+    let theirs = receive_hello(stream, me).await?;
+    check_proof(
         stream,
-        &Step::Hello(Hello {
-            magic: MAGIC,
-            version: VERSION,
-            node: me,
-            nonce,
-        }),
+        proof(secret, b'A', &nonce, &theirs.nonce, &theirs.node),
     )
     .await?;
-    let theirs = receive_hello(stream).await?;
-    if theirs.node == me {
-        return Err(HandshakeError::Malformed("connected to itself".into()));
-    }
-    let Step::Proof(their_proof) = receive(stream).await? else {
-        return Err(HandshakeError::Malformed("expected Proof".into()));
-    };
-    proof(secret, b'A', &nonce, &theirs.nonce, &theirs.node)
-        .verify_slice(&their_proof)
-        .map_err(|_| HandshakeError::BadProof)?;
     if let Some(expected) = expected.filter(|e| *e != theirs.node.incarnation) {
         return Err(HandshakeError::Stale {
             expected,
@@ -167,29 +188,16 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     secret: &[u8],
     me: NodeId,
 ) -> Result<NodeId, HandshakeError> {
-    let theirs = receive_hello(stream).await?;
-    if theirs.node == me {
-        return Err(HandshakeError::Malformed("connected to itself".into()));
-    }
+    let theirs = receive_hello(stream, me).await?;
     let nonce: Nonce = random()?;
-    send(
-        stream,
-        &Step::Hello(Hello {
-            magic: MAGIC,
-            version: VERSION,
-            node: me,
-            nonce,
-        }),
-    )
-    .await?;
+    send_hello(stream, me, nonce).await?;
     let mine = proof(secret, b'A', &theirs.nonce, &nonce, &me).finalize();
     send(stream, &Step::Proof(mine.into_bytes().into())).await?;
-    let Step::Proof(their_proof) = receive(stream).await? else {
-        return Err(HandshakeError::Malformed("expected Proof".into()));
-    };
-    proof(secret, b'D', &nonce, &theirs.nonce, &theirs.node)
-        .verify_slice(&their_proof)
-        .map_err(|_| HandshakeError::BadProof)?;
+    check_proof(
+        stream,
+        proof(secret, b'D', &nonce, &theirs.nonce, &theirs.node),
+    )
+    .await?;
     send(stream, &Step::Welcome).await?;
     Ok(theirs.node)
 }

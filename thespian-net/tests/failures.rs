@@ -8,13 +8,6 @@ use common::*;
 use thespian::prelude::*;
 use thespian_net::{HandshakeError, NetConfig, NetError, NetSystem};
 
-async fn named_counter(system: &ActorSystem, name: &str) -> Addr<Counter> {
-    system
-        .create_actor_with(Counter::new(), ActorOptions::new().name(name))
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_reconnect() {
     let (one, net_one) = node().await;

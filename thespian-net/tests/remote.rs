@@ -9,22 +9,15 @@ use common::*;
 use thespian::prelude::*;
 use thespian_net::NetError;
 
-async fn named_counter(system: &ActorSystem, name: &str) -> Addr<Counter> {
-    system
-        .create_actor_with(Counter::new(), ActorOptions::new().name(name))
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tell_and_ask_a_remote_actor() {
-    let (one, net_one) = node().await;
-    let (_two, net_two) = node().await;
-    let local = named_counter(&one, "counter").await;
-    let remote: Addr<Counter> = net_two
-        .lookup(net_one.local_addr(), "counter", TIMEOUT)
-        .await
-        .unwrap();
+    let Pair {
+        net_one,
+        net_two,
+        local,
+        remote,
+        ..
+    } = pair().await;
     remote.add(40).await.unwrap();
     remote.add(2).await.unwrap();
     assert_eq!(remote.total().await, Ok(42));
@@ -123,13 +116,14 @@ async fn hello_world_redux_across_three_systems() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_actor_that_exits() {
-    let (one, net_one) = node().await;
-    let (_two, net_two) = node().await;
-    let local = named_counter(&one, "counter").await;
-    let remote: Addr<Counter> = net_two
-        .lookup(net_one.local_addr(), "counter", TIMEOUT)
-        .await
-        .unwrap();
+    let Pair {
+        one,
+        net_one,
+        net_two,
+        local,
+        remote,
+        ..
+    } = pair().await;
     // A request in progress when the exit request arrives is still answered (it was first).
     let slow = remote.slow(100);
     assert!(remote.request_exit());
@@ -161,13 +155,12 @@ async fn a_remote_actor_that_exits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_messages_arrive_in_order() {
-    let (one, net_one) = node().await;
-    let (_two, net_two) = node().await;
-    named_counter(&one, "counter").await;
-    let remote: Addr<Counter> = net_two
-        .lookup(net_one.local_addr(), "counter", TIMEOUT)
-        .await
-        .unwrap();
+    let Pair {
+        net_one,
+        net_two,
+        remote,
+        ..
+    } = pair().await;
     for n in 0..100_000 {
         remote.numbered(n).await.unwrap();
     }
@@ -217,13 +210,13 @@ async fn both_nodes_talk_over_their_connection_both_ways() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_no_node_can_reach_travels_as_no_sender() {
-    let (one, net_one) = node().await;
-    let (_two, net_two) = node().await;
-    let local = named_counter(&one, "counter").await;
-    let remote: Addr<Counter> = net_two
-        .lookup(net_one.local_addr(), "counter", TIMEOUT)
-        .await
-        .unwrap();
+    let Pair {
+        net_one,
+        net_two,
+        local,
+        remote,
+        ..
+    } = pair().await;
     // An actor of a system without a transport, in node two's process, tells the proxy: its
     // address means nothing on node one, so it must not break the connection there.
     let plain = ActorSystem::new();

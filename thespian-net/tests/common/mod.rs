@@ -27,6 +27,42 @@ pub async fn node_with(config: NetConfig) -> (ActorSystem, NetSystem) {
     (system, net)
 }
 
+/// A counter under global name `name` on `system`.
+pub async fn named_counter(system: &ActorSystem, name: &str) -> Addr<Counter> {
+    system
+        .create_actor_with(Counter::new(), ActorOptions::new().name(name))
+        .await
+        .unwrap()
+}
+
+/// Two nodes: a counter named `counter` on the first, and its address as the second sees it.
+pub struct Pair {
+    pub one: ActorSystem,
+    pub net_one: NetSystem,
+    pub two: ActorSystem,
+    pub net_two: NetSystem,
+    pub local: Addr<Counter>,
+    pub remote: Addr<Counter>,
+}
+
+pub async fn pair() -> Pair {
+    let (one, net_one) = node().await;
+    let (two, net_two) = node().await;
+    let local = named_counter(&one, "counter").await;
+    let remote = net_two
+        .lookup(net_one.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    Pair {
+        one,
+        net_one,
+        two,
+        net_two,
+        local,
+        remote,
+    }
+}
+
 /// Counts, and checks that numbered messages arrive in order.
 #[derive(Default)]
 pub struct Counter {
