@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use std::collections::HashMap;
 
-use futures::{FutureExt, StreamExt};
 use thespian::remote::{self, LocalActor, NodeId, ReplySink, WireError};
 use thespian::{ActorAddress, ActorSystem, AskError};
-use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
+use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{HandshakeError, NetError};
@@ -221,6 +220,9 @@ async fn writer(
     write.shutdown().await;
 }
 
+/// How much the reader asks the socket for at a time.
+const READ_CHUNK: usize = 64 << 10;
+
 /// Reads frames until the peer goes quiet for too long, closes, or breaks the protocol.
 async fn reader(
     net: Arc<NetInner>,
@@ -229,42 +231,65 @@ async fn reader(
     id: u64,
     cancel: CancellationToken,
 ) {
-    let codec = LengthDelimitedCodec::builder()
-        .max_frame_length(net.config.max_frame)
-        .new_codec();
-    let mut frames = FramedRead::new(read, codec);
+    let mut read = read;
+    let mut buffer: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut actors = Actors::default();
     let why = loop {
-        let next = tokio::select! {
-            next = tokio::time::timeout(net.config.down_after, frames.next()) => next,
+        if buffer.capacity() - buffer.len() < READ_CHUNK / 2 {
+            buffer.reserve(READ_CHUNK);
+        }
+        // The silence limit applies to each read: a slow peer that keeps sending is alive.
+        let read = tokio::select! {
+            read = tokio::time::timeout(net.config.down_after, read.read_buf(&mut buffer)) => read,
             _ = cancel.cancelled() => break "closed".to_owned(),
         };
-        let first = match next {
+        match read {
             Err(_) => break format!("silent for {:?}", net.config.down_after),
-            Ok(None) => break "connection closed by the peer".to_owned(),
-            Ok(Some(Err(e))) => break format!("bad frame: {e}"),
-            Ok(Some(Ok(bytes))) => bytes,
-        };
+            Ok(Err(e)) => break format!("read failed: {e}"),
+            Ok(Ok(0)) if buffer.is_empty() => break "connection closed by the peer".to_owned(),
+            Ok(Ok(0)) => {
+                break "bad frame: the connection closed in the middle of a frame".to_owned()
+            }
+            Ok(Ok(_)) => {}
+        }
         let Some(system) = net.system.upgrade() else {
             break "the actor system is gone".to_owned();
         };
-        // Everything already read is handled under one decoding scope.
-        // User code runs in here (Deserialize impls, dead-letter handling): a panic ends this
-        // connection like any other failure, never the reader alone.
+        // Every whole frame read so far is handled under one decoding scope, straight from the
+        // buffer. User code runs in here (Deserialize impls, dead-letter handling): a panic ends
+        // this connection like any other failure, never the reader alone.
+        let max = net.config.max_frame;
         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             remote::decoding(&system, || {
-                dispatch(&system, &link, &mut actors, &first)?;
-                while let Some(Some(frame)) = frames.next().now_or_never() {
-                    let frame = frame.map_err(|e| format!("bad frame: {e}"))?;
-                    dispatch(&system, &link, &mut actors, &frame)?;
-                }
-                Ok::<_, String>(())
+                let mut at = 0;
+                let result = loop {
+                    match frame::next_frame(&buffer[at..], max) {
+                        Ok(Some((frame, used))) => {
+                            if let Err(why) = dispatch(&system, &link, &mut actors, frame) {
+                                break Err(why);
+                            }
+                            at += used;
+                        }
+                        Ok(None) => break Ok(()),
+                        Err(len) => {
+                            break Err(format!(
+                                "bad frame: {len} bytes announced, the limit is {max}"
+                            ))
+                        }
+                    }
+                };
+                buffer.drain(..at);
+                result
             })
         }));
         match handled {
             Ok(Ok(())) => {}
             Ok(Err(why)) => break why,
             Err(_) => break "protocol violation: a panic while handling a frame".to_owned(),
+        }
+        if buffer.is_empty() && buffer.capacity() > 1 << 20 {
+            // A large frame grew the buffer: give the memory back.
+            buffer = Vec::with_capacity(READ_CHUNK);
         }
     };
     tracing::debug!(target: "thespian_net", node = %link.node, connection = id, reason = %why,

@@ -127,6 +127,21 @@ pub(crate) fn decode_header(frame: &[u8]) -> Result<(Header<ActorAddress>, &[u8]
     postcard::take_from_bytes(frame).map_err(|e| WireError::Decode(format!("frame header: {e}")))
 }
 
+/// The first frame of `buffer` (without its prefix) and how many bytes it takes with it, `None`
+/// while it is not whole yet, or `Err(length)` when it announces more than `max` bytes.
+pub(crate) fn next_frame(buffer: &[u8], max: usize) -> Result<Option<(&[u8], usize)>, usize> {
+    let Some(&[a, b, c, d]) = buffer.get(..PREFIX) else {
+        return Ok(None);
+    };
+    let len = u32::from_be_bytes([a, b, c, d]) as usize;
+    if len > max {
+        return Err(len);
+    }
+    Ok(buffer
+        .get(PREFIX..PREFIX + len)
+        .map(|frame| (frame, PREFIX + len)))
+}
+
 /// Splits a buffer of whole frames (as queued for sending) into frames without their prefixes.
 pub(crate) fn frames(mut buffer: &[u8]) -> impl Iterator<Item = &[u8]> {
     std::iter::from_fn(move || {
@@ -199,6 +214,34 @@ mod tests {
         assert_eq!(unsent(&out, one).len(), 2 * one);
         assert_eq!(unsent(&out, one + 1).len(), one);
         assert!(unsent(&out, out.len()).is_empty());
+    }
+
+    /// The layout is tokio-util's length-delimited codec's (4-byte big-endian length): what this
+    /// side writes, the codec reads, and what the codec writes, this side reads.
+    #[test]
+    fn frames_are_the_length_delimited_codecs() {
+        use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
+        let mut ours = Vec::new();
+        append_frame(&mut ours, 1024, &Header::Exit { to: 300 }, |b| {
+            b.extend_from_slice(b"body");
+            Ok(())
+        })
+        .unwrap();
+        let mut codec = LengthDelimitedCodec::new();
+        let mut read = bytes::BytesMut::from(&ours[..]);
+        let frame = codec.decode(&mut read).unwrap().unwrap();
+        let (header, body) = decode_header(&frame).unwrap();
+        assert_eq!((header, body), (Header::Exit { to: 300 }, &b"body"[..]));
+
+        let mut theirs = bytes::BytesMut::new();
+        codec
+            .encode(bytes::Bytes::from(frame.to_vec()), &mut theirs)
+            .unwrap();
+        let (frame, used) = next_frame(&theirs, 1024).unwrap().unwrap();
+        assert_eq!(used, theirs.len());
+        assert_eq!(frame, &ours[PREFIX..]);
+        assert_eq!(next_frame(&theirs[..used - 1], 1024), Ok(None));
+        assert_eq!(next_frame(&theirs, 3), Err(used - PREFIX));
     }
 
     #[test]
