@@ -60,11 +60,12 @@ impl ConventionConfig {
     }
 
     /// How often members renew their registration (default 400 ms); a member whose last one is
-    /// older than `member_timeout` (default 1.5 s) is dropped, so a silent member is gone from
-    /// the table within about `member_timeout + heartbeat`.
+    /// older than `member_timeout` (default 1.5 s, at least three heartbeats) is dropped, so a
+    /// silent member is gone from the table within about `member_timeout + heartbeat`.
     pub fn timing(mut self, heartbeat: Duration, member_timeout: Duration) -> Self {
         self.heartbeat = heartbeat.max(Duration::from_millis(10));
-        self.member_timeout = member_timeout.max(self.heartbeat * 2);
+        // A renewal may come a heartbeat late (one slow answer): allow for two missed.
+        self.member_timeout = member_timeout.max(self.heartbeat.saturating_mul(3));
         self
     }
 
@@ -134,12 +135,22 @@ struct Shared {
 }
 
 impl Shared {
-    /// Takes a new table from the leader and tells subscribers what changed.
-    fn set_members(&self, members: Vec<Member>) {
-        let old = std::mem::replace(
-            &mut *self.members.write().unwrap_or_else(|e| e.into_inner()),
-            members.clone(),
-        );
+    /// Takes a table from the leader and tells subscribers what changed. A leader heard from for
+    /// less than `member_timeout` may not know every member yet (it restarted, and they have not
+    /// all registered again): its table only adds, it does not remove.
+    fn set_members(&self, members: Vec<Member>, from_new_leader: bool) {
+        let mut table = self.members.write().unwrap_or_else(|e| e.into_inner());
+        let old = std::mem::take(&mut *table);
+        let mut members = members;
+        if from_new_leader {
+            for member in &old {
+                if !members.iter().any(|m| m.node == member.node) {
+                    members.push(member.clone());
+                }
+            }
+        }
+        *table = members.clone();
+        drop(table);
         let before: BTreeMap<NodeId, &Member> = old.iter().map(|m| (m.node, m)).collect();
         let after: BTreeMap<NodeId, &Member> = members.iter().map(|m| (m.node, m)).collect();
         let mut updates = Vec::new();
@@ -164,7 +175,8 @@ impl Shared {
         subscribers.retain(|s| s.address().is_alive());
         for update in updates {
             for subscriber in subscribers.iter() {
-                let _ = subscriber.try_tell(update.clone());
+                // Untyped sends ignore a mailbox bound: no update is dropped for lack of room.
+                let _ = subscriber.address().tell_any(update.clone());
             }
         }
     }
@@ -248,6 +260,8 @@ impl Leader {
 pub(crate) struct Agent {
     shared: Arc<Shared>,
     leader: Option<Addr<Leader>>,
+    /// The leader's node, and since when this agent has heard from it.
+    heard_from: Option<(NodeId, Instant)>,
 }
 
 #[actor(name = "thespian_net::convention::Agent")]
@@ -271,7 +285,8 @@ impl Agent {
 
     /// The leader's table.
     async fn table(&mut self, members: Vec<Member>) {
-        self.shared.set_members(members);
+        let fresh = self.leader_is_new();
+        self.shared.set_members(members, fresh);
     }
 
     /// This node's view of the convention.
@@ -334,13 +349,35 @@ impl Agent {
             actors: net.system().live_actors(),
             agent: ctx.myself().clone(),
         };
+        let leader_node = thespian::remote::node_of_actor(&leader.address());
         match leader.timeout(timeout).register(me).await {
-            Ok(members) => self.shared.set_members(members),
+            Ok(members) => {
+                if let Some(node) = leader_node {
+                    if self.heard_from.is_none_or(|(known, _)| known != node) {
+                        self.heard_from = Some((node, Instant::now()));
+                    }
+                }
+                let fresh = self.leader_is_new();
+                self.shared.set_members(members, fresh);
+            }
+            // A slow answer: keep the leader, try again next tick.
+            Err(AskError::Timeout(_)) => {}
             Err(e) => {
                 tracing::debug!(target: "thespian_net::convention", error = %e,
                     "leader unreachable; keeping the last table");
                 self.leader = None;
             }
+        }
+    }
+
+    /// Whether the leader has been heard from for less than `member_timeout` (a restarted leader
+    /// whose table may still be missing members).
+    #[helper]
+    fn leader_is_new(&self) -> bool {
+        let grace = self.shared.config.member_timeout;
+        match self.heard_from {
+            Some((node, since)) => node != self.shared.net.node() && since.elapsed() < grace,
+            None => false,
         }
     }
 }
@@ -366,6 +403,12 @@ impl Convention {
     /// table fills in as registrations arrive ([`members`](Self::members)).
     pub async fn join(net: &NetSystem, config: ConventionConfig) -> Result<Convention, NetError> {
         let system = net.system();
+        if system.named_address(AGENT).is_some() {
+            return Err(NetError::Unreachable(
+                "convention".into(),
+                "this node has joined a convention already".into(),
+            ));
+        }
         if config.leader == net.local_addr() {
             let leader = Leader {
                 members: BTreeMap::new(),
@@ -375,9 +418,15 @@ impl Convention {
                 .create_actor_with(leader, ActorOptions::new().name(LEADER))
                 .await
                 .map_err(|e| NetError::Unreachable("convention".into(), e.to_string()))?;
-            // A member whose connection closes is dropped at once, not at its timeout.
+            // A member whose connection closes is dropped at once, not at its timeout. (The
+            // leader is found by name when needed: holding its address here would keep the
+            // whole system alive through the transport.)
+            drop(leader);
+            let weak = system.downgrade();
             net.on_node_down(Box::new(move |node| {
-                let _ = leader.try_tell(NodeDown { node });
+                if let Some(leader) = weak.upgrade().and_then(|s| s.named_address(LEADER)) {
+                    let _ = leader.tell_any(NodeDown { node });
+                }
             }));
         }
         let shared = Arc::new(Shared {
@@ -390,6 +439,7 @@ impl Convention {
         let agent = Agent {
             shared: shared.clone(),
             leader: None,
+            heard_from: None,
         };
         let agent = system
             .create_actor_with(agent, ActorOptions::new().name(AGENT))
@@ -414,11 +464,25 @@ impl Convention {
 
     /// Tells `subscriber` of every change of the membership from now on.
     pub fn subscribe(&self, subscriber: impl Into<Recipient<ConventionUpdate>>) {
+        let subscriber = subscriber.into();
+        let mut subscribers = self
+            .shared
+            .subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if !subscribers.contains(&subscriber) {
+            subscribers.push(subscriber);
+        }
+    }
+
+    /// Stops telling `subscriber` of changes.
+    pub fn unsubscribe(&self, subscriber: impl Into<Recipient<ConventionUpdate>>) {
+        let subscriber = subscriber.into();
         self.shared
             .subscribers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(subscriber.into());
+            .retain(|s| *s != subscriber);
     }
 
     /// The actor holding global name `name` anywhere in the convention. Names belong to nodes;
@@ -441,7 +505,7 @@ impl Convention {
             let found = if addr == net.local_addr() {
                 net.system().named::<A>(name)
             } else {
-                net.lookup::<A>(addr, name, self.shared.config.heartbeat * 4)
+                net.lookup::<A>(addr, name, self.shared.config.heartbeat.saturating_mul(4))
                     .await
                     .ok()
             };
@@ -460,18 +524,24 @@ impl Convention {
         node: SocketAddr,
         timeout: Duration,
     ) -> Result<ConventionStatus, NetError> {
-        let agent = if node == net.local_addr() {
-            net.system()
-                .named::<Agent>(AGENT)
-                .ok_or_else(|| NetError::NotFound(AGENT.into()))?
-        } else {
-            net.lookup::<Agent>(node, AGENT, timeout).await?
+        // One deadline for finding the node's agent and for its answer.
+        let query = async {
+            let agent = if node == net.local_addr() {
+                net.system()
+                    .named::<Agent>(AGENT)
+                    .ok_or_else(|| NetError::NotFound(AGENT.into()))?
+            } else {
+                net.lookup::<Agent>(node, AGENT, timeout).await?
+            };
+            agent
+                .timeout(timeout)
+                .status()
+                .await
+                .map_err(|e| NetError::Unreachable(node.to_string(), e.to_string()))
         };
-        agent
-            .timeout(timeout)
-            .status()
+        tokio::time::timeout(timeout, query)
             .await
-            .map_err(|e| NetError::Unreachable(node.to_string(), e.to_string()))
+            .unwrap_or(Err(NetError::Timeout(timeout)))
     }
 
     /// Lets other nodes create actors of type `A` here (their initial value travels
@@ -543,7 +613,10 @@ impl Convention {
             .filter(|m| A::capability_check(&m.capabilities, &requirements))
             .collect();
         candidates.sort_by_key(|m| (m.node.addr, m.node.incarnation));
-        let deadline = tokio::time::Instant::now() + self.shared.config.create_timeout;
+        let now = tokio::time::Instant::now();
+        let deadline = now
+            .checked_add(self.shared.config.create_timeout)
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
         for member in candidates {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             if left.is_zero() {
@@ -559,10 +632,21 @@ impl Convention {
                 )
                 .await;
             match created {
-                Ok(Ok(address)) => {
-                    if let Some(addr) = address.downcast::<A>() {
-                        return Ok(addr);
+                Ok(Ok(address)) => match address.downcast::<A>() {
+                    Some(addr) => return Ok(addr),
+                    None => {
+                        // Not what was asked for (another type under that name there): let it go.
+                        address.request_exit();
+                        tracing::warn!(target: "thespian_net::convention", node = %member.node,
+                            "placement answered with an actor of another type");
                     }
+                },
+                Err(AskError::Timeout(_)) => {
+                    // The request may still be handled there: trying another node could make
+                    // a second actor. Give up instead.
+                    tracing::warn!(target: "thespian_net::convention", node = %member.node,
+                        "placement timed out");
+                    break;
                 }
                 Ok(Err(why)) => tracing::debug!(target: "thespian_net::convention",
                     node = %member.node, %why, "placement refused"),

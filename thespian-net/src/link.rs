@@ -285,12 +285,12 @@ impl LinkInner {
             };
             state.take_unsent()
         };
-        self.fail(why, &out, pending);
         if was_up {
             if let Some(net) = self.net.upgrade() {
                 net.node_down(self.node);
             }
         }
+        self.fail(why, &out, pending);
     }
 
     /// Fails requests and dead-letters the messages of `unsent` (whole frames), outside the lock.
@@ -307,15 +307,20 @@ impl LinkInner {
         let Some(system) = self.net.upgrade().and_then(|net| net.system.upgrade()) else {
             return;
         };
-        remote::decoding(&system, || {
-            for frame in frame::frames(out) {
-                if let Ok((Header::Tell { to, sender } | Header::Ask { to, sender, .. }, body)) =
-                    frame::decode_header(frame)
-                {
-                    remote::undelivered(&system, self.node, to, sender, body);
+        // Decoding runs user code; a panic there loses these dead letters, nothing else.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            remote::decoding(&system, || {
+                for frame in frame::frames(out) {
+                    if let Ok((
+                        Header::Tell { to, sender } | Header::Ask { to, sender, .. },
+                        body,
+                    )) = frame::decode_header(frame)
+                    {
+                        remote::undelivered(&system, self.node, to, sender, body);
+                    }
                 }
-            }
-        });
+            })
+        }));
     }
 
     /// Takes the connection `id` for this link if it has none: a connection the node opened to

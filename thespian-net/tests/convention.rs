@@ -303,6 +303,8 @@ async fn members_keep_working_without_the_leader_and_register_again_when_it_retu
     let a = start(Some(leader_addr), caps(&[("zone", "a")]), config()).await;
     let b = start(Some(leader_addr), caps(&[("zone", "b")]), config()).await;
     eventually("all three", || b.convention.members().len() == 3).await;
+    let watcher = a.system.create_actor(Watcher::default()).await.unwrap();
+    a.convention.subscribe(watcher.clone());
     leader.net.shutdown().await;
     leader.system.shutdown().await;
     // Members keep the last table: placement between them still works.
@@ -323,6 +325,15 @@ async fn members_keep_working_without_the_leader_and_register_again_when_it_retu
         leader.convention.members().len() == 3
     })
     .await;
+    // Member a never saw member b leave: a new leader's first tables only add.
+    let b_node = b.net.node();
+    let seen = watcher.seen().await.unwrap();
+    assert!(
+        !seen
+            .iter()
+            .any(|u| matches!(u, ConventionUpdate::Left(m) if m.node == b_node)),
+        "{seen:?}"
+    );
     for node in [leader, a, b] {
         node.net.shutdown().await;
     }
@@ -399,6 +410,9 @@ async fn names_resolve_across_the_convention_and_any_node_answers_a_status_query
     tally.add(3).await.unwrap();
     assert_eq!(tally.total().await, Ok(3));
     assert!(leader.convention.named::<Counter>("nobody").await.is_none());
+    // A node belongs to one convention: joining again is refused, not half-done.
+    let again = Convention::join(&member.net, timing(leader.net.local_addr())).await;
+    assert!(again.is_err());
     assert!(leader.convention.named::<Worker>("tally").await.is_none());
 
     // A client that is no member, only knows the secret, asks the member.
