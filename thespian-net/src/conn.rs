@@ -262,13 +262,31 @@ async fn reader(
         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             remote::decoding(&system, || {
                 let mut at = 0;
+                // Consecutive told messages to one actor are handed over together.
+                let mut told = Told::default();
                 let result = loop {
                     match frame::next_frame(&buffer[at..], max) {
                         Ok(Some((frame, used))) => {
-                            if let Err(why) = dispatch(&system, &link, &mut actors, frame) {
+                            at += used;
+                            let decoded = frame::decode_header(frame)
+                                .map_err(|e| format!("protocol violation: {e}"));
+                            let (header, body) = match decoded {
+                                Ok(decoded) => decoded,
+                                Err(why) => break Err(why),
+                            };
+                            if let Header::Tell { to, sender } = header {
+                                if told.to != Some(to) {
+                                    told.flush(&system, &link, &mut actors);
+                                    told.to = Some(to);
+                                }
+                                told.messages.push((sender, body));
+                                continue;
+                            }
+                            // Nothing overtakes the told messages before it.
+                            told.flush(&system, &link, &mut actors);
+                            if let Err(why) = dispatch(&system, &link, &mut actors, header, body) {
                                 break Err(why);
                             }
-                            at += used;
                         }
                         Ok(None) => break Ok(()),
                         Err(len) => {
@@ -278,6 +296,8 @@ async fn reader(
                         }
                     }
                 };
+                told.flush(&system, &link, &mut actors);
+                drop(told);
                 buffer.drain(..at);
                 result
             })
@@ -337,6 +357,30 @@ impl Actors {
     }
 }
 
+/// Told messages to one actor, read one after another, waiting to be handed over together.
+#[derive(Default)]
+struct Told<'a> {
+    to: Option<u64>,
+    messages: Vec<(Option<ActorAddress>, &'a [u8])>,
+}
+
+impl Told<'_> {
+    fn flush(&mut self, system: &ActorSystem, link: &LinkInner, actors: &mut Actors) {
+        let Some(to) = self.to.take() else {
+            return;
+        };
+        let messages = self.messages.drain(..);
+        let (failed, error) = match actors.get(system, to) {
+            Some(actor) => actor.deliver_told(messages),
+            None => (messages.len(), Some(WireError::UnknownActor(to))),
+        };
+        if let Some(e) = error {
+            tracing::debug!(target: "thespian_net", node = %link.node, actor = to, failed,
+                error = %e, "messages not delivered");
+        }
+    }
+}
+
 /// Hands one message to its local actor; logs what cannot be delivered.
 fn deliver(
     system: &ActorSystem,
@@ -369,10 +413,9 @@ fn dispatch(
     system: &ActorSystem,
     link: &Arc<LinkInner>,
     actors: &mut Actors,
-    frame: &[u8],
+    header: Header<ActorAddress>,
+    body: &[u8],
 ) -> Result<(), String> {
-    let (header, body) =
-        frame::decode_header(frame).map_err(|e| format!("protocol violation: {e}"))?;
     match header {
         Header::Tell { to, sender } => deliver(system, link, actors, to, sender, None, body),
         Header::Ask { to, sender, id } => {

@@ -94,6 +94,40 @@ impl<M> Mailbox<M> {
         self.push_inner(env, |env| env, unpermitted)
     }
 
+    /// Appends envelopes that took no permit (messages from another node) under one lock and
+    /// at most one wake-up; hands them all back if the mailbox is closed.
+    pub(crate) fn push_many(&self, envs: Vec<Envelope<M>>) -> Result<(), Vec<Envelope<M>>> {
+        if self.seq.is_some() {
+            // One place in the system-wide order per message: the plain path.
+            let mut refused = Vec::new();
+            for env in envs {
+                if let Err(env) = self.push(env) {
+                    refused.push(env);
+                }
+            }
+            return if refused.is_empty() {
+                Ok(())
+            } else {
+                Err(refused)
+            };
+        }
+        let mut q = self.lock();
+        if q.closed {
+            return Err(envs);
+        }
+        q.unpermitted += envs.iter().filter(|e| e.is_user()).count();
+        q.items.extend(envs);
+        if q.sleeping {
+            q.sleeping = false;
+            let waker = q.waker.take();
+            drop(q);
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+        Ok(())
+    }
+
     /// Appends the envelope built from `value` (only once the mailbox is known to be open, so a
     /// refused value comes back exactly as it was given). The caller holds a permit when the
     /// mailbox is bounded.
