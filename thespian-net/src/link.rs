@@ -233,14 +233,8 @@ impl LinkInner {
 
     /// Sends a frame without a body.
     pub(crate) fn control(self: &Arc<Self>, header: Header<&ActorAddress>) -> bool {
-        let mut header = Some(header);
-        self.push(
-            |_| header.take().unwrap_or(Header::Heartbeat),
-            false,
-            |_| Ok(()),
-            |()| None,
-        )
-        .is_ok()
+        self.push(move |_| header, false, |_| Ok(()), |()| None)
+            .is_ok()
     }
 
     /// Asks the node which actor holds `name`; the answer is the encoded `Option<ActorAddress>`.

@@ -87,6 +87,10 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn remote_target(&self) -> Option<&RemoteTarget> {
         None
     }
+    /// The node of this cell's system, when it is networked.
+    fn node(&self) -> Option<crate::remote::NodeId> {
+        crate::remote::node_of_system(self.system_id())
+    }
     /// Delivers a message that arrived from another node, encoded.
     fn push_wire(
         self: Arc<Self>,
@@ -264,6 +268,11 @@ impl<A: Actor> AnyCell for ActorCell<A> {
 
     fn remote_target(&self) -> Option<&RemoteTarget> {
         self.remote.as_deref()
+    }
+
+    fn node(&self) -> Option<crate::remote::NodeId> {
+        // From its own system: no process-wide table on the path of every remote send.
+        self.system.remote.get().map(|t| t.node())
     }
 
     fn push_wire(

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::proxy::{decode_remote, encoding_system, link, with_decoding, Resolved};
+use super::proxy::{decode_remote, encoding_node, link, with_decoding, Resolved};
 use super::{Link, ReplyRoute, ReplyWire};
 use crate::address::ActorAddress;
 use crate::error::AskError;
@@ -92,7 +92,7 @@ where
                     reply.forget();
                     return WireHandle::Ask { node, id }.serialize(serializer);
                 }
-                let node = encoding_system().and_then(|s| s.remote.get().map(|t| t.node()));
+                let node = encoding_node();
                 let Some(node) = node else {
                     self.restore_route(Route::Ask(reply));
                     return Err(serde::ser::Error::custom(

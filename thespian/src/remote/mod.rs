@@ -32,9 +32,9 @@ use crate::system::ActorSystem;
 use crate::ActorAddress;
 
 pub(crate) use proxy::{
-    decode_remote, decoding_from_network, downcast_remote, forget_node, push, push_system_remote,
-    typed_proxy, untyped, untyped_address, wire_origin, Proxies, RemoteSlot, RemoteTarget,
-    Resolved,
+    decode_remote, decoding_from_network, downcast_remote, forget_node, node_of_system, push,
+    push_system_remote, typed_proxy, untyped, untyped_address, wire_origin, Proxies, RemoteSlot,
+    RemoteTarget, Resolved,
 };
 
 /// Where an actor system can be reached, and which run of it this is.

@@ -7,7 +7,7 @@
 //! every proxy of that actor compares equal.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
@@ -41,6 +41,7 @@ where
     A::Message: From<M>,
 {
     let message = A::Message::from(msg);
+    let home = cell.system.remote.get().map(|t| t.node());
     // A sender that cannot be reached from another node (an actor of a system without a
     // transport) travels as no sender at all, like the outside.
     let reachable = sender
@@ -50,7 +51,7 @@ where
         to: target.to,
         sender: reachable,
         reply: reply.map(ReplyRoute),
-        body: &mut |out| with_encoding(&cell.system, || A::message_to_wire(&message, out)),
+        body: &mut |out| with_encoding(home, || A::message_to_wire(&message, out)),
     });
     let Err((error, route)) = sent else {
         return Ok(());
@@ -336,6 +337,11 @@ fn nodes() -> &'static RwLock<HashMap<u64, NodeId>> {
     NODES.get_or_init(Default::default)
 }
 
+/// The node of a local system, by its id (for cells that do not hold their system).
+pub(crate) fn node_of_system(system: u64) -> Option<NodeId> {
+    nodes().read_unpoisoned().get(&system).copied()
+}
+
 pub(crate) fn register_node(system: u64, node: NodeId) {
     nodes().write_unpoisoned().insert(system, node);
 }
@@ -350,53 +356,45 @@ pub(crate) fn forget_node(system: u64) {
 pub(crate) fn wire_origin(cell: &dyn AnyCell) -> (Option<NodeId>, u64, u64) {
     match cell.remote_target() {
         Some(target) => (Some(target.node), 0, target.to),
-        None => {
-            let system = cell.system_id();
-            let node = nodes().read_unpoisoned().get(&system).copied();
-            (node, system, cell.id().0)
-        }
+        None => (cell.node(), cell.system_id(), cell.id().0),
     }
 }
 
 thread_local! {
     static DECODING: RefCell<Option<Arc<SystemShared>>> = const { RefCell::new(None) };
-    static ENCODING: RefCell<Option<Arc<SystemShared>>> = const { RefCell::new(None) };
+    /// The node whose message is being encoded for another node: all a reply handle that
+    /// travels needs to know (a `Copy` value, so a remote send costs no reference count).
+    static ENCODING: Cell<Option<NodeId>> = const { Cell::new(None) };
 }
 
-/// Runs `f` with `system` as the system whose messages are being encoded for another node.
-fn with_encoding<R>(system: &Arc<SystemShared>, f: impl FnOnce() -> R) -> R {
-    scoped(&ENCODING, system, f)
-}
-
-/// The system encoding a message for another node, if any.
-pub(crate) fn encoding_system() -> Option<Arc<SystemShared>> {
-    ENCODING.with(|e| e.borrow().clone())
-}
-
-/// Sets a thread-local system for the time of `f` (restored afterwards, even on panic).
-fn scoped<R>(
-    key: &'static std::thread::LocalKey<RefCell<Option<Arc<SystemShared>>>>,
-    system: &Arc<SystemShared>,
-    f: impl FnOnce() -> R,
-) -> R {
-    struct Restore(
-        &'static std::thread::LocalKey<RefCell<Option<Arc<SystemShared>>>>,
-        Option<Arc<SystemShared>>,
-    );
+/// Runs `f` with `node` as the node whose message is being encoded for another node.
+fn with_encoding<R>(node: Option<NodeId>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<NodeId>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            let previous = self.1.take();
-            self.0.with(|d| *d.borrow_mut() = previous);
+            ENCODING.with(|e| e.set(self.0));
         }
     }
-    let previous = key.with(|d| d.borrow_mut().replace(system.clone()));
-    let _restore = Restore(key, previous);
+    let _restore = Restore(ENCODING.with(|e| e.replace(node)));
     f()
 }
 
-/// Runs `f` with `system` as the decoding system.
+/// The node encoding a message for another node, if any.
+pub(crate) fn encoding_node() -> Option<NodeId> {
+    ENCODING.with(Cell::get)
+}
+
+/// Runs `f` with `system` as the decoding system (restored afterwards, even on panic).
 pub(crate) fn with_decoding<R>(system: &Arc<SystemShared>, f: impl FnOnce() -> R) -> R {
-    scoped(&DECODING, system, f)
+    struct Restore(Option<Arc<SystemShared>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            DECODING.with(|d| *d.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(DECODING.with(|d| d.borrow_mut().replace(system.clone())));
+    f()
 }
 
 /// What a remote wire address resolves to on the decoding system.
