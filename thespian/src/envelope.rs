@@ -35,6 +35,8 @@ pub(crate) enum SystemMessage {
         max: u32,
         idle: u32,
     },
+    /// Holds the place of a message whose conversion panicked while it was sent; ignored.
+    Void,
 }
 
 /// Why an exit was requested; it decides the [`ExitReason`](crate::ExitReason) reported upwards.
@@ -56,6 +58,7 @@ impl SystemMessage {
             SystemMessage::Status(_) => "StatusRequest",
             SystemMessage::WorkerIdle(_) => "WorkerIdle",
             SystemMessage::TroupeLimits { .. } => "TroupeLimits",
+            SystemMessage::Void => "Void",
         }
     }
 }

@@ -97,7 +97,8 @@ impl AnyCell for OutsideCell {
             SystemMessage::Exit(_)
             | SystemMessage::Status(_)
             | SystemMessage::WorkerIdle(_)
-            | SystemMessage::TroupeLimits { .. } => return Ok(()),
+            | SystemMessage::TroupeLimits { .. }
+            | SystemMessage::Void => return Ok(()),
         };
         self.push(ReceivedMessage {
             sender: None,

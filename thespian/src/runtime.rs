@@ -1,6 +1,5 @@
 //! The task that runs one actor: start, handle messages in order, exit.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
@@ -11,7 +10,6 @@ use crate::address::{ActorAddress, AnyCell};
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::AskError;
-use crate::mailbox::{Take, SHRINK_ABOVE};
 use crate::messages::{panic_details, ChildActorExited, ExitReason, PoisonMessage};
 use crate::sequential::{Sequential, TraceEntry};
 use crate::status::ActorStatus;
@@ -41,14 +39,11 @@ pub(crate) fn run<A: Actor>(
     let mut ctx = ctx;
     let mut supervisor = supervisor;
     async move {
-        // Messages taken from the mailbox but not handled yet: kept here, so that they become
-        // dead letters however the actor ends.
-        let mut batch = VecDeque::new();
         // User code also runs outside the guarded handlers (a message's `Clone`, a restart
         // factory, the actor's `Drop`): whatever panics, the actor still ends properly, so its
         // mailbox closes, its parent hears of it and `shutdown` does not wait for it forever.
         let lived = AssertUnwindSafe(async {
-            let reason = live(&mut actor, &mut ctx, &mut supervisor, &mut batch).await;
+            let reason = live(&mut actor, &mut ctx, &mut supervisor).await;
             drop(actor);
             reason
         })
@@ -59,16 +54,7 @@ pub(crate) fn run<A: Actor>(
             tracing::error!(actor = %ctx.myself, details, "actor failed outside its handlers");
             ExitReason::Failed(details)
         });
-        let me = ctx.myself.address();
-        let drained = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            ctx.myself
-                .cell
-                .system
-                .dead_letter_envelopes::<A>(&me, batch.drain(..));
-        }));
-        if drained.is_err() {
-            tracing::error!(actor = %me, "a message panicked when dropped");
-        }
+        // Messages not handled yet are still in the mailbox: `finish` makes dead letters of them.
         finish(ctx, reason);
     }
 }
@@ -90,7 +76,6 @@ fn live<'a, A: Actor>(
     actor: &'a mut A,
     ctx: &'a mut Context<A>,
     supervisor: &'a mut Option<Box<Supervisor<A>>>,
-    batch: &'a mut VecDeque<Envelope<A::Message>>,
 ) -> impl Future<Output = ExitReason> + Send + 'a {
     // Captures, not `async fn` parameters: see `run`.
     async move {
@@ -102,11 +87,13 @@ fn live<'a, A: Actor>(
         }
         loop {
             let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
+            // SAFETY: this is the actor's own task, its mailbox's only receiver.
+            let next = unsafe { cell.mailbox.recv() };
             let took = match idle {
-                None => cell.mailbox.take(batch).await,
+                None => next.await,
                 // Boxed: a timer inline would grow every actor's task, and few actors are transient.
                 Some(idle) => {
-                    match Box::pin(tokio::time::timeout(idle, cell.mailbox.take(batch))).await {
+                    match Box::pin(tokio::time::timeout(idle, next)).await {
                         Ok(took) => took,
                         Err(_) => {
                             // Transient: idle for too long. Exit through the mailbox, as a request would.
@@ -116,10 +103,10 @@ fn live<'a, A: Actor>(
                     }
                 }
             };
-            if let Take::Closed = took {
+            let Some(env) = took else {
                 return ExitReason::Requested;
-            }
-            while let Some(env) = batch.pop_front() {
+            };
+            {
                 // By value: borrowing `env` here would keep it in the task's future for good.
                 let env = record(ctx, env);
                 let Envelope {
@@ -154,16 +141,11 @@ fn live<'a, A: Actor>(
                     // System messages are rare: boxing their (large) future keeps every actor's task
                     // small.
                     Payload::System(msg) => {
-                        if let Step::Exit(reason) =
-                            Box::pin(handle_system(actor, ctx, msg, batch.len())).await
-                        {
+                        if let Step::Exit(reason) = Box::pin(handle_system(actor, ctx, msg)).await {
                             return reason;
                         }
                     }
                 }
-            }
-            if batch.capacity() > SHRINK_ABOVE {
-                *batch = VecDeque::new();
             }
         }
     }
@@ -200,7 +182,8 @@ pub(crate) fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
     }
     let cell = &ctx.myself.cell;
     let me = ctx.myself.address();
-    let rest = cell.mailbox.close();
+    // SAFETY: `finish` runs in the actor's own task (or its troupe leader's), the receiver.
+    let rest = unsafe { cell.mailbox.close() };
     // Dropping messages runs their `Drop`: a panic there must not keep the actor from ending.
     let drained = std::panic::catch_unwind(AssertUnwindSafe(|| {
         cell.system.dead_letter_envelopes::<A>(&me, rest);
@@ -317,7 +300,7 @@ fn reason_details(reason: ExitReason) -> String {
 /// Exits because of a failure: like an exit request, but the parent hears `Failed(details)`.
 async fn fail<A: Actor>(actor: &mut A, ctx: &mut Context<A>, details: String) -> Step {
     ctx.extras().failure = Some(details);
-    handle_system(actor, ctx, SystemMessage::Exit(ExitCause::Requested), 0).await
+    handle_system(actor, ctx, SystemMessage::Exit(ExitCause::Requested)).await
 }
 
 /// Tells the sender of a message that failed every attempt.
@@ -336,14 +319,8 @@ fn poison<A: Actor>(ctx: &mut Context<A>, message_type: &'static str, details: S
     let _ = to.cell.push_system(SystemMessage::Poison(Box::new(notice)));
 }
 
-/// Handles a system message; `in_hand` counts the messages already taken from the mailbox and
-/// waiting behind this one.
-async fn handle_system<A: Actor>(
-    actor: &mut A,
-    ctx: &mut Context<A>,
-    msg: SystemMessage,
-    in_hand: usize,
-) -> Step {
+/// Handles a system message.
+async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: SystemMessage) -> Step {
     match msg {
         SystemMessage::Exit(cause) => {
             if ctx.exiting.is_some() {
@@ -383,12 +360,13 @@ async fn handle_system<A: Actor>(
         }
         // Only a troupe's leader acts on these.
         SystemMessage::WorkerIdle(_) | SystemMessage::TroupeLimits { .. } => Step::Continue,
+        SystemMessage::Void => Step::Continue,
         SystemMessage::Status(reply) => {
             let status = ActorStatus {
                 address: ctx.myself.address(),
                 parent: ctx.parent.clone(),
                 children: ctx.children().cloned().collect(),
-                queued: in_hand + ctx.myself.cell.mailbox.len(),
+                queued: ctx.myself.cell.mailbox.len(),
                 pending_timers: ctx
                     .extras
                     .as_ref()

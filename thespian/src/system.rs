@@ -187,10 +187,10 @@ impl SystemShared {
             None => Handle::try_current().map_err(|_| CreateError::NoRuntime)?,
         };
         let id = ActorId::next();
-        let seq = self.sequential.as_ref().map(|seq| SeqLink {
-            seq: seq.clone(),
-            id,
-        });
+        let seq = self
+            .sequential
+            .as_ref()
+            .map(|seq| SeqLink::new(seq.clone(), id));
         let cell = Arc::new(ActorCell::<A> {
             id,
             ordinal: self.ordinals.fetch_add(1, Ordering::Relaxed) + 1,

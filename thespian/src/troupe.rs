@@ -213,11 +213,13 @@ where
     let mut exiting: Option<ExitCause> = None;
     'lead: loop {
         let trim_at = next_trim(&workers, &limits);
+        // SAFETY: the leader's task is its mailbox's only receiver.
+        let next = unsafe { cell.mailbox.take(batch) };
         let took = match trim_at {
-            None => Some(cell.mailbox.take(batch).await),
+            None => Some(next.await),
             Some(at) => tokio::select! {
                 biased;
-                took = cell.mailbox.take(batch) => Some(took),
+                took = next => Some(took),
                 () = tokio::time::sleep_until(at) => None,
             },
         };

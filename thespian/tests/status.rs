@@ -161,7 +161,7 @@ async fn status_reports_the_messages_waiting_in_each_mailbox() {
     assert_eq!(busy.ping().await, Ok(true));
     assert_eq!(idle.ping().await, Ok(true));
 
-    // The busy actor takes the `hold` and the status request together, and is held...
+    // The busy actor takes the `hold` and is held, the status request waiting behind it...
     let (entered_tx, entered) = oneshot::channel();
     let (open, gate) = oneshot::channel();
     busy.hold(entered_tx, gate).await.unwrap();
@@ -169,11 +169,11 @@ async fn status_reports_the_messages_waiting_in_each_mailbox() {
     tokio::pin!(report);
     assert!(futures::poll!(report.as_mut()).is_pending());
     entered.await.unwrap();
-    // ...while five messages wait in its mailbox.
+    // ...and five messages more.
     for n in 0..5 {
         busy.work(n).await.unwrap();
     }
-    assert_eq!(busy.queue_len(), 5);
+    assert_eq!(busy.queue_len(), 6);
     open.send(()).unwrap();
 
     let status = report.await;

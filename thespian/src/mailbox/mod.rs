@@ -1,0 +1,303 @@
+//! The mailbox: where messages wait for their actor.
+//!
+//! Underneath is a lock-free queue of fixed-size blocks ([`queue`]): a `tell` claims a place with
+//! one atomic add and writes the envelope there; nothing is allocated before the first message,
+//! and blocks are recycled, so a steady stream allocates nothing. The receiving task takes
+//! envelopes one by one and sleeps only when the queue is empty; a sender wakes it only if it
+//! sleeps, so a busy actor costs its senders no wake-ups.
+//!
+//! Memory rule: once a burst is drained, a mailbox keeps storage for at most 512 messages
+//! (`queue::KEEP_BLOCKS` recycled blocks of `queue::BLOCK` slots, besides the block in use) and
+//! frees the rest.
+//!
+//! A bounded mailbox adds a semaphore of `capacity` permits: a sender takes one per message (waiting
+//! when there are none, or failing with `Full` in `try_tell`); the receiver gives them back as it takes
+//! messages out.
+
+mod queue;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::sync::Semaphore;
+
+use crate::address::ActorId;
+use crate::envelope::{Envelope, SystemMessage};
+use crate::sequential::Sequential;
+use crate::sync::Unpoisoned;
+use queue::Queue;
+
+/// After taking this many messages in a row, a receiver that finds its mailbox empty yields
+/// once before it sleeps (see `poll_recv`).
+const STREAK: usize = 4;
+
+pub(crate) struct Mailbox<M> {
+    queue: Queue<Envelope<M>>,
+    bound: Option<Box<Bound>>,
+    /// Set in a sequential system: messages then wait for their turn (see `sequential.rs`).
+    seq: Option<Box<SeqLink>>,
+}
+
+/// The permits of a bounded mailbox.
+struct Bound {
+    permits: Semaphore,
+    /// How many user envelopes in the queue took no permit (initial messages, untyped sends):
+    /// taking them out must not give permits back.
+    unpermitted: AtomicUsize,
+}
+
+/// A mailbox's place in a sequential system.
+pub(crate) struct SeqLink {
+    pub(crate) seq: Arc<Sequential>,
+    pub(crate) id: ActorId,
+    /// Held while a message is queued and takes its place in the system's order, and while the
+    /// mailbox closes: the actor cannot end (and be forgotten by the scheduler) in between.
+    order: Mutex<()>,
+}
+
+impl SeqLink {
+    pub(crate) fn new(seq: Arc<Sequential>, id: ActorId) -> Self {
+        SeqLink {
+            seq,
+            id,
+            order: Mutex::new(()),
+        }
+    }
+}
+
+/// What the receiver found.
+pub(crate) enum Take {
+    /// A batch was moved into the receiver's buffer.
+    Batch,
+    /// The mailbox is closed and empty.
+    Closed,
+}
+
+impl<M> Mailbox<M> {
+    pub(crate) fn new(capacity: Option<usize>, seq: Option<SeqLink>) -> Self {
+        Mailbox {
+            queue: Queue::new(),
+            bound: capacity.map(|c| {
+                Box::new(Bound {
+                    permits: Semaphore::new(c.max(1)),
+                    unpermitted: AtomicUsize::new(0),
+                })
+            }),
+            seq: seq.map(Box::new),
+        }
+    }
+
+    /// The semaphore of a bounded mailbox.
+    pub(crate) fn bound(&self) -> Option<&Semaphore> {
+        self.bound.as_deref().map(|b| &b.permits)
+    }
+
+    /// Appends an envelope that took no permit of a bounded mailbox (a system message, an initial
+    /// message, an untyped send), or hands it back if the mailbox is closed.
+    #[inline]
+    pub(crate) fn push(&self, env: Envelope<M>) -> Result<(), Envelope<M>> {
+        let unpermitted = self.bound.as_deref().filter(|_| env.is_user());
+        if let Some(bound) = unpermitted {
+            bound.unpermitted.fetch_add(1, Ordering::AcqRel);
+        }
+        let pushed = self.push_inner(env, |env| env, None);
+        if let (Some(bound), Err(_)) = (unpermitted, &pushed) {
+            bound.unpermitted.fetch_sub(1, Ordering::AcqRel);
+        }
+        pushed
+    }
+
+    /// Appends envelopes that took no permit (messages from another node), with at most one
+    /// wake-up; hands back those refused because the mailbox closed.
+    pub(crate) fn push_many(&self, envs: Vec<Envelope<M>>) -> Result<(), Vec<Envelope<M>>> {
+        if self.seq.is_some() || self.bound.is_some() {
+            // One place in the system-wide order per message, or permits to count: one by one.
+            let refused: Vec<_> = envs
+                .into_iter()
+                .filter_map(|e| self.push(e).err())
+                .collect();
+            return if refused.is_empty() {
+                Ok(())
+            } else {
+                Err(refused)
+            };
+        }
+        // The first push wakes a sleeping receiver; the others find it awake.
+        let refused: Vec<_> = envs
+            .into_iter()
+            .filter_map(|e| self.queue.push(e).err())
+            .collect();
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(refused)
+        }
+    }
+
+    /// Appends the envelope built from `value` (only once the mailbox is known to be open, so a
+    /// refused value comes back exactly as it was given). The caller holds a permit when the
+    /// mailbox is bounded.
+    #[inline]
+    pub(crate) fn push_with<T>(
+        &self,
+        value: T,
+        make: impl FnOnce(T) -> Envelope<M>,
+    ) -> Result<(), T> {
+        // `make` runs user code (a `From` conversion): if it panics, its place holds a void.
+        self.push_inner(value, make, Some(|| Envelope::system(SystemMessage::Void)))
+    }
+
+    #[inline]
+    fn push_inner<T>(
+        &self,
+        value: T,
+        make: impl FnOnce(T) -> Envelope<M>,
+        filler: Option<fn() -> Envelope<M>>,
+    ) -> Result<(), T> {
+        if let Some(link) = &self.seq {
+            let _order = link.order.lock_unpoisoned();
+            if link.seq.is_stopped() {
+                return Err(value);
+            }
+            self.queue.push_with(value, make, filler)?;
+            // Turns, not wake-ups, drive a sequential system.
+            link.seq.arrived(link.id);
+            return Ok(());
+        }
+        self.queue.push_with(value, make, filler)
+    }
+
+    /// Gives back the permit of a user envelope taken out of a bounded mailbox.
+    #[inline]
+    fn taken(&self, env: Envelope<M>) -> Envelope<M> {
+        if let Some(bound) = self.bound.as_deref() {
+            if env.is_user() {
+                // Permits are interchangeable: while unpermitted envelopes wait, the first user
+                // envelopes out give none back, which only ever tightens the bound.
+                let unpermitted = bound
+                    .unpermitted
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                    .is_ok();
+                if !unpermitted {
+                    bound.permits.add_permits(1);
+                }
+            }
+        }
+        env
+    }
+
+    /// The next envelope; `None` once the mailbox is closed and empty.
+    ///
+    /// # Safety
+    /// Only the actor's own task receives (calls this, `take`, `try_recv` or `close`).
+    pub(crate) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
+        if let Some(link) = &self.seq {
+            // One message per turn, when the system's scheduler says so.
+            let mut taken = None;
+            let turn = link.seq.poll_turn(link.id, cx, || {
+                // SAFETY: the caller's contract.
+                taken = unsafe { self.queue.pop() };
+                taken.is_some()
+            });
+            return turn.map(|()| taken.map(|env| self.taken(env)));
+        }
+        // SAFETY: the caller's contract.
+        if let Some(env) = unsafe { self.queue.pop() } {
+            return Poll::Ready(Some(self.taken(env)));
+        }
+        if self.queue.is_closed() {
+            return Poll::Ready(None);
+        }
+        // SAFETY: the caller's contract.
+        if unsafe { self.queue.take_streak() } >= STREAK {
+            // A stream of messages has just run dry: more are likely on their way. Let the other
+            // tasks run once before sleeping, rather than make the senders pay for a wake-up
+            // (which, from outside the runtime or to a parked worker, costs a system call).
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        // SAFETY: the caller's contract.
+        let announced = unsafe { self.queue.sleep(cx.waker()) };
+        // Look again: a message written before the announcement was not woken for.
+        // SAFETY: the caller's contract.
+        if let Some(env) = unsafe { self.queue.pop_after_sleep() } {
+            self.queue.awake();
+            return Poll::Ready(Some(self.taken(env)));
+        }
+        if !announced {
+            // A sender is waking this task right now, and that wake-up may be the one this very
+            // poll answers: come back rather than sleep unannounced.
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    }
+
+    /// Awaits the next envelope; `None` once the mailbox is closed and empty.
+    ///
+    /// # Safety
+    /// As for [`poll_recv`](Self::poll_recv).
+    pub(crate) async unsafe fn recv(&self) -> Option<Envelope<M>> {
+        // SAFETY: the caller's contract.
+        std::future::poll_fn(|cx| unsafe { self.poll_recv(cx) }).await
+    }
+
+    /// Moves every envelope waiting now into `batch`, after waiting for the first.
+    ///
+    /// # Safety
+    /// As for [`poll_recv`](Self::poll_recv).
+    pub(crate) async unsafe fn take(&self, batch: &mut VecDeque<Envelope<M>>) -> Take {
+        // SAFETY: the caller's contract.
+        let Some(first) = (unsafe { self.recv() }).await else {
+            return Take::Closed;
+        };
+        batch.push_back(first);
+        if self.seq.is_none() {
+            // SAFETY: the caller's contract.
+            while let Some(env) = unsafe { self.queue.pop() } {
+                batch.push_back(self.taken(env));
+            }
+        }
+        Take::Batch
+    }
+
+    /// In a sequential system, waits for a turn in which nothing is taken (the actor's start);
+    /// at once otherwise.
+    pub(crate) async fn wait_turn(&self) {
+        if let Some(link) = &self.seq {
+            std::future::poll_fn(|cx| link.seq.poll_turn(link.id, cx, || true)).await;
+        }
+    }
+
+    /// Reserves a turn for the actor's start, before any message (sequential systems only).
+    pub(crate) fn reserve_start_turn(&self) {
+        if let Some(link) = &self.seq {
+            link.seq.arrived(link.id);
+        }
+    }
+
+    /// Closes the mailbox: later pushes fail. Returns what was still waiting.
+    ///
+    /// # Safety
+    /// As for [`poll_recv`](Self::poll_recv).
+    pub(crate) unsafe fn close(&self) -> Vec<Envelope<M>> {
+        let _order = self.seq.as_ref().map(|link| link.order.lock_unpoisoned());
+        // SAFETY: the caller's contract.
+        let rest = unsafe { self.queue.close() };
+        if let Some(bound) = self.bound.as_deref() {
+            bound.permits.close();
+        }
+        rest
+    }
+
+    /// Closed, or its sequential system has ended.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.queue.is_closed() || self.seq.as_ref().is_some_and(|link| link.seq.is_stopped())
+    }
+
+    /// How many messages wait.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+}

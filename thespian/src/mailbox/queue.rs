@@ -1,0 +1,1153 @@
+//! The lock-free queue under every mailbox: many senders, one receiver (the actor's own task).
+//!
+//! Why not a lock: with a lock around a `VecDeque`, the sender and the receiver of a busy actor
+//! fought over one cache line for every message, and on a two-core machine the lock holder was
+//! sometimes descheduled while the other side waited on it (see BENCHMARKS.md). Here a send is one
+//! atomic add to claim a position, a write into that position's slot and one atomic `or` to mark
+//! it written; the receiver reads slots in position order and never writes a line a sender writes
+//! per message.
+//!
+//! Layout: positions live in *blocks* of [`BLOCK`] slots, linked in position order. Nothing is
+//! allocated before the first message. A sender that claims the first position of a block that
+//! does not exist yet links one (a recycled one when the receiver has handed some back, so a
+//! steady stream allocates nothing). Blocks the receiver has finished with are recycled, up to
+//! [`KEEP_BLOCKS`] of them; the rest are freed, which is the memory rule of a mailbox: once a
+//! burst is drained, an actor keeps storage for at most `KEEP_BLOCKS × BLOCK` messages.
+//!
+//! When a block may be recycled: a sender looks for its block starting from `tail_block`, so a
+//! block can only be reused once no sender can still be walking through it. The sender that moves
+//! `tail_block` past a fully written block records the tail position it then sees (`released_at`):
+//! every sender that claimed a position after that read the new `tail_block` (its claim
+//! synchronizes with the recording), and every sender that claimed one before has finished with
+//! all blocks once its own slot is written, which the receiver knows when it has read that far.
+//!
+//! Sleeping: the receiver, before it sleeps, stores its waker, moves `state` to `SLEEPING` and
+//! then looks at the ready bits again; a sender, after it has set its ready bit, looks at `state`.
+//! Both pairs are sequentially ordered, so either the receiver sees the value (and does not
+//! sleep) or the sender sees that it sleeps (and wakes it: `SLEEPING` to `WAKING`, call the
+//! waker, `AWAKE`). A send to a busy receiver costs no wake-up and touches no lock.
+//!
+//! Closing is done by the receiver: it sets the `CLOSED` bit of the tail, after which every claim
+//! fails, and takes out everything claimed before, waiting (briefly) for senders caught between
+//! their claim and their write.
+
+use std::mem::MaybeUninit;
+use std::ptr;
+use std::task::Waker;
+
+use sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering, UnsafeCell};
+
+/// Slots per block.
+#[cfg(not(thespian_loom))]
+pub(crate) const BLOCK: usize = 16;
+/// Small blocks under loom, so that its tests cross blocks in few steps.
+#[cfg(thespian_loom)]
+pub(crate) const BLOCK: usize = 2;
+
+/// How many finished blocks a queue keeps for reuse; the others are freed.
+#[cfg(not(thespian_loom))]
+pub(crate) const KEEP_BLOCKS: usize = 32;
+#[cfg(thespian_loom)]
+pub(crate) const KEEP_BLOCKS: usize = 1;
+
+/// Every slot of a block written.
+const ALL_WRITTEN: u64 = (1 << BLOCK) - 1;
+/// The senders have let go of the block (`released_at` is set).
+const RELEASED: u64 = 1 << BLOCK;
+
+/// The receiver's states (`Tx::state`).
+const AWAKE: u8 = 0;
+const SLEEPING: u8 = 1;
+const WAKING: u8 = 2;
+
+/// Bit 0 of the tail: the queue is closed. Positions count in steps of two above it.
+const CLOSED: usize = 1;
+const STEP: usize = 2;
+
+/// The synchronization primitives: std's, or loom's when its model checker runs the tests.
+mod sync {
+    #[cfg(thespian_loom)]
+    pub(super) use loom::cell::UnsafeCell;
+    #[cfg(thespian_loom)]
+    pub(super) use loom::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize,
+    };
+    pub(super) use std::sync::atomic::Ordering;
+    #[cfg(not(thespian_loom))]
+    pub(super) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize};
+
+    /// `std::cell::UnsafeCell` with loom's access API.
+    #[cfg(not(thespian_loom))]
+    #[derive(Debug)]
+    pub(super) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    #[cfg(not(thespian_loom))]
+    impl<T> UnsafeCell<T> {
+        pub(super) const fn new(value: T) -> Self {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+
+        #[inline(always)]
+        pub(super) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        #[inline(always)]
+        pub(super) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+
+    /// The store-buffer handshake between a sender (its ready bit, then its look at `state`) and
+    /// a receiver going to sleep (`state`, then its look at the ready bits): every access
+    /// in it is `SeqCst`, which is all it needs (on x86, the writes are locked instructions and
+    /// the looks plain loads). Loom models `SeqCst` accesses as acquire-release only, so under loom a
+    /// fence on each side restores the total order.
+    #[inline(always)]
+    pub(super) fn handshake() {
+        #[cfg(thespian_loom)]
+        fence(Ordering::SeqCst);
+    }
+
+    /// Lets a sender caught between its claim and its write go on (while closing).
+    pub(super) fn pause() {
+        #[cfg(thespian_loom)]
+        loom::thread::yield_now();
+        #[cfg(not(thespian_loom))]
+        std::thread::yield_now();
+    }
+}
+
+/// One message's place, with its flag beside it: a message crosses from the sender's core to
+/// the receiver's with the line(s) of its own slot (one line for a 56-byte envelope).
+struct Slot<T> {
+    value: UnsafeCell<MaybeUninit<T>>,
+    /// Set by the sender once `value` is written; cleared by the receiver as it takes it.
+    full: AtomicBool,
+}
+
+/// A block: its header on a cache line of its own (the senders write it), then the slots.
+#[repr(C, align(64))]
+struct Block<T> {
+    /// One bit per written slot (which only the senders read), and `RELEASED`.
+    ready: AtomicU64,
+    /// The position of slot 0, a multiple of `BLOCK`; set before the block is linked.
+    start: AtomicUsize,
+    next: AtomicPtr<Block<T>>,
+    /// The tail position seen when the senders let go of the block (valid once `RELEASED`).
+    released_at: AtomicUsize,
+    _line: [u64; 4],
+    slots: [Slot<T>; BLOCK],
+}
+
+impl<T> Block<T> {
+    fn alloc(start: usize) -> *mut Block<T> {
+        Box::into_raw(Box::new(Block {
+            ready: AtomicU64::new(0),
+            start: AtomicUsize::new(start),
+            next: AtomicPtr::new(ptr::null_mut()),
+            released_at: AtomicUsize::new(0),
+            _line: [0; 4],
+            slots: std::array::from_fn(|_| Slot {
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+                full: AtomicBool::new(false),
+            }),
+        }))
+    }
+
+    /// # Safety
+    /// `block` came from [`Block::alloc`], nobody else uses it, and its slots hold no values.
+    unsafe fn free(block: *mut Block<T>) {
+        drop(Box::from_raw(block));
+    }
+
+    /// Readies a finished block for reuse. The caller owns it.
+    fn reset(&self) {
+        self.ready.store(0, Ordering::Relaxed);
+        self.next.store(ptr::null_mut(), Ordering::Relaxed);
+    }
+
+    /// Writes the slot at `offset` and marks it written.
+    ///
+    /// # Safety
+    /// The caller claimed the slot's position: nobody else writes it, and the receiver reads
+    /// it only once its ready bit is set.
+    #[inline]
+    unsafe fn write(&self, offset: usize, value: T) {
+        let slot = &self.slots[offset];
+        // SAFETY: the caller's contract.
+        slot.value.with_mut(|v| unsafe { (*v).write(value) });
+        // What the receiver looks at for each message: on the line just written.
+        slot.full.store(true, Ordering::Release);
+        // The senders look at these bits to move `tail_block` (see `block_for`), and a receiver
+        // going to sleep looks at them once: with one sender, this line stays in its cache.
+        // Sequentially consistent: the sender's half of the handshake (module docs).
+        self.ready.fetch_or(1 << offset, Ordering::SeqCst);
+    }
+
+    fn start(&self) -> usize {
+        // Relaxed: set before the block was published by a release store of its pointer.
+        self.start.load(Ordering::Relaxed)
+    }
+}
+
+/// A claimed slot while its value is being made: if that panics, the slot gets the filler
+/// (with none, the receiver would wait for it forever: only infallible makers go without).
+struct Unwritten<'a, T> {
+    block: &'a Block<T>,
+    offset: usize,
+    filler: Option<fn() -> T>,
+}
+
+impl<T> Drop for Unwritten<'_, T> {
+    fn drop(&mut self) {
+        if let Some(filler) = self.filler {
+            // SAFETY: the slot was claimed by the push that is unwinding, and never written.
+            unsafe { self.block.write(self.offset, filler()) };
+        }
+    }
+}
+
+/// The receiver's own state.
+struct Rx<T> {
+    /// The block holding `pos` (null before the first message).
+    block: *mut Block<T>,
+    /// The oldest block not yet recycled.
+    oldest: *mut Block<T>,
+    /// The next position to read.
+    pos: usize,
+    /// Recycled blocks, linked through `next`, not yet offered to the senders.
+    kept: *mut Block<T>,
+    kept_count: usize,
+    /// Values taken since the receiver last announced that it sleeps.
+    streak: usize,
+}
+
+/// A multi-producer, single-consumer queue; see the module documentation.
+pub(crate) struct Queue<T> {
+    tx: Tx<T>,
+    // The receiver's side, on another cache line than the senders' (it writes `head` and `rx`
+    // for every message it takes).
+    /// `Rx::pos`, for `len`.
+    head: AtomicUsize,
+    rx: UnsafeCell<Rx<T>>,
+}
+
+/// The senders' side, on a cache line of its own.
+#[repr(align(64))]
+struct Tx<T> {
+    tail: AtomicUsize,
+    /// A hint: a block at or before the block of every position not yet written.
+    tail_block: AtomicPtr<Block<T>>,
+    /// The first block ever linked.
+    first: AtomicPtr<Block<T>>,
+    /// A chain of recycled blocks offered by the receiver to the next sender that needs one.
+    spare: AtomicPtr<Block<T>>,
+    /// `AWAKE`, `SLEEPING` (the receiver announced it sleeps) or `WAKING` (a sender is waking
+    /// it, reading `waker`).
+    state: AtomicU8,
+    /// The receiver's waker: written by the receiver only while `AWAKE` and no sender reads it;
+    /// read by the one sender that moved the state from `SLEEPING` to `WAKING`.
+    waker: UnsafeCell<Option<Waker>>,
+}
+
+// SAFETY: values of `T` move from the senders' threads to the receiver's, hence `T: Send`. The
+// raw pointers are to blocks owned by the queue; the receiver's state is only touched by the
+// single receiver (a contract of the `unsafe` receiver methods).
+unsafe impl<T: Send> Send for Queue<T> {}
+// SAFETY: as above; the senders' side is made of atomics.
+unsafe impl<T: Send> Sync for Queue<T> {}
+
+impl<T> Queue<T> {
+    pub(crate) fn new() -> Self {
+        Queue {
+            tx: Tx {
+                tail: AtomicUsize::new(0),
+                tail_block: AtomicPtr::new(ptr::null_mut()),
+                first: AtomicPtr::new(ptr::null_mut()),
+                spare: AtomicPtr::new(ptr::null_mut()),
+                state: AtomicU8::new(AWAKE),
+                waker: UnsafeCell::new(None),
+            },
+            head: AtomicUsize::new(0),
+            rx: UnsafeCell::new(Rx {
+                block: ptr::null_mut(),
+                oldest: ptr::null_mut(),
+                pos: 0,
+                kept: ptr::null_mut(),
+                kept_count: 0,
+                streak: 0,
+            }),
+        }
+    }
+
+    /// Whether the receiver has closed the queue.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tx.tail.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// How many values wait (an estimate while values move).
+    pub(crate) fn len(&self) -> usize {
+        let tail = self.tx.tail.load(Ordering::Acquire);
+        if tail & CLOSED != 0 {
+            return 0;
+        }
+        (tail / STEP).saturating_sub(self.head.load(Ordering::Relaxed))
+    }
+
+    /// Appends `value` (waking the receiver if it sleeps), or hands it back if the queue is
+    /// closed.
+    #[inline]
+    pub(crate) fn push(&self, value: T) -> Result<(), T> {
+        self.push_with(value, |value| value, None)
+    }
+
+    /// Appends `make(value)`, or hands `value` back if the queue is closed (before `make` runs,
+    /// so a refused value comes back exactly as given). If `make` panics, the claimed place is
+    /// filled with `filler()` instead, so that the receiver is not left waiting for it.
+    #[inline]
+    pub(crate) fn push_with<V>(
+        &self,
+        value: V,
+        make: impl FnOnce(V) -> T,
+        filler: Option<fn() -> T>,
+    ) -> Result<(), V> {
+        // Acquire: synchronizes with the sender that last moved `tail_block` (see `block_for`).
+        let tail = self.tx.tail.fetch_add(STEP, Ordering::Acquire);
+        if tail & CLOSED != 0 {
+            return Err(value);
+        }
+        let pos = tail / STEP;
+        // SAFETY: no block at or after the tail block is recycled before this claim is written.
+        let block = unsafe { &*self.block_for(pos) };
+        let unwritten = Unwritten {
+            block,
+            offset: pos % BLOCK,
+            filler,
+        };
+        let value = make(value);
+        std::mem::forget(unwritten);
+        // SAFETY: `pos` was claimed by this call alone.
+        unsafe { block.write(pos % BLOCK, value) };
+        sync::handshake();
+        if self.tx.state.load(Ordering::SeqCst) == SLEEPING {
+            self.wake();
+        }
+        Ok(())
+    }
+
+    /// Wakes the receiver, which announced that it sleeps (unless another sender does).
+    #[cold]
+    fn wake(&self) {
+        if self
+            .tx
+            .state
+            .compare_exchange(SLEEPING, WAKING, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        /// Hands the state back even if the waker panics.
+        struct Woken<'a>(&'a AtomicU8);
+        impl Drop for Woken<'_> {
+            fn drop(&mut self) {
+                self.0.store(AWAKE, Ordering::Release);
+            }
+        }
+        let _woken = Woken(&self.tx.state);
+        // SAFETY: in `WAKING`, this sender alone reads the waker and the receiver does not write
+        // it; the acquire above saw the receiver's write made before it announced `SLEEPING`.
+        self.tx.waker.with(|waker| {
+            if let Some(waker) = unsafe { &*waker } {
+                waker.wake_by_ref();
+            }
+        });
+    }
+
+    /// The block of position `pos`, linking blocks as needed.
+    #[inline]
+    fn block_for(&self, pos: usize) -> *mut Block<T> {
+        let start = pos - pos % BLOCK;
+        let mut block = self.tx.tail_block.load(Ordering::Acquire);
+        if block.is_null() {
+            block = self.first_block();
+        }
+        let mut advance = true;
+        loop {
+            // SAFETY: no block at or after the tail block this sender saw is recycled before
+            // this sender's slot is written (module docs).
+            let b = unsafe { &*block };
+            let b_start = b.start();
+            if b_start == start {
+                return block;
+            }
+            debug_assert!(
+                b_start < start,
+                "the tail block is never past a claimed position"
+            );
+            let mut next = b.next.load(Ordering::Acquire);
+            if next.is_null() {
+                next = self.grow(b, b_start);
+            }
+            // Move the hint past a block every slot of which is written: no sender needs it.
+            advance = advance && b.ready.load(Ordering::Acquire) & ALL_WRITTEN == ALL_WRITTEN;
+            if advance {
+                if self
+                    .tx
+                    .tail_block
+                    .compare_exchange(block, next, Ordering::Release, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    // A read-modify-write, so that every later claim synchronizes with it.
+                    let seen = self.tx.tail.fetch_add(0, Ordering::Release) / STEP;
+                    b.released_at.store(seen, Ordering::Relaxed);
+                    b.ready.fetch_or(RELEASED, Ordering::Release);
+                } else {
+                    advance = false;
+                }
+            }
+            block = next;
+        }
+    }
+
+    /// Links the first block (or finds the one another sender linked).
+    #[cold]
+    fn first_block(&self) -> *mut Block<T> {
+        let mut first = self.tx.first.load(Ordering::Acquire);
+        if first.is_null() {
+            let fresh = Block::alloc(0);
+            match self.tx.first.compare_exchange(
+                ptr::null_mut(),
+                fresh,
+                Ordering::SeqCst,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => first = fresh,
+                Err(linked) => {
+                    // SAFETY: never shared.
+                    unsafe { Block::free(fresh) };
+                    first = linked;
+                }
+            }
+        }
+        let _ = self.tx.tail_block.compare_exchange(
+            ptr::null_mut(),
+            first,
+            Ordering::Release,
+            Ordering::Relaxed,
+        );
+        first
+    }
+
+    /// Links a block after `b` (whose start is `b_start`): the chain of spare blocks when the
+    /// receiver offers one, a new block otherwise. Returns the block after `b`.
+    fn grow(&self, b: &Block<T>, b_start: usize) -> *mut Block<T> {
+        let mut chain = self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire);
+        if chain.is_null() {
+            chain = Block::alloc(b_start + BLOCK);
+        } else {
+            // SAFETY: the chain is this sender's alone until it is linked.
+            let mut link = chain;
+            let mut start = b_start + BLOCK;
+            while !link.is_null() {
+                let l = unsafe { &*link };
+                l.start.store(start, Ordering::Relaxed);
+                start += BLOCK;
+                link = l.next.load(Ordering::Relaxed);
+            }
+        }
+        match b
+            .next
+            .compare_exchange(ptr::null_mut(), chain, Ordering::SeqCst, Ordering::Acquire)
+        {
+            Ok(_) => chain,
+            Err(linked) => {
+                // Another sender linked one first: offer ours back, or free it.
+                if let Err(_offered) = self.tx.spare.compare_exchange(
+                    ptr::null_mut(),
+                    chain,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                ) {
+                    // SAFETY: never linked, so never shared.
+                    unsafe { free_chain(chain) };
+                }
+                linked
+            }
+        }
+    }
+
+    /// Takes the next value, if it has been written.
+    ///
+    /// # Safety
+    /// Only the receiver calls this (and the other receiver methods), never two at once.
+    #[inline]
+    pub(crate) unsafe fn pop(&self) -> Option<T> {
+        // SAFETY: the caller's contract.
+        unsafe { self.take(false) }
+    }
+
+    /// Takes the next value, if it has been written, looking at the ready bits of the block
+    /// rather than the slot's flag: the receiver's half of the handshake (after `sleep`).
+    ///
+    /// # Safety
+    /// As for [`pop`](Self::pop).
+    pub(crate) unsafe fn pop_after_sleep(&self) -> Option<T> {
+        // SAFETY: the caller's contract.
+        unsafe { self.take(true) }
+    }
+
+    #[inline(always)]
+    unsafe fn take(&self, handshake: bool) -> Option<T> {
+        self.rx.with_mut(|rx| {
+            // SAFETY: the receiver's state is the receiver's alone (the caller's contract).
+            let rx = unsafe { &mut *rx };
+            if rx.block.is_null() {
+                let first = self.tx.first.load(Ordering::SeqCst);
+                if first.is_null() {
+                    return None;
+                }
+                rx.block = first;
+                rx.oldest = first;
+            }
+            let offset = rx.pos % BLOCK;
+            // SAFETY: blocks from `rx.oldest` on are only recycled by the receiver itself.
+            let mut b = unsafe { &*rx.block };
+            if b.start() != rx.pos - offset {
+                let next = b.next.load(Ordering::SeqCst);
+                if next.is_null() {
+                    return None;
+                }
+                rx.block = next;
+                // SAFETY: as above.
+                b = unsafe { &*next };
+                // SAFETY: the receiver's own call.
+                unsafe { self.recycle(rx) };
+            }
+            let slot = &b.slots[offset];
+            let written = if handshake {
+                b.ready.load(Ordering::SeqCst) & (1 << offset) != 0
+            } else {
+                slot.full.load(Ordering::Acquire)
+            };
+            if !written {
+                return None;
+            }
+            // SAFETY: the flag says the slot was written (acquire: with its value), and
+            // positions are read once.
+            let value = slot.value.with_mut(|v| unsafe { (*v).assume_init_read() });
+            slot.full.store(false, Ordering::Relaxed);
+            rx.pos += 1;
+            rx.streak += 1;
+            self.head.store(rx.pos, Ordering::Relaxed);
+            Some(value)
+        })
+    }
+
+    /// Recycles the blocks the senders have let go of and the receiver has read.
+    ///
+    /// # Safety
+    /// The receiver's own call, with its state.
+    unsafe fn recycle(&self, rx: &mut Rx<T>) {
+        while rx.oldest != rx.block {
+            // SAFETY: not recycled yet.
+            let b = unsafe { &*rx.oldest };
+            if b.ready.load(Ordering::Acquire) & RELEASED == 0
+                || b.released_at.load(Ordering::Relaxed) > rx.pos
+            {
+                break;
+            }
+            let done = rx.oldest;
+            rx.oldest = b.next.load(Ordering::Acquire);
+            if rx.kept_count < KEEP_BLOCKS {
+                b.reset();
+                b.next.store(rx.kept, Ordering::Relaxed);
+                rx.kept = done;
+                rx.kept_count += 1;
+            } else {
+                // SAFETY: no sender can reach it any more, and its values were all read.
+                unsafe { Block::free(done) };
+            }
+        }
+        // Offer the kept blocks to the senders when they have taken the last offer.
+        if !rx.kept.is_null() && self.tx.spare.load(Ordering::Relaxed).is_null() {
+            let kept = rx.kept;
+            if self
+                .tx
+                .spare
+                .compare_exchange(ptr::null_mut(), kept, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                rx.kept = ptr::null_mut();
+                rx.kept_count = 0;
+            }
+        }
+    }
+
+    /// Gathers the kept blocks and the senders' untaken offer into one offer of at most
+    /// `KEEP_BLOCKS` blocks, so that the next burst finds them all (the receiver is going idle).
+    ///
+    /// # Safety
+    /// The receiver's own call, with its state.
+    unsafe fn offer_all(&self, rx: &mut Rx<T>) {
+        if rx.kept.is_null() {
+            return;
+        }
+        let mut chain = self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire);
+        // Append the untaken offer to the kept blocks, up to the limit; free the rest.
+        let mut last = rx.kept;
+        // SAFETY: kept blocks are the receiver's; the offer taken back is too.
+        unsafe {
+            while !(*last).next.load(Ordering::Relaxed).is_null() {
+                last = (*last).next.load(Ordering::Relaxed);
+            }
+            let mut count = rx.kept_count;
+            while !chain.is_null() && count < KEEP_BLOCKS {
+                let next = (*chain).next.load(Ordering::Relaxed);
+                (*chain).next.store(ptr::null_mut(), Ordering::Relaxed);
+                (*last).next.store(chain, Ordering::Relaxed);
+                last = chain;
+                chain = next;
+                count += 1;
+            }
+            free_chain(chain);
+        }
+        if self
+            .tx
+            .spare
+            .compare_exchange(
+                ptr::null_mut(),
+                rx.kept,
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            rx.kept = ptr::null_mut();
+            rx.kept_count = 0;
+        } else {
+            // A sender put a block back meanwhile: keep ours for the next offer.
+            let mut count = 0;
+            let mut link = rx.kept;
+            // SAFETY: the receiver's own blocks.
+            while !link.is_null() {
+                count += 1;
+                link = unsafe { (*link).next.load(Ordering::Relaxed) };
+            }
+            rx.kept_count = count;
+        }
+    }
+
+    /// Announces that the receiver is about to sleep, once it found the queue empty: `waker`
+    /// is stored for the senders, and every push that completes after this wakes it (once).
+    /// The receiver must then look once more (`pop_after_sleep`) for a value written before.
+    ///
+    /// `false`: a sender is waking the receiver right now, so nothing could be announced; the
+    /// receiver must not sleep without being polled again (that wake-up may have been spent on
+    /// the poll that is running).
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    #[must_use]
+    pub(crate) unsafe fn sleep(&self, waker: &Waker) -> bool {
+        // SAFETY: the receiver's own call.
+        self.rx.with_mut(|rx| unsafe {
+            (*rx).streak = 0;
+            self.offer_all(&mut *rx);
+        });
+        // SAFETY: only the receiver writes the waker, so its own read races with nothing.
+        let same = self
+            .tx
+            .waker
+            .with(|w| unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) });
+        if !same {
+            // SAFETY: the receiver owns the waker once the state is `AWAKE`.
+            unsafe { self.own_waker(|w| *w = Some(waker.clone())) };
+        }
+        // Sequentially consistent, as is the look at the ready bits that follows (module docs).
+        let announced = match self.tx.state.compare_exchange(
+            AWAKE,
+            SLEEPING,
+            Ordering::SeqCst,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => true,
+            // Announced by an earlier poll, and no sender has taken it up yet.
+            Err(state) => state == SLEEPING,
+        };
+        sync::handshake();
+        announced
+    }
+
+    /// Runs `f` on the waker slot once no sender can read it: the state back to `AWAKE`.
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    unsafe fn own_waker(&self, f: impl FnOnce(*mut Option<Waker>)) {
+        loop {
+            match self.tx.state.load(Ordering::Acquire) {
+                AWAKE => break,
+                SLEEPING => {
+                    if self
+                        .tx
+                        .state
+                        .compare_exchange(SLEEPING, AWAKE, Ordering::Acquire, Ordering::Relaxed)
+                        .is_ok()
+                    {
+                        break;
+                    }
+                }
+                // A sender is calling the waker: it hands the state back at once.
+                _ => sync::pause(),
+            }
+        }
+        self.tx.waker.with_mut(f);
+    }
+
+    /// How many values the receiver has taken since it last announced that it sleeps (or since
+    /// it last asked); asking starts a new count.
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(crate) unsafe fn take_streak(&self) -> usize {
+        // SAFETY: the receiver's state, by the receiver.
+        self.rx
+            .with_mut(|rx| unsafe { std::mem::take(&mut (*rx).streak) })
+    }
+
+    /// The receiver found a value after all: pushes need not wake it.
+    pub(crate) fn awake(&self) {
+        let _ =
+            self.tx
+                .state
+                .compare_exchange(SLEEPING, AWAKE, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// Closes the queue: every later push fails. Returns what was still waiting, in order.
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(crate) unsafe fn close(&self) -> Vec<T> {
+        let tail = self.tx.tail.fetch_or(CLOSED, Ordering::AcqRel);
+        let mut rest = Vec::new();
+        if tail & CLOSED != 0 {
+            return rest;
+        }
+        let end = tail / STEP;
+        // SAFETY: the receiver's state, read by the receiver.
+        while self.rx.with_mut(|rx| unsafe { (*rx).pos }) < end {
+            // SAFETY: the receiver's own call.
+            match unsafe { self.pop() } {
+                Some(value) => rest.push(value),
+                // A sender claimed this position before the close and is still writing it.
+                None => sync::pause(),
+            }
+        }
+        // SAFETY: the receiver's own call. Dropping the waker lets go of the receiving task.
+        unsafe { self.own_waker(|w| drop((*w).take())) };
+        // Every claim is written, so no sender touches a block any more: free them all.
+        self.rx.with_mut(|rx| {
+            // SAFETY: the receiver's state, and blocks nobody reaches any more.
+            unsafe { (*rx).free_all(self) };
+        });
+        rest
+    }
+}
+
+impl<T> Rx<T> {
+    /// Frees every block, dropping the values not yet read.
+    ///
+    /// # Safety
+    /// No sender uses a block any more.
+    unsafe fn free_all(&mut self, queue: &Queue<T>) {
+        let mut link = if self.oldest.is_null() {
+            queue.tx.first.load(Ordering::Acquire)
+        } else {
+            self.oldest
+        };
+        while !link.is_null() {
+            // SAFETY: linked blocks, owned by the queue.
+            let b = unsafe { &*link };
+            let next = b.next.load(Ordering::Acquire);
+            for slot in &b.slots {
+                if slot.full.load(Ordering::Acquire) {
+                    // SAFETY: written and never read (the receiver clears the flag as it reads).
+                    slot.value.with_mut(|v| unsafe { (*v).assume_init_drop() });
+                }
+            }
+            // SAFETY: its values are dropped or were read.
+            unsafe { Block::free(link) };
+            link = next;
+        }
+        // SAFETY: recycled blocks hold no values.
+        unsafe {
+            free_chain(self.kept);
+            free_chain(queue.tx.spare.swap(ptr::null_mut(), Ordering::Acquire));
+        }
+        self.block = ptr::null_mut();
+        self.oldest = ptr::null_mut();
+        self.kept = ptr::null_mut();
+        self.kept_count = 0;
+        queue.tx.first.store(ptr::null_mut(), Ordering::Release);
+        queue
+            .tx
+            .tail_block
+            .store(ptr::null_mut(), Ordering::Release);
+    }
+}
+
+/// Frees a chain of blocks that hold no values.
+///
+/// # Safety
+/// Nobody else reaches the chain.
+unsafe fn free_chain<T>(mut link: *mut Block<T>) {
+    while !link.is_null() {
+        // SAFETY: the caller's contract.
+        let next = unsafe { (*link).next.load(Ordering::Relaxed) };
+        unsafe { Block::free(link) };
+        link = next;
+    }
+}
+
+impl<T> Drop for Queue<T> {
+    fn drop(&mut self) {
+        // Nobody else holds the queue: values not taken are dropped with their blocks.
+        self.rx.with_mut(|rx| {
+            // SAFETY: exclusive access.
+            unsafe { (*rx).free_all(self) };
+        });
+    }
+}
+
+#[cfg(all(test, not(thespian_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn drain(q: &Queue<u64>) -> Vec<u64> {
+        // SAFETY: the test is the only receiver.
+        std::iter::from_fn(|| unsafe { q.pop() }).collect()
+    }
+
+    #[test]
+    fn values_come_out_in_order_across_blocks() {
+        let q = Queue::new();
+        for n in 0..(BLOCK as u64 * 5 + 3) {
+            assert_eq!(q.push(n), Ok(()));
+        }
+        assert_eq!(q.len(), BLOCK * 5 + 3);
+        assert_eq!(drain(&q), (0..(BLOCK as u64 * 5 + 3)).collect::<Vec<_>>());
+        assert_eq!(q.len(), 0);
+    }
+
+    /// The header fills one cache line; a 56-byte envelope and its flag fill the next.
+    #[test]
+    fn a_block_is_laid_out_in_cache_lines() {
+        assert_eq!(std::mem::offset_of!(Block<[u64; 7]>, slots), 64);
+        assert_eq!(std::mem::size_of::<Slot<[u64; 7]>>(), 64);
+        assert_eq!(std::mem::align_of::<Block<u64>>(), 64);
+    }
+
+    #[test]
+    fn nothing_is_allocated_before_the_first_value() {
+        let q: Queue<u64> = Queue::new();
+        assert!(q.tx.first.load(Ordering::Relaxed).is_null());
+        // SAFETY: the test is the only receiver.
+        assert_eq!(unsafe { q.pop() }, None);
+    }
+
+    #[test]
+    fn a_closed_queue_hands_values_back_and_returns_what_waited() {
+        let q = Queue::new();
+        for n in 0..40u64 {
+            q.push(n).unwrap();
+        }
+        // SAFETY: the test is the only receiver.
+        assert_eq!(unsafe { q.pop() }, Some(0));
+        let rest = unsafe { q.close() };
+        assert_eq!(rest, (1..40).collect::<Vec<_>>());
+        assert_eq!(q.push(99), Err(99));
+        assert!(q.is_closed());
+        assert_eq!(q.len(), 0);
+        assert!(unsafe { q.close() }.is_empty());
+    }
+
+    /// A waker that counts its wake-ups.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn the_receiver_is_woken_once_and_only_when_it_sleeps() {
+        let count = Arc::new(Count(Default::default()));
+        let waker = Waker::from(count.clone());
+        let woken = || count.0.load(Ordering::Relaxed);
+        let q = Queue::new();
+        q.push(1u64).unwrap();
+        assert_eq!(woken(), 0);
+        // SAFETY: the test is the only receiver.
+        unsafe {
+            assert_eq!(q.pop(), Some(1));
+            assert!(q.sleep(&waker));
+            assert_eq!(q.pop_after_sleep(), None);
+        }
+        q.push(2).unwrap();
+        q.push(3).unwrap();
+        assert_eq!(woken(), 1);
+        assert_eq!(drain(&q), vec![2, 3]);
+        // Found something after announcing: no wake-up needed.
+        q.push(4).unwrap();
+        unsafe {
+            assert!(q.sleep(&waker));
+            assert_eq!(q.pop_after_sleep(), Some(4));
+        }
+        q.awake();
+        q.push(5).unwrap();
+        assert_eq!(woken(), 1);
+        // The waker is let go of when the queue closes.
+        assert_eq!(Arc::strong_count(&count), 3);
+        drop(unsafe { q.close() });
+        assert_eq!(Arc::strong_count(&count), 2);
+    }
+
+    #[test]
+    fn values_left_in_a_dropped_queue_are_dropped() {
+        let value = Arc::new(());
+        {
+            let q = Queue::new();
+            for _ in 0..(BLOCK * 3) {
+                q.push(value.clone()).unwrap();
+            }
+            // SAFETY: the test is the only receiver.
+            drop(unsafe { q.pop() });
+        }
+        assert_eq!(Arc::strong_count(&value), 1);
+    }
+
+    /// A steady stream reuses blocks; after a burst at most `KEEP_BLOCKS` stay.
+    #[test]
+    fn blocks_are_recycled_and_bounded() {
+        let q = Queue::new();
+        let count = |q: &Queue<u64>| {
+            // SAFETY: the test is the only receiver, and nothing moves now.
+            let rx = q.rx.with_mut(|rx| unsafe { &*rx });
+            let mut n = rx.kept_count;
+            let mut link = q.tx.spare.load(Ordering::Relaxed);
+            while !link.is_null() {
+                n += 1;
+                link = unsafe { (*link).next.load(Ordering::Relaxed) };
+            }
+            let mut link = rx.oldest;
+            while !link.is_null() {
+                n += 1;
+                link = unsafe { (*link).next.load(Ordering::Relaxed) };
+            }
+            n
+        };
+        for n in 0..100_000u64 {
+            q.push(n).unwrap();
+        }
+        assert_eq!(drain(&q).len(), 100_000);
+        let after_burst = count(&q);
+        assert!(
+            after_burst <= 2 * KEEP_BLOCKS + 2,
+            "{after_burst} blocks kept"
+        );
+        for round in 0..100u64 {
+            for n in 0..(BLOCK as u64 * 4) {
+                q.push(round * 1000 + n).unwrap();
+            }
+            assert_eq!(drain(&q).len(), BLOCK * 4);
+        }
+        assert!(count(&q) <= 2 * KEEP_BLOCKS + 2);
+    }
+
+    #[test]
+    fn many_senders_lose_nothing_and_keep_each_senders_order() {
+        const SENDERS: u64 = 4;
+        const EACH: u64 = 50_000;
+        let q = Arc::new(Queue::new());
+        let senders: Vec<_> = (0..SENDERS)
+            .map(|s| {
+                let q = q.clone();
+                std::thread::spawn(move || {
+                    for n in 0..EACH {
+                        q.push(s << 32 | n).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let mut next = [0u64; SENDERS as usize];
+        let mut got = 0;
+        while got < SENDERS * EACH {
+            // SAFETY: this thread is the only receiver.
+            match unsafe { q.pop() } {
+                Some(v) => {
+                    let (s, n) = ((v >> 32) as usize, v & 0xFFFF_FFFF);
+                    assert_eq!(n, next[s]);
+                    next[s] += 1;
+                    got += 1;
+                }
+                None => std::thread::yield_now(),
+            }
+        }
+        for s in senders {
+            s.join().unwrap();
+        }
+        assert_eq!(unsafe { q.pop() }, None);
+    }
+}
+
+/// Model-checked with loom: `RUSTFLAGS="--cfg thespian_loom" cargo test -p thespian --lib
+/// --release loom` (see `.ci/run`).
+#[cfg(all(test, thespian_loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::atomic::AtomicUsize as LoomUsize;
+    use loom::sync::Arc;
+
+    /// Explores every interleaving with at most `PREEMPTIONS` forced switches between threads
+    /// (most concurrency bugs need two or three), which keeps each model within seconds.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        const PREEMPTIONS: usize = 3;
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(PREEMPTIONS);
+        builder.check(f);
+    }
+
+    /// A waker that counts its wake-ups, in loom's atomics.
+    struct Count(LoomUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Two senders, two values each, crossing blocks; the receiver reads concurrently. Every
+    /// value arrives once, each sender's in order; a receiver that went to sleep with values
+    /// still to come was woken.
+    #[test]
+    fn senders_and_a_sleeping_receiver() {
+        model(|| {
+            let q = Arc::new(Queue::new());
+            let count = std::sync::Arc::new(Count(LoomUsize::new(0)));
+            let waker = Waker::from(count.clone());
+            let senders: Vec<_> = (0..2u64)
+                .map(|s| {
+                    let q = q.clone();
+                    loom::thread::spawn(move || {
+                        for n in 0..2 {
+                            q.push(s * 10 + n).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            let wakes = || count.0.load(Ordering::Relaxed);
+            let mut got = Vec::new();
+            // The receiver as a task: a series of polls. A poll answers every wake-up made
+            // before it began; one that ends asleep needs a wake-up made after that.
+            let (slept, answered) = 'polls: loop {
+                let answered = wakes();
+                loop {
+                    // SAFETY: this thread is the only receiver.
+                    match unsafe { q.pop() } {
+                        Some(v) => got.push(v),
+                        None if got.len() == 4 => break 'polls (false, answered),
+                        None => break,
+                    }
+                }
+                // Announce, look once more, and sleep if still nothing.
+                let announced = unsafe { q.sleep(&waker) };
+                match unsafe { q.pop_after_sleep() } {
+                    Some(v) => {
+                        q.awake();
+                        got.push(v);
+                    }
+                    None if announced => break (true, answered),
+                    // Being woken right now: poll again (the task wakes itself).
+                    None => loom::thread::yield_now(),
+                }
+            };
+            let seen_at_sleep = got.len();
+            for s in senders {
+                s.join().unwrap();
+            }
+            if slept && seen_at_sleep < 4 {
+                assert!(
+                    wakes() > answered,
+                    "asleep with values to come, never woken"
+                );
+            }
+            while let Some(v) = unsafe { q.pop() } {
+                got.push(v);
+            }
+            assert_eq!(got.len(), 4);
+            for s in 0..2 {
+                let mine: Vec<_> = got.iter().filter(|v| **v / 10 == s).collect();
+                assert_eq!(mine, [&(s * 10), &(s * 10 + 1)]);
+            }
+        });
+    }
+
+    /// A close racing with a sender: the value is either handed back to the sender or returned
+    /// by the close, never lost and never both.
+    #[test]
+    fn close_racing_a_sender() {
+        model(|| {
+            let q = Arc::new(Queue::new());
+            q.push(1u64).unwrap();
+            let sender = {
+                let q = q.clone();
+                loom::thread::spawn(move || q.push(2).is_ok())
+            };
+            // SAFETY: this thread is the only receiver.
+            let rest = unsafe { q.close() };
+            let accepted = sender.join().unwrap();
+            if accepted {
+                assert_eq!(rest, vec![1, 2]);
+            } else {
+                assert_eq!(rest, vec![1]);
+            }
+        });
+    }
+
+    /// Blocks recycled while senders keep linking new ones: one receiver draining as two
+    /// senders cross several blocks.
+    #[test]
+    fn recycling_while_sending() {
+        model(|| {
+            let q = Arc::new(Queue::new());
+            let sender = {
+                let q = q.clone();
+                loom::thread::spawn(move || {
+                    for n in 0..3u64 {
+                        q.push(n).unwrap();
+                    }
+                })
+            };
+            let mut got = Vec::new();
+            while got.len() < 3 {
+                // SAFETY: this thread is the only receiver.
+                match unsafe { q.pop() } {
+                    Some(v) => got.push(v),
+                    None => loom::thread::yield_now(),
+                }
+            }
+            sender.join().unwrap();
+            assert_eq!(got, vec![0, 1, 2]);
+        });
+    }
+}
