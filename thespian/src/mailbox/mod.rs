@@ -219,17 +219,12 @@ impl<M> Mailbox<M> {
             return Poll::Pending;
         }
         // SAFETY: the caller's contract.
-        let announced = unsafe { self.queue.sleep(cx.waker()) };
+        unsafe { self.queue.sleep(cx.waker()) };
         // Look again: a message written before the announcement was not woken for.
         // SAFETY: the caller's contract.
         if let Some(env) = unsafe { self.queue.pop_after_sleep() } {
             self.queue.awake();
             return Poll::Ready(Some(self.taken(env)));
-        }
-        if !announced {
-            // A sender is waking this task right now, and that wake-up may be the one this very
-            // poll answers: come back rather than sleep unannounced.
-            cx.waker().wake_by_ref();
         }
         Poll::Pending
     }

@@ -227,7 +227,8 @@ struct Rx<T> {
 pub(crate) struct Queue<T> {
     tx: Tx<T>,
     // The receiver's side, on another cache line than the senders' (it writes `head` and `rx`
-    // for every message it takes).
+    // for every message it takes). The alignment costs every actor's cell memory (BENCHMARKS.md
+    // has the figures); without it, the tell suite lost a quarter of its throughput.
     /// `Rx::pos`, for `len`.
     head: AtomicUsize,
     rx: UnsafeCell<Rx<T>>,
@@ -237,15 +238,15 @@ pub(crate) struct Queue<T> {
 #[repr(align(64))]
 struct Tx<T> {
     tail: AtomicUsize,
+    /// `AWAKE`, `SLEEPING` (the receiver announced it sleeps) or `WAKING` (a sender is taking
+    /// its waker).
+    state: AtomicU8,
     /// A hint: a block at or before the block of every position not yet written.
     tail_block: AtomicPtr<Block<T>>,
     /// The first block ever linked.
     first: AtomicPtr<Block<T>>,
     /// A chain of recycled blocks offered by the receiver to the next sender that needs one.
     spare: AtomicPtr<Block<T>>,
-    /// `AWAKE`, `SLEEPING` (the receiver announced it sleeps) or `WAKING` (a sender is waking
-    /// it, reading `waker`).
-    state: AtomicU8,
     /// The receiver's waker: written by the receiver only while `AWAKE` and no sender reads it;
     /// read by the one sender that moved the state from `SLEEPING` to `WAKING`.
     waker: UnsafeCell<Option<Waker>>,
@@ -347,21 +348,15 @@ impl<T> Queue<T> {
         {
             return;
         }
-        /// Hands the state back even if the waker panics.
-        struct Woken<'a>(&'a AtomicU8);
-        impl Drop for Woken<'_> {
-            fn drop(&mut self) {
-                self.0.store(AWAKE, Ordering::Release);
-            }
-        }
-        let _woken = Woken(&self.tx.state);
         // SAFETY: in `WAKING`, this sender alone reads the waker and the receiver does not write
         // it; the acquire above saw the receiver's write made before it announced `SLEEPING`.
-        self.tx.waker.with(|waker| {
-            if let Some(waker) = unsafe { &*waker } {
-                waker.wake_by_ref();
-            }
-        });
+        // Cloned (a reference count) so that the state is handed back at once: the receiver,
+        // woken on another core, must not find a sender still in `WAKING` when it next sleeps.
+        let waker = self.tx.waker.with(|waker| unsafe { (*waker).clone() });
+        self.tx.state.store(AWAKE, Ordering::Release);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// The block of position `pos`, linking blocks as needed.
@@ -642,14 +637,9 @@ impl<T> Queue<T> {
     /// is stored for the senders, and every push that completes after this wakes it (once).
     /// The receiver must then look once more (`pop_after_sleep`) for a value written before.
     ///
-    /// `false`: a sender is waking the receiver right now, so nothing could be announced; the
-    /// receiver must not sleep without being polled again (that wake-up may have been spent on
-    /// the poll that is running).
-    ///
     /// # Safety
     /// The receiver's own call.
-    #[must_use]
-    pub(crate) unsafe fn sleep(&self, waker: &Waker) -> bool {
+    pub(crate) unsafe fn sleep(&self, waker: &Waker) {
         // SAFETY: the receiver's own call.
         self.rx.with_mut(|rx| unsafe {
             (*rx).streak = 0;
@@ -665,18 +655,14 @@ impl<T> Queue<T> {
             unsafe { self.own_waker(|w| *w = Some(waker.clone())) };
         }
         // Sequentially consistent, as is the look at the ready bits that follows (module docs).
-        let announced = match self.tx.state.compare_exchange(
-            AWAKE,
-            SLEEPING,
-            Ordering::SeqCst,
-            Ordering::Relaxed,
-        ) {
-            Ok(_) => true,
-            // Announced by an earlier poll, and no sender has taken it up yet.
-            Err(state) => state == SLEEPING,
-        };
+        // `SLEEPING`: announced by an earlier poll, and no sender has taken it up yet.
+        // `WAKING`: a sender has taken the waker and calls it once it has handed the state back,
+        // so that wake-up is still to come, after this poll: it needs no announcement.
+        let _ =
+            self.tx
+                .state
+                .compare_exchange(AWAKE, SLEEPING, Ordering::SeqCst, Ordering::Relaxed);
         sync::handshake();
-        announced
     }
 
     /// Runs `f` on the waker slot once no sender can read it: the state back to `AWAKE`.
@@ -840,9 +826,12 @@ mod tests {
         assert_eq!(q.len(), 0);
     }
 
-    /// The header fills one cache line; a 56-byte envelope and its flag fill the next.
+    /// The header fills one cache line; a 56-byte envelope and its flag fill the next. The
+    /// receiver's per-message writes are a line away from the senders' per-message fields.
     #[test]
     fn a_block_is_laid_out_in_cache_lines() {
+        assert_eq!(std::mem::align_of::<Tx<u64>>(), 64);
+        assert_eq!(std::mem::size_of::<Tx<u64>>(), 64);
         assert_eq!(std::mem::offset_of!(Block<[u64; 7]>, slots), 64);
         assert_eq!(std::mem::size_of::<Slot<[u64; 7]>>(), 64);
         assert_eq!(std::mem::align_of::<Block<u64>>(), 64);
@@ -896,7 +885,7 @@ mod tests {
         // SAFETY: the test is the only receiver.
         unsafe {
             assert_eq!(q.pop(), Some(1));
-            assert!(q.sleep(&waker));
+            q.sleep(&waker);
             assert_eq!(q.pop_after_sleep(), None);
         }
         q.push(2).unwrap();
@@ -906,7 +895,7 @@ mod tests {
         // Found something after announcing: no wake-up needed.
         q.push(4).unwrap();
         unsafe {
-            assert!(q.sleep(&waker));
+            q.sleep(&waker);
             assert_eq!(q.pop_after_sleep(), Some(4));
         }
         q.awake();
@@ -1070,15 +1059,13 @@ mod loom_tests {
                     }
                 }
                 // Announce, look once more, and sleep if still nothing.
-                let announced = unsafe { q.sleep(&waker) };
+                unsafe { q.sleep(&waker) };
                 match unsafe { q.pop_after_sleep() } {
                     Some(v) => {
                         q.awake();
                         got.push(v);
                     }
-                    None if announced => break (true, answered),
-                    // Being woken right now: poll again (the task wakes itself).
-                    None => loom::thread::yield_now(),
+                    None => break (true, answered),
                 }
             };
             let seen_at_sleep = got.len();
