@@ -104,7 +104,7 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
         }
         Err(WireError::NotRemote(self.type_name()))
     }
-    /// Delivers several told messages that arrived from another node, under one mailbox lock;
+    /// Delivers several told messages that arrived from another node, with at most one wake-up;
     /// returns how many could not be decoded, and the last decoding error.
     fn push_wire_told(
         self: Arc<Self>,

@@ -325,8 +325,8 @@ impl LocalActor {
 }
 
 impl LocalActor {
-    /// Delivers several told messages (sender, encoded message) at once: one mailbox lock and at
-    /// most one wake-up for all of them, in order. Call it inside [`decoding`]. Returns how many
+    /// Delivers several told messages (sender, encoded message) at once: at most one wake-up
+    /// for all of them, in order. Call it inside [`decoding`]. Returns how many
     /// could not be decoded (they are dropped, as [`deliver`](LocalActor::deliver) would refuse
     /// them) and the last such error.
     pub fn deliver_told<'a>(
