@@ -352,8 +352,16 @@ impl<T> Queue<T> {
         // it; the acquire above saw the receiver's write made before it announced `SLEEPING`.
         // Cloned (a reference count) so that the state is handed back at once: the receiver,
         // woken on another core, must not find a sender still in `WAKING` when it next sleeps.
+        /// Hands the state back, even if cloning the waker panics.
+        struct Awake<'a>(&'a AtomicU8);
+        impl Drop for Awake<'_> {
+            fn drop(&mut self) {
+                self.0.store(AWAKE, Ordering::Release);
+            }
+        }
+        let awake = Awake(&self.tx.state);
         let waker = self.tx.waker.with(|waker| unsafe { (*waker).clone() });
-        self.tx.state.store(AWAKE, Ordering::Release);
+        drop(awake);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -905,6 +913,35 @@ mod tests {
         assert_eq!(Arc::strong_count(&count), 3);
         drop(unsafe { q.close() });
         assert_eq!(Arc::strong_count(&count), 2);
+    }
+
+    /// A waker whose clone panics hands the state back: the receiver is not left unable to
+    /// store another waker or to sleep, and the value is queued all the same.
+    #[test]
+    fn a_waker_that_panics_when_cloned_does_not_wedge_the_queue() {
+        use std::sync::atomic::AtomicUsize;
+        use std::task::{RawWaker, RawWakerVTable};
+        static CLONES: AtomicUsize = AtomicUsize::new(0);
+        fn clone(data: *const ()) -> RawWaker {
+            assert!(CLONES.fetch_add(1, Ordering::Relaxed) == 0, "clone refused");
+            RawWaker::new(data, &VTABLE)
+        }
+        fn noop(_: *const ()) {}
+        static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+        // SAFETY: the vtable's functions ignore the data pointer.
+        let fragile = unsafe { Waker::from_raw(RawWaker::new(ptr::null(), &VTABLE)) };
+
+        let q = Queue::new();
+        // SAFETY: the test is the only receiver.
+        unsafe { q.sleep(&fragile) };
+        let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| q.push(7u64)));
+        assert!(pushed.is_err(), "the second clone panics");
+        assert_eq!(q.tx.state.load(Ordering::Relaxed), AWAKE);
+        let count = Arc::new(Count(Default::default()));
+        unsafe {
+            q.sleep(&Waker::from(count.clone()));
+            assert_eq!(q.pop_after_sleep(), Some(7));
+        }
     }
 
     #[test]
