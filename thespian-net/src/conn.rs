@@ -262,29 +262,16 @@ async fn reader(
         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             remote::decoding(&system, || {
                 let mut at = 0;
-                // Consecutive told messages to one actor are handed over together.
-                let mut told = Told::default();
                 let result = loop {
                     match frame::next_frame(&buffer[at..], max) {
                         Ok(Some((frame, used))) => {
                             at += used;
-                            let decoded = frame::decode_header(frame)
-                                .map_err(|e| format!("protocol violation: {e}"));
-                            let (header, body) = match decoded {
-                                Ok(decoded) => decoded,
-                                Err(why) => break Err(why),
-                            };
-                            if let Header::Tell { to, sender } = header {
-                                if told.to != Some(to) {
-                                    told.flush(&system, &link, &mut actors);
-                                    told.to = Some(to);
-                                }
-                                told.messages.push((sender, body));
-                                continue;
-                            }
-                            // Nothing overtakes the told messages before it.
-                            told.flush(&system, &link, &mut actors);
-                            if let Err(why) = dispatch(&system, &link, &mut actors, header, body) {
+                            let handled = frame::decode_header(frame)
+                                .map_err(|e| format!("protocol violation: {e}"))
+                                .and_then(|(header, body)| {
+                                    dispatch(&system, &link, &mut actors, header, body)
+                                });
+                            if let Err(why) = handled {
                                 break Err(why);
                             }
                         }
@@ -296,8 +283,6 @@ async fn reader(
                         }
                     }
                 };
-                told.flush(&system, &link, &mut actors);
-                drop(told);
                 buffer.drain(..at);
                 result
             })
@@ -354,30 +339,6 @@ impl Actors {
             self.last = Some((to, actor));
         }
         self.last.as_ref().map(|(_, actor)| actor)
-    }
-}
-
-/// Told messages to one actor, read one after another, waiting to be handed over together.
-#[derive(Default)]
-struct Told<'a> {
-    to: Option<u64>,
-    messages: Vec<(Option<ActorAddress>, &'a [u8])>,
-}
-
-impl Told<'_> {
-    fn flush(&mut self, system: &ActorSystem, link: &LinkInner, actors: &mut Actors) {
-        let Some(to) = self.to.take() else {
-            return;
-        };
-        let messages = self.messages.drain(..);
-        let (failed, error) = match actors.get(system, to) {
-            Some(actor) => actor.deliver_told(messages),
-            None => (messages.len(), Some(WireError::UnknownActor(to))),
-        };
-        if let Some(e) = error {
-            tracing::debug!(target: "thespian_net", node = %link.node, actor = to, failed,
-                error = %e, "messages not delivered");
-        }
     }
 }
 

@@ -104,20 +104,6 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
         }
         Err(WireError::NotRemote(self.type_name()))
     }
-    /// Delivers several told messages that arrived from another node, with at most one wake-up;
-    /// returns how many could not be decoded, and the last decoding error.
-    fn push_wire_told(
-        self: Arc<Self>,
-        told: &mut dyn Iterator<Item = (Option<ActorAddress>, &[u8])>,
-    ) -> (usize, Option<WireError>) {
-        let mut failed = (0, None);
-        for (sender, body) in told {
-            if let Err(e) = self.clone().push_wire(body, sender, None) {
-                failed = (failed.0 + 1, Some(e));
-            }
-        }
-        failed
-    }
     /// Makes a dead letter of a message that was encoded for this proxy but never left.
     fn dead_letter_wire(&self, sender: Option<ActorAddress>, body: &[u8]) {
         let _ = (sender, body);
@@ -296,25 +282,6 @@ impl<A: Actor> AnyCell for ActorCell<A> {
             system.dead_letter_envelopes::<A>(&ActorAddress::from_cell(self), [env]);
         }
         Ok(())
-    }
-
-    fn push_wire_told(
-        self: Arc<Self>,
-        told: &mut dyn Iterator<Item = (Option<ActorAddress>, &[u8])>,
-    ) -> (usize, Option<WireError>) {
-        let mut failed = (0, None);
-        let mut envs = Vec::with_capacity(told.size_hint().0);
-        for (sender, body) in told {
-            match A::message_from_wire(body) {
-                Ok((msg, _)) => envs.push(Envelope::user(msg, sender, None)),
-                Err(e) => failed = (failed.0 + 1, Some(e)),
-            }
-        }
-        if let Err(envs) = self.mailbox.push_many(envs) {
-            let system = self.system.clone();
-            system.dead_letter_envelopes::<A>(&ActorAddress::from_cell(self), envs);
-        }
-        failed
     }
 
     fn dead_letter_wire(&self, sender: Option<ActorAddress>, body: &[u8]) {

@@ -106,44 +106,41 @@ fn live<'a, A: Actor>(
             let Some(env) = took else {
                 return ExitReason::Requested;
             };
-            {
-                // By value: borrowing `env` here would keep it in the task's future for good.
-                let env = record(ctx, env);
-                let Envelope {
-                    payload,
-                    sender,
-                    reply,
-                } = env;
-                match payload {
-                    Payload::User(msg) => {
-                        if ctx.exiting.is_some() {
-                            refuse_while_exiting(ctx, msg, sender, reply);
-                            continue;
-                        }
-                        ctx.sender = sender;
-                        ctx.reply = reply;
-                        let failure = handle_user(actor, ctx, msg).await;
-                        ctx.sender = None;
-                        ctx.reply = None;
-                        if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
-                            crate::troupe::worker_idle(leader, ctx.myself.id());
-                        }
-                        if let Some(details) = failure {
-                            if let Some(supervisor) = supervisor {
-                                let step =
-                                    Box::pin(supervise(actor, ctx, supervisor, details)).await;
-                                if let Step::Exit(reason) = step {
-                                    return reason;
-                                }
+            // By value: borrowing `env` here would keep it in the task's future for good.
+            let env = record(ctx, env);
+            let Envelope {
+                payload,
+                sender,
+                reply,
+            } = env;
+            match payload {
+                Payload::User(msg) => {
+                    if ctx.exiting.is_some() {
+                        refuse_while_exiting(ctx, msg, sender, reply);
+                        continue;
+                    }
+                    ctx.sender = sender;
+                    ctx.reply = reply;
+                    let failure = handle_user(actor, ctx, msg).await;
+                    ctx.sender = None;
+                    ctx.reply = None;
+                    if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
+                        crate::troupe::worker_idle(leader, ctx.myself.id());
+                    }
+                    if let Some(details) = failure {
+                        if let Some(supervisor) = supervisor {
+                            let step = Box::pin(supervise(actor, ctx, supervisor, details)).await;
+                            if let Step::Exit(reason) = step {
+                                return reason;
                             }
                         }
                     }
-                    // System messages are rare: boxing their (large) future keeps every actor's task
-                    // small.
-                    Payload::System(msg) => {
-                        if let Step::Exit(reason) = Box::pin(handle_system(actor, ctx, msg)).await {
-                            return reason;
-                        }
+                }
+                // System messages are rare: boxing their (large) future keeps every actor's task
+                // small.
+                Payload::System(msg) => {
+                    if let Step::Exit(reason) = Box::pin(handle_system(actor, ctx, msg)).await {
+                        return reason;
                     }
                 }
             }
@@ -360,6 +357,7 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
         }
         // Only a troupe's leader acts on these.
         SystemMessage::WorkerIdle(_) | SystemMessage::TroupeLimits { .. } => Step::Continue,
+        // The place of a message whose conversion panicked as it was sent.
         SystemMessage::Void => Step::Continue,
         SystemMessage::Status(reply) => {
             let status = ActorStatus {

@@ -109,33 +109,6 @@ impl<M> Mailbox<M> {
         pushed
     }
 
-    /// Appends envelopes that took no permit (messages from another node), with at most one
-    /// wake-up; hands back those refused because the mailbox closed.
-    pub(crate) fn push_many(&self, envs: Vec<Envelope<M>>) -> Result<(), Vec<Envelope<M>>> {
-        if self.seq.is_some() || self.bound.is_some() {
-            // One place in the system-wide order per message, or permits to count: one by one.
-            let refused: Vec<_> = envs
-                .into_iter()
-                .filter_map(|e| self.push(e).err())
-                .collect();
-            return if refused.is_empty() {
-                Ok(())
-            } else {
-                Err(refused)
-            };
-        }
-        // The first push wakes a sleeping receiver; the others find it awake.
-        let refused: Vec<_> = envs
-            .into_iter()
-            .filter_map(|e| self.queue.push(e).err())
-            .collect();
-        if refused.is_empty() {
-            Ok(())
-        } else {
-            Err(refused)
-        }
-    }
-
     /// Appends the envelope built from `value` (only once the mailbox is known to be open, so a
     /// refused value comes back exactly as it was given). The caller holds a permit when the
     /// mailbox is bounded.
@@ -191,7 +164,7 @@ impl<M> Mailbox<M> {
     /// The next envelope; `None` once the mailbox is closed and empty.
     ///
     /// # Safety
-    /// Only the actor's own task receives (calls this, `take`, `try_recv` or `close`).
+    /// Only the actor's own task receives (calls this, `recv`, `take` or `close`).
     pub(crate) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
         if let Some(link) = &self.seq {
             // One message per turn, when the system's scheduler says so.

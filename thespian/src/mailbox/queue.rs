@@ -219,7 +219,7 @@ struct Rx<T> {
     /// Recycled blocks, linked through `next`, not yet offered to the senders.
     kept: *mut Block<T>,
     kept_count: usize,
-    /// Values taken since the receiver last announced that it sleeps.
+    /// Values taken since the receiver last asked (`take_streak`).
     streak: usize,
 }
 
@@ -298,7 +298,7 @@ impl<T> Queue<T> {
 
     /// Appends `value` (waking the receiver if it sleeps), or hands it back if the queue is
     /// closed.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
         self.push_with(value, |value| value, None)
     }
@@ -340,18 +340,9 @@ impl<T> Queue<T> {
     /// Wakes the receiver, which announced that it sleeps (unless another sender does).
     #[cold]
     fn wake(&self) {
-        if self
-            .tx
-            .state
-            .compare_exchange(SLEEPING, WAKING, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        if !self.move_state(SLEEPING, WAKING, Ordering::Acquire) {
             return;
         }
-        // SAFETY: in `WAKING`, this sender alone reads the waker and the receiver does not write
-        // it; the acquire above saw the receiver's write made before it announced `SLEEPING`.
-        // Cloned (a reference count) so that the state is handed back at once: the receiver,
-        // woken on another core, must not find a sender still in `WAKING` when it next sleeps.
         /// Hands the state back, even if cloning the waker panics.
         struct Awake<'a>(&'a AtomicU8);
         impl Drop for Awake<'_> {
@@ -360,11 +351,24 @@ impl<T> Queue<T> {
             }
         }
         let awake = Awake(&self.tx.state);
+        // SAFETY: in `WAKING`, this sender alone reads the waker and the receiver does not write
+        // it; the acquire above saw the receiver's write made before it announced `SLEEPING`.
+        // Cloned (a reference count) so that the state is handed back at once: the receiver,
+        // woken on another core, must not find a sender still in `WAKING` when it next sleeps.
         let waker = self.tx.waker.with(|waker| unsafe { (*waker).clone() });
         drop(awake);
         if let Some(waker) = waker {
             waker.wake();
         }
+    }
+
+    /// Moves the receiver's state from `from` to `to` if it is `from`; whether it did.
+    #[inline]
+    fn move_state(&self, from: u8, to: u8, success: Ordering) -> bool {
+        self.tx
+            .state
+            .compare_exchange(from, to, success, Ordering::Relaxed)
+            .is_ok()
     }
 
     /// The block of position `pos`, linking blocks as needed.
@@ -649,10 +653,7 @@ impl<T> Queue<T> {
     /// The receiver's own call.
     pub(crate) unsafe fn sleep(&self, waker: &Waker) {
         // SAFETY: the receiver's own call.
-        self.rx.with_mut(|rx| unsafe {
-            (*rx).streak = 0;
-            self.offer_all(&mut *rx);
-        });
+        self.rx.with_mut(|rx| unsafe { self.offer_all(&mut *rx) });
         // SAFETY: only the receiver writes the waker, so its own read races with nothing.
         let same = self
             .tx
@@ -666,10 +667,7 @@ impl<T> Queue<T> {
         // `SLEEPING`: announced by an earlier poll, and no sender has taken it up yet.
         // `WAKING`: a sender has taken the waker and calls it once it has handed the state back,
         // so that wake-up is still to come, after this poll: it needs no announcement.
-        let _ =
-            self.tx
-                .state
-                .compare_exchange(AWAKE, SLEEPING, Ordering::SeqCst, Ordering::Relaxed);
+        self.move_state(AWAKE, SLEEPING, Ordering::SeqCst);
         sync::handshake();
     }
 
@@ -681,16 +679,8 @@ impl<T> Queue<T> {
         loop {
             match self.tx.state.load(Ordering::Acquire) {
                 AWAKE => break,
-                SLEEPING => {
-                    if self
-                        .tx
-                        .state
-                        .compare_exchange(SLEEPING, AWAKE, Ordering::Acquire, Ordering::Relaxed)
-                        .is_ok()
-                    {
-                        break;
-                    }
-                }
+                SLEEPING if self.move_state(SLEEPING, AWAKE, Ordering::Acquire) => break,
+                SLEEPING => {}
                 // A sender is calling the waker: it hands the state back at once.
                 _ => sync::pause(),
             }
@@ -698,8 +688,7 @@ impl<T> Queue<T> {
         self.tx.waker.with_mut(f);
     }
 
-    /// How many values the receiver has taken since it last announced that it sleeps (or since
-    /// it last asked); asking starts a new count.
+    /// How many values the receiver has taken since it last asked; asking starts a new count.
     ///
     /// # Safety
     /// The receiver's own call.
@@ -711,10 +700,7 @@ impl<T> Queue<T> {
 
     /// The receiver found a value after all: pushes need not wake it.
     pub(crate) fn awake(&self) {
-        let _ =
-            self.tx
-                .state
-                .compare_exchange(SLEEPING, AWAKE, Ordering::Relaxed, Ordering::Relaxed);
+        self.move_state(SLEEPING, AWAKE, Ordering::Relaxed);
     }
 
     /// Closes the queue: every later push fails. Returns what was still waiting, in order.

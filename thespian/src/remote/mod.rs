@@ -324,19 +324,6 @@ impl LocalActor {
     }
 }
 
-impl LocalActor {
-    /// Delivers several told messages (sender, encoded message) at once: at most one wake-up
-    /// for all of them, in order. Call it inside [`decoding`]. Returns how many
-    /// could not be decoded (they are dropped, as [`deliver`](LocalActor::deliver) would refuse
-    /// them) and the last such error.
-    pub fn deliver_told<'a>(
-        &self,
-        told: impl IntoIterator<Item = (Option<ActorAddress>, &'a [u8])>,
-    ) -> (usize, Option<WireError>) {
-        self.0.clone().push_wire_told(&mut told.into_iter())
-    }
-}
-
 impl fmt::Debug for LocalActor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "LocalActor({}#{})", self.0.type_name(), self.0.id())
