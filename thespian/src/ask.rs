@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
 use crate::deadline::deadline_after;
@@ -224,13 +222,8 @@ pub struct Ask<R: Send + 'static> {
 
 enum AskState<R: Send + 'static> {
     Done(Option<AskError>),
-    Waiting {
-        reply: ReplyFuture<R>,
-        timeout: Duration,
-        deadline: Instant,
-        /// Where the deadline is watched, once the reply was not there at the first poll.
-        watch: Watch,
-    },
+    /// Sent, and its deadline is watched by the system's reaper.
+    Waiting(ReplyFuture<R>),
     /// Sequential systems and full bounded mailboxes: the slow paths.
     Driven(Waiting<Result<R, AskError>>),
 }
@@ -239,7 +232,7 @@ impl<R: Send + 'static> fmt::Debug for Ask<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             AskState::Done(_) => "done",
-            AskState::Waiting { .. } => "waiting for the reply",
+            AskState::Waiting(_) => "waiting for the reply",
             AskState::Driven(_) => "driven",
         };
         f.debug_struct("Ask").field("state", &state).finish()
@@ -253,30 +246,7 @@ impl<R: Send + 'static> Future for Ask<R> {
         match &mut self.state {
             AskState::Done(error) => Poll::Ready(Err(error.take().unwrap_or(AskError::NoReply))),
             AskState::Driven(fut) => fut.as_mut().poll(cx),
-            AskState::Waiting {
-                reply,
-                timeout,
-                deadline,
-                watch,
-            } => {
-                if let Poll::Ready(result) = Pin::new(&mut *reply).poll(cx) {
-                    return Poll::Ready(result);
-                }
-                if let Watch::NotYet(system) = watch {
-                    let runtime = system.handle.as_ref();
-                    if !system
-                        .deadlines
-                        .register(runtime, *deadline, *timeout, reply.slot())
-                    {
-                        // Nothing could time this ask, and an ask must not wait forever.
-                        return Poll::Ready(Err(AskError::Unreachable(
-                            "no tokio runtime to time the ask".into(),
-                        )));
-                    }
-                    *watch = Watch::Registered;
-                }
-                Poll::Pending
-            }
+            AskState::Waiting(reply) => Pin::new(reply).poll(cx),
         }
     }
 }
@@ -299,12 +269,7 @@ where
         };
     }
     let state = match push_now_for_ask(cell, msg, sender) {
-        Sent::Waiting(reply) => AskState::Waiting {
-            reply,
-            timeout,
-            deadline: deadline_after(timeout),
-            watch: Watch::NotYet(cell.system().clone()),
-        },
+        Sent::Waiting(reply) => watched(cell.system(), reply, timeout),
         Sent::Failed(error) => AskState::Done(Some(error)),
         Sent::Full(msg, sender) => {
             let cell = cell.clone();
@@ -353,12 +318,27 @@ where
     }
 }
 
-/// How a waiting ask's deadline is watched.
-enum Watch {
-    /// Not yet: the reply may be there at the first poll.
-    NotYet(Arc<SystemShared>),
-    /// By the system's reaper.
-    Registered,
+/// Hands a sent request's deadline to the system's reaper. (Registering when the request leaves,
+/// rather than at the first poll that finds no reply, keeps the `Ask` free of a reference to the
+/// system: a reply is practically never there at the first poll.)
+fn watched<R: Send + 'static>(
+    system: &SystemShared,
+    reply: ReplyFuture<R>,
+    timeout: Duration,
+) -> AskState<R> {
+    let runtime = system.handle.as_ref();
+    let deadline = deadline_after(timeout);
+    if system
+        .deadlines
+        .register(runtime, deadline, timeout, reply.slot())
+    {
+        AskState::Waiting(reply)
+    } else {
+        // Nothing could time this ask, and an ask must not wait forever.
+        AskState::Done(Some(AskError::Unreachable(
+            "no tokio runtime to time the ask".into(),
+        )))
+    }
 }
 
 enum Sent<M, R: Send + 'static> {
@@ -393,7 +373,7 @@ where
     M: Message,
     D: Deliver<M> + ?Sized,
 {
-    let slot = ReplySlot::<M::Reply>::new();
+    let slot = Arc::new(ReplySlot::<M::Reply>::new());
     let reply = ReplyFuture::new(slot.clone());
     match cell.push_msg(msg, sender, Some(ReplyTo::new(slot))) {
         Ok(()) => Sent::Waiting(reply),

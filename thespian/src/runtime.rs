@@ -85,6 +85,7 @@ fn live<'a, A: Actor>(
         if let Err(reason) = start(actor, ctx).await {
             return reason;
         }
+        let traced = cell.system.sequential.is_some();
         loop {
             let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
             // SAFETY: this is the actor's own task, its mailbox's only receiver.
@@ -106,21 +107,17 @@ fn live<'a, A: Actor>(
             let Some(env) = took else {
                 return ExitReason::Requested;
             };
-            // By value: borrowing `env` here would keep it in the task's future for good.
-            let env = record(ctx, env);
-            let Envelope {
-                payload,
-                sender,
-                reply,
-            } = env;
-            match payload {
+            if traced {
+                record(ctx, &env);
+            }
+            match env.payload {
                 Payload::User(msg) => {
                     if ctx.exiting.is_some() {
-                        refuse_while_exiting(ctx, msg, sender, reply);
+                        refuse_while_exiting(ctx, msg, env.sender, env.reply);
                         continue;
                     }
-                    ctx.sender = sender;
-                    ctx.reply = reply;
+                    ctx.sender = env.sender;
+                    ctx.reply = env.reply;
                     let failure = handle_user(actor, ctx, msg).await;
                     ctx.sender = None;
                     ctx.reply = None;
@@ -149,11 +146,11 @@ fn live<'a, A: Actor>(
 }
 
 /// Adds a message about to be handled to a traced sequential system's record.
-fn record<A: Actor>(ctx: &Context<A>, env: Envelope<A::Message>) -> Envelope<A::Message> {
+#[cold]
+fn record<A: Actor>(ctx: &Context<A>, env: &Envelope<A::Message>) {
     if let Some(seq) = &ctx.myself.cell.system.sequential {
-        trace_entry(seq, ctx, &env);
+        trace_entry(seq, ctx, env);
     }
-    env
 }
 
 fn trace_entry<A: Actor>(seq: &Sequential, ctx: &Context<A>, env: &Envelope<A::Message>) {
@@ -228,37 +225,59 @@ fn handle_user<'a, A: Actor>(
     ctx: &'a mut Context<A>,
     msg: A::Message,
 ) -> impl Future<Output = Option<String>> + Send + 'a {
-    // Captured rather than passed to an `async fn`, so the message is stored once (see `run`).
-    let mut next = Some(msg);
-    async move {
-        let mut attempt = 0;
-        let asked = ctx.reply.is_some();
-        while let Some(msg) = next.take() {
-            if attempt < RETRIES {
-                next = A::message_copy(&msg);
-            }
-            attempt += 1;
-            let name = A::message_name(&msg);
-            if let Err(panic) = AssertUnwindSafe(actor.handle(msg, ctx))
-                .catch_unwind()
-                .await
-            {
-                let details = panic_details(&*panic);
-                tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");
-                if asked && ctx.reply.is_none() {
-                    // The handler had taken the ask's reply handle, which was dropped as it
-                    // unwound: the asker has its answer (`NoReply`) and nothing can answer it again.
-                    return Some(details);
-                }
-                if next.is_none() {
-                    poison(ctx, name, details.clone());
-                    return Some(details);
-                }
-            } else {
-                return None;
-            }
-        }
+    // The first attempt is the hot path, kept lean: no loop, no counters. The retries, rare, run
+    // in a boxed future of their own so that they do not grow every actor's task.
+    let name = A::message_name(&msg);
+    let copy = if RETRIES > 0 {
+        A::message_copy(&msg)
+    } else {
         None
+    };
+    // Captured rather than passed to an `async fn`, so the message is stored once (see `run`).
+    async move {
+        let asked = ctx.reply.is_some();
+        let panic = AssertUnwindSafe(actor.handle(msg, ctx))
+            .catch_unwind()
+            .await
+            .err()?;
+        Box::pin(retry(actor, ctx, name, asked, copy, panic)).await
+    }
+}
+
+/// After a failed first attempt: the retries, then the poison notice.
+async fn retry<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    name: &'static str,
+    asked: bool,
+    mut next: Option<A::Message>,
+    panic: Box<dyn std::any::Any + Send>,
+) -> Option<String> {
+    let mut attempt = 1;
+    let mut panic = panic;
+    loop {
+        let details = panic_details(&*panic);
+        tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");
+        if asked && ctx.reply.is_none() {
+            // The handler had taken the ask's reply handle, which was dropped as it unwound: the
+            // asker has its answer (`NoReply`) and nothing can answer it again.
+            return Some(details);
+        }
+        let Some(msg) = next.take() else {
+            poison(ctx, name, details.clone());
+            return Some(details);
+        };
+        attempt += 1;
+        if attempt <= RETRIES {
+            next = A::message_copy(&msg);
+        }
+        match AssertUnwindSafe(actor.handle(msg, ctx))
+            .catch_unwind()
+            .await
+        {
+            Ok(()) => return None,
+            Err(again) => panic = again,
+        }
     }
 }
 

@@ -81,7 +81,7 @@ async fn collect_statuses(mut pending: Vec<ActorAddress>, timeout: Duration) -> 
     let mut actors = Vec::new();
     while !pending.is_empty() {
         let asks = pending.drain(..).map(|actor| {
-            let slot = ReplySlot::<ActorStatus>::new();
+            let slot = Arc::new(ReplySlot::<ActorStatus>::new());
             let reply = ReplyFuture::new(slot.clone());
             let sent = actor
                 .cell

@@ -35,6 +35,7 @@ use std::mem::MaybeUninit;
 use std::ptr;
 use std::task::Waker;
 
+use crate::sync::lockfree as sync;
 use sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering, UnsafeCell};
 
 /// Slots per block.
@@ -63,60 +64,6 @@ const WAKING: u8 = 2;
 /// Bit 0 of the tail: the queue is closed. Positions count in steps of two above it.
 const CLOSED: usize = 1;
 const STEP: usize = 2;
-
-/// The synchronization primitives: std's, or loom's when its model checker runs the tests.
-mod sync {
-    #[cfg(thespian_loom)]
-    pub(super) use loom::cell::UnsafeCell;
-    #[cfg(thespian_loom)]
-    pub(super) use loom::sync::atomic::{
-        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize,
-    };
-    pub(super) use std::sync::atomic::Ordering;
-    #[cfg(not(thespian_loom))]
-    pub(super) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize};
-
-    /// `std::cell::UnsafeCell` with loom's access API.
-    #[cfg(not(thespian_loom))]
-    #[derive(Debug)]
-    pub(super) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
-
-    #[cfg(not(thespian_loom))]
-    impl<T> UnsafeCell<T> {
-        pub(super) const fn new(value: T) -> Self {
-            UnsafeCell(std::cell::UnsafeCell::new(value))
-        }
-
-        #[inline(always)]
-        pub(super) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-            f(self.0.get())
-        }
-
-        #[inline(always)]
-        pub(super) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-            f(self.0.get())
-        }
-    }
-
-    /// The store-buffer handshake between a sender (its ready bit, then its look at `state`) and
-    /// a receiver going to sleep (`state`, then its look at the ready bits): every access
-    /// in it is `SeqCst`, which is all it needs (on x86, the writes are locked instructions and
-    /// the looks plain loads). Loom models `SeqCst` accesses as acquire-release only, so under loom a
-    /// fence on each side restores the total order.
-    #[inline(always)]
-    pub(super) fn handshake() {
-        #[cfg(thespian_loom)]
-        fence(Ordering::SeqCst);
-    }
-
-    /// Lets a sender caught between its claim and its write go on (while closing).
-    pub(super) fn pause() {
-        #[cfg(thespian_loom)]
-        loom::thread::yield_now();
-        #[cfg(not(thespian_loom))]
-        std::thread::yield_now();
-    }
-}
 
 /// One message's place, with its flag beside it: a message crosses from the sender's core to
 /// the receiver's with the line(s) of its own slot (one line for a 56-byte envelope).
@@ -802,6 +749,7 @@ impl<T> Drop for Queue<T> {
 #[cfg(all(test, not(thespian_loom)))]
 mod tests {
     use super::*;
+    use crate::sync::CountingWaker;
     use std::sync::Arc;
 
     fn drain(q: &Queue<u64>) -> Vec<u64> {
@@ -855,24 +803,10 @@ mod tests {
         assert!(unsafe { q.close() }.is_empty());
     }
 
-    /// A waker that counts its wake-ups.
-    struct Count(std::sync::atomic::AtomicUsize);
-
-    impl std::task::Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.wake_by_ref();
-        }
-
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
     #[test]
     fn the_receiver_is_woken_once_and_only_when_it_sleeps() {
-        let count = Arc::new(Count(Default::default()));
-        let waker = Waker::from(count.clone());
-        let woken = || count.0.load(Ordering::Relaxed);
+        let (count, waker) = CountingWaker::new();
+        let woken = || count.woken();
         let q = Queue::new();
         q.push(1u64).unwrap();
         assert_eq!(woken(), 0);
@@ -923,9 +857,10 @@ mod tests {
         let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| q.push(7u64)));
         assert!(pushed.is_err(), "the second clone panics");
         assert_eq!(q.tx.state.load(Ordering::Relaxed), AWAKE);
-        let count = Arc::new(Count(Default::default()));
+        let (_count, waker) = CountingWaker::new();
+        // SAFETY: the test is the only receiver.
         unsafe {
-            q.sleep(&Waker::from(count.clone()));
+            q.sleep(&waker);
             assert_eq!(q.pop_after_sleep(), Some(7));
         }
     }
@@ -1023,7 +958,7 @@ mod tests {
 #[cfg(all(test, thespian_loom))]
 mod loom_tests {
     use super::*;
-    use loom::sync::atomic::AtomicUsize as LoomUsize;
+    use crate::sync::CountingWaker;
     use loom::sync::Arc;
 
     /// Explores every interleaving with at most `PREEMPTIONS` forced switches between threads
@@ -1035,19 +970,6 @@ mod loom_tests {
         builder.check(f);
     }
 
-    /// A waker that counts its wake-ups, in loom's atomics.
-    struct Count(LoomUsize);
-
-    impl std::task::Wake for Count {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.wake_by_ref();
-        }
-
-        fn wake_by_ref(self: &std::sync::Arc<Self>) {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
     /// Two senders, two values each, crossing blocks; the receiver reads concurrently. Every
     /// value arrives once, each sender's in order; a receiver that went to sleep with values
     /// still to come was woken.
@@ -1055,8 +977,7 @@ mod loom_tests {
     fn senders_and_a_sleeping_receiver() {
         model(|| {
             let q = Arc::new(Queue::new());
-            let count = std::sync::Arc::new(Count(LoomUsize::new(0)));
-            let waker = Waker::from(count.clone());
+            let (count, waker) = CountingWaker::new();
             let senders: Vec<_> = (0..2u64)
                 .map(|s| {
                     let q = q.clone();
@@ -1067,7 +988,7 @@ mod loom_tests {
                     })
                 })
                 .collect();
-            let wakes = || count.0.load(Ordering::Relaxed);
+            let wakes = || count.woken();
             let mut got = Vec::new();
             // The receiver as a task: a series of polls. A poll answers every wake-up made
             // before it began; one that ends asleep needs a wake-up made after that.

@@ -1,7 +1,7 @@
 //! Replies: the one-shot slot an `ask` waits on, and the handle that answers it.
 //!
-//! Every `ask` allocates one slot (an `Arc`, the only allocation of a request) that travels inside
-//! the envelope type-erased, so the actor's message enum stays free of reply channels. The handler's
+//! Every `ask` allocates one slot (an `Arc`, the only allocation of a request; lock-free, see
+//! [`slot`]) that travels inside the envelope type-erased, so the actor's message enum stays free of reply channels. The handler's
 //! return value is put in the slot after a checked downcast; a handler can instead keep the slot as a
 //! typed [`ReplyHandle`] and answer later, from anywhere, even from another actor.
 
@@ -11,73 +11,15 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use crate::address::ActorAddress;
 use crate::error::AskError;
 use crate::sync::Unpoisoned;
 
-enum State<T> {
-    Waiting(Option<Waker>),
-    Ready(Result<T, AskError>),
-    /// The asker took the result, or gave up (timed out): later answers are refused.
-    Closed,
-}
+mod slot;
 
-/// The slot an ask waits on.
-pub(crate) struct ReplySlot<T> {
-    state: Mutex<State<T>>,
-}
-
-impl<T: Send + 'static> ReplySlot<T> {
-    pub(crate) fn new() -> Arc<Self> {
-        Arc::new(ReplySlot {
-            state: Mutex::new(State::Waiting(None)),
-        })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, State<T>> {
-        self.state.lock_unpoisoned()
-    }
-
-    /// Completes the slot; hands the value back if the asker is gone or was already answered.
-    pub(crate) fn complete(&self, result: Result<T, AskError>) -> Result<(), Result<T, AskError>> {
-        let mut state = self.lock();
-        match &mut *state {
-            State::Waiting(waker) => {
-                let waker = waker.take();
-                *state = State::Ready(result);
-                drop(state);
-                if let Some(w) = waker {
-                    w.wake();
-                }
-                Ok(())
-            }
-            _ => Err(result),
-        }
-    }
-
-    /// Marks the asker as gone: a later answer is refused (and becomes a dead letter).
-    pub(crate) fn abandon(&self) {
-        *self.lock() = State::Closed;
-    }
-
-    pub(crate) fn poll_result(&self, cx: &mut Context<'_>) -> Poll<Result<T, AskError>> {
-        let mut state = self.lock();
-        match std::mem::replace(&mut *state, State::Closed) {
-            State::Ready(result) => Poll::Ready(result),
-            State::Waiting(waker) => {
-                let waker = match waker {
-                    Some(w) if w.will_wake(cx.waker()) => w,
-                    _ => cx.waker().clone(),
-                };
-                *state = State::Waiting(Some(waker));
-                Poll::Pending
-            }
-            State::Closed => Poll::Ready(Err(AskError::NoReply)),
-        }
-    }
-}
+pub(crate) use slot::ReplySlot;
 
 /// Waits for the slot; gives the slot up when dropped early (timeout), so late answers are refused.
 pub(crate) struct ReplyFuture<T: Send + 'static> {
@@ -94,16 +36,12 @@ impl<T: Send + 'static> ReplyFuture<T> {
 impl<T: Send + 'static> ReplyFuture<T> {
     /// The error the slot was already failed with, if any.
     pub(crate) fn ready_error(&self) -> Option<AskError> {
-        match &*self.slot.lock() {
-            State::Ready(Err(e)) => Some(e.clone()),
-            _ => None,
-        }
+        self.slot.ready_error()
     }
 
-    /// The slot, weakly, for the deadline table.
-    pub(crate) fn slot(&self) -> std::sync::Weak<dyn ErasedSlot> {
-        let slot: Arc<dyn ErasedSlot> = self.slot.clone();
-        Arc::downgrade(&slot)
+    /// The slot, for the deadline table.
+    pub(crate) fn slot(&self) -> Arc<dyn ErasedSlot> {
+        self.slot.clone()
     }
 }
 
@@ -161,7 +99,7 @@ impl<T: Send + 'static> ErasedSlot for ReplySlot<T> {
     }
 
     fn is_closed(&self) -> bool {
-        !matches!(*self.lock(), State::Waiting(_))
+        ReplySlot::is_closed(self)
     }
 
     fn complete_boxed(&self, value: Box<dyn Any + Send>) {

@@ -1,0 +1,107 @@
+//! One workload at a time on a current-thread runtime, for instruction counting: run it under
+//! `valgrind --tool=callgrind` (which counts instructions, the same from run to run whatever else
+//! the machine does) and divide by the number of hops to get a per-message budget.
+//!
+//! ```sh
+//! cargo build --release -p benches --bin hop_profile
+//! valgrind --tool=callgrind target/release/hop_profile ping_pong 100000
+//! valgrind --tool=callgrind target/release/hop_profile raw_ping_pong 100000
+//! ```
+//!
+//! Workloads: `ping_pong`, `raw_ping_pong` (round trips), `ask`, `raw_ask` (requests), `tell`,
+//! `raw_tell` (messages, then one ask), `spawn`, `raw_spawn` (actors, one message and one ask
+//! each). Subtract a run with a count of 0 to remove the fixed start-up cost.
+
+use std::time::Duration;
+
+use benches::*;
+use thespian::prelude::*;
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let workload = args.next().unwrap_or_else(|| "ping_pong".to_owned());
+    let count: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        match workload.as_str() {
+            "ping_pong" => {
+                let system = ActorSystem::new();
+                let a = system.create_actor(Player::default()).await.expect("a");
+                let b = system.create_actor(Player::default()).await.expect("b");
+                a.set_peer(b.clone()).await.expect("peer");
+                b.set_peer(a.clone()).await.expect("peer");
+                if count > 0 {
+                    a.timeout(LONG).serve(count).await.expect("game");
+                }
+                system.shutdown().await;
+            }
+            "raw_ping_pong" => {
+                if count > 0 {
+                    raw_ping_pong(count).await;
+                }
+            }
+            "ask" => {
+                let system = ActorSystem::new();
+                let counter = system.create_actor(Counter::default()).await.expect("c");
+                for _ in 0..count {
+                    counter.timeout(LONG).total().await.expect("total");
+                }
+                system.shutdown().await;
+            }
+            "raw_ask" => {
+                let tx = spawn_raw_counter();
+                for _ in 0..count {
+                    raw_total(&tx).await;
+                }
+            }
+            "tell" => {
+                let system = ActorSystem::new();
+                let counter = system.create_actor(Counter::default()).await.expect("c");
+                for n in 0..count {
+                    counter.add(n).await.expect("alive");
+                }
+                counter.timeout(LONG).total().await.expect("total");
+                system.shutdown().await;
+            }
+            "raw_tell" => {
+                let tx = spawn_raw_counter();
+                for n in 0..count {
+                    tx.send(RawMessage::Add(n)).expect("alive");
+                }
+                raw_total(&tx).await;
+            }
+            "spawn" => {
+                let system = ActorSystem::new();
+                let mut replies = Vec::new();
+                for n in 0..count {
+                    let w = system.create_actor(Worker::default()).await.expect("w");
+                    w.work(n).await.expect("alive");
+                    replies.push(w.timeout(LONG).seen());
+                }
+                for r in replies {
+                    r.await.expect("seen");
+                }
+                system.shutdown().await;
+            }
+            "raw_spawn" => {
+                let mut replies = Vec::new();
+                for n in 0..count {
+                    let tx = spawn_raw_counter();
+                    tx.send(RawMessage::Add(n)).expect("alive");
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    tx.send(RawMessage::Total(reply)).expect("alive");
+                    replies.push(rx);
+                }
+                for r in replies {
+                    r.await.expect("reply");
+                }
+            }
+            other => eprintln!("unknown workload {other}"),
+        }
+    });
+}
