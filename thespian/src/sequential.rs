@@ -96,12 +96,30 @@ pub(crate) struct Sequential {
     tracing: bool,
     /// `State::stopped`, readable without the lock on every push.
     stopped: std::sync::atomic::AtomicBool,
+    /// Whether a task keeps the system's thread awake for the next call (see `keep_warm`).
+    warm: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Sequential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sequential").finish_non_exhaustive()
     }
+}
+
+/// How long each side of a call into a sequential system stays awake for the other: the caller
+/// watching for the answer, the system's thread for the next call. A call hands over to the
+/// system's thread and back; on a virtual machine, waking a sleeping thread costs 10-20 µs each
+/// way, where most calls (an ask, a short `run_until_idle`) are answered within a few
+/// microseconds. A call that takes longer pays the sleep as before.
+const HAND_BACK_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// Awaits the work handed to the system's thread, spinning briefly first (see `HAND_BACK_SPIN`).
+async fn hand_back<T>(mut task: tokio::task::JoinHandle<T>) -> Result<T, tokio::task::JoinError> {
+    let start = std::time::Instant::now();
+    while !task.is_finished() && start.elapsed() < HAND_BACK_SPIN {
+        std::hint::spin_loop();
+    }
+    (&mut task).await
 }
 
 /// splitmix64: small, fast, and the same everywhere.
@@ -135,6 +153,7 @@ impl Sequential {
             handle: runtime.handle().clone(),
             tracing: trace,
             stopped: std::sync::atomic::AtomicBool::new(false),
+            warm: std::sync::atomic::AtomicBool::new(false),
         });
         let thread = seq.clone();
         std::thread::Builder::new()
@@ -304,21 +323,43 @@ impl Sequential {
         // hand-over between threads per call rather than one per actor woken.
         let seq = self.clone();
         let task = self.handle.spawn(async move {
-            let _driving = seq.driving();
-            work.await
+            let driving = seq.driving();
+            let out = work.await;
+            drop(driving);
+            seq.keep_warm();
+            out
         });
         let mut abort = AbortOnDrop(Some(task.abort_handle()));
-        let out = task.await.ok();
+        let out = hand_back(task).await.ok();
         abort.0 = None;
         out
     }
 
-    /// Ends the system's thread.
+    /// Keeps the system's thread awake for a moment after a call, yielding to whatever comes,
+    /// so that the next call (a test's next ask) is picked up at once instead of waking a
+    /// sleeping thread (see `HAND_BACK_SPIN`). It changes no schedule: while it runs, the virtual
+    /// clock only waits (it advances when the system is idle), and turns are granted as before.
+    fn keep_warm(self: &Arc<Self>) {
+        use std::sync::atomic::Ordering::AcqRel;
+        if self.warm.swap(true, AcqRel) {
+            return;
+        }
+        let seq = self.clone();
+        self.handle.spawn(async move {
+            let start = std::time::Instant::now();
+            while start.elapsed() < HAND_BACK_SPIN && !seq.is_stopped() {
+                tokio::task::yield_now().await;
+            }
+            seq.warm.store(false, std::sync::atomic::Ordering::Release);
+        });
+    }
+
     /// Whether the system's thread has ended: its mailboxes accept nothing more.
     pub(crate) fn is_stopped(&self) -> bool {
         self.stopped.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Ends the system's thread.
     pub(crate) fn stop(&self) {
         self.stopped
             .store(true, std::sync::atomic::Ordering::Release);
