@@ -420,6 +420,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             None => quote! {
                 #[doc = #fvis_doc]
                 #[allow(clippy::too_many_arguments)]
+                #[inline]
                 fn #method(&self, #(#args),*) -> #th::Tell<#ty> {
                     #th::ActorRef::addr(self).tell(#build)
                 }
@@ -429,6 +430,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 #[doc = ""]
                 #[doc = "Waits for the reply at most the address's ask timeout."]
                 #[allow(clippy::too_many_arguments)]
+                #[inline]
                 fn #method(&self, #(#args),*) -> #th::Ask<#reply> {
                     #th::ActorRef::addr(self).ask(#build, #th::ActorRef::ask_timeout(self))
                 }

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Workloads: `ping_pong`, `raw_ping_pong` (round trips), `ask`, `raw_ask` (requests), `tell`,
-//! `raw_tell` (messages, then one ask), `spawn`, `raw_spawn` (actors, one message and one ask
+//! `tell_by_hand`, `raw_tell` (messages, then one ask), `spawn`, `raw_spawn` (actors, one message and one ask
 //! each). Subtract a run with a count of 0 to remove the fixed start-up cost.
 
 use std::time::Duration;
@@ -66,6 +66,18 @@ fn main() {
                     counter.add(n).await.expect("alive");
                 }
                 counter.timeout(LONG).total().await.expect("total");
+                system.shutdown().await;
+            }
+            "tell_by_hand" => {
+                let system = ActorSystem::new();
+                let counter = system
+                    .create_actor(HandCounter::default())
+                    .await
+                    .expect("c");
+                for n in 0..count {
+                    counter.tell(HandMessage::Add(n)).await.expect("alive");
+                }
+                counter.ask(HandMessage::Total, LONG).await.expect("total");
                 system.shutdown().await;
             }
             "raw_tell" => {
