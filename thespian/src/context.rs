@@ -10,7 +10,7 @@ use futures::{Stream, StreamExt};
 use tokio::task::AbortHandle;
 
 use crate::actor::{Actor, Message};
-use crate::address::{ActorAddress, ActorId, Addr, AnyCell};
+use crate::address::{ActorAddress, Addr, AnyCell, IdMap};
 use crate::ask::{Ask, Delivery, Destination};
 use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::CreateError;
@@ -23,7 +23,7 @@ use crate::wakeup::{TimerId, WakeupMessage};
 /// The parts of a context that few actors use.
 #[derive(Default)]
 pub(crate) struct Extras {
-    pub(crate) children: HashMap<ActorId, ActorAddress>,
+    pub(crate) children: IdMap<ActorAddress>,
     /// Pending wake-ups, delayed messages and attached streams.
     pub(crate) tasks: HashMap<TimerId, AbortHandle>,
     tasks_compaction: Compaction,

@@ -5,20 +5,20 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::address::{ActorAddress, ActorId};
+use crate::address::{ActorAddress, ActorId, IdMap};
 use crate::sync::Unpoisoned;
 
 /// The actors whose parent is the system, sharded so that creating and ending actors on several
 /// threads rarely meet on one lock.
 #[derive(Default)]
 pub(crate) struct TopLevel {
-    shards: [Mutex<HashMap<ActorId, ActorAddress>>; TOP_LEVEL_SHARDS],
+    shards: [Mutex<IdMap<ActorAddress>>; TOP_LEVEL_SHARDS],
 }
 
 const TOP_LEVEL_SHARDS: usize = 16;
 
 impl TopLevel {
-    fn shard(&self, id: ActorId) -> MutexGuard<'_, HashMap<ActorId, ActorAddress>> {
+    fn shard(&self, id: ActorId) -> MutexGuard<'_, IdMap<ActorAddress>> {
         self.shards[id.as_u64() as usize % TOP_LEVEL_SHARDS].lock_unpoisoned()
     }
 
@@ -46,26 +46,27 @@ impl TopLevel {
 
     /// Every top-level actor, in creation order.
     pub(crate) fn snapshot(&self) -> Vec<ActorAddress> {
-        let mut all: Vec<ActorAddress> = self
-            .shards
-            .iter()
-            .flat_map(|s| {
-                let shard = s.lock_unpoisoned();
-                shard.values().cloned().collect::<Vec<_>>()
-            })
-            .collect();
-        all.sort_by_key(ActorAddress::id);
-        all
+        let shards: Vec<_> = self.shards.iter().map(|s| s.lock_unpoisoned()).collect();
+        in_creation_order(&shards)
     }
 
     /// Raises `shutting_down` with every shard locked, and returns the actors to stop.
     pub(crate) fn close(&self, shutting_down: &AtomicBool) -> Vec<ActorAddress> {
         let shards: Vec<_> = self.shards.iter().map(|s| s.lock_unpoisoned()).collect();
         shutting_down.store(true, Ordering::Release);
-        let mut all: Vec<ActorAddress> = shards.iter().flat_map(|s| s.values().cloned()).collect();
-        all.sort_by_key(ActorAddress::id);
-        all
+        in_creation_order(&shards)
     }
+}
+
+/// The actors of every shard, sorted by id (creation order) using the maps' keys, so that
+/// sorting does not visit every actor's cell.
+fn in_creation_order(shards: &[MutexGuard<'_, IdMap<ActorAddress>>]) -> Vec<ActorAddress> {
+    let mut all: Vec<(ActorId, &ActorAddress)> = shards
+        .iter()
+        .flat_map(|s| s.iter().map(|(id, a)| (*id, a)))
+        .collect();
+    all.sort_unstable_by_key(|(id, _)| *id);
+    all.into_iter().map(|(_, a)| a.clone()).collect()
 }
 
 /// The actors that hold global names.

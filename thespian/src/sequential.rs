@@ -23,14 +23,14 @@
 //! Limits: no parallelism; a handler that awaits another actor's reply holds its turn, so the reply
 //! can never come and the inner ask times out (in virtual time); remote systems are not joined.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use tokio::runtime::Handle;
 
-use crate::address::ActorId;
+use crate::address::{ActorId, IdMap};
 use crate::sync::Unpoisoned;
 
 /// While alive, the system is driven: turns are granted.
@@ -79,7 +79,7 @@ struct State {
     /// Places taken since the last turn was granted: permuted together when seeded.
     arrived: Vec<ActorId>,
     turn: Turn,
-    wakers: HashMap<ActorId, Waker>,
+    wakers: IdMap<Waker>,
     /// The system thread, waiting for `stop`.
     thread: Option<Waker>,
     drivers: usize,
@@ -143,7 +143,7 @@ impl Sequential {
                 queue: VecDeque::new(),
                 arrived: Vec::new(),
                 turn: Turn::Idle,
-                wakers: HashMap::new(),
+                wakers: IdMap::default(),
                 thread: None,
                 drivers: 0,
                 rng: seed,
