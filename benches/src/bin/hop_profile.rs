@@ -9,8 +9,9 @@
 //! ```
 //!
 //! Workloads: `ping_pong`, `raw_ping_pong` (round trips), `ask`, `raw_ask` (requests), `tell`,
-//! `tell_by_hand`, `raw_tell` (messages, then one ask), `spawn`, `raw_spawn` (actors, one message and one ask
-//! each). Subtract a run with a count of 0 to remove the fixed start-up cost.
+//! `tell_by_hand`, `raw_tell` (messages, then one ask), `spawn`, `raw_spawn` (actors, one message
+//! and one ask each), `fan_out`, `raw_fan_out` (messages over 100 actors, each woken per message).
+//! Subtract a run with a count of 0 to remove the fixed start-up cost.
 
 use std::time::Duration;
 
@@ -79,6 +80,36 @@ fn main() {
                 }
                 counter.ask(HandMessage::Total, LONG).await.expect("total");
                 system.shutdown().await;
+            }
+            "fan_out" => {
+                let system = ActorSystem::new();
+                let mut workers = Vec::new();
+                for _ in 0..100 {
+                    workers.push(system.create_actor(Worker::default()).await.expect("w"));
+                }
+                for _ in 0..count / 100 {
+                    for w in &workers {
+                        w.work(1).await.expect("alive");
+                    }
+                    // Lets every worker drain and sleep, so each message wakes its worker.
+                    tokio::task::yield_now().await;
+                }
+                for w in &workers {
+                    w.timeout(LONG).seen().await.expect("seen");
+                }
+                system.shutdown().await;
+            }
+            "raw_fan_out" => {
+                let txs: Vec<_> = (0..100).map(|_| spawn_raw_counter()).collect();
+                for _ in 0..count / 100 {
+                    for tx in &txs {
+                        tx.send(RawMessage::Add(1)).expect("alive");
+                    }
+                    tokio::task::yield_now().await;
+                }
+                for tx in &txs {
+                    raw_total(tx).await;
+                }
             }
             "raw_tell" => {
                 let tx = spawn_raw_counter();
