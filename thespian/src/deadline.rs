@@ -75,6 +75,9 @@ struct Table {
     compaction: Compaction,
     reaper_running: bool,
     closed: bool,
+    /// How many times the reaper has looked at the table.
+    #[cfg(test)]
+    rounds: u64,
 }
 
 /// The pending-ask deadlines of one system.
@@ -161,6 +164,10 @@ async fn reap(deadlines: Arc<Deadlines>) {
     loop {
         let (next, expired) = {
             let mut table = deadlines.lock();
+            #[cfg(test)]
+            {
+                table.rounds += 1;
+            }
             let now = Instant::now();
             let mut expired = Vec::new();
             while table.fifo.front().is_some_and(|e| e.deadline <= now) {
@@ -220,6 +227,24 @@ async fn reap(deadlines: Arc<Deadlines>) {
 mod tests {
     use super::*;
     use crate::reply::ReplySlot;
+
+    /// Asks answered one after another (each registered after the previous one was answered, so
+    /// the table is often empty) leave the reaper asleep: it stays armed rather than being woken
+    /// by every registration.
+    #[tokio::test(flavor = "current_thread")]
+    async fn answered_asks_do_not_wake_the_reaper_each_time() {
+        let deadlines = Arc::new(Deadlines::default());
+        let timeout = Duration::from_secs(5);
+        for _ in 0..1_000 {
+            let slot = Arc::new(ReplySlot::<u8>::new());
+            assert!(deadlines.register(None, deadline_after(timeout), timeout, slot.clone()));
+            slot.complete(Ok(1)).expect("open");
+            // The reaper runs now if this registration woke it.
+            tokio::task::yield_now().await;
+        }
+        let rounds = deadlines.lock().rounds;
+        assert!(rounds <= 3, "the reaper looked at the table {rounds} times");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn answered_asks_do_not_pile_up_and_waiting_ones_time_out() {
