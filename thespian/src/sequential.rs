@@ -98,6 +98,9 @@ pub(crate) struct Sequential {
     stopped: std::sync::atomic::AtomicBool,
     /// Whether a task keeps the system's thread awake for the next call (see `keep_warm`).
     warm: std::sync::atomic::AtomicBool,
+    /// How many times it was kept warm.
+    #[cfg(test)]
+    warmed: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for Sequential {
@@ -154,6 +157,8 @@ impl Sequential {
             tracing: trace,
             stopped: std::sync::atomic::AtomicBool::new(false),
             warm: std::sync::atomic::AtomicBool::new(false),
+            #[cfg(test)]
+            warmed: std::sync::atomic::AtomicU64::new(0),
         });
         let thread = seq.clone();
         std::thread::Builder::new()
@@ -344,6 +349,8 @@ impl Sequential {
         if self.warm.swap(true, AcqRel) {
             return;
         }
+        #[cfg(test)]
+        self.warmed.fetch_add(1, AcqRel);
         let seq = self.clone();
         self.handle.spawn(async move {
             let start = std::time::Instant::now();
@@ -368,5 +375,37 @@ impl Sequential {
         if let Some(w) = st.thread.take() {
             w.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering::Acquire;
+    use std::time::Duration;
+
+    fn until_cold(seq: &Sequential) {
+        let start = std::time::Instant::now();
+        while seq.warm.load(Acquire) {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "never went back to sleep"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// After each call the system's thread is kept awake for the next one, then goes back to
+    /// sleep.
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_system_thread_stays_warm_for_a_moment_after_a_call() {
+        let seq = Sequential::start("warm", None, false).expect("started");
+        assert_eq!(seq.drive(async { 7 }).await, Some(7));
+        assert_eq!(seq.warmed.load(Acquire), 1);
+        until_cold(&seq);
+        assert_eq!(seq.drive(async { 8 }).await, Some(8));
+        assert_eq!(seq.warmed.load(Acquire), 2);
+        until_cold(&seq);
+        seq.stop();
     }
 }
