@@ -79,17 +79,16 @@ fn live<'a, A: Actor>(
 ) -> impl Future<Output = ExitReason> + Send + 'a {
     // Captures, not `async fn` parameters: see `run`.
     async move {
-        let cell = ctx.myself.cell.clone();
         // In the sequential base, `started` runs in a turn of its own, like a message.
-        cell.mailbox.wait_turn().await;
+        ctx.myself.cell.mailbox.wait_turn().await;
         if let Err(reason) = start(actor, ctx).await {
             return reason;
         }
-        let traced = cell.system.sequential.is_some();
+        let traced = ctx.myself.cell.system.sequential.is_some();
         loop {
             let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
             // SAFETY: this is the actor's own task, its mailbox's only receiver.
-            let next = unsafe { cell.mailbox.recv() };
+            let next = unsafe { ctx.myself.cell.mailbox.recv() };
             let took = match idle {
                 None => next.await,
                 // Boxed: a timer inline would grow every actor's task, and few actors are transient.
@@ -107,17 +106,9 @@ fn live<'a, A: Actor>(
             let Some(env) = took else {
                 return ExitReason::Requested;
             };
-            if traced {
-                record(ctx, &env);
-            }
-            match env.payload {
-                Payload::User(msg) => {
-                    if ctx.exiting.is_some() {
-                        refuse_while_exiting(ctx, msg, env.sender, env.reply);
-                        continue;
-                    }
-                    ctx.sender = env.sender;
-                    ctx.reply = env.reply;
+            let env = if traced { record(ctx, env) } else { env };
+            match open(ctx, env) {
+                Opened::User(msg) => {
                     let failure = handle_user(actor, ctx, msg).await;
                     ctx.sender = None;
                     ctx.reply = None;
@@ -133,9 +124,10 @@ fn live<'a, A: Actor>(
                         }
                     }
                 }
+                Opened::Refused => {}
                 // System messages are rare: boxing their (large) future keeps every actor's task
                 // small.
-                Payload::System(msg) => {
+                Opened::System(msg) => {
                     if let Step::Exit(reason) = Box::pin(handle_system(actor, ctx, msg)).await {
                         return reason;
                     }
@@ -145,12 +137,41 @@ fn live<'a, A: Actor>(
     }
 }
 
-/// Adds a message about to be handled to a traced sequential system's record.
-#[cold]
-fn record<A: Actor>(ctx: &Context<A>, env: &Envelope<A::Message>) {
-    if let Some(seq) = &ctx.myself.cell.system.sequential {
-        trace_entry(seq, ctx, env);
+/// What an envelope taken from the mailbox turned out to be.
+enum Opened<M> {
+    /// One of the actor's own messages; its sender and reply route are in the context.
+    User(M),
+    System(SystemMessage),
+    /// Refused: the actor is exiting.
+    Refused,
+}
+
+/// Opens an envelope: its sender and reply route go into the context. A function of its own, so
+/// that the envelope is not kept in the task's future while the message is handled.
+#[inline]
+fn open<A: Actor>(ctx: &mut Context<A>, env: Envelope<A::Message>) -> Opened<A::Message> {
+    match env.payload {
+        Payload::User(msg) if ctx.exiting.is_some() => {
+            refuse_while_exiting(ctx, msg, env.sender, env.reply);
+            Opened::Refused
+        }
+        Payload::User(msg) => {
+            ctx.sender = env.sender;
+            ctx.reply = env.reply;
+            Opened::User(msg)
+        }
+        Payload::System(msg) => Opened::System(msg),
     }
+}
+
+/// Adds a message about to be handled to a traced sequential system's record. Takes the envelope
+/// by value and hands it back: a borrow would keep it in the task's future for good.
+#[cold]
+fn record<A: Actor>(ctx: &Context<A>, env: Envelope<A::Message>) -> Envelope<A::Message> {
+    if let Some(seq) = &ctx.myself.cell.system.sequential {
+        trace_entry(seq, ctx, &env);
+    }
+    env
 }
 
 fn trace_entry<A: Actor>(seq: &Sequential, ctx: &Context<A>, env: &Envelope<A::Message>) {
@@ -445,7 +466,7 @@ mod tests {
         let task = run(Tiny, ctx, None);
         let size = std::mem::size_of_val(&task);
         assert!(
-            size <= 416,
+            size <= 352,
             "the task future of a trivial actor is {size} bytes"
         );
     }
