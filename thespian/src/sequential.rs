@@ -98,6 +98,8 @@ pub(crate) struct Sequential {
     stopped: std::sync::atomic::AtomicBool,
     /// Whether a task keeps the system's thread awake for the next call (see `keep_warm`).
     warm: std::sync::atomic::AtomicBool,
+    /// The system's thread, which must not spin waiting for itself.
+    thread_id: std::sync::OnceLock<std::thread::ThreadId>,
     /// How many times it was kept warm.
     #[cfg(test)]
     warmed: std::sync::atomic::AtomicU64,
@@ -116,10 +118,14 @@ impl fmt::Debug for Sequential {
 /// microseconds. A call that takes longer pays the sleep as before.
 const HAND_BACK_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 
-/// Awaits the work handed to the system's thread, spinning briefly first (see `HAND_BACK_SPIN`).
-async fn hand_back<T>(mut task: tokio::task::JoinHandle<T>) -> Result<T, tokio::task::JoinError> {
+/// Awaits the work handed to the system's thread, spinning briefly first if `spin` (see
+/// `HAND_BACK_SPIN`).
+async fn hand_back<T>(
+    mut task: tokio::task::JoinHandle<T>,
+    spin: bool,
+) -> Result<T, tokio::task::JoinError> {
     let start = std::time::Instant::now();
-    while !task.is_finished() && start.elapsed() < HAND_BACK_SPIN {
+    while spin && !task.is_finished() && start.elapsed() < HAND_BACK_SPIN {
         std::hint::spin_loop();
     }
     (&mut task).await
@@ -157,15 +163,17 @@ impl Sequential {
             tracing: trace,
             stopped: std::sync::atomic::AtomicBool::new(false),
             warm: std::sync::atomic::AtomicBool::new(false),
+            thread_id: std::sync::OnceLock::new(),
             #[cfg(test)]
             warmed: std::sync::atomic::AtomicU64::new(0),
         });
         let thread = seq.clone();
-        std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name(format!("{name}-sequential"))
             .spawn(move || {
                 runtime.block_on(std::future::poll_fn(|cx| thread.until_stopped(cx)));
             })?;
+        let _ = seq.thread_id.set(spawned.thread().id());
         Ok(seq)
     }
 
@@ -335,7 +343,10 @@ impl Sequential {
             out
         });
         let mut abort = AbortOnDrop(Some(task.abort_handle()));
-        let out = hand_back(task).await.ok();
+        // Called from the system's own thread (an actor calling into its own system), spinning
+        // would only hold up the work it waits for.
+        let spin = self.thread_id.get() != Some(&std::thread::current().id());
+        let out = hand_back(task, spin).await.ok();
         abort.0 = None;
         out
     }
