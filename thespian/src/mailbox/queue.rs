@@ -111,10 +111,13 @@ impl<T> Block<T> {
         if base.is_null() {
             std::alloc::handle_alloc_error(layout);
         }
-        // Room was left for this offset: the block ends within the allocation.
-        let block = base
-            .wrapping_add(base.align_offset(std::mem::align_of::<Block<T>>()))
-            .cast::<Block<T>>();
+        // The allocation is at least `PLAIN_ALIGN`-aligned, so the offset to the next line is at
+        // most `align - PLAIN_ALIGN`, the room left: the block ends within the allocation.
+        let align = std::mem::align_of::<Block<T>>();
+        let offset = (align - (base as usize) % align) % align;
+        debug_assert!(offset <= align - PLAIN_ALIGN);
+        // SAFETY: `offset` stays within the allocation (above).
+        let block = unsafe { base.add(offset) }.cast::<Block<T>>();
         // SAFETY: `block` is aligned and within the allocation; every field that needs a value
         // gets one (the slots' values stay uninitialized, as `MaybeUninit` allows).
         unsafe {
