@@ -1,9 +1,10 @@
 //! Replies: the one-shot slot an `ask` waits on, and the handle that answers it.
 //!
 //! Every `ask` allocates one slot (an `Arc`, the only allocation of a request; lock-free, see
-//! [`slot`]) that travels inside the envelope type-erased, so the actor's message enum stays free of reply channels. The handler's
-//! return value is put in the slot after a checked downcast; a handler can instead keep the slot as a
-//! typed [`ReplyHandle`] and answer later, from anywhere, even from another actor.
+//! [`slot`]) that travels inside the envelope type-erased, so the actor's message enum stays free
+//! of reply channels. The handler's return value is put in the slot after a checked downcast; a
+//! handler can instead keep the slot as a typed [`ReplyHandle`] and answer later, from anywhere,
+//! even from another actor.
 
 use std::any::Any;
 use std::fmt;
