@@ -283,15 +283,7 @@ fn spawn(c: &mut Criterion) {
         Driver::Outside,
         (),
         |()| async {
-            let mut replies = Vec::with_capacity(SPAWNS as usize);
-            for n in 0..SPAWNS {
-                let tx = spawn_raw_counter();
-                tx.send(RawMessage::Add(n)).expect("alive");
-                let (reply, rx) = tokio::sync::oneshot::channel();
-                tx.send(RawMessage::Total(reply)).expect("alive");
-                replies.push(rx);
-                // Dropping the sender stops the task once it has drained.
-            }
+            let replies: Vec<_> = (0..SPAWNS).map(spawn_raw_counter_and_ask).collect();
             for (n, rx) in replies.into_iter().enumerate() {
                 assert_eq!(rx.await.expect("reply"), n as u64);
             }

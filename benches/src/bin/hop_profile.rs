@@ -132,14 +132,7 @@ fn main() {
                 system.shutdown().await;
             }
             "raw_spawn" => {
-                let mut replies = Vec::new();
-                for n in 0..count {
-                    let tx = spawn_raw_counter();
-                    tx.send(RawMessage::Add(n)).expect("alive");
-                    let (reply, rx) = tokio::sync::oneshot::channel();
-                    tx.send(RawMessage::Total(reply)).expect("alive");
-                    replies.push(rx);
-                }
+                let replies: Vec<_> = (0..count).map(spawn_raw_counter_and_ask).collect();
                 for r in replies {
                     r.await.expect("reply");
                 }

@@ -32,9 +32,7 @@ impl<T: Send + 'static> ReplyFuture<T> {
     pub(crate) fn new(slot: Arc<ReplySlot<T>>) -> Self {
         ReplyFuture { slot, done: false }
     }
-}
 
-impl<T: Send + 'static> ReplyFuture<T> {
     /// The error the slot was already failed with, if any.
     pub(crate) fn ready_error(&self) -> Option<AskError> {
         self.slot.ready_error()
