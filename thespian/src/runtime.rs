@@ -35,20 +35,17 @@ pub(crate) fn run<A: Actor>(
 ) -> impl Future<Output = ()> + Send {
     // An `async move` block rather than an `async fn`: the parameters of an `async fn` are stored
     // twice in its future (once as passed, once as the body's bindings); captures are stored once.
-    let mut actor = actor;
+    // The actor and its supervisor move into `live` (stored once, where a reference to each
+    // would add eight bytes at every level); the context stays here, for `finish`.
     let mut ctx = ctx;
-    let mut supervisor = supervisor;
     async move {
         // User code also runs outside the guarded handlers (a message's `Clone`, a restart
-        // factory, the actor's `Drop`): whatever panics, the actor still ends properly, so its
-        // mailbox closes, its parent hears of it and `shutdown` does not wait for it forever.
-        let lived = AssertUnwindSafe(async {
-            let reason = live(&mut actor, &mut ctx, &mut supervisor).await;
-            drop(actor);
-            reason
-        })
-        .catch_unwind()
-        .await;
+        // factory, the actor's `Drop`, run as `live` ends): whatever panics, the actor still ends
+        // properly, so its mailbox closes, its parent hears of it and `shutdown` does not wait
+        // for it forever.
+        let lived = AssertUnwindSafe(live(actor, &mut ctx, supervisor))
+            .catch_unwind()
+            .await;
         let reason = lived.unwrap_or_else(|panic| {
             let details = panic_details(&*panic);
             tracing::error!(actor = %ctx.myself, details, "actor failed outside its handlers");
@@ -71,17 +68,20 @@ async fn start<A: Actor>(actor: &mut A, ctx: &mut Context<A>) -> Result<(), Exit
     }
 }
 
+/// Handles messages until the actor exits; the actor is dropped as this ends.
 #[allow(clippy::manual_async_fn)]
-fn live<'a, A: Actor>(
-    actor: &'a mut A,
-    ctx: &'a mut Context<A>,
-    supervisor: &'a mut Option<Box<Supervisor<A>>>,
-) -> impl Future<Output = ExitReason> + Send + 'a {
+fn live<A: Actor>(
+    actor: A,
+    ctx: &mut Context<A>,
+    supervisor: Option<Box<Supervisor<A>>>,
+) -> impl Future<Output = ExitReason> + Send + '_ {
     // Captures, not `async fn` parameters: see `run`.
+    let mut actor = actor;
+    let mut supervisor = supervisor;
     async move {
         // In the sequential base, `started` runs in a turn of its own, like a message.
         ctx.myself.cell.mailbox.wait_turn().await;
-        if let Err(reason) = start(actor, ctx).await {
+        if let Err(reason) = start(&mut actor, ctx).await {
             return reason;
         }
         let traced = ctx.myself.cell.system.sequential.is_some();
@@ -103,53 +103,62 @@ fn live<'a, A: Actor>(
                     }
                 }
             };
-            let Some(env) = took else {
-                return ExitReason::Requested;
-            };
-            let env = if traced { record(ctx, env) } else { env };
-            match open(ctx, env) {
-                Opened::User(msg) => {
-                    let failure = handle_user(actor, ctx, msg).await;
-                    ctx.sender = None;
-                    ctx.reply = None;
-                    if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
-                        crate::troupe::worker_idle(leader, ctx.myself.id());
-                    }
-                    if let Some(details) = failure {
-                        if let Some(supervisor) = supervisor {
-                            let step = Box::pin(supervise(actor, ctx, supervisor, details)).await;
-                            if let Step::Exit(reason) = step {
-                                return reason;
-                            }
-                        }
-                    }
-                }
-                Opened::Refused => {}
+            // The message is moved out of a temporary that ends with this statement: a local
+            // matched by parts would stay in the task's future while the message is handled.
+            let msg = match open(ctx, took, traced) {
+                Opened::User(msg) => msg,
+                Opened::Refused => continue,
+                Opened::Closed => return ExitReason::Requested,
                 // System messages are rare: boxing their (large) future keeps every actor's task
                 // small.
                 Opened::System(msg) => {
-                    if let Step::Exit(reason) = Box::pin(handle_system(actor, ctx, msg)).await {
+                    if let Step::Exit(reason) = Box::pin(handle_system(&mut actor, ctx, msg)).await
+                    {
                         return reason;
                     }
+                    continue;
+                }
+            };
+            let failure = handle_user(&mut actor, ctx, msg).await;
+            ctx.sender = None;
+            ctx.reply = None;
+            if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
+                crate::troupe::worker_idle(leader, ctx.myself.id());
+            }
+            if let (Some(details), Some(supervisor)) = (failure, &mut supervisor) {
+                let step = Box::pin(supervise(&mut actor, ctx, supervisor, details)).await;
+                if let Step::Exit(reason) = step {
+                    return reason;
                 }
             }
         }
     }
 }
 
-/// What an envelope taken from the mailbox turned out to be.
+/// What the receiver found in the mailbox.
 enum Opened<M> {
     /// One of the actor's own messages; its sender and reply route are in the context.
     User(M),
     System(SystemMessage),
     /// Refused: the actor is exiting.
     Refused,
+    /// The mailbox is closed and empty.
+    Closed,
 }
 
-/// Opens an envelope: its sender and reply route go into the context. A function of its own, so
-/// that the envelope is not kept in the task's future while the message is handled.
+/// Opens what the receiver took: an envelope's sender and reply route go into the context. A
+/// function of its own, taking the envelope whole, so that it is not kept in the task's future
+/// while the message is handled.
 #[inline]
-fn open<A: Actor>(ctx: &mut Context<A>, env: Envelope<A::Message>) -> Opened<A::Message> {
+fn open<A: Actor>(
+    ctx: &mut Context<A>,
+    took: Option<Envelope<A::Message>>,
+    traced: bool,
+) -> Opened<A::Message> {
+    let Some(env) = took else {
+        return Opened::Closed;
+    };
+    let env = if traced { record(ctx, env) } else { env };
     match env.payload {
         Payload::User(msg) if ctx.exiting.is_some() => {
             refuse_while_exiting(ctx, msg, env.sender, env.reply);
@@ -466,7 +475,7 @@ mod tests {
         let task = run(Tiny, ctx, None);
         let size = std::mem::size_of_val(&task);
         assert!(
-            size <= 352,
+            size <= 224,
             "the task future of a trivial actor is {size} bytes"
         );
     }

@@ -322,6 +322,16 @@ impl StopWatcher {
     }
 }
 
+/// Waits (up to 100 ms) until a parent has recorded a child's exit.
+async fn wait_for_an_exit(exits: &Mutex<Vec<ExitReason>>) {
+    for _ in 0..100 {
+        if !exits.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_panic_in_stopping_still_exits_and_tells_the_parent() {
     let system = ActorSystem::new();
@@ -336,13 +346,82 @@ async fn a_panic_in_stopping_still_exits_and_tells_the_parent() {
     assert_eq!(child.ping_stopper().await, Ok(1));
     child.request_exit();
     wait_until_dead(&child.address()).await;
-    for _ in 0..100 {
-        if !exits.lock().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    wait_for_an_exit(&exits).await;
     assert_eq!(*exits.lock().unwrap(), vec![ExitReason::Requested]);
+    system.shutdown().await;
+    assert_eq!(system.live_actors(), 0);
+}
+
+/// Panics when dropped, after noting that it was.
+struct PanicsWhenDropped(Arc<Mutex<Vec<ExitReason>>>, Arc<AtomicUsize>);
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        // The parent cannot have heard of the exit yet: the actor is dropped first.
+        assert!(self.0.lock().unwrap().is_empty());
+        self.1.fetch_add(1, Ordering::SeqCst);
+        panic!("cannot let go");
+    }
+}
+
+struct DropsBadly {
+    _guard: PanicsWhenDropped,
+}
+
+#[actor(no_serde)]
+impl DropsBadly {
+    async fn ping_dropper(&self) -> u8 {
+        2
+    }
+}
+
+struct DropWatcher {
+    exits: Arc<Mutex<Vec<ExitReason>>>,
+    drops: Arc<AtomicUsize>,
+}
+
+#[actor(no_serde)]
+impl DropWatcher {
+    async fn spawn_dropper(&mut self, ctx: &mut Context<Self>) -> Addr<DropsBadly> {
+        let guard = PanicsWhenDropped(self.exits.clone(), self.drops.clone());
+        ctx.create_actor(DropsBadly { _guard: guard })
+            .await
+            .unwrap()
+    }
+
+    #[child_exited]
+    async fn on_child_exited(&mut self, exited: ChildActorExited) {
+        self.exits.lock().unwrap().push(exited.reason);
+    }
+}
+
+#[tokio::test]
+async fn an_actor_whose_drop_panics_still_exits_and_its_parent_hears_it_failed() {
+    let system = ActorSystem::new();
+    let exits = Arc::new(Mutex::new(Vec::new()));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let watcher = system
+        .create_actor(DropWatcher {
+            exits: exits.clone(),
+            drops: drops.clone(),
+        })
+        .await
+        .unwrap();
+    let child = watcher.spawn_dropper().await.unwrap();
+    assert_eq!(child.ping_dropper().await, Ok(2));
+    child.request_exit();
+    wait_until_dead(&child.address()).await;
+    wait_for_an_exit(&exits).await;
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "dropped once, before the parent heard"
+    );
+    let exits = exits.lock().unwrap().clone();
+    assert!(
+        matches!(&exits[..], [ExitReason::Failed(details)] if details.contains("cannot let go")),
+        "{exits:?}"
+    );
     system.shutdown().await;
     assert_eq!(system.live_actors(), 0);
 }
