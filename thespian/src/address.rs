@@ -154,15 +154,20 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
 }
 
 /// The shared part of a running actor: its identity and mailbox.
+///
+/// Laid out in order, the mailbox last: the fields both sides read for every message come first,
+/// then the queue's senders' side and its receiver's side, each on lines of its own (see the
+/// mailbox's `Queue`).
+#[repr(C)]
 pub(crate) struct ActorCell<A: Actor> {
     pub(crate) id: ActorId,
     /// The order of its creation in its system (1 for the first actor): stable from run to run
     /// of a sequential system, unlike the process-wide id.
     pub(crate) ordinal: u32,
     pub(crate) system: Arc<SystemShared>,
-    pub(crate) mailbox: Mailbox<A::Message>,
     /// Set for a proxy of an actor of another node: sends go there, the mailbox stays empty.
     pub(crate) remote: Option<Box<RemoteTarget>>,
+    pub(crate) mailbox: Mailbox<A::Message>,
 }
 
 /// A message a closed mailbox refused, with its sender and reply route.

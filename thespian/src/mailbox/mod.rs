@@ -31,14 +31,28 @@ use queue::Queue;
 
 /// After taking this many messages in a row, a receiver that finds its mailbox empty yields
 /// once before it sleeps (see `poll_recv`).
-const STREAK: usize = 4;
+const STREAK: u32 = 4;
 
+/// Laid out in order: what senders read, the queue, and what the receiver reads (see `Queue`).
+#[repr(C)]
 pub(crate) struct Mailbox<M> {
-    queue: Queue<Envelope<M>>,
     bound: Option<Box<Bound>>,
     /// Set in a sequential system: messages then wait for their turn (see `sequential.rs`).
     seq: Option<Box<SeqLink>>,
+    queue: Queue<Envelope<M>>,
+    /// Neither bounded nor sequential: what the receiver reads for every message instead of
+    /// `bound` and `seq`, which share a line with the senders' writes.
+    plain: bool,
 }
+
+/// Where, within a mailbox, the fields a send writes end, and the receiver's begin.
+#[cfg(test)]
+pub(crate) const SENDERS_END: usize = std::mem::offset_of!(Mailbox<()>, queue) + queue::SENDERS_END;
+#[cfg(test)]
+pub(crate) const RECEIVER_START: usize =
+    std::mem::offset_of!(Mailbox<()>, queue) + queue::RECEIVER_START;
+#[cfg(test)]
+pub(crate) use queue::next_line_after;
 
 /// The permits of a bounded mailbox.
 struct Bound {
@@ -78,6 +92,7 @@ pub(crate) enum Take {
 impl<M> Mailbox<M> {
     pub(crate) fn new(capacity: Option<usize>, seq: Option<SeqLink>) -> Self {
         Mailbox {
+            plain: capacity.is_none() && seq.is_none(),
             queue: Queue::new(),
             bound: capacity.map(|c| {
                 Box::new(Bound {
@@ -145,6 +160,9 @@ impl<M> Mailbox<M> {
     /// Gives back the permit of a user envelope taken out of a bounded mailbox.
     #[inline]
     fn taken(&self, env: Envelope<M>) -> Envelope<M> {
+        if self.plain {
+            return env;
+        }
         if let Some(bound) = self.bound.as_deref() {
             if env.is_user() {
                 // Permits are interchangeable: while unpermitted envelopes wait, the first user
@@ -166,15 +184,17 @@ impl<M> Mailbox<M> {
     /// # Safety
     /// Only the actor's own task receives (calls this, `recv`, `take` or `close`).
     pub(crate) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
-        if let Some(link) = &self.seq {
-            // One message per turn, when the system's scheduler says so.
-            let mut taken = None;
-            let turn = link.seq.poll_turn(link.id, cx, || {
-                // SAFETY: the caller's contract.
-                taken = unsafe { self.queue.pop() };
-                taken.is_some()
-            });
-            return turn.map(|()| taken.map(|env| self.taken(env)));
+        if !self.plain {
+            if let Some(link) = &self.seq {
+                // One message per turn, when the system's scheduler says so.
+                let mut taken = None;
+                let turn = link.seq.poll_turn(link.id, cx, || {
+                    // SAFETY: the caller's contract.
+                    taken = unsafe { self.queue.pop() };
+                    taken.is_some()
+                });
+                return turn.map(|()| taken.map(|env| self.taken(env)));
+            }
         }
         // SAFETY: the caller's contract.
         if let Some(env) = unsafe { self.queue.pop() } {

@@ -48,9 +48,9 @@ pub(crate) const BLOCK: usize = 2;
 
 /// How many finished blocks a queue keeps for reuse; the others are freed.
 #[cfg(not(thespian_loom))]
-pub(crate) const KEEP_BLOCKS: usize = 32;
+pub(crate) const KEEP_BLOCKS: u32 = 32;
 #[cfg(thespian_loom)]
-pub(crate) const KEEP_BLOCKS: usize = 1;
+pub(crate) const KEEP_BLOCKS: u32 = 1;
 
 /// Every slot of a block written.
 const ALL_WRITTEN: u64 = (1 << BLOCK) - 1;
@@ -206,31 +206,39 @@ struct Rx<T> {
     pos: usize,
     /// Recycled blocks, linked through `next`, not yet offered to the senders.
     kept: *mut Block<T>,
-    kept_count: usize,
-    /// Values taken since the receiver last asked (`take_streak`).
-    streak: usize,
+    kept_count: u32,
+    /// Values taken since the receiver last asked (`take_streak`), up to `u32::MAX`.
+    streak: u32,
 }
 
 /// A multi-producer, single-consumer queue; see the module documentation.
+///
+/// The senders' fields come first and the receiver's last, far enough apart that the receiver's
+/// writes (its position, for every message it takes) never land on a line the senders use, and
+/// the senders' writes never land on a line the receiver reads for every message, wherever the
+/// queue sits: a line shared with what the other side writes costs a cache miss per message.
+/// A gap keeps them apart rather than an alignment of the queue, since an aligned allocation per
+/// actor cost memory and time (BENCHMARKS.md). The fields before the queue (in the mailbox and
+/// the actor's cell) are the senders' to read: the receiver reads the mailbox's `plain` flag,
+/// after the queue, instead. `runtime.rs` checks the distances for the whole cell.
+#[repr(C)]
 pub(crate) struct Queue<T> {
     tx: Tx<T>,
-    // The receiver's side, on another cache line than the senders' (it writes `head` and `rx`
-    // for every message it takes). The alignment costs every actor's cell memory (BENCHMARKS.md
-    // has the figures); without it, the tell suite lost a quarter of its throughput.
+    _gap: [usize; 3],
     /// `Rx::pos`, for `len`.
     head: AtomicUsize,
     rx: UnsafeCell<Rx<T>>,
 }
 
-/// The senders' side, on a cache line of its own.
-#[repr(align(64))]
+/// The senders' side: the fields a send writes, then the rarely used ones.
+#[repr(C)]
 struct Tx<T> {
     tail: AtomicUsize,
+    /// A hint: a block at or before the block of every position not yet written.
+    tail_block: AtomicPtr<Block<T>>,
     /// `AWAKE`, `SLEEPING` (the receiver announced it sleeps) or `WAKING` (a sender is taking
     /// its waker).
     state: AtomicU8,
-    /// A hint: a block at or before the block of every position not yet written.
-    tail_block: AtomicPtr<Block<T>>,
     /// The first block ever linked.
     first: AtomicPtr<Block<T>>,
     /// A chain of recycled blocks offered by the receiver to the next sender that needs one.
@@ -238,6 +246,20 @@ struct Tx<T> {
     /// The receiver's waker: written by the receiver only while `AWAKE` and no sender reads it;
     /// read by the one sender that moved the state from `SLEEPING` to `WAKING`.
     waker: UnsafeCell<Option<Waker>>,
+}
+
+/// Where, within a queue, the fields a send writes end, and the receiver's begin.
+#[cfg(test)]
+pub(crate) const SENDERS_END: usize =
+    std::mem::offset_of!(Queue<()>, tx) + std::mem::offset_of!(Tx<()>, state) + 1;
+#[cfg(test)]
+pub(crate) const RECEIVER_START: usize = std::mem::offset_of!(Queue<()>, head);
+
+/// The first offset surely on a later cache line than the byte at `end - 1`, in a struct that
+/// starts on a multiple of 16 (as every allocation does): that line ends at most this far away.
+#[cfg(test)]
+pub(crate) const fn next_line_after(end: usize) -> usize {
+    end + 63 - (end - 1) % 16
 }
 
 // SAFETY: values of `T` move from the senders' threads to the receiver's, hence `T: Send`. The
@@ -253,11 +275,12 @@ impl<T> Queue<T> {
             tx: Tx {
                 tail: AtomicUsize::new(0),
                 tail_block: AtomicPtr::new(ptr::null_mut()),
+                state: AtomicU8::new(AWAKE),
                 first: AtomicPtr::new(ptr::null_mut()),
                 spare: AtomicPtr::new(ptr::null_mut()),
-                state: AtomicU8::new(AWAKE),
                 waker: UnsafeCell::new(None),
             },
+            _gap: [0; 3],
             head: AtomicUsize::new(0),
             rx: UnsafeCell::new(Rx {
                 block: ptr::null_mut(),
@@ -541,7 +564,7 @@ impl<T> Queue<T> {
         let value = slot.value.with_mut(|v| unsafe { (*v).assume_init_read() });
         slot.full.store(false, Ordering::Relaxed);
         rx.pos += 1;
-        rx.streak += 1;
+        rx.streak = rx.streak.saturating_add(1);
         self.head.store(rx.pos, Ordering::Relaxed);
         Some(value)
     }
@@ -688,7 +711,7 @@ impl<T> Queue<T> {
     ///
     /// # Safety
     /// The receiver's own call.
-    pub(crate) unsafe fn take_streak(&self) -> usize {
+    pub(crate) unsafe fn take_streak(&self) -> u32 {
         // SAFETY: the receiver's state, by the receiver.
         self.rx
             .with_mut(|rx| unsafe { std::mem::take(&mut (*rx).streak) })
@@ -821,8 +844,9 @@ mod tests {
     /// receiver's per-message writes are a line away from the senders' per-message fields.
     #[test]
     fn a_block_is_laid_out_in_cache_lines() {
-        assert_eq!(std::mem::align_of::<Tx<u64>>(), 64);
-        assert_eq!(std::mem::size_of::<Tx<u64>>(), 64);
+        // The queue itself is not aligned (see `Queue`); the distance between the senders'
+        // fields and the receiver's is checked for the whole cell in `runtime.rs`.
+        assert_eq!(std::mem::align_of::<Queue<u64>>(), 8);
         assert_eq!(std::mem::offset_of!(Block<[u64; 7]>, slots), 64);
         assert_eq!(std::mem::size_of::<Slot<[u64; 7]>>(), 64);
         assert_eq!(std::mem::align_of::<Block<u64>>(), 64);
