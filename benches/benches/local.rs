@@ -214,19 +214,27 @@ fn tell_many_senders(c: &mut Criterion) {
 fn ask(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "ask", ASKS);
+    let raw_asks = |tx: tokio::sync::mpsc::UnboundedSender<RawMessage>| async move {
+        for _ in 0..ASKS {
+            raw_total(&tx).await;
+        }
+    };
+    let raw = rt.block_on(async { spawn_raw_counter() });
+    bench(&mut group, "raw_tokio", &rt, Driver::Inside, raw, raw_asks);
+    // The same baseline with one timer armed elsewhere in the runtime, as an ask's deadline keeps
+    // one armed (the deadline is part of every ask; mpsc + oneshot has none): each time a worker
+    // parks, tokio's timer driver then reads its wheel and the clock.
+    let timer = rt.spawn(async { tokio::time::sleep(LONG).await });
     let raw = rt.block_on(async { spawn_raw_counter() });
     bench(
         &mut group,
-        "raw_tokio",
+        "raw_tokio_timer_armed",
         &rt,
         Driver::Inside,
         raw,
-        |tx| async move {
-            for _ in 0..ASKS {
-                raw_total(&tx).await;
-            }
-        },
+        raw_asks,
     );
+    timer.abort();
     let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
     let counter = create(&rt, &system, Counter::default());
     bench(

@@ -8,7 +8,8 @@
 //! valgrind --tool=callgrind target/release/hop_profile raw_ping_pong 100000
 //! ```
 //!
-//! Workloads: `ping_pong`, `raw_ping_pong` (round trips), `ask`, `raw_ask` (requests), `tell`,
+//! Workloads: `ping_pong`, `raw_ping_pong` (round trips), `ask`, `raw_ask`, `raw_ask_timer`
+//! (requests; the last with a timer armed elsewhere in the runtime, as an ask's deadline keeps one), `tell`,
 //! `tell_by_hand`, `raw_tell` (messages, then one ask), `spawn`, `raw_spawn` (actors, one message
 //! and one ask each), `fan_out`, `raw_fan_out` (messages over 100 actors, each woken per message).
 //! Subtract a run with a count of 0 to remove the fixed start-up cost.
@@ -59,6 +60,17 @@ fn main() {
                 for _ in 0..count {
                     raw_total(&tx).await;
                 }
+            }
+            "raw_ask_timer" => {
+                // The raw baseline with one timer armed elsewhere in the runtime, as an ask's
+                // deadline keeps one armed: every time the runtime parks, tokio's timer driver
+                // then looks at its wheel and the clock.
+                let timer = tokio::spawn(tokio::time::sleep(LONG));
+                let tx = spawn_raw_counter();
+                for _ in 0..count {
+                    raw_total(&tx).await;
+                }
+                timer.abort();
             }
             "tell" => {
                 let system = ActorSystem::new();
