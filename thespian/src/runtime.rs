@@ -125,12 +125,11 @@ fn live<A: Actor>(
             if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
                 crate::troupe::worker_idle(leader, ctx.myself.id());
             }
-            if let Some(details) = failure {
-                if let Some(supervisor) = &mut supervisor {
-                    let step = Box::pin(supervise(&mut actor, ctx, supervisor, details)).await;
-                    if let Step::Exit(reason) = step {
-                        return reason;
-                    }
+            // One pattern for both: nested `if let`s kept the failure in the task's future.
+            if let (Some(details), Some(supervisor)) = (failure, &mut supervisor) {
+                let step = Box::pin(supervise(&mut actor, ctx, supervisor, details)).await;
+                if let Step::Exit(reason) = step {
+                    return reason;
                 }
             }
         }
