@@ -155,9 +155,9 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
 
 /// The shared part of a running actor: its identity and mailbox.
 ///
-/// Laid out in order, the mailbox last: the fields both sides read for every message come first,
-/// then the queue's senders' side and its receiver's side, each on lines of its own (see the
-/// mailbox's `Queue`).
+/// Laid out in order, the mailbox last: the fields senders read come first, then the mailbox's
+/// queue, whose receiver's side (read and written for every message taken) ends the cell, on
+/// lines of its own (see the mailbox's `Queue`).
 #[repr(C)]
 pub(crate) struct ActorCell<A: Actor> {
     pub(crate) id: ActorId,
@@ -420,7 +420,9 @@ impl<A: Actor> Addr<A> {
     /// Sends a request and waits for its reply, at most `timeout`.
     ///
     /// The reply is the one to *this* request. If the actor has exited, the request becomes a dead
-    /// letter and the error comes at once, without waiting for the timeout.
+    /// letter and the error comes at once, without waiting for the timeout. A timeout of
+    /// [`Duration::MAX`] waits as long as it takes (until the reply, or until the actor exits or
+    /// drops the request unanswered), and then costs no deadline to keep.
     ///
     /// The request is sent when this returns (see [`Ask`]).
     #[inline]
@@ -432,7 +434,8 @@ impl<A: Actor> Addr<A> {
         ask_via(&self.cell, msg, None, timeout)
     }
 
-    /// This address with another timeout for the ask methods that `#[actor]` generates.
+    /// This address with another timeout for the ask methods that `#[actor]` generates
+    /// ([`Duration::MAX`]: no timeout, as for [`ask`](Self::ask)).
     pub fn timeout(&self, timeout: Duration) -> TimedAddr<'_, A> {
         TimedAddr::new(self, timeout)
     }

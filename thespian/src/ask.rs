@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
-use crate::deadline::deadline_after;
+use crate::deadline::{deadline_after, NEVER};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::sequential::Sequential;
@@ -326,6 +326,11 @@ fn watched<R: Send + 'static>(
     reply: ReplyFuture<R>,
     timeout: Duration,
 ) -> AskState<R> {
+    if timeout >= NEVER {
+        // Waits as long as it takes: no deadline to keep (nor a timer armed for it). The ask
+        // still ends if the actor does, its reply route failing the slot as it is dropped.
+        return AskState::Waiting(reply);
+    }
     let runtime = system.handle.as_ref();
     let deadline = deadline_after(timeout);
     if system
@@ -527,5 +532,79 @@ impl<M: Send + 'static> Destination<M> for Recipient<M> {
         M: Message,
     {
         ask_via(self.cell(), msg, sender, timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::deadline::{table_len, NEVER};
+    use crate::{Actor, ActorSystem, AskError, Context, Message};
+
+    struct Ping;
+
+    impl Message for Ping {
+        type Reply = u8;
+    }
+
+    /// Answers a ping when told to; otherwise holds on to its reply handle and exits.
+    struct Echo {
+        answer: bool,
+        held: Option<crate::ReplyHandle<u8>>,
+    }
+
+    impl Actor for Echo {
+        type Message = Ping;
+        async fn handle(&mut self, _ping: Ping, ctx: &mut Context<Self>) {
+            if self.answer {
+                ctx.reply(7u8);
+            } else {
+                self.held = Some(ctx.reply_handle::<u8>());
+                ctx.stop();
+            }
+        }
+    }
+
+    /// An ask that may wait forever registers no deadline, gets its answer, and still ends when
+    /// the actor does.
+    #[tokio::test]
+    async fn an_ask_without_a_timeout_keeps_no_deadline() {
+        let system = ActorSystem::new();
+        let echo = system
+            .create_actor(Echo {
+                answer: true,
+                held: None,
+            })
+            .await
+            .unwrap();
+        // Looked at as each request leaves (a current-thread runtime: the reaper, which drops
+        // answered deadlines, cannot run in between).
+        for timeout in [Duration::MAX, NEVER] {
+            let untimed = echo.ask(Ping, timeout);
+            assert_eq!(table_len(&system.shared.deadlines), 0);
+            assert_eq!(untimed.await, Ok(7));
+        }
+        let timed = echo.ask(Ping, Duration::from_secs(5));
+        assert_eq!(
+            table_len(&system.shared.deadlines),
+            1,
+            "a timed ask keeps one"
+        );
+        assert_eq!(timed.await, Ok(7));
+
+        let mute = system
+            .create_actor(Echo {
+                answer: false,
+                held: None,
+            })
+            .await
+            .unwrap();
+        let asked = tokio::time::timeout(Duration::from_secs(5), mute.ask(Ping, Duration::MAX));
+        assert!(matches!(
+            asked.await,
+            Ok(Err(AskError::NoReply | AskError::DeadActor))
+        ));
+        system.shutdown().await;
     }
 }

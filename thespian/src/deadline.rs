@@ -22,11 +22,20 @@ use crate::error::AskError;
 use crate::reply::ErasedSlot;
 use crate::sync::{Compaction, Unpoisoned};
 
-/// `now + timeout`, or a century ahead when that overflows (`Duration::MAX` means "never").
+/// A timeout this long never expires in practice: an ask given one is not timed at all.
+pub(crate) const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `now + timeout`, or [`NEVER`] ahead when that overflows.
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
     let now = Instant::now();
-    now.checked_add(timeout)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+    now.checked_add(timeout).unwrap_or_else(|| now + NEVER)
+}
+
+/// How many deadlines the table holds (answered ones included, until they are dropped).
+#[cfg(test)]
+pub(crate) fn table_len(deadlines: &Deadlines) -> usize {
+    let table = deadlines.lock();
+    table.fifo.len() + table.heap.len()
 }
 
 struct Entry {

@@ -8,8 +8,9 @@
 //! valgrind --tool=callgrind target/release/hop_profile raw_ping_pong 100000
 //! ```
 //!
-//! Workloads: `ping_pong`, `raw_ping_pong` (round trips), `ask`, `raw_ask`, `raw_ask_timer`
-//! (requests; the last with a timer armed elsewhere in the runtime, as an ask's deadline keeps one), `tell`,
+//! Workloads: `ping_pong`, `raw_ping_pong` (round trips), `ask`, `ask_untimed`, `raw_ask`,
+//! `raw_ask_timer` (requests; `ask_untimed` without a timeout, the last with a timer armed elsewhere
+//! in the runtime, as an ask's deadline keeps one), `tell`,
 //! `tell_by_hand`, `raw_tell` (messages, then one ask), `spawn`, `raw_spawn` (actors, one message
 //! and one ask each), `fan_out`, `raw_fan_out` (messages over 100 actors, each woken per message).
 //! Subtract a run with a count of 0 to remove the fixed start-up cost.
@@ -52,6 +53,14 @@ fn main() {
                 let counter = system.create_actor(Counter::default()).await.expect("c");
                 for _ in 0..count {
                     counter.timeout(LONG).total().await.expect("total");
+                }
+                system.shutdown().await;
+            }
+            "ask_untimed" => {
+                let system = ActorSystem::new();
+                let counter = system.create_actor(Counter::default()).await.expect("c");
+                for _ in 0..count {
+                    counter.timeout(Duration::MAX).total().await.expect("total");
                 }
                 system.shutdown().await;
             }

@@ -840,12 +840,11 @@ mod tests {
         assert_eq!(q.len(), 0);
     }
 
-    /// The header fills one cache line; a 56-byte envelope and its flag fill the next. The
-    /// receiver's per-message writes are a line away from the senders' per-message fields.
+    /// The header fills one cache line; a 56-byte envelope and its flag fill the next. (The
+    /// queue's own fields are checked with the actor's cell, in `runtime.rs`.)
     #[test]
     fn a_block_is_laid_out_in_cache_lines() {
-        // The queue itself is not aligned (see `Queue`); the distance between the senders'
-        // fields and the receiver's is checked for the whole cell in `runtime.rs`.
+        // The queue itself is not aligned (see `Queue`).
         assert_eq!(std::mem::align_of::<Queue<u64>>(), 8);
         assert_eq!(std::mem::offset_of!(Block<[u64; 7]>, slots), 64);
         assert_eq!(std::mem::size_of::<Slot<[u64; 7]>>(), 64);
