@@ -460,8 +460,9 @@ mod tests {
     }
 
     /// The receiver's side of the mailbox ends the actor's cell, a line away from every field a
-    /// sender writes or reads (the cell sits after the `Arc`'s two counts, on a multiple of 16),
-    /// and the cell needs no alignment of its own.
+    /// sender writes or reads for every message (the cell sits after the `Arc`'s two counts, on a
+    /// multiple of 16), and the cell needs no alignment of its own. (The senders' rarely used
+    /// fields, touched once per block of messages, may share the receiver's first line.)
     #[test]
     fn an_actor_cell_keeps_the_receiver_off_the_senders_lines() {
         use crate::address::ActorCell;
