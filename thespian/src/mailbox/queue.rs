@@ -214,9 +214,11 @@ struct Rx<T> {
 /// A multi-producer, single-consumer queue; see the module documentation.
 ///
 /// The senders' fields come first and the receiver's last, far enough apart that the receiver's
-/// writes (its position, for every message it takes) never land on a line the senders use, and
-/// the senders' writes never land on a line the receiver reads for every message, wherever the
-/// queue sits: a line shared with what the other side writes costs a cache miss per message.
+/// writes (its position, for every message it takes) never land on a line the senders use for
+/// every message, and the senders' writes never land on a line the receiver reads for every
+/// message, wherever the queue sits: a line shared with what the other side writes costs a cache
+/// miss per message. (The rarely used fields, touched once per block, may share a line with
+/// either side.)
 /// A gap keeps them apart rather than an alignment of the queue, since an aligned allocation per
 /// actor cost memory and time (BENCHMARKS.md). The fields before the queue (in the mailbox and
 /// the actor's cell) are the senders' to read: the receiver reads the mailbox's `plain` flag,
