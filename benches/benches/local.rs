@@ -222,10 +222,8 @@ fn ask(c: &mut Criterion) {
     let raw = rt.block_on(async { spawn_raw_counter() });
     bench(&mut group, "raw_tokio", &rt, Driver::Inside, raw, raw_asks);
     // The same baseline with one timer armed elsewhere in the runtime, as an ask's deadline keeps
-    // one armed (the deadline is part of every ask; mpsc + oneshot has none): each time a worker
-    // parks, tokio's timer driver then reads its wheel and the clock.
-    let timer = rt.spawn(async { tokio::time::sleep(LONG).await });
-    let raw = rt.block_on(async { spawn_raw_counter() });
+    // one armed (the deadline is part of every ask; mpsc + oneshot has none).
+    let (timer, raw) = rt.block_on(async { (arm_a_timer(LONG), spawn_raw_counter()) });
     bench(
         &mut group,
         "raw_tokio_timer_armed",
@@ -234,7 +232,7 @@ fn ask(c: &mut Criterion) {
         raw,
         raw_asks,
     );
-    timer.abort();
+    drop(timer);
     let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
     let counter = create(&rt, &system, Counter::default());
     // Also without a timeout, like the raw baseline: no deadline kept, no timer armed. First,

@@ -98,6 +98,23 @@ pub fn spawn_raw_counter_and_ask(n: u64) -> oneshot::Receiver<u64> {
     rx
 }
 
+/// Arms one tokio timer on the current runtime for `after`, until the guard drops: a raw
+/// baseline's runtime then looks like one where an ask's deadline keeps a timer armed (each time
+/// it parks, tokio's timer driver reads its wheel and the clock). Must be called on a runtime.
+pub fn arm_a_timer(after: std::time::Duration) -> ArmedTimer {
+    ArmedTimer(tokio::spawn(tokio::time::sleep(after)).abort_handle())
+}
+
+/// A timer armed by [`arm_a_timer`]; dropping it disarms the timer.
+#[derive(Debug)]
+pub struct ArmedTimer(tokio::task::AbortHandle);
+
+impl Drop for ArmedTimer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Asks a raw counter for its total.
 pub async fn raw_total(tx: &mpsc::UnboundedSender<RawMessage>) -> u64 {
     let (reply, rx) = oneshot::channel();

@@ -566,18 +566,17 @@ mod tests {
         }
     }
 
+    async fn spawn_echo(system: &ActorSystem, answer: bool) -> crate::Addr<Echo> {
+        let echo = Echo { answer, held: None };
+        system.create_actor(echo).await.unwrap()
+    }
+
     /// An ask that may wait forever registers no deadline, gets its answer, and still ends when
     /// the actor does.
     #[tokio::test]
     async fn an_ask_without_a_timeout_keeps_no_deadline() {
         let system = ActorSystem::new();
-        let echo = system
-            .create_actor(Echo {
-                answer: true,
-                held: None,
-            })
-            .await
-            .unwrap();
+        let echo = spawn_echo(&system, true).await;
         // Looked at as each request leaves (a current-thread runtime: the reaper, which drops
         // answered deadlines, cannot run in between).
         for timeout in [Duration::MAX, NEVER] {
@@ -593,13 +592,7 @@ mod tests {
         );
         assert_eq!(timed.await, Ok(7));
 
-        let mute = system
-            .create_actor(Echo {
-                answer: false,
-                held: None,
-            })
-            .await
-            .unwrap();
+        let mute = spawn_echo(&system, false).await;
         let asked = tokio::time::timeout(Duration::from_secs(5), mute.ask(Ping, Duration::MAX));
         assert!(matches!(
             asked.await,

@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::AskError;
 use crate::messages::{panic_details, ChildActorExited, ExitReason, PoisonMessage};
-use crate::sequential::{Sequential, TraceEntry};
+use crate::sequential::TraceEntry;
 use crate::status::ActorStatus;
 use crate::supervision::{Supervisor, Verdict};
 
@@ -159,7 +159,9 @@ fn open<A: Actor>(
     let Some(env) = took else {
         return Opened::Closed;
     };
-    let env = if traced { record(ctx, env) } else { env };
+    if traced {
+        record(ctx, &env);
+    }
     match env.payload {
         Payload::User(msg) if ctx.exiting.is_some() => {
             refuse_while_exiting(ctx, msg, env.sender, env.reply);
@@ -174,17 +176,12 @@ fn open<A: Actor>(
     }
 }
 
-/// Adds a message about to be handled to a traced sequential system's record. Takes the envelope
-/// by value and hands it back: a borrow would keep it in the task's future for good.
+/// Adds a message about to be handled to a traced sequential system's record.
 #[cold]
-fn record<A: Actor>(ctx: &Context<A>, env: Envelope<A::Message>) -> Envelope<A::Message> {
-    if let Some(seq) = &ctx.myself.cell.system.sequential {
-        trace_entry(seq, ctx, &env);
-    }
-    env
-}
-
-fn trace_entry<A: Actor>(seq: &Sequential, ctx: &Context<A>, env: &Envelope<A::Message>) {
+fn record<A: Actor>(ctx: &Context<A>, env: &Envelope<A::Message>) {
+    let Some(seq) = &ctx.myself.cell.system.sequential else {
+        return;
+    };
     seq.record(|| TraceEntry {
         sender: env
             .sender

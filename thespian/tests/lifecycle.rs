@@ -306,20 +306,46 @@ impl FailsToStop {
     }
 }
 
-struct StopWatcher {
+/// The parent of a child that fails as it stops or as it is dropped: records its children's exits.
+struct ExitWatcher {
     exits: Arc<Mutex<Vec<ExitReason>>>,
+    drops: Arc<AtomicUsize>,
 }
 
 #[actor(no_serde)]
-impl StopWatcher {
+impl ExitWatcher {
     async fn spawn_stopper(&mut self, ctx: &mut Context<Self>) -> Addr<FailsToStop> {
         ctx.create_actor(FailsToStop).await.unwrap()
+    }
+
+    async fn spawn_dropper(&mut self, ctx: &mut Context<Self>) -> Addr<DropsBadly> {
+        let guard = PanicsWhenDropped(self.exits.clone(), self.drops.clone());
+        ctx.create_actor(DropsBadly { _guard: guard })
+            .await
+            .unwrap()
     }
 
     #[child_exited]
     async fn on_child_exited(&mut self, exited: ChildActorExited) {
         self.exits.lock().unwrap().push(exited.reason);
     }
+}
+
+/// A watcher in `system`, with the exits it records and the drops its droppers count.
+async fn exit_watcher(
+    system: &ActorSystem,
+) -> (
+    Addr<ExitWatcher>,
+    Arc<Mutex<Vec<ExitReason>>>,
+    Arc<AtomicUsize>,
+) {
+    let exits = Arc::new(Mutex::new(Vec::new()));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let watcher = ExitWatcher {
+        exits: exits.clone(),
+        drops: drops.clone(),
+    };
+    (system.create_actor(watcher).await.unwrap(), exits, drops)
 }
 
 /// Waits (up to 100 ms) until a parent has recorded a child's exit.
@@ -335,13 +361,7 @@ async fn wait_for_an_exit(exits: &Mutex<Vec<ExitReason>>) {
 #[tokio::test]
 async fn a_panic_in_stopping_still_exits_and_tells_the_parent() {
     let system = ActorSystem::new();
-    let exits = Arc::new(Mutex::new(Vec::new()));
-    let watcher = system
-        .create_actor(StopWatcher {
-            exits: exits.clone(),
-        })
-        .await
-        .unwrap();
+    let (watcher, exits, _) = exit_watcher(&system).await;
     let child = watcher.spawn_stopper().await.unwrap();
     assert_eq!(child.ping_stopper().await, Ok(1));
     child.request_exit();
@@ -375,38 +395,10 @@ impl DropsBadly {
     }
 }
 
-struct DropWatcher {
-    exits: Arc<Mutex<Vec<ExitReason>>>,
-    drops: Arc<AtomicUsize>,
-}
-
-#[actor(no_serde)]
-impl DropWatcher {
-    async fn spawn_dropper(&mut self, ctx: &mut Context<Self>) -> Addr<DropsBadly> {
-        let guard = PanicsWhenDropped(self.exits.clone(), self.drops.clone());
-        ctx.create_actor(DropsBadly { _guard: guard })
-            .await
-            .unwrap()
-    }
-
-    #[child_exited]
-    async fn on_child_exited(&mut self, exited: ChildActorExited) {
-        self.exits.lock().unwrap().push(exited.reason);
-    }
-}
-
 #[tokio::test]
 async fn an_actor_whose_drop_panics_still_exits_and_its_parent_hears_it_failed() {
     let system = ActorSystem::new();
-    let exits = Arc::new(Mutex::new(Vec::new()));
-    let drops = Arc::new(AtomicUsize::new(0));
-    let watcher = system
-        .create_actor(DropWatcher {
-            exits: exits.clone(),
-            drops: drops.clone(),
-        })
-        .await
-        .unwrap();
+    let (watcher, exits, drops) = exit_watcher(&system).await;
     let child = watcher.spawn_dropper().await.unwrap();
     assert_eq!(child.ping_dropper().await, Ok(2));
     child.request_exit();

@@ -48,38 +48,26 @@ fn main() {
                     raw_ping_pong(count).await;
                 }
             }
-            "ask" => {
+            "ask" | "ask_untimed" => {
+                let timeout = if workload == "ask" {
+                    LONG
+                } else {
+                    Duration::MAX
+                };
                 let system = ActorSystem::new();
                 let counter = system.create_actor(Counter::default()).await.expect("c");
                 for _ in 0..count {
-                    counter.timeout(LONG).total().await.expect("total");
+                    counter.timeout(timeout).total().await.expect("total");
                 }
                 system.shutdown().await;
             }
-            "ask_untimed" => {
-                let system = ActorSystem::new();
-                let counter = system.create_actor(Counter::default()).await.expect("c");
-                for _ in 0..count {
-                    counter.timeout(Duration::MAX).total().await.expect("total");
-                }
-                system.shutdown().await;
-            }
-            "raw_ask" => {
+            "raw_ask" | "raw_ask_timer" => {
+                let timer = (workload == "raw_ask_timer").then(|| arm_a_timer(LONG));
                 let tx = spawn_raw_counter();
                 for _ in 0..count {
                     raw_total(&tx).await;
                 }
-            }
-            "raw_ask_timer" => {
-                // The raw baseline with one timer armed elsewhere in the runtime, as an ask's
-                // deadline keeps one armed: every time the runtime parks, tokio's timer driver
-                // then looks at its wheel and the clock.
-                let timer = tokio::spawn(tokio::time::sleep(LONG));
-                let tx = spawn_raw_counter();
-                for _ in 0..count {
-                    raw_total(&tx).await;
-                }
-                timer.abort();
+                drop(timer);
             }
             "tell" => {
                 let system = ActorSystem::new();
