@@ -35,6 +35,16 @@ pub(crate) struct Extras {
     pub(crate) leader: Option<ActorAddress>,
 }
 
+/// The actor's wake-ups, delayed messages and attached streams end with it, however it ends
+/// (even when a panic outside its handlers took its context away).
+impl Drop for Extras {
+    fn drop(&mut self) {
+        for task in self.tasks.values() {
+            task.abort();
+        }
+    }
+}
+
 /// An actor's view of the system, handed to every handler and hook.
 ///
 /// It knows the actor's own address, the sender of the message being handled, the actor's parent

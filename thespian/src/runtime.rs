@@ -26,34 +26,36 @@ enum Step {
 
 /// Runs `actor` until it exits.
 ///
-/// The task's future is every idle actor's memory, so this loop keeps few values alive across its
-/// awaits and boxes the rare paths (system messages).
+/// The task's future is every idle actor's memory, so it holds each value once (the actor, its
+/// context and supervisor live in `live`'s future only), keeps few values alive across awaits
+/// and boxes the rare paths (system messages, retries, supervision).
 pub(crate) fn run<A: Actor>(
     actor: A,
     ctx: Context<A>,
     supervisor: Option<Box<Supervisor<A>>>,
 ) -> impl Future<Output = ()> + Send {
-    // An `async move` block rather than an `async fn`: the parameters of an `async fn` are stored
-    // twice in its future (once as passed, once as the body's bindings); captures are stored once.
-    // The actor and its supervisor move into `live` (stored once, where a reference to each
-    // would add eight bytes at every level); the context stays here, for `finish`.
-    let mut ctx = ctx;
-    async move {
-        // User code also runs outside the guarded handlers (a message's `Clone`, a restart
-        // factory, the actor's `Drop`, run as `live` ends): whatever panics, the actor still ends
-        // properly, so its mailbox closes, its parent hears of it and `shutdown` does not wait
-        // for it forever.
-        let lived = AssertUnwindSafe(live(actor, &mut ctx, supervisor))
-            .catch_unwind()
-            .await;
-        let reason = lived.unwrap_or_else(|panic| {
-            let details = panic_details(&*panic);
-            tracing::error!(actor = %ctx.myself, details, "actor failed outside its handlers");
-            ExitReason::Failed(details)
-        });
-        // Messages not handled yet are still in the mailbox: `finish` makes dead letters of them.
-        finish(ctx, reason);
-    }
+    // What ending the actor needs if `live` itself panics, when its context is lost.
+    let myself = ctx.myself.clone();
+    let parent = ctx.parent.clone();
+    // A combinator rather than an `async` block: a block would keep its captures (the actor, its
+    // context) in its own storage next to `live`'s, which moves them in, so each would be held
+    // twice. `Map` drops `live`'s future before calling the closure.
+    //
+    // User code also runs outside the guarded handlers (a message's `Clone`, a restart factory,
+    // the actor's `Drop`, run as `live` ends): whatever panics, the actor still ends properly, so
+    // its mailbox closes, its parent hears of it and `shutdown` does not wait for it forever.
+    AssertUnwindSafe(live(actor, ctx, supervisor))
+        .catch_unwind()
+        .map(move |lived| match lived {
+            // Messages not handled yet are still in the mailbox: `end` makes dead letters of them.
+            Ok((ctx, reason)) => finish(ctx, reason),
+            Err(panic) => {
+                let details = panic_details(&*panic);
+                tracing::error!(actor = %myself, details, "actor failed outside its handlers");
+                // The context went as the panic unwound (its timers with it, see `Extras`).
+                end(&myself, parent, ExitReason::Failed(details));
+            }
+        })
 }
 
 /// Runs the `started` hook; the panic details if it failed.
@@ -68,71 +70,92 @@ async fn start<A: Actor>(actor: &mut A, ctx: &mut Context<A>) -> Result<(), Exit
     }
 }
 
-/// Handles messages until the actor exits; the actor is dropped as this ends.
+/// Handles messages until the actor exits; the actor is dropped as this ends, and the context
+/// handed back for `finish`.
 #[allow(clippy::manual_async_fn)]
 fn live<A: Actor>(
     actor: A,
-    ctx: &mut Context<A>,
+    ctx: Context<A>,
     supervisor: Option<Box<Supervisor<A>>>,
-) -> impl Future<Output = ExitReason> + Send + '_ {
-    // Captures, not `async fn` parameters: see `run`.
+) -> impl Future<Output = (Context<A>, ExitReason)> + Send {
+    // Captures, not `async fn` parameters: the parameters of an `async fn` are stored twice in
+    // its future (once as passed, once as the body's bindings); captures are stored once.
     let mut actor = actor;
+    let mut ctx = ctx;
     let mut supervisor = supervisor;
     async move {
-        // In the sequential base, `started` runs in a turn of its own, like a message.
-        ctx.myself.cell.mailbox.wait_turn().await;
-        if let Err(reason) = start(&mut actor, ctx).await {
-            return reason;
-        }
-        let traced = ctx.myself.cell.system.sequential.is_some();
-        loop {
-            let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
-            // SAFETY: this is the actor's own task, its mailbox's only receiver.
-            let next = unsafe { ctx.myself.cell.mailbox.recv() };
-            let took = match idle {
-                None => next.await,
-                // Boxed: a timer inline would grow every actor's task, and few actors are transient.
-                Some(idle) => {
-                    match Box::pin(tokio::time::timeout(idle, next)).await {
+        let reason = 'live: {
+            // In the sequential base, `started` runs in a turn of its own, like a message.
+            ctx.myself.cell.mailbox.wait_turn().await;
+            if let Err(reason) = start(&mut actor, &mut ctx).await {
+                break 'live reason;
+            }
+            let traced = ctx.myself.cell.system.sequential.is_some();
+            loop {
+                let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
+                // SAFETY: this is the actor's own task, its mailbox's only receiver.
+                let next = unsafe { ctx.myself.cell.mailbox.recv() };
+                let took = match idle {
+                    None => next.await,
+                    // Boxed: a timer inline would grow every actor's task, and few actors are
+                    // transient.
+                    Some(idle) => match Box::pin(tokio::time::timeout(idle, next)).await {
                         Ok(took) => took,
                         Err(_) => {
-                            // Transient: idle for too long. Exit through the mailbox, as a request would.
+                            // Transient: idle for too long. Exit through the mailbox, as a
+                            // request would.
                             ctx.stop();
                             continue;
                         }
+                    },
+                };
+                // The first attempt is the hot path, handled here; the retries, rare, run in a
+                // boxed future of their own so that they do not grow every actor's task. The
+                // message is bound only within its arm, and what `open` returned ends with this
+                // statement, so the task's future keeps neither beside the handler's.
+                let (spare, asked);
+                let handling = match open(&mut ctx, took, traced) {
+                    Opened::User(msg) => {
+                        spare = Spare::of::<A>(&msg);
+                        asked = ctx.reply.is_some();
+                        AssertUnwindSafe(actor.handle(msg, &mut ctx)).catch_unwind()
+                    }
+                    Opened::Refused => continue,
+                    Opened::Closed => break 'live ExitReason::Requested,
+                    // System messages are rare: boxing their (large) future keeps every actor's
+                    // task small.
+                    Opened::System(msg) => {
+                        let step = Box::pin(handle_system(&mut actor, &mut ctx, msg)).await;
+                        if let Step::Exit(reason) = step {
+                            break 'live reason;
+                        }
+                        continue;
+                    }
+                };
+                let handled = handling.await;
+                let failure = match handled {
+                    Ok(()) => None,
+                    Err(panic) => Box::pin(retry(&mut actor, &mut ctx, spare, asked, panic)).await,
+                };
+                ctx.sender = None;
+                ctx.reply = None;
+                if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
+                    crate::troupe::worker_idle(leader, ctx.myself.id());
+                }
+                // One pattern for both: nested `if let`s kept the failure in the task's future.
+                if let (Some(details), Some(supervisor)) = (failure, &mut supervisor) {
+                    let step = Box::pin(supervise(&mut actor, &mut ctx, supervisor, details)).await;
+                    if let Step::Exit(reason) = step {
+                        break 'live reason;
                     }
                 }
-            };
-            // The message is moved out of a temporary that ends with this statement: a local
-            // matched by parts would stay in the task's future while the message is handled.
-            let msg = match open(ctx, took, traced) {
-                Opened::User(msg) => msg,
-                Opened::Refused => continue,
-                Opened::Closed => return ExitReason::Requested,
-                // System messages are rare: boxing their (large) future keeps every actor's task
-                // small.
-                Opened::System(msg) => {
-                    if let Step::Exit(reason) = Box::pin(handle_system(&mut actor, ctx, msg)).await
-                    {
-                        return reason;
-                    }
-                    continue;
-                }
-            };
-            let failure = handle_user(&mut actor, ctx, msg).await;
-            ctx.sender = None;
-            ctx.reply = None;
-            if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
-                crate::troupe::worker_idle(leader, ctx.myself.id());
             }
-            // One pattern for both: nested `if let`s kept the failure in the task's future.
-            if let (Some(details), Some(supervisor)) = (failure, &mut supervisor) {
-                let step = Box::pin(supervise(&mut actor, ctx, supervisor, details)).await;
-                if let Step::Exit(reason) = step {
-                    return reason;
-                }
-            }
-        }
+        };
+        // The actor goes first, while the context is still a local of this future: if its
+        // `Drop` panics, the unwinding drops the context too (ending its timers), where a
+        // context already moved into the returned value would be leaked.
+        drop(actor);
+        (ctx, reason)
     }
 }
 
@@ -195,16 +218,23 @@ fn record<A: Actor>(ctx: &Context<A>, env: &Envelope<A::Message>) {
     });
 }
 
-/// Closes the mailbox (what is left becomes dead letters), then tells the parent.
+/// Ends an actor whose context is at hand (its timers end with it, see `Extras`).
 pub(crate) fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
-    if let Some(extras) = &ctx.extras {
-        for task in extras.tasks.values() {
-            task.abort();
-        }
-    }
-    let cell = &ctx.myself.cell;
-    let me = ctx.myself.address();
-    // SAFETY: `finish` runs in the actor's own task (or its troupe leader's), the receiver.
+    let Context {
+        myself,
+        parent,
+        extras,
+        ..
+    } = ctx;
+    drop(extras);
+    end(&myself, parent, reason);
+}
+
+/// Closes the mailbox (what is left becomes dead letters), then tells the parent.
+fn end<A: Actor>(myself: &crate::Addr<A>, parent: Option<ActorAddress>, reason: ExitReason) {
+    let cell = &myself.cell;
+    let me = myself.address();
+    // SAFETY: `end` runs in the actor's own task (or its troupe leader's), the receiver.
     let rest = unsafe { cell.mailbox.close() };
     // Dropping messages runs their `Drop`: a panic there must not keep the actor from ending.
     let drained = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -215,8 +245,8 @@ pub(crate) fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
     }
     cell.system.clear_dead_letter_handler(me.id());
     tracing::trace!(actor = %me, %reason, "actor exited");
-    let top_level = ctx.parent.is_none();
-    if let Some(parent) = &ctx.parent {
+    let top_level = parent.is_none();
+    if let Some(parent) = &parent {
         let notice = ChildActorExited { child: me, reason };
         if let Err(SystemMessage::ChildExited(notice)) = parent
             .cell
@@ -225,7 +255,7 @@ pub(crate) fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
             tracing::debug!(child = %notice.child, parent = %parent, "parent gone before its child");
         }
     }
-    cell.system.actor_ended(ctx.myself.id(), top_level);
+    cell.system.actor_ended(myself.id(), top_level);
 }
 
 /// A message that arrived while the actor waits for its children to exit: nobody will handle it.
@@ -246,29 +276,20 @@ fn refuse_while_exiting<A: Actor>(
         .dead_letter(me, sender, A::message_into_any(msg), name);
 }
 
-/// Handles one of the actor's own messages: a failed attempt is retried with a copy of the
-/// message (when one can be made), and a message that fails every attempt is poisoned.
-fn handle_user<'a, A: Actor>(
-    actor: &'a mut A,
-    ctx: &'a mut Context<A>,
-    msg: A::Message,
-) -> impl Future<Output = Option<String>> + Send + 'a {
-    // The first attempt is the hot path, kept lean: no loop, no counters. The retries, rare, run
-    // in a boxed future of their own so that they do not grow every actor's task.
-    let name = A::message_name(&msg);
-    let copy = if RETRIES > 0 {
-        A::message_copy(&msg)
-    } else {
-        None
-    };
-    // Captured rather than passed to an `async fn`, so the message is stored once (see `run`).
-    async move {
-        let asked = ctx.reply.is_some();
-        let panic = AssertUnwindSafe(actor.handle(msg, ctx))
-            .catch_unwind()
-            .await
-            .err()?;
-        Box::pin(retry(actor, ctx, name, asked, copy, panic)).await
+/// What a failed first attempt needs: a copy of the message for the retry (when one can be
+/// made), else the message's name for the poison notice.
+enum Spare<M> {
+    Copy(M),
+    Name(&'static str),
+}
+
+impl<M> Spare<M> {
+    #[inline]
+    fn of<A: Actor<Message = M>>(msg: &M) -> Self {
+        match A::message_copy(msg).filter(|_| RETRIES > 0) {
+            Some(copy) => Spare::Copy(copy),
+            None => Spare::Name(A::message_name(msg)),
+        }
     }
 }
 
@@ -276,11 +297,14 @@ fn handle_user<'a, A: Actor>(
 async fn retry<A: Actor>(
     actor: &mut A,
     ctx: &mut Context<A>,
-    name: &'static str,
+    spare: Spare<A::Message>,
     asked: bool,
-    mut next: Option<A::Message>,
     panic: Box<dyn std::any::Any + Send>,
 ) -> Option<String> {
+    let (name, mut next) = match spare {
+        Spare::Copy(copy) => (A::message_name(&copy), Some(copy)),
+        Spare::Name(name) => (name, None),
+    };
     let mut attempt = 1;
     let mut panic = panic;
     loop {
@@ -480,25 +504,53 @@ mod tests {
         assert!(std::mem::size_of::<ActorCell<Tiny>>() <= 192);
     }
 
-    /// An idle actor's memory is mostly its task's future: keep it from creeping up unnoticed.
-    #[test]
-    fn an_idle_actor_task_stays_small() {
-        let system = crate::ActorSystem::new();
-        let cell = std::sync::Arc::new(crate::address::ActorCell::<Tiny> {
+    /// A context for an actor of type `A` that is not started.
+    fn context<A: Actor>(system: &crate::ActorSystem) -> Context<A> {
+        let cell = std::sync::Arc::new(crate::address::ActorCell::<A> {
             id: crate::ActorId::next(),
             system: system.shared.clone(),
             ordinal: 1,
             mailbox: crate::mailbox::Mailbox::new(None, None),
             remote: None,
         });
-        let ctx = Context::new(crate::Addr::from_cell(cell), None);
+        Context::new(crate::Addr::from_cell(cell), None)
+    }
+
+    /// An idle actor's memory is mostly its task's future: keep it from creeping up unnoticed.
+    #[test]
+    fn an_idle_actor_task_stays_small() {
+        let system = crate::ActorSystem::new();
         assert!(std::mem::size_of::<Context<Tiny>>() <= 80);
         assert!(std::mem::size_of::<Envelope<u64>>() <= 56);
-        let task = run(Tiny, ctx, None);
+        let task = run(Tiny, context::<Tiny>(&system), None);
         let size = std::mem::size_of_val(&task);
         assert!(
             size <= 224,
             "the task future of a trivial actor is {size} bytes"
+        );
+    }
+
+    /// An actor with a kibibyte of state.
+    struct Big {
+        _state: [u64; 128],
+    }
+
+    impl Actor for Big {
+        type Message = u64;
+        async fn handle(&mut self, _message: u64, _ctx: &mut Context<Self>) {}
+    }
+
+    /// The actor's state is held once in its task, not once per layer of the loop.
+    #[test]
+    fn an_actor_task_holds_the_actor_once() {
+        let system = crate::ActorSystem::new();
+        let big = Big { _state: [0; 128] };
+        let task = run(big, context::<Big>(&system), None);
+        let size = std::mem::size_of_val(&task);
+        let actor = std::mem::size_of::<Big>();
+        assert!(
+            size <= actor + 224,
+            "the task future of a {actor}-byte actor is {size} bytes"
         );
     }
 }

@@ -393,6 +393,20 @@ impl DropsBadly {
     async fn ping_dropper(&self) -> u8 {
         2
     }
+
+    /// Asks for a wake-up in an hour, whose payload counts its drop in `dropped`.
+    async fn arm_wakeup(&mut self, dropped: Arc<AtomicUsize>, ctx: &mut Context<Self>) {
+        ctx.wakeup_after(Duration::from_secs(3600), CountsDrop(dropped));
+    }
+}
+
+/// Counts its drop.
+struct CountsDrop(Arc<AtomicUsize>);
+
+impl Drop for CountsDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 #[tokio::test]
@@ -401,6 +415,8 @@ async fn an_actor_whose_drop_panics_still_exits_and_its_parent_hears_it_failed()
     let (watcher, exits, drops) = exit_watcher(&system).await;
     let child = watcher.spawn_dropper().await.unwrap();
     assert_eq!(child.ping_dropper().await, Ok(2));
+    let wakeup_dropped = Arc::new(AtomicUsize::new(0));
+    child.arm_wakeup(wakeup_dropped.clone()).await.unwrap();
     child.request_exit();
     wait_until_dead(&child.address()).await;
     wait_for_an_exit(&exits).await;
@@ -413,6 +429,18 @@ async fn an_actor_whose_drop_panics_still_exits_and_its_parent_hears_it_failed()
     assert!(
         matches!(&exits[..], [ExitReason::Failed(details)] if details.contains("cannot let go")),
         "{exits:?}"
+    );
+    // Its pending wake-up was cancelled with it, although the panic took its context away.
+    for _ in 0..1000 {
+        if wakeup_dropped.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(
+        wakeup_dropped.load(Ordering::SeqCst),
+        1,
+        "the wake-up is cancelled"
     );
     system.shutdown().await;
     assert_eq!(system.live_actors(), 0);
