@@ -525,7 +525,7 @@ mod tests {
         let task = run(Tiny, context::<Tiny>(&system), None);
         let size = std::mem::size_of_val(&task);
         assert!(
-            size <= 224,
+            size <= 192,
             "the task future of a trivial actor is {size} bytes"
         );
     }
