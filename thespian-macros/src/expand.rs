@@ -469,10 +469,21 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         impl #impl_g #th::Actor for #self_ty #where_g {
             type Message = #enum_ty;
 
-            async fn handle(&mut self, message: Self::Message, ctx: &mut #th::Context<Self>) {
-                match message {
-                    #(#arms)*
-                    #phantom_arm
+            // An `async` block rather than an `async fn`: the parameters of an `async fn` are
+            // stored twice in its future (as passed, then as the body's bindings), which every
+            // actor's task would carry while a message is handled.
+            #[allow(clippy::manual_async_fn)]
+            #[inline]
+            fn handle(
+                &mut self,
+                message: Self::Message,
+                ctx: &mut #th::Context<Self>,
+            ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
+                async move {
+                    match message {
+                        #(#arms)*
+                        #phantom_arm
+                    }
                 }
             }
 
