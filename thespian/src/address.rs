@@ -203,7 +203,7 @@ where
         &self.system
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_msg(
         &self,
         msg: M,

@@ -183,7 +183,25 @@ impl<M> Mailbox<M> {
     ///
     /// # Safety
     /// Only the actor's own task receives (calls this, `recv`, `take` or `close`).
+    #[inline(always)]
     pub(crate) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
+        // The hot path, inlined into the actor's loop: a plain mailbox with a message waiting.
+        if self.plain {
+            // SAFETY: the caller's contract.
+            if let Some(env) = unsafe { self.queue.pop() } {
+                return Poll::Ready(Some(env));
+            }
+        }
+        // SAFETY: the caller's contract.
+        unsafe { self.poll_recv_slow(cx) }
+    }
+
+    /// Everything else: turns, bounds, an empty mailbox, sleeping.
+    ///
+    /// # Safety
+    /// As for [`poll_recv`](Self::poll_recv).
+    #[inline(never)]
+    unsafe fn poll_recv_slow(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
         if !self.plain {
             if let Some(link) = &self.seq {
                 // One message per turn, when the system's scheduler says so.

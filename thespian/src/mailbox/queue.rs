@@ -319,7 +319,7 @@ impl<T> Queue<T> {
     /// Appends `make(value)`, or hands `value` back if the queue is closed (before `make` runs,
     /// so a refused value comes back exactly as given). If `make` panics, the claimed place is
     /// filled with `filler()` instead, so that the receiver is not left waiting for it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_with<V>(
         &self,
         value: V,
