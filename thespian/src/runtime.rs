@@ -286,7 +286,13 @@ enum Spare<M> {
 impl<M> Spare<M> {
     #[inline]
     fn of<A: Actor<Message = M>>(msg: &M) -> Self {
-        match A::message_copy(msg).filter(|_| RETRIES > 0) {
+        // No copy is made (it is user code, run for every message) when there are no retries.
+        let copy = if RETRIES > 0 {
+            A::message_copy(msg)
+        } else {
+            None
+        };
+        match copy {
             Some(copy) => Spare::Copy(copy),
             None => Spare::Name(A::message_name(msg)),
         }

@@ -348,14 +348,19 @@ async fn exit_watcher(
     (system.create_actor(watcher).await.unwrap(), exits, drops)
 }
 
-/// Waits (up to 100 ms) until a parent has recorded a child's exit.
-async fn wait_for_an_exit(exits: &Mutex<Vec<ExitReason>>) {
-    for _ in 0..100 {
-        if !exits.lock().unwrap().is_empty() {
+/// Waits (up to `millis` ms) until `done` holds; the caller asserts what it waited for.
+async fn wait_until(millis: u32, done: impl Fn() -> bool) {
+    for _ in 0..millis {
+        if done() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+}
+
+/// Waits (up to 100 ms) until a parent has recorded a child's exit.
+async fn wait_for_an_exit(exits: &Mutex<Vec<ExitReason>>) {
+    wait_until(100, || !exits.lock().unwrap().is_empty()).await;
 }
 
 #[tokio::test]
@@ -431,12 +436,7 @@ async fn an_actor_whose_drop_panics_still_exits_and_its_parent_hears_it_failed()
         "{exits:?}"
     );
     // Its pending wake-up was cancelled with it, although the panic took its context away.
-    for _ in 0..1000 {
-        if wakeup_dropped.load(Ordering::SeqCst) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    wait_until(1000, || wakeup_dropped.load(Ordering::SeqCst) == 1).await;
     assert_eq!(
         wakeup_dropped.load(Ordering::SeqCst),
         1,

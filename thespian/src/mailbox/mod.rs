@@ -196,7 +196,8 @@ impl<M> Mailbox<M> {
         unsafe { self.poll_recv_slow(cx) }
     }
 
-    /// Everything else: turns, bounds, an empty mailbox, sleeping.
+    /// Everything else: turns, bounds, an empty mailbox, sleeping. A plain mailbox comes here
+    /// only once `poll_recv` has found it empty.
     ///
     /// # Safety
     /// As for [`poll_recv`](Self::poll_recv).
@@ -213,10 +214,11 @@ impl<M> Mailbox<M> {
                 });
                 return turn.map(|()| taken.map(|env| self.taken(env)));
             }
-        }
-        // SAFETY: the caller's contract.
-        if let Some(env) = unsafe { self.queue.pop() } {
-            return Poll::Ready(Some(self.taken(env)));
+            // A bounded mailbox: its take gives a permit back. (A plain one has just looked.)
+            // SAFETY: the caller's contract.
+            if let Some(env) = unsafe { self.queue.pop() } {
+                return Poll::Ready(Some(self.taken(env)));
+            }
         }
         if self.queue.is_closed() {
             return Poll::Ready(None);
