@@ -15,6 +15,7 @@ use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::sequential::Sequential;
 use crate::system::SystemShared;
+use crate::time::Clock;
 
 /// What pushing a message at once gave: done (accepted or refused), or no room in a bounded mailbox.
 enum Now<M> {
@@ -282,9 +283,7 @@ where
 }
 
 /// An ask in a sequential system: sent at once, like any ask, but its reply comes only while the
-/// system is driven, so the wait runs on the system's thread, where the timeout is on the virtual
-/// clock. (Waiting on the caller's thread instead would race the system's clock: it could jump to
-/// the deadline while the wake-up of the actor is still on its way between threads.)
+/// system is driven, so the wait drives it, and its timeout is on the system's virtual clock.
 fn ask_sequential<M, D>(
     seq: Arc<Sequential>,
     cell: &Arc<D>,
@@ -298,8 +297,8 @@ where
 {
     match push_now_for_ask(cell, msg, sender) {
         Sent::Waiting(reply) => AskState::Driven(Box::pin(async move {
-            let wait = async move {
-                match tokio::time::timeout(timeout, reply).await {
+            let wait = async {
+                match Clock::Virtual(seq.clock()).timeout(timeout, reply).await {
                     Ok(result) => result,
                     Err(_) => Err(AskError::Timeout(timeout)),
                 }
@@ -404,9 +403,10 @@ where
     M: Message,
     D: Deliver<M> + ?Sized,
 {
-    let deadline = deadline_after(timeout);
+    let clock = cell.system().clock();
+    let deadline = clock.deadline_after(timeout);
     if let Some(bound) = cell.bound() {
-        match tokio::time::timeout_at(deadline, bound.acquire()).await {
+        match clock.timeout_at(deadline, bound.acquire()).await {
             Ok(Ok(permit)) => permit.forget(),
             Ok(Err(_)) => {
                 dead_letter(cell, msg, sender);
@@ -416,7 +416,7 @@ where
         }
     }
     match push_permitted_ask(cell, msg, sender) {
-        Sent::Waiting(reply) => match tokio::time::timeout_at(deadline, reply).await {
+        Sent::Waiting(reply) => match clock.timeout_at(deadline, reply).await {
             Ok(result) => result,
             Err(_) => Err(AskError::Timeout(timeout)),
         },

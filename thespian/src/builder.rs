@@ -122,32 +122,21 @@ impl ActorSystemBuilder {
     }
 
     /// Builds the system. Needs no runtime yet: actors are started on the runtime given with
-    /// [`runtime`](Self::runtime), or else on the one current where they are created.
-    ///
-    /// # Panics
-    ///
-    /// For the sequential base, if the operating system cannot start its thread; use
-    /// [`try_build`](Self::try_build) to handle that.
+    /// [`runtime`](Self::runtime), or else on the one current where they are created (a
+    /// sequential system needs none: it runs its actors within the calls that drive it).
     pub fn build(self) -> ActorSystem {
-        self.try_build()
-            .expect("the operating system could not start the sequential system's thread")
-    }
-
-    /// Builds the system; fails only when a sequential system cannot start its thread.
-    pub fn try_build(self) -> std::io::Result<ActorSystem> {
         static NEXT_SYSTEM: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_SYSTEM.fetch_add(1, Ordering::Relaxed);
         let name = self.name.unwrap_or_else(|| format!("system-{id}"));
-        let sequential = if self.sequential {
-            Some(Sequential::start(&name, self.seed, self.trace)?)
-        } else {
-            None
-        };
+        let sequential = self
+            .sequential
+            .then(|| Sequential::new(self.seed, self.trace));
+        // A sequential system runs its tasks itself, on the caller's thread.
         let handle = match &sequential {
-            Some(seq) => Some(seq.handle().clone()),
+            Some(_) => None,
             None => self.handle.or_else(|| Handle::try_current().ok()),
         };
-        Ok(ActorSystem::from_shared(Arc::new(SystemShared {
+        ActorSystem::from_shared(Arc::new(SystemShared {
             id,
             name,
             handle,
@@ -171,6 +160,6 @@ impl ActorSystemBuilder {
             handles: AtomicUsize::new(0),
             remote: OnceLock::new(),
             proxies: Mutex::default(),
-        })))
+        }))
     }
 }

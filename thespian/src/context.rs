@@ -7,7 +7,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use tokio::task::AbortHandle;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, AnyCell, IdMap};
@@ -18,6 +17,7 @@ use crate::options::ActorOptions;
 use crate::reply::{ReplyHandle, ReplyTo, SendReplyError};
 use crate::sync::Compaction;
 use crate::system::ActorSystem;
+use crate::time::TaskHandle;
 use crate::wakeup::{TimerId, WakeupMessage};
 
 /// The parts of a context that few actors use.
@@ -25,7 +25,7 @@ use crate::wakeup::{TimerId, WakeupMessage};
 pub(crate) struct Extras {
     pub(crate) children: IdMap<ActorAddress>,
     /// Pending wake-ups, delayed messages and attached streams.
-    pub(crate) tasks: HashMap<TimerId, AbortHandle>,
+    pub(crate) tasks: HashMap<TimerId, TaskHandle>,
     tasks_compaction: Compaction,
     next_task: u64,
     /// Why the actor is exiting, when a failure stopped it.
@@ -183,7 +183,7 @@ impl<A: Actor> Context<A> {
         let id = self.next_timer_id();
         let payload: Box<dyn Any + Send> = Box::new(payload);
         self.own_task_with_id(id, async move {
-            tokio::time::sleep(delay).await;
+            cell.system.clock().sleep(delay).await;
             let wakeup = WakeupMessage { id, delay, payload };
             let _ = cell.push_system(SystemMessage::Wakeup(Box::new(wakeup)));
         })
@@ -198,7 +198,7 @@ impl<A: Actor> Context<A> {
     {
         let me = self.myself.clone();
         self.own_task(async move {
-            tokio::time::sleep(delay).await;
+            me.cell.system.clock().sleep(delay).await;
             let _ = me.tell(msg).await;
         })
     }

@@ -27,7 +27,11 @@ pub(crate) const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// `now + timeout`, or [`NEVER`] ahead when that overflows.
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
+    deadline_from(Instant::now(), timeout)
+}
+
+/// `now + timeout`, or [`NEVER`] after `now` when that overflows.
+pub(crate) fn deadline_from(now: Instant, timeout: Duration) -> Instant {
     now.checked_add(timeout).unwrap_or_else(|| now + NEVER)
 }
 

@@ -96,6 +96,7 @@ mod status;
 mod supervision;
 mod sync;
 mod system;
+mod time;
 mod troupe;
 mod wakeup;
 mod wire;

@@ -17,6 +17,7 @@ use crate::error::ListenError;
 use crate::messages::ReceivedMessage;
 use crate::reply::ReplyTo;
 use crate::sync::Unpoisoned;
+use crate::time::Clock;
 
 pub(crate) struct OutsideCell {
     id: ActorId,
@@ -40,21 +41,16 @@ impl OutsideCell {
         self.arrived.notify_one();
     }
 
-    /// Waits until a message is there (true) or `timeout` has passed (false), taking nothing.
-    pub(crate) async fn wait_for_message(&self, timeout: Duration) -> bool {
-        let wait = async {
-            while self.queue_len() == 0 {
-                self.arrived.notified().await;
-            }
-        };
-        tokio::time::timeout(timeout, wait).await.is_ok()
-    }
-
     pub(crate) fn pop(&self) -> Option<ReceivedMessage> {
         self.inbox.lock_unpoisoned().pop_front()
     }
 
-    pub(crate) async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
+    /// Takes the next message, waiting at most `timeout` on `clock`.
+    pub(crate) async fn listen(
+        &self,
+        clock: Clock<'_>,
+        timeout: Duration,
+    ) -> Result<ReceivedMessage, ListenError> {
         let wait = async {
             loop {
                 if let Some(m) = self.pop() {
@@ -65,7 +61,8 @@ impl OutsideCell {
                 self.arrived.notified().await;
             }
         };
-        tokio::time::timeout(timeout, wait)
+        clock
+            .timeout(timeout, wait)
             .await
             .map_err(|_| ListenError::Timeout(timeout))
     }

@@ -99,15 +99,17 @@ fn live<A: Actor>(
                     None => next.await,
                     // Boxed: a timer inline would grow every actor's task, and few actors are
                     // transient.
-                    Some(idle) => match Box::pin(tokio::time::timeout(idle, next)).await {
-                        Ok(took) => took,
-                        Err(_) => {
-                            // Transient: idle for too long. Exit through the mailbox, as a
-                            // request would.
-                            ctx.stop();
-                            continue;
+                    Some(idle) => {
+                        match Box::pin(ctx.myself.cell.system.clock().timeout(idle, next)).await {
+                            Ok(took) => took,
+                            Err(_) => {
+                                // Transient: idle for too long. Exit through the mailbox, as a
+                                // request would.
+                                ctx.stop();
+                                continue;
+                            }
                         }
-                    },
+                    }
                 };
                 // The first attempt is the hot path, handled here; the retries, rare, run in a
                 // boxed future of their own so that they do not grow every actor's task. The
@@ -346,7 +348,7 @@ async fn supervise<A: Actor>(
     supervisor: &mut Supervisor<A>,
     details: String,
 ) -> Step {
-    match supervisor.on_failure() {
+    match supervisor.on_failure(ctx.myself.cell.system.clock().now()) {
         Verdict::Resume => Step::Continue,
         Verdict::Restart(fresh) => {
             tracing::warn!(actor = %ctx.myself, details, "restarting after a failure");

@@ -133,12 +133,11 @@ impl<A> Supervisor<A> {
     }
 
     /// Decides what a failure does, counting a restart against the intensity limit.
-    pub(crate) fn on_failure(&mut self) -> Verdict<A> {
+    pub(crate) fn on_failure(&mut self, now: Instant) -> Verdict<A> {
         match &mut self.policy {
             Supervision::Resume => Verdict::Resume,
             Supervision::Stop => Verdict::Stop,
             Supervision::Restart(policy) => {
-                let now = Instant::now();
                 while self
                     .restarts
                     .front()

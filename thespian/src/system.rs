@@ -29,6 +29,7 @@ use crate::sequential::{Sequential, TraceEntry};
 use crate::status::{ActorStatus, SystemStatus};
 use crate::supervision::{Supervision, Supervisor};
 use crate::sync::{Unpoisoned, UnpoisonedRw};
+use crate::time::{Clock, Runtime, TaskHandle};
 use crate::troupe::{Troupe, TroupeOptions};
 
 /// The state every handle of one system shares.
@@ -76,8 +77,12 @@ impl Drop for SystemShared {
 
 /// Asks every actor of the tree under `pending` for its status, parents before children, all
 /// within `timeout`.
-async fn collect_statuses(mut pending: Vec<ActorAddress>, timeout: Duration) -> Vec<ActorStatus> {
-    let deadline = crate::deadline::deadline_after(timeout);
+async fn collect_statuses(
+    clock: Clock<'_>,
+    mut pending: Vec<ActorAddress>,
+    timeout: Duration,
+) -> Vec<ActorStatus> {
+    let deadline = clock.deadline_after(timeout);
     let mut actors = Vec::new();
     while !pending.is_empty() {
         let asks = pending.drain(..).map(|actor| {
@@ -91,7 +96,7 @@ async fn collect_statuses(mut pending: Vec<ActorAddress>, timeout: Duration) -> 
                 if !sent {
                     return None;
                 }
-                tokio::time::timeout_at(deadline, reply).await.ok()?.ok()
+                clock.timeout_at(deadline, reply).await.ok()?.ok()
             }
         });
         for status in futures::future::join_all(asks).await.into_iter().flatten() {
@@ -156,7 +161,7 @@ impl SystemShared {
         parent: Option<ActorAddress>,
         options: ActorOptions<A>,
     ) -> Result<Addr<A>, CreateError> {
-        let (handle, mut ctx) = self.new_actor::<A>(parent, options.mailbox_capacity)?;
+        let (runtime, mut ctx) = self.new_actor::<A>(parent, options.mailbox_capacity)?;
         let addr = ctx.myself.clone();
         for message in options.initial_messages {
             let _ = addr.cell.mailbox.push(Envelope::user(message, None, None));
@@ -171,7 +176,7 @@ impl SystemShared {
             Supervision::Resume => None,
             policy => Some(Box::new(Supervisor::new(policy))),
         };
-        handle.spawn(crate::runtime::run(actor, ctx, supervisor));
+        runtime.start(crate::runtime::run(actor, ctx, supervisor));
         Ok(addr)
     }
 
@@ -181,11 +186,8 @@ impl SystemShared {
         self: &Arc<Self>,
         parent: Option<ActorAddress>,
         capacity: Option<usize>,
-    ) -> Result<(Handle, Context<A>), CreateError> {
-        let handle = match &self.handle {
-            Some(h) => h.clone(),
-            None => Handle::try_current().map_err(|_| CreateError::NoRuntime)?,
-        };
+    ) -> Result<(Runtime, Context<A>), CreateError> {
+        let runtime = self.runtime().ok_or(CreateError::NoRuntime)?;
         let id = ActorId::next();
         let seq = self
             .sequential
@@ -212,16 +214,33 @@ impl SystemShared {
             return Err(CreateError::SystemShutDown);
         }
         addr.cell.mailbox.reserve_start_turn();
-        Ok((handle, Context::new(addr, parent)))
+        Ok((runtime, Context::new(addr, parent)))
     }
 
-    /// Starts a task on the system's runtime (wake-ups, streams), if there is one.
+    /// Where the system's tasks run: its sequential executor, the runtime it was given, or the
+    /// current one.
+    pub(crate) fn runtime(&self) -> Option<Runtime> {
+        match (&self.sequential, &self.handle) {
+            (Some(seq), _) => Some(Runtime::Sequential(seq.clone())),
+            (None, Some(handle)) => Some(Runtime::Tokio(handle.clone())),
+            (None, None) => Handle::try_current().ok().map(Runtime::Tokio),
+        }
+    }
+
+    /// Starts a task (wake-ups, streams) where the system's tasks run, if anywhere.
     pub(crate) fn spawn_task(
         &self,
         task: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Option<tokio::task::AbortHandle> {
-        let handle = self.handle.clone().or_else(|| Handle::try_current().ok())?;
-        Some(handle.spawn(task).abort_handle())
+    ) -> Option<TaskHandle> {
+        Some(self.runtime()?.spawn(task))
+    }
+
+    /// The system's clock: tokio's, or a sequential system's virtual one.
+    pub(crate) fn clock(&self) -> Clock<'_> {
+        match &self.sequential {
+            Some(seq) => Clock::Virtual(seq.clock()),
+            None => Clock::Tokio,
+        }
     }
 
     pub(crate) fn count_restart(&self) {
@@ -514,10 +533,10 @@ impl ActorSystem {
     pub async fn status(&self, timeout: Duration) -> SystemStatus {
         let top_level = self.shared.top_level.snapshot();
         let actors = match &self.shared.sequential {
-            None => collect_statuses(top_level, timeout).await,
+            None => collect_statuses(Clock::Tokio, top_level, timeout).await,
             // The actors answer in turns, which are granted only while the system is driven.
             Some(seq) => seq
-                .drive(collect_statuses(top_level, timeout))
+                .drive(collect_statuses(self.shared.clock(), top_level, timeout))
                 .await
                 .unwrap_or_default(),
         };
@@ -568,30 +587,12 @@ impl ActorSystem {
     /// [`outside_address`](Self::outside_address)), waiting at most `timeout`.
     pub async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
         match &self.shared.sequential {
-            None => self.shared.outside.listen(timeout).await,
-            Some(seq) => {
-                // The system's thread only waits; the message is taken here, so a caller that
-                // gives up cannot lose one.
-                let deadline = std::time::Instant::now() + timeout;
-                loop {
-                    if let Some(message) = self.shared.outside.pop() {
-                        return Ok(message);
-                    }
-                    let left = deadline.saturating_duration_since(std::time::Instant::now());
-                    let shared = self.shared.clone();
-                    let arrived = seq
-                        .drive(async move { shared.outside.wait_for_message(left).await })
-                        .await
-                        .unwrap_or(false);
-                    if !arrived {
-                        return self
-                            .shared
-                            .outside
-                            .pop()
-                            .ok_or(ListenError::Timeout(timeout));
-                    }
-                }
-            }
+            None => self.shared.outside.listen(Clock::Tokio, timeout).await,
+            // Waits in the system's time, while driving it.
+            Some(seq) => seq
+                .drive(self.shared.outside.listen(self.shared.clock(), timeout))
+                .await
+                .unwrap_or(Err(ListenError::Timeout(timeout))),
         }
     }
 
@@ -600,13 +601,12 @@ impl ActorSystem {
     /// is next driven. Returns at once for the default base.
     pub async fn run_until_idle(&self) {
         if let Some(seq) = &self.shared.sequential {
-            let idle = seq.clone();
-            seq.drive(async move {
-                while !idle.is_idle() {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                }
-            })
-            .await;
+            // Looked at after every pass over the ready tasks, before the clock moves.
+            let idle = std::future::poll_fn(|_| match seq.is_idle() {
+                true => std::task::Poll::Ready(()),
+                false => std::task::Poll::Pending,
+            });
+            seq.drive(idle).await;
         }
     }
 

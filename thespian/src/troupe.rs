@@ -163,9 +163,9 @@ where
     A: Actor,
     F: FnMut() -> A + Send + 'static,
 {
-    let (handle, ctx) = system.new_actor::<A>(parent, None)?;
+    let (runtime, ctx) = system.new_actor::<A>(parent, None)?;
     let addr = ctx.myself.clone();
-    handle.spawn(lead(ctx, factory, options));
+    runtime.start(lead(ctx, factory, options));
     Ok(Troupe { addr })
 }
 
@@ -220,7 +220,7 @@ where
             Some(at) => tokio::select! {
                 biased;
                 took = next => Some(took),
-                () = tokio::time::sleep_until(at) => None,
+                () = system.clock().sleep_until(at) => None,
             },
         };
         if let Some(Take::Closed) = took {
@@ -246,7 +246,7 @@ where
                 Payload::System(SystemMessage::WorkerIdle(id)) => {
                     if let Some(w) = workers.iter_mut().find(|w| w.addr.id() == id) {
                         w.busy = false;
-                        w.idle_since = Instant::now();
+                        w.idle_since = system.clock().now();
                     }
                 }
                 Payload::System(SystemMessage::TroupeLimits { max, idle }) => {
@@ -273,7 +273,7 @@ where
             }
             continue;
         }
-        dismiss_idle(&mut workers, &limits);
+        dismiss_idle(&mut workers, &limits, system.clock().now());
         while let Some(job) = jobs.pop_front() {
             let worker = match workers.iter_mut().position(|w| !w.busy) {
                 Some(i) => i,
@@ -287,7 +287,7 @@ where
                             workers.push(Worker {
                                 addr,
                                 busy: false,
-                                idle_since: Instant::now(),
+                                idle_since: system.clock().now(),
                             });
                             workers.len() - 1
                         }
@@ -330,8 +330,7 @@ fn next_trim<A: Actor>(workers: &[Worker<A>], limits: &TroupeOptions) -> Option<
 
 /// Dismisses the idle workers beyond `idle_count` that have been idle long enough (and any beyond
 /// `max_count`, after the limits were lowered).
-fn dismiss_idle<A: Actor>(workers: &mut Vec<Worker<A>>, limits: &TroupeOptions) {
-    let now = Instant::now();
+fn dismiss_idle<A: Actor>(workers: &mut Vec<Worker<A>>, limits: &TroupeOptions, now: Instant) {
     let mut idle = workers.iter().filter(|w| !w.busy).count();
     let mut total = workers.len();
     workers.retain(|w| {

@@ -104,6 +104,7 @@ async fn a_seed_explores_another_schedule_reproducibly() {
 struct Sleeper {
     woke: Vec<String>,
     waiting: Option<ReplyHandle<Vec<String>>>,
+    stalled: Option<ReplyHandle<u8>>,
 }
 
 #[actor]
@@ -121,9 +122,9 @@ impl Sleeper {
         self.waiting = Some(reply);
     }
 
-    async fn stall(&mut self) -> u8 {
-        tokio::time::sleep(Duration::from_secs(600)).await;
-        1
+    /// Answers never: the reply handle is kept, not used.
+    async fn stall(&mut self, reply: ReplyHandle<u8>) {
+        self.stalled = Some(reply);
     }
 
     async fn explode(&mut self) -> u8 {
@@ -141,8 +142,8 @@ impl Sleeper {
     }
 }
 
-#[tokio::test]
-async fn an_hour_long_wakeup_fires_in_virtual_time() {
+/// Sets an hour-long wake-up and waits for it; returns how long that took for real.
+async fn wait_an_hour() -> Duration {
     let system = thespian::ActorSystem::builder().sequential().build();
     let sleeper = system.create_actor(Sleeper::default()).await.unwrap();
     let started = Instant::now();
@@ -154,8 +155,15 @@ async fn an_hour_long_wakeup_fires_in_virtual_time() {
         .await
         .unwrap();
     assert_eq!(woke, vec!["an hour later".to_string()]);
-    assert!(started.elapsed() < Duration::from_secs(1));
+    let took = started.elapsed();
     system.shutdown().await;
+    assert_eq!(system.live_actors(), 0);
+    took
+}
+
+#[tokio::test]
+async fn an_hour_long_wakeup_fires_in_virtual_time() {
+    assert!(wait_an_hour().await < Duration::from_secs(1));
 }
 
 #[tokio::test]
@@ -249,4 +257,71 @@ async fn after_the_last_handle_is_dropped_sends_are_refused_not_lost() {
     assert_eq!(refused.into_inner().left, 1);
     assert!(!recorder.is_alive());
     assert!(recorder.notes().await.is_err());
+}
+
+/// Asks another actor of its own system from within a handler.
+struct Asker {
+    hello: Addr<Hello>,
+}
+
+#[actor(no_serde)]
+impl Asker {
+    async fn ask_hello(&mut self) -> Result<String, AskError> {
+        self.hello.timeout(Duration::from_secs(30)).hi().await
+    }
+}
+
+#[tokio::test]
+async fn a_handler_asking_into_its_own_system_holds_its_turn_and_times_out_in_virtual_time() {
+    let system = thespian::ActorSystem::builder().sequential().build();
+    let hello = system.create_actor(Hello).await.unwrap();
+    let asker = system
+        .create_actor(Asker {
+            hello: hello.clone(),
+        })
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        asker.timeout(Duration::from_secs(60)).ask_hello().await,
+        Ok(Err(AskError::Timeout(Duration::from_secs(30))))
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // Once the turn is over, the request waiting in `hello`'s mailbox is handled (its reply
+    // has nobody left to go to) and the system goes on.
+    assert_eq!(hello.hi().await.unwrap(), "Hello, World!");
+    system.shutdown().await;
+}
+
+#[test]
+fn a_sequential_system_needs_no_tokio_runtime() {
+    futures::executor::block_on(wait_an_hour());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_on_several_threads_drive_one_system_in_turn() {
+    let system = thespian::ActorSystem::builder().sequential().build();
+    let recorder = system.create_actor(Recorder::default()).await.unwrap();
+    let callers: Vec<_> = (0..4)
+        .map(|n| {
+            let recorder = recorder.clone();
+            tokio::spawn(async move {
+                for i in 0..100 {
+                    recorder.note(n * 1000 + i).await.unwrap();
+                    assert!(!recorder.notes().await.unwrap().is_empty());
+                }
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.unwrap();
+    }
+    let mut notes = recorder.notes().await.unwrap();
+    notes.sort_unstable();
+    let mut expected: Vec<u32> = (0..4)
+        .flat_map(|n| (0..100).map(move |i| n * 1000 + i))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(notes, expected);
+    system.shutdown().await;
 }

@@ -1,9 +1,11 @@
-//! A sequential system's thread ends with the system, even without `shutdown`.
-//! (Alone in its own test binary: it counts the process's threads.)
+//! A sequential system runs on its caller's thread: it starts none of its own, and its actors end
+//! with its last handle, even without `shutdown`. (Alone in its own test binary: it counts the
+//! process's threads.)
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
-use thespian::ActorSystem;
+use thespian::prelude::*;
 
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -11,21 +13,51 @@ fn threads() -> usize {
         .unwrap_or(0)
 }
 
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+#[actor(no_serde)]
+impl Counted {
+    async fn ping(&mut self) -> u8 {
+        1
+    }
+}
+
 #[test]
-fn dropping_the_last_handle_ends_the_sequential_thread() {
+fn a_sequential_system_starts_no_thread_and_its_actors_end_with_its_last_handle() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let before = threads();
+    let dropped = Arc::new(AtomicUsize::new(0));
     let system = ActorSystem::builder().sequential().build();
     let copy = system.clone();
-    assert_eq!(threads(), before + 1);
+    let actor = runtime.block_on(async {
+        let actor = system
+            .create_actor(Counted(dropped.clone()))
+            .await
+            .expect("created");
+        assert_eq!(actor.ping().await, Ok(1));
+        actor
+    });
+    assert_eq!(threads(), before, "no thread of the system's own");
     drop(system);
-    std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(threads(), before + 1, "a handle is still alive");
+    assert_eq!(
+        dropped.load(Ordering::Acquire),
+        0,
+        "a handle is still alive"
+    );
     drop(copy);
-    for _ in 0..200 {
-        if threads() == before {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert_eq!(threads(), before);
+    assert_eq!(
+        dropped.load(Ordering::Acquire),
+        1,
+        "the actor ended with the system"
+    );
+    assert!(!actor.is_alive());
 }

@@ -7,9 +7,13 @@
 //! head may take exactly that one message from its mailbox, and the next turn is granted only when
 //! its handler has finished (by that actor itself, as it comes back for more: an actor with
 //! several messages in a row needs no wake-up at all). An actor's `started` hook runs in a turn of
-//! its own, taken when the actor is created. All of it runs on a dedicated thread with a paused tokio clock, so
-//! timers (wake-ups, ask timeouts) fire in virtual time, jumping straight to the next due timer
-//! whenever the system is idle.
+//! its own, taken when the actor is created.
+//!
+//! There is no thread of the system's own: its tasks (see `executor`) are polled on the thread of
+//! whoever drives the system, inside the call that drives it, and its time is a virtual clock (see
+//! `clock`) that stands still while any task is ready and jumps straight to the next timer (a
+//! wake-up, an ask's deadline) whenever none is. An ask to a sequential system is one function call
+//! deep: no hand-over between threads, no wake-up of a sleeping thread.
 //!
 //! Turns are only granted while the outside is waiting for the system (an `ask`, a `listen`,
 //! [`ActorSystem::run_until_idle`](crate::ActorSystem::run_until_idle), `shutdown`), as in
@@ -22,16 +26,25 @@
 //!
 //! Limits: no parallelism; a handler that awaits another actor's reply holds its turn, so the reply
 //! can never come and the inner ask times out (in virtual time); remote systems are not joined.
+//! Code in a handler that uses tokio directly (`tokio::time::sleep`, `tokio::spawn`) runs on the
+//! caller's runtime and in its time, not the system's: use wake-ups for delays.
+
+mod clock;
+mod executor;
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use tokio::runtime::Handle;
-
 use crate::address::{ActorId, IdMap};
 use crate::sync::Unpoisoned;
+
+pub(crate) use clock::VirtualClock;
+use executor::Executor;
+pub(crate) use executor::Task;
 
 /// While alive, the system is driven: turns are granted.
 pub(crate) struct Driving {
@@ -80,29 +93,26 @@ struct State {
     arrived: Vec<ActorId>,
     turn: Turn,
     wakers: IdMap<Waker>,
-    /// The system thread, waiting for `stop`.
-    thread: Option<Waker>,
     drivers: usize,
     rng: Option<u64>,
     trace: Option<Vec<TraceEntry>>,
     stopped: bool,
 }
 
-/// The scheduler of a sequential system.
+/// The scheduler of a sequential system: its turns, its tasks and its clock.
 pub(crate) struct Sequential {
     state: Mutex<State>,
-    handle: Handle,
+    executor: Arc<Executor>,
+    clock: VirtualClock,
     /// Whether messages are recorded: fixed at start, read without the lock on every message.
     tracing: bool,
     /// `State::stopped`, readable without the lock on every push.
-    stopped: std::sync::atomic::AtomicBool,
-    /// Whether a task keeps the system's thread awake for the next call (see `keep_warm`).
-    warm: std::sync::atomic::AtomicBool,
-    /// The system's thread, which must not spin waiting for itself.
-    thread_id: std::sync::OnceLock<std::thread::ThreadId>,
-    /// How many times it was kept warm.
-    #[cfg(test)]
-    warmed: std::sync::atomic::AtomicU64,
+    stopped: AtomicBool,
+    /// The thread running a pass over the tasks (see `THREAD`), 0 if none: one pass at a time,
+    /// and a call made from within a pass (an actor asking into its own system) joins it.
+    passing: AtomicU64,
+    /// Drivers waiting for another thread's pass to end.
+    waiting: Mutex<Vec<Waker>>,
 }
 
 impl fmt::Debug for Sequential {
@@ -111,24 +121,26 @@ impl fmt::Debug for Sequential {
     }
 }
 
-/// How long each side of a call into a sequential system stays awake for the other: the caller
-/// watching for the answer, the system's thread for the next call. A call hands over to the
-/// system's thread and back; on a virtual machine, waking a sleeping thread costs 10-20 µs each
-/// way, where most calls (an ask, a short `run_until_idle`) are answered within a few
-/// microseconds. A call that takes longer pays the sleep as before.
-const HAND_BACK_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+/// How many tasks a pass polls before it lets the caller's runtime run its other tasks once.
+const PASS_BUDGET: usize = 1024;
 
-/// Awaits the work handed to the system's thread, spinning briefly first if `spin` (see
-/// `HAND_BACK_SPIN`).
-async fn hand_back<T>(
-    mut task: tokio::task::JoinHandle<T>,
-    spin: bool,
-) -> Result<T, tokio::task::JoinError> {
-    let start = std::time::Instant::now();
-    while spin && !task.is_finished() && start.elapsed() < HAND_BACK_SPIN {
-        std::hint::spin_loop();
+thread_local! {
+    /// A number for this thread, never 0 (cheaper to read than `std::thread::current().id()`).
+    static THREAD: u64 = {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    };
+}
+
+/// A pass held by this thread; lets the next driver in when dropped (also on a panic).
+struct Pass<'a>(&'a Sequential);
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        self.0.passing.store(0, Ordering::Release);
+        let waiting = std::mem::take(&mut *self.0.waiting.lock_unpoisoned());
+        waiting.into_iter().for_each(Waker::wake);
     }
-    (&mut task).await
 }
 
 /// splitmix64: small, fast, and the same everywhere.
@@ -141,48 +153,40 @@ fn next_random(state: &mut u64) -> u64 {
 }
 
 impl Sequential {
-    /// Starts the system's thread and its paused clock.
-    pub(crate) fn start(name: &str, seed: Option<u64>, trace: bool) -> std::io::Result<Arc<Self>> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()?;
-        let seq = Arc::new(Sequential {
+    /// A new sequential system's scheduler.
+    pub(crate) fn new(seed: Option<u64>, trace: bool) -> Arc<Self> {
+        Arc::new(Sequential {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 arrived: Vec::new(),
                 turn: Turn::Idle,
                 wakers: IdMap::default(),
-                thread: None,
                 drivers: 0,
                 rng: seed,
                 trace: trace.then(Vec::new),
                 stopped: false,
             }),
-            handle: runtime.handle().clone(),
+            executor: Arc::default(),
+            clock: VirtualClock::new(),
             tracing: trace,
-            stopped: std::sync::atomic::AtomicBool::new(false),
-            warm: std::sync::atomic::AtomicBool::new(false),
-            thread_id: std::sync::OnceLock::new(),
-            #[cfg(test)]
-            warmed: std::sync::atomic::AtomicU64::new(0),
-        });
-        let thread = seq.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("{name}-sequential"))
-            .spawn(move || {
-                runtime.block_on(std::future::poll_fn(|cx| thread.until_stopped(cx)));
-            })?;
-        let _ = seq.thread_id.set(spawned.thread().id());
-        Ok(seq)
+            stopped: AtomicBool::new(false),
+            passing: AtomicU64::new(0),
+            waiting: Mutex::default(),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock_unpoisoned()
     }
 
-    pub(crate) fn handle(&self) -> &Handle {
-        &self.handle
+    /// Starts a task of the system (run when the system is next driven).
+    pub(crate) fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) -> Arc<Task> {
+        self.executor.spawn(future)
+    }
+
+    /// The system's virtual clock.
+    pub(crate) fn clock(&self) -> &VirtualClock {
+        &self.clock
     }
 
     /// Grants the next turn if none runs and someone drives. Returns the waker of the actor
@@ -218,16 +222,6 @@ impl Sequential {
         if let Some(w) = waker {
             w.wake();
         }
-    }
-
-    /// The system thread's only task: wait for `stop`.
-    fn until_stopped(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut st = self.lock();
-        if st.stopped {
-            return Poll::Ready(());
-        }
-        st.thread = Some(cx.waker().clone());
-        Poll::Pending
     }
 
     /// A message was pushed to actor `id`: it takes its place in the queue.
@@ -317,106 +311,90 @@ impl Sequential {
         Driving { seq: self.clone() }
     }
 
-    /// Runs `work` on the system's thread while turns may be granted. If the caller stops
-    /// waiting, the work is abandoned too, so that a cancelled call takes nothing (no message, no
-    /// reply) that nobody would receive.
-    pub(crate) async fn drive<T: Send + 'static>(
-        self: &Arc<Self>,
-        work: impl std::future::Future<Output = T> + Send + 'static,
-    ) -> Option<T> {
-        struct AbortOnDrop(Option<tokio::task::AbortHandle>);
-        impl Drop for AbortOnDrop {
-            fn drop(&mut self) {
-                if let Some(work) = self.0.take() {
-                    work.abort();
+    /// Runs `work` to its end, driving the system meanwhile: turns are granted, and the system's
+    /// tasks are polled here, on the caller's thread, whenever `work` waits. `None` if the system
+    /// stopped first. If the caller stops waiting, `work` is dropped with it, so that a cancelled
+    /// call takes nothing (no message, no reply) that nobody would receive.
+    pub(crate) async fn drive<T>(self: &Arc<Self>, work: impl Future<Output = T>) -> Option<T> {
+        if self.passing.load(Ordering::Acquire) == THREAD.with(|t| *t) {
+            // Called from a task of this very pass (an actor asking into its own system): the
+            // pass that polls that task drives the system.
+            return Some(work.await);
+        }
+        let _driving = self.driving();
+        let mut work = std::pin::pin!(work);
+        // Unconstrained: the tasks polled here are the system's, not the caller's, and must not
+        // run out of the caller's cooperative budget halfway through a pass.
+        tokio::task::unconstrained(std::future::poll_fn(|cx| self.pass(cx, work.as_mut()))).await
+    }
+
+    /// One pass: polls `work`, then every ready task, then moves the clock when nothing is
+    /// ready, until `work` is done or nothing can happen until something outside the system wakes
+    /// it.
+    fn pass<T>(
+        &self,
+        cx: &mut Context<'_>,
+        mut work: std::pin::Pin<&mut impl Future<Output = T>>,
+    ) -> Poll<Option<T>> {
+        let Some(_pass) = self.claim(cx) else {
+            return Poll::Pending;
+        };
+        let mut budget = PASS_BUDGET;
+        loop {
+            if self.is_stopped() {
+                return Poll::Ready(None);
+            }
+            if let Poll::Ready(out) = work.as_mut().poll(cx) {
+                return Poll::Ready(Some(out));
+            }
+            let polled = self.executor.run_ready(budget);
+            if polled > 0 {
+                budget -= polled;
+                if budget == 0 {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
+                continue;
+            }
+            if self.clock.advance() {
+                continue;
+            }
+            if self.executor.sleep(cx.waker()) {
+                return Poll::Pending;
             }
         }
-        // Driving starts on the system's thread, so the turns it grants wake actors there: one
-        // hand-over between threads per call rather than one per actor woken.
-        let seq = self.clone();
-        let task = self.handle.spawn(async move {
-            let driving = seq.driving();
-            let out = work.await;
-            drop(driving);
-            seq.keep_warm();
-            out
-        });
-        let mut abort = AbortOnDrop(Some(task.abort_handle()));
-        // Called from the system's own thread (an actor calling into its own system), spinning
-        // would only hold up the work it waits for.
-        let spin = self.thread_id.get() != Some(&std::thread::current().id());
-        let out = hand_back(task, spin).await.ok();
-        abort.0 = None;
-        out
     }
 
-    /// Keeps the system's thread awake for a moment after a call, yielding to whatever comes,
-    /// so that the next call (a test's next ask) is picked up at once instead of waking a
-    /// sleeping thread (see `HAND_BACK_SPIN`). It changes no schedule: while it runs, the virtual
-    /// clock only waits (it advances when the system is idle), and turns are granted as before.
-    fn keep_warm(self: &Arc<Self>) {
-        use std::sync::atomic::Ordering::AcqRel;
-        if self.warm.swap(true, AcqRel) {
-            return;
-        }
-        #[cfg(test)]
-        self.warmed.fetch_add(1, AcqRel);
-        let seq = self.clone();
-        self.handle.spawn(async move {
-            let start = std::time::Instant::now();
-            while start.elapsed() < HAND_BACK_SPIN && !seq.is_stopped() {
-                tokio::task::yield_now().await;
+    /// Takes the pass for this thread, or registers `cx` to be woken when it is free.
+    fn claim(&self, cx: &mut Context<'_>) -> Option<Pass<'_>> {
+        let me = THREAD.with(|t| *t);
+        loop {
+            if self
+                .passing
+                .compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return Some(Pass(self));
             }
-            seq.warm.store(false, std::sync::atomic::Ordering::Release);
-        });
+            // Another thread's pass: wait for it to end (looking again once registered, so that
+            // an end in between is not missed).
+            self.waiting.lock_unpoisoned().push(cx.waker().clone());
+            if self.passing.load(Ordering::Acquire) != 0 {
+                return None;
+            }
+        }
     }
 
-    /// Whether the system's thread has ended: its mailboxes accept nothing more.
+    /// Whether the system has ended: its mailboxes accept nothing more.
     pub(crate) fn is_stopped(&self) -> bool {
-        self.stopped.load(std::sync::atomic::Ordering::Acquire)
+        self.stopped.load(Ordering::Acquire)
     }
 
-    /// Ends the system's thread.
+    /// Ends the system: its tasks are dropped (the actors end without exit processing) and turns
+    /// are no longer granted.
     pub(crate) fn stop(&self) {
-        self.stopped
-            .store(true, std::sync::atomic::Ordering::Release);
-        let mut st = self.lock();
-        st.stopped = true;
-        if let Some(w) = st.thread.take() {
-            w.wake();
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::Ordering::Acquire;
-    use std::time::Duration;
-
-    fn until_cold(seq: &Sequential) {
-        let start = std::time::Instant::now();
-        while seq.warm.load(Acquire) {
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "never went back to sleep"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-
-    /// After each call the system's thread is kept awake for the next one, then goes back to
-    /// sleep.
-    #[tokio::test(flavor = "current_thread")]
-    async fn the_system_thread_stays_warm_for_a_moment_after_a_call() {
-        let seq = Sequential::start("warm", None, false).expect("started");
-        assert_eq!(seq.drive(async { 7 }).await, Some(7));
-        assert_eq!(seq.warmed.load(Acquire), 1);
-        until_cold(&seq);
-        assert_eq!(seq.drive(async { 8 }).await, Some(8));
-        assert_eq!(seq.warmed.load(Acquire), 2);
-        until_cold(&seq);
-        seq.stop();
+        self.stopped.store(true, Ordering::Release);
+        self.lock().stopped = true;
+        self.executor.close();
     }
 }
