@@ -90,7 +90,13 @@ fn live<A: Actor>(
             if let Err(reason) = start(&mut actor, &mut ctx).await {
                 break 'live reason;
             }
-            let traced = ctx.myself.cell.system.sequential.is_some();
+            let traced = ctx
+                .myself
+                .cell
+                .system
+                .sequential
+                .as_ref()
+                .is_some_and(|seq| seq.is_traced());
             loop {
                 let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
                 // SAFETY: this is the actor's own task, its mailbox's only receiver.

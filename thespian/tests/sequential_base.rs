@@ -325,3 +325,59 @@ async fn callers_on_several_threads_drive_one_system_in_turn() {
     assert_eq!(notes, expected);
     system.shutdown().await;
 }
+
+/// Messages an actor has in a row are handled in a row (its turns are granted together), and
+/// whatever they send takes its place behind everything already sent, as one turn at a time would.
+#[tokio::test]
+async fn turns_follow_the_order_in_which_messages_were_sent() {
+    let system = thespian::ActorSystem::builder().trace().build();
+    let recorder = system.create_actor(Recorder::default()).await.unwrap();
+    let first = Relay {
+        next: None,
+        recorder: recorder.clone(),
+    };
+    let second = Relay {
+        next: None,
+        recorder: recorder.clone(),
+    };
+    let first = system.create_actor(first).await.unwrap();
+    let second = system.create_actor(second).await.unwrap();
+    first.link(second.clone()).await.unwrap();
+    // Three messages in a row for `first`, one for the recorder, then `first` again.
+    for left in [1, 1, 0] {
+        first.pass(left).await.unwrap();
+    }
+    recorder.note(9).await.unwrap();
+    first.pass(0).await.unwrap();
+    system.run_until_idle().await;
+    let handled: Vec<String> = system
+        .trace()
+        .iter()
+        .skip_while(|e| e.message != "Pass")
+        .map(|e| format!("{} -> {}", e.sender, e.receiver))
+        .collect();
+    let expected = [
+        // `first`'s run of three, each noting to the recorder and passing twice to `second`.
+        "outside -> Relay#2",
+        "outside -> Relay#2",
+        "outside -> Relay#2",
+        // What was sent from outside before the run ended, then what the run sent, in order.
+        "outside -> Recorder#1",
+        "outside -> Relay#2",
+        "Relay#2 -> Recorder#1",
+        "Relay#2 -> Relay#3",
+        "Relay#2 -> Relay#3",
+        "Relay#2 -> Recorder#1",
+        "Relay#2 -> Relay#3",
+        "Relay#2 -> Relay#3",
+        "Relay#2 -> Recorder#1",
+        // And what those sent: the last `pass` from outside, then `second`'s notes.
+        "Relay#2 -> Recorder#1",
+        "Relay#3 -> Recorder#1",
+        "Relay#3 -> Recorder#1",
+        "Relay#3 -> Recorder#1",
+        "Relay#3 -> Recorder#1",
+    ];
+    assert_eq!(handled, expected, "{:#?}", system.trace());
+    system.shutdown().await;
+}

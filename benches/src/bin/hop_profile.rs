@@ -13,6 +13,7 @@
 //! in the runtime, as an ask's deadline keeps one), `tell`,
 //! `tell_by_hand`, `raw_tell` (messages, then one ask), `spawn`, `raw_spawn` (actors, one message
 //! and one ask each), `fan_out`, `raw_fan_out` (messages over 100 actors, each woken per message).
+//! Prefixed with `seq_` (`seq_ask`, `seq_tell`), the actor workloads run on the sequential base.
 //! Subtract a run with a count of 0 to remove the fixed start-up cost.
 
 use std::time::Duration;
@@ -25,6 +26,15 @@ const LONG: Duration = Duration::from_secs(60);
 fn main() {
     let mut args = std::env::args().skip(1);
     let workload = args.next().unwrap_or_else(|| "ping_pong".to_owned());
+    // `seq_<workload>`: the same on the sequential base.
+    let (sequential, workload) = match workload.strip_prefix("seq_") {
+        Some(rest) => (true, rest.to_owned()),
+        None => (false, workload),
+    };
+    let new_system = move || match sequential {
+        true => ActorSystem::builder().sequential().build(),
+        false => ActorSystem::new(),
+    };
     let count: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(100_000);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -33,7 +43,7 @@ fn main() {
     rt.block_on(async move {
         match workload.as_str() {
             "ping_pong" => {
-                let system = ActorSystem::new();
+                let system = new_system();
                 let a = system.create_actor(Player::default()).await.expect("a");
                 let b = system.create_actor(Player::default()).await.expect("b");
                 a.set_peer(b.clone()).await.expect("peer");
@@ -54,7 +64,7 @@ fn main() {
                 } else {
                     Duration::MAX
                 };
-                let system = ActorSystem::new();
+                let system = new_system();
                 let counter = system.create_actor(Counter::default()).await.expect("c");
                 for _ in 0..count {
                     counter.timeout(timeout).total().await.expect("total");
@@ -70,7 +80,7 @@ fn main() {
                 drop(timer);
             }
             "tell" => {
-                let system = ActorSystem::new();
+                let system = new_system();
                 let counter = system.create_actor(Counter::default()).await.expect("c");
                 for n in 0..count {
                     counter.add(n).await.expect("alive");
@@ -79,7 +89,7 @@ fn main() {
                 system.shutdown().await;
             }
             "tell_by_hand" => {
-                let system = ActorSystem::new();
+                let system = new_system();
                 let counter = system
                     .create_actor(HandCounter::default())
                     .await
@@ -91,7 +101,7 @@ fn main() {
                 system.shutdown().await;
             }
             "fan_out" => {
-                let system = ActorSystem::new();
+                let system = new_system();
                 let mut workers = Vec::new();
                 for _ in 0..100 {
                     workers.push(system.create_actor(Worker::default()).await.expect("w"));
@@ -128,7 +138,7 @@ fn main() {
                 raw_total(&tx).await;
             }
             "spawn" => {
-                let system = ActorSystem::new();
+                let system = new_system();
                 let mut replies = Vec::new();
                 for n in 0..count {
                     let w = system.create_actor(Worker::default()).await.expect("w");

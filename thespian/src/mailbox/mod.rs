@@ -17,7 +17,7 @@
 mod queue;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -67,8 +67,13 @@ pub(crate) struct SeqLink {
     pub(crate) seq: Arc<Sequential>,
     pub(crate) id: ActorId,
     /// Held while a message is queued and takes its place in the system's order, and while the
-    /// mailbox closes: the actor cannot end (and be forgotten by the scheduler) in between.
+    /// mailbox closes: the places follow the messages' order in the queue (turns are matched to
+    /// messages by count), and the actor cannot end (and be forgotten by the scheduler) in
+    /// between.
     order: Mutex<()>,
+    /// Turns granted to this actor in a row that it has not used yet (see `poll_turn`); only
+    /// its own task reads and writes it.
+    spare_turns: AtomicU32,
 }
 
 impl SeqLink {
@@ -77,6 +82,7 @@ impl SeqLink {
             seq,
             id,
             order: Mutex::new(()),
+            spare_turns: AtomicU32::new(0),
         }
     }
 }
@@ -205,14 +211,28 @@ impl<M> Mailbox<M> {
     unsafe fn poll_recv_slow(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
         if !self.plain {
             if let Some(link) = &self.seq {
-                // One message per turn, when the system's scheduler says so.
+                // One message per turn, when the system's scheduler says so; turns granted in a
+                // row are used without asking it again.
+                let spare = link.spare_turns.load(Ordering::Relaxed);
+                if spare > 0 {
+                    // SAFETY: the caller's contract.
+                    if let Some(env) = unsafe { self.queue.pop() } {
+                        link.spare_turns.store(spare - 1, Ordering::Relaxed);
+                        return Poll::Ready(Some(self.taken(env)));
+                    }
+                    // Its messages are gone (the mailbox closed): so are its turns.
+                    link.spare_turns.store(0, Ordering::Relaxed);
+                }
                 let mut taken = None;
                 let turn = link.seq.poll_turn(link.id, cx, || {
                     // SAFETY: the caller's contract.
                     taken = unsafe { self.queue.pop() };
                     taken.is_some()
                 });
-                return turn.map(|()| taken.map(|env| self.taken(env)));
+                return turn.map(|spare| {
+                    link.spare_turns.store(spare, Ordering::Relaxed);
+                    taken.map(|env| self.taken(env))
+                });
             }
             // A bounded mailbox: its take gives a permit back. (A plain one has just looked.)
             // SAFETY: the caller's contract.
@@ -274,7 +294,8 @@ impl<M> Mailbox<M> {
     /// at once otherwise.
     pub(crate) async fn wait_turn(&self) {
         if let Some(link) = &self.seq {
-            std::future::poll_fn(|cx| link.seq.poll_turn(link.id, cx, || true)).await;
+            let spare = std::future::poll_fn(|cx| link.seq.poll_turn(link.id, cx, || true)).await;
+            link.spare_turns.store(spare, Ordering::Relaxed);
         }
     }
 

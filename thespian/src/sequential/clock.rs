@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -33,6 +34,8 @@ pub(crate) struct VirtualClock {
     /// What `elapsed` zero stands for, as an `Instant` (deadlines are given as instants).
     start: Instant,
     inner: Mutex<Inner>,
+    /// `Inner::elapsed` in nanoseconds, for `now` without the lock (written under it).
+    elapsed_nanos: AtomicU64,
 }
 
 impl VirtualClock {
@@ -44,12 +47,13 @@ impl VirtualClock {
                 next_key: 0,
                 timers: Vec::new(),
             }),
+            elapsed_nanos: AtomicU64::new(0),
         }
     }
 
     /// The virtual now.
     pub(crate) fn now(&self) -> Instant {
-        self.start + self.inner.lock_unpoisoned().elapsed
+        self.start + Duration::from_nanos(self.elapsed_nanos.load(Ordering::Acquire))
     }
 
     /// A future ready once the clock has reached `deadline`.
@@ -70,6 +74,9 @@ impl VirtualClock {
         };
         inner.elapsed = inner.elapsed.max(next);
         let now = inner.elapsed;
+        // Saturates after some 584 years of virtual time, where timers are "never" anyway.
+        let nanos = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
+        self.elapsed_nanos.store(nanos, Ordering::Release);
         let mut due = Vec::new();
         inner.timers.retain(|t| {
             let is_due = t.at <= now;
@@ -151,7 +158,7 @@ impl Drop for VirtualSleep<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
 
     struct Count(AtomicUsize);

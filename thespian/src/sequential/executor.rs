@@ -173,6 +173,11 @@ impl Executor {
         }
     }
 
+    /// Whether a task is ready.
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.inner.lock_unpoisoned().ready.is_empty()
+    }
+
     /// Registers a driver to be woken when a task becomes ready. `false` if one already is (the
     /// driver should go on instead).
     pub(crate) fn sleep(&self, waker: &Waker) -> bool {

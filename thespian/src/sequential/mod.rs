@@ -88,7 +88,10 @@ enum Turn {
 }
 
 struct State {
-    queue: VecDeque<ActorId>,
+    /// The places, as runs: an actor and how many places in a row are its own.
+    queue: VecDeque<(ActorId, u32)>,
+    /// How many places the turn granted last stands for.
+    run: u32,
     /// Places taken since the last turn was granted: permuted together when seeded.
     arrived: Vec<ActorId>,
     turn: Turn,
@@ -113,6 +116,8 @@ pub(crate) struct Sequential {
     passing: AtomicU64,
     /// Drivers waiting for another thread's pass to end.
     waiting: Mutex<Vec<Waker>>,
+    /// Whether `waiting` may hold any: spares the lock when a pass ends with none.
+    anyone_waiting: AtomicBool,
 }
 
 impl fmt::Debug for Sequential {
@@ -137,9 +142,25 @@ struct Pass<'a>(&'a Sequential);
 
 impl Drop for Pass<'_> {
     fn drop(&mut self) {
-        self.0.passing.store(0, Ordering::Release);
-        let waiting = std::mem::take(&mut *self.0.waiting.lock_unpoisoned());
-        waiting.into_iter().for_each(Waker::wake);
+        // Sequentially consistent with `claim`'s announcement: either this end sees a driver
+        // waiting, or that driver sees the pass free.
+        self.0.passing.store(0, Ordering::SeqCst);
+        if self.0.anyone_waiting.load(Ordering::SeqCst) {
+            let waiting = {
+                let mut waiting = self.0.waiting.lock_unpoisoned();
+                self.0.anyone_waiting.store(false, Ordering::SeqCst);
+                std::mem::take(&mut *waiting)
+            };
+            waiting.into_iter().for_each(Waker::wake);
+        }
+    }
+}
+
+/// Adds a place for `id` at the back of `queue`, in the run there if it is `id`'s.
+fn take_place(queue: &mut VecDeque<(ActorId, u32)>, id: ActorId) {
+    match queue.back_mut() {
+        Some((last, run)) if *last == id && *run < u32::MAX => *run += 1,
+        _ => queue.push_back((id, 1)),
     }
 }
 
@@ -158,6 +179,7 @@ impl Sequential {
         Arc::new(Sequential {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
+                run: 0,
                 arrived: Vec::new(),
                 turn: Turn::Idle,
                 wakers: IdMap::default(),
@@ -172,9 +194,11 @@ impl Sequential {
             stopped: AtomicBool::new(false),
             passing: AtomicU64::new(0),
             waiting: Mutex::default(),
+            anyone_waiting: AtomicBool::new(false),
         })
     }
 
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock_unpoisoned()
     }
@@ -189,15 +213,17 @@ impl Sequential {
         &self.clock
     }
 
-    /// Grants the next turn if none runs and someone drives. Returns the waker of the actor
-    /// granted, to be woken once the lock is released (none if it is not waiting yet).
+    /// Grants the next turn if none runs and someone drives, and wakes the actor granted (unless
+    /// it is `running`, the actor ending its turn, which looks for the next one itself).
     ///
     /// There is no dispatcher task: a turn is granted by whoever ends the previous one (or adds
     /// the first message, or starts driving), so an actor with several messages in a row goes on
-    /// without a single wake-up.
-    fn grant(st: &mut State) -> Option<Waker> {
+    /// without a single wake-up. The actor is woken under the lock: its task is then in the
+    /// executor's ready queue before anyone can see the turn granted, so that a driver that finds
+    /// no task ready (under this lock, see `advance_when_idle`) knows that no turn is on its way.
+    fn grant(st: &mut State, running: Option<ActorId>) {
         if st.turn != Turn::Idle || st.drivers == 0 || st.stopped {
-            return None;
+            return;
         }
         if !st.arrived.is_empty() {
             let mut arrived = std::mem::take(&mut st.arrived);
@@ -207,55 +233,64 @@ impl Sequential {
                     arrived.swap(i, j);
                 }
             }
-            st.queue.extend(arrived.drain(..));
+            for id in arrived.drain(..) {
+                take_place(&mut st.queue, id);
+            }
             st.arrived = arrived;
         }
-        let id = st.queue.pop_front()?;
+        let Some((id, run)) = st.queue.pop_front() else {
+            return;
+        };
         st.turn = Turn::Granted(id);
-        st.wakers.remove(&id)
-    }
-
-    /// Grants the next turn and wakes its actor, after releasing the lock.
-    fn grant_and_wake(mut st: MutexGuard<'_, State>) {
-        let waker = Self::grant(&mut st);
-        drop(st);
-        if let Some(w) = waker {
-            w.wake();
+        st.run = run;
+        if running != Some(id) {
+            // An actor's waker stays registered while it lives (its task keeps one waker).
+            if let Some(waker) = st.wakers.get(&id) {
+                waker.wake_by_ref();
+            }
         }
     }
 
     /// A message was pushed to actor `id`: it takes its place in the queue.
     pub(crate) fn arrived(&self, id: ActorId) {
         let mut st = self.lock();
-        st.arrived.push(id);
-        Self::grant_and_wake(st);
+        match st.rng {
+            // Unseeded, the places are taken in the order they arrive: straight into the queue.
+            None => take_place(&mut st.queue, id),
+            Some(_) => st.arrived.push(id),
+        }
+        Self::grant(&mut st, None);
     }
 
     /// An actor asks for its next message. `take_one` moves one envelope into its batch (false if
-    /// none). Ends the actor's running turn, if it had one.
+    /// none). Ends
+    /// the actor's running turn, if it had one. Ready with the number of turns that the actor
+    /// was granted besides this one, all in a row: its next messages, which it takes without
+    /// asking again (nothing can come between them: whatever arrives meanwhile takes its place
+    /// behind them).
     pub(crate) fn poll_turn(
         &self,
         id: ActorId,
         cx: &mut Context<'_>,
         mut take_one: impl FnMut() -> bool,
-    ) -> Poll<()> {
+    ) -> Poll<u32> {
         let mut st = self.lock();
-        let mut next = None;
         if st.turn == Turn::Running(id) {
             st.turn = Turn::Idle;
-            next = Self::grant(&mut st);
+            Self::grant(&mut st, Some(id));
         }
         // A turn granted to this actor for a message that is no longer there is handed on; it
-        // may come straight back (its waker is not registered any more, so check again here).
+        // may come straight back (it is not woken for it, so check again here).
         while st.turn == Turn::Granted(id) {
             st.turn = Turn::Running(id);
+            let spare = st.run.saturating_sub(1);
             drop(st);
             if take_one() {
-                return Poll::Ready(());
+                return Poll::Ready(spare);
             }
             st = self.lock();
             st.turn = Turn::Idle;
-            next = Self::grant(&mut st);
+            Self::grant(&mut st, Some(id));
         }
         match st.wakers.get(&id) {
             Some(w) if w.will_wake(cx.waker()) => {}
@@ -263,23 +298,24 @@ impl Sequential {
                 st.wakers.insert(id, cx.waker().clone());
             }
         }
-        drop(st);
-        if let Some(w) = next {
-            w.wake();
-        }
         Poll::Pending
     }
 
     /// An actor ended: its places in the queue go, and a turn it held is over.
     pub(crate) fn forget(&self, id: ActorId) {
         let mut st = self.lock();
-        st.queue.retain(|&q| q != id);
+        st.queue.retain(|&(q, _)| q != id);
         st.arrived.retain(|&q| q != id);
         st.wakers.remove(&id);
         if matches!(st.turn, Turn::Granted(t) | Turn::Running(t) if t == id) {
             st.turn = Turn::Idle;
-            Self::grant_and_wake(st);
+            Self::grant(&mut st, None);
         }
+    }
+
+    /// Whether handled messages are recorded.
+    pub(crate) fn is_traced(&self) -> bool {
+        self.tracing
     }
 
     /// Records a handled message, when tracing.
@@ -307,7 +343,7 @@ impl Sequential {
     pub(crate) fn driving(self: &Arc<Self>) -> Driving {
         let mut st = self.lock();
         st.drivers += 1;
-        Self::grant_and_wake(st);
+        Self::grant(&mut st, None);
         Driving { seq: self.clone() }
     }
 
@@ -356,13 +392,21 @@ impl Sequential {
                 }
                 continue;
             }
-            if self.clock.advance() {
+            if self.advance_when_idle() {
                 continue;
             }
             if self.executor.sleep(cx.waker()) {
                 return Poll::Pending;
             }
         }
+    }
+
+    /// Moves the clock to the next timer if no task is ready, under the turns' lock (see
+    /// `grant`): a turn granted on another thread meanwhile has its actor ready already. `true`
+    /// if there is something to do now (a task ready, or timers woken).
+    fn advance_when_idle(&self) -> bool {
+        let _turns = self.lock();
+        self.executor.has_ready() || self.clock.advance()
     }
 
     /// Takes the pass for this thread, or registers `cx` to be woken when it is free.
@@ -378,8 +422,12 @@ impl Sequential {
             }
             // Another thread's pass: wait for it to end (looking again once registered, so that
             // an end in between is not missed).
-            self.waiting.lock_unpoisoned().push(cx.waker().clone());
-            if self.passing.load(Ordering::Acquire) != 0 {
+            {
+                let mut waiting = self.waiting.lock_unpoisoned();
+                waiting.push(cx.waker().clone());
+                self.anyone_waiting.store(true, Ordering::SeqCst);
+            }
+            if self.passing.load(Ordering::SeqCst) != 0 {
                 return None;
             }
         }
