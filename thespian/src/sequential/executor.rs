@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -89,6 +89,11 @@ struct Inner {
 #[derive(Default)]
 pub(crate) struct Executor {
     inner: Mutex<Inner>,
+    /// `Inner::ready`'s length, written under the lock: a pass looks at it before taking the
+    /// lock for a task that is not there. (Read without the lock it may be behind a task being
+    /// scheduled on another thread; the pass looks again under the lock before concluding that
+    /// nothing is ready, see `has_ready`.)
+    ready_len: AtomicUsize,
 }
 
 impl Executor {
@@ -115,6 +120,7 @@ impl Executor {
         }
         inner.live.insert(task.id, task.clone());
         inner.ready.push_back(task.clone());
+        self.ready_len.store(inner.ready.len(), Ordering::Relaxed);
         let sleepers = std::mem::take(&mut inner.sleepers);
         drop(inner);
         sleepers.into_iter().for_each(Waker::wake);
@@ -127,6 +133,7 @@ impl Executor {
             return;
         }
         inner.ready.push_back(task);
+        self.ready_len.store(inner.ready.len(), Ordering::Relaxed);
         let sleepers = std::mem::take(&mut inner.sleepers);
         drop(inner);
         sleepers.into_iter().for_each(Waker::wake);
@@ -136,8 +143,14 @@ impl Executor {
     /// polls. Returns how many polls it made.
     pub(crate) fn run_ready(&self, budget: usize) -> usize {
         let mut polls = 0;
-        while polls < budget {
-            let Some(task) = self.inner.lock_unpoisoned().ready.pop_front() else {
+        while polls < budget && self.ready_len.load(Ordering::Relaxed) > 0 {
+            let task = {
+                let mut inner = self.inner.lock_unpoisoned();
+                let task = inner.ready.pop_front();
+                self.ready_len.store(inner.ready.len(), Ordering::Relaxed);
+                task
+            };
+            let Some(task) = task else {
                 break;
             };
             polls += 1;
@@ -195,6 +208,7 @@ impl Executor {
             let mut inner = self.inner.lock_unpoisoned();
             inner.closed = true;
             inner.ready.clear();
+            self.ready_len.store(0, Ordering::Relaxed);
             (
                 std::mem::take(&mut inner.live),
                 std::mem::take(&mut inner.sleepers),
@@ -216,7 +230,6 @@ impl Executor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
 
     #[test]
     fn tasks_run_in_the_order_they_are_woken_and_finish_once() {

@@ -35,7 +35,7 @@ mod executor;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -53,7 +53,8 @@ pub(crate) struct Driving {
 
 impl Drop for Driving {
     fn drop(&mut self) {
-        self.seq.lock().drivers -= 1;
+        // Without the lock: a turn granted as the last driver leaves is taken at the next call.
+        self.seq.drivers.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -96,7 +97,6 @@ struct State {
     arrived: Vec<ActorId>,
     turn: Turn,
     wakers: IdMap<Waker>,
-    drivers: usize,
     rng: Option<u64>,
     trace: Option<Vec<TraceEntry>>,
     stopped: bool,
@@ -114,6 +114,8 @@ pub(crate) struct Sequential {
     /// The thread running a pass over the tasks (see `THREAD`), 0 if none: one pass at a time,
     /// and a call made from within a pass (an actor asking into its own system) joins it.
     passing: AtomicU64,
+    /// How many calls drive the system now (see `Driving`); turns are granted only while one does.
+    drivers: AtomicUsize,
     /// Drivers waiting for another thread's pass to end.
     waiting: Mutex<Vec<Waker>>,
     /// Whether `waiting` may hold any: spares the lock when a pass ends with none.
@@ -183,7 +185,6 @@ impl Sequential {
                 arrived: Vec::new(),
                 turn: Turn::Idle,
                 wakers: IdMap::default(),
-                drivers: 0,
                 rng: seed,
                 trace: trace.then(Vec::new),
                 stopped: false,
@@ -193,6 +194,7 @@ impl Sequential {
             tracing: trace,
             stopped: AtomicBool::new(false),
             passing: AtomicU64::new(0),
+            drivers: AtomicUsize::new(0),
             waiting: Mutex::default(),
             anyone_waiting: AtomicBool::new(false),
         })
@@ -221,8 +223,8 @@ impl Sequential {
     /// without a single wake-up. The actor is woken under the lock: its task is then in the
     /// executor's ready queue before anyone can see the turn granted, so that a driver that finds
     /// no task ready (under this lock, see `advance_when_idle`) knows that no turn is on its way.
-    fn grant(st: &mut State, running: Option<ActorId>) {
-        if st.turn != Turn::Idle || st.drivers == 0 || st.stopped {
+    fn grant(&self, st: &mut State, running: Option<ActorId>) {
+        if st.turn != Turn::Idle || self.drivers.load(Ordering::Acquire) == 0 || st.stopped {
             return;
         }
         if !st.arrived.is_empty() {
@@ -259,7 +261,7 @@ impl Sequential {
             None => take_place(&mut st.queue, id),
             Some(_) => st.arrived.push(id),
         }
-        Self::grant(&mut st, None);
+        self.grant(&mut st, None);
     }
 
     /// An actor asks for its next message. `take_one` moves one envelope into its batch (false if
@@ -277,7 +279,7 @@ impl Sequential {
         let mut st = self.lock();
         if st.turn == Turn::Running(id) {
             st.turn = Turn::Idle;
-            Self::grant(&mut st, Some(id));
+            self.grant(&mut st, Some(id));
         }
         // A turn granted to this actor for a message that is no longer there is handed on; it
         // may come straight back (it is not woken for it, so check again here).
@@ -290,7 +292,7 @@ impl Sequential {
             }
             st = self.lock();
             st.turn = Turn::Idle;
-            Self::grant(&mut st, Some(id));
+            self.grant(&mut st, Some(id));
         }
         match st.wakers.get(&id) {
             Some(w) if w.will_wake(cx.waker()) => {}
@@ -309,7 +311,7 @@ impl Sequential {
         st.wakers.remove(&id);
         if matches!(st.turn, Turn::Granted(t) | Turn::Running(t) if t == id) {
             st.turn = Turn::Idle;
-            Self::grant(&mut st, None);
+            self.grant(&mut st, None);
         }
     }
 
@@ -342,8 +344,8 @@ impl Sequential {
     /// Lets turns be granted until the returned guard is dropped.
     pub(crate) fn driving(self: &Arc<Self>) -> Driving {
         let mut st = self.lock();
-        st.drivers += 1;
-        Self::grant(&mut st, None);
+        self.drivers.fetch_add(1, Ordering::AcqRel);
+        self.grant(&mut st, None);
         Driving { seq: self.clone() }
     }
 
@@ -364,9 +366,8 @@ impl Sequential {
         tokio::task::unconstrained(std::future::poll_fn(|cx| self.pass(cx, work.as_mut()))).await
     }
 
-    /// One pass: polls `work`, then every ready task, then moves the clock when nothing is
-    /// ready, until `work` is done or nothing can happen until something outside the system wakes
-    /// it.
+    /// One pass: polls every ready task, then `work`, and moves the clock when nothing is ready,
+    /// until `work` is done or nothing can happen until something outside the system wakes it.
     fn pass<T>(
         &self,
         cx: &mut Context<'_>,
@@ -380,10 +381,12 @@ impl Sequential {
             if self.is_stopped() {
                 return Poll::Ready(None);
             }
+            // The ready tasks first, then `work`: an ask's reply is then usually there at its
+            // first look, which sets no timer and leaves no waker.
+            let polled = self.executor.run_ready(budget);
             if let Poll::Ready(out) = work.as_mut().poll(cx) {
                 return Poll::Ready(Some(out));
             }
-            let polled = self.executor.run_ready(budget);
             if polled > 0 {
                 budget -= polled;
                 if budget == 0 {
