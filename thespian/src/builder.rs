@@ -56,8 +56,9 @@ impl Default for ActorSystemBuilder {
 }
 
 impl ActorSystemBuilder {
-    /// Chooses the sequential base (Thespian's `simpleSystemBase`): all actors on one thread, one
-    /// message at a time in the order the messages were generated, virtual time. Actors need no
+    /// Chooses the sequential base (Thespian's `simpleSystemBase`): all actors run on the thread
+    /// of the call that drives the system (an ask, `listen`, `run_until_idle`, `shutdown`), one
+    /// message at a time in the order the messages were generated, in virtual time. Actors need no
     /// change. See the [`sequential`](crate::sequential) module for what it does and cannot do.
     pub fn sequential(mut self) -> Self {
         self.sequential = true;
