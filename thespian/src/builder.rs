@@ -57,9 +57,9 @@ impl Default for ActorSystemBuilder {
 
 impl ActorSystemBuilder {
     /// Chooses the sequential base (Thespian's `simpleSystemBase`): all actors run on the thread
-    /// of the call that drives the system (an ask, `listen`, `run_until_idle`, `shutdown`), one
-    /// message at a time in the order the messages were generated, in virtual time. Actors need no
-    /// change. See the [`sequential`](crate::sequential) module for what it does and cannot do.
+    /// of the call that drives the system (an ask, `listen`, `run_until_idle`, `status`,
+    /// `shutdown`), one message at a time in the order the messages were generated, in virtual
+    /// time. Actors need no change. See the [`sequential`](crate::sequential) module for what it does and cannot do.
     pub fn sequential(mut self) -> Self {
         self.sequential = true;
         self
@@ -117,6 +117,7 @@ impl ActorSystemBuilder {
     }
 
     /// Runs the actors on this tokio runtime rather than the one current where they are created.
+    /// (A sequential system runs its actors itself and has no use for it.)
     pub fn runtime(mut self, handle: Handle) -> Self {
         self.handle = Some(handle);
         self

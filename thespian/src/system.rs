@@ -386,12 +386,12 @@ impl Clone for ActorSystem {
 }
 
 /// Counts the handles, so that a sequential system whose last handle goes without `shutdown`
-/// still ends its thread (its actors then end with it, without exit processing).
+/// still ends (its actors' tasks are dropped, without exit processing).
 impl Drop for ActorSystem {
     fn drop(&mut self) {
         if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
             if let Some(seq) = &self.shared.sequential {
-                // The actors end with the thread: nothing is accepted any more (sends are refused
+                // The actors end with the system: nothing is accepted any more (sends are refused
                 // and handed back), and the registry lets go of them.
                 self.shared.shutting_down.store(true, Ordering::Release);
                 seq.stop();
@@ -598,9 +598,15 @@ impl ActorSystem {
 
     /// For the sequential base: lets the system handle every waiting message (and those they
     /// cause) and returns when none is left. Pending timers do not count: they fire when the system
-    /// is next driven. Returns at once for the default base.
+    /// is next driven and has nothing else to do. Returns at once for the default base, and when
+    /// called from a handler of the system itself (which holds its turn until it returns).
     pub async fn run_until_idle(&self) {
         if let Some(seq) = &self.shared.sequential {
+            if seq.is_driven_here() {
+                // From a handler, which holds its turn: the system cannot be idle before it
+                // returns.
+                return;
+            }
             // Looked at after every pass over the ready tasks, before the clock moves.
             let idle = std::future::poll_fn(|_| match seq.is_idle() {
                 true => std::task::Poll::Ready(()),

@@ -381,3 +381,22 @@ async fn turns_follow_the_order_in_which_messages_were_sent() {
     assert_eq!(handled, expected, "{:#?}", system.trace());
     system.shutdown().await;
 }
+
+struct Impatient;
+
+#[actor(no_serde)]
+impl Impatient {
+    /// Waits for its own system to be idle, which it cannot be while this handler runs.
+    async fn wait_for_idle(&mut self, ctx: &mut Context<Self>) -> u8 {
+        ctx.system().run_until_idle().await;
+        1
+    }
+}
+
+#[tokio::test]
+async fn run_until_idle_from_a_handler_returns_at_once() {
+    let system = thespian::ActorSystem::builder().sequential().build();
+    let impatient = system.create_actor(Impatient).await.unwrap();
+    assert_eq!(impatient.wait_for_idle().await, Ok(1));
+    system.shutdown().await;
+}

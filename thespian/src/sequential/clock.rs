@@ -3,7 +3,8 @@
 //! calls give the same times in every run.
 //!
 //! Timers are kept in a plain list (a sequential system has few at a time: its actors' wake-ups
-//! and the pending asks' deadlines), which keeps no allocation coming and going with each ask.
+//! and the pending asks' deadlines): setting and clearing one allocates nothing once the list
+//! has grown to the system's needs.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -20,6 +20,15 @@ use crate::sync::Unpoisoned;
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// Drops a task's future without any lock held (its drop may abort other tasks), and without
+/// letting a panic in its drop (user code: a message, a stream) escape into whoever ended it, as
+/// tokio does for the tasks it aborts.
+fn drop_quietly(future: Option<BoxFuture>) {
+    if std::panic::catch_unwind(AssertUnwindSafe(move || drop(future))).is_err() {
+        tracing::error!("a task of a sequential system panicked while being dropped");
+    }
+}
+
 /// One task of a sequential system.
 pub(crate) struct Task {
     id: u64,
@@ -51,7 +60,8 @@ impl Task {
     }
 
     /// Stops the task: its future is dropped now, or right after the poll that runs it (a task
-    /// that aborts itself, or one being polled on another thread).
+    /// that aborts itself). Tasks are aborted on the thread that holds the system's pass (see
+    /// `Sequential::stop`), so no other thread is polling it meanwhile.
     pub(crate) fn abort(&self) {
         self.aborted.store(true, Ordering::Release);
         let future = match self.future.try_lock() {
@@ -60,8 +70,7 @@ impl Task {
             Err(std::sync::TryLockError::WouldBlock) => return,
         };
         self.retire();
-        // Dropped last, without any lock: its drop may abort other tasks.
-        drop(future);
+        drop_quietly(future);
     }
 
     /// Marks it finished and forgets it.
@@ -113,9 +122,11 @@ impl Executor {
             executor: Arc::downgrade(self),
         });
         if inner.closed {
-            // Never runs: dropped with the handle.
+            // Never runs.
+            drop(inner);
             task.finished.store(true, Ordering::Release);
-            task.future.lock_unpoisoned().take();
+            let future = task.future.lock_unpoisoned().take();
+            drop_quietly(future);
             return task;
         }
         inner.live.insert(task.id, task.clone());
@@ -171,6 +182,7 @@ impl Executor {
         // (actors catch their own handlers' panics; this is for the tasks around them).
         let done =
             match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+                // Aborted during its own poll: dropped now.
                 Ok(Poll::Pending) => task.aborted.load(Ordering::Acquire),
                 Ok(Poll::Ready(())) => true,
                 Err(_) => {
@@ -182,7 +194,7 @@ impl Executor {
             let future = slot.take();
             drop(slot);
             task.retire();
-            drop(future);
+            drop_quietly(future);
         }
     }
 
@@ -198,8 +210,17 @@ impl Executor {
         if !inner.ready.is_empty() || inner.closed {
             return false;
         }
-        inner.sleepers.push(waker.clone());
+        if !inner.sleepers.iter().any(|w| w.will_wake(waker)) {
+            inner.sleepers.push(waker.clone());
+        }
         true
+    }
+
+    /// Wakes every driver waiting for a task: one driver leaving lets the others look at the
+    /// system again (the clock may move for them now, see `Sequential::advance_when_idle`).
+    pub(crate) fn wake_sleepers(&self) {
+        let sleepers = std::mem::take(&mut self.inner.lock_unpoisoned().sleepers);
+        sleepers.into_iter().for_each(Waker::wake);
     }
 
     /// Drops every task, now or (one being polled) right after its poll, and accepts no more.
@@ -214,7 +235,10 @@ impl Executor {
                 std::mem::take(&mut inner.sleepers),
             )
         };
-        for task in live.into_values() {
+        // In order of creation, so that the same system ends the same way every time.
+        let mut live: Vec<_> = live.into_values().collect();
+        live.sort_by_key(|task| task.id);
+        for task in live {
             task.abort();
         }
         sleepers.into_iter().for_each(Waker::wake);
@@ -268,6 +292,26 @@ mod tests {
         pending.abort();
         assert!(pending.is_finished());
         assert_eq!(dropped.load(Ordering::Acquire), 1);
+        assert_eq!(executor.live(), 0);
+    }
+
+    #[test]
+    fn a_panic_while_dropping_an_aborted_task_stays_in_the_executor() {
+        struct Explodes;
+        impl Drop for Explodes {
+            fn drop(&mut self) {
+                panic!("a drop that panics");
+            }
+        }
+        let executor = Arc::new(Executor::default());
+        let explodes = Explodes;
+        let task = executor.spawn(async move {
+            let _explodes = explodes;
+            std::future::pending::<()>().await;
+        });
+        executor.run_ready(usize::MAX);
+        task.abort();
+        assert!(task.is_finished());
         assert_eq!(executor.live(), 0);
     }
 
