@@ -103,6 +103,9 @@ pub(crate) struct Executor {
     /// scheduled on another thread; the pass looks again under the lock before concluding that
     /// nothing is ready, see `has_ready`.)
     ready_len: AtomicUsize,
+    /// Whether `Inner::sleepers` may hold any, written under the lock: looked at without it by a
+    /// driver leaving, within its pass (so no driver can be registering meanwhile).
+    anyone_sleeping: AtomicBool,
 }
 
 impl Executor {
@@ -132,7 +135,7 @@ impl Executor {
         inner.live.insert(task.id, task.clone());
         inner.ready.push_back(task.clone());
         self.ready_len.store(inner.ready.len(), Ordering::Relaxed);
-        let sleepers = std::mem::take(&mut inner.sleepers);
+        let sleepers = self.take_sleepers(&mut inner);
         drop(inner);
         sleepers.into_iter().for_each(Waker::wake);
         task
@@ -145,7 +148,7 @@ impl Executor {
         }
         inner.ready.push_back(task);
         self.ready_len.store(inner.ready.len(), Ordering::Relaxed);
-        let sleepers = std::mem::take(&mut inner.sleepers);
+        let sleepers = self.take_sleepers(&mut inner);
         drop(inner);
         sleepers.into_iter().for_each(Waker::wake);
     }
@@ -212,6 +215,7 @@ impl Executor {
         }
         if !inner.sleepers.iter().any(|w| w.will_wake(waker)) {
             inner.sleepers.push(waker.clone());
+            self.anyone_sleeping.store(true, Ordering::Release);
         }
         true
     }
@@ -219,8 +223,16 @@ impl Executor {
     /// Wakes every driver waiting for a task: one driver leaving lets the others look at the
     /// system again (the clock may move for them now, see `Sequential::advance_when_idle`).
     pub(crate) fn wake_sleepers(&self) {
-        let sleepers = std::mem::take(&mut self.inner.lock_unpoisoned().sleepers);
+        if !self.anyone_sleeping.load(Ordering::Acquire) {
+            return;
+        }
+        let sleepers = self.take_sleepers(&mut self.inner.lock_unpoisoned());
         sleepers.into_iter().for_each(Waker::wake);
+    }
+
+    fn take_sleepers(&self, inner: &mut Inner) -> Vec<Waker> {
+        self.anyone_sleeping.store(false, Ordering::Release);
+        std::mem::take(&mut inner.sleepers)
     }
 
     /// Drops every task, now or (one being polled) right after its poll, and accepts no more.
@@ -232,7 +244,7 @@ impl Executor {
             self.ready_len.store(0, Ordering::Relaxed);
             (
                 std::mem::take(&mut inner.live),
-                std::mem::take(&mut inner.sleepers),
+                self.take_sleepers(&mut inner),
             )
         };
         // In order of creation, so that the same system ends the same way every time.
