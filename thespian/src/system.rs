@@ -396,6 +396,11 @@ impl Drop for ActorSystem {
                 self.shared.shutting_down.store(true, Ordering::Release);
                 seq.stop();
                 self.shared.top_level.clear();
+                // Names hold their actors' cells, which hold this state: ended without exit
+                // processing, the actors do not free their names themselves.
+                let mut names = self.shared.names.lock_unpoisoned();
+                names.by_name.clear();
+                names.by_id.clear();
             }
         }
     }

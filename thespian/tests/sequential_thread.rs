@@ -61,3 +61,29 @@ fn a_sequential_system_starts_no_thread_and_its_actors_end_with_its_last_handle(
     );
     assert!(!actor.is_alive());
 }
+
+#[test]
+fn a_sequential_system_dropped_with_named_actors_is_freed() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let system = ActorSystem::builder().sequential().build();
+    let weak = system.downgrade();
+    runtime.block_on(async {
+        let actor = system
+            .create_actor_with(
+                Counted(dropped.clone()),
+                ActorOptions::new().name("counted"),
+            )
+            .await
+            .expect("created");
+        assert_eq!(actor.ping().await, Ok(1));
+    });
+    drop(system);
+    assert_eq!(dropped.load(Ordering::Acquire), 1);
+    assert!(
+        weak.upgrade().is_none(),
+        "the system's state was kept alive"
+    );
+}
