@@ -246,11 +246,10 @@ impl Sequential {
     }
 
     /// An actor asks for its next message. `take_one` moves one envelope into its batch (false if
-    /// none). Ends
-    /// the actor's running turn, if it had one. Ready with the number of turns that the actor
-    /// was granted besides this one, all in a row: its next messages, which it takes without
-    /// asking again (nothing can come between them: whatever arrives meanwhile takes its place
-    /// behind them).
+    /// none). Ends the actor's running turn, if it had one. Ready with the number of turns that
+    /// the actor was granted besides this one, all in a row: its next messages, which it takes
+    /// without asking again (nothing can come between them: whatever arrives meanwhile takes its
+    /// place behind them).
     pub(crate) fn poll_turn(
         &self,
         id: ActorId,
