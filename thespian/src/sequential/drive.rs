@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -49,10 +49,16 @@ impl Drop for Pass<'_> {
 /// woken, until its caller looks at it again, so that the clock does not move past the deadline
 /// of a call that has something to do and is only waiting for the pass.
 struct WorkWaker {
-    woken: AtomicBool,
+    /// `LOOKED_AT`, `WOKEN` (counted in `works_woken`) or `RETIRED` (its caller has left or
+    /// polls with another waker: a wake-up left behind somewhere must not count).
+    state: AtomicU8,
     seq: Weak<Sequential>,
     caller: Waker,
 }
+
+const LOOKED_AT: u8 = 0;
+const WOKEN: u8 = 1;
+const RETIRED: u8 = 2;
 
 impl Wake for WorkWaker {
     fn wake(self: Arc<Self>) {
@@ -60,7 +66,11 @@ impl Wake for WorkWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.woken.swap(true, Ordering::SeqCst) {
+        if self
+            .state
+            .compare_exchange(LOOKED_AT, WOKEN, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
             if let Some(seq) = self.seq.upgrade() {
                 seq.works_woken.fetch_add(1, Ordering::SeqCst);
             }
@@ -72,7 +82,17 @@ impl Wake for WorkWaker {
 impl WorkWaker {
     /// The caller looks at its work: it is no longer counted as woken.
     fn seen(&self) {
-        if self.woken.swap(false, Ordering::SeqCst) {
+        self.leave_woken(LOOKED_AT);
+    }
+
+    /// The caller is done with this waker.
+    fn retire(&self) {
+        self.leave_woken(RETIRED);
+    }
+
+    fn leave_woken(&self, to: u8) {
+        let was = self.state.swap(to, Ordering::SeqCst);
+        if was == WOKEN {
             if let Some(seq) = self.seq.upgrade() {
                 seq.works_woken.fetch_sub(1, Ordering::SeqCst);
             }
@@ -98,9 +118,9 @@ impl<F: Future> Work<'_, F> {
             return Poll::Ready(out);
         }
         // It waits (or its caller's waker changed): from now on, wake-ups are noted.
-        self.forget_waker();
+        self.retire_waker();
         let work_waker = Arc::new(WorkWaker {
-            woken: AtomicBool::new(false),
+            state: AtomicU8::new(LOOKED_AT),
             seq: Arc::downgrade(seq),
             caller: cx.waker().clone(),
         });
@@ -109,19 +129,19 @@ impl<F: Future> Work<'_, F> {
         self.waker = Some((work_waker, waker));
         polled
     }
+}
 
-    fn forget_waker(&mut self) {
+impl<F> Work<'_, F> {
+    fn retire_waker(&mut self) {
         if let Some((work_waker, _)) = self.waker.take() {
-            work_waker.seen();
+            work_waker.retire();
         }
     }
 }
 
 impl<F> Drop for Work<'_, F> {
     fn drop(&mut self) {
-        if let Some((work_waker, _)) = self.waker.take() {
-            work_waker.seen();
-        }
+        self.retire_waker();
     }
 }
 
@@ -298,7 +318,7 @@ mod tests {
         let start = seq.clock().now();
         let _timer = set_timer(&seq, Duration::from_secs(60));
         let work_waker = Arc::new(WorkWaker {
-            woken: AtomicBool::new(false),
+            state: AtomicU8::new(LOOKED_AT),
             seq: Arc::downgrade(&seq),
             caller: futures::task::noop_waker(),
         });
@@ -308,6 +328,11 @@ mod tests {
         work_waker.seen();
         assert!(seq.advance_when_idle());
         assert_eq!(seq.clock().now(), start + Duration::from_secs(60));
+        // A waker its caller no longer uses, woken late, holds nothing back.
+        let _timer = set_timer(&seq, Duration::from_secs(60));
+        work_waker.retire();
+        Waker::from(work_waker.clone()).wake();
+        assert!(seq.advance_when_idle());
     }
 
     #[test]
