@@ -59,7 +59,8 @@ impl ActorSystemBuilder {
     /// Chooses the sequential base (Thespian's `simpleSystemBase`): all actors run on the thread
     /// of the call that drives the system (an ask, `listen`, `run_until_idle`, `status`,
     /// `shutdown`), one message at a time in the order the messages were generated, in virtual
-    /// time. Actors need no change. See the [`sequential`](crate::sequential) module for what it does and cannot do.
+    /// time. Actors need no change. See the [`sequential`](crate::sequential) module for what it
+    /// does and cannot do.
     pub fn sequential(mut self) -> Self {
         self.sequential = true;
         self
