@@ -537,13 +537,11 @@ impl ActorSystem {
     /// messages; one busy for longer than `timeout` is left out.
     pub async fn status(&self, timeout: Duration) -> SystemStatus {
         let top_level = self.shared.top_level.snapshot();
+        let collect = collect_statuses(self.shared.clock(), top_level, timeout);
         let actors = match &self.shared.sequential {
-            None => collect_statuses(Clock::Tokio, top_level, timeout).await,
+            None => collect.await,
             // The actors answer in turns, which are granted only while the system is driven.
-            Some(seq) => seq
-                .drive(collect_statuses(self.shared.clock(), top_level, timeout))
-                .await
-                .unwrap_or_default(),
+            Some(seq) => seq.drive(collect).await.unwrap_or_default(),
         };
         let global_names = {
             let names = self.shared.names.lock_unpoisoned();
@@ -591,11 +589,12 @@ impl ActorSystem {
     /// Receives the next message that an actor sent to the outside of the system (see
     /// [`outside_address`](Self::outside_address)), waiting at most `timeout`.
     pub async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
+        let listen = self.shared.outside.listen(self.shared.clock(), timeout);
         match &self.shared.sequential {
-            None => self.shared.outside.listen(Clock::Tokio, timeout).await,
+            None => listen.await,
             // Waits in the system's time, while driving it.
             Some(seq) => seq
-                .drive(self.shared.outside.listen(self.shared.clock(), timeout))
+                .drive(listen)
                 .await
                 .unwrap_or(Err(ListenError::Timeout(timeout))),
         }

@@ -85,6 +85,14 @@ impl SeqLink {
             spare_turns: AtomicU32::new(0),
         }
     }
+
+    /// Waits for this actor's turn (see `Sequential::poll_turn`), keeping the turns granted with
+    /// it for the messages after.
+    fn poll_turn(&self, cx: &mut Context<'_>, take_one: impl FnMut() -> bool) -> Poll<()> {
+        self.seq
+            .poll_turn(self.id, cx, take_one)
+            .map(|spare| self.spare_turns.store(spare, Ordering::Relaxed))
+    }
 }
 
 /// What the receiver found.
@@ -224,15 +232,12 @@ impl<M> Mailbox<M> {
                     link.spare_turns.store(0, Ordering::Relaxed);
                 }
                 let mut taken = None;
-                let turn = link.seq.poll_turn(link.id, cx, || {
+                let turn = link.poll_turn(cx, || {
                     // SAFETY: the caller's contract.
                     taken = unsafe { self.queue.pop() };
                     taken.is_some()
                 });
-                return turn.map(|spare| {
-                    link.spare_turns.store(spare, Ordering::Relaxed);
-                    taken.map(|env| self.taken(env))
-                });
+                return turn.map(|()| taken.map(|env| self.taken(env)));
             }
             // A bounded mailbox: its take gives a permit back. (A plain one has just looked.)
             // SAFETY: the caller's contract.
@@ -294,8 +299,7 @@ impl<M> Mailbox<M> {
     /// at once otherwise.
     pub(crate) async fn wait_turn(&self) {
         if let Some(link) = &self.seq {
-            let spare = std::future::poll_fn(|cx| link.seq.poll_turn(link.id, cx, || true)).await;
-            link.spare_turns.store(spare, Ordering::Relaxed);
+            std::future::poll_fn(|cx| link.poll_turn(cx, || true)).await;
         }
     }
 

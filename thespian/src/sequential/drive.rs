@@ -274,7 +274,6 @@ impl Sequential {
     /// is dropped while another thread polls it.
     pub(crate) fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
-        self.lock().stopped = true;
         self.close_when_free();
     }
 

@@ -69,16 +69,17 @@ impl Task {
             Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().take(),
             Err(std::sync::TryLockError::WouldBlock) => return,
         };
-        self.retire();
-        drop_quietly(future);
+        self.retire(future);
     }
 
-    /// Marks it finished and forgets it.
-    fn retire(&self) {
+    /// Marks it finished, forgets it, and drops its `future` (taken out of its slot, whose lock
+    /// is released by now).
+    fn retire(&self, future: Option<BoxFuture>) {
         self.finished.store(true, Ordering::Release);
         if let Some(executor) = self.executor.upgrade() {
             executor.inner.lock_unpoisoned().live.remove(&self.id);
         }
+        drop_quietly(future);
     }
 }
 
@@ -127,9 +128,8 @@ impl Executor {
         if inner.closed {
             // Never runs.
             drop(inner);
-            task.finished.store(true, Ordering::Release);
             let future = task.future.lock_unpoisoned().take();
-            drop_quietly(future);
+            task.retire(future);
             return task;
         }
         inner.live.insert(task.id, task.clone());
@@ -196,8 +196,7 @@ impl Executor {
         if done {
             let future = slot.take();
             drop(slot);
-            task.retire();
-            drop_quietly(future);
+            task.retire(future);
         }
     }
 

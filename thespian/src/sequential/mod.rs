@@ -105,7 +105,6 @@ struct State {
     wakers: IdMap<Waker>,
     rng: Option<u64>,
     trace: Option<Vec<TraceEntry>>,
-    stopped: bool,
 }
 
 /// The scheduler of a sequential system: its turns, its tasks and its clock.
@@ -115,7 +114,7 @@ pub(crate) struct Sequential {
     clock: VirtualClock,
     /// Whether messages are recorded: fixed at start, read without the lock on every message.
     tracing: bool,
-    /// `State::stopped`, readable without the lock on every push.
+    /// Whether the system has ended: read without the lock on every push, and by `grant`.
     stopped: AtomicBool,
     /// The thread running a pass over the tasks (see `THREAD`), 0 if none: one pass at a time,
     /// and a call made from within a pass (an actor asking into its own system) joins it.
@@ -167,7 +166,6 @@ impl Sequential {
                 wakers: IdMap::default(),
                 rng: seed,
                 trace: trace.then(Vec::new),
-                stopped: false,
             }),
             executor: Arc::default(),
             clock: VirtualClock::new(),
@@ -205,7 +203,7 @@ impl Sequential {
     /// executor's ready queue before anyone can see the turn granted, so that a driver that finds
     /// no task ready (under this lock, see `advance_when_idle`) knows that no turn is on its way.
     fn grant(&self, st: &mut State, running: Option<ActorId>) {
-        if st.turn != Turn::Idle || self.drivers.load(Ordering::Acquire) == 0 || st.stopped {
+        if st.turn != Turn::Idle || self.drivers.load(Ordering::Acquire) == 0 || self.is_stopped() {
             return;
         }
         if !st.arrived.is_empty() {
