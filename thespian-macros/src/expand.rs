@@ -553,6 +553,10 @@ fn hook_impl(hook: &Hook, th: &TokenStream) -> TokenStream {
         HookKind::Started => (quote!(started), None),
         HookKind::Stopping => (quote!(stopping), None),
         HookKind::ChildExited => (quote!(child_exited), Some(quote!(#th::ChildActorExited))),
+        HookKind::WatchedExited => (
+            quote!(watched_exited),
+            Some(quote!(#th::WatchedActorExited)),
+        ),
         HookKind::DeadLetter => (quote!(dead_letter), Some(quote!(#th::DeadEnvelope))),
         HookKind::Poisoned => (quote!(poisoned), Some(quote!(#th::PoisonMessage))),
         HookKind::Wakeup => (quote!(wakeup), Some(quote!(#th::WakeupMessage))),

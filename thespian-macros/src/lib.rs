@@ -110,6 +110,7 @@ mod model;
 /// | `#[started]` | `async fn(&mut self[, ctx])` | runs before the first message |
 /// | `#[stopping]` | `async fn(&mut self[, ctx])` | runs when asked to exit |
 /// | `#[child_exited]` | `async fn(&mut self, ChildActorExited[, ctx])` | a child ended |
+/// | `#[watched_exited]` | `async fn(&mut self, WatchedActorExited[, ctx])` | an actor it watches ended |
 /// | `#[dead_letter]` | `async fn(&mut self, DeadEnvelope[, ctx])` | an undeliverable message (for the registered handler) |
 /// | `#[poisoned]` | `async fn(&mut self, PoisonMessage[, ctx])` | a message it sent failed |
 /// | `#[wakeup]` | `async fn(&mut self, WakeupMessage[, ctx])` | a wake-up from `ctx.wakeup_after` is due |

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{HandshakeError, NetError};
 use crate::frame::{self, Header};
 use crate::handshake;
-use crate::link::{next_backoff, LinkInner, Pending, Sink};
+use crate::link::{next_backoff, Ended, LinkInner, Pending, Sink};
 use crate::node::NetInner;
 use crate::stream::{ReadSide, Stream, WriteSide};
 
@@ -75,9 +75,13 @@ pub(crate) async fn connect(net: Arc<NetInner>, link: Arc<LinkInner>) {
                 ..
             }) => {
                 link.lost(&reason.to_string(), true);
+                net.node_down(link.node);
                 return;
             }
             Err(e) => {
+                // Whatever waits on the node learns it cannot be reached: watchers and parents
+                // of actors there hear `NodeLost`.
+                net.node_down(link.node);
                 tracing::warn!(target: "thespian_net", node = %link.node, error = %e,
                     retry_in = ?backoff, "cannot reach node");
                 let (out, pending) = link.drain();
@@ -215,7 +219,7 @@ async fn writer(
             batch = Vec::new();
         }
     };
-    link.connection_ended(id, why);
+    link.connection_ended(id, why, Ended::Closed);
     cancel.cancel();
     write.shutdown().await;
 }
@@ -234,6 +238,7 @@ async fn reader(
     let mut read = read;
     let mut buffer: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut actors = Actors::default();
+    let mut ended = Ended::Closed;
     let why = loop {
         if buffer.capacity() - buffer.len() < READ_CHUNK / 2 {
             buffer.reserve(READ_CHUNK);
@@ -244,7 +249,10 @@ async fn reader(
             _ = cancel.cancelled() => break "closed".to_owned(),
         };
         match read {
-            Err(_) => break format!("silent for {:?}", net.config.down_after),
+            Err(_) => {
+                ended = Ended::Lost;
+                break format!("silent for {:?}", net.config.down_after);
+            }
             Ok(Err(e)) => break format!("read failed: {e}"),
             Ok(Ok(0)) if buffer.is_empty() => break "connection closed by the peer".to_owned(),
             Ok(Ok(0)) => {
@@ -304,7 +312,7 @@ async fn reader(
             "peer disconnected");
     }
     cancel.cancel();
-    link.connection_ended(id, &why);
+    link.connection_ended(id, &why, ended);
 }
 
 /// The local actors a connection has delivered to, so that a stream of messages to one actor
@@ -423,6 +431,7 @@ fn dispatch(
             }
         }
         Header::Heartbeat => {}
+        Header::Notice { to, notice } => remote::notice(system, link.node, to, notice),
     }
     Ok(())
 }

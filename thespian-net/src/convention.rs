@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thespian::prelude::*;
-use thespian::remote::NodeId;
-use thespian::{Capabilities, CapabilityValue, CreateError};
+use thespian::remote::{self, NodeId};
+use thespian::{Capabilities, CapabilityValue, CreateError, Supervision};
 
 use crate::{NetError, NetSystem};
 
@@ -117,13 +117,118 @@ impl Message for ConventionUpdate {
     type Reply = ();
 }
 
-/// Makes a registered actor type from its serialized value, on this node.
+/// Makes a registered actor type from its serialized value, on this node, as asked by a
+/// placement: its requirements, supervision and parent (on another node), if any.
 type Factory = fn(
-    ActorSystem,
     NetSystem,
     Vec<u8>,
-    Capabilities,
+    Order,
 ) -> Pin<Box<dyn Future<Output = Result<ActorAddress, String>> + Send>>;
+
+/// What a placement asks of the node that creates the actor, beside its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Order {
+    requirements: Capabilities,
+    supervision: Policy,
+    /// The actor that asked for it, on another node: its parent.
+    parent: Option<ActorAddress>,
+}
+
+/// A supervision policy that can travel: a restart makes the fresh actor from the initial value
+/// again, on the node where the actor runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+enum Policy {
+    #[default]
+    Resume,
+    Restart {
+        max_restarts: u32,
+        within: Duration,
+    },
+    Stop,
+}
+
+/// How the convention creates an actor: the requirements its type's
+/// [`capability_check`](thespian::Actor::capability_check) is asked about, and its supervision
+/// (which must be able to travel with it: a restart makes a fresh actor from the initial value
+/// again, on the node where the actor runs).
+///
+/// ```
+/// use std::time::Duration;
+/// use thespian::Capabilities;
+/// use thespian_net::Placement;
+///
+/// let placement = Placement::new()
+///     .requirements(Capabilities::new().with("gpu", true))
+///     .restart(3, Duration::from_secs(10));
+/// # let _ = placement;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Placement {
+    requirements: Capabilities,
+    supervision: Policy,
+}
+
+impl Placement {
+    /// No requirements; [`Supervision::Resume`](thespian::Supervision::Resume).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The requirements passed to the type's `capability_check` on each candidate node.
+    pub fn requirements(mut self, requirements: Capabilities) -> Self {
+        self.requirements = requirements;
+        self
+    }
+
+    /// After a failure, a fresh actor made from the initial value takes over (same address,
+    /// same node), at most `max_restarts` times within `within`; one more failure stops it
+    /// ([`ExitReason::Failed`](thespian::ExitReason::Failed)).
+    pub fn restart(mut self, max_restarts: u32, within: Duration) -> Self {
+        self.supervision = Policy::Restart {
+            max_restarts,
+            within,
+        };
+        self
+    }
+
+    /// After a failure, the actor exits ([`Supervision::Stop`](thespian::Supervision::Stop)).
+    pub fn stop_on_failure(mut self) -> Self {
+        self.supervision = Policy::Stop;
+        self
+    }
+}
+
+/// The options of an actor placed with `policy`, made from `bytes` (its initial value).
+fn placed_options<A>(
+    net: &NetSystem,
+    bytes: Vec<u8>,
+    requirements: Capabilities,
+    policy: Policy,
+) -> ActorOptions<A>
+where
+    A: Actor + DeserializeOwned,
+{
+    let options = ActorOptions::new().requirements(requirements);
+    match policy {
+        Policy::Resume => options,
+        Policy::Stop => options.supervision(Supervision::Stop),
+        Policy::Restart {
+            max_restarts,
+            within,
+        } => {
+            let net = net.clone();
+            let fresh = move || -> A {
+                // These bytes made the first actor: decoding them again gives the same value.
+                // Should it fail all the same, the panic ends the actor as a failure would.
+                match net.decode(&bytes) {
+                    Ok(actor) => actor,
+                    Err(e) => panic!("cannot make a fresh {} to restart: {e}", A::type_name()),
+                }
+            };
+            options.supervision(Supervision::restart(fresh).at_most(max_restarts, within))
+        }
+    }
+}
 
 /// What the convention handle and the node's agent share.
 struct Shared {
@@ -139,6 +244,9 @@ impl Shared {
     /// less than `member_timeout` may not know every member yet (it restarted, and they have not
     /// all registered again): its table only adds, it does not remove.
     fn set_members(&self, members: Vec<Member>, from_new_leader: bool) {
+        // Taken first and held while the table changes, so that a new subscriber is told the
+        // table either before a change (and then the change) or after it, never both.
+        let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
         let mut table = self.members.write().unwrap_or_else(|e| e.into_inner());
         let old = std::mem::take(&mut *table);
         let mut members = members;
@@ -171,7 +279,6 @@ impl Shared {
         if updates.is_empty() {
             return;
         }
-        let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
         subscribers.retain(|s| s.address().is_alive());
         for update in updates {
             for subscriber in subscribers.iter() {
@@ -310,7 +417,7 @@ impl Agent {
         &mut self,
         type_name: String,
         actor: Vec<u8>,
-        requirements: Capabilities,
+        order: Order,
     ) -> Result<ActorAddress, String> {
         let factory = {
             let factories = self
@@ -323,8 +430,7 @@ impl Agent {
         let Some(factory) = factory else {
             return Err(format!("{type_name} is not registered on this node"));
         };
-        let net = self.shared.net.clone();
-        factory(net.system().clone(), net, actor, requirements).await
+        factory(self.shared.net.clone(), actor, order).await
     }
 
     #[helper]
@@ -462,7 +568,9 @@ impl Convention {
             .clone()
     }
 
-    /// Tells `subscriber` of every change of the membership from now on.
+    /// Tells `subscriber` the present first, a [`ConventionUpdate::Joined`] for every node in
+    /// this node's table (in the order of their addresses), then every change of the membership
+    /// from now on. Subscribing twice changes nothing.
     pub fn subscribe(&self, subscriber: impl Into<Recipient<ConventionUpdate>>) {
         let subscriber = subscriber.into();
         let mut subscribers = self
@@ -470,9 +578,19 @@ impl Convention {
             .subscribers
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if !subscribers.contains(&subscriber) {
-            subscribers.push(subscriber);
+        if subscribers.contains(&subscriber) {
+            return;
         }
+        // Under the subscribers' lock: no change can be told between the present and it.
+        let mut present = self.members();
+        present.sort_by_key(|m| (m.node.addr, m.node.incarnation));
+        for member in present {
+            // Untyped sends ignore a mailbox bound: no update is dropped for lack of room.
+            let _ = subscriber
+                .address()
+                .tell_any(ConventionUpdate::Joined(member));
+        }
+        subscribers.push(subscriber);
     }
 
     /// Stops telling `subscriber` of changes.
@@ -552,16 +670,24 @@ impl Convention {
         A: Actor + Serialize + DeserializeOwned,
     {
         fn make<A: Actor + DeserializeOwned>(
-            system: ActorSystem,
             net: NetSystem,
             bytes: Vec<u8>,
-            requirements: Capabilities,
+            order: Order,
         ) -> Pin<Box<dyn Future<Output = Result<ActorAddress, String>> + Send>> {
             Box::pin(async move {
                 let actor: A = net.decode(&bytes).map_err(|e| e.to_string())?;
-                system
-                    .create_actor_with(actor, ActorOptions::new().requirements(requirements))
-                    .await
+                let Order {
+                    requirements,
+                    supervision,
+                    parent,
+                } = order;
+                let options = placed_options::<A>(&net, bytes, requirements, supervision);
+                let system = net.system();
+                let created = match parent {
+                    Some(parent) => remote::create_child_of(system, actor, options, parent),
+                    None => system.create_actor_with(actor, options).await,
+                };
+                created
                     .map(|addr| addr.address())
                     .map_err(|e| e.to_string())
             })
@@ -582,7 +708,8 @@ impl Convention {
     }
 
     /// Creates `actor` on the first node whose capabilities its type accepts (given
-    /// `requirements`): this node first, then the members in the order of their addresses.
+    /// `requirements`): this node first, then the members in the order of their addresses. The
+    /// actor is a top-level actor of the node that creates it.
     pub async fn create_actor<A>(
         &self,
         actor: A,
@@ -591,13 +718,56 @@ impl Convention {
     where
         A: Actor + Serialize + DeserializeOwned,
     {
+        self.create_actor_with(actor, Placement::new().requirements(requirements))
+            .await
+    }
+
+    /// Creates `actor` as [`create_actor`](Self::create_actor) does, with the requirements and
+    /// supervision of `placement`.
+    pub async fn create_actor_with<A>(
+        &self,
+        actor: A,
+        placement: Placement,
+    ) -> Result<Addr<A>, CreateError>
+    where
+        A: Actor + Serialize + DeserializeOwned,
+    {
+        self.place(actor, placement, None::<&mut Context<Agent>>)
+            .await
+    }
+
+    /// Creates `actor` wherever the convention places it (as [`create_actor`](Self::create_actor)
+    /// does) as a child of the actor of `ctx`, as if it were local: the parent hears of its end
+    /// in [`child_exited`](thespian::Actor::child_exited), for every reason, including
+    /// [`ExitReason::NodeLost`](thespian::ExitReason::NodeLost) when the child's node is lost;
+    /// the [`ChildActorExited::child`](thespian::ChildActorExited) it gets is the address
+    /// returned here. When the parent exits, it asks the child to exit and waits for it (or for
+    /// its node to be lost). A child whose parent's node is lost is asked to exit.
+    pub async fn create_child<P, A>(
+        &self,
+        ctx: &mut Context<P>,
+        actor: A,
+        placement: Placement,
+    ) -> Result<Addr<A>, CreateError>
+    where
+        P: Actor,
+        A: Actor + Serialize + DeserializeOwned,
+    {
+        self.place(actor, placement, Some(ctx)).await
+    }
+
+    async fn place<P, A>(
+        &self,
+        actor: A,
+        placement: Placement,
+        parent: Option<&mut Context<P>>,
+    ) -> Result<Addr<A>, CreateError>
+    where
+        P: Actor,
+        A: Actor + Serialize + DeserializeOwned,
+    {
         let net = &self.shared.net;
         let system = net.system();
-        if A::capability_check(&system.capabilities(), &requirements) {
-            return system
-                .create_actor_with(actor, ActorOptions::new().requirements(requirements))
-                .await;
-        }
         let no_system = || CreateError::NoCompatibleSystem {
             actor: A::type_name(),
         };
@@ -606,6 +776,17 @@ impl Convention {
             thespian::remote::encode(&actor, &mut out).map_err(|_| no_system())?;
             out
         };
+        let Placement {
+            requirements,
+            supervision,
+        } = placement;
+        if A::capability_check(&system.capabilities(), &requirements) {
+            let options = placed_options::<A>(net, bytes, requirements, supervision);
+            return match parent {
+                Some(ctx) => ctx.create_actor_with(actor, options).await,
+                None => system.create_actor_with(actor, options).await,
+            };
+        }
         let mut candidates: Vec<Member> = self
             .members()
             .into_iter()
@@ -613,6 +794,11 @@ impl Convention {
             .filter(|m| A::capability_check(&m.capabilities, &requirements))
             .collect();
         candidates.sort_by_key(|m| (m.node.addr, m.node.incarnation));
+        let order = Order {
+            requirements,
+            supervision,
+            parent: parent.as_ref().map(|ctx| ctx.myself().address()),
+        };
         let now = tokio::time::Instant::now();
         let deadline = now
             .checked_add(self.shared.config.create_timeout)
@@ -625,15 +811,16 @@ impl Convention {
             let created = member
                 .agent
                 .timeout(left)
-                .create(
-                    A::type_name().to_owned(),
-                    bytes.clone(),
-                    requirements.clone(),
-                )
+                .create(A::type_name().to_owned(), bytes.clone(), order.clone())
                 .await;
             match created {
                 Ok(Ok(address)) => match address.downcast::<A>() {
-                    Some(addr) => return Ok(addr),
+                    Some(addr) => {
+                        if let Some(ctx) = parent {
+                            remote::adopt_child(ctx, addr.address());
+                        }
+                        return Ok(addr);
+                    }
                     None => {
                         // Not what was asked for (another type under that name there): let it go.
                         address.request_exit();

@@ -5,7 +5,7 @@
 //! then, for the kinds that carry one, the encoded message or reply in the rest of the frame.
 
 use serde::{Deserialize, Serialize};
-use thespian::remote::{self, WireError};
+use thespian::remote::{self, Notice, WireError};
 use thespian::{ActorAddress, AskError};
 
 /// The length prefix of a frame.
@@ -35,6 +35,8 @@ pub(crate) enum Header<A> {
     Found { id: u64 },
     /// Nothing: keeps a quiet connection known to be alive.
     Heartbeat,
+    /// A notice for actor `to`: a child or a watched actor ended, a watch began or ended.
+    Notice { to: u64, notice: Notice<A> },
 }
 
 /// An [`AskError`] on the wire.

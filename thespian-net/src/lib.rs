@@ -85,7 +85,9 @@ mod stream;
 mod tls;
 
 pub use config::NetConfig;
-pub use convention::{Convention, ConventionConfig, ConventionStatus, ConventionUpdate, Member};
+pub use convention::{
+    Convention, ConventionConfig, ConventionStatus, ConventionUpdate, Member, Placement,
+};
 pub use error::{HandshakeError, NetError};
 pub use node::NetSystem;
 pub use thespian::remote::NodeId;

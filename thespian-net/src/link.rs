@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use thespian::remote::{self, Link, NodeId, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError};
+use thespian::remote::{
+    self, Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError,
+};
 use thespian::{ActorAddress, AskError};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{oneshot, Notify};
@@ -20,6 +22,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::frame::{self, Header};
 use crate::node::NetInner;
+
+/// How a connection ended, which decides whether its node is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// The node is gone for good (it restarted, or this node shuts down).
+    Gone,
+    /// The node stayed silent for the failure detection time: it is lost now.
+    Lost,
+    /// The connection closed or failed: the node is lost unless it can be dialed again.
+    Closed,
+}
 
 /// Something waiting for an answer from the node.
 pub(crate) enum Pending {
@@ -262,8 +275,14 @@ impl LinkInner {
 
     /// The connection carrying this link ended (or could not be made): fails what waits on the
     /// node, turns what was queued into dead letters. `forever` marks the node gone.
-    pub(crate) fn lost(&self, why: &str, forever: bool) {
+    pub(crate) fn lost(self: &Arc<Self>, why: &str, forever: bool) {
+        self.lost_as(why, if forever { Ended::Gone } else { Ended::Lost })
+    }
+
+    fn lost_as(self: &Arc<Self>, why: &str, ended: Ended) {
         let mut was_up = false;
+        let net = self.net.upgrade();
+        let confirm = matches!(ended, Ended::Closed) && net.is_some();
         let (out, pending) = {
             let mut state = self.lock();
             if let Phase::Up { cancel, .. } = &state.phase {
@@ -272,15 +291,18 @@ impl LinkInner {
             }
             state.socket = None;
             state.writer_waiting = false;
-            state.phase = if forever {
-                Phase::Gone(why.to_owned())
-            } else {
-                Phase::Idle
+            state.phase = match ended {
+                Ended::Gone => Phase::Gone(why.to_owned()),
+                // Dialing again at once tells a lost node (refused) from a lost connection.
+                Ended::Closed if was_up && confirm => Phase::Connecting,
+                _ => Phase::Idle,
             };
             state.take_unsent()
         };
-        if was_up {
-            if let Some(net) = self.net.upgrade() {
+        if let (true, Some(net)) = (was_up, net) {
+            if confirm {
+                net.spawn(crate::conn::connect(net.clone(), self.clone()));
+            } else {
                 net.node_down(self.node);
             }
         }
@@ -334,11 +356,13 @@ impl LinkInner {
         }
     }
 
-    /// Connection `id` ended: if it was this link's, the link is lost.
-    pub(crate) fn connection_ended(&self, id: u64, why: &str) {
+    /// Connection `id` ended: if it was this link's, the link is lost. A node that stayed
+    /// silent (`Ended::Lost`) is lost at once; a connection that closed or failed
+    /// (`Ended::Closed`) is dialed again first, and the node is lost only if that fails.
+    pub(crate) fn connection_ended(self: &Arc<Self>, id: u64, why: &str, ended: Ended) {
         let ours = matches!(self.lock().phase, Phase::Up { id: up, .. } if up == id);
         if ours {
-            self.lost(why, false);
+            self.lost_as(why, ended);
         }
     }
 
@@ -403,6 +427,10 @@ impl Link for LinkHandle {
             |_| Header::Answer { id },
             |error| Header::AnswerFailed { id, error },
         )
+    }
+
+    fn notify(&self, to: u64, notice: Notice<&ActorAddress>) -> bool {
+        self.0.control(Header::Notice { to, notice })
     }
 }
 

@@ -61,8 +61,13 @@ impl NetInner {
 pub(crate) type DownListener = Box<dyn Fn(NodeId) + Send + Sync>;
 
 impl NetInner {
-    /// Tells the listeners that the connection to `node` was lost.
+    /// `node` is lost (silent too long, or its connection failed and it could not be dialed
+    /// again): the actors waiting on it hear so, then the listeners.
     pub(crate) fn node_down(&self, node: NodeId) {
+        tracing::debug!(target: "thespian_net", %node, "node lost");
+        if let Some(system) = self.system.upgrade() {
+            remote::node_lost(&system, node);
+        }
         let listeners = self
             .down_listeners
             .lock()

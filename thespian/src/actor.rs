@@ -5,7 +5,7 @@ use std::future::Future;
 
 use crate::capabilities::Capabilities;
 use crate::context::Context;
-use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage};
+use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage, WatchedActorExited};
 use crate::remote::{ReplyWire, WireError};
 use crate::wakeup::WakeupMessage;
 
@@ -98,6 +98,17 @@ pub trait Actor: Sized + Send + 'static {
     fn child_exited(
         &mut self,
         exited: ChildActorExited,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (exited, ctx);
+        async {}
+    }
+
+    /// An actor this one watches has ended (see [`Context::watch`]): once per watch, also when
+    /// it had ended before it was watched, and when its node is lost.
+    fn watched_exited(
+        &mut self,
+        exited: WatchedActorExited,
         ctx: &mut Context<Self>,
     ) -> impl Future<Output = ()> + Send {
         let _ = (exited, ctx);

@@ -147,6 +147,16 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
         }
         Err(WireError::NotRemote(self.type_name()))
     }
+    /// Adds a watcher of this (local) actor; `false` if it has ended. What never ends (the
+    /// outside of a system) accepts and never tells.
+    fn add_watcher(&self, watcher: ActorAddress) -> bool {
+        let _ = watcher;
+        true
+    }
+    /// Removes a watcher of this (local) actor.
+    fn remove_watcher(&self, watcher: ActorId) {
+        let _ = watcher;
+    }
     /// Makes a dead letter of a message that was encoded for this proxy but never left.
     fn dead_letter_wire(&self, sender: Option<ActorAddress>, body: &[u8]) {
         let _ = (sender, body);
@@ -294,6 +304,16 @@ impl<A: Actor> AnyCell for ActorCell<A> {
 
     fn queue_len(&self) -> usize {
         self.mailbox.len()
+    }
+
+    fn add_watcher(&self, watcher: ActorAddress) -> bool {
+        self.system
+            .watches
+            .watch(self.id, || !self.mailbox.is_closed(), watcher)
+    }
+
+    fn remove_watcher(&self, watcher: ActorId) {
+        self.system.watches.unwatch(self.id, watcher);
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -163,6 +163,7 @@ impl ActorSystemBuilder {
             handles: AtomicUsize::new(0),
             remote: OnceLock::new(),
             proxies: Mutex::default(),
+            watches: Default::default(),
         }))
     }
 }

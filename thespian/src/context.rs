@@ -9,16 +9,19 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 
 use crate::actor::{Actor, Message};
-use crate::address::{ActorAddress, Addr, AnyCell, IdMap};
+use crate::address::{ActorAddress, ActorId, Addr, AnyCell, IdMap};
 use crate::ask::{Ask, Delivery, Destination};
 use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::CreateError;
+use crate::messages::{ExitReason, WatchedActorExited};
 use crate::options::ActorOptions;
 use crate::reply::{ReplyHandle, ReplyTo, SendReplyError};
 use crate::sync::Compaction;
 use crate::system::ActorSystem;
+use crate::system::SystemShared;
 use crate::time::TaskHandle;
 use crate::wakeup::{TimerId, WakeupMessage};
+use crate::watch::Interest;
 
 /// The parts of a context that few actors use.
 #[derive(Default)]
@@ -33,6 +36,10 @@ pub(crate) struct Extras {
     pub(crate) exit_when_idle: Option<Duration>,
     /// For a troupe's worker: the leader to tell when a job is done.
     pub(crate) leader: Option<ActorAddress>,
+    /// The actors this one watches.
+    pub(crate) watching: IdMap<ActorAddress>,
+    /// What it was created with, checked again when the system's capabilities change.
+    pub(crate) requirements: Option<Box<crate::Capabilities>>,
 }
 
 /// The actor's wake-ups, delayed messages and attached streams end with it, however it ends
@@ -359,6 +366,104 @@ impl<A: Actor> Context<A> {
         }
     }
 
+    /// Watches `actor`, local or on another node: when it ends, this actor's
+    /// [`watched_exited`](Actor::watched_exited) hook gets one [`WatchedActorExited`] with the
+    /// reason. An actor that had already ended is reported at once
+    /// ([`ExitReason::AlreadyExited`](crate::ExitReason::AlreadyExited)); one whose node is lost,
+    /// within the link's failure detection time
+    /// ([`ExitReason::NodeLost`](crate::ExitReason::NodeLost)). Watching an actor twice is
+    /// watching it once; watching oneself does nothing. The watch ends with the notice, with
+    /// [`unwatch`](Self::unwatch), or when this actor exits. Watching costs the watched actor
+    /// nothing per message: the watch is kept beside it and looked at when it ends.
+    ///
+    /// ```
+    /// use thespian::prelude::*;
+    ///
+    /// struct Worker;
+    /// #[actor]
+    /// impl Worker {
+    ///     async fn quit(&mut self, ctx: &mut Context<Self>) { ctx.stop(); }
+    /// }
+    ///
+    /// #[derive(Default)]
+    /// struct Monitor { seen: Vec<ExitReason> }
+    /// #[actor]
+    /// impl Monitor {
+    ///     async fn watch_it(&mut self, worker: Addr<Worker>, ctx: &mut Context<Self>) {
+    ///         ctx.watch(&worker.address());
+    ///     }
+    ///     async fn seen(&self) -> Vec<ExitReason> { self.seen.clone() }
+    ///     #[watched_exited]
+    ///     async fn on_exit(&mut self, exited: WatchedActorExited) {
+    ///         self.seen.push(exited.reason);
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let system = ActorSystem::builder().sequential().build();
+    /// let worker = system.create_actor(Worker).await.unwrap();
+    /// let monitor = system.create_actor(Monitor::default()).await.unwrap();
+    /// monitor.watch_it(worker.clone()).await.unwrap();
+    /// worker.quit().await.unwrap();
+    /// system.run_until_idle().await;
+    /// assert_eq!(monitor.seen().await.unwrap(), [ExitReason::Requested]);
+    /// # system.shutdown().await;
+    /// # }
+    /// ```
+    pub fn watch(&mut self, actor: &ActorAddress) {
+        if actor.id() == self.myself.id() {
+            return;
+        }
+        if self
+            .extras()
+            .watching
+            .insert(actor.id(), actor.clone())
+            .is_some()
+        {
+            return;
+        }
+        let me = self.myself.address();
+        let told = match actor.cell.remote_target() {
+            Some(target) => {
+                let system = &self.myself.cell.system;
+                system
+                    .watches
+                    .wait_on(target.node, actor.clone(), me.clone(), Interest::Watch);
+                crate::remote::watch(target, &me)
+                    .then_some(())
+                    .ok_or(ExitReason::NodeLost)
+            }
+            None => actor
+                .cell
+                .add_watcher(me)
+                .then_some(())
+                .ok_or(ExitReason::AlreadyExited),
+        };
+        if let Err(reason) = told {
+            let notice = WatchedActorExited {
+                actor: actor.clone(),
+                reason,
+            };
+            let _ = self
+                .myself
+                .cell
+                .push_system(SystemMessage::Watched(Box::new(notice)));
+        }
+    }
+
+    /// Stops watching `actor`: no notice of its end comes after this (one already on its way is
+    /// dropped). Does nothing for an actor not watched.
+    pub fn unwatch(&mut self, actor: &ActorAddress) {
+        let Some(extras) = &mut self.extras else {
+            return;
+        };
+        if extras.watching.remove(&actor.id()).is_none() {
+            return;
+        }
+        release_watch(&self.myself.cell.system, self.myself.id(), actor);
+    }
+
     /// Asks this actor to exit after the messages already in its mailbox (Thespian's
     /// `send(myAddress, ActorExitRequest())`).
     pub fn stop(&self) {
@@ -380,5 +485,18 @@ impl<A: Actor> Context<A> {
             .cell
             .system
             .clear_dead_letter_handler(self.myself.id());
+    }
+}
+
+/// Ends `watcher`'s watch of `actor` (the watcher's own record is already gone).
+pub(crate) fn release_watch(system: &SystemShared, watcher: ActorId, actor: &ActorAddress) {
+    match actor.cell.remote_target() {
+        Some(target) => {
+            system
+                .watches
+                .done_waiting(target.node, actor.id(), watcher, Interest::Watch);
+            crate::remote::unwatch(target, watcher);
+        }
+        None => actor.cell.remove_watcher(watcher),
     }
 }

@@ -1,7 +1,10 @@
 //! The envelope: one message in a mailbox, with its sender and reply route.
 
 use crate::address::{ActorAddress, ActorId};
-use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage};
+use std::sync::Arc;
+
+use crate::capabilities::Capabilities;
+use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage, WatchedActorExited};
 use crate::reply::ReplyTo;
 use crate::wakeup::WakeupMessage;
 
@@ -23,6 +26,11 @@ pub(crate) enum Payload<M> {
 pub(crate) enum SystemMessage {
     Exit(ExitCause),
     ChildExited(Box<ChildActorExited>),
+    /// An actor this one watches has ended.
+    Watched(Box<WatchedActorExited>),
+    /// The system's capabilities changed: the actor checks that its type still accepts them,
+    /// and passes the news on to its children.
+    Capabilities(Arc<Capabilities>),
     DeadLetter(Box<DeadEnvelope>),
     Poison(Box<PoisonMessage>),
     Wakeup(Box<WakeupMessage>),
@@ -44,6 +52,8 @@ pub(crate) enum SystemMessage {
 pub(crate) enum ExitCause {
     Requested,
     Shutdown,
+    /// The system's capabilities no longer suit the actor.
+    Capabilities,
 }
 
 impl SystemMessage {
@@ -52,6 +62,8 @@ impl SystemMessage {
         match self {
             SystemMessage::Exit(_) => "ActorExitRequest",
             SystemMessage::ChildExited(_) => "ChildActorExited",
+            SystemMessage::Watched(_) => "WatchedActorExited",
+            SystemMessage::Capabilities(_) => "CapabilitiesChanged",
             SystemMessage::DeadLetter(_) => "DeadEnvelope",
             SystemMessage::Poison(_) => "PoisonMessage",
             SystemMessage::Wakeup(_) => "WakeupMessage",

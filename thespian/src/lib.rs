@@ -99,6 +99,7 @@ mod system;
 mod time;
 mod troupe;
 mod wakeup;
+mod watch;
 mod wire;
 
 pub use actor::{Actor, Message};
@@ -109,6 +110,7 @@ pub use context::Context;
 pub use error::{AskError, CreateError, ListenError, SendError, TrySendError};
 pub use messages::{
     ActorExitRequest, ChildActorExited, DeadEnvelope, ExitReason, PoisonMessage, ReceivedMessage,
+    WatchedActorExited,
 };
 pub use options::ActorOptions;
 pub use reply::ReplyHandle;
@@ -190,5 +192,6 @@ pub mod prelude {
     pub use crate::{
         actor, Actor, ActorAddress, ActorOptions, ActorRef, ActorSystem, Addr, AskError,
         ChildActorExited, Context, ExitReason, Message, Recipient, ReplyHandle, WakeupMessage,
+        WatchedActorExited,
     };
 }

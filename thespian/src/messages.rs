@@ -17,7 +17,7 @@ use crate::address::ActorAddress;
 pub struct ActorExitRequest;
 
 /// Why an actor ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum ExitReason {
     /// It was asked to exit (by itself, its parent or anyone holding its address).
@@ -28,6 +28,15 @@ pub enum ExitReason {
     StartFailed(String),
     /// It failed and its supervision policy stopped it; the details say why.
     Failed(String),
+    /// Its node can no longer be reached (its process ended, or it stayed silent for the link's
+    /// failure detection time). Told by the watcher's own node: the actor may still run there,
+    /// cut off, but nothing sent to it arrives any more.
+    NodeLost,
+    /// It had already ended when it was watched; why is no longer known.
+    AlreadyExited,
+    /// Its system's capabilities changed, and its type's
+    /// [`capability_check`](crate::Actor::capability_check) no longer accepts them.
+    CapabilitiesChanged,
 }
 
 impl From<crate::envelope::ExitCause> for ExitReason {
@@ -35,6 +44,7 @@ impl From<crate::envelope::ExitCause> for ExitReason {
         match cause {
             crate::envelope::ExitCause::Requested => ExitReason::Requested,
             crate::envelope::ExitCause::Shutdown => ExitReason::SystemShutdown,
+            crate::envelope::ExitCause::Capabilities => ExitReason::CapabilitiesChanged,
         }
     }
 }
@@ -46,6 +56,11 @@ impl fmt::Display for ExitReason {
             ExitReason::SystemShutdown => f.write_str("system shut down"),
             ExitReason::StartFailed(d) => write!(f, "failed to start: {d}"),
             ExitReason::Failed(d) => write!(f, "failed: {d}"),
+            ExitReason::NodeLost => f.write_str("its node was lost"),
+            ExitReason::AlreadyExited => f.write_str("had already exited"),
+            ExitReason::CapabilitiesChanged => {
+                f.write_str("its system's capabilities no longer suit it")
+            }
         }
     }
 }
@@ -56,6 +71,18 @@ impl fmt::Display for ExitReason {
 pub struct ChildActorExited {
     /// The child that ended; sending to it now makes dead letters.
     pub child: ActorAddress,
+    /// Why it ended.
+    pub reason: ExitReason,
+}
+
+/// Tells a watcher that an actor it watches has ended (see
+/// [`Context::watch`](crate::Context::watch)): sent once per watch, wherever the actor ran, also
+/// when it had ended before it was watched ([`ExitReason::AlreadyExited`]) and when its node is
+/// lost ([`ExitReason::NodeLost`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedActorExited {
+    /// The actor that ended: the address that was watched.
+    pub actor: ActorAddress,
     /// Why it ended.
     pub reason: ExitReason,
 }

@@ -89,10 +89,12 @@ impl AnyCell for OutsideCell {
         let message: Box<dyn Any + Send> = match msg {
             SystemMessage::Poison(p) => p,
             SystemMessage::ChildExited(c) => c,
+            SystemMessage::Watched(w) => w,
             SystemMessage::DeadLetter(d) => d,
             SystemMessage::Wakeup(w) => w,
             SystemMessage::Exit(_)
             | SystemMessage::Status(_)
+            | SystemMessage::Capabilities(_)
             | SystemMessage::WorkerIdle(_)
             | SystemMessage::TroupeLimits { .. }
             | SystemMessage::Void => return Ok(()),

@@ -10,10 +10,13 @@ use crate::address::{ActorAddress, AnyCell};
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::AskError;
-use crate::messages::{panic_details, ChildActorExited, ExitReason, PoisonMessage};
+use crate::messages::{
+    panic_details, ChildActorExited, ExitReason, PoisonMessage, WatchedActorExited,
+};
 use crate::sequential::TraceEntry;
 use crate::status::ActorStatus;
 use crate::supervision::{Supervisor, Verdict};
+use crate::watch::Interest;
 
 /// How many times a failed message is handed to its actor again, in every system base.
 pub const RETRIES: u32 = 1;
@@ -231,9 +234,15 @@ pub(crate) fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
     let Context {
         myself,
         parent,
-        extras,
+        mut extras,
         ..
     } = ctx;
+    // The actors it watches no longer need to tell it anything.
+    if let Some(extras) = &mut extras {
+        for (_, watched) in extras.watching.drain() {
+            crate::context::release_watch(&myself.cell.system, myself.id(), &watched);
+        }
+    }
     drop(extras);
     end(&myself, parent, reason);
 }
@@ -253,7 +262,24 @@ fn end<A: Actor>(myself: &crate::Addr<A>, parent: Option<ActorAddress>, reason: 
     }
     cell.system.clear_dead_letter_handler(me.id());
     tracing::trace!(actor = %me, %reason, "actor exited");
-    let top_level = parent.is_none();
+    // Its mailbox is closed: a watch made from now on is told at once instead.
+    for watcher in cell.system.watches.ended(me.id()) {
+        let notice = WatchedActorExited {
+            actor: me.clone(),
+            reason: reason.clone(),
+        };
+        let _ = watcher
+            .cell
+            .push_system(SystemMessage::Watched(Box::new(notice)));
+    }
+    // An actor whose parent is on another node is top-level here (see `new_actor`).
+    let remote_parent = parent
+        .as_ref()
+        .and_then(|p| p.cell.remote_target().map(|t| t.node));
+    if let Some(node) = remote_parent {
+        cell.system.watches.forget_adopted(node, me.id());
+    }
+    let top_level = parent.is_none() || remote_parent.is_some();
     if let Some(parent) = &parent {
         let notice = ChildActorExited { child: me, reason };
         if let Err(SystemMessage::ChildExited(notice)) = parent
@@ -413,17 +439,65 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
                 tracing::error!(actor = %ctx.myself, details = panic_details(&*panic),
                     "stopping hook panicked; the actor exits all the same");
             }
+            // Children leave because their parent does, whatever made it leave.
+            let theirs = match cause {
+                ExitCause::Capabilities => ExitCause::Requested,
+                other => other,
+            };
             for child in ctx.children() {
-                let _ = child.cell.push_system(SystemMessage::Exit(cause));
+                let asked = child.cell.push_system(SystemMessage::Exit(theirs)).is_ok();
+                if !asked && child.cell.remote_target().is_some() {
+                    // Its node cannot be reached: it counts as ended.
+                    let notice = ChildActorExited {
+                        child: child.clone(),
+                        reason: ExitReason::NodeLost,
+                    };
+                    let _ = ctx
+                        .myself
+                        .cell
+                        .push_system(SystemMessage::ChildExited(Box::new(notice)));
+                }
             }
             exit_if_done(ctx)
         }
         SystemMessage::ChildExited(notice) => {
-            if let Some(extras) = &mut ctx.extras {
-                extras.children.remove(&notice.child.id());
+            let known = heard_of(ctx, &notice.child, Interest::Child);
+            // A second notice of a remote child (its node was lost first) is dropped: told once.
+            if known || notice.child.cell.remote_target().is_none() {
+                hook(ctx, |actor_ctx| actor.child_exited(*notice, actor_ctx)).await;
             }
-            hook(ctx, |actor_ctx| actor.child_exited(*notice, actor_ctx)).await;
             exit_if_done(ctx)
+        }
+        SystemMessage::Watched(notice) => {
+            // Not watched any more (unwatched, or told already): nothing to tell.
+            if heard_of(ctx, &notice.actor, Interest::Watch) {
+                hook(ctx, |actor_ctx| actor.watched_exited(*notice, actor_ctx)).await;
+            }
+            Step::Continue
+        }
+        SystemMessage::Capabilities(capabilities) => {
+            for child in ctx.children() {
+                if child.cell.remote_target().is_none() {
+                    let news = SystemMessage::Capabilities(capabilities.clone());
+                    let _ = child.cell.push_system(news);
+                }
+            }
+            let empty = crate::Capabilities::new();
+            let requirements = ctx
+                .extras
+                .as_ref()
+                .and_then(|e| e.requirements.as_deref())
+                .unwrap_or(&empty);
+            if A::capability_check(&capabilities, requirements) {
+                return Step::Continue;
+            }
+            tracing::info!(actor = %ctx.myself, "the system's capabilities no longer suit the actor: exiting");
+            Box::pin(handle_system(
+                actor,
+                ctx,
+                SystemMessage::Exit(ExitCause::Capabilities),
+            ))
+            .await
         }
         SystemMessage::DeadLetter(envelope) => {
             hook(ctx, |actor_ctx| actor.dead_letter(*envelope, actor_ctx)).await;
@@ -460,6 +534,24 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
             Step::Continue
         }
     }
+}
+
+/// The end of `actor`, a child or a watched actor, is told: forgets it, and whether it was
+/// still known as such.
+fn heard_of<A: Actor>(ctx: &mut Context<A>, actor: &ActorAddress, interest: Interest) -> bool {
+    let known = ctx.extras.as_mut().is_some_and(|e| {
+        let table = match interest {
+            Interest::Child => &mut e.children,
+            Interest::Watch => &mut e.watching,
+        };
+        table.remove(&actor.id()).is_some()
+    });
+    if let Some(target) = actor.cell.remote_target() {
+        let (id, me) = (actor.id(), ctx.myself.id());
+        let watches = &ctx.myself.cell.system.watches;
+        watches.done_waiting(target.node, id, me, interest);
+    }
+    known
 }
 
 /// Runs a hook; a panic in it is logged and otherwise ignored.

@@ -65,6 +65,8 @@ pub(crate) struct SystemShared {
     pub(crate) remote: OnceLock<Arc<dyn Transport>>,
     /// Proxies of actors of other nodes.
     pub(crate) proxies: Mutex<Proxies>,
+    /// Death watches, and what the actors wait to hear from other nodes.
+    pub(crate) watches: crate::watch::Watches,
 }
 
 impl Drop for SystemShared {
@@ -172,6 +174,9 @@ impl SystemShared {
         if let Some(leader) = options.leader {
             ctx.extras().leader = Some(leader);
         }
+        if !options.requirements.is_empty() {
+            ctx.extras().requirements = Some(Box::new(options.requirements));
+        }
         let supervisor = match options.supervision {
             Supervision::Resume => None,
             policy => Some(Box::new(Supervisor::new(policy))),
@@ -203,10 +208,18 @@ impl SystemShared {
         let addr = Addr::from_cell(cell);
         // Counted before it becomes visible to `shutdown`, which waits for the count to drop.
         self.live.fetch_add(1, Ordering::AcqRel);
-        let admitted = match parent {
-            None => self.top_level.insert(addr.address(), &self.shutting_down),
-            Some(_) => !self.shutting_down.load(Ordering::Acquire),
+        // An actor whose parent is on another node is top-level here: a shutdown of this
+        // system stops it, and it exits if its parent's node is lost.
+        let remote_parent = parent
+            .as_ref()
+            .and_then(|p| p.cell.remote_target().map(|t| t.node));
+        let admitted = match (&parent, remote_parent) {
+            (Some(_), None) => !self.shutting_down.load(Ordering::Acquire),
+            _ => self.top_level.insert(addr.address(), &self.shutting_down),
         };
+        if let (true, Some(node)) = (admitted, remote_parent) {
+            self.watches.adopt(node, addr.address());
+        }
         if !admitted {
             if self.live.fetch_sub(1, Ordering::AcqRel) == 1 {
                 self.all_exited.notify_waiters();
@@ -469,15 +482,57 @@ impl ActorSystem {
     }
 
     /// Sets capability `name` to `value`, or removes it when `value` is `None`.
+    ///
+    /// Every actor of the system then checks, between two of its messages, that its type's
+    /// [`capability_check`](Actor::capability_check) still accepts the system's capabilities
+    /// with the requirements it was created with; one that does not is asked to exit (its
+    /// parent hears [`ExitReason::CapabilitiesChanged`](crate::ExitReason::CapabilitiesChanged)).
+    ///
+    /// ```
+    /// use thespian::prelude::*;
+    /// use thespian::Capabilities;
+    ///
+    /// struct Render;
+    /// #[actor]
+    /// impl Render {
+    ///     async fn frame(&self) {}
+    ///     #[capability_check]
+    ///     fn check(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    ///         capabilities.is_true("gpu")
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let system = ActorSystem::builder().capability("gpu", true).sequential().build();
+    /// let render = system.create_actor(Render).await.unwrap();
+    /// system.update_capability("gpu", None);      // the GPU is gone: so is the renderer
+    /// system.run_until_idle().await;
+    /// assert_eq!(system.live_actors(), 0);
+    /// assert!(render.frame().await.is_err());
+    /// # system.shutdown().await;
+    /// # }
+    /// ```
     pub fn update_capability(&self, name: &str, value: Option<CapabilityValue>) {
-        let mut caps = self.shared.capabilities.write_unpoisoned();
-        match value {
-            Some(v) => {
-                caps.set(name, v);
+        let capabilities = {
+            let mut caps = self.shared.capabilities.write_unpoisoned();
+            let changed = match value {
+                Some(v) => {
+                    caps.get(name) != Some(&v) && {
+                        caps.set(name, v);
+                        true
+                    }
+                }
+                None => caps.remove(name).is_some(),
+            };
+            if !changed {
+                return;
             }
-            None => {
-                caps.remove(name);
-            }
+            Arc::new(caps.clone())
+        };
+        for actor in self.shared.top_level.snapshot() {
+            let news = SystemMessage::Capabilities(capabilities.clone());
+            let _ = actor.cell.push_system(news);
         }
     }
 

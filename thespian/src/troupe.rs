@@ -249,6 +249,15 @@ where
                         w.idle_since = system.clock().now();
                     }
                 }
+                // The workers check the new capabilities themselves.
+                Payload::System(SystemMessage::Capabilities(capabilities)) => {
+                    for w in &workers {
+                        let _ = w
+                            .addr
+                            .cell
+                            .push_system(SystemMessage::Capabilities(capabilities.clone()));
+                    }
+                }
                 Payload::System(SystemMessage::TroupeLimits { max, idle }) => {
                     limits.max_count = max;
                     limits.idle_count = idle;

@@ -25,16 +25,23 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::actor::Actor;
 use crate::address::{ActorId, AnyCell};
-use crate::error::AskError;
+use crate::context::Context;
+use crate::envelope::{ExitCause, SystemMessage};
+use crate::error::{AskError, CreateError};
+use crate::messages::{ChildActorExited, ExitReason, WatchedActorExited};
+use crate::options::ActorOptions;
 use crate::reply::ReplyTo;
 use crate::system::ActorSystem;
+use crate::watch::Interest;
 use crate::ActorAddress;
+use crate::Addr;
 
 pub(crate) use proxy::{
-    decode_remote, decoding_from_network, downcast_remote, forget_node, node_of_system, push,
-    push_system_remote, typed_proxy, untyped, untyped_address, wire_origin, Proxies, RemoteSlot,
-    RemoteTarget, Resolved,
+    decode_remote, decoding_from_network, downcast_remote, existing, forget_node, node_of_system,
+    push, push_system_remote, typed_proxy, untyped, untyped_address, wire_origin, Proxies,
+    RemoteSlot, RemoteTarget, Resolved,
 };
 
 /// Where an actor system can be reached, and which run of it this is.
@@ -185,6 +192,43 @@ pub trait Link: Send + Sync + 'static {
     /// Answers reply handle `id` that came from the node (see [`answer`]); `false` if that
     /// cannot be sent.
     fn answer(&self, id: u64, reply: Result<Vec<u8>, AskError>) -> bool;
+    /// Sends a [`Notice`] to actor `to` of the node (the other end hands it to [`notice`]);
+    /// `false` if that cannot be sent.
+    fn notify(&self, to: u64, notice: Notice<&ActorAddress>) -> bool;
+}
+
+/// What keeps a parent or a watcher informed across nodes: sent with [`Link::notify`] to an
+/// actor of the other node, handed to [`notice`] there. `A` is the address type: borrowed when
+/// sending, owned when received (the two encode alike). Actors are named by their id on the
+/// sending node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Notice<A> {
+    /// The sender's actor `child`, a child of the receiving actor, has ended. (An address, not
+    /// an id: the notice may overtake the answer to the placement that made the child.)
+    ChildExited {
+        /// The child.
+        child: A,
+        /// Why it ended.
+        reason: ExitReason,
+    },
+    /// The sender's actor `actor`, watched by the receiving actor, has ended.
+    WatchedExited {
+        /// The actor's id on the sending node.
+        actor: u64,
+        /// Why it ended.
+        reason: ExitReason,
+    },
+    /// `watcher` (an actor of the sending node) watches the receiving actor.
+    Watch {
+        /// The watcher.
+        watcher: A,
+    },
+    /// The sender's actor `watcher` no longer watches the receiving actor.
+    Unwatch {
+        /// The watcher's id on the sending node.
+        watcher: u64,
+    },
 }
 
 /// The body of an outgoing message: appends the encoded message and says how its reply travels.
@@ -363,4 +407,128 @@ pub fn undelivered(
     body: &[u8],
 ) {
     proxy::undelivered(system.shared(), node, to, sender, body)
+}
+
+/// Sends the watch of `target`'s actor by `watcher`; `false` if its node cannot be reached.
+pub(crate) fn watch(target: &RemoteTarget, watcher: &ActorAddress) -> bool {
+    target.link.notify(target.to, Notice::Watch { watcher })
+}
+
+/// Ends a watch of `target`'s actor by the local actor `watcher`.
+pub(crate) fn unwatch(target: &RemoteTarget, watcher: ActorId) {
+    // Best effort: if the node cannot be reached, the watch there ends with the link.
+    let _ = target
+        .link
+        .notify(target.to, Notice::Unwatch { watcher: watcher.0 });
+}
+
+/// The local actor `to` of `system`, among the actors whose address left this process.
+fn exported(system: &ActorSystem, to: u64) -> Option<Arc<dyn AnyCell>> {
+    let id = system.shared().id;
+    crate::wire::import(ActorId(to)).filter(|c| c.system_id() == id && c.remote_target().is_none())
+}
+
+/// Hands a [`Notice`] that node `from` sent to the local actor `to` (see [`Link::notify`]).
+/// Notices about actors this system holds no address of any more, or for actors it does not
+/// have, are dropped (nobody waits for them).
+pub fn notice(system: &ActorSystem, from: NodeId, to: u64, notice: Notice<ActorAddress>) {
+    let shared = system.shared();
+    match notice {
+        Notice::ChildExited { child, reason } => {
+            let Some(parent) = exported(system, to) else {
+                return;
+            };
+            let notice = ChildActorExited { child, reason };
+            let _ = parent.push_system(SystemMessage::ChildExited(Box::new(notice)));
+        }
+        Notice::WatchedExited { actor, reason } => {
+            let (Some(watcher), Some(actor)) =
+                (exported(system, to), existing(shared, from, actor))
+            else {
+                return;
+            };
+            let notice = WatchedActorExited { actor, reason };
+            let _ = watcher.push_system(SystemMessage::Watched(Box::new(notice)));
+        }
+        Notice::Watch { watcher } => {
+            let Some(target) = watcher.cell.remote_target() else {
+                return;
+            };
+            let watched =
+                exported(system, to).is_some_and(|cell| cell.add_watcher(watcher.clone()));
+            if !watched {
+                let reason = ExitReason::AlreadyExited;
+                let _ = target
+                    .link
+                    .notify(target.to, Notice::WatchedExited { actor: to, reason });
+            }
+        }
+        Notice::Unwatch { watcher } => {
+            if let (Some(target), Some(watcher)) =
+                (exported(system, to), existing(shared, from, watcher))
+            {
+                target.remove_watcher(watcher.id());
+            }
+        }
+    }
+}
+
+/// Node `node` is lost (its process ended, or it stayed silent too long): every local actor
+/// waiting on an actor there hears that it ended with [`ExitReason::NodeLost`] (watchers in
+/// `watched_exited`, parents in `child_exited`), and every local actor whose parent was there is
+/// asked to exit. A transport calls this once it declares the node lost.
+pub fn node_lost(system: &ActorSystem, node: NodeId) {
+    let lost = system.shared().watches.node_lost(node);
+    for wait in lost.waits {
+        let reason = ExitReason::NodeLost;
+        let notice = match wait.interest {
+            Interest::Child => SystemMessage::ChildExited(Box::new(ChildActorExited {
+                child: wait.target,
+                reason,
+            })),
+            Interest::Watch => SystemMessage::Watched(Box::new(WatchedActorExited {
+                actor: wait.target,
+                reason,
+            })),
+        };
+        let _ = wait.watcher.cell.push_system(notice);
+    }
+    for orphan in lost.orphans {
+        tracing::info!(target: "thespian::remote", actor = %orphan, %node,
+            "the parent's node is lost: asking the actor to exit");
+        let _ = orphan
+            .cell
+            .push_system(SystemMessage::Exit(ExitCause::Requested));
+    }
+}
+
+/// Creates an actor whose parent is `parent`, an actor of another node (a placement asked for
+/// by a parent there): the parent hears of its end through [`Link::notify`], and it is asked to
+/// exit if the parent's node is lost. It counts as a top-level actor here (a shutdown of this
+/// system stops it). With a local `parent`, the actor is simply its child.
+pub fn create_child_of<A: Actor>(
+    system: &ActorSystem,
+    actor: A,
+    options: ActorOptions<A>,
+    parent: ActorAddress,
+) -> Result<Addr<A>, CreateError> {
+    system.shared().create(actor, Some(parent), options)
+}
+
+/// Records `child`, an actor created on another node for the actor of `ctx` (see
+/// [`create_child_of`]), as that actor's child: it is told when the child ends, also when the
+/// child's node is lost, asks it to exit when exiting itself, and waits for it.
+pub fn adopt_child<P: Actor>(ctx: &mut Context<P>, child: ActorAddress) {
+    if let Some(target) = child.cell.remote_target() {
+        let me = ctx.myself.address();
+        ctx.myself
+            .cell
+            .system
+            .watches
+            .wait_on(target.node, child.clone(), me, Interest::Child);
+    }
+    if ctx.exiting.is_some() {
+        let _ = child.cell.request_exit();
+    }
+    ctx.extras().children.insert(child.id(), child);
 }

@@ -11,10 +11,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
-use super::{Link, NodeId, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError};
+use super::{Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError};
 use crate::actor::Actor;
 use crate::address::{ActorAddress, ActorCell, ActorId, AnyCell, Refused};
-use crate::envelope::{ExitCause, SystemMessage};
+use crate::envelope::SystemMessage;
 use crate::error::AskError;
 use crate::mailbox::Mailbox;
 use crate::reply::{ErasedSlot, ReplyTo};
@@ -143,15 +143,50 @@ impl AnyCell for RemoteCell {
     }
 }
 
-/// What a proxy does with a system message: only an exit request travels.
+/// What a proxy does with a system message: exit requests, and the notices that keep a remote
+/// parent or watcher informed, travel; the rest stays on this node.
 pub(crate) fn push_system_remote(
     target: &RemoteTarget,
     msg: SystemMessage,
 ) -> Result<(), SystemMessage> {
-    match msg {
-        SystemMessage::Exit(ExitCause::Requested) if target.link.request_exit(target.to) => Ok(()),
-        other => Err(other),
+    let sent = match &msg {
+        // The other node's actor exits as asked; the cause (a shutdown here) does not travel.
+        SystemMessage::Exit(_) => target.link.request_exit(target.to),
+        SystemMessage::ChildExited(notice) => target.link.notify(
+            target.to,
+            Notice::ChildExited {
+                child: &notice.child,
+                reason: notice.reason.clone(),
+            },
+        ),
+        SystemMessage::Watched(notice) => target.link.notify(
+            target.to,
+            Notice::WatchedExited {
+                actor: wire_origin(&*notice.actor.cell).2,
+                reason: notice.reason.clone(),
+            },
+        ),
+        _ => false,
+    };
+    if sent {
+        Ok(())
+    } else {
+        Err(msg)
     }
+}
+
+/// The proxy of actor `to` of `node` that this system already has, if any is in use: the
+/// address its actors hold (as a child, or a watched actor).
+pub(crate) fn existing(system: &SystemShared, node: NodeId, to: u64) -> Option<ActorAddress> {
+    let proxies = system.proxies.lock_unpoisoned();
+    let entry = proxies.entries.get(&(node, to))?;
+    if let Some(typed) = entry.typed.as_ref().and_then(Weak::upgrade) {
+        return Some(ActorAddress::from_cell(typed));
+    }
+    entry
+        .untyped
+        .upgrade()
+        .map(|cell| ActorAddress::from_cell(cell as Arc<dyn AnyCell>))
 }
 
 /// The proxies of one system, by remote actor.

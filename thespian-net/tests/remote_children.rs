@@ -1,0 +1,367 @@
+//! One actor model across nodes: children placed on another node have their creator as parent,
+//! any actor can watch any other wherever it runs, a capability withdrawn ends the actors that
+//! need it, and subscribers hear the present first. Every node on 127.0.0.1.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde::{Deserialize, Serialize};
+use thespian::prelude::*;
+use thespian::Capabilities;
+use thespian_net::{Convention, ConventionConfig, ConventionUpdate, NetSystem, Placement};
+
+/// Runs only where "remote" is true: the parent's node never has it.
+#[derive(Serialize, Deserialize, Default)]
+struct Child {
+    done: u64,
+}
+
+#[actor]
+impl Child {
+    async fn work(&mut self) -> u64 {
+        self.done += 1;
+        self.done
+    }
+
+    async fn quit(&mut self, ctx: &mut Context<Self>) -> bool {
+        ctx.stop();
+        true
+    }
+
+    async fn crash(&mut self) -> u64 {
+        panic!("the child crashed")
+    }
+
+    #[capability_check]
+    fn remote_only(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+        capabilities.is_true("remote")
+    }
+}
+
+/// Places children through the convention, watches actors, and records what it hears.
+struct Parent {
+    convention: Convention,
+    children: Vec<(ActorAddress, ExitReason)>,
+    watched: Vec<(ActorAddress, ExitReason)>,
+}
+
+#[actor(no_serde)]
+impl Parent {
+    async fn place(&mut self, restart: bool, ctx: &mut Context<Self>) -> Option<Addr<Child>> {
+        let placement = match restart {
+            true => Placement::new().restart(3, Duration::from_secs(10)),
+            false => Placement::new().stop_on_failure(),
+        };
+        let convention = self.convention.clone();
+        convention
+            .create_child(ctx, Child::default(), placement)
+            .await
+            .ok()
+    }
+
+    async fn watch_it(&mut self, actor: ActorAddress, ctx: &mut Context<Self>) -> bool {
+        ctx.watch(&actor);
+        true
+    }
+
+    async fn unwatch_it(&mut self, actor: ActorAddress, ctx: &mut Context<Self>) -> bool {
+        ctx.unwatch(&actor);
+        true
+    }
+
+    async fn children(&self, ctx: &mut Context<Self>) -> usize {
+        ctx.children().count()
+    }
+
+    async fn exits(&self) -> Vec<(ActorAddress, ExitReason)> {
+        self.children.clone()
+    }
+
+    async fn watched(&self) -> Vec<(ActorAddress, ExitReason)> {
+        self.watched.clone()
+    }
+
+    #[child_exited]
+    async fn on_child(&mut self, exited: ChildActorExited) {
+        self.children.push((exited.child, exited.reason));
+    }
+
+    #[watched_exited]
+    async fn on_watched(&mut self, exited: WatchedActorExited) {
+        self.watched.push((exited.actor, exited.reason));
+    }
+}
+
+struct Node {
+    system: ActorSystem,
+    net: NetSystem,
+    convention: Convention,
+}
+
+async fn start(leader: Option<std::net::SocketAddr>, remote: bool) -> Node {
+    let system = ActorSystem::builder()
+        .capability("remote", remote)
+        .default_ask_timeout(TIMEOUT)
+        .build();
+    let config = config().down_after(Duration::from_millis(600));
+    let net = NetSystem::start(&system, config).await.unwrap();
+    let leader = leader.unwrap_or(net.local_addr());
+    let timing = ConventionConfig::new(leader)
+        .timing(Duration::from_millis(100), Duration::from_millis(400));
+    let convention = Convention::join(&net, timing).await.unwrap();
+    convention.register::<Child>();
+    Node {
+        system,
+        net,
+        convention,
+    }
+}
+
+/// A parent's node and a child's node, in one convention.
+async fn two_nodes() -> (Node, Node, Addr<Parent>) {
+    let home = start(None, false).await;
+    let away = start(Some(home.net.local_addr()), true).await;
+    eventually("both nodes know both", || {
+        home.convention.members().len() == 2 && away.convention.members().len() == 2
+    })
+    .await;
+    let parent = Parent {
+        convention: home.convention.clone(),
+        children: Vec::new(),
+        watched: Vec::new(),
+    };
+    let parent = home.system.create_actor(parent).await.unwrap();
+    (home, away, parent)
+}
+
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let waited = tokio::time::timeout(TIMEOUT, async {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "never: {what}");
+}
+
+/// What `parent` has heard of its children, once it has heard `n` ends.
+async fn exits(parent: &Addr<Parent>, n: usize) -> Vec<(ActorAddress, ExitReason)> {
+    heard(n, || parent.exits()).await
+}
+
+/// What `parent` has heard of the actors it watches, once it has heard `n` ends.
+async fn watched(parent: &Addr<Parent>, n: usize) -> Vec<(ActorAddress, ExitReason)> {
+    heard(n, || parent.watched()).await
+}
+
+async fn heard<F>(n: usize, ask: impl Fn() -> F) -> Vec<(ActorAddress, ExitReason)>
+where
+    F: std::future::IntoFuture<Output = Result<Vec<(ActorAddress, ExitReason)>, AskError>>,
+{
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let heard = ask().await.unwrap();
+        if heard.len() >= n || Instant::now() > deadline {
+            return heard;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_child_that_exits_or_fails_is_reported_to_its_parent() {
+    let (home, away, parent) = two_nodes().await;
+    let before = away.system.live_actors();
+    let child = parent.place(false).await.unwrap().expect("placed away");
+    assert_eq!(away.system.live_actors(), before + 1);
+    assert_eq!(child.work().await, Ok(1));
+    assert_eq!(parent.children().await, Ok(1));
+    // Asked to exit: the parent hears it, with the address it was given.
+    assert_eq!(child.quit().await, Ok(true));
+    let seen = exits(&parent, 1).await;
+    assert_eq!(seen, [(child.address(), ExitReason::Requested)]);
+    assert_eq!(parent.children().await, Ok(0));
+
+    // Failed, stopped by its supervision.
+    let child = parent.place(false).await.unwrap().expect("placed away");
+    assert!(matches!(child.crash().await, Err(AskError::Poisoned(_))));
+    let seen = exits(&parent, 2).await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[1].0, child.address());
+    assert!(
+        matches!(&seen[1].1, ExitReason::Failed(d) if d.contains("the child crashed")),
+        "{seen:?}"
+    );
+    home.net.shutdown().await;
+    away.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_child_restarts_on_its_node_under_its_parents_supervision() {
+    let (home, away, parent) = two_nodes().await;
+    let child = parent.place(true).await.unwrap().expect("placed away");
+    assert_eq!(child.work().await, Ok(1));
+    assert_eq!(child.work().await, Ok(2));
+    assert!(matches!(child.crash().await, Err(AskError::Poisoned(_))));
+    // Same address, fresh state from the initial value, still the parent's child.
+    assert_eq!(child.work().await, Ok(1));
+    assert_eq!(away.system.status(TIMEOUT).await.restarts, 1);
+    assert_eq!(parent.exits().await, Ok(vec![]));
+    assert_eq!(parent.children().await, Ok(1));
+    home.net.shutdown().await;
+    away.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_that_exits_takes_its_remote_children_along() {
+    let (home, away, parent) = two_nodes().await;
+    let before = away.system.live_actors();
+    let one = parent.place(false).await.unwrap().expect("placed away");
+    let two = parent.place(false).await.unwrap().expect("placed away");
+    assert_eq!(away.system.live_actors(), before + 2);
+    parent.request_exit();
+    // The parent waits for its children: by the time it is gone, so are they.
+    eventually("the parent exits", || !parent.address().is_alive()).await;
+    assert_eq!(away.system.live_actors(), before);
+    assert!(one.work().await.is_err());
+    assert!(two.work().await.is_err());
+    home.net.shutdown().await;
+    away.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_node_is_reported_as_the_end_of_its_children_and_watched_actors() {
+    let (home, away, parent) = two_nodes().await;
+    let child = parent.place(false).await.unwrap().expect("placed away");
+    let _held_away = named_counter(&away.system, "counter").await;
+    let counter: Addr<Counter> = home
+        .net
+        .lookup(away.net.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(parent.watch_it(counter.address()).await, Ok(true));
+    assert_eq!(counter.total().await, Ok(0));
+    // The child's node goes away (its listener closes with it: it cannot be dialed again).
+    let lost_at = Instant::now();
+    away.net.shutdown().await;
+    let seen = exits(&parent, 1).await;
+    let took = lost_at.elapsed();
+    assert_eq!(seen, [(child.address(), ExitReason::NodeLost)]);
+    assert!(took < Duration::from_millis(500), "{took:?}");
+    let seen = watched(&parent, 1).await;
+    assert_eq!(seen, [(counter.address(), ExitReason::NodeLost)]);
+    assert_eq!(parent.children().await, Ok(0));
+    // Told once: nothing more comes.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(parent.exits().await.unwrap().len(), 1);
+    assert_eq!(parent.watched().await.unwrap().len(), 1);
+    // And the parent can exit: it does not wait for the lost child.
+    parent.request_exit();
+    eventually("the parent exits", || !parent.address().is_alive()).await;
+    home.net.shutdown().await;
+    away.system.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_actor_can_watch_an_actor_of_another_node() {
+    let (home, away, parent) = two_nodes().await;
+    let counter = named_counter(&away.system, "counter").await;
+    let remote: Addr<Counter> = home
+        .net
+        .lookup(away.net.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(parent.watch_it(remote.address()).await, Ok(true));
+    assert_eq!(parent.watch_it(remote.address()).await, Ok(true));
+    // The watch is in place on the other node once a message sent after it has arrived.
+    assert_eq!(remote.total().await, Ok(0));
+    counter.request_exit();
+    let seen = watched(&parent, 1).await;
+    assert_eq!(seen, [(remote.address(), ExitReason::Requested)]);
+
+    // An actor that has already ended: told at once.
+    assert_eq!(parent.watch_it(remote.address()).await, Ok(true));
+    let seen = watched(&parent, 2).await;
+    assert_eq!(seen[1], (remote.address(), ExitReason::AlreadyExited));
+
+    // Unwatched: its end goes unheard.
+    let other = named_counter(&away.system, "other").await;
+    let other_remote: Addr<Counter> = home
+        .net
+        .lookup(away.net.local_addr(), "other", TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(parent.watch_it(other_remote.address()).await, Ok(true));
+    assert_eq!(other_remote.total().await, Ok(0));
+    assert_eq!(parent.unwatch_it(other_remote.address()).await, Ok(true));
+    assert_eq!(other_remote.total().await, Ok(0));
+    other.request_exit();
+    eventually("the other counter exits", || !other.address().is_alive()).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(parent.watched().await.unwrap().len(), 2);
+    home.net.shutdown().await;
+    away.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_capability_ends_the_remote_child_that_needs_it() {
+    let (home, away, parent) = two_nodes().await;
+    let child = parent.place(false).await.unwrap().expect("placed away");
+    let before = away.system.live_actors();
+    away.convention
+        .update_capability("remote", Some(false.into()))
+        .await;
+    let seen = exits(&parent, 1).await;
+    assert_eq!(seen, [(child.address(), ExitReason::CapabilitiesChanged)]);
+    assert_eq!(away.system.live_actors(), before - 1);
+    home.net.shutdown().await;
+    away.net.shutdown().await;
+}
+
+/// Collects membership updates.
+#[derive(Default)]
+struct Subscriber {
+    seen: Vec<ConventionUpdate>,
+}
+
+#[actor]
+impl Subscriber {
+    #[receive]
+    async fn update(&mut self, update: ConventionUpdate) {
+        self.seen.push(update);
+    }
+
+    async fn seen(&self) -> Vec<ConventionUpdate> {
+        self.seen.clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_hears_the_present_membership_first() {
+    let (home, away, _parent) = two_nodes().await;
+    let subscriber = home
+        .system
+        .create_actor(Subscriber::default())
+        .await
+        .unwrap();
+    home.convention.subscribe(subscriber.clone());
+    let seen = subscriber.seen().await.unwrap();
+    let mut joined: Vec<_> = seen
+        .iter()
+        .map(|u| match u {
+            ConventionUpdate::Joined(m) => m.node,
+            other => panic!("not a join: {other:?}"),
+        })
+        .collect();
+    joined.sort();
+    let mut expected = vec![home.net.node(), away.net.node()];
+    expected.sort();
+    assert_eq!(joined, expected);
+    // Subscribing again tells nothing new.
+    home.convention.subscribe(subscriber.clone());
+    assert_eq!(subscriber.seen().await.unwrap().len(), 2);
+    home.net.shutdown().await;
+    away.net.shutdown().await;
+}
