@@ -13,7 +13,9 @@
 //! [`capability_check`](thespian::Actor::capability_check) about this node first, then about the
 //! members in the order of their addresses; the first node that accepts creates the actor from its
 //! serialized initial value. A node creates only the actor types registered with
-//! [`Convention::register`].
+//! [`Convention::register`]. [`Convention::create_child`] places an actor the same way as a child
+//! of the calling actor: the parent's node remembers it (and hears of it if its node is lost),
+//! the child's node knows its parent (and asks it to exit if the parent's node is lost).
 //!
 //! The convention's own traffic goes through ordinary actors and remote addresses: it is a user of
 //! the transport like any other.

@@ -18,11 +18,42 @@
 //!
 //! # The convention
 //!
-//! Nodes form a [`Convention`]: one leads, the others register with it; actors are placed on the
-//! first node whose capabilities their type accepts ([`Convention::create_actor`]), nodes hear of
-//! each other joining, changing and leaving ([`ConventionUpdate`]), and any node answers a status
-//! query ([`Convention::status`], printed by the `thespian-status` tool). The rules are in the
-//! `convention` module's source and in `SEMANTICS.md`.
+//! Nodes form a [`Convention`] (Thespian's multi-system model). One node leads: the node whose
+//! own address is the leader address every node is given. Every node runs an agent that
+//! registers the node, its capabilities and its actor count with the leader every `heartbeat`
+//! (400 ms by default) and gets the whole table back; the leader drops a member whose last
+//! registration is older than `member_timeout` (1.5 s), and at once when its node is lost, and
+//! sends every change to every agent. Without a leader, members keep the last table they had.
+//!
+//! * **Placement.** [`Convention::create_actor`] asks the actor type's
+//!   [`capability_check`](thespian::Actor::capability_check) about this node's capabilities first,
+//!   then about each member's, members in the order of their socket addresses; the first node
+//!   that accepts creates the actor from its serialized value (the type must be serde and
+//!   [registered](Convention::register) there). A node that refuses or cannot be reached is
+//!   skipped; a node that does not answer within `create_timeout` ends the placement (it may still
+//!   create the actor, and trying another could make two).
+//! * **Parents across nodes.** [`Convention::create_child`] does the same with the calling actor
+//!   as the new actor's parent, wherever it lands: the parent hears of its end in `child_exited`
+//!   for every reason, including the loss of its node
+//!   ([`ExitReason::NodeLost`](thespian::ExitReason::NodeLost)), and takes it along when it
+//!   exits. The [`Placement`]'s supervision travels with it and acts on its node.
+//! * **Updates.** [`Convention::subscribe`] tells an actor the present membership first (a
+//!   `Joined` per node), then every [`ConventionUpdate`].
+//! * **Capabilities.** [`Convention::update_capability`] changes this node's capabilities and
+//!   registers at once; actors running here that no longer accept them are asked to exit.
+//! * **Status.** Any node answers [`Convention::status`], which the `thespian-status` tool prints.
+//!
+//! `SEMANTICS.md` in the repository states each rule with its timings.
+//!
+//! # Watching and node loss
+//!
+//! [`Context::watch`](thespian::Context::watch) works on the address of an actor of any node:
+//! the watch is sent to the actor's node, which tells the watcher when the actor ends. A node is
+//! *lost* when its connection stays silent for [`NetConfig::down_after`], or when its connection
+//! closes and dialing it again at once fails (a killed process is noticed in milliseconds), or
+//! when dialing it fails; a connection that closes while the node still answers is not a loss.
+//! On a loss, every local watcher of an actor there, and every local parent of a child there,
+//! hears `NodeLost`; every local actor whose parent was there is asked to exit.
 //!
 //! # Connections
 //!
@@ -35,9 +66,14 @@
 //!
 //! # Authentication
 //!
-//! Nodes share a secret. Before anything else is read, both sides prove they know it with an
-//! HMAC-SHA-256 challenge-response over fresh nonces (see the `handshake` module's source); a
-//! peer that fails is logged and disconnected and never reaches an actor.
+//! Nodes share a secret. Before anything else is read, both sides prove they know it: each
+//! sends a fresh random nonce, and each proves itself with an HMAC-SHA-256, keyed by the secret,
+//! of its role (dialing or accepting), both nonces and its own node identity: a proof covers the
+//! other side's fresh nonce, so it cannot be replayed on another connection, and its role, so it
+//! cannot be reflected back. A peer that fails, or takes longer than
+//! [`NetConfig::handshake_timeout`], is logged and disconnected and never reaches an actor. The
+//! frames after the handshake are not authenticated one by one: use the `tls` feature on
+//! networks an attacker can write to.
 //!
 //! # Failure
 //!
@@ -64,6 +100,7 @@
 //! | `Exit { to }` | — |
 //! | `Lookup { id, name }` / `Found { id }` | — / the `Option<ActorAddress>` |
 //! | `Heartbeat` | — |
+//! | `Notice { to, notice }` | — (a child or watched actor ended, a watch began or ended) |
 //!
 //! where `to` is an actor id on the receiving node and an address is `(node, system, actor,
 //! type name)`. Frames above [`NetConfig::max_frame_len`] are refused on both sides. A header

@@ -52,6 +52,8 @@
 //!   Asking an actor to exit ([`Addr::request_exit`]) first lets it handle what was already sent,
 //!   runs its `stopping` hook, asks its children to exit and waits for them, and only then tells
 //!   its parent. [`ActorSystem::shutdown`] does this for every actor.
+//! * **Death watch.** Any actor can [watch](Context::watch) any other, local or on another node,
+//!   and hears once when it ends ([`WatchedActorExited`], in [`Actor::watched_exited`]).
 //! * **Failure.** A handler that panics harms nobody else: the message is retried once (when it
 //!   can be copied, see [`RETRIES`]), then its sender gets a [`PoisonMessage`] and the actor goes
 //!   on.

@@ -1,6 +1,8 @@
 //! Actors and helpers shared by the multi-node tests. Every node listens on 127.0.0.1:0.
 #![allow(dead_code)]
 
+pub mod family;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};

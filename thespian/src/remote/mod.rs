@@ -5,8 +5,8 @@
 //!
 //! * every address the system serializes names its [`NodeId`], so it can be reached from elsewhere;
 //! * an address of another node, deserialized inside [`decoding`], becomes a *proxy*: an ordinary
-//!   [`Addr`](crate::Addr) whose sends are encoded at once (by the actor type's
-//!   [`Actor::message_to_wire`](crate::Actor::message_to_wire)) and handed to the transport's
+//!   [`Addr`] whose sends are encoded at once (by the actor type's
+//!   [`Actor::message_to_wire`]) and handed to the transport's
 //!   [`Link`] to that node, so actor code cannot tell a remote peer from a local one;
 //! * what arrives from a link is handed to the local actor with [`LocalActor::deliver`], and a request's answer
 //!   goes back through the [`ReplySink`] the transport gave with it.
@@ -115,8 +115,8 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
 }
 
 /// How the reply to one request travels: its encoder on the answering side, its decoder on the
-/// asking side. Given by [`Actor::message_to_wire`](crate::Actor::message_to_wire) and
-/// [`Actor::message_from_wire`](crate::Actor::message_from_wire) for each message.
+/// asking side. Given by [`Actor::message_to_wire`] and
+/// [`Actor::message_from_wire`] for each message.
 #[derive(Clone, Copy)]
 pub struct ReplyWire {
     encode: fn(&dyn Any, &mut Vec<u8>) -> Result<(), WireError>,
