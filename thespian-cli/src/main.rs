@@ -10,8 +10,15 @@
 //!   127.0.0.1:4000/3f2a91c7   actors: 5   {"Hello World": true}
 //! ```
 //!
+//! A node with a process base (actors in processes of their own) also lists its child processes:
+//!
+//! ```text
+//! 1 child process:
+//!   pid 41236   isolated::Parser   Parser@127.0.0.1:41873/0c2e9a51
+//! ```
+//!
 //! It joins nothing: it starts a networked system of its own on 127.0.0.1 (any port), proves the
-//! secret to the node and asks its convention agent.
+//! secret to the node and asks its convention agent and its process base.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -19,7 +26,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use thespian::ActorSystem;
-use thespian_net::{Convention, ConventionStatus, NetConfig, NetSystem};
+use thespian_net::{Convention, ConventionStatus, NetConfig, NetSystem, ProcessInfo, Processes};
 
 /// Prints the convention as a node of it sees it.
 #[derive(Parser, Debug)]
@@ -60,6 +67,17 @@ fn print(status: &ConventionStatus) {
     }
 }
 
+fn print_processes(processes: &[ProcessInfo]) {
+    let plural = if processes.len() == 1 { "" } else { "es" };
+    println!("{} child process{plural}:", processes.len());
+    for process in processes {
+        println!(
+            "  pid {:<7} {}   {}",
+            process.pid, process.actor_type, process.actor
+        );
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -72,17 +90,23 @@ async fn main() -> ExitCode {
         }
     };
     let timeout = Duration::from_millis(args.timeout_ms);
-    let answer = Convention::status(&net, args.node, timeout).await;
+    let convention = Convention::status(&net, args.node, timeout).await;
+    let processes = Processes::query(&net, args.node, timeout).await;
     net.shutdown().await;
     system.shutdown().await;
-    match answer {
-        Ok(status) => {
-            print(&status);
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
+    match (convention, processes) {
+        (Err(e), Err(_)) => {
             eprintln!("thespian-status: {} did not answer: {e}", args.node);
             ExitCode::FAILURE
+        }
+        (convention, processes) => {
+            if let Ok(status) = convention {
+                print(&status);
+            }
+            if let Ok(processes) = processes {
+                print_processes(&processes);
+            }
+            ExitCode::SUCCESS
         }
     }
 }

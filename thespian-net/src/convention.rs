@@ -646,13 +646,7 @@ impl Convention {
     ) -> Result<ConventionStatus, NetError> {
         // One deadline for finding the node's agent and for its answer.
         let query = async {
-            let agent = if node == net.local_addr() {
-                net.system()
-                    .named::<Agent>(AGENT)
-                    .ok_or_else(|| NetError::NotFound(AGENT.into()))?
-            } else {
-                net.lookup::<Agent>(node, AGENT, timeout).await?
-            };
+            let agent = net.lookup::<Agent>(node, AGENT, timeout).await?;
             agent
                 .timeout(timeout)
                 .status()

@@ -117,6 +117,7 @@ mod frame;
 mod handshake;
 mod link;
 mod node;
+pub mod process;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
@@ -127,6 +128,7 @@ pub use convention::{
 };
 pub use error::{HandshakeError, NetError};
 pub use node::NetSystem;
+pub use process::{ProcessConfig, ProcessInfo, Processes};
 pub use thespian::remote::NodeId;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;

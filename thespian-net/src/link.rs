@@ -268,6 +268,13 @@ impl LinkInner {
         Ok(rx)
     }
 
+    /// Whether nothing waits to be written: the buffer is empty and its writer idle (or there
+    /// is no connection to write to).
+    pub(crate) fn flushed(&self) -> bool {
+        let state = self.lock();
+        state.out.is_empty() && (state.writer_waiting || !matches!(state.phase, Phase::Up { .. }))
+    }
+
     /// Whether a connection is up or being made.
     pub(crate) fn connected(&self) -> bool {
         matches!(self.lock().phase, Phase::Up { .. })

@@ -258,13 +258,20 @@ impl NetSystem {
             .ok_or_else(|| NetError::NotFound(name.to_owned()))
     }
 
-    /// The actor holding global name `name` on the node at `addr`, whatever its type.
+    /// The actor holding global name `name` on the node at `addr`, whatever its type. At this
+    /// node's own address, the local actor of that name.
     pub async fn lookup_address(
         &self,
         addr: SocketAddr,
         name: &str,
         timeout: Duration,
     ) -> Result<ActorAddress, NetError> {
+        if addr == self.local_addr {
+            return self
+                .system
+                .named_address(name)
+                .ok_or_else(|| NetError::NotFound(name.to_owned()));
+        }
         let work = async {
             let node = self.connect(addr).await?;
             let answer = self.inner.link(node).lookup(name)?;
@@ -292,6 +299,29 @@ impl NetSystem {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(listener);
+    }
+
+    /// Waits until everything queued for other nodes has been handed to its connection (or
+    /// `timeout` has passed); whether it was. What is written may still be in flight.
+    pub async fn flush(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let idle = {
+                let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
+                links.values().all(|link| link.flushed())
+            };
+            if idle {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    pub(crate) fn inner_config(&self) -> &NetConfig {
+        &self.inner.config
     }
 
     /// How many connections this node has opened or accepted so far (authenticated ones).

@@ -164,6 +164,7 @@ impl ActorSystemBuilder {
             remote: OnceLock::new(),
             proxies: Mutex::default(),
             watches: Default::default(),
+            processes: OnceLock::new(),
         }))
     }
 }

@@ -135,6 +135,17 @@ pub enum CreateError {
         /// The actor type's name.
         actor: &'static str,
     },
+    /// The actor was to run in a process of its own
+    /// ([`ActorOptions::in_own_process`](crate::ActorOptions::in_own_process)), but the system
+    /// has no process base (see `thespian_net::Processes`), or its initial value could not be
+    /// encoded.
+    #[error("{actor} cannot run in a process of its own: {why}")]
+    NoProcess {
+        /// The actor type's name.
+        actor: &'static str,
+        /// Why.
+        why: String,
+    },
 }
 
 /// Why [`listen`](crate::ActorSystem::listen) returned without a message.

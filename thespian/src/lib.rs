@@ -90,6 +90,7 @@ mod messages;
 mod options;
 mod outside;
 mod registry;
+mod relay;
 pub mod remote;
 mod reply;
 mod runtime;

@@ -37,6 +37,9 @@ pub enum ExitReason {
     /// Its system's capabilities changed, and its type's
     /// [`capability_check`](crate::Actor::capability_check) no longer accepts them.
     CapabilitiesChanged,
+    /// It ran in a process of its own, which ended without it exiting; the details say how
+    /// (`"killed by signal 11 (SIGSEGV)"`, `"exited with status 101"`).
+    ProcessEnded(String),
 }
 
 impl From<crate::envelope::ExitCause> for ExitReason {
@@ -61,6 +64,7 @@ impl fmt::Display for ExitReason {
             ExitReason::CapabilitiesChanged => {
                 f.write_str("its system's capabilities no longer suit it")
             }
+            ExitReason::ProcessEnded(how) => write!(f, "its process ended: {how}"),
         }
     }
 }

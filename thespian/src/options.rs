@@ -47,7 +47,12 @@ pub struct ActorOptions<A: Actor> {
     pub(crate) requirements: Capabilities,
     /// For a troupe's worker: its leader.
     pub(crate) leader: Option<crate::address::ActorAddress>,
+    /// For an actor in a process of its own: how its initial value is encoded for the process.
+    pub(crate) process: Option<Encode<A>>,
 }
+
+/// Encodes an actor's value (for a process of its own).
+pub(crate) type Encode<A> = fn(&A, &mut Vec<u8>) -> Result<(), crate::remote::WireError>;
 
 impl<A: Actor> Default for ActorOptions<A> {
     fn default() -> Self {
@@ -59,6 +64,7 @@ impl<A: Actor> Default for ActorOptions<A> {
             initial_messages: Vec::new(),
             requirements: Capabilities::new(),
             leader: None,
+            process: None,
         }
     }
 }
@@ -72,6 +78,7 @@ impl<A: Actor> fmt::Debug for ActorOptions<A> {
             .field("exit_when_idle", &self.exit_when_idle)
             .field("initial_messages", &self.initial_messages.len())
             .field("requirements", &self.requirements)
+            .field("in_own_process", &self.process.is_some())
             .finish()
     }
 }
@@ -121,6 +128,29 @@ impl<A: Actor> ActorOptions<A> {
     /// [`capability_check`](crate::Actor::capability_check).
     pub fn requirements(mut self, requirements: Capabilities) -> Self {
         self.requirements = requirements;
+        self
+    }
+}
+
+impl<A> ActorOptions<A>
+where
+    A: Actor + serde::Serialize + serde::de::DeserializeOwned,
+{
+    /// Runs the actor in a child process of its own, so that whatever it does (abort, overflow
+    /// its stack, crash in a C library, be killed) ends only that process. Its address works
+    /// as for any actor and stays the same across restarts; its messages and replies travel
+    /// encoded, as to an actor of another node. The system needs a process base
+    /// (`thespian_net::Processes`), and the program must let its child processes serve
+    /// (`thespian_net::process::serve_if_child` at the top of `main`).
+    ///
+    /// When the process ends without the actor exiting, the parent hears
+    /// [`ExitReason::ProcessEnded`](crate::ExitReason::ProcessEnded) with how it ended, and a
+    /// [`Supervision::restart`](crate::Supervision::restart) policy starts a fresh process with
+    /// a fresh actor from its factory instead. A handler that panics inside the process counts as
+    /// a failure of the actor as usual: resumed under `Resume`, and under `Stop` or `Restart` the
+    /// actor (and its process) ends, and a restart starts a fresh process.
+    pub fn in_own_process(mut self) -> Self {
+        self.process = Some(|actor, out| crate::remote::encode(actor, out));
         self
     }
 }

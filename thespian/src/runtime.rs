@@ -538,7 +538,11 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
 
 /// The end of `actor`, a child or a watched actor, is told: forgets it, and whether it was
 /// still known as such.
-fn heard_of<A: Actor>(ctx: &mut Context<A>, actor: &ActorAddress, interest: Interest) -> bool {
+pub(crate) fn heard_of<A: Actor>(
+    ctx: &mut Context<A>,
+    actor: &ActorAddress,
+    interest: Interest,
+) -> bool {
     let known = ctx.extras.as_mut().is_some_and(|e| {
         let table = match interest {
             Interest::Child => &mut e.children,

@@ -67,6 +67,8 @@ pub(crate) struct SystemShared {
     pub(crate) proxies: Mutex<Proxies>,
     /// Death watches, and what the actors wait to hear from other nodes.
     pub(crate) watches: crate::watch::Watches,
+    /// Runs the actors that want a process of their own (see [`crate::remote::Processes`]).
+    pub(crate) processes: OnceLock<Arc<dyn crate::remote::Processes>>,
 }
 
 impl Drop for SystemShared {
@@ -156,13 +158,16 @@ impl SystemShared {
         }
     }
 
-    /// Starts `actor` as a task.
+    /// Starts `actor` as a task (or, asked for, in a process of its own).
     fn spawn<A: Actor>(
         self: &Arc<Self>,
         actor: A,
         parent: Option<ActorAddress>,
         options: ActorOptions<A>,
     ) -> Result<Addr<A>, CreateError> {
+        if options.process.is_some() {
+            return crate::relay::start(self, actor, parent, options);
+        }
         let (runtime, mut ctx) = self.new_actor::<A>(parent, options.mailbox_capacity)?;
         let addr = ctx.myself.clone();
         for message in options.initial_messages {

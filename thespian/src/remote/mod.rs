@@ -532,3 +532,75 @@ pub fn adopt_child<P: Actor>(ctx: &mut Context<P>, child: ActorAddress) {
     }
     ctx.extras().children.insert(child.id(), child);
 }
+
+/// Runs actors in child processes of their own (the process base; `thespian_net::Processes` is
+/// one). Installed on a system with [`install_processes`]; the system then runs the actors
+/// created with [`ActorOptions::in_own_process`] through it.
+pub trait Processes: Send + Sync + 'static {
+    /// Starts a process running one actor made from `order`; resolves to the actor's address in
+    /// it, or why it could not be started.
+    fn start(&self, order: ProcessOrder) -> BoxFuture<Result<StartedProcess, String>>;
+}
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+/// What a process is started for: one actor of a registered type, made from its encoded value.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProcessOrder {
+    /// The actor type's name ([`Actor::type_name`]).
+    pub type_name: &'static str,
+    /// The actor's initial value, encoded.
+    pub value: Vec<u8>,
+    /// Whether a failure (a message that fails every attempt) ends the actor, and with it the
+    /// process, rather than being resumed.
+    pub stop_on_failure: bool,
+}
+
+/// A process started by [`Processes::start`].
+#[non_exhaustive]
+pub struct StartedProcess {
+    /// The actor in the process (a proxy).
+    pub actor: ActorAddress,
+    /// The process's id.
+    pub pid: u32,
+    /// Resolves when the process has ended (and was reaped), to how it ended
+    /// (`"exited with status 0"`, `"killed by signal 9 (SIGKILL)"`). Dropping it kills the
+    /// process.
+    pub ended: BoxFuture<String>,
+}
+
+impl StartedProcess {
+    /// A started process.
+    pub fn new(actor: ActorAddress, pid: u32, ended: BoxFuture<String>) -> Self {
+        StartedProcess { actor, pid, ended }
+    }
+}
+
+impl fmt::Debug for StartedProcess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StartedProcess")
+            .field("actor", &self.actor)
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Installs a process base on `system` (see [`Processes`]); fails if one is installed already,
+/// or for a sequential system.
+pub fn install_processes(
+    system: &ActorSystem,
+    processes: Arc<dyn Processes>,
+) -> Result<(), WireError> {
+    let shared = system.shared();
+    if shared.sequential.is_some() {
+        return Err(WireError::Unreachable(
+            "a sequential system cannot run actors in processes".into(),
+        ));
+    }
+    shared
+        .processes
+        .set(processes)
+        .map_err(|_| WireError::Unreachable("a process base is already installed".into()))
+}
