@@ -1,5 +1,6 @@
 //! Remote suites: two actor systems on loopback (thespian-net) next to raw tokio TCP with
-//! length-prefixed postcard frames through a buffered writer, in the same group.
+//! length-prefixed postcard frames through a buffered writer, in the same group; and the same
+//! counter in a child process of its own (the process base) and in this process.
 //!
 //! `cargo bench -p benches --bench remote` (or one suite: `-- '^remote_ask'`).
 
@@ -7,12 +8,12 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use benches::{Counter, CounterAddrExt};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use thespian::prelude::*;
 use thespian::Capabilities;
-use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem};
+use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Processes};
 use tokio::io::BufWriter;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -45,6 +46,38 @@ async fn thespian_pair() -> (Addr<Counter>, [NetSystem; 2]) {
         .await
         .expect("lookup");
     (counter, [net_one, net_two])
+}
+
+/// The counter again, serde, to run in a process of its own.
+#[derive(Serialize, Deserialize, Default)]
+struct ProcCounter {
+    total: u64,
+}
+
+#[actor]
+impl ProcCounter {
+    async fn add(&mut self, n: u64) {
+        self.total += n;
+    }
+
+    async fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+/// A counter in a child process (`own_process`) or in this one, on a system with a process base.
+async fn process_counter(own_process: bool) -> (Addr<ProcCounter>, ActorSystem) {
+    let system = ActorSystem::builder().default_ask_timeout(LONG).build();
+    Processes::start(&system).await.expect("process base");
+    let options = match own_process {
+        true => ActorOptions::new().in_own_process(),
+        false => ActorOptions::new(),
+    };
+    let counter = system
+        .create_actor_with(ProcCounter::default(), options)
+        .await
+        .expect("counter");
+    (counter, system)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -138,6 +171,28 @@ fn remote_tell(c: &mut Criterion) {
             })
         })
     });
+    for (name, own_process) in [
+        ("thespian_own_process", true),
+        ("thespian_in_process", false),
+    ] {
+        let (counter, system) = rt.block_on(process_counter(own_process));
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let before = counter.total().await.expect("total");
+                        for _ in 0..TELLS {
+                            counter.add(1).await.expect("add");
+                        }
+                        assert_eq!(counter.total().await, Ok(before + TELLS));
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        rt.block_on(system.shutdown());
+    }
     let mut raw = rt.block_on(async { RawClient::connect(raw_server().await).await });
     group.bench_function("raw_tcp_postcard", |b| {
         b.iter_custom(|iters| {
@@ -179,6 +234,24 @@ fn remote_ask(c: &mut Criterion) {
             })
         })
     });
+    for (name, own_process) in [
+        ("thespian_own_process", true),
+        ("thespian_in_process", false),
+    ] {
+        let (counter, system) = rt.block_on(process_counter(own_process));
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters * ASKS {
+                        counter.total().await.expect("total");
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        rt.block_on(system.shutdown());
+    }
     let mut raw = rt.block_on(async { RawClient::connect(raw_server().await).await });
     group.bench_function("raw_tcp_postcard", |b| {
         b.iter_custom(|iters| {
@@ -288,4 +361,12 @@ fn convention_place(c: &mut Criterion) {
 }
 
 criterion_group!(benches, remote_tell, remote_ask, convention_place);
-criterion_main!(benches);
+
+fn main() {
+    // This binary is also the child process of the process-base rows: it serves there.
+    thespian_net::process::serve_if_child(|types| {
+        types.register::<ProcCounter>();
+    });
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
