@@ -27,6 +27,8 @@ pub struct NetConfig {
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
     pub(crate) max_backlog: usize,
+    /// The address peers dial, when it is not the one listened on.
+    pub(crate) advertise: Option<SocketAddr>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::TlsConfig>,
 }
@@ -48,6 +50,7 @@ impl NetConfig {
             backoff_min: Duration::from_millis(50),
             backoff_max: Duration::from_secs(2),
             max_backlog: 64 << 20,
+            advertise: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -89,10 +92,18 @@ impl NetConfig {
         self
     }
 
-    /// The most bytes queued for one peer that has not taken them yet; sends beyond fail (the
-    /// message is handed back, an ask fails with `Unreachable`). Default 64 MiB.
+    /// The most bytes queued for one peer and not acknowledged by it yet; sends beyond fail
+    /// (the message is handed back, an ask fails with `Unreachable`). Default 64 MiB.
     pub fn max_backlog(mut self, bytes: usize) -> Self {
         self.max_backlog = bytes;
+        self
+    }
+
+    /// The address peers dial to reach this node, when it is not the address it listens on (a
+    /// port forwarded by a proxy or a container runtime). It names the node: every address of
+    /// its actors carries it. Default: the address listened on.
+    pub fn advertise(mut self, addr: SocketAddr) -> Self {
+        self.advertise = Some(addr);
         self
     }
 }

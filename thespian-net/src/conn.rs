@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{HandshakeError, NetError};
 use crate::frame::{self, Header};
 use crate::handshake;
-use crate::link::{next_backoff, Ended, LinkInner, Pending, Sink};
+use crate::link::{Ended, LinkInner, Pending, Sink};
 use crate::node::NetInner;
 use crate::stream::{ReadSide, Stream, WriteSide};
 
@@ -40,63 +40,62 @@ pub(crate) async fn dial(
     }
 }
 
-/// The connector of a link: dials until connected, or until nothing waits any more.
+/// The connector of a link: dials once. On success the connection carries the link (sending
+/// again whatever was not acknowledged); on failure the node is lost.
 pub(crate) async fn connect(net: Arc<NetInner>, link: Arc<LinkInner>) {
-    let mut backoff = net.config.backoff_min;
-    loop {
-        if net.cancel.is_cancelled() {
-            link.lost("the network system is shut down", true);
-            return;
+    if net.cancel.is_cancelled() {
+        link.lost("the network system is shut down", true);
+        return;
+    }
+    match dial(&net, link.node.addr, Some(link.node.incarnation)).await {
+        Ok((stream, _)) => carry(&net, &link, stream),
+        Err(NetError::Handshake {
+            reason: reason @ HandshakeError::Stale { .. },
+            ..
+        }) => {
+            link.lost(&reason.to_string(), true);
+            net.node_down(link.node);
         }
-        match dial(&net, link.node.addr, Some(link.node.incarnation)).await {
-            Ok((stream, _)) => {
-                let cancel = net.cancel.child_token();
-                let id = net.next_connection_id();
-                // The link is Connecting (unless shut down meanwhile): it takes the connection.
-                let taken = {
-                    let mut state = link.lock();
-                    let connecting = matches!(state.phase, crate::link::Phase::Connecting);
-                    if connecting {
-                        state.phase = crate::link::Phase::Up {
-                            id,
-                            cancel: cancel.clone(),
-                        };
-                        state.writer_waiting = false;
-                    }
-                    connecting
-                };
-                if taken {
-                    run(net.clone(), stream, link.node, id, cancel, true);
-                }
-                return;
-            }
-            Err(NetError::Handshake {
-                reason: reason @ HandshakeError::Stale { .. },
-                ..
-            }) => {
-                link.lost(&reason.to_string(), true);
-                net.node_down(link.node);
-                return;
-            }
-            Err(e) => {
-                // Whatever waits on the node learns it cannot be reached: watchers and parents
-                // of actors there hear `NodeLost`.
-                net.node_down(link.node);
-                tracing::warn!(target: "thespian_net", node = %link.node, error = %e,
-                    retry_in = ?backoff, "cannot reach node");
-                let (out, pending) = link.drain();
-                link.fail(&e.to_string(), &out, pending);
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = net.cancel.cancelled() => {}
-                }
-                backoff = next_backoff(backoff, net.config.backoff_max);
-                if !link.retry_or_idle() {
-                    return;
-                }
-            }
+        Err(e) => {
+            tracing::warn!(target: "thespian_net", node = %link.node, error = %e,
+                "cannot reach node");
+            link.unreachable(&e.to_string());
+            // Whatever waits on the node learns it cannot be reached: watchers and parents
+            // of actors there hear `NodeLost`.
+            net.node_down(link.node);
         }
     }
+}
+
+/// A background dial of a node known lost (started by a send, see `LinkInner::enqueue`).
+pub(crate) async fn redial(net: Arc<NetInner>, link: Arc<LinkInner>) {
+    if net.cancel.is_cancelled() {
+        return;
+    }
+    match dial(&net, link.node.addr, Some(link.node.incarnation)).await {
+        Ok((stream, _)) => {
+            tracing::info!(target: "thespian_net", node = %link.node, "node reachable again");
+            carry(&net, &link, stream);
+        }
+        Err(NetError::Handshake {
+            reason: reason @ HandshakeError::Stale { .. },
+            ..
+        }) => link.lost(&reason.to_string(), true),
+        Err(e) => {
+            tracing::debug!(target: "thespian_net", node = %link.node, error = %e,
+                "node still unreachable");
+            link.redial_failed();
+            link.unreachable(&e.to_string());
+        }
+    }
+}
+
+/// A dialed connection takes the link (unless another took it meanwhile) and runs.
+fn carry(net: &Arc<NetInner>, link: &Arc<LinkInner>, stream: Stream) {
+    let cancel = net.cancel.child_token();
+    let id = net.next_connection_id();
+    let taken = link.dialed(id, &cancel);
+    run(net.clone(), stream, link.node, id, cancel, taken);
 }
 
 /// Starts the writer (if `writes`, for the link of `peer`) and the reader of a connection.
@@ -150,6 +149,12 @@ async fn writer(
         let _ = frame::append_frame(&mut out, usize::MAX, &Header::Heartbeat, |_| Ok(()));
         out
     };
+    // An acknowledgement rides with whatever is written (at the end: its place does not matter).
+    let ack = |batch: &mut Vec<u8>| {
+        if let Some(upto) = link.ack_due() {
+            let _ = frame::append_frame(batch, usize::MAX, &Header::Ack { upto }, |_| Ok(()));
+        }
+    };
     let why = loop {
         if let Some(wake) = &carrier {
             let carries = {
@@ -170,6 +175,7 @@ async fn writer(
             if !carries {
                 break "replaced";
             }
+            ack(&mut batch);
             if batch.is_empty() {
                 tokio::select! {
                     biased;
@@ -189,6 +195,7 @@ async fn writer(
                             continue;
                         }
                         batch.extend_from_slice(&heartbeat);
+                        ack(&mut batch);
                     }
                 }
             }
@@ -208,9 +215,8 @@ async fn writer(
             }
         };
         if let Err(why) = result {
-            // Frames not begun are dead letters here; the one cut off is in flight.
-            let unsent = frame::unsent(&batch, skip + written);
-            link.fail(why, unsent, Default::default());
+            // Nothing is lost: what was not acknowledged is sent again on the next connection.
+            let _ = written;
             break why;
         }
         batch.clear();
@@ -268,7 +274,9 @@ async fn reader(
         // this connection like any other failure, never the reader alone.
         let max = net.config.max_frame;
         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            remote::decoding(&system, || {
+            // Held while this buffer's frames are handed on (see `LinkInner::delivered`).
+            let mut delivered = link.delivered.lock().unwrap_or_else(|e| e.into_inner());
+            let handled = remote::decoding(&system, || {
                 let mut at = 0;
                 let result = loop {
                     match frame::next_frame(&buffer[at..], max) {
@@ -276,8 +284,12 @@ async fn reader(
                             at += used;
                             let handled = frame::decode_header(frame)
                                 .map_err(|e| format!("protocol violation: {e}"))
-                                .and_then(|(header, body)| {
-                                    dispatch(&system, &link, &mut actors, header, body)
+                                .and_then(|(seq, header, body)| {
+                                    match in_sequence(&mut delivered, seq)? {
+                                        true => dispatch(&system, &link, &mut actors, header, body),
+                                        // Sent again after a reconnection: handed on already.
+                                        false => Ok(()),
+                                    }
                                 });
                             if let Err(why) = handled {
                                 break Err(why);
@@ -293,7 +305,9 @@ async fn reader(
                 };
                 buffer.drain(..at);
                 result
-            })
+            });
+            link.handed_on(*delivered);
+            handled
         }));
         match handled {
             Ok(Ok(())) => {}
@@ -313,6 +327,25 @@ async fn reader(
     }
     cancel.cancel();
     link.connection_ended(id, &why, ended);
+}
+
+/// Whether a frame with sequence number `seq` is the next one from its node (then counted), one
+/// handed on already (`false`), or out of order (a protocol violation). 0 is a frame that is
+/// never sent again (heartbeats, acknowledgements): always handed on.
+fn in_sequence(delivered: &mut u64, seq: u64) -> Result<bool, String> {
+    if seq == 0 {
+        return Ok(true);
+    }
+    if seq <= *delivered {
+        return Ok(false);
+    }
+    if seq != *delivered + 1 {
+        return Err(format!(
+            "protocol violation: frame {seq} after frame {delivered}"
+        ));
+    }
+    *delivered = seq;
+    Ok(true)
 }
 
 /// The local actors a connection has delivered to, so that a stream of messages to one actor
@@ -431,6 +464,7 @@ fn dispatch(
             }
         }
         Header::Heartbeat => {}
+        Header::Ack { upto } => link.acked(upto),
         Header::Notice { to, notice } => remote::notice(system, link.node, to, notice),
     }
     Ok(())

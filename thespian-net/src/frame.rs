@@ -1,8 +1,10 @@
 //! Frames: the unit of the byte stream between two nodes.
 //!
 //! Every frame is a 4-byte big-endian length followed by that many bytes (tokio-util's
-//! length-delimited layout). After the handshake, a frame holds a postcard-encoded [`Header`],
-//! then, for the kinds that carry one, the encoded message or reply in the rest of the frame.
+//! length-delimited layout). After the handshake, a frame holds its sequence number (8 bytes,
+//! little-endian; 0 for the frames that are not resent: heartbeats and acknowledgements), a
+//! postcard-encoded [`Header`], then, for the kinds that carry one, the encoded message or reply
+//! in the rest of the frame.
 
 use serde::{Deserialize, Serialize};
 use thespian::remote::{self, Notice, WireError};
@@ -10,6 +12,9 @@ use thespian::{ActorAddress, AskError};
 
 /// The length prefix of a frame.
 pub(crate) const PREFIX: usize = 4;
+
+/// The sequence number after the prefix.
+pub(crate) const SEQ: usize = 8;
 
 /// What a frame is. `A` is the address type: borrowed when encoding, owned when decoding (the
 /// two encode identically).
@@ -35,6 +40,8 @@ pub(crate) enum Header<A> {
     Found { id: u64 },
     /// Nothing: keeps a quiet connection known to be alive.
     Heartbeat,
+    /// Every frame up to sequence number `upto` has arrived: the sender may forget them.
+    Ack { upto: u64 },
     /// A notice for actor `to`: a child or a watched actor ended, a watch began or ended.
     Notice { to: u64, notice: Notice<A> },
 }
@@ -109,7 +116,7 @@ pub(crate) fn append_frame<R>(
         start,
         done: false,
     };
-    frame.out.extend_from_slice(&[0; PREFIX]);
+    frame.out.extend_from_slice(&[0; PREFIX + SEQ]);
     remote::encode(header, frame.out)?;
     let value = body(frame.out)?;
     let len = frame.out.len() - start - PREFIX;
@@ -123,10 +130,23 @@ pub(crate) fn append_frame<R>(
     Ok(value)
 }
 
-/// Splits a frame (without its length prefix) into its header and body. Addresses in the header
-/// resolve on the decoding system, so call it inside [`remote::decoding`].
-pub(crate) fn decode_header(frame: &[u8]) -> Result<(Header<ActorAddress>, &[u8]), WireError> {
-    postcard::take_from_bytes(frame).map_err(|e| WireError::Decode(format!("frame header: {e}")))
+/// Gives a whole frame (with its prefix) its sequence number.
+pub(crate) fn set_seq(frame: &mut [u8], seq: u64) {
+    if let Some(slot) = frame.get_mut(PREFIX..PREFIX + SEQ) {
+        slot.copy_from_slice(&seq.to_le_bytes());
+    }
+}
+
+/// Splits a frame (without its length prefix) into its sequence number, header and body.
+/// Addresses in the header resolve on the decoding system, so call it inside
+/// [`remote::decoding`].
+pub(crate) fn decode_header(frame: &[u8]) -> Result<(u64, Header<ActorAddress>, &[u8]), WireError> {
+    let (seq, rest) = frame
+        .split_first_chunk::<SEQ>()
+        .ok_or_else(|| WireError::Decode("frame header: no sequence number".into()))?;
+    let (header, body) = postcard::take_from_bytes(rest)
+        .map_err(|e| WireError::Decode(format!("frame header: {e}")))?;
+    Ok((u64::from_le_bytes(*seq), header, body))
 }
 
 /// The first frame of `buffer` (without its prefix) and how many bytes it takes with it, `None`
@@ -153,19 +173,6 @@ pub(crate) fn frames(mut buffer: &[u8]) -> impl Iterator<Item = &[u8]> {
         buffer = &buffer[PREFIX + len..];
         Some(frame)
     })
-}
-
-/// The whole frames of `buffer` that start at or after byte `sent` (what a failed write never
-/// began; a frame cut off by the failure is not among them).
-pub(crate) fn unsent(buffer: &[u8], sent: usize) -> &[u8] {
-    let mut start = 0;
-    for frame in frames(buffer) {
-        if start >= sent {
-            break;
-        }
-        start += PREFIX + frame.len();
-    }
-    &buffer[start.min(buffer.len())..]
 }
 
 #[cfg(test)]
@@ -201,21 +208,16 @@ mod tests {
     }
 
     #[test]
-    fn unsent_frames_start_at_the_first_frame_not_begun() {
+    fn a_frame_carries_its_sequence_number() {
         let mut out = Vec::new();
-        for id in 0..3u64 {
-            append_frame(&mut out, 1024, &Header::Reply { id }, |b| {
-                b.extend_from_slice(&[1, 2]);
-                Ok(())
-            })
-            .unwrap();
-        }
-        let one = out.len() / 3;
-        assert_eq!(unsent(&out, 0).len(), out.len());
-        assert_eq!(unsent(&out, 1).len(), 2 * one);
-        assert_eq!(unsent(&out, one).len(), 2 * one);
-        assert_eq!(unsent(&out, one + 1).len(), one);
-        assert!(unsent(&out, out.len()).is_empty());
+        append_frame(&mut out, 1024, &Header::Exit { to: 9 }, |_| Ok(())).unwrap();
+        let (frame, _) = next_frame(&out, 1024).unwrap().unwrap();
+        assert_eq!(decode_header(frame).unwrap().0, 0);
+        set_seq(&mut out, 300);
+        let (frame, _) = next_frame(&out, 1024).unwrap().unwrap();
+        let (seq, header, body) = decode_header(frame).unwrap();
+        assert_eq!((seq, header, body), (300, Header::Exit { to: 9 }, &[][..]));
+        assert!(decode_header(&[1, 2, 3]).is_err());
     }
 
     /// The layout is tokio-util's length-delimited codec's (4-byte big-endian length): what this
@@ -232,8 +234,11 @@ mod tests {
         let mut codec = LengthDelimitedCodec::new();
         let mut read = bytes::BytesMut::from(&ours[..]);
         let frame = codec.decode(&mut read).unwrap().unwrap();
-        let (header, body) = decode_header(&frame).unwrap();
-        assert_eq!((header, body), (Header::Exit { to: 300 }, &b"body"[..]));
+        let (seq, header, body) = decode_header(&frame).unwrap();
+        assert_eq!(
+            (seq, header, body),
+            (0, Header::Exit { to: 300 }, &b"body"[..])
+        );
 
         let mut theirs = bytes::BytesMut::new();
         codec
@@ -258,7 +263,7 @@ mod tests {
         }
         let decoded: Vec<_> = frames(&out)
             .map(|f| {
-                let (h, body) = decode_header(f).unwrap();
+                let (_, h, body) = decode_header(f).unwrap();
                 (h, body.to_vec())
             })
             .collect();

@@ -25,7 +25,7 @@ use crate::error::HandshakeError;
 /// The first bytes of every connection's first message.
 pub(crate) const MAGIC: [u8; 4] = *b"THSP";
 /// The protocol version; both sides must speak the same.
-pub(crate) const VERSION: u16 = 2;
+pub(crate) const VERSION: u16 = 3;
 /// The largest handshake message accepted.
 const MAX_STEP: usize = 256;
 

@@ -75,21 +75,25 @@
 //! frames after the handshake are not authenticated one by one: use the `tls` feature on
 //! networks an attacker can write to.
 //!
-//! # Failure
+//! # Delivery and failure
 //!
-//! A peer silent for [`NetConfig::down_after`] (2 s by default; heartbeats keep quiet links alive)
-//! or whose connection closes is *down*: requests waiting on it fail at once with
-//! [`AskError::Unreachable`](thespian::AskError::Unreachable), messages still queued for it become
-//! dead letters on this side, and the next send reconnects (with backoff). Messages already
-//! written to a connection that then dies may be lost, as with any transport without
-//! acknowledgements. A node that restarts gets a new incarnation: addresses of its previous run
-//! fail with `Unreachable` instead of reaching strangers.
+//! Frames on a link are numbered and acknowledged (cumulatively, every 64 frames or with other
+//! traffic); when a connection is cut and the same run of the node is reached again, what was
+//! not acknowledged is sent again and duplicates are dropped: every message is handled once, in
+//! order per sender. A peer silent for [`NetConfig::down_after`] (2 s by default; heartbeats keep
+//! quiet links alive), or whose connection closes and which cannot be dialed again, is *lost*:
+//! requests waiting on it fail at once with
+//! [`AskError::Unreachable`](thespian::AskError::Unreachable), messages it had not acknowledged
+//! become dead letters on this side, and until a background dial (with backoff) reaches it
+//! again, sends to it fail at once. A node that restarts gets a new incarnation: addresses of its
+//! previous run fail with `Unreachable` instead of reaching strangers.
 //!
 //! # Wire format
 //!
 //! A stream of frames: a 4-byte big-endian length, then that many bytes. The first frames are
 //! the handshake (magic `THSP`, protocol version [`PROTOCOL_VERSION`], node, nonce; the proofs;
-//! a welcome), limited to 256 bytes each. After it, a frame is a postcard-encoded header, one of
+//! a welcome), limited to 256 bytes each. After it, a frame is its sequence number (8 bytes,
+//! little-endian, 0 for heartbeats and acknowledgements), then a postcard-encoded header, one of
 //!
 //! | header | body |
 //! |---|---|
@@ -100,6 +104,7 @@
 //! | `Exit { to }` | — |
 //! | `Lookup { id, name }` / `Found { id }` | — / the `Option<ActorAddress>` |
 //! | `Heartbeat` | — |
+//! | `Ack { upto }` | — (every frame up to `upto` arrived) |
 //! | `Notice { to, notice }` | — (a child or watched actor ended, a watch began or ended) |
 //!
 //! where `to` is an actor id on the receiving node and an address is `(node, system, actor,
@@ -161,14 +166,16 @@ pub mod __testing {
         crate::frame::decode_header(frame).is_ok()
     }
 
-    /// A well-formed `Tell` frame (with its length prefix) for actor `to`, carrying `body`.
-    pub fn tell_frame(to: u64, body: &[u8]) -> Vec<u8> {
+    /// A well-formed `Tell` frame (with its length prefix) for actor `to`, carrying `body`, with
+    /// sequence number `seq` (a connection's frames count from 1).
+    pub fn tell_frame(seq: u64, to: u64, body: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         let header = crate::frame::Header::Tell { to, sender: None };
         let _ = crate::frame::append_frame(&mut out, usize::MAX, &header, |b| {
             b.extend_from_slice(body);
             Ok(())
         });
+        crate::frame::set_seq(&mut out, seq);
         out
     }
 

@@ -3,11 +3,19 @@
 //! Senders append whole frames to the link's buffer under a short lock (the message is encoded
 //! right there, in the sender's task); the connection's writer swaps the buffer out and writes it
 //! with one call, so under load many messages go out per system call, and an idle link flushes at
-//! once. A link with nothing to do holds no connection; the first send opens one (with backoff
-//! after failures). When a connection is lost, every request waiting on the node fails with
-//! `Unreachable` and every message still queued becomes a dead letter here.
+//! once. A link with nothing to do holds no connection; the first send opens one.
+//!
+//! Delivery is reliable across connections to the same run of the node: every frame but
+//! heartbeats and acknowledgements gets a sequence number and is kept until the node acknowledges
+//! it (cumulative acknowledgements, sent every [`ACK_EVERY`] frames and with any other traffic);
+//! when a connection drops and the node is reached again, the frames not acknowledged are sent
+//! again and the node drops those it had already handed on. So every message is handled once, in
+//! order. Only when the node is *lost* (silent too long, or not reachable again) do the frames not
+//! acknowledged become dead letters here and the requests waiting on it fail with `Unreachable`;
+//! while it is known lost, sends fail at once, and a send starts a dial in the background (with
+//! backoff) that makes it reachable again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
@@ -47,6 +55,13 @@ pub(crate) enum Phase {
     Connecting,
     /// Connection `id` carries this link's frames.
     Up { id: u64, cancel: CancellationToken },
+    /// The node is lost: sends fail at once. A send after `retry_at` starts one dial in the
+    /// background (`dialing`); its success makes the link usable again.
+    Down {
+        retry_at: Instant,
+        backoff: Duration,
+        dialing: bool,
+    },
     /// The node addressed is gone for good (it restarted: its actors no longer exist).
     Gone(String),
 }
@@ -69,6 +84,13 @@ pub(crate) struct LinkState {
     /// soon after leaves its frame to the writer, so a stream of messages is written in batches,
     /// not one system call each.
     pub(crate) quiet_since: Instant,
+    /// The sequence number of the last frame queued.
+    next_seq: u64,
+    /// Every sequenced frame queued and not acknowledged yet, in order, whole: what the next
+    /// connection sends again.
+    unacked: VecDeque<u8>,
+    /// The sequence number and length of each frame of `unacked`.
+    unacked_frames: VecDeque<(u64, usize)>,
 }
 
 /// A send that finds the socket quiet for longer than this is a lone message, written at once by
@@ -76,23 +98,38 @@ pub(crate) struct LinkState {
 /// trip, so every ask of a request/reply exchange counts as lone.
 const DIRECT_GAP: Duration = Duration::from_micros(10);
 
+/// The receiving side acknowledges at least every this many frames (and with any frame it
+/// writes anyway), so the sender's resend buffer stays small without a round trip per message.
+pub(crate) const ACK_EVERY: u64 = 64;
+
 impl LinkState {
-    /// Takes the frames nobody has started writing, and the requests waiting.
-    fn take_unsent(&mut self) -> (Vec<u8>, HashMap<u64, Pending>) {
-        let mut out = std::mem::take(&mut self.out);
-        if std::mem::take(&mut self.head_written) > 0 {
-            // The first frame is partly on the wire: in flight, not a dead letter.
-            let first = frame::frames(&out)
-                .next()
-                .map_or(0, |f| f.len() + frame::PREFIX);
-            out.drain(..first.min(out.len()));
-        }
-        (out, std::mem::take(&mut self.pending))
+    /// Takes every frame not acknowledged (the node is lost: they become dead letters), and the
+    /// requests waiting.
+    fn take_unacked(&mut self) -> (Vec<u8>, HashMap<u64, Pending>) {
+        self.out.clear();
+        self.head_written = 0;
+        self.unacked_frames.clear();
+        let unacked = Vec::from(std::mem::take(&mut self.unacked));
+        (unacked, std::mem::take(&mut self.pending))
     }
 
     /// Whether connection `id` carries this link.
     pub(crate) fn carried_by(&self, id: u64) -> bool {
         matches!(self.phase, Phase::Up { id: up, .. } if up == id)
+    }
+
+    /// Connection `id` takes this link: everything not acknowledged is sent again first.
+    fn carry(&mut self, id: u64, cancel: &CancellationToken) {
+        self.phase = Phase::Up {
+            id,
+            cancel: cancel.clone(),
+        };
+        self.writer_waiting = false;
+        self.head_written = 0;
+        self.out.clear();
+        let (front, back) = self.unacked.as_slices();
+        self.out.extend_from_slice(front);
+        self.out.extend_from_slice(back);
     }
 }
 
@@ -114,6 +151,13 @@ pub(crate) struct LinkInner {
     max_backlog: usize,
     /// The ids of requests and lookups sent over this link.
     next_id: AtomicU64,
+    /// The sequence number of the last frame from the node handed on: every frame up to it was
+    /// handed on once. Held while frames are handed on, so that two connections of the node
+    /// (an old one still being read, a new one) never hand on one frame twice or out of order.
+    pub(crate) delivered: Mutex<u64>,
+    /// A copy of `delivered` for the writer, and the last acknowledgement it sent.
+    delivered_hint: AtomicU64,
+    ack_sent: AtomicU64,
 }
 
 thread_local! {
@@ -139,10 +183,16 @@ impl LinkInner {
                 wake: Arc::new(Notify::new()),
                 head_written: 0,
                 quiet_since: Instant::now(),
+                next_seq: 0,
+                unacked: VecDeque::new(),
+                unacked_frames: VecDeque::new(),
             }),
             max_frame: net.config.max_frame,
             max_backlog: net.config.max_backlog,
             next_id: AtomicU64::new(0),
+            delivered: Mutex::new(0),
+            delivered_hint: AtomicU64::new(0),
+            ack_sent: AtomicU64::new(0),
         })
     }
 
@@ -171,32 +221,56 @@ impl LinkInner {
         let mut frame = SCRATCH.take();
         frame.clear();
         let encoded = frame::append_frame(&mut frame, self.max_frame, &header(id), body);
-        let result = encoded.and_then(|value| self.enqueue(&frame, id, value, pending));
+        let result = encoded.and_then(|value| self.enqueue(&mut frame, id, value, pending));
         if frame.capacity() <= SCRATCH_KEEP {
             SCRATCH.set(frame);
         }
         result
     }
 
-    /// Queues an encoded frame (see `push`).
+    /// Queues an encoded frame (see `push`), giving it the link's next sequence number.
     fn enqueue<R>(
         self: &Arc<Self>,
-        frame: &[u8],
+        frame: &mut [u8],
         id: u64,
         value: R,
         pending: impl FnOnce(R) -> Option<Pending>,
     ) -> Result<(), WireError> {
         let mut state = self.lock();
-        if let Phase::Gone(why) = &state.phase {
-            return Err(WireError::Unreachable(format!("{}: {why}", self.node)));
+        match &mut state.phase {
+            Phase::Gone(why) => {
+                return Err(WireError::Unreachable(format!("{}: {why}", self.node)))
+            }
+            Phase::Down {
+                retry_at, dialing, ..
+            } => {
+                let dial = !*dialing && Instant::now() >= *retry_at;
+                *dialing |= dial;
+                drop(state);
+                if dial {
+                    if let Some(net) = self.net.upgrade() {
+                        net.spawn(crate::conn::redial(net.clone(), self.clone()));
+                    }
+                }
+                return Err(WireError::Unreachable(format!(
+                    "{}: the node is lost (trying to reach it again)",
+                    self.node
+                )));
+            }
+            _ => {}
         }
-        if state.out.len() >= self.max_backlog {
+        if state.unacked.len() >= self.max_backlog {
             return Err(WireError::Unreachable(format!(
-                "{}: {} bytes wait to be sent already",
+                "{}: {} bytes wait to be sent or acknowledged already",
                 self.node,
-                state.out.len()
+                state.unacked.len()
             )));
         }
+        state.next_seq += 1;
+        let seq = state.next_seq;
+        frame::set_seq(frame, seq);
+        state.unacked.extend(frame.iter());
+        state.unacked_frames.push_back((seq, frame.len()));
         state.out.extend_from_slice(frame);
         if let Some(p) = pending(value) {
             let waiting = state.pending.len();
@@ -244,6 +318,44 @@ impl LinkInner {
         Ok(())
     }
 
+    /// The node acknowledged every frame up to `upto`: they need not be kept.
+    pub(crate) fn acked(&self, upto: u64) {
+        let mut state = self.lock();
+        let mut bytes = 0;
+        while let Some(&(seq, len)) = state.unacked_frames.front() {
+            if seq > upto {
+                break;
+            }
+            state.unacked_frames.pop_front();
+            bytes += len;
+        }
+        state.unacked.drain(..bytes);
+    }
+
+    /// Frames from the node up to `delivered` were handed on: an acknowledgement is due every
+    /// [`ACK_EVERY`] frames (the writer also sends one with anything it writes).
+    pub(crate) fn handed_on(&self, delivered: u64) {
+        self.delivered_hint.store(delivered, Ordering::Release);
+        if delivered.saturating_sub(self.ack_sent.load(Ordering::Acquire)) < ACK_EVERY {
+            return;
+        }
+        let wake = {
+            let mut state = self.lock();
+            let waiting = std::mem::take(&mut state.writer_waiting);
+            waiting.then(|| state.wake.clone())
+        };
+        if let Some(wake) = wake {
+            wake.notify_one();
+        }
+    }
+
+    /// The acknowledgement to send with what the writer writes now, if one is due.
+    pub(crate) fn ack_due(&self) -> Option<u64> {
+        let delivered = self.delivered_hint.load(Ordering::Acquire);
+        let sent = self.ack_sent.swap(delivered, Ordering::AcqRel);
+        (delivered > sent).then_some(delivered)
+    }
+
     /// Sends a frame without a body.
     pub(crate) fn control(self: &Arc<Self>, header: Header<&ActorAddress>) -> bool {
         self.push(move |_| header, false, |_| Ok(()), |()| None)
@@ -275,7 +387,7 @@ impl LinkInner {
         state.out.is_empty() && (state.writer_waiting || !matches!(state.phase, Phase::Up { .. }))
     }
 
-    /// Whether a connection is up or being made.
+    /// Whether a connection is up.
     pub(crate) fn connected(&self) -> bool {
         matches!(self.lock().phase, Phase::Up { .. })
     }
@@ -287,10 +399,10 @@ impl LinkInner {
     }
 
     fn lost_as(self: &Arc<Self>, why: &str, ended: Ended) {
-        let mut was_up = false;
         let net = self.net.upgrade();
+        let mut was_up = false;
         let confirm = matches!(ended, Ended::Closed) && net.is_some();
-        let (out, pending) = {
+        let lost = {
             let mut state = self.lock();
             if let Phase::Up { cancel, .. } = &state.phase {
                 cancel.cancel();
@@ -298,22 +410,58 @@ impl LinkInner {
             }
             state.socket = None;
             state.writer_waiting = false;
-            state.phase = match ended {
-                Ended::Gone => Phase::Gone(why.to_owned()),
-                // Dialing again at once tells a lost node (refused) from a lost connection.
-                Ended::Closed if was_up && confirm => Phase::Connecting,
-                _ => Phase::Idle,
-            };
-            state.take_unsent()
+            state.head_written = 0;
+            if was_up && confirm {
+                // Dialing again at once tells a lost node (refused) from a lost connection;
+                // meanwhile everything waits, to be sent again on the next connection.
+                state.phase = Phase::Connecting;
+                state.out.clear();
+                None
+            } else {
+                state.phase = match ended {
+                    Ended::Gone => Phase::Gone(why.to_owned()),
+                    _ => down(net.as_deref()),
+                };
+                Some(state.take_unacked())
+            }
         };
-        if let (true, Some(net)) = (was_up, net) {
+        if let (true, Some(net)) = (was_up, &net) {
             if confirm {
                 net.spawn(crate::conn::connect(net.clone(), self.clone()));
             } else {
                 net.node_down(self.node);
             }
         }
-        self.fail(why, &out, pending);
+        if let Some((unacked, pending)) = lost {
+            self.fail(why, &unacked, pending);
+        }
+    }
+
+    /// A dial to the node failed: it is lost. What waits on it fails, what was queued for it
+    /// becomes dead letters, and sends fail at once until a dial succeeds.
+    pub(crate) fn unreachable(&self, why: &str) {
+        let net = self.net.upgrade();
+        let (unacked, pending) = {
+            let mut state = self.lock();
+            if !matches!(state.phase, Phase::Gone(_)) {
+                let backoff = match state.phase {
+                    Phase::Down { backoff, .. } => next_backoff(
+                        backoff,
+                        net.as_ref().map_or(backoff, |n| n.config.backoff_max),
+                    ),
+                    _ => net
+                        .as_ref()
+                        .map_or(Duration::ZERO, |n| n.config.backoff_min),
+                };
+                state.phase = Phase::Down {
+                    retry_at: Instant::now() + backoff,
+                    backoff,
+                    dialing: false,
+                };
+            }
+            state.take_unacked()
+        };
+        self.fail(why, &unacked, pending);
     }
 
     /// Fails requests and dead-letters the messages of `unsent` (whole frames), outside the lock.
@@ -335,6 +483,7 @@ impl LinkInner {
             remote::decoding(&system, || {
                 for frame in frame::frames(out) {
                     if let Ok((
+                        _,
                         Header::Tell { to, sender } | Header::Ask { to, sender, .. },
                         body,
                     )) = frame::decode_header(frame)
@@ -346,20 +495,36 @@ impl LinkInner {
         }));
     }
 
-    /// Takes the connection `id` for this link if it has none: a connection the node opened to
-    /// this one then carries both ways.
+    /// Takes the connection `id` for this link if it has none (or its node was lost): a
+    /// connection the node opened to this one then carries both ways.
     pub(crate) fn adopt(&self, id: u64, cancel: &CancellationToken) -> bool {
         let mut state = self.lock();
         match state.phase {
-            Phase::Idle => {
-                state.phase = Phase::Up {
-                    id,
-                    cancel: cancel.clone(),
-                };
-                state.writer_waiting = false;
+            Phase::Idle | Phase::Down { .. } => {
+                state.carry(id, cancel);
                 true
             }
             _ => false,
+        }
+    }
+
+    /// A dial made for this link succeeded: connection `id` carries it, unless the link has
+    /// another or is gone.
+    pub(crate) fn dialed(&self, id: u64, cancel: &CancellationToken) -> bool {
+        let mut state = self.lock();
+        match state.phase {
+            Phase::Connecting | Phase::Idle | Phase::Down { .. } => {
+                state.carry(id, cancel);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A background dial of a lost node failed: the next send after the backoff tries again.
+    pub(crate) fn redial_failed(&self) {
+        if let Phase::Down { dialing, .. } = &mut self.lock().phase {
+            *dialing = false;
         }
     }
 
@@ -377,21 +542,15 @@ impl LinkInner {
     pub(crate) fn take_pending(&self, id: u64) -> Option<Pending> {
         self.lock().pending.remove(&id)
     }
+}
 
-    /// After a failed dial: whether anything still waits (then the connector tries again).
-    pub(crate) fn retry_or_idle(&self) -> bool {
-        let mut state = self.lock();
-        if state.out.is_empty() && state.pending.is_empty() {
-            state.phase = Phase::Idle;
-            false
-        } else {
-            true
-        }
-    }
-
-    /// Takes everything queued and waiting, keeping the link connecting.
-    pub(crate) fn drain(&self) -> (Vec<u8>, HashMap<u64, Pending>) {
-        self.lock().take_unsent()
+/// The phase of a link whose node was just lost.
+fn down(net: Option<&NetInner>) -> Phase {
+    let backoff = net.map_or(Duration::ZERO, |n| n.config.backoff_min);
+    Phase::Down {
+        retry_at: Instant::now() + backoff,
+        backoff,
+        dialing: false,
     }
 }
 
@@ -400,7 +559,7 @@ pub(crate) struct LinkHandle(pub(crate) Arc<LinkInner>);
 
 impl Link for LinkHandle {
     fn is_up(&self) -> bool {
-        !matches!(self.0.lock().phase, Phase::Gone(_))
+        !matches!(self.0.lock().phase, Phase::Gone(_) | Phase::Down { .. })
     }
 
     fn send(&self, message: Outgoing<'_>) -> Result<(), (WireError, Option<ReplyRoute>)> {

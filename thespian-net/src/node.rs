@@ -173,7 +173,7 @@ impl NetSystem {
             })?) | 1;
         let inner = Arc::new(NetInner {
             node: NodeId {
-                addr: local_addr,
+                addr: config.advertise.unwrap_or(local_addr),
                 incarnation,
             },
             config,
@@ -239,7 +239,7 @@ impl NetSystem {
         let link = self.inner.link(node);
         let cancel = self.inner.cancel.child_token();
         let id = self.inner.next_connection_id();
-        let carries = link.adopt(id, &cancel);
+        let carries = link.dialed(id, &cancel);
         conn::run(self.inner.clone(), stream, node, id, cancel, carries);
         Ok(node)
     }

@@ -58,7 +58,7 @@ async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_recon
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn messages_queued_for_an_unreachable_node_become_dead_letters_here() {
+async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() {
     let (one, net_one) = node().await;
     let addr = net_one.local_addr();
     let (two, net_two) =
@@ -68,26 +68,30 @@ async fn messages_queued_for_an_unreachable_node_become_dead_letters_here() {
     let remote: Addr<Counter> = net_two.lookup(addr, "counter", TIMEOUT).await.unwrap();
     net_one.shutdown().await;
     one.shutdown().await;
-    // Wait until node two noticed.
+    // Wait until node two noticed (its redial was refused: the node is lost).
     tokio::time::timeout(TIMEOUT, async {
-        while net_two.is_connected(net_one.node()) {
+        while remote.address().is_alive() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
     .await
     .unwrap();
-    let before = two.dead_letter_count();
-    // Nobody listens at the address now: the messages cannot leave, and are not lost silently.
+    // Known lost: a send fails at once and hands the message back; a Thespian-style send
+    // makes it a dead letter; an ask fails at once, not at its timeout.
+    let started = Instant::now();
     for _ in 0..3 {
-        let _ = remote.add(1).await;
+        assert!(remote.add(1).await.is_err());
     }
-    tokio::time::timeout(TIMEOUT, async {
-        while two.dead_letter_count() < before + 3 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("three dead letters on the sending side");
+    let before = two.dead_letter_count();
+    two.tell(&remote, Add { n: 1 }).await;
+    assert_eq!(two.dead_letter_count(), before + 1);
+    let asked = remote.timeout(Duration::from_secs(5)).total().await;
+    assert!(matches!(asked, Err(AskError::Unreachable(_))), "{asked:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
     net_two.shutdown().await;
 }
 

@@ -96,7 +96,7 @@ async fn an_oversized_frame_after_the_handshake_closes_only_that_connection() {
     let mut peer = __testing::dial(net_one.local_addr(), SECRET.as_bytes())
         .await
         .unwrap();
-    let frame = __testing::tell_frame(local.id().as_u64(), &vec![0u8; 10_000]);
+    let frame = __testing::tell_frame(1, local.id().as_u64(), &vec![0u8; 10_000]);
     peer.write_all(&frame).await.unwrap();
     assert!(closed_within(&mut peer, TIMEOUT).await);
     still_served(&remote, 2).await;
@@ -124,9 +124,9 @@ async fn unknown_actors_and_variants_are_logged_and_the_connection_goes_on() {
         .unwrap();
     // An actor id nobody has, then a message variant the counter does not have, then a
     // well-formed `Add { n: 5 }` (variant 0, n = 5): only the last one counts.
-    let mut frames = __testing::tell_frame(u64::MAX / 3, &[0, 5]);
-    frames.extend(__testing::tell_frame(local.id().as_u64(), &[99, 1]));
-    frames.extend(__testing::tell_frame(local.id().as_u64(), &[0, 5]));
+    let mut frames = __testing::tell_frame(1, u64::MAX / 3, &[0, 5]);
+    frames.extend(__testing::tell_frame(2, local.id().as_u64(), &[99, 1]));
+    frames.extend(__testing::tell_frame(3, local.id().as_u64(), &[0, 5]));
     peer.write_all(&frames).await.unwrap();
     tokio::time::timeout(TIMEOUT, async {
         while local.total().await != Ok(6) {
@@ -145,8 +145,8 @@ async fn unknown_actors_and_variants_are_logged_and_the_connection_goes_on() {
 /// A well-formed frame body to mutate.
 fn valid_frames() -> Vec<Vec<u8>> {
     vec![
-        __testing::tell_frame(3, &[0, 5])[4..].to_vec(),
-        __testing::tell_frame(u64::MAX, &[])[4..].to_vec(),
+        __testing::tell_frame(1, 3, &[0, 5])[4..].to_vec(),
+        __testing::tell_frame(2, u64::MAX, &[])[4..].to_vec(),
     ]
 }
 

@@ -1,0 +1,140 @@
+//! Links that lose nothing: a relay between two nodes cuts their connection at random points,
+//! many times per run, and every message still arrives exactly once, in order.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use thespian::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A small seeded generator (splitmix64): the cuts of a run are the same each time.
+struct Cuts(u64);
+
+impl Cuts {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// Forwards the connections `listener` accepts to `target`, closing each (both ways) after a
+/// random number of bytes between `min` and `max` has gone through it. Counts the cuts.
+fn cutting_relay(
+    listener: TcpListener,
+    target: SocketAddr,
+    seed: u64,
+    (min, max): (u64, u64),
+) -> Arc<AtomicU64> {
+    let cuts = Arc::new(AtomicU64::new(0));
+    let counted = cuts.clone();
+    tokio::spawn(async move {
+        let mut random = Cuts(seed);
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(target).await else {
+                continue;
+            };
+            let budget = min + random.next() % (max - min);
+            tokio::spawn(relay(client, server, budget, counted.clone()));
+        }
+    });
+    cuts
+}
+
+/// Copies both ways until `budget` bytes have gone through, then drops both sockets.
+async fn relay(client: TcpStream, server: TcpStream, budget: u64, cuts: Arc<AtomicU64>) {
+    let _ = client.set_nodelay(true);
+    let _ = server.set_nodelay(true);
+    let left = Arc::new(AtomicU64::new(budget));
+    let (client_read, client_write) = client.into_split();
+    let (server_read, server_write) = server.into_split();
+    let cut = tokio::select! {
+        cut = copy(client_read, server_write, left.clone()) => cut,
+        cut = copy(server_read, client_write, left) => cut,
+    };
+    if cut {
+        cuts.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Copies one way; `true` when the budget ran out (a cut), `false` when a side closed.
+async fn copy(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    left: Arc<AtomicU64>,
+) -> bool {
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        let before = left.fetch_sub(n as u64, Ordering::AcqRel);
+        if before <= n as u64 {
+            // Cut in the middle of what was read: only part of it goes through.
+            let _ = to.write_all(&buf[..before as usize]).await;
+            return true;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return false;
+        }
+    }
+}
+
+const MESSAGES: u64 = 100_000;
+
+/// Sends `MESSAGES` numbered tells through a relay cutting at random points (seeded), and
+/// checks that each arrived once, in order: delivered + dead letters = sent, no duplicate.
+async fn through_cuts(seed: u64) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = listener.local_addr().unwrap();
+    // Node one is known by the relay's address: every dial to it goes through the cuts.
+    let (one, net_one) = node_with(config().advertise(relay)).await;
+    let counter_there = named_counter(&one, "counter").await;
+    // Past the handshake (a few hundred bytes), anywhere in the stream of messages.
+    let cuts = cutting_relay(listener, net_one.local_addr(), seed, (4 << 10, 96 << 10));
+    let (two, net_two) = node().await;
+    let counter: Addr<Counter> = net_two.lookup(relay, "counter", TIMEOUT).await.unwrap();
+    let mut sent = 0;
+    for n in 0..MESSAGES {
+        if counter.numbered(n).await.is_ok() {
+            sent += 1;
+        }
+    }
+    assert_eq!(sent, MESSAGES, "a send was refused");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (received, in_order) = loop {
+        let (received, in_order) = counter_there.stream().await.unwrap();
+        let dead = two.dead_letter_count();
+        if received + dead >= sent || std::time::Instant::now() > deadline {
+            break (received, in_order);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let cut = cuts.load(Ordering::Relaxed);
+    eprintln!(
+        "seed {seed}: {cut} cuts, {received} of {sent} delivered, {} dead letters",
+        two.dead_letter_count()
+    );
+    assert_eq!(received + two.dead_letter_count(), sent);
+    assert_eq!(two.dead_letter_count(), 0, "the node stayed reachable");
+    assert!(in_order, "a message was duplicated or reordered");
+    assert!(cut >= 3, "only {cut} cuts");
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbered_messages_arrive_once_and_in_order_across_cut_connections() {
+    for seed in [1, 2, 3] {
+        through_cuts(seed).await;
+    }
+}
