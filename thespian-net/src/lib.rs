@@ -179,6 +179,19 @@ pub mod __testing {
         out
     }
 
+    /// A well-formed `Exit` frame (with its length prefix) for actor `to`, numbered `seq`.
+    pub fn exit_frame(seq: u64, to: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = crate::frame::append_frame(
+            &mut out,
+            usize::MAX,
+            &crate::frame::Header::Exit { to },
+            |_| Ok(()),
+        );
+        crate::frame::set_seq(&mut out, seq);
+        out
+    }
+
     /// Connects and passes the handshake as a made-up node, for a test to misbehave after it.
     pub async fn dial(addr: SocketAddr, secret: &[u8]) -> Result<TcpStream, HandshakeError> {
         let mut stream = TcpStream::connect(addr)

@@ -395,15 +395,21 @@ impl LinkInner {
     /// The connection carrying this link ended (or could not be made): fails what waits on the
     /// node, turns what was queued into dead letters. `forever` marks the node gone.
     pub(crate) fn lost(self: &Arc<Self>, why: &str, forever: bool) {
-        self.lost_as(why, if forever { Ended::Gone } else { Ended::Lost })
+        let ended = if forever { Ended::Gone } else { Ended::Lost };
+        self.lost_as(why, ended, None)
     }
 
-    fn lost_as(self: &Arc<Self>, why: &str, ended: Ended) {
+    /// `connection`: only if that connection still carries the link (checked under the same
+    /// lock as the change, so that its reader and writer ending together act once).
+    fn lost_as(self: &Arc<Self>, why: &str, ended: Ended, connection: Option<u64>) {
         let net = self.net.upgrade();
         let mut was_up = false;
         let confirm = matches!(ended, Ended::Closed) && net.is_some();
         let lost = {
             let mut state = self.lock();
+            if connection.is_some_and(|id| !state.carried_by(id)) {
+                return;
+            }
             if let Phase::Up { cancel, .. } = &state.phase {
                 cancel.cancel();
                 was_up = true;
@@ -532,10 +538,7 @@ impl LinkInner {
     /// silent (`Ended::Lost`) is lost at once; a connection that closed or failed
     /// (`Ended::Closed`) is dialed again first, and the node is lost only if that fails.
     pub(crate) fn connection_ended(self: &Arc<Self>, id: u64, why: &str, ended: Ended) {
-        let ours = matches!(self.lock().phase, Phase::Up { id: up, .. } if up == id);
-        if ours {
-            self.lost_as(why, ended);
-        }
+        self.lost_as(why, ended, Some(id));
     }
 
     /// Takes the request waiting under `id`.

@@ -96,7 +96,11 @@ async fn an_oversized_frame_after_the_handshake_closes_only_that_connection() {
     let mut peer = __testing::dial(net_one.local_addr(), SECRET.as_bytes())
         .await
         .unwrap();
-    let frame = __testing::tell_frame(1, local.id().as_u64(), &vec![0u8; 10_000]);
+    let frame = __testing::tell_frame(
+        1,
+        thespian::remote::wire_id(&local.address()),
+        &vec![0u8; 10_000],
+    );
     peer.write_all(&frame).await.unwrap();
     assert!(closed_within(&mut peer, TIMEOUT).await);
     still_served(&remote, 2).await;
@@ -125,8 +129,9 @@ async fn unknown_actors_and_variants_are_logged_and_the_connection_goes_on() {
     // An actor id nobody has, then a message variant the counter does not have, then a
     // well-formed `Add { n: 5 }` (variant 0, n = 5): only the last one counts.
     let mut frames = __testing::tell_frame(1, u64::MAX / 3, &[0, 5]);
-    frames.extend(__testing::tell_frame(2, local.id().as_u64(), &[99, 1]));
-    frames.extend(__testing::tell_frame(3, local.id().as_u64(), &[0, 5]));
+    let to = thespian::remote::wire_id(&local.address());
+    frames.extend(__testing::tell_frame(2, to, &[99, 1]));
+    frames.extend(__testing::tell_frame(3, to, &[0, 5]));
     peer.write_all(&frames).await.unwrap();
     tokio::time::timeout(TIMEOUT, async {
         while local.total().await != Ok(6) {
@@ -140,6 +145,41 @@ async fn unknown_actors_and_variants_are_logged_and_the_connection_goes_on() {
     let open = tokio::time::timeout(Duration::from_millis(100), peer.read(&mut buf)).await;
     assert!(!matches!(open, Ok(Ok(0))), "closed after a bad message");
     still_served(&remote, 7).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authenticated_peer_cannot_reach_an_actor_by_guessing_its_id() {
+    let (one, net_one, _net_two, local, remote) = served().await;
+    // An actor whose address never left the node, created just before and after the counter.
+    let bystander = one.create_actor(Counter::new()).await.unwrap();
+    let mut peer = __testing::dial(net_one.local_addr(), SECRET.as_bytes())
+        .await
+        .unwrap();
+    // Exit requests to every id near the actors' own (process-wide counters): none is a wire id.
+    let mut frames = Vec::new();
+    let mut seq = 0;
+    let near = local.id().as_u64().min(bystander.id().as_u64());
+    for id in near.saturating_sub(64)..near + 64 {
+        seq += 1;
+        frames.extend(__testing::exit_frame(seq, id));
+    }
+    peer.write_all(&frames).await.unwrap();
+    still_served(&remote, 2).await;
+    assert!(local.address().is_alive() && bystander.address().is_alive());
+    assert_eq!(bystander.total().await, Ok(0));
+    // The wire id the counter's address carries does reach it.
+    let wire = thespian::remote::wire_id(&local.address());
+    assert!(wire > near + 64 || wire < near.saturating_sub(64));
+    peer.write_all(&__testing::exit_frame(seq + 1, wire))
+        .await
+        .unwrap();
+    tokio::time::timeout(TIMEOUT, async {
+        while local.address().is_alive() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the exit request by wire id was handled");
 }
 
 /// A well-formed frame body to mutate.

@@ -331,7 +331,14 @@ pub fn node_of(system: &ActorSystem) -> Option<NodeId> {
 /// The node an address points to: the actor's node for a proxy, this system's node for a local
 /// actor of a networked system, `None` otherwise.
 pub fn node_of_actor(address: &ActorAddress) -> Option<NodeId> {
-    proxy::wire_origin(&*address.cell).0
+    proxy::wire_node(&*address.cell)
+}
+
+/// The id by which other nodes reach `address`'s actor on its node: for a local actor its wire
+/// id, a random number given when its address is first serialized (this exports it, see
+/// [`decoding`]); for a proxy, the id of its actor on its node.
+pub fn wire_id(address: &ActorAddress) -> u64 {
+    proxy::wire_origin(&address.cell).2
 }
 
 /// Runs `f` with `system` as the system that deserialized addresses belong to: addresses of its
@@ -378,7 +385,7 @@ impl fmt::Debug for LocalActor {
 /// this process has sent out (serialized) can be found.
 pub fn local_actor(system: &ActorSystem, to: u64) -> Option<LocalActor> {
     let id = system.shared().id;
-    crate::wire::import(ActorId(to))
+    crate::wire::import(to)
         .filter(|c| c.system_id() == id)
         .map(LocalActor)
 }
@@ -392,7 +399,7 @@ pub fn answer(system: &ActorSystem, id: u64, reply: Result<&[u8], AskError>) {
 /// Asks the local actor `to` to exit, for a peer that asked; `false` if there is no such actor.
 pub fn request_exit(system: &ActorSystem, to: u64) -> bool {
     let shared = system.shared();
-    crate::wire::import(ActorId(to))
+    crate::wire::import(to)
         .filter(|c| c.system_id() == shared.id)
         .is_some_and(|c| c.request_exit())
 }
@@ -425,7 +432,7 @@ pub(crate) fn unwatch(target: &RemoteTarget, watcher: ActorId) {
 /// The local actor `to` of `system`, among the actors whose address left this process.
 fn exported(system: &ActorSystem, to: u64) -> Option<Arc<dyn AnyCell>> {
     let id = system.shared().id;
-    crate::wire::import(ActorId(to)).filter(|c| c.system_id() == id && c.remote_target().is_none())
+    crate::wire::import(to).filter(|c| c.system_id() == id && c.remote_target().is_none())
 }
 
 /// Hands a [`Notice`] that node `from` sent to the local actor `to` (see [`Link::notify`]).

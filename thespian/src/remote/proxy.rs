@@ -44,9 +44,7 @@ where
     let home = cell.system.remote.get().map(|t| t.node());
     // A sender that cannot be reached from another node (an actor of a system without a
     // transport) travels as no sender at all, like the outside.
-    let reachable = sender
-        .as_ref()
-        .filter(|s| s.cell.remote_target().is_some() || wire_origin(&*s.cell).0.is_some());
+    let reachable = sender.as_ref().filter(|s| wire_node(&*s.cell).is_some());
     let sent = target.link.send(Outgoing {
         to: target.to,
         sender: reachable,
@@ -162,7 +160,7 @@ pub(crate) fn push_system_remote(
         SystemMessage::Watched(notice) => target.link.notify(
             target.to,
             Notice::WatchedExited {
-                actor: wire_origin(&*notice.actor.cell).2,
+                actor: wire_origin(&notice.actor.cell).2,
                 reason: notice.reason.clone(),
             },
         ),
@@ -387,11 +385,20 @@ pub(crate) fn forget_node(system: u64) {
     }
 }
 
-/// Where an address points, for its wire form: the node (if networked) and the actor id there.
-pub(crate) fn wire_origin(cell: &dyn AnyCell) -> (Option<NodeId>, u64, u64) {
+/// Where an address points, for its wire form: the node (if networked), the system, and the
+/// actor's wire id there. A local actor is exported by this (see `crate::wire`).
+pub(crate) fn wire_origin(cell: &Arc<dyn AnyCell>) -> (Option<NodeId>, u64, u64) {
     match cell.remote_target() {
         Some(target) => (Some(target.node), 0, target.to),
-        None => (cell.node(), cell.system_id(), cell.id().0),
+        None => (cell.node(), cell.system_id(), crate::wire::export(cell)),
+    }
+}
+
+/// The node an address points to (without exporting anything).
+pub(crate) fn wire_node(cell: &dyn AnyCell) -> Option<NodeId> {
+    match cell.remote_target() {
+        Some(target) => Some(target.node),
+        None => cell.node(),
     }
 }
 
