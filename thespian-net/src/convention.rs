@@ -10,9 +10,9 @@
 //! have, and register again when it is back.
 //!
 //! Placement ([`Convention::create_actor`]) asks the actor type's
-//! [`capability_check`](thespian::Actor::capability_check) about this node first, then about the
-//! members in the order of their addresses; the first node that accepts creates the actor from its
-//! serialized initial value. A node creates only the actor types registered with
+//! [`capability_check`](thespian::Actor::capability_check) about every node it knows, and tries
+//! those that accept in the order of the [`PlacementPolicy`] (by default the least loaded first);
+//! the node that accepts creates the actor from its serialized initial value. A node creates only the actor types registered with
 //! [`Convention::register`]. [`Convention::create_child`] places an actor the same way as a child
 //! of the calling actor: the parent's node remembers it (and hears of it if its node is lost),
 //! the child's node knows its parent (and asks it to exit if the parent's node is lost).
@@ -164,10 +164,28 @@ enum Policy {
 ///     .restart(3, Duration::from_secs(10));
 /// # let _ = placement;
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Placement {
     requirements: Capabilities,
     supervision: Policy,
+    policy: PlacementPolicy,
+}
+
+/// How the convention picks among the nodes whose capabilities an actor type accepts. A node
+/// that refuses or cannot be reached is skipped for the next in the policy's order.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub enum PlacementPolicy {
+    /// The node running the fewest actors first (as this node knows them: each member's count at
+    /// its last registration, plus the actors this node placed there since; this node's own,
+    /// live), ties to the lowest address. A node that joins takes new actors at once.
+    #[default]
+    LeastLoaded,
+    /// Thespian's rule: this node first, then the members in the order of their addresses.
+    FirstMatch,
+    /// The lowest rank first, ties to the lowest address; the rank is the function's, of each
+    /// node as this node knows it (its capabilities, its actor count).
+    Ranked(fn(&Member) -> u64),
 }
 
 impl Placement {
@@ -196,6 +214,13 @@ impl Placement {
     /// After a failure, the actor exits ([`Supervision::Stop`](thespian::Supervision::Stop)).
     pub fn stop_on_failure(mut self) -> Self {
         self.supervision = Policy::Stop;
+        self
+    }
+
+    /// How the node is picked among those that accept the actor (default
+    /// [`PlacementPolicy::LeastLoaded`]).
+    pub fn policy(mut self, policy: PlacementPolicy) -> Self {
+        self.policy = policy;
         self
     }
 }
@@ -239,6 +264,9 @@ struct Shared {
     members: RwLock<Vec<Member>>,
     subscribers: Mutex<Vec<Recipient<ConventionUpdate>>>,
     factories: RwLock<HashMap<String, Factory>>,
+    /// Actors this node placed on each member lately (how many, and when last), counted until
+    /// the member's own count surely includes them.
+    placed: Mutex<HashMap<NodeId, (usize, Instant)>>,
 }
 
 impl Shared {
@@ -261,6 +289,12 @@ impl Shared {
         }
         *table = members.clone();
         drop(table);
+        // A member's count includes what was placed there at least two registrations ago.
+        let settled = self.config.heartbeat.saturating_mul(2);
+        self.placed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (_, last)| last.elapsed() < settled);
         let before: BTreeMap<NodeId, &Member> = old.iter().map(|m| (m.node, m)).collect();
         let after: BTreeMap<NodeId, &Member> = members.iter().map(|m| (m.node, m)).collect();
         let mut updates = Vec::new();
@@ -543,6 +577,7 @@ impl Convention {
             members: RwLock::new(Vec::new()),
             subscribers: Mutex::new(Vec::new()),
             factories: RwLock::new(HashMap::new()),
+            placed: Mutex::new(HashMap::new()),
         });
         let agent = Agent {
             shared: shared.clone(),
@@ -703,9 +738,9 @@ impl Convention {
         let _ = self.agent.renew_now().await;
     }
 
-    /// Creates `actor` on the first node whose capabilities its type accepts (given
-    /// `requirements`): this node first, then the members in the order of their addresses. The
-    /// actor is a top-level actor of the node that creates it.
+    /// Creates `actor` on a node whose capabilities its type accepts (given `requirements`): the
+    /// least loaded ([`PlacementPolicy::LeastLoaded`]; see [`create_actor_with`](Self::create_actor_with)
+    /// for another policy). The actor is a top-level actor of the node that creates it.
     pub async fn create_actor<A>(
         &self,
         actor: A,
@@ -752,6 +787,45 @@ impl Convention {
         self.place(actor, placement, Some(ctx)).await
     }
 
+    /// The nodes that `accepts`, in the order `policy` tries them; this node among them (with
+    /// its live actor count) when it accepts.
+    fn candidates(
+        &self,
+        policy: PlacementPolicy,
+        accepts: impl Fn(&Capabilities) -> bool,
+    ) -> Vec<Member> {
+        let net = &self.shared.net;
+        let system = net.system();
+        let here = net.node();
+        let mut nodes: Vec<Member> = self
+            .members()
+            .into_iter()
+            .filter(|m| m.node != here)
+            .collect();
+        {
+            let placed = self.shared.placed.lock().unwrap_or_else(|e| e.into_inner());
+            for member in &mut nodes {
+                member.actors += placed.get(&member.node).map_or(0, |(n, _)| *n);
+            }
+        }
+        nodes.push(Member {
+            node: here,
+            capabilities: system.capabilities(),
+            actors: system.live_actors(),
+            agent: self.agent.clone(),
+        });
+        nodes.retain(|m| accepts(&m.capabilities));
+        let by_address = |m: &Member| (m.node.addr, m.node.incarnation);
+        match policy {
+            PlacementPolicy::FirstMatch => {
+                nodes.sort_by_key(|m| (m.node != here, by_address(m)));
+            }
+            PlacementPolicy::LeastLoaded => nodes.sort_by_key(|m| (m.actors, by_address(m))),
+            PlacementPolicy::Ranked(rank) => nodes.sort_by_key(|m| (rank(m), by_address(m))),
+        }
+        nodes
+    }
+
     async fn place<P, A>(
         &self,
         actor: A,
@@ -775,21 +849,18 @@ impl Convention {
         let Placement {
             requirements,
             supervision,
+            policy,
         } = placement;
-        if A::capability_check(&system.capabilities(), &requirements) {
+        let candidates = self.candidates(policy, |caps| A::capability_check(caps, &requirements));
+        let here = net.node();
+        if candidates.first().is_some_and(|m| m.node == here) {
             let options = placed_options::<A>(net, bytes, requirements, supervision);
             return match parent {
                 Some(ctx) => ctx.create_actor_with(actor, options).await,
                 None => system.create_actor_with(actor, options).await,
             };
         }
-        let mut candidates: Vec<Member> = self
-            .members()
-            .into_iter()
-            .filter(|m| m.node != net.node())
-            .filter(|m| A::capability_check(&m.capabilities, &requirements))
-            .collect();
-        candidates.sort_by_key(|m| (m.node.addr, m.node.incarnation));
+        let candidates: Vec<Member> = candidates.into_iter().filter(|m| m.node != here).collect();
         let order = Order {
             requirements,
             supervision,
@@ -812,6 +883,11 @@ impl Convention {
             match created {
                 Ok(Ok(address)) => match address.downcast::<A>() {
                     Some(addr) => {
+                        let mut placed =
+                            self.shared.placed.lock().unwrap_or_else(|e| e.into_inner());
+                        let entry = placed.entry(member.node).or_insert((0, Instant::now()));
+                        *entry = (entry.0 + 1, Instant::now());
+                        drop(placed);
                         if let Some(ctx) = parent {
                             remote::adopt_child(ctx, addr.address());
                         }

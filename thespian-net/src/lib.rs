@@ -26,9 +26,11 @@
 //! sends every change to every agent. Without a leader, members keep the last table they had.
 //!
 //! * **Placement.** [`Convention::create_actor`] asks the actor type's
-//!   [`capability_check`](thespian::Actor::capability_check) about this node's capabilities first,
-//!   then about each member's, members in the order of their socket addresses; the first node
-//!   that accepts creates the actor from its serialized value (the type must be serde and
+//!   [`capability_check`](thespian::Actor::capability_check) about every node's capabilities
+//!   and tries those that accept in the order of the [`PlacementPolicy`]: by default the node
+//!   running the fewest actors first (so a node that joins takes new actors at once), or
+//!   Thespian's rule (this node, then the members in address order); the chosen node creates
+//!   the actor from its serialized value (the type must be serde and
 //!   [registered](Convention::register) there). A node that refuses or cannot be reached is
 //!   skipped; a node that does not answer within `create_timeout` ends the placement (it may still
 //!   create the actor, and trying another could make two).
@@ -130,6 +132,7 @@ mod tls;
 pub use config::NetConfig;
 pub use convention::{
     Convention, ConventionConfig, ConventionStatus, ConventionUpdate, Member, Placement,
+    PlacementPolicy,
 };
 pub use error::{HandshakeError, NetError};
 pub use node::NetSystem;

@@ -9,7 +9,10 @@ use common::*;
 use serde::{Deserialize, Serialize};
 use thespian::prelude::*;
 use thespian::{Capabilities, CreateError};
-use thespian_net::{Convention, ConventionConfig, ConventionUpdate, NetConfig, NetSystem};
+use thespian_net::{
+    Convention, ConventionConfig, ConventionUpdate, NetConfig, NetSystem, Placement,
+    PlacementPolicy,
+};
 
 /// Runs only where `"Hello World"` is true.
 #[derive(Serialize, Deserialize)]
@@ -131,11 +134,13 @@ async fn five_systems_place_actors_by_capabilities_and_requirements() {
         })
         .await;
     }
-    // No requirement and a type that runs anywhere: placed here, on the leader itself.
+    // No requirement and a type that runs anywhere, by Thespian's rule: placed here, on the
+    // leader itself.
     let before = leader.system.live_actors();
+    let first_match = Placement::new().policy(PlacementPolicy::FirstMatch);
     let local = leader
         .convention
-        .create_actor(Worker::default(), Capabilities::new())
+        .create_actor_with(Worker::default(), first_match)
         .await
         .unwrap();
     assert_eq!(local.work().await, Ok(1));
@@ -518,6 +523,75 @@ async fn a_member_that_stops_renewing_is_dropped_after_the_member_timeout() {
     assert!(took < Duration::from_millis(1000), "{took:?}");
     assert!(leader.net.is_connected(member.net.node()));
     for node in [leader, member] {
+        node.net.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placement_uses_the_least_loaded_node_and_a_node_that_joins_at_once() {
+    let leader = start(None, Capabilities::new(), config()).await;
+    let at = Some(leader.net.local_addr());
+    let zone = || caps(&[("pool", "workers")]);
+    let one = start(at, zone(), config()).await;
+    let two = start(at, zone(), config()).await;
+    for node in [&leader, &one, &two] {
+        eventually("three nodes", || node.convention.members().len() == 3).await;
+    }
+    let requirements = || caps(&[("pool", "workers")]);
+    let place = || async {
+        leader
+            .convention
+            .create_actor(Worker::default(), requirements())
+            .await
+            .unwrap()
+    };
+    // Six placements spread over the two workers' nodes (evenly, unless a count registered
+    // mid-way already includes some of them).
+    let (before_one, before_two) = (one.system.live_actors(), two.system.live_actors());
+    let mut placed = Vec::new();
+    for _ in 0..6 {
+        placed.push(place().await);
+    }
+    let (on_one, on_two) = (
+        one.system.live_actors() - before_one,
+        two.system.live_actors() - before_two,
+    );
+    assert_eq!(on_one + on_two, 6);
+    assert!(on_one >= 2 && on_two >= 2, "{on_one} and {on_two}");
+    // A node that joins takes the next placements, until it has as many as the others.
+    let three = start(at, zone(), config()).await;
+    eventually("the leader knows the newcomer", || {
+        leader.convention.members().len() == 4
+    })
+    .await;
+    let before_three = three.system.live_actors();
+    for _ in 0..3 {
+        placed.push(place().await);
+    }
+    let on_three = three.system.live_actors() - before_three;
+    assert!(on_three >= 2, "the newcomer took {on_three} of 3");
+    // A policy of the user's: the node with the highest address first.
+    let highest = leader
+        .convention
+        .create_actor_with(
+            Worker::default(),
+            Placement::new()
+                .requirements(requirements())
+                .policy(PlacementPolicy::Ranked(|m| {
+                    u64::from(u16::MAX - m.node.addr.port())
+                })),
+        )
+        .await
+        .unwrap();
+    let top = [&one, &two, &three]
+        .into_iter()
+        .max_by_key(|n| n.net.local_addr().port())
+        .unwrap();
+    assert_eq!(
+        thespian::remote::node_of_actor(&highest.address()),
+        Some(top.net.node())
+    );
+    for node in [&leader, &one, &two, &three] {
         node.net.shutdown().await;
     }
 }
