@@ -324,6 +324,30 @@ fn spawn(c: &mut Criterion) {
             system.shutdown().await;
         },
     );
+    // The same on the sequential base, whose stopping of many actors was once quadratic.
+    bench(
+        &mut group,
+        "thespian_sequential",
+        &rt,
+        Driver::Outside,
+        (),
+        |()| async move {
+            let system = ActorSystem::builder().sequential().build();
+            let mut workers = Vec::with_capacity(SPAWNS as usize);
+            for n in 0..SPAWNS {
+                let worker = system
+                    .create_actor(Worker::default())
+                    .await
+                    .expect("created");
+                worker.work(n).await.expect("alive");
+                workers.push(worker);
+            }
+            for (n, worker) in workers.iter().enumerate() {
+                assert_eq!(worker.timeout(LONG).seen().await, Ok(n as u64));
+            }
+            system.shutdown().await;
+        },
+    );
     group.finish();
 }
 

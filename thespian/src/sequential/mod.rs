@@ -105,6 +105,9 @@ struct State {
     wakers: IdMap<Waker>,
     rng: Option<u64>,
     trace: Option<Vec<TraceEntry>>,
+    /// Actors that ended while they may still have places in `queue` or `arrived`: their places
+    /// are skipped when reached, and swept out in bulk (see `forget`).
+    ended: IdMap<()>,
 }
 
 /// The scheduler of a sequential system: its turns, its tasks and its clock.
@@ -135,6 +138,13 @@ impl fmt::Debug for Sequential {
     }
 }
 
+/// Removes the places of the actors that ended (one pass over the queue).
+fn sweep(st: &mut State) {
+    let ended = std::mem::take(&mut st.ended);
+    st.queue.retain(|(q, _)| !ended.contains_key(q));
+    st.arrived.retain(|q| !ended.contains_key(q));
+}
+
 /// Adds a place for `id` at the back of `queue`, in the run there if it is `id`'s and `merge`
 /// (not in a seeded system, whose places are permuted each time a turn is granted, so each must
 /// be granted on its own).
@@ -162,6 +172,7 @@ impl Sequential {
                 queue: VecDeque::new(),
                 run: 0,
                 arrived: Vec::new(),
+                ended: IdMap::default(),
                 turn: Turn::Idle,
                 wakers: IdMap::default(),
                 rng: seed,
@@ -219,8 +230,13 @@ impl Sequential {
             }
             st.arrived = arrived;
         }
-        let Some((id, run)) = st.queue.pop_front() else {
-            return;
+        let (id, run) = loop {
+            let Some((id, run)) = st.queue.pop_front() else {
+                return;
+            };
+            if st.ended.is_empty() || !st.ended.contains_key(&id) {
+                break (id, run);
+            }
         };
         st.turn = Turn::Granted(id);
         st.run = run;
@@ -282,10 +298,17 @@ impl Sequential {
     }
 
     /// An actor ended: its places in the queue go, and a turn it held is over.
+    ///
+    /// Its places are not searched for now (each ending actor filtering the whole queue made
+    /// stopping n actors cost n²): they are skipped when reached, and once the ended actors
+    /// are as many as half the places, all of theirs are swept out in one pass, so ending n
+    /// actors costs O(n) in all.
     pub(crate) fn forget(&self, id: ActorId) {
         let mut st = self.lock();
-        st.queue.retain(|&(q, _)| q != id);
-        st.arrived.retain(|&q| q != id);
+        st.ended.insert(id, ());
+        if st.ended.len() >= 64 && st.ended.len() * 2 >= st.queue.len() + st.arrived.len() {
+            sweep(&mut st);
+        }
         st.wakers.remove(&id);
         if matches!(st.turn, Turn::Granted(t) | Turn::Running(t) if t == id) {
             st.turn = Turn::Idle;
@@ -315,7 +338,10 @@ impl Sequential {
 
     /// Whether no message waits and no turn runs.
     pub(crate) fn is_idle(&self) -> bool {
-        let st = self.lock();
+        let mut st = self.lock();
+        if !st.ended.is_empty() {
+            sweep(&mut st);
+        }
         st.turn == Turn::Idle && st.queue.is_empty() && st.arrived.is_empty()
     }
 
