@@ -37,6 +37,7 @@ pub struct ActorSystemBuilder {
     sequential: bool,
     seed: Option<u64>,
     trace: bool,
+    outside_capacity: usize,
 }
 
 impl Default for ActorSystemBuilder {
@@ -47,6 +48,7 @@ impl Default for ActorSystemBuilder {
             capabilities: Capabilities::new(),
             default_ask_timeout: Duration::from_secs(5),
             mailbox_capacity: None,
+            outside_capacity: 10_000,
             handle: None,
             sequential: false,
             seed: None,
@@ -117,6 +119,14 @@ impl ActorSystemBuilder {
         self
     }
 
+    /// How many messages to the outside of the system (read with
+    /// [`listen`](crate::ActorSystem::listen)) are kept for it; default 10,000. Past that, while
+    /// nobody listens, they become dead letters (counted, and one warning per burst).
+    pub fn outside_capacity(mut self, capacity: usize) -> Self {
+        self.outside_capacity = capacity.max(1);
+        self
+    }
+
     /// Runs the actors on this tokio runtime rather than the one current where they are created.
     /// (A sequential system runs its actors itself and has no use for it.)
     pub fn runtime(mut self, handle: Handle) -> Self {
@@ -139,13 +149,14 @@ impl ActorSystemBuilder {
             Some(_) => None,
             None => self.handle.or_else(|| Handle::try_current().ok()),
         };
-        ActorSystem::from_shared(Arc::new(SystemShared {
+        let outside_capacity = self.outside_capacity;
+        ActorSystem::from_shared(Arc::new_cyclic(|system| SystemShared {
             id,
             name,
             handle,
             default_ask_timeout: self.default_ask_timeout,
             mailbox_capacity: self.mailbox_capacity,
-            outside: OutsideCell::new(id),
+            outside: OutsideCell::new(id, outside_capacity, system.clone()),
             top_level: TopLevel::default(),
             live: AtomicUsize::new(0),
             all_exited: Notify::new(),

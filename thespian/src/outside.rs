@@ -6,7 +6,8 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -17,6 +18,7 @@ use crate::error::ListenError;
 use crate::messages::ReceivedMessage;
 use crate::reply::ReplyTo;
 use crate::sync::Unpoisoned;
+use crate::system::SystemShared;
 use crate::time::Clock;
 
 pub(crate) struct OutsideCell {
@@ -24,25 +26,56 @@ pub(crate) struct OutsideCell {
     system_id: u64,
     inbox: Mutex<VecDeque<ReceivedMessage>>,
     arrived: Notify,
+    /// At most this many messages wait for `listen`; more become dead letters.
+    capacity: usize,
+    /// Its system, to count those dead letters (weak: the system holds this cell).
+    system: Weak<SystemShared>,
+    /// Whether the inbox is full: warned about once per burst, until it drains to half.
+    overflowing: AtomicBool,
 }
 
 impl OutsideCell {
-    pub(crate) fn new(system_id: u64) -> Arc<Self> {
+    pub(crate) fn new(system_id: u64, capacity: usize, system: Weak<SystemShared>) -> Arc<Self> {
         Arc::new(OutsideCell {
             id: ActorId::next(),
             system_id,
             inbox: Mutex::new(VecDeque::new()),
             arrived: Notify::new(),
+            capacity: capacity.max(1),
+            system,
+            overflowing: AtomicBool::new(false),
         })
     }
 
-    fn push(&self, message: ReceivedMessage) {
-        self.inbox.lock_unpoisoned().push_back(message);
-        self.arrived.notify_one();
+    fn push(self: &Arc<Self>, message: ReceivedMessage, message_type: &'static str) {
+        let mut inbox = self.inbox.lock_unpoisoned();
+        if inbox.len() < self.capacity {
+            inbox.push_back(message);
+            drop(inbox);
+            self.arrived.notify_one();
+            return;
+        }
+        drop(inbox);
+        if !self.overflowing.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                capacity = self.capacity,
+                "nobody listens to the outside of the system: it keeps no more messages, and \
+                 those that come become dead letters (warned once until it drains)"
+            );
+        }
+        if let Some(system) = self.system.upgrade() {
+            let me = ActorAddress::from_cell(self.clone());
+            system.dead_letter(me, message.sender, message.message, message_type);
+        }
     }
 
     pub(crate) fn pop(&self) -> Option<ReceivedMessage> {
-        self.inbox.lock_unpoisoned().pop_front()
+        let mut inbox = self.inbox.lock_unpoisoned();
+        let message = inbox.pop_front();
+        if inbox.len() <= self.capacity / 2 {
+            self.overflowing.store(false, Ordering::Release);
+        }
+        message
     }
 
     /// Takes the next message, waiting at most `timeout` on `clock`.
@@ -86,6 +119,7 @@ impl AnyCell for OutsideCell {
     }
 
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
+        let name = msg.name();
         let message: Box<dyn Any + Send> = match msg {
             SystemMessage::Poison(p) => p,
             SystemMessage::ChildExited(c) => c,
@@ -99,10 +133,16 @@ impl AnyCell for OutsideCell {
             | SystemMessage::TroupeLimits { .. }
             | SystemMessage::Void => return Ok(()),
         };
-        self.push(ReceivedMessage {
-            sender: None,
-            message,
-        });
+        let me = self.system.upgrade().map(|system| system.outside.clone());
+        if let Some(me) = me {
+            me.push(
+                ReceivedMessage {
+                    sender: None,
+                    message,
+                },
+                name,
+            );
+        }
         Ok(())
     }
 
@@ -114,10 +154,11 @@ impl AnyCell for OutsideCell {
     ) -> Result<(), Box<dyn Any + Send>> {
         // Nobody outside answers asks: dropping the route tells the asker so at once.
         drop(reply);
-        self.push(ReceivedMessage {
+        let message = ReceivedMessage {
             sender,
             message: msg,
-        });
+        };
+        self.push(message, "a message to the outside");
         Ok(())
     }
 

@@ -647,7 +647,9 @@ impl ActorSystem {
     }
 
     /// Receives the next message that an actor sent to the outside of the system (see
-    /// [`outside_address`](Self::outside_address)), waiting at most `timeout`.
+    /// [`outside_address`](Self::outside_address)), waiting at most `timeout`. The system keeps
+    /// at most [`outside_capacity`](crate::ActorSystemBuilder::outside_capacity) of them (10,000
+    /// by default) while nobody listens; more become dead letters.
     pub async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
         let listen = self.shared.outside.listen(self.shared.clock(), timeout);
         match &self.shared.sequential {
@@ -687,6 +689,42 @@ impl ActorSystem {
             .as_ref()
             .map(|seq| seq.trace())
             .unwrap_or_default()
+    }
+
+    /// The system's time: tokio's clock on the default base; on the sequential base its virtual
+    /// clock, which jumps to the next timer when nothing else can happen, so an hour of wake-ups
+    /// passes at once and the same test reads the same times every run.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use thespian::prelude::*;
+    ///
+    /// struct Alarm;
+    /// #[actor]
+    /// impl Alarm {
+    ///     async fn set(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.wakeup_after(Duration::from_secs(3600), ());
+    ///     }
+    ///     #[wakeup]
+    ///     async fn ring(&mut self, _w: WakeupMessage, ctx: &mut Context<Self>) {
+    ///         ctx.send(&ctx.system().outside_address(), "ring");
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let system = ActorSystem::builder().sequential().build();
+    /// let start = system.now();
+    /// let alarm = system.create_actor(Alarm).await.unwrap();
+    /// alarm.set().await.unwrap();
+    /// let rang = system.listen(Duration::from_secs(7200)).await.unwrap();
+    /// assert!(rang.is::<&str>());
+    /// assert_eq!(system.now() - start, Duration::from_secs(3600)); // at once, in virtual time
+    /// # system.shutdown().await;
+    /// # }
+    /// ```
+    pub fn now(&self) -> tokio::time::Instant {
+        self.shared.clock().now()
     }
 
     /// The address of the outside of the system: messages sent to it are read with
