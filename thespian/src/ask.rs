@@ -57,30 +57,62 @@ fn try_permit(bound: Option<&tokio::sync::Semaphore>) -> Permit {
     }
 }
 
-/// Waits for room in a bounded mailbox, then pushes.
-async fn push_when_room<M, D>(
-    cell: &D,
-    msg: M,
-    sender: Option<ActorAddress>,
-) -> Result<(), Refused<M>>
-where
-    M: Send + 'static,
-    D: Deliver<M> + ?Sized,
-{
-    if let Some(bound) = cell.bound() {
-        match bound.acquire().await {
-            Ok(permit) => permit.forget(),
-            Err(_) => return Err((msg, sender, None)),
+/// A message waiting for room in a bounded mailbox. Dropped before it was pushed (the send's
+/// future dropped unawaited), it becomes a dead letter: nothing vanishes.
+struct Held<M: Send + 'static, D: Deliver<M> + ?Sized + 'static> {
+    cell: Arc<D>,
+    msg: Option<(M, Option<ActorAddress>)>,
+}
+
+impl<M: Send + 'static, D: Deliver<M> + ?Sized + 'static> Drop for Held<M, D> {
+    fn drop(&mut self) {
+        if let Some((msg, sender)) = self.msg.take() {
+            dead_letter(&self.cell, msg, sender);
         }
     }
-    cell.push_msg(msg, sender, None)
+}
+
+impl<M: Send + 'static, D: Deliver<M> + ?Sized + 'static> Held<M, D> {
+    fn new(cell: &Arc<D>, msg: M, sender: Option<ActorAddress>) -> Self {
+        Held {
+            cell: cell.clone(),
+            msg: Some((msg, sender)),
+        }
+    }
+}
+
+/// Waits for room in a bounded mailbox, then pushes. (The message is held from before the
+/// future is first polled: a future dropped unpolled still leaves its dead letter.)
+async fn push_when_room<M, D>(mut held: Held<M, D>) -> Result<(), Refused<M>>
+where
+    M: Send + 'static,
+    D: Deliver<M> + ?Sized + 'static,
+{
+    let closed = match held.cell.bound() {
+        Some(bound) => match bound.acquire().await {
+            Ok(permit) => {
+                permit.forget();
+                false
+            }
+            Err(_) => true,
+        },
+        None => false,
+    };
+    let Some((msg, sender)) = held.msg.take() else {
+        return Ok(());
+    };
+    if closed {
+        return Err((msg, sender, None));
+    }
+    held.cell.push_msg(msg, sender, None)
 }
 
 /// The result of a `tell`: the message is already in the mailbox (or refused) when this is made,
 /// unless a bounded mailbox is full, in which case awaiting it waits for room.
 ///
 /// Awaiting a `Tell` of an unbounded mailbox returns at once, so `addr.tell(m).await` costs no
-/// more than a function call. Dropping it unawaited still sends (except while waiting for room).
+/// more than a function call. Dropping it unawaited still sends; dropped while it waits for room
+/// in a full bounded mailbox, its message becomes a dead letter (never lost unseen).
 #[must_use = "a tell says whether the message was accepted; await it"]
 pub struct Tell<M> {
     state: TellState<M>,
@@ -126,9 +158,9 @@ where
     let state = match push_now(&**cell, msg, sender) {
         Now::Done(result) => TellState::Done(Some(result.map_err(|(msg, _, _)| SendError(msg)))),
         Now::Full(msg, sender) => {
-            let cell = cell.clone();
+            let held = Held::new(cell, msg, sender);
             TellState::Waiting(Box::pin(async move {
-                push_when_room(&*cell, msg, sender)
+                push_when_room(held)
                     .await
                     .map_err(|(msg, _, _)| SendError(msg))
             }))
@@ -138,7 +170,8 @@ where
 }
 
 /// The result of a Thespian-style send (`ActorSystem::tell`, `Context::tell`): a refused message
-/// becomes a dead letter. Done when made, unless a bounded mailbox is full.
+/// becomes a dead letter. Done when made, unless a bounded mailbox is full; dropped unawaited
+/// while it waits for room, its message becomes a dead letter too.
 #[must_use = "await it: with a bounded mailbox the message waits for room"]
 pub struct Delivery {
     waiting: Option<Waiting<()>>,
@@ -181,9 +214,10 @@ where
             None
         }
         Now::Full(msg, sender) => {
+            let held = Held::new(cell, msg, sender);
             let cell = cell.clone();
             Some(Box::pin(async move {
-                if let Err((msg, sender, _)) = push_when_room(&*cell, msg, sender).await {
+                if let Err((msg, sender, _)) = push_when_room(held).await {
                     dead_letter(&cell, msg, sender);
                 }
             }) as Waiting<()>)

@@ -284,3 +284,24 @@ async fn an_ask_waiting_for_room_behind_other_waiters_is_delivered() {
     assert_eq!(ask.await, Ok(3));
     system.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_send_dropped_while_it_waits_for_room_leaves_a_dead_letter() {
+    let system = ActorSystem::new();
+    let sink = system
+        .create_actor_with(Sink::default(), bounded(1))
+        .await
+        .unwrap();
+    let open = hold(&sink).await;
+    sink.try_tell(Put { n: 1 }).unwrap();
+    // Thespian-style, then typed: each waits for room, and is dropped unawaited.
+    let delivery = system.tell(&sink, Put { n: 2 });
+    let tell = sink.tell(Put { n: 3 });
+    assert_eq!(system.dead_letter_count(), 0);
+    drop(delivery);
+    drop(tell);
+    assert_eq!(system.dead_letter_count(), 2, "dropped sends vanished");
+    open.send(()).unwrap();
+    assert_eq!(sink.seen().await, Ok(vec![1]));
+    system.shutdown().await;
+}
