@@ -24,6 +24,11 @@ pub trait Message: Send + 'static {
 /// they arrived from each sender. Handlers are `async`; while one awaits, the actor handles nothing
 /// else. Every hook has a default that does nothing, so only [`handle`](Actor::handle) is required.
 ///
+/// In each hook, [`Context::sender`] is the actor the hook is about: the actor itself in
+/// `started`, `stopping` and `wakeup`; the child in `child_exited`; the watched actor in
+/// `watched_exited`; the actor that failed in `poisoned`; and in `dead_letter` the sender of the
+/// undelivered message (the outside when it came from outside).
+///
 /// Most actors are written with [`#[actor]`](macro@crate::actor), which generates this
 /// implementation, the message types and the typed address methods. Implementing it by hand means
 /// choosing the message type (usually an enum) and matching on it, as in Thespian's

@@ -63,7 +63,11 @@ pub(crate) fn run<A: Actor>(
 
 /// Runs the `started` hook; the panic details if it failed.
 async fn start<A: Actor>(actor: &mut A, ctx: &mut Context<A>) -> Result<(), ExitReason> {
-    match AssertUnwindSafe(actor.started(ctx)).catch_unwind().await {
+    // Nobody sent anything: the actor itself is the sender of its own start.
+    ctx.sender = Some(ctx.myself.address());
+    let started = AssertUnwindSafe(actor.started(ctx)).catch_unwind().await;
+    ctx.sender = None;
+    match started {
         Ok(()) => Ok(()),
         Err(panic) => {
             let details = panic_details(&*panic);
@@ -137,6 +141,8 @@ fn live<A: Actor>(
                     // task small.
                     Opened::System(msg) => {
                         let step = Box::pin(handle_system(&mut actor, &mut ctx, msg)).await;
+                        // A hook's sender (see `hook`) ends with it.
+                        ctx.sender = None;
                         if let Step::Exit(reason) = step {
                             break 'live reason;
                         }
@@ -347,21 +353,26 @@ async fn retry<A: Actor>(
     };
     let mut attempt = 1;
     let mut panic = panic;
+    // A copy of the message for the poison notice, made before the last attempt.
+    let mut kept = None;
     loop {
         let details = panic_details(&*panic);
         tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");
         if asked && ctx.reply.is_none() {
-            // The handler had taken the ask's reply handle, which was dropped as it unwound: the
-            // asker has its answer (`NoReply`) and nothing can answer it again.
+            // The handler had taken the ask's reply handle, which was dropped as it unwound and
+            // failed the ask with `Poisoned` (see `ReplyTo`'s drop): nothing can answer it again,
+            // so the message is not retried.
             return Some(details);
         }
         let Some(msg) = next.take() else {
-            poison(ctx, name, details.clone());
+            poison(ctx, name, details.clone(), kept);
             return Some(details);
         };
         attempt += 1;
         if attempt <= RETRIES {
             next = A::message_copy(&msg);
+        } else {
+            kept = A::message_copy(&msg);
         }
         match AssertUnwindSafe(actor.handle(msg, ctx))
             .catch_unwind()
@@ -412,14 +423,19 @@ async fn fail<A: Actor>(actor: &mut A, ctx: &mut Context<A>, details: String) ->
 }
 
 /// Tells the sender of a message that failed every attempt.
-fn poison<A: Actor>(ctx: &mut Context<A>, message_type: &'static str, details: String) {
+fn poison<A: Actor>(
+    ctx: &mut Context<A>,
+    message_type: &'static str,
+    details: String,
+    message: Option<A::Message>,
+) {
     if let Some(reply) = ctx.reply.take() {
         reply.fail(AskError::Poisoned(details));
         return;
     }
     let notice = PoisonMessage {
         target: ctx.myself.address(),
-        message: None,
+        message: message.map(A::message_into_any),
         message_type,
         details,
     };
@@ -435,6 +451,8 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
                 return Step::Continue;
             }
             ctx.exiting = Some(cause);
+            // As for `started`, the actor is the sender of its own `stopping`.
+            ctx.sender = Some(ctx.myself.address());
             if let Err(panic) = AssertUnwindSafe(actor.stopping(ctx)).catch_unwind().await {
                 tracing::error!(actor = %ctx.myself, details = panic_details(&*panic),
                     "stopping hook panicked; the actor exits all the same");
@@ -464,14 +482,22 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
             let known = heard_of(ctx, &notice.child, Interest::Child);
             // A second notice of a remote child (its node was lost first) is dropped: told once.
             if known || notice.child.cell.remote_target().is_none() {
-                hook(ctx, |actor_ctx| actor.child_exited(*notice, actor_ctx)).await;
+                let child = Some(notice.child.clone());
+                hook(ctx, child, |actor_ctx| {
+                    actor.child_exited(*notice, actor_ctx)
+                })
+                .await;
             }
             exit_if_done(ctx)
         }
         SystemMessage::Watched(notice) => {
             // Not watched any more (unwatched, or told already): nothing to tell.
             if heard_of(ctx, &notice.actor, Interest::Watch) {
-                hook(ctx, |actor_ctx| actor.watched_exited(*notice, actor_ctx)).await;
+                let watched = Some(notice.actor.clone());
+                hook(ctx, watched, |actor_ctx| {
+                    actor.watched_exited(*notice, actor_ctx)
+                })
+                .await;
             }
             Step::Continue
         }
@@ -500,18 +526,24 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
             .await
         }
         SystemMessage::DeadLetter(envelope) => {
-            hook(ctx, |actor_ctx| actor.dead_letter(*envelope, actor_ctx)).await;
+            let sender = envelope.sender.clone();
+            hook(ctx, sender, |actor_ctx| {
+                actor.dead_letter(*envelope, actor_ctx)
+            })
+            .await;
             Step::Continue
         }
         SystemMessage::Poison(poison) => {
-            hook(ctx, |actor_ctx| actor.poisoned(*poison, actor_ctx)).await;
+            let failed = Some(poison.target.clone());
+            hook(ctx, failed, |actor_ctx| actor.poisoned(*poison, actor_ctx)).await;
             Step::Continue
         }
         SystemMessage::Wakeup(wakeup) => {
             if let Some(extras) = &mut ctx.extras {
                 extras.tasks.remove(&wakeup.id);
             }
-            hook(ctx, |actor_ctx| actor.wakeup(*wakeup, actor_ctx)).await;
+            let me = Some(ctx.myself.address());
+            hook(ctx, me, |actor_ctx| actor.wakeup(*wakeup, actor_ctx)).await;
             Step::Continue
         }
         // Only a troupe's leader acts on these.
@@ -558,12 +590,18 @@ pub(crate) fn heard_of<A: Actor>(
     known
 }
 
-/// Runs a hook; a panic in it is logged and otherwise ignored.
-async fn hook<'a, A: Actor, F>(ctx: &'a mut Context<A>, call: impl FnOnce(&'a mut Context<A>) -> F)
-where
+/// Runs a hook with `sender` as what `ctx.sender()` reports (see `Actor`'s hooks); a panic in it
+/// is logged and otherwise ignored.
+async fn hook<'a, A: Actor, F>(
+    ctx: &'a mut Context<A>,
+    sender: Option<ActorAddress>,
+    call: impl FnOnce(&'a mut Context<A>) -> F,
+) where
     F: std::future::Future<Output = ()> + 'a,
 {
     let me: ActorAddress = ctx.myself.address();
+    ctx.sender = sender;
+    // The context is lent to the hook: the sender is reset by the loop, after this returns.
     if let Err(panic) = AssertUnwindSafe(call(ctx)).catch_unwind().await {
         tracing::error!(actor = %me, details = panic_details(&*panic), "hook panicked");
     }

@@ -179,7 +179,13 @@ impl ReplyTo {
 impl Drop for ReplyTo {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            slot.fail(AskError::NoReply);
+            // Dropped as a panic unwinds: the handler (or whoever held the request) failed,
+            // which the asker must hear as such, not as a handler that chose not to answer.
+            let error = match std::thread::panicking() {
+                true => AskError::Poisoned("the handler holding the request panicked".into()),
+                false => AskError::NoReply,
+            };
+            slot.fail(error);
         }
     }
 }
