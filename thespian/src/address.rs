@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::acting::acting;
 use crate::actor::{Actor, Message};
 use crate::ask::{ask_via, tell_via, Ask, Tell, TimedAddr};
 use crate::envelope::{Envelope, ExitCause, SystemMessage};
@@ -417,24 +418,26 @@ impl<A: Actor> Addr<A> {
     /// Sends a message without waiting for it to be handled. Waits only for room in a bounded
     /// mailbox; hands the message back if the actor has exited.
     ///
-    /// The message is in the mailbox as soon as this returns (see [`Tell`]).
+    /// The message is in the mailbox as soon as this returns (see [`Tell`]). Its sender is the
+    /// actor whose handler or hook makes the call (as with [`Context::tell`](crate::Context::tell)),
+    /// or the outside of the system when no actor does.
     #[inline]
     pub fn tell<M>(&self, msg: M) -> Tell<M>
     where
         M: Send + 'static,
         A::Message: From<M>,
     {
-        tell_via(&self.cell, msg, None)
+        tell_via(&self.cell, msg, acting())
     }
 
-    /// Sends a message if there is room right now.
+    /// Sends a message if there is room right now (its sender chosen as for [`tell`](Self::tell)).
     #[inline]
     pub fn try_tell<M>(&self, msg: M) -> Result<(), TrySendError<M>>
     where
         M: Send + 'static,
         A::Message: From<M>,
     {
-        crate::ask::try_tell_via(&*self.cell, msg, None)
+        crate::ask::try_tell_via(&*self.cell, msg, acting())
     }
 
     /// Sends a request and waits for its reply, at most `timeout`.
@@ -444,14 +447,15 @@ impl<A: Actor> Addr<A> {
     /// [`Duration::MAX`] waits as long as it takes (until the reply, or until the actor exits or
     /// drops the request unanswered), and then costs no deadline to keep.
     ///
-    /// The request is sent when this returns (see [`Ask`]).
+    /// The request is sent when this returns (see [`Ask`]). Its sender is chosen as for
+    /// [`tell`](Self::tell): the calling actor, inside a handler.
     #[inline]
     pub fn ask<M>(&self, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
         A::Message: From<M>,
     {
-        ask_via(&self.cell, msg, None, timeout)
+        ask_via(&self.cell, msg, acting(), timeout)
     }
 
     /// This address with another timeout for the ask methods that `#[actor]` generates
@@ -586,9 +590,10 @@ impl ActorAddress {
     }
 
     /// Sends a message checked at run time. Never waits (untyped sends ignore a mailbox bound).
-    /// Hands the message back if the actor has exited or does not accept this type.
+    /// Hands the message back if the actor has exited or does not accept this type. Its sender
+    /// is the actor whose handler or hook makes the call, or the outside of the system.
     pub fn tell_any<M: Any + Send>(&self, msg: M) -> Result<(), Box<dyn Any + Send>> {
-        self.cell.clone().push_any(Box::new(msg), None, None)
+        self.cell.clone().push_any(Box::new(msg), acting(), None)
     }
 
     /// The typed address, if the actor is an `A`.
@@ -654,22 +659,24 @@ impl<M: Send + 'static> Recipient<M> {
         self.cell.id()
     }
 
-    /// Sends a message; waits only for room in a bounded mailbox.
+    /// Sends a message; waits only for room in a bounded mailbox. Its sender is the actor whose
+    /// handler or hook makes the call, or the outside of the system (see [`Addr::tell`]).
     pub fn tell(&self, msg: M) -> Tell<M> {
-        tell_via(&self.cell, msg, None)
+        tell_via(&self.cell, msg, acting())
     }
 
     /// Sends a message if there is room right now.
     pub fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>> {
-        crate::ask::try_tell_via(&*self.cell, msg, None)
+        crate::ask::try_tell_via(&*self.cell, msg, acting())
     }
 
-    /// Sends a request and waits for its reply, at most `timeout`.
+    /// Sends a request and waits for its reply, at most `timeout` (its sender chosen as for
+    /// [`tell`](Self::tell)).
     pub fn ask(&self, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
     {
-        ask_via(&self.cell, msg, None, timeout)
+        ask_via(&self.cell, msg, acting(), timeout)
     }
 
     /// The untyped address of the actor.

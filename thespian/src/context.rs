@@ -10,7 +10,7 @@ use futures::{Stream, StreamExt};
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, ActorId, Addr, AnyCell, IdMap};
-use crate::ask::{Ask, Delivery, Destination};
+use crate::ask::{tell_via, Ask, Delivery, Destination};
 use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::CreateError;
 use crate::messages::{ExitReason, WatchedActorExited};
@@ -197,7 +197,7 @@ impl<A: Actor> Context<A> {
     }
 
     /// Sends this actor `msg`, one of its own messages, after `delay` (cancellable like a
-    /// wake-up).
+    /// wake-up). The actor itself is its sender.
     pub fn notify_after<M>(&mut self, delay: Duration, msg: M) -> TimerId
     where
         M: Send + 'static,
@@ -206,12 +206,13 @@ impl<A: Actor> Context<A> {
         let me = self.myself.clone();
         self.own_task(async move {
             me.cell.system.clock().sleep(delay).await;
-            let _ = me.tell(msg).await;
+            let _ = tell_via(&me.cell, msg, Some(me.address())).await;
         })
     }
 
     /// Feeds `stream`'s items to this actor as messages, in order, then `on_end` (if any) when the
     /// stream ends (the Rust form of Thespian's `WatchMessage`). Cancellable; ends with the actor.
+    /// The actor itself is the sender of these messages.
     pub fn attach_stream<S, M>(&mut self, stream: S, on_end: Option<M>) -> TimerId
     where
         S: Stream<Item = M> + Send + 'static,
@@ -222,12 +223,12 @@ impl<A: Actor> Context<A> {
         self.own_task(async move {
             let mut stream = std::pin::pin!(stream);
             while let Some(item) = stream.next().await {
-                if me.tell(item).await.is_err() {
+                if tell_via(&me.cell, item, Some(me.address())).await.is_err() {
                     return;
                 }
             }
             if let Some(end) = on_end {
-                let _ = me.tell(end).await;
+                let _ = tell_via(&me.cell, end, Some(me.address())).await;
             }
         })
     }

@@ -76,6 +76,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
+mod acting;
 mod actor;
 mod address;
 mod ask;

@@ -5,6 +5,7 @@ use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
 
+use crate::acting::Acting;
 use crate::actor::Actor;
 use crate::address::{ActorAddress, AnyCell};
 use crate::context::Context;
@@ -37,9 +38,10 @@ pub(crate) fn run<A: Actor>(
     ctx: Context<A>,
     supervisor: Option<Box<Supervisor<A>>>,
 ) -> impl Future<Output = ()> + Send {
-    // What ending the actor needs if `live` itself panics, when its context is lost.
-    let myself = ctx.myself.clone();
+    // What ending the actor needs if `live` itself panics, when its context is lost: its parent
+    // here, and its cell, held by `Acting` (which makes it the acting actor while polled).
     let parent = ctx.parent.clone();
+    let cell = ctx.myself.cell.clone();
     // A combinator rather than an `async` block: a block would keep its captures (the actor, its
     // context) in its own storage next to `live`'s, which moves them in, so each would be held
     // twice. `Map` drops `live`'s future before calling the closure.
@@ -47,18 +49,16 @@ pub(crate) fn run<A: Actor>(
     // User code also runs outside the guarded handlers (a message's `Clone`, a restart factory,
     // the actor's `Drop`, run as `live` ends): whatever panics, the actor still ends properly, so
     // its mailbox closes, its parent hears of it and `shutdown` does not wait for it forever.
-    AssertUnwindSafe(live(actor, ctx, supervisor))
-        .catch_unwind()
-        .map(move |lived| match lived {
-            // Messages not handled yet are still in the mailbox: `end` makes dead letters of them.
-            Ok((ctx, reason)) => finish(ctx, reason),
-            Err(panic) => {
-                let details = panic_details(&*panic);
-                tracing::error!(actor = %myself, details, "actor failed outside its handlers");
-                // The context went as the panic unwound (its timers with it, see `Extras`).
-                end(&myself, parent, ExitReason::Failed(details));
-            }
-        })
+    Acting::new(cell, live(actor, ctx, supervisor)).map(move |lived| match lived {
+        // Messages not handled yet are still in the mailbox: `end` makes dead letters of them.
+        Ok((ctx, reason)) => finish(ctx, reason),
+        Err((panic, myself)) => {
+            let details = panic_details(&*panic);
+            tracing::error!(actor = %myself, details, "actor failed outside its handlers");
+            // The context went as the panic unwound (its timers with it, see `Extras`).
+            end(&myself, parent, ExitReason::Failed(details));
+        }
+    })
 }
 
 /// Runs the `started` hook; the panic details if it failed.

@@ -627,8 +627,10 @@ impl ActorSystem {
         status
     }
 
-    /// Sends `msg` to `to` from outside the actor system. If the actor has exited, the message
-    /// becomes a dead letter (use [`Addr::tell`] to get it back instead).
+    /// Sends `msg` to `to` from outside the actor system, even when called inside a handler
+    /// (Thespian's `ActorSystem.tell`; an actor sends as itself with [`Context::tell`] or
+    /// [`Addr::tell`]). If the actor has exited, the message becomes a dead letter (use
+    /// [`Addr::tell`] to get it back instead).
     pub fn tell<M, D>(&self, to: &D, msg: M) -> Delivery
     where
         M: Send + 'static,
@@ -637,7 +639,8 @@ impl ActorSystem {
         to.deliver(msg, None)
     }
 
-    /// Sends a request to `to` from outside and waits at most `timeout` for the reply to it.
+    /// Sends a request to `to` from outside (even when called inside a handler) and waits at most
+    /// `timeout` for the reply to it.
     pub fn ask<M, D>(&self, to: &D, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
