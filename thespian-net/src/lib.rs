@@ -47,6 +47,14 @@
 //!
 //! `SEMANTICS.md` in the repository states each rule with its timings.
 //!
+//! # Actors in processes of their own
+//!
+//! [`Processes`] is the process base (Thespian's multiprocess bases): an actor created with
+//! [`ActorOptions::in_own_process`](thespian::ActorOptions::in_own_process) runs in a child
+//! process of the program's own executable, so that an abort, a stack overflow or a segfault in
+//! it ends only that process; its parent hears how the process ended, and a restart policy starts
+//! a fresh one at the same address. See the [`process`] module.
+//!
 //! # Watching and node loss
 //!
 //! [`Context::watch`](thespian::Context::watch) works on the address of an actor of any node:
