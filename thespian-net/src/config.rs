@@ -24,6 +24,7 @@ pub struct NetConfig {
     pub(crate) heartbeat: Duration,
     pub(crate) down_after: Duration,
     pub(crate) handshake_timeout: Duration,
+    pub(crate) accept_timeout: Duration,
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
     pub(crate) max_backlog: usize,
@@ -47,6 +48,7 @@ impl NetConfig {
             heartbeat: Duration::from_millis(500),
             down_after: Duration::from_secs(2),
             handshake_timeout: Duration::from_secs(5),
+            accept_timeout: Duration::from_secs(1),
             backoff_min: Duration::from_millis(50),
             backoff_max: Duration::from_secs(2),
             max_backlog: 64 << 20,
@@ -80,6 +82,14 @@ impl NetConfig {
     /// How long a connection may take to prove the secret, either way. Default 5 s.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
+        self
+    }
+
+    /// How long a peer that connects to this node has to prove the secret (at most the
+    /// handshake timeout). Default 1 s: a legitimate peer needs a round trip or two, and an
+    /// unauthenticated connection holds one of a bounded number of slots meanwhile.
+    pub fn accept_timeout(mut self, timeout: Duration) -> Self {
+        self.accept_timeout = timeout;
         self
     }
 

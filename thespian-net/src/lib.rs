@@ -81,7 +81,11 @@
 //! of its role (dialing or accepting), both nonces and its own node identity: a proof covers the
 //! other side's fresh nonce, so it cannot be replayed on another connection, and its role, so it
 //! cannot be reflected back. A peer that fails, or takes longer than
-//! [`NetConfig::handshake_timeout`], is logged and disconnected and never reaches an actor. The
+//! [`NetConfig::handshake_timeout`] ([`NetConfig::accept_timeout`] for a peer that connects
+//! here), is logged and disconnected and never reaches an actor. Unauthenticated connections
+//! hold one of a bounded number of admission slots, per source address and in all; a newcomer
+//! takes the slot of the oldest, so a flood of idle connections cannot keep a legitimate peer
+//! out. Refusals are logged a few at a time, then counted. The
 //! frames after the handshake are not authenticated one by one: use the `tls` feature on
 //! networks an attacker can write to.
 //!
@@ -124,6 +128,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
+mod admission;
 mod config;
 mod conn;
 mod convention;

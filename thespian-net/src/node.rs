@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
+use crate::admission::{Admission, Refusals};
 use crate::config::NetConfig;
 use crate::conn;
 use crate::error::{HandshakeError, NetError};
@@ -32,6 +33,8 @@ pub(crate) struct NetInner {
     connections: AtomicU64,
     /// Told when a connection to a node is lost (the convention's leader drops the member).
     down_listeners: Mutex<Vec<DownListener>>,
+    /// Refused connections, logged a few at a time (see `admission`).
+    pub(crate) refusals: Refusals,
     /// The accept loop, awaited by `shutdown` so that the port is free when it returns.
     accepting: Mutex<Option<tokio::task::JoinHandle<()>>>,
     #[cfg(feature = "tls")]
@@ -183,6 +186,7 @@ impl NetSystem {
             runtime: Handle::current(),
             connections: AtomicU64::new(0),
             accepting: Mutex::new(None),
+            refusals: Refusals::default(),
             down_listeners: Mutex::new(Vec::new()),
             #[cfg(feature = "tls")]
             tls: match &config_tls {
@@ -362,12 +366,10 @@ impl NetSystem {
     }
 }
 
-/// At most this many connections may be proving the secret at once.
-const MAX_HANDSHAKES: usize = 256;
-
-/// Accepts connections until the node shuts down; each proves the secret before anything else.
+/// Accepts connections until the node shuts down; each proves the secret before anything else,
+/// holding an admission slot meanwhile (see `admission`).
 async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
-    let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
+    let admission = Arc::new(Admission::default());
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -381,14 +383,10 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
                 continue;
             }
         };
-        // Bounded: a flood of connections that never authenticate cannot take every descriptor.
-        let Ok(permit) = handshakes.clone().try_acquire_owned() else {
-            tracing::warn!(target: "thespian_net", %peer, "too many handshakes in progress");
-            continue;
-        };
         let net = net.clone();
+        let admission = admission.clone();
         net.clone().spawn(async move {
-            let _permit = permit;
+            let slot = admission.admit(peer.ip());
             let shake = async {
                 let mut stream = Stream::accept(&net, tcp)
                     .await
@@ -396,18 +394,24 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
                 let node = handshake::accept(&mut stream, &net.config.secret, net.node).await?;
                 Ok::<_, HandshakeError>((stream, node))
             };
-            let (stream, node) =
-                match tokio::time::timeout(net.config.handshake_timeout, shake).await {
-                    Ok(Ok(accepted)) => accepted,
-                    Ok(Err(reason)) => {
-                        tracing::warn!(target: "thespian_net", %peer, %reason, "handshake refused");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::warn!(target: "thespian_net", %peer, "handshake timed out");
-                        return;
-                    }
-                };
+            // An unauthenticated peer has the accept deadline to prove the secret.
+            let limit = net.config.accept_timeout.min(net.config.handshake_timeout);
+            let outcome = tokio::select! {
+                _ = slot.evicted.cancelled() => Err(("evicted", "newer connections took its slot".to_owned())),
+                shaken = tokio::time::timeout(limit, shake) => match shaken {
+                    Ok(Ok(accepted)) => Ok(accepted),
+                    Ok(Err(reason)) => Err(("handshake refused", reason.to_string())),
+                    Err(_) => Err(("handshake timed out", format!("no proof within {limit:?}"))),
+                },
+            };
+            drop(slot);
+            let (stream, node) = match outcome {
+                Ok(accepted) => accepted,
+                Err((kind, detail)) => {
+                    net.refusals.refused(peer, kind, &detail);
+                    return;
+                }
+            };
             let link = net.link(node);
             let cancel = net.cancel.child_token();
             let id = net.next_connection_id();

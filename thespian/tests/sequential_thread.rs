@@ -7,6 +7,10 @@ use std::sync::Arc;
 
 use thespian::prelude::*;
 
+/// The tests of this file one at a time: the harness runs each in a thread of its own, which
+/// the thread count would see.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task")
         .map(|d| d.count())
@@ -30,6 +34,7 @@ impl Counted {
 
 #[test]
 fn a_sequential_system_starts_no_thread_and_its_actors_end_with_its_last_handle() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -64,6 +69,7 @@ fn a_sequential_system_starts_no_thread_and_its_actors_end_with_its_last_handle(
 
 #[test]
 fn a_sequential_system_dropped_with_named_actors_is_freed() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
