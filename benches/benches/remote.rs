@@ -33,7 +33,8 @@ fn runtime() -> Runtime {
 
 /// Two nodes; the counter lives on the first, the returned address is the second's proxy.
 async fn thespian_pair() -> (Addr<Counter>, [NetSystem; 2]) {
-    let config = || NetConfig::new("127.0.0.1:0".parse().expect("addr"), "bench");
+    let secret = thespian_net::Secret::generate().expect("a secret");
+    let config = || NetConfig::new("127.0.0.1:0".parse().expect("addr"), secret.clone());
     let one = ActorSystem::new();
     let net_one = NetSystem::start(&one, config()).await.expect("node one");
     one.create_actor_with(Counter::default(), ActorOptions::new().name("counter"))
@@ -292,7 +293,8 @@ impl Placed {
 
 /// A leader and a member offering `zone = a`, registered for `Placed`.
 async fn convention_pair() -> (Convention, [NetSystem; 2]) {
-    let config = || NetConfig::new("127.0.0.1:0".parse().expect("addr"), "bench");
+    let secret = thespian_net::Secret::generate().expect("a secret");
+    let config = || NetConfig::new("127.0.0.1:0".parse().expect("addr"), secret.clone());
     let leader_system = ActorSystem::builder().default_ask_timeout(LONG).build();
     let leader_net = NetSystem::start(&leader_system, config())
         .await

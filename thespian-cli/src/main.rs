@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use thespian::ActorSystem;
-use thespian_net::{Convention, ConventionStatus, NetConfig, NetSystem, ProcessInfo, Processes};
+use thespian_net::{
+    Convention, ConventionStatus, NetConfig, NetSystem, ProcessInfo, Processes, Secret,
+};
 
 /// Prints the convention as a node of it sees it.
 #[derive(Parser, Debug)]
@@ -35,7 +37,7 @@ struct Args {
     /// The node to ask (host:port).
     #[arg(long)]
     node: SocketAddr,
-    /// The convention's shared secret (or set THESPIAN_SECRET).
+    /// The convention's shared secret, in hexadecimal (or set THESPIAN_SECRET).
     #[arg(long, env = "THESPIAN_SECRET", hide_env_values = true)]
     secret: String,
     /// How long to wait for the answer, in milliseconds.
@@ -82,7 +84,14 @@ fn print_processes(processes: &[ProcessInfo]) {
 async fn main() -> ExitCode {
     let args = Args::parse();
     let system = ActorSystem::new();
-    let net = match NetSystem::start(&system, NetConfig::new(args.listen, &args.secret)).await {
+    let secret = match Secret::from_hex(&args.secret) {
+        Ok(secret) => secret,
+        Err(e) => {
+            eprintln!("thespian-status: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let net = match NetSystem::start(&system, NetConfig::new(args.listen, secret)).await {
         Ok(net) => net,
         Err(e) => {
             eprintln!("thespian-status: cannot start: {e}");

@@ -6,13 +6,16 @@ use std::time::Duration;
 use thespian::{ActorSystem, Capabilities};
 use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem};
 
-const SECRET: &str = "the status test's shared secret";
+const SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 async fn node(caps: Capabilities, leader: Option<std::net::SocketAddr>) -> (NetSystem, Convention) {
     let system = ActorSystem::builder().capabilities(caps).build();
     let net = NetSystem::start(
         &system,
-        NetConfig::new("127.0.0.1:0".parse().unwrap(), SECRET),
+        NetConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            thespian_net::Secret::from_hex(SECRET).unwrap(),
+        ),
     )
     .await
     .unwrap();
@@ -68,7 +71,7 @@ async fn prints_the_members_their_capabilities_and_actor_counts() {
                 "--node",
                 &node,
                 "--secret",
-                "a wrong guess",
+                "00112233445566778899aabbccddeeff",
                 "--timeout-ms",
                 "1000",
             ])

@@ -29,9 +29,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thespian::prelude::*;
 use thespian::Capabilities;
-use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem};
+use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
 
-const SECRET: &str = "a convention's long shared secret";
+/// Where member processes find the secret the leader made for this run.
+const SECRET_VAR: &str = "THESPIAN_SECRET";
 
 /// A greeting on its way, with the stops it still has to make.
 #[derive(Serialize, Deserialize)]
@@ -107,9 +108,14 @@ impl Punctuate {
 async fn node(
     capabilities: Capabilities,
     leader: Option<SocketAddr>,
+    secret: &Secret,
 ) -> Result<(ActorSystem, NetSystem, Convention), Box<dyn Error>> {
     let system = ActorSystem::builder().capabilities(capabilities).build();
-    let net = NetSystem::start(&system, NetConfig::new("127.0.0.1:0".parse()?, SECRET)).await?;
+    let net = NetSystem::start(
+        &system,
+        NetConfig::new("127.0.0.1:0".parse()?, secret.clone()),
+    )
+    .await?;
     let leader = leader.unwrap_or(net.local_addr());
     let convention = Convention::join(&net, ConventionConfig::new(leader)).await?;
     convention.register::<Hello>();
@@ -120,8 +126,13 @@ async fn node(
 
 /// A member process: serves until its standard input closes.
 async fn member(leader: SocketAddr, capability: &str) -> Result<(), Box<dyn Error>> {
-    let (system, net, _convention) =
-        node(Capabilities::new().with(capability, true), Some(leader)).await?;
+    let secret = Secret::from_env(SECRET_VAR)?;
+    let (system, net, _convention) = node(
+        Capabilities::new().with(capability, true),
+        Some(leader),
+        &secret,
+    )
+    .await?;
     println!("member listening on {}", net.local_addr());
     tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new())).await??;
     net.shutdown().await;
@@ -130,8 +141,13 @@ async fn member(leader: SocketAddr, capability: &str) -> Result<(), Box<dyn Erro
 }
 
 /// Starts a member process and waits until it listens.
-fn spawn_member(leader: SocketAddr, capability: &str) -> Result<Child, Box<dyn Error>> {
+fn spawn_member(
+    leader: SocketAddr,
+    capability: &str,
+    secret: &Secret,
+) -> Result<Child, Box<dyn Error>> {
     let mut child = Command::new(std::env::current_exe()?)
+        .env(SECRET_VAR, secret.to_hex())
         .args(["member", &leader.to_string(), capability])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -173,10 +189,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         return member(leader, capability).await;
     }
 
-    let (system, net, convention) = node(Capabilities::new(), None).await?;
+    // A secret made for this run, handed to the member processes in their environment.
+    let secret = Secret::generate()?;
+    let (system, net, convention) = node(Capabilities::new(), None, &secret).await?;
     let mut members = vec![
-        spawn_member(net.local_addr(), "Hello World")?,
-        spawn_member(net.local_addr(), "Punctuation")?,
+        spawn_member(net.local_addr(), "Hello World", &secret)?,
+        spawn_member(net.local_addr(), "Punctuation", &secret)?,
     ];
     let registered = tokio::time::timeout(Duration::from_secs(10), async {
         while convention.members().len() < 3 {

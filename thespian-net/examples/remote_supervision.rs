@@ -30,9 +30,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thespian::prelude::*;
 use thespian::{Capabilities, CapabilityValue};
-use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Placement};
+use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Placement, Secret};
 
-const SECRET: &str = "a convention's long shared secret";
+/// Where member processes find the secret the leader made for this run.
+const SECRET_VAR: &str = "THESPIAN_SECRET";
 
 /// Runs on nodes that offer "workers", in the zone its requirements name (if any).
 #[derive(Serialize, Deserialize, Default)]
@@ -139,9 +140,14 @@ fn zone_of(convention: &Convention, actor: &ActorAddress) -> String {
 async fn node(
     capabilities: Capabilities,
     leader: Option<SocketAddr>,
+    secret: &Secret,
 ) -> Result<(ActorSystem, NetSystem, Convention), Box<dyn Error>> {
     let system = ActorSystem::builder().capabilities(capabilities).build();
-    let net = NetSystem::start(&system, NetConfig::new("127.0.0.1:0".parse()?, SECRET)).await?;
+    let net = NetSystem::start(
+        &system,
+        NetConfig::new("127.0.0.1:0".parse()?, secret.clone()),
+    )
+    .await?;
     let leader = leader.unwrap_or(net.local_addr());
     let convention = Convention::join(&net, ConventionConfig::new(leader)).await?;
     convention.register::<Worker>();
@@ -150,10 +156,11 @@ async fn node(
 
 /// A member process in `zone`: serves until its standard input closes.
 async fn member(leader: SocketAddr, zone: &str) -> Result<(), Box<dyn Error>> {
+    let secret = Secret::from_env(SECRET_VAR)?;
     let capabilities = Capabilities::new()
         .with("workers", true)
         .with("zone", CapabilityValue::from(zone));
-    let (system, net, _convention) = node(capabilities, Some(leader)).await?;
+    let (system, net, _convention) = node(capabilities, Some(leader), &secret).await?;
     println!("member listening on {}", net.local_addr());
     tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new())).await??;
     net.shutdown().await;
@@ -162,8 +169,9 @@ async fn member(leader: SocketAddr, zone: &str) -> Result<(), Box<dyn Error>> {
 }
 
 /// Starts a member process and waits until it listens.
-fn spawn_member(leader: SocketAddr, zone: &str) -> Result<Child, Box<dyn Error>> {
+fn spawn_member(leader: SocketAddr, zone: &str, secret: &Secret) -> Result<Child, Box<dyn Error>> {
     let mut child = Command::new(std::env::current_exe()?)
+        .env(SECRET_VAR, secret.to_hex())
         .args(["member", &leader.to_string(), zone])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -196,9 +204,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         return member(leader, zone).await;
     }
 
-    let (system, net, convention) = node(Capabilities::new(), None).await?;
-    let zone_a = spawn_member(net.local_addr(), "a")?;
-    let mut zone_b = spawn_member(net.local_addr(), "b")?;
+    // A secret made for this run, handed to the member processes in their environment.
+    let secret = Secret::generate()?;
+    let (system, net, convention) = node(Capabilities::new(), None, &secret).await?;
+    let zone_a = spawn_member(net.local_addr(), "a", &secret)?;
+    let mut zone_b = spawn_member(net.local_addr(), "b", &secret)?;
     until("both members registered", async || {
         convention.members().len() == 3
     })

@@ -18,9 +18,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use thespian::prelude::*;
-use thespian_net::{NetConfig, NetSystem};
+use thespian_net::{NetConfig, NetSystem, Secret};
 
-const SECRET: &str = "two processes, one secret";
+/// Where the server process finds the secret the client made for this run.
+const SECRET_VAR: &str = "THESPIAN_SECRET";
 
 #[derive(Default)]
 struct Counter {
@@ -38,14 +39,14 @@ impl Counter {
     }
 }
 
-fn config() -> NetConfig {
-    NetConfig::new("127.0.0.1:0".parse().expect("an address"), SECRET)
+fn config(secret: &Secret) -> NetConfig {
+    NetConfig::new("127.0.0.1:0".parse().expect("an address"), secret.clone())
 }
 
 /// The server process: a counter, until its standard input closes.
 async fn serve() -> Result<(), Box<dyn Error>> {
     let system = ActorSystem::new();
-    let net = NetSystem::start(&system, config()).await?;
+    let net = NetSystem::start(&system, config(&Secret::from_env(SECRET_VAR)?)).await?;
     system
         .create_actor_with(Counter::default(), ActorOptions::new().name("counter"))
         .await?;
@@ -62,8 +63,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     if std::env::args().any(|a| a == "--serve") {
         return serve().await;
     }
+    // A secret made for this run, handed to the server process in its environment.
+    let secret = Secret::generate()?;
     let mut server = Command::new(std::env::current_exe()?)
         .arg("--serve")
+        .env(SECRET_VAR, secret.to_hex())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
@@ -78,7 +82,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("server process listening on {addr}");
 
     let system = ActorSystem::new();
-    let net = NetSystem::start(&system, config()).await?;
+    let net = NetSystem::start(&system, config(&secret)).await?;
     let counter: Addr<Counter> = net.lookup(addr, "counter", Duration::from_secs(5)).await?;
     for n in 1..=1000 {
         counter.add(n).await?;

@@ -11,7 +11,10 @@ use std::time::Duration;
 /// use std::time::Duration;
 /// use thespian_net::NetConfig;
 ///
-/// let config = NetConfig::new("127.0.0.1:0".parse().unwrap(), "the shared secret")
+/// use thespian_net::Secret;
+///
+/// let secret = Secret::generate().unwrap(); // or Secret::from_env("THESPIAN_SECRET")
+/// let config = NetConfig::new("127.0.0.1:0".parse().unwrap(), secret)
 ///     .down_after(Duration::from_secs(2))
 ///     .max_frame_len(1 << 20);
 /// assert_eq!(config.listen_addr().port(), 0);
@@ -19,7 +22,9 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct NetConfig {
     pub(crate) listen: SocketAddr,
-    pub(crate) secret: Arc<[u8]>,
+    pub(crate) secret: crate::Secret,
+    /// The handshake's key, derived from the secret once (see `Secret`).
+    pub(crate) key: Arc<[u8]>,
     pub(crate) max_frame: usize,
     pub(crate) heartbeat: Duration,
     pub(crate) down_after: Duration,
@@ -36,14 +41,14 @@ pub struct NetConfig {
 
 impl NetConfig {
     /// Listens on `listen` (port 0 picks a free port; the address must be one peers can dial,
-    /// not `0.0.0.0`) and proves `secret` to peers, which must share it. Use a long random secret:
-    /// the handshake resists eavesdroppers, but a short one could be guessed from a recorded
-    /// handshake; and add TLS (feature `tls`) when the network is not trusted, since frames after
-    /// the handshake are not otherwise protected.
-    pub fn new(listen: SocketAddr, secret: impl AsRef<[u8]>) -> Self {
+    /// not `0.0.0.0`) and proves `secret` to peers, which must share it (a
+    /// [`Secret`](crate::Secret): at least 128 random bits). Add TLS (feature `tls`) when the network is
+    /// not trusted: frames after the handshake are not otherwise protected.
+    pub fn new(listen: SocketAddr, secret: crate::Secret) -> Self {
         NetConfig {
             listen,
-            secret: secret.as_ref().into(),
+            key: secret.handshake_key(),
+            secret,
             max_frame: 8 << 20,
             heartbeat: Duration::from_millis(500),
             down_after: Duration::from_secs(2),

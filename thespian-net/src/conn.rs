@@ -26,7 +26,7 @@ pub(crate) async fn dial(
     let limit = net.config.handshake_timeout;
     let attempt = async {
         let mut stream = Stream::connect(net, addr).await?;
-        let node = handshake::dial(&mut stream, &net.config.secret, net.node, expected)
+        let node = handshake::dial(&mut stream, &net.config.key, net.node, expected)
             .await
             .map_err(|reason| NetError::Handshake { peer: addr, reason })?;
         Ok::<_, NetError>((stream, node))

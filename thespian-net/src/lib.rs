@@ -76,7 +76,10 @@
 //!
 //! # Authentication
 //!
-//! Nodes share a secret. Before anything else is read, both sides prove they know it: each
+//! Nodes share a [`Secret`]: at least 128 random bits, made with [`Secret::generate`] (or
+//! `openssl rand -hex 32`), handed to every node out of band (an environment variable or a file
+//! readable only by the service, a secret manager) and read with [`Secret::from_env`] or
+//! [`Secret::from_file`]; a typed password is refused. Before anything else is read, both sides prove they know it: each
 //! sends a fresh random nonce, and each proves itself with an HMAC-SHA-256, keyed by the secret,
 //! of its role (dialing or accepting), both nonces and its own node identity: a proof covers the
 //! other side's fresh nonce, so it cannot be replayed on another connection, and its role, so it
@@ -138,6 +141,7 @@ mod handshake;
 mod link;
 mod node;
 pub mod process;
+mod secret;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
@@ -150,6 +154,7 @@ pub use convention::{
 pub use error::{HandshakeError, NetError};
 pub use node::NetSystem;
 pub use process::{ProcessConfig, ProcessInfo, Processes};
+pub use secret::{Secret, SecretError};
 pub use thespian::remote::NodeId;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
@@ -209,7 +214,10 @@ pub mod __testing {
     }
 
     /// Connects and passes the handshake as a made-up node, for a test to misbehave after it.
-    pub async fn dial(addr: SocketAddr, secret: &[u8]) -> Result<TcpStream, HandshakeError> {
+    pub async fn dial(
+        addr: SocketAddr,
+        secret: &crate::Secret,
+    ) -> Result<TcpStream, HandshakeError> {
         let mut stream = TcpStream::connect(addr)
             .await
             .map_err(|_| HandshakeError::Closed)?;
@@ -217,7 +225,7 @@ pub mod __testing {
             addr: "127.0.0.1:9".parse().expect("a valid address"),
             incarnation: 7,
         };
-        crate::handshake::dial(&mut stream, secret, me, None).await?;
+        crate::handshake::dial(&mut stream, &secret.handshake_key(), me, None).await?;
         Ok(stream)
     }
 }

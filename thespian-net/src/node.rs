@@ -114,7 +114,8 @@ impl Transport for NetTransport {
 ///
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), "secret");
+/// let secret = thespian_net::Secret::generate()?;
+/// let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
 /// // Node one holds the counter under a global name.
 /// let one = ActorSystem::new();
 /// let net_one = NetSystem::start(&one, config()).await?;
@@ -162,10 +163,6 @@ impl NetSystem {
                 std::io::ErrorKind::InvalidInput,
                 "listen on a specific address (the node is known by it), not 0.0.0.0 or ::",
             )));
-        }
-        if config.secret.len() < 16 {
-            tracing::warn!(target: "thespian_net",
-                "the shared secret is shorter than 16 bytes: use a long random one");
         }
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
@@ -391,7 +388,7 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
                 let mut stream = Stream::accept(&net, tcp)
                     .await
                     .map_err(|e| HandshakeError::Malformed(format!("transport: {e}")))?;
-                let node = handshake::accept(&mut stream, &net.config.secret, net.node).await?;
+                let node = handshake::accept(&mut stream, &net.config.key, net.node).await?;
                 Ok::<_, HandshakeError>((stream, node))
             };
             // An unauthenticated peer has the accept deadline to prove the secret.

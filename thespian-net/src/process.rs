@@ -152,12 +152,10 @@ impl Processes {
         system: &ActorSystem,
         config: ProcessConfig,
     ) -> Result<Processes, NetError> {
-        let secret = crate::handshake::random::<32>().map_err(|reason| NetError::Handshake {
-            peer: ([127, 0, 0, 1], 0).into(),
-            reason,
-        })?;
+        let secret = crate::Secret::generate()
+            .map_err(|e| NetError::Io(std::io::Error::other(e.to_string())))?;
         let listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        let net = NetSystem::start(system, NetConfig::new(listen, hex(&secret))).await?;
+        let net = NetSystem::start(system, NetConfig::new(listen, secret)).await?;
         Self::install_with(&net, config).await
     }
 
@@ -225,20 +223,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Starts child processes for the core (the [`remote::Processes`] it calls).
 struct Launcher(Arc<Inner>);
 
@@ -276,7 +260,7 @@ async fn launch(inner: Arc<Inner>, order: ProcessOrder) -> Result<StartedProcess
     lock(&inner.starting).insert(pid, ready);
     let started = async {
         let mut stdin = child.stdin.take().ok_or("no pipe to the process")?;
-        let secret = hex(&inner.net.inner_config().secret);
+        let secret = inner.net.inner_config().secret.to_hex();
         stdin
             .write_all(format!("{secret}\n").as_bytes())
             .await
@@ -500,7 +484,7 @@ fn serve(parent: OsString, types: ProcessTypes) -> Result<(), String> {
         .lock()
         .read_line(&mut secret)
         .map_err(|e| format!("no secret: {e}"))?;
-    let secret = unhex(secret.trim()).ok_or("the secret is not hexadecimal")?;
+    let secret = crate::Secret::from_hex(&secret).map_err(|e| e.to_string())?;
 
     // The parent holds the other end of standard input: it closes when the parent ends, however
     // it ends, and so does this process.

@@ -323,7 +323,7 @@ async fn members_keep_working_without_the_leader_and_register_again_when_it_retu
     let leader = start(
         None,
         Capabilities::new(),
-        NetConfig::new(leader_addr, SECRET),
+        NetConfig::new(leader_addr, secret()),
     )
     .await;
     eventually("both members registered again", || {
@@ -350,7 +350,10 @@ async fn a_node_with_the_wrong_secret_cannot_join() {
     let intruder = start(
         Some(leader.net.local_addr()),
         Capabilities::new().with("Hello World", true),
-        NetConfig::new("127.0.0.1:0".parse().unwrap(), "not the secret"),
+        NetConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            thespian_net::Secret::generate().unwrap(),
+        ),
     )
     .await;
     let member = start(Some(leader.net.local_addr()), Capabilities::new(), config()).await;

@@ -41,7 +41,7 @@ async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_recon
 
     // A new run of the node on the same address: found again, and reached.
     let restarted = ActorSystem::new();
-    let net_restarted = NetSystem::start(&restarted, NetConfig::new(addr, SECRET))
+    let net_restarted = NetSystem::start(&restarted, NetConfig::new(addr, secret()))
         .await
         .expect("the address is free again");
     assert_ne!(net_restarted.node(), net_one.node());
@@ -97,10 +97,14 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_secret_cannot_reach_any_actor() {
+    let guessed = thespian_net::Secret::generate().unwrap();
     let (one, net_one) = node().await;
     named_counter(&one, "counter").await;
-    let (_intruder, net_intruder) =
-        node_with(NetConfig::new("127.0.0.1:0".parse().unwrap(), "guessed")).await;
+    let (_intruder, net_intruder) = node_with(NetConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        guessed.clone(),
+    ))
+    .await;
     let refused = net_intruder
         .lookup::<Counter>(net_one.local_addr(), "counter", TIMEOUT)
         .await;
@@ -123,7 +127,7 @@ async fn a_wrong_secret_cannot_reach_any_actor() {
     counter.add(1).await.unwrap();
     assert_eq!(counter.total().await, Ok(1));
     // And a node that knows it refuses an intruder that dials it.
-    let dialing = thespian_net::__testing::dial(net_one.local_addr(), b"guessed").await;
+    let dialing = thespian_net::__testing::dial(net_one.local_addr(), &guessed).await;
     assert_eq!(dialing.err(), Some(HandshakeError::BadProof));
 }
 
@@ -132,7 +136,7 @@ async fn a_silent_peer_is_declared_down_within_the_configured_time() {
     // A peer that passes the handshake and then says nothing (a frozen process looks the same).
     let (one, net_one) = node_with(config().down_after(Duration::from_millis(400))).await;
     named_counter(&one, "counter").await;
-    let mut silent = thespian_net::__testing::dial(net_one.local_addr(), SECRET.as_bytes())
+    let mut silent = thespian_net::__testing::dial(net_one.local_addr(), &secret())
         .await
         .unwrap();
     let started = Instant::now();

@@ -93,7 +93,7 @@ async fn a_handshake_that_never_finishes_is_timed_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_frame_after_the_handshake_closes_only_that_connection() {
     let (_one, net_one, _net_two, local, remote) = served().await;
-    let mut peer = __testing::dial(net_one.local_addr(), SECRET.as_bytes())
+    let mut peer = __testing::dial(net_one.local_addr(), &secret())
         .await
         .unwrap();
     let frame = __testing::tell_frame(
@@ -109,7 +109,7 @@ async fn an_oversized_frame_after_the_handshake_closes_only_that_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_garbage_header_closes_only_that_connection() {
     let (_one, net_one, _net_two, _local, remote) = served().await;
-    let mut peer = __testing::dial(net_one.local_addr(), SECRET.as_bytes())
+    let mut peer = __testing::dial(net_one.local_addr(), &secret())
         .await
         .unwrap();
     // A frame whose header is an unknown kind.
@@ -123,7 +123,7 @@ async fn a_garbage_header_closes_only_that_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_actors_and_variants_are_logged_and_the_connection_goes_on() {
     let (_one, net_one, _net_two, local, remote) = served().await;
-    let mut peer = __testing::dial(net_one.local_addr(), SECRET.as_bytes())
+    let mut peer = __testing::dial(net_one.local_addr(), &secret())
         .await
         .unwrap();
     // An actor id nobody has, then a message variant the counter does not have, then a
@@ -152,7 +152,7 @@ async fn an_authenticated_peer_cannot_reach_an_actor_by_guessing_its_id() {
     let (one, net_one, _net_two, local, remote) = served().await;
     // An actor whose address never left the node, created just before and after the counter.
     let bystander = one.create_actor(Counter::new()).await.unwrap();
-    let mut peer = __testing::dial(net_one.local_addr(), SECRET.as_bytes())
+    let mut peer = __testing::dial(net_one.local_addr(), &secret())
         .await
         .unwrap();
     // Exit requests to every id near the actors' own (process-wide counters): none is a wire id.

@@ -333,8 +333,8 @@ async fn a_child_process_does_not_outlive_its_killed_parent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_networked_node_lists_its_child_processes_to_whoever_knows_the_secret() {
     use thespian_net::{NetConfig, NetSystem};
-    let secret = "a secret the operator knows";
-    let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret);
+    let secret = thespian_net::Secret::generate().unwrap();
+    let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
     let system = ActorSystem::builder().default_ask_timeout(TIMEOUT).build();
     let net = NetSystem::start(&system, config()).await.unwrap();
     let args = [

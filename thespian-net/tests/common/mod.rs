@@ -7,13 +7,18 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use thespian::prelude::*;
-use thespian_net::{NetConfig, NetSystem};
+use thespian_net::{NetConfig, NetSystem, Secret};
 
-pub const SECRET: &str = "the convention's secret";
+/// The tests' shared secret, in hexadecimal (a real one: 32 random bytes).
+pub const SECRET: &str = "7d2f1c9a4e8b0365f1a2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718";
+
+pub fn secret() -> Secret {
+    Secret::from_hex(SECRET).expect("a valid secret")
+}
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn config() -> NetConfig {
-    NetConfig::new("127.0.0.1:0".parse().unwrap(), SECRET)
+    NetConfig::new("127.0.0.1:0".parse().unwrap(), secret())
 }
 
 /// A networked actor system on loopback.
