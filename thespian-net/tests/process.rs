@@ -168,6 +168,18 @@ fn signal(pid: u32, sig: &str) {
         .status()
         .unwrap();
     assert!(status.success());
+    if sig == "-STOP" {
+        // Delivered asynchronously: wait until the process is seen stopped ('T').
+        let stopped = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|stat| stat.split(") ").nth(1).is_some_and(|s| s.starts_with('T')))
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !stopped() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(stopped(), "process {pid} did not stop");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
