@@ -679,18 +679,10 @@ impl Convention {
         node: SocketAddr,
         timeout: Duration,
     ) -> Result<ConventionStatus, NetError> {
-        // One deadline for finding the node's agent and for its answer.
-        let query = async {
-            let agent = net.lookup::<Agent>(node, AGENT, timeout).await?;
-            agent
-                .timeout(timeout)
-                .status()
-                .await
-                .map_err(|e| NetError::Unreachable(node.to_string(), e.to_string()))
-        };
-        tokio::time::timeout(timeout, query)
-            .await
-            .unwrap_or(Err(NetError::Timeout(timeout)))
+        net.ask_named(node, AGENT, timeout, |agent: Addr<Agent>| async move {
+            agent.timeout(timeout).status().await
+        })
+        .await
     }
 
     /// Lets other nodes create actors of type `A` here (their initial value travels

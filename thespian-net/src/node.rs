@@ -287,6 +287,30 @@ impl NetSystem {
             .unwrap_or(Err(NetError::Timeout(timeout)))
     }
 
+    /// Finds the `A` named `name` on the node at `node` and asks it with `ask`, all within
+    /// `timeout` (the status queries of the convention and the process base).
+    pub(crate) async fn ask_named<A, R, F>(
+        &self,
+        node: SocketAddr,
+        name: &str,
+        timeout: Duration,
+        ask: impl FnOnce(Addr<A>) -> F,
+    ) -> Result<R, NetError>
+    where
+        A: Actor,
+        F: std::future::Future<Output = Result<R, thespian::AskError>>,
+    {
+        let query = async {
+            let actor = self.lookup::<A>(node, name, timeout).await?;
+            ask(actor)
+                .await
+                .map_err(|e| NetError::Unreachable(node.to_string(), e.to_string()))
+        };
+        tokio::time::timeout(timeout, query)
+            .await
+            .unwrap_or(Err(NetError::Timeout(timeout)))
+    }
+
     /// Decodes bytes that may hold addresses, resolving them on this node (addresses of other
     /// nodes become proxies).
     pub fn decode<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, NetError> {

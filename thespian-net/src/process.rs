@@ -204,17 +204,13 @@ impl Processes {
         node: SocketAddr,
         timeout: Duration,
     ) -> Result<Vec<ProcessInfo>, NetError> {
-        let query = async {
-            let registry = net.lookup::<Registry>(node, REGISTRY, timeout).await?;
-            registry
-                .timeout(timeout)
-                .running()
-                .await
-                .map_err(|e| NetError::Unreachable(node.to_string(), e.to_string()))
-        };
-        tokio::time::timeout(timeout, query)
-            .await
-            .unwrap_or(Err(NetError::Timeout(timeout)))
+        net.ask_named(
+            node,
+            REGISTRY,
+            timeout,
+            |registry: Addr<Registry>| async move { registry.timeout(timeout).running().await },
+        )
+        .await
     }
 }
 
