@@ -27,7 +27,7 @@
 //! `benches/benches/web.rs` measures both stores.
 
 use std::collections::HashMap;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,8 +40,11 @@ use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use axum::serve::ListenerExt;
 use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use thespian::prelude::*;
 use thespian::CreateError;
 use tokio::net::TcpListener;
@@ -334,8 +337,13 @@ impl Store for MutexStore {
     }
 }
 
-/// The routes over any [`Store`].
+/// The routes over any [`Store`]; a body must arrive within [`BODY_READ_TIMEOUT`].
 pub fn router<S: Store>(store: S) -> Router {
+    router_with_body_timeout(store, BODY_READ_TIMEOUT)
+}
+
+/// [`router`], with the deadline for a request's body.
+pub fn router_with_body_timeout<S: Store>(store: S, body_timeout: Duration) -> Router {
     Router::new()
         .route(
             "/kv/{key}",
@@ -346,6 +354,9 @@ pub fn router<S: Store>(store: S) -> Router {
         .route("/stats", get(stats::<S>))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_VALUE_LEN))
+        .layer(middleware::from_fn(move |request, next| {
+            read_body(body_timeout, request, next)
+        }))
         .layer(middleware::from_fn_with_state(store.clone(), count::<S>))
         .layer(middleware::from_fn(request_span))
         .with_state(store)
@@ -366,47 +377,122 @@ pub fn mutex_app() -> Router {
     router(MutexStore::default())
 }
 
+/// How long a client may take to send a request's head (request line and headers) once it has
+/// begun: a client that sends half a request line is disconnected after this.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client may take to send a request's body: a client that announces 1,000 bytes and
+/// sends 10 gets 408 and is disconnected after this.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves `app` on `listener` until `shutdown` completes; then stops accepting connections and
 /// lets the requests in flight finish, for at most `grace`. Returns when no request is left (or
-/// the grace period is over); the caller then shuts its actor system down.
+/// the grace period is over); the caller then shuts its actor system down. A request's head must
+/// arrive within [`HEADER_READ_TIMEOUT`] (its body's deadline is the router's).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> io::Result<()> {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let listener = listener.tap_io(|tcp| {
+    serve_with(listener, app, shutdown, grace, HEADER_READ_TIMEOUT).await
+}
+
+/// [`serve`], with the deadline for a request's head.
+///
+/// (hyper's connection builder, not `axum::serve`: axum 0.8's `serve` sets no read deadline, and
+/// a client that stops half-way through a request would hold its connection for ever.)
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+    header_timeout: Duration,
+) -> io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of descriptors, say: wait a little rather than spin.
+                    tracing::debug!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
         // Small responses go out at once rather than waiting for the previous one's ACK.
         if let Err(error) = tcp.set_nodelay(true) {
             tracing::debug!(%error, "cannot set TCP_NODELAY");
         }
-    });
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
-        .into_future();
-    let mut server = std::pin::pin!(server);
-    tokio::select! {
-        result = &mut server => return result,
-        () = shutdown => {}
+        let connection =
+            http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%peer, %error, "connection ended");
+            }
+        });
     }
+    drop(listener);
     tracing::info!("shutting down: no new connections; finishing the requests in flight");
-    let _ = stop.send(());
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result,
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(?grace, "requests still in flight after the grace period");
+    }
+    Ok(())
+}
+
+/// Reads a request's body within `timeout` (at most [`MAX_VALUE_LEN`] bytes of it) before the
+/// handler runs: 408 and the connection closed when it does not arrive in time, 413 when it is too
+/// large.
+async fn read_body(timeout: Duration, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let read = http_body_util::BodyExt::collect(http_body_util::Limited::new(body, MAX_VALUE_LEN));
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(body)) => {
+            let request = Request::from_parts(parts, axum::body::Body::from(body.to_bytes()));
+            next.run(request).await
+        }
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "the value is too large\n").into_response()
+        }
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "the body could not be read");
+            close((StatusCode::BAD_REQUEST, "the body could not be read\n"))
+        }
         Err(_) => {
-            tracing::warn!(?grace, "requests still in flight after the grace period");
-            Ok(())
+            tracing::debug!(?timeout, "the body did not arrive in time");
+            close((
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive in time\n",
+            ))
         }
     }
+}
+
+/// A response after which the connection closes.
+fn close(response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 /// Gives every request a span: the handler runs in it, and so does the actor's handling of it.
 async fn request_span(request: Request, next: Next) -> Response {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-    let span = tracing::info_span!(
+    // At debug level: a busy service's log holds what went wrong, not a line per request.
+    let span = tracing::debug_span!(
         "request",
         id = NEXT_ID.fetch_add(1, Ordering::Relaxed),
         method = %request.method(),
@@ -415,7 +501,7 @@ async fn request_span(request: Request, next: Next) -> Response {
     async move {
         let start = Instant::now();
         let response = next.run(request).await;
-        tracing::info!(
+        tracing::debug!(
             status = response.status().as_u16(),
             micros = start.elapsed().as_micros() as u64,
             "done"

@@ -13,18 +13,23 @@
 //! HTTP/1.1 204 No Content
 //! ```
 //!
-//! The log shows each request's span, and the shard's handling of it inside that span:
+//! The default log is quiet: start, stop, and what went wrong. `RUST_LOG=debug` shows each
+//! request's span, and the shard's handling of it inside that span (colour only on a terminal):
 //!
 //! ```text
 //! DEBUG request{id=1 method=PUT path=/kv/greeting}: examples::kv: put shard=0 key=greeting len=13
-//!  INFO request{id=1 method=PUT path=/kv/greeting}: examples::kv: done status=201 micros=452
+//! DEBUG request{id=1 method=PUT path=/kv/greeting}: examples::kv: done status=201 micros=452
 //! ```
 //!
-//! `RUST_LOG` sets what is logged (default `info,examples::kv=debug`). Ctrl-C or SIGTERM stops the
+//! A client must send a request's head within 5 s of starting it and its body within 10 s, or it
+//! is disconnected (a client that sends half a request line does not hold a connection for ever).
+//!
+//! `RUST_LOG` sets what is logged (default `info`). Ctrl-C or SIGTERM stops the
 //! service gracefully: it stops accepting connections, finishes the requests in flight (for at
 //! most 10 s), and only then shuts the actor system down.
 
 use std::error::Error;
+use std::io::IsTerminal;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -37,9 +42,12 @@ const GRACE: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,examples::kv=debug"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        // Colour codes only for a person at a terminal, not into files or pipes.
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
 
     let port = port()?;
     let system = ActorSystem::new();

@@ -431,3 +431,74 @@ fn ask_errors_map_to_status_codes() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Reads until the server closes `stream` (at most `limit`); what it sent, and when it closed.
+async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Option<(Vec<u8>, Duration)> {
+    let started = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .ok()?;
+    Some((got, started.elapsed()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stalls_is_disconnected_at_the_read_deadline() {
+    const DEADLINE: Duration = Duration::from_millis(300);
+    let system = ActorSystem::new();
+    let store = ActorStore::start(&system, &Config::default())
+        .await
+        .expect("actors");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = kv::router_with_body_timeout(store, DEADLINE);
+    let shutdown = async move {
+        let _ = stopped.await;
+    };
+    let task = tokio::spawn(kv::serve_with(listener, app, shutdown, PATIENCE, DEADLINE));
+
+    // Half a request line, then nothing.
+    let mut half = TcpStream::connect(addr).await.unwrap();
+    half.write_all(b"GET /kv/gree").await.unwrap();
+    let (_, took) = read_until_closed(&mut half, PATIENCE)
+        .await
+        .expect("disconnected");
+    eprintln!("half a request line: disconnected after {took:?}");
+    assert!(took >= DEADLINE - Duration::from_millis(50), "{took:?}");
+    assert!(took < DEADLINE * 3, "{took:?}");
+
+    // A body that announces 1,000 bytes and sends 10.
+    let mut short = TcpStream::connect(addr).await.unwrap();
+    short
+        .write_all(b"PUT /kv/k HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
+        .await
+        .unwrap();
+    let (answer, took) = read_until_closed(&mut short, PATIENCE)
+        .await
+        .expect("disconnected");
+    let answer = String::from_utf8_lossy(&answer);
+    eprintln!("a short body: disconnected after {took:?}");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took < DEADLINE * 3, "{took:?}");
+
+    // Nothing was stored, and the service goes on.
+    let mut conn = Connection::open(addr).await.unwrap();
+    let (status, _) = conn.get("/kv/k").await.unwrap();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let _ = stop.send(());
+    tokio::time::timeout(PATIENCE, task)
+        .await
+        .expect("server stops")
+        .expect("server task")
+        .expect("server");
+    system.shutdown().await;
+}
