@@ -7,14 +7,14 @@ use std::collections::HashMap;
 
 use thespian::remote::{self, LocalActor, NodeId, ReplySink, WireError};
 use thespian::{ActorAddress, ActorSystem, AskError};
-use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{HandshakeError, NetError};
 use crate::frame::{self, Header};
-use crate::handshake;
+use crate::handshake::{self, Shaken};
 use crate::link::{Ended, LinkInner, Pending, Sink};
 use crate::node::NetInner;
+use crate::seal::Keys;
 use crate::stream::{ReadSide, Stream, WriteSide};
 
 /// Opens a connection to `addr` and proves the secret; `expected` is the incarnation addressed.
@@ -22,14 +22,16 @@ pub(crate) async fn dial(
     net: &NetInner,
     addr: SocketAddr,
     expected: Option<u64>,
-) -> Result<(Stream, NodeId), NetError> {
+) -> Result<(Stream, Shaken), NetError> {
     let limit = net.config.handshake_timeout;
     let attempt = async {
         let mut stream = Stream::connect(net, addr).await?;
-        let node = handshake::dial(&mut stream, &net.config.key, net.node, expected)
+        let refused = |reason| NetError::Handshake { peer: addr, reason };
+        let channel = stream.channel().map_err(refused)?;
+        let shaken = handshake::dial(&mut stream, &net.config.key, net.node, expected, &channel)
             .await
-            .map_err(|reason| NetError::Handshake { peer: addr, reason })?;
-        Ok::<_, NetError>((stream, node))
+            .map_err(refused)?;
+        Ok::<_, NetError>((stream, shaken))
     };
     match tokio::time::timeout(limit, attempt).await {
         Ok(result) => result,
@@ -48,7 +50,7 @@ pub(crate) async fn connect(net: Arc<NetInner>, link: Arc<LinkInner>) {
         return;
     }
     match dial(&net, link.node.addr, Some(link.node.incarnation)).await {
-        Ok((stream, _)) => carry(&net, &link, stream),
+        Ok((stream, shaken)) => carry(&net, &link, stream, shaken.keys),
         Err(NetError::Handshake {
             reason: reason @ HandshakeError::Stale { .. },
             ..
@@ -73,9 +75,9 @@ pub(crate) async fn redial(net: Arc<NetInner>, link: Arc<LinkInner>) {
         return;
     }
     match dial(&net, link.node.addr, Some(link.node.incarnation)).await {
-        Ok((stream, _)) => {
+        Ok((stream, shaken)) => {
             tracing::info!(target: "thespian_net", node = %link.node, "node reachable again");
-            carry(&net, &link, stream);
+            carry(&net, &link, stream, shaken.keys);
         }
         Err(NetError::Handshake {
             reason: reason @ HandshakeError::Stale { .. },
@@ -91,29 +93,31 @@ pub(crate) async fn redial(net: Arc<NetInner>, link: Arc<LinkInner>) {
 }
 
 /// A dialed connection takes the link (unless another took it meanwhile) and runs.
-fn carry(net: &Arc<NetInner>, link: &Arc<LinkInner>, stream: Stream) {
+fn carry(net: &Arc<NetInner>, link: &Arc<LinkInner>, stream: Stream, keys: Keys) {
     let cancel = net.cancel.child_token();
     let id = net.next_connection_id();
     let taken = link.dialed(id, &cancel);
-    run(net.clone(), stream, link.node, id, cancel, taken);
+    run(net.clone(), stream, keys, link.node, id, cancel, taken);
 }
 
-/// Starts the writer (if `writes`, for the link of `peer`) and the reader of a connection.
+/// Starts the writer (if `writes`, for the link of `peer`) and the reader of a connection whose
+/// records `keys` seal.
 pub(crate) fn run(
     net: Arc<NetInner>,
     stream: Stream,
+    keys: Keys,
     peer: NodeId,
     id: u64,
     cancel: CancellationToken,
     writes: bool,
 ) {
-    let (read, write) = stream.split();
+    let (read, write) = stream.split(keys);
     let link = net.link(peer);
     let wake = Arc::new(tokio::sync::Notify::new());
     if writes {
         let mut state = link.lock();
         if state.carried_by(id) {
-            state.socket = write.shared();
+            state.direct = write.direct();
             state.wake = wake.clone();
         }
     }
@@ -131,7 +135,7 @@ pub(crate) fn run(
 }
 
 /// Writes what the link queues: whole buffers at once; a heartbeat when there is nothing else.
-/// While it waits, a sender may write its frame to the socket itself (see `LinkInner::push`).
+/// While it waits, a sender may seal and write its frame itself (see `LinkInner::push`).
 /// `carrier` is the wake-up of a connection that carries the link's frames (others only send
 /// heartbeats).
 async fn writer(
@@ -143,7 +147,8 @@ async fn writer(
     carrier: Option<Arc<tokio::sync::Notify>>,
 ) {
     let mut batch = Vec::new();
-    let mut skip = 0;
+    // Sealed bytes a sender could not write itself: they go out first.
+    let mut unsent = Vec::new();
     let heartbeat = {
         let mut out = Vec::new();
         let _ = frame::append_frame(&mut out, usize::MAX, &Header::Heartbeat, |_| Ok(()));
@@ -164,8 +169,11 @@ async fn writer(
                 let carries = !cancel.is_cancelled() && state.carried_by(id);
                 if carries {
                     std::mem::swap(&mut state.out, &mut batch);
-                    skip = std::mem::take(&mut state.head_written);
-                    state.writer_waiting = batch.is_empty();
+                    std::mem::swap(&mut state.unsent, &mut unsent);
+                    // Decided under the lock, with the acknowledgement in the batch: while
+                    // this writer writes, no sender may.
+                    ack(&mut batch);
+                    state.writer_waiting = batch.is_empty() && unsent.is_empty();
                     if state.writer_waiting {
                         state.quiet_since = std::time::Instant::now();
                     }
@@ -175,8 +183,7 @@ async fn writer(
             if !carries {
                 break "replaced";
             }
-            ack(&mut batch);
-            if batch.is_empty() {
+            if batch.is_empty() && unsent.is_empty() {
                 tokio::select! {
                     biased;
                     _ = cancel.cancelled() => break "closed",
@@ -210,7 +217,7 @@ async fn writer(
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => Err("closed"),
-            result = write.write_all(&batch[skip..], &mut written, net.config.down_after) => {
+            result = write.write_all(&unsent, &batch, &mut written, net.config.down_after) => {
                 result.map_err(|_| "write failed or the peer stopped reading")
             }
         };
@@ -220,7 +227,7 @@ async fn writer(
             break why;
         }
         batch.clear();
-        skip = 0;
+        unsent.clear();
         if batch.capacity() > 1 << 20 {
             batch = Vec::new();
         }
@@ -230,9 +237,6 @@ async fn writer(
     write.shutdown().await;
 }
 
-/// How much the reader asks the socket for at a time.
-const READ_CHUNK: usize = 64 << 10;
-
 /// Reads frames until the peer goes quiet for too long, closes, or breaks the protocol.
 async fn reader(
     net: Arc<NetInner>,
@@ -241,17 +245,14 @@ async fn reader(
     id: u64,
     cancel: CancellationToken,
 ) {
-    let mut read = read;
-    let mut buffer: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut source = read;
+    let mut buffer: Vec<u8> = Vec::new();
     let mut actors = Actors::default();
     let mut ended = Ended::Closed;
     let why = loop {
-        if buffer.capacity() - buffer.len() < READ_CHUNK / 2 {
-            buffer.reserve(READ_CHUNK);
-        }
         // The silence limit applies to each read: a slow peer that keeps sending is alive.
         let read = tokio::select! {
-            read = tokio::time::timeout(net.config.down_after, read.read_buf(&mut buffer)) => read,
+            read = tokio::time::timeout(net.config.down_after, source.read_into(&mut buffer)) => read,
             _ = cancel.cancelled() => break "closed".to_owned(),
         };
         match read {
@@ -259,8 +260,13 @@ async fn reader(
                 ended = Ended::Lost;
                 break format!("silent for {:?}", net.config.down_after);
             }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                break format!("protocol violation: {e}")
+            }
             Ok(Err(e)) => break format!("read failed: {e}"),
-            Ok(Ok(0)) if buffer.is_empty() => break "connection closed by the peer".to_owned(),
+            Ok(Ok(0)) if buffer.is_empty() && !source.mid_record() => {
+                break "connection closed by the peer".to_owned()
+            }
             Ok(Ok(0)) => {
                 break "bad frame: the connection closed in the middle of a frame".to_owned()
             }
@@ -316,7 +322,7 @@ async fn reader(
         }
         if buffer.is_empty() && buffer.capacity() > 1 << 20 {
             // A large frame grew the buffer: give the memory back.
-            buffer = Vec::with_capacity(READ_CHUNK);
+            buffer = Vec::new();
         }
     };
     tracing::debug!(target: "thespian_net", node = %link.node, connection = id, reason = %why,

@@ -74,6 +74,9 @@ pub enum HandshakeError {
     /// The handshake took too long.
     #[error("timed out")]
     Timeout,
+    /// Under TLS, the peer's certificate does not name the node it claims to be.
+    #[error("certificate: {0}")]
+    Certificate(String),
     /// A handshake message was malformed or too large.
     #[error("malformed handshake message: {0}")]
     Malformed(String),

@@ -80,17 +80,30 @@
 //! `openssl rand -hex 32`), handed to every node out of band (an environment variable or a file
 //! readable only by the service, a secret manager) and read with [`Secret::from_env`] or
 //! [`Secret::from_file`]; a typed password is refused. Before anything else is read, both sides prove they know it: each
-//! sends a fresh random nonce, and each proves itself with an HMAC-SHA-256, keyed by the secret,
-//! of its role (dialing or accepting), both nonces and its own node identity: a proof covers the
-//! other side's fresh nonce, so it cannot be replayed on another connection, and its role, so it
-//! cannot be reflected back. A peer that fails, or takes longer than
+//! sends a fresh random nonce and an ephemeral X25519 key share, and each proves itself with an
+//! HMAC-SHA-256, keyed by the secret, of its role (dialing or accepting) and a hash of both
+//! sides' first messages: a proof covers the other side's fresh nonce, so it cannot be replayed
+//! on another connection, its role, so it cannot be reflected back, and its node identity, so
+//! it cannot claim another. A peer that fails, or takes longer than
 //! [`NetConfig::handshake_timeout`] ([`NetConfig::accept_timeout`] for a peer that connects
 //! here), is logged and disconnected and never reaches an actor. Unauthenticated connections
 //! hold one of a bounded number of admission slots, per source address and in all; a newcomer
 //! takes the slot of the oldest, so a flood of idle connections cannot keep a legitimate peer
-//! out. Refusals are logged a few at a time, then counted. The
-//! frames after the handshake are not authenticated one by one: use the `tls` feature on
-//! networks an attacker can write to.
+//! out. Refusals are logged a few at a time, then counted.
+//!
+//! **What is protected.** After the handshake every byte travels in records sealed with
+//! AES-256-GCM (ring), one key per direction, derived (HKDF-SHA-256) from the X25519 exchange
+//! and both first messages, salted with the secret's key; each record's nonce is its number on
+//! the connection. So frames are confidential and authenticated: a record altered, injected,
+//! replayed, reordered or dropped by anyone on the path does not open, its connection ends
+//! without anything of it reaching an actor, and what was not acknowledged is sent again on the
+//! next connection. Recording a connection and learning the secret later does not open it
+//! (forward secrecy). Not protected: the sizes and timing of records, the node identities in
+//! the first messages, and availability (anyone on the path can cut a connection). Every holder
+//! of the secret is trusted alike: the secret, not a per-node key, is the identity, so a holder
+//! can claim any node identity. With the `tls` feature (`TlsConfig`) TLS replaces the record
+//! layer, the proofs cover keying material exported from the TLS session, and a peer's
+//! certificate must name the IP address of the node it claims to be.
 //!
 //! # Delivery and failure
 //!
@@ -107,9 +120,11 @@
 //!
 //! # Wire format
 //!
-//! A stream of frames: a 4-byte big-endian length, then that many bytes. The first frames are
-//! the handshake (magic `THSP`, protocol version [`PROTOCOL_VERSION`], node, nonce; the proofs;
-//! a welcome), limited to 256 bytes each. After it, a frame is its sequence number (8 bytes,
+//! First the handshake, in messages of a 4-byte big-endian length and at most 256 bytes (magic
+//! `THSP`, protocol version [`PROTOCOL_VERSION`], node, nonce, key share; the proofs; a
+//! welcome). After it, sealed records (a 4-byte big-endian length, the ciphertext, a 16-byte
+//! tag; at most 64 KiB of plaintext each) whose plaintext is a stream of frames: a 4-byte
+//! big-endian length, then that many bytes. A frame is its sequence number (8 bytes,
 //! little-endian, 0 for heartbeats and acknowledgements), then a postcard-encoded header, one of
 //!
 //! | header | body |
@@ -141,6 +156,7 @@ mod handshake;
 mod link;
 mod node;
 pub mod process;
+mod seal;
 mod secret;
 mod stream;
 #[cfg(feature = "tls")]
@@ -213,11 +229,26 @@ pub mod __testing {
         out
     }
 
+    /// An authenticated connection made by hand, for a test to misbehave on.
+    #[allow(missing_debug_implementations)]
+    pub struct Peer {
+        /// The connection: what is written to it directly is not sealed (an injection).
+        pub stream: TcpStream,
+        sealer: crate::seal::Sealer,
+    }
+
+    impl Peer {
+        /// Seals `frames` into records, as a node would, and writes them.
+        pub async fn send(&mut self, frames: &[u8]) -> std::io::Result<()> {
+            use tokio::io::AsyncWriteExt;
+            let mut sealed = Vec::new();
+            self.sealer.seal(frames, &mut sealed)?;
+            self.stream.write_all(&sealed).await
+        }
+    }
+
     /// Connects and passes the handshake as a made-up node, for a test to misbehave after it.
-    pub async fn dial(
-        addr: SocketAddr,
-        secret: &crate::Secret,
-    ) -> Result<TcpStream, HandshakeError> {
+    pub async fn dial(addr: SocketAddr, secret: &crate::Secret) -> Result<Peer, HandshakeError> {
         let mut stream = TcpStream::connect(addr)
             .await
             .map_err(|_| HandshakeError::Closed)?;
@@ -225,7 +256,17 @@ pub mod __testing {
             addr: "127.0.0.1:9".parse().expect("a valid address"),
             incarnation: 7,
         };
-        crate::handshake::dial(&mut stream, &secret.handshake_key(), me, None).await?;
-        Ok(stream)
+        let shaken = crate::handshake::dial(
+            &mut stream,
+            &secret.handshake_key(),
+            me,
+            None,
+            &Default::default(),
+        )
+        .await?;
+        Ok(Peer {
+            stream,
+            sealer: shaken.keys.send,
+        })
     }
 }

@@ -24,12 +24,12 @@ use thespian::remote::{
     self, Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError,
 };
 use thespian::{ActorAddress, AskError};
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::frame::{self, Header};
 use crate::node::NetInner;
+use crate::stream::Direct;
 
 /// How a connection ended, which decides whether its node is lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,14 +72,14 @@ pub(crate) struct LinkState {
     pub(crate) phase: Phase,
     pub(crate) pending: HashMap<u64, Pending>,
     /// The writer found nothing to write and waits to be woken: only then does a send wake it,
-    /// and a sender may write its frame to the socket itself.
+    /// and a sender may seal and write its frame itself.
     pub(crate) writer_waiting: bool,
-    /// The socket of the connection carrying this link (plain TCP only).
-    pub(crate) socket: Option<Arc<OwnedWriteHalf>>,
+    /// The socket and sealer of the connection carrying this link (plain TCP only).
+    pub(crate) direct: Option<Direct>,
     /// Wakes the writer of the connection carrying this link.
     pub(crate) wake: Arc<Notify>,
-    /// How many bytes at the start of `out` (all of one frame) a sender already wrote itself.
-    pub(crate) head_written: usize,
+    /// Sealed bytes a sender could not write itself: the writer writes them before `out`.
+    pub(crate) unsent: Vec<u8>,
     /// Since when the socket has been quiet (the writer finished, or a sender wrote to it). A send
     /// soon after leaves its frame to the writer, so a stream of messages is written in batches,
     /// not one system call each.
@@ -107,7 +107,7 @@ impl LinkState {
     /// requests waiting.
     fn take_unacked(&mut self) -> (Vec<u8>, HashMap<u64, Pending>) {
         self.out.clear();
-        self.head_written = 0;
+        self.unsent.clear();
         self.unacked_frames.clear();
         let unacked = Vec::from(std::mem::take(&mut self.unacked));
         (unacked, std::mem::take(&mut self.pending))
@@ -125,7 +125,7 @@ impl LinkState {
             cancel: cancel.clone(),
         };
         self.writer_waiting = false;
-        self.head_written = 0;
+        self.unsent.clear();
         self.out.clear();
         let (front, back) = self.unacked.as_slices();
         self.out.extend_from_slice(front);
@@ -179,9 +179,9 @@ impl LinkInner {
                 phase: Phase::Idle,
                 pending: HashMap::new(),
                 writer_waiting: false,
-                socket: None,
+                direct: None,
                 wake: Arc::new(Notify::new()),
-                head_written: 0,
+                unsent: Vec::new(),
                 quiet_since: Instant::now(),
                 next_seq: 0,
                 unacked: VecDeque::new(),
@@ -288,20 +288,26 @@ impl LinkInner {
             && matches!(state.phase, Phase::Up { .. })
             && state.quiet_since.elapsed() > DIRECT_GAP
         {
-            // The writer is idle, so the buffer holds just this frame: write it from here, which
-            // saves a task switch on every lone message (the latency of an ask). What the socket
-            // does not take at once is left to the writer.
-            if let Some(socket) = state.socket.clone() {
+            // The writer is idle, so the buffer holds just this frame: seal and write it from
+            // here, which saves a task switch on every lone message (the latency of an ask).
+            // What the socket does not take at once is left to the writer, sealed.
+            if let Some(direct) = state.direct.clone() {
                 state.quiet_since = Instant::now();
-                match socket.try_write(&state.out) {
-                    Ok(n) if n == state.out.len() => {
-                        state.out.clear();
-                        return Ok(());
+                // Empty while the writer waits; its buffer is reused.
+                let mut sealed = std::mem::take(&mut state.unsent);
+                if direct.seal(&state.out, &mut sealed).is_ok() {
+                    state.out.clear();
+                    // The writer meets any error itself and ends the connection.
+                    if let Ok(n) = direct.socket.try_write(&sealed) {
+                        sealed.drain(..n);
                     }
-                    // The rest of the frame is the writer's: it starts after what went out.
-                    Ok(n) => state.head_written = n,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(_) => {} // the writer meets the error and ends the connection
+                }
+                let done = sealed.is_empty() && state.out.is_empty();
+                if !done || sealed.capacity() <= SCRATCH_KEEP {
+                    state.unsent = sealed;
+                }
+                if done {
+                    return Ok(());
                 }
             }
         }
@@ -414,9 +420,9 @@ impl LinkInner {
                 cancel.cancel();
                 was_up = true;
             }
-            state.socket = None;
+            state.direct = None;
             state.writer_waiting = false;
-            state.head_written = 0;
+            state.unsent.clear();
             if was_up && confirm {
                 // Dialing again at once tells a lost node (refused) from a lost connection;
                 // meanwhile everything waits, to be sent again on the next connection.

@@ -17,7 +17,7 @@ use crate::admission::{Admission, Refusals};
 use crate::config::NetConfig;
 use crate::conn;
 use crate::error::{HandshakeError, NetError};
-use crate::handshake;
+use crate::handshake::{self, Shaken};
 use crate::link::{LinkHandle, LinkInner};
 use crate::stream::Stream;
 
@@ -236,12 +236,12 @@ impl NetSystem {
         if let Some(node) = known {
             return Ok(node);
         }
-        let (stream, node) = conn::dial(&self.inner, addr, None).await?;
+        let (stream, Shaken { node, keys }) = conn::dial(&self.inner, addr, None).await?;
         let link = self.inner.link(node);
         let cancel = self.inner.cancel.child_token();
         let id = self.inner.next_connection_id();
         let carries = link.dialed(id, &cancel);
-        conn::run(self.inner.clone(), stream, node, id, cancel, carries);
+        conn::run(self.inner.clone(), stream, keys, node, id, cancel, carries);
         Ok(node)
     }
 
@@ -412,8 +412,10 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
                 let mut stream = Stream::accept(&net, tcp)
                     .await
                     .map_err(|e| HandshakeError::Malformed(format!("transport: {e}")))?;
-                let node = handshake::accept(&mut stream, &net.config.key, net.node).await?;
-                Ok::<_, HandshakeError>((stream, node))
+                let channel = stream.channel()?;
+                let shaken =
+                    handshake::accept(&mut stream, &net.config.key, net.node, &channel).await?;
+                Ok::<_, HandshakeError>((stream, shaken))
             };
             // An unauthenticated peer has the accept deadline to prove the secret.
             let limit = net.config.accept_timeout.min(net.config.handshake_timeout);
@@ -426,7 +428,7 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
                 },
             };
             drop(slot);
-            let (stream, node) = match outcome {
+            let (stream, Shaken { node, keys }) = match outcome {
                 Ok(accepted) => accepted,
                 Err((kind, detail)) => {
                     net.refusals.refused(peer, kind, &detail);
@@ -438,7 +440,7 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
             let id = net.next_connection_id();
             let carries = link.adopt(id, &cancel);
             tracing::debug!(target: "thespian_net", %node, carries, "peer connected");
-            conn::run(net.clone(), stream, node, id, cancel, carries);
+            conn::run(net.clone(), stream, keys, node, id, cancel, carries);
         });
     }
 }

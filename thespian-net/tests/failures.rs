@@ -144,7 +144,7 @@ async fn a_silent_peer_is_declared_down_within_the_configured_time() {
     // Node one sends heartbeats, then closes the connection once the silence is too long.
     loop {
         use tokio::io::AsyncReadExt;
-        match tokio::time::timeout(TIMEOUT, silent.read(&mut buf)).await {
+        match tokio::time::timeout(TIMEOUT, silent.stream.read(&mut buf)).await {
             Ok(Ok(0)) | Ok(Err(_)) => break,
             Ok(Ok(_)) => continue,
             Err(_) => panic!("never disconnected"),

@@ -101,8 +101,27 @@ async fn an_oversized_frame_after_the_handshake_closes_only_that_connection() {
         thespian::remote::wire_id(&local.address()),
         &vec![0u8; 10_000],
     );
-    peer.write_all(&frame).await.unwrap();
-    assert!(closed_within(&mut peer, TIMEOUT).await);
+    peer.send(&frame).await.unwrap();
+    assert!(closed_within(&mut peer.stream, TIMEOUT).await);
+    still_served(&remote, 2).await;
+}
+
+/// Frames injected into an authenticated connection without its keys (by anyone on the path)
+/// end that connection and never reach an actor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_injected_without_the_keys_never_reaches_an_actor() {
+    let (_one, net_one, _net_two, local, remote) = served().await;
+    let mut peer = __testing::dial(net_one.local_addr(), &secret())
+        .await
+        .unwrap();
+    let wire = thespian::remote::wire_id(&local.address());
+    // A well-formed exit request for the counter, written as plain bytes.
+    peer.stream
+        .write_all(&__testing::exit_frame(1, wire))
+        .await
+        .unwrap();
+    assert!(closed_within(&mut peer.stream, TIMEOUT).await);
+    assert!(local.address().is_alive(), "the injected exit was handled");
     still_served(&remote, 2).await;
 }
 
@@ -113,10 +132,8 @@ async fn a_garbage_header_closes_only_that_connection() {
         .await
         .unwrap();
     // A frame whose header is an unknown kind.
-    peer.write_all(&[0, 0, 0, 3, 0xee, 0xff, 0x01])
-        .await
-        .unwrap();
-    assert!(closed_within(&mut peer, TIMEOUT).await);
+    peer.send(&[0, 0, 0, 3, 0xee, 0xff, 0x01]).await.unwrap();
+    assert!(closed_within(&mut peer.stream, TIMEOUT).await);
     still_served(&remote, 2).await;
 }
 
@@ -132,7 +149,7 @@ async fn unknown_actors_and_variants_are_logged_and_the_connection_goes_on() {
     let to = thespian::remote::wire_id(&local.address());
     frames.extend(__testing::tell_frame(2, to, &[99, 1]));
     frames.extend(__testing::tell_frame(3, to, &[0, 5]));
-    peer.write_all(&frames).await.unwrap();
+    peer.send(&frames).await.unwrap();
     tokio::time::timeout(TIMEOUT, async {
         while local.total().await != Ok(6) {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -142,7 +159,7 @@ async fn unknown_actors_and_variants_are_logged_and_the_connection_goes_on() {
     .expect("the well-formed message was handled");
     // The hostile-but-authenticated connection is still open.
     let mut buf = [0u8; 64];
-    let open = tokio::time::timeout(Duration::from_millis(100), peer.read(&mut buf)).await;
+    let open = tokio::time::timeout(Duration::from_millis(100), peer.stream.read(&mut buf)).await;
     assert!(!matches!(open, Ok(Ok(0))), "closed after a bad message");
     still_served(&remote, 7).await;
 }
@@ -163,14 +180,14 @@ async fn an_authenticated_peer_cannot_reach_an_actor_by_guessing_its_id() {
         seq += 1;
         frames.extend(__testing::exit_frame(seq, id));
     }
-    peer.write_all(&frames).await.unwrap();
+    peer.send(&frames).await.unwrap();
     still_served(&remote, 2).await;
     assert!(local.address().is_alive() && bystander.address().is_alive());
     assert_eq!(bystander.total().await, Ok(0));
     // The wire id the counter's address carries does reach it.
     let wire = thespian::remote::wire_id(&local.address());
     assert!(wire > near + 64 || wire < near.saturating_sub(64));
-    peer.write_all(&__testing::exit_frame(seq + 1, wire))
+    peer.send(&__testing::exit_frame(seq + 1, wire))
         .await
         .unwrap();
     tokio::time::timeout(TIMEOUT, async {
