@@ -57,13 +57,15 @@ impl Compaction {
 pub(crate) mod lockfree {
     #[cfg(thespian_loom)]
     pub(crate) use loom::cell::UnsafeCell;
+    #[cfg(all(thespian_loom, test))]
+    pub(crate) use loom::sync::atomic::AtomicUsize;
     #[cfg(thespian_loom)]
-    pub(crate) use loom::sync::atomic::{
-        fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize,
-    };
+    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8};
+    #[cfg(all(not(thespian_loom), test))]
+    pub(crate) use std::sync::atomic::AtomicUsize;
     pub(crate) use std::sync::atomic::Ordering;
     #[cfg(not(thespian_loom))]
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8};
 
     /// `std::cell::UnsafeCell` with loom's access API.
     #[cfg(not(thespian_loom))]

@@ -37,7 +37,7 @@ use std::ptr;
 use std::task::Waker;
 
 use crate::sync::lockfree as sync;
-use sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering, UnsafeCell};
+use sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering, UnsafeCell};
 
 /// Slots per block.
 #[cfg(not(thespian_loom))]
@@ -62,9 +62,19 @@ const AWAKE: u8 = 0;
 const SLEEPING: u8 = 1;
 const WAKING: u8 = 2;
 
+/// A position in the queue: 64 bits on every target, so that a mailbox never wraps (2^63
+/// messages at a billion a second last three centuries; a 32-bit count wrapped after 2^31).
+type Pos = u64;
+
 /// Bit 0 of the tail: the queue is closed. Positions count in steps of two above it.
-const CLOSED: usize = 1;
-const STEP: usize = 2;
+const CLOSED: Pos = 1;
+const STEP: Pos = 2;
+
+/// The offset of position `pos` within its block.
+#[inline(always)]
+fn offset_of(pos: Pos) -> usize {
+    (pos % BLOCK as Pos) as usize
+}
 
 /// One message's place, with its flag beside it: a message crosses from the sender's core to
 /// the receiver's with the line(s) of its own slot (one line for a 56-byte envelope).
@@ -80,10 +90,10 @@ struct Block<T> {
     /// One bit per written slot (which only the senders read), and `RELEASED`.
     ready: AtomicU64,
     /// The position of slot 0, a multiple of `BLOCK`; set before the block is linked.
-    start: AtomicUsize,
+    start: AtomicU64,
     next: AtomicPtr<Block<T>>,
     /// The tail position seen when the senders let go of the block (valid once `RELEASED`).
-    released_at: AtomicUsize,
+    released_at: AtomicU64,
     /// Where the allocation under the block begins (see `alloc`).
     base: *mut u8,
     _line: [u64; 3],
@@ -104,7 +114,7 @@ impl<T> Block<T> {
             .expect("a block's layout is valid")
     }
 
-    fn alloc(start: usize) -> *mut Block<T> {
+    fn alloc(start: Pos) -> *mut Block<T> {
         let layout = Self::layout();
         // SAFETY: the layout has a non-zero size.
         let base = unsafe { std::alloc::alloc(layout) };
@@ -122,9 +132,9 @@ impl<T> Block<T> {
         // gets one (the slots' values stay uninitialized, as `MaybeUninit` allows).
         unsafe {
             ptr::addr_of_mut!((*block).ready).write(AtomicU64::new(0));
-            ptr::addr_of_mut!((*block).start).write(AtomicUsize::new(start));
+            ptr::addr_of_mut!((*block).start).write(AtomicU64::new(start));
             ptr::addr_of_mut!((*block).next).write(AtomicPtr::new(ptr::null_mut()));
-            ptr::addr_of_mut!((*block).released_at).write(AtomicUsize::new(0));
+            ptr::addr_of_mut!((*block).released_at).write(AtomicU64::new(0));
             ptr::addr_of_mut!((*block).base).write(base);
             ptr::addr_of_mut!((*block)._line).write([0; 3]);
             let slots = ptr::addr_of_mut!((*block).slots).cast::<Slot<T>>();
@@ -173,7 +183,7 @@ impl<T> Block<T> {
         self.ready.fetch_or(1 << offset, Ordering::SeqCst);
     }
 
-    fn start(&self) -> usize {
+    fn start(&self) -> Pos {
         // Relaxed: set before the block was published by a release store of its pointer.
         self.start.load(Ordering::Relaxed)
     }
@@ -203,7 +213,7 @@ struct Rx<T> {
     /// The oldest block not yet recycled.
     oldest: *mut Block<T>,
     /// The next position to read.
-    pos: usize,
+    pos: Pos,
     /// Recycled blocks, linked through `next`, not yet offered to the senders.
     kept: *mut Block<T>,
     kept_count: u32,
@@ -228,14 +238,14 @@ pub(crate) struct Queue<T> {
     tx: Tx<T>,
     _gap: [usize; 3],
     /// `Rx::pos`, for `len`.
-    head: AtomicUsize,
+    head: AtomicU64,
     rx: UnsafeCell<Rx<T>>,
 }
 
 /// The senders' side: the fields a send writes, then the rarely used ones.
 #[repr(C)]
 struct Tx<T> {
-    tail: AtomicUsize,
+    tail: AtomicU64,
     /// A hint: a block at or before the block of every position not yet written.
     tail_block: AtomicPtr<Block<T>>,
     /// `AWAKE`, `SLEEPING` (the receiver announced it sleeps) or `WAKING` (a sender is taking
@@ -275,7 +285,7 @@ impl<T> Queue<T> {
     pub(crate) fn new() -> Self {
         Queue {
             tx: Tx {
-                tail: AtomicUsize::new(0),
+                tail: AtomicU64::new(0),
                 tail_block: AtomicPtr::new(ptr::null_mut()),
                 state: AtomicU8::new(AWAKE),
                 first: AtomicPtr::new(ptr::null_mut()),
@@ -283,7 +293,7 @@ impl<T> Queue<T> {
                 waker: UnsafeCell::new(None),
             },
             _gap: [0; 3],
-            head: AtomicUsize::new(0),
+            head: AtomicU64::new(0),
             rx: UnsafeCell::new(Rx {
                 block: ptr::null_mut(),
                 oldest: ptr::null_mut(),
@@ -293,6 +303,23 @@ impl<T> Queue<T> {
                 streak: 0,
             }),
         }
+    }
+
+    /// A queue whose next position is `pos`, as if `pos` values had passed through it (the
+    /// tests of positions past 32 bits).
+    #[cfg(test)]
+    fn starting_at(pos: Pos) -> Self {
+        let queue = Self::new();
+        let offset = offset_of(pos);
+        let first = Block::alloc(pos - offset as Pos);
+        // SAFETY: not shared yet. The places before `pos` count as written and read.
+        let b = unsafe { &*first };
+        b.ready.store((1 << offset) - 1, Ordering::Relaxed);
+        queue.tx.first.store(first, Ordering::Relaxed);
+        queue.tx.tail.store(pos * STEP, Ordering::Relaxed);
+        queue.head.store(pos, Ordering::Relaxed);
+        queue.rx.with_mut(|rx| unsafe { (*rx).pos = pos });
+        queue
     }
 
     /// Whether the receiver has closed the queue.
@@ -306,7 +333,8 @@ impl<T> Queue<T> {
         if tail & CLOSED != 0 {
             return 0;
         }
-        (tail / STEP).saturating_sub(self.head.load(Ordering::Relaxed))
+        let waiting = (tail / STEP).saturating_sub(self.head.load(Ordering::Relaxed));
+        usize::try_from(waiting).unwrap_or(usize::MAX)
     }
 
     /// Appends `value` (waking the receiver if it sleeps), or hands it back if the queue is
@@ -336,13 +364,13 @@ impl<T> Queue<T> {
         let block = unsafe { &*self.block_for(pos) };
         let unwritten = Unwritten {
             block,
-            offset: pos % BLOCK,
+            offset: offset_of(pos),
             filler,
         };
         let value = make(value);
         std::mem::forget(unwritten);
         // SAFETY: `pos` was claimed by this call alone.
-        unsafe { block.write(pos % BLOCK, value) };
+        unsafe { block.write(offset_of(pos), value) };
         sync::handshake();
         if self.tx.state.load(Ordering::SeqCst) == SLEEPING {
             self.wake();
@@ -386,8 +414,8 @@ impl<T> Queue<T> {
 
     /// The block of position `pos`, linking blocks as needed.
     #[inline]
-    fn block_for(&self, pos: usize) -> *mut Block<T> {
-        let start = pos - pos % BLOCK;
+    fn block_for(&self, pos: Pos) -> *mut Block<T> {
+        let start = pos - offset_of(pos) as Pos;
         let mut block = self.tx.tail_block.load(Ordering::Acquire);
         if block.is_null() {
             block = self.first_block();
@@ -461,18 +489,18 @@ impl<T> Queue<T> {
 
     /// Links a block after `b` (whose start is `b_start`): the chain of spare blocks when the
     /// receiver offers one, a new block otherwise. Returns the block after `b`.
-    fn grow(&self, b: &Block<T>, b_start: usize) -> *mut Block<T> {
+    fn grow(&self, b: &Block<T>, b_start: Pos) -> *mut Block<T> {
         let mut chain = self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire);
         if chain.is_null() {
-            chain = Block::alloc(b_start + BLOCK);
+            chain = Block::alloc(b_start + BLOCK as Pos);
         } else {
             // SAFETY: the chain is this sender's alone until it is linked.
             let mut link = chain;
-            let mut start = b_start + BLOCK;
+            let mut start = b_start + BLOCK as Pos;
             while !link.is_null() {
                 let l = unsafe { &*link };
                 l.start.store(start, Ordering::Relaxed);
-                start += BLOCK;
+                start += BLOCK as Pos;
                 link = l.next.load(Ordering::Relaxed);
             }
         }
@@ -538,10 +566,10 @@ impl<T> Queue<T> {
             rx.block = first;
             rx.oldest = first;
         }
-        let offset = rx.pos % BLOCK;
+        let offset = offset_of(rx.pos);
         // SAFETY: blocks from `rx.oldest` on are only recycled by the receiver itself.
         let mut b = unsafe { &*rx.block };
-        if b.start() != rx.pos - offset {
+        if b.start() != rx.pos - offset as Pos {
             let next = b.next.load(Ordering::SeqCst);
             if next.is_null() {
                 return None;
@@ -831,6 +859,24 @@ mod tests {
         std::iter::from_fn(|| unsafe { q.pop() }).collect()
     }
 
+    /// How many blocks the queue holds: kept, offered to the senders, and linked.
+    fn count(q: &Queue<u64>) -> u32 {
+        // SAFETY: the test is the only receiver, and nothing moves now.
+        let rx = q.rx.with_mut(|rx| unsafe { &*rx });
+        let mut n = rx.kept_count;
+        let mut link = q.tx.spare.load(Ordering::Relaxed);
+        while !link.is_null() {
+            n += 1;
+            link = unsafe { (*link).next.load(Ordering::Relaxed) };
+        }
+        let mut link = rx.oldest;
+        while !link.is_null() {
+            n += 1;
+            link = unsafe { (*link).next.load(Ordering::Relaxed) };
+        }
+        n
+    }
+
     #[test]
     fn values_come_out_in_order_across_blocks() {
         let q = Queue::new();
@@ -842,9 +888,35 @@ mod tests {
         assert_eq!(q.len(), 0);
     }
 
-    /// The header fills one cache line; a 56-byte envelope and its flag fill the next. (The
-    /// queue's own fields are checked with the actor's cell, in `runtime.rs`.)
+    /// Positions are 64-bit on every target: past 2^31 values (where a 32-bit count of steps of
+    /// two wrapped) and 2^32, values still come out in order, and blocks are reused as before.
     #[test]
+    fn positions_go_past_32_bits() {
+        for start in [(1 << 31) - 24, (1 << 32) - 24, u64::MAX / 4 - 7] {
+            let q = Queue::starting_at(start);
+            assert_eq!(q.len(), 0);
+            for round in 0..4u64 {
+                for n in 0..(BLOCK as u64 * 3 + 5) {
+                    assert_eq!(q.push(round * 1000 + n), Ok(()));
+                }
+                assert_eq!(q.len(), BLOCK * 3 + 5);
+                let expected: Vec<u64> = (0..(BLOCK as u64 * 3 + 5))
+                    .map(|n| round * 1000 + n)
+                    .collect();
+                assert_eq!(drain(&q), expected);
+            }
+            assert!(
+                count(&q) <= 2 * KEEP_BLOCKS + 2,
+                "blocks grew without bound"
+            );
+        }
+    }
+
+    /// The header fills one cache line; a 56-byte envelope and its flag fill the next. (The
+    /// queue's own fields are checked with the actor's cell, in `runtime.rs`.) The layout is
+    /// tuned for 64-bit targets.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
     fn a_block_is_laid_out_in_cache_lines() {
         // The queue itself is not aligned (see `Queue`).
         assert_eq!(std::mem::align_of::<Queue<u64>>(), 8);
@@ -853,7 +925,7 @@ mod tests {
         assert_eq!(std::mem::align_of::<Block<u64>>(), 64);
         // Aligned by hand within plain allocations: every block starts on a line.
         let blocks: Vec<_> = (0..64)
-            .map(|n| Block::<[u64; 7]>::alloc(n * BLOCK))
+            .map(|n| Block::<[u64; 7]>::alloc((n * BLOCK) as Pos))
             .collect();
         for &b in &blocks {
             assert_eq!(b as usize % 64, 0);
@@ -966,22 +1038,6 @@ mod tests {
     #[test]
     fn blocks_are_recycled_and_bounded() {
         let q = Queue::new();
-        let count = |q: &Queue<u64>| {
-            // SAFETY: the test is the only receiver, and nothing moves now.
-            let rx = q.rx.with_mut(|rx| unsafe { &*rx });
-            let mut n = rx.kept_count;
-            let mut link = q.tx.spare.load(Ordering::Relaxed);
-            while !link.is_null() {
-                n += 1;
-                link = unsafe { (*link).next.load(Ordering::Relaxed) };
-            }
-            let mut link = rx.oldest;
-            while !link.is_null() {
-                n += 1;
-                link = unsafe { (*link).next.load(Ordering::Relaxed) };
-            }
-            n
-        };
         for n in 0..100_000u64 {
             q.push(n).unwrap();
         }
