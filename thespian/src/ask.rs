@@ -251,6 +251,12 @@ where
 /// Because the request leaves at once, several asks can be in flight together
 /// (`let (a, b) = (x.total(), y.total()); a.await; b.await;`), in the order they were made.
 /// Dropping an `Ask` gives up on the reply (a reply that comes later is a dead letter).
+///
+/// # Cancel safety
+///
+/// Dropping it never takes the request back: the actor still handles it, and its reply becomes
+/// a dead letter.
+#[must_use = "the request is sent already; drop the `Ask` only to let its reply become a dead letter"]
 pub struct Ask<R: Send + 'static> {
     state: AskState<R>,
 }
