@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! $ thespian-status --node 127.0.0.1:4000 --secret "$SECRET"
-//! node 127.0.0.1:4000/3f2a91c7 (member; leader at 127.0.0.1:3999)
+//! node 127.0.0.1:4000/3f2a91c7 (member; convention address 127.0.0.1:3999)
 //! 2 members:
 //!   127.0.0.1:3999/91bc0e15   actors: 3   {}
 //!   127.0.0.1:4000/3f2a91c7   actors: 5   {"Hello World": true}
@@ -49,8 +49,11 @@ struct Args {
 }
 
 fn print(status: &ConventionStatus) {
-    let role = if status.is_leader { "leader" } else { "member" };
-    println!("node {} ({role}; leader at {})", status.node, status.leader);
+    let role = if status.is_leader { "seed" } else { "member" };
+    println!(
+        "node {} ({role}; convention address {})",
+        status.node, status.leader
+    );
     println!("{} members:", status.members.len());
     let mut members = status.members.clone();
     members.sort_by_key(|m| m.node);

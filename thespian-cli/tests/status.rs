@@ -57,7 +57,7 @@ async fn prints_the_members_their_capabilities_and_actor_counts() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("(member; leader at"), "{text}");
+    assert!(text.contains("(member; convention address"), "{text}");
     assert!(text.contains("2 members:"), "{text}");
     assert!(text.contains("\"Hello World\": true"), "{text}");
     assert!(text.contains("actors:"), "{text}");

@@ -472,6 +472,11 @@ fn dispatch(
         Header::Heartbeat => {}
         Header::Ack { upto } => link.acked(upto),
         Header::Notice { to, notice } => remote::notice(system, link.node, to, notice),
+        Header::Gossip => {
+            if let Some(net) = link.net.upgrade() {
+                net.gossip_in(body);
+            }
+        }
     }
     Ok(())
 }

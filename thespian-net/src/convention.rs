@@ -1,13 +1,13 @@
 //! The convention: many nodes working as one, with actors placed by capabilities.
 //!
-//! One node is the *leader* (the node whose own address is the leader address it was given); the
-//! others are *members*. Every node runs an agent actor that registers the node and its
-//! capabilities with the leader and renews the registration every `heartbeat`; the leader keeps
-//! the table of members, drops a member whose registration is older than `member_timeout`, or at
-//! once when its connection closes, and sends every change to every agent. Each agent keeps its
-//! node's copy of the table and tells the local subscribers what changed
-//! ([`ConventionUpdate`]). If the leader goes away, the members keep working with the table they
-//! have, and register again when it is back.
+//! No node leads. Every node keeps the membership with SWIM (see `membership`): it probes a
+//! random member each heartbeat, suspects one that does not answer (directly or through
+//! others), declares it down after `member_timeout`, and spreads what it learns on its probes.
+//! The convention address a node is given is a *seed*: where it announces itself, and whom it
+//! contacts again whenever it does not see it among the members. Every node runs an agent
+//! actor that publishes the node's capabilities and actor count when they change, turns the
+//! membership into the node's table of members, and tells the local subscribers what changed
+//! ([`ConventionUpdate`]). Losing any node, a seed included, stops nothing.
 //!
 //! Placement ([`Convention::create_actor`]) asks the actor type's
 //! [`capability_check`](thespian::Actor::capability_check) about every node it knows, and tries
@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -33,10 +34,9 @@ use thespian::prelude::*;
 use thespian::remote::{self, NodeId};
 use thespian::{Capabilities, CapabilityValue, CreateError, Supervision};
 
+use crate::membership::{Membership, MembershipConfig};
 use crate::{NetError, NetSystem};
 
-/// The global name of the leader's table keeper, on the leader node.
-const LEADER: &str = "thespian.convention.leader";
 /// The global name of every node's agent.
 const AGENT: &str = "thespian.convention.agent";
 
@@ -44,31 +44,49 @@ const AGENT: &str = "thespian.convention.agent";
 #[derive(Debug, Clone)]
 pub struct ConventionConfig {
     leader: SocketAddr,
+    more_seeds: Vec<SocketAddr>,
     heartbeat: Duration,
     member_timeout: Duration,
     create_timeout: Duration,
 }
 
 impl ConventionConfig {
-    /// Joins the convention led by the node listening at `leader` (this node leads when it is
-    /// its own address).
+    /// Joins the convention whose address (its first seed) is `leader`: the node there is
+    /// where this one announces itself. No node leads; the name is Thespian's "convention
+    /// leader address".
     pub fn new(leader: SocketAddr) -> Self {
         ConventionConfig {
             leader,
+            more_seeds: Vec::new(),
             heartbeat: Duration::from_millis(400),
             member_timeout: Duration::from_millis(1500),
             create_timeout: Duration::from_secs(5),
         }
     }
 
-    /// How often members renew their registration (default 400 ms); a member whose last one is
-    /// older than `member_timeout` (default 1.5 s, at least three heartbeats) is dropped, so a
-    /// silent member is gone from the table within about `member_timeout + heartbeat`.
+    /// How often a node probes a member and publishes what changed about itself (default
+    /// 400 ms); a member that answers no probe, directly or through others, is suspected, and
+    /// dropped after `member_timeout` (default 1.5 s, at least three heartbeats) of suspicion,
+    /// so a silent member is gone within about `member_timeout + 2 × heartbeat`.
     pub fn timing(mut self, heartbeat: Duration, member_timeout: Duration) -> Self {
         self.heartbeat = heartbeat.max(Duration::from_millis(10));
-        // A renewal may come a heartbeat late (one slow answer): allow for two missed.
+        // Time for a suspected member to refute the suspicion (one slow answer).
         self.member_timeout = member_timeout.max(self.heartbeat.saturating_mul(3));
         self
+    }
+
+    /// More seeds: addresses of nodes this node contacts, besides the convention address, when
+    /// they are not among the members it knows (at its start, and whenever it finds itself
+    /// without them). With several seeds, a node can join while the convention address is
+    /// down.
+    pub fn seeds(mut self, seeds: impl IntoIterator<Item = SocketAddr>) -> Self {
+        self.more_seeds.extend(seeds);
+        self
+    }
+
+    /// The convention address, then the other seeds.
+    fn seeds_iter(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        std::iter::once(self.leader).chain(self.more_seeds.iter().copied())
     }
 
     /// How long a placement may take, all candidate nodes included (default 5 s).
@@ -78,14 +96,14 @@ impl ConventionConfig {
     }
 }
 
-/// One node of the convention, as the leader knows it.
+/// One node of the convention, as this node knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member {
     /// The node.
     pub node: NodeId,
-    /// Its capabilities at its last registration.
+    /// Its capabilities, as it last published them.
     pub capabilities: Capabilities,
-    /// How many actors were alive on it at its last registration.
+    /// How many actors were alive on it, as it last published.
     pub actors: usize,
     agent: Addr<Agent>,
 }
@@ -95,11 +113,11 @@ pub struct Member {
 pub struct ConventionStatus {
     /// The node asked.
     pub node: NodeId,
-    /// The leader's address it was given.
+    /// The convention address (the first seed) it was given.
     pub leader: SocketAddr,
-    /// Whether it is the leader.
+    /// Whether it listens at the convention address.
     pub is_leader: bool,
-    /// The members as it last heard from the leader.
+    /// The members it believes alive (itself included).
     pub members: Vec<Member>,
 }
 
@@ -176,8 +194,8 @@ pub struct Placement {
 #[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
 pub enum PlacementPolicy {
-    /// The node running the fewest actors first (as this node knows them: each member's count at
-    /// its last registration, plus the actors this node placed there since; this node's own,
+    /// The node running the fewest actors first (as this node knows them: each member's count as
+    /// it last published, plus the actors this node placed there since; this node's own,
     /// live), ties to the lowest address. A node that joins takes new actors at once.
     #[default]
     LeastLoaded,
@@ -262,6 +280,7 @@ struct Shared {
     net: NetSystem,
     config: ConventionConfig,
     members: RwLock<Vec<Member>>,
+    membership: Membership,
     subscribers: Mutex<Vec<Recipient<ConventionUpdate>>>,
     factories: RwLock<HashMap<String, Factory>>,
     /// Actors this node placed on each member lately (how many, and when last), counted until
@@ -270,26 +289,16 @@ struct Shared {
 }
 
 impl Shared {
-    /// Takes a table from the leader and tells subscribers what changed. A leader heard from for
-    /// less than `member_timeout` may not know every member yet (it restarted, and they have not
-    /// all registered again): its table only adds, it does not remove.
-    fn set_members(&self, members: Vec<Member>, from_new_leader: bool) {
+    /// Takes the table the membership gives and tells subscribers what changed.
+    fn set_members(&self, members: Vec<Member>) {
         // Taken first and held while the table changes, so that a new subscriber is told the
         // table either before a change (and then the change) or after it, never both.
         let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
         let mut table = self.members.write().unwrap_or_else(|e| e.into_inner());
         let old = std::mem::take(&mut *table);
-        let mut members = members;
-        if from_new_leader {
-            for member in &old {
-                if !members.iter().any(|m| m.node == member.node) {
-                    members.push(member.clone());
-                }
-            }
-        }
         *table = members.clone();
         drop(table);
-        // A member's count includes what was placed there at least two registrations ago.
+        // A member's published count includes what was placed there two heartbeats ago.
         let settled = self.config.heartbeat.saturating_mul(2);
         self.placed
             .lock()
@@ -325,86 +334,16 @@ impl Shared {
     }
 }
 
-/// The leader's table of members.
-pub(crate) struct Leader {
-    members: BTreeMap<NodeId, (Member, Instant)>,
-    config: ConventionConfig,
-}
-
-#[actor(name = "thespian_net::convention::Leader")]
-impl Leader {
-    #[started]
-    async fn begin(&mut self, ctx: &mut Context<Self>) {
-        ctx.wakeup_after(self.config.heartbeat, ());
-    }
-
-    /// A node (re-)registers; the answer is the table.
-    async fn register(&mut self, member: Member) -> Vec<Member> {
-        let changed = match self.members.get(&member.node) {
-            Some((known, _)) => {
-                known.capabilities != member.capabilities || known.agent != member.agent
-            }
-            None => {
-                tracing::info!(target: "thespian_net::convention", node = %member.node,
-                    "member joined");
-                true
-            }
-        };
-        self.members
-            .insert(member.node, (member.clone(), Instant::now()));
-        if changed {
-            self.broadcast().await;
-        }
-        self.table()
-    }
-
-    /// The connection to `node` was lost: it is no member any more (it registers again if it
-    /// comes back).
-    async fn node_down(&mut self, node: NodeId) {
-        if self.members.remove(&node).is_some() {
-            tracing::info!(target: "thespian_net::convention", %node, "member disconnected");
-            self.broadcast().await;
-        }
-    }
-
-    /// Drops members whose registration is too old.
-    #[wakeup]
-    async fn prune(&mut self, _tick: WakeupMessage, ctx: &mut Context<Self>) {
-        let timeout = self.config.member_timeout;
-        let before = self.members.len();
-        self.members.retain(|node, (_, seen)| {
-            let alive = seen.elapsed() <= timeout;
-            if !alive {
-                tracing::info!(target: "thespian_net::convention", %node, "member lost");
-            }
-            alive
-        });
-        if self.members.len() != before {
-            self.broadcast().await;
-        }
-        ctx.wakeup_after(self.config.heartbeat, ());
-    }
-
-    #[helper]
-    fn table(&self) -> Vec<Member> {
-        self.members.values().map(|(m, _)| m.clone()).collect()
-    }
-
-    #[helper]
-    async fn broadcast(&self) {
-        let table = self.table();
-        for (member, _) in self.members.values() {
-            let _ = member.agent.table(table.clone()).await;
-        }
-    }
-}
-
-/// A node's agent: registers it, keeps its copy of the table, creates actors placed here.
+/// A node's agent: publishes the node's capabilities and load, turns the membership into the
+/// table of members, creates actors placed here.
 pub(crate) struct Agent {
     shared: Arc<Shared>,
-    leader: Option<Addr<Leader>>,
-    /// The leader's node, and since when this agent has heard from it.
-    heard_from: Option<(NodeId, Instant)>,
+    /// What this node last published.
+    published: Option<(Capabilities, usize)>,
+    /// A contact of the seed is under way.
+    contacting: Arc<AtomicBool>,
+    /// Members' agents, decoded once per member.
+    agents: HashMap<NodeId, Addr<Agent>>,
 }
 
 #[actor(name = "thespian_net::convention::Agent")]
@@ -415,21 +354,22 @@ impl Agent {
         ctx.wakeup_after(self.shared.config.heartbeat, ());
     }
 
+    /// A stopped agent stops its node's membership: to the others the node is silent, and
+    /// leaves the table once SWIM has found so.
+    #[stopping]
+    async fn end(&mut self) {
+        self.shared.membership.stop();
+    }
+
     #[wakeup]
     async fn tick(&mut self, _tick: WakeupMessage, ctx: &mut Context<Self>) {
         self.renew(ctx).await;
         ctx.wakeup_after(self.shared.config.heartbeat, ());
     }
 
-    /// Registers again now (after a capability change).
+    /// Publishes now (after a capability change).
     async fn renew_now(&mut self, ctx: &mut Context<Self>) {
         self.renew(ctx).await;
-    }
-
-    /// The leader's table.
-    async fn table(&mut self, members: Vec<Member>) {
-        let fresh = self.leader_is_new();
-        self.shared.set_members(members, fresh);
     }
 
     /// This node's view of the convention.
@@ -469,58 +409,72 @@ impl Agent {
         factory(self.shared.net.clone(), actor, order).await
     }
 
+    /// Publishes what changed about this node, contacts the seed when it is not among the
+    /// members, and takes the membership into the table.
     #[helper]
     async fn renew(&mut self, ctx: &mut Context<Self>) {
-        let net = &self.shared.net;
-        let timeout = self.shared.config.heartbeat;
-        if self.leader.is_none() {
-            self.leader = if self.shared.config.leader == net.local_addr() {
-                net.system().named::<Leader>(LEADER)
-            } else {
-                net.lookup::<Leader>(self.shared.config.leader, LEADER, timeout)
-                    .await
-                    .ok()
-            };
+        let net = self.shared.net.clone();
+        let system = net.system();
+        let now = (system.capabilities(), system.live_actors());
+        if self.published.as_ref() != Some(&now) {
+            let mut agent = Vec::new();
+            if remote::encode(ctx.myself(), &mut agent).is_ok() {
+                self.shared.membership.publish(now.0.clone(), now.1, agent);
+                self.published = Some(now);
+            }
         }
-        let Some(leader) = &self.leader else {
-            return;
-        };
-        let me = Member {
-            node: net.node(),
-            capabilities: net.system().capabilities(),
-            actors: net.system().live_actors(),
-            agent: ctx.myself().clone(),
-        };
-        let leader_node = thespian::remote::node_of_actor(&leader.address());
-        match leader.timeout(timeout).register(me).await {
-            Ok(members) => {
-                if let Some(node) = leader_node {
-                    if self.heard_from.is_none_or(|(known, _)| known != node) {
-                        self.heard_from = Some((node, Instant::now()));
+        let members = self.shared.membership.members();
+        // Every seed not among the members is contacted (in the background: a seed that does
+        // not answer must not hold up placements): a node alone finds the convention again, and
+        // a seed that restarted (a new run, alone) is found by the others.
+        let own = self.shared.net.local_addr();
+        let unknown: Vec<SocketAddr> = self
+            .shared
+            .config
+            .seeds_iter()
+            .filter(|seed| *seed != own && !members.iter().any(|(node, _)| node.addr == *seed))
+            .collect();
+        if !unknown.is_empty() && !self.contacting.swap(true, Ordering::AcqRel) {
+            let contacting = self.contacting.clone();
+            let membership = self.shared.membership.clone();
+            let net = net.clone();
+            tokio::spawn(async move {
+                for seed in unknown {
+                    if let Ok(node) = net.connect(seed).await {
+                        membership.join(node);
                     }
                 }
-                let fresh = self.leader_is_new();
-                self.shared.set_members(members, fresh);
-            }
-            // A slow answer: keep the leader, try again next tick.
-            Err(AskError::Timeout(_)) => {}
-            Err(e) => {
-                tracing::debug!(target: "thespian_net::convention", error = %e,
-                    "leader unreachable; keeping the last table");
-                self.leader = None;
-            }
+                contacting.store(false, Ordering::Release);
+            });
         }
-    }
-
-    /// Whether the leader has been heard from for less than `member_timeout` (a restarted leader
-    /// whose table may still be missing members).
-    #[helper]
-    fn leader_is_new(&self) -> bool {
-        let grace = self.shared.config.member_timeout;
-        match self.heard_from {
-            Some((node, since)) => node != self.shared.net.node() && since.elapsed() < grace,
-            None => false,
+        let mut table = Vec::with_capacity(members.len());
+        for (node, data) in members {
+            let Some(data) = data else { continue };
+            let agent = if node == self.shared.net.node() {
+                ctx.myself().clone()
+            } else {
+                match self.agents.get(&node) {
+                    Some(agent) => agent.clone(),
+                    None => {
+                        let decoded = remote::decoding(system, || {
+                            postcard::from_bytes::<Addr<Agent>>(&data.agent)
+                        });
+                        let Ok(agent) = decoded else { continue };
+                        self.agents.insert(node, agent.clone());
+                        agent
+                    }
+                }
+            };
+            table.push(Member {
+                node,
+                capabilities: data.capabilities,
+                actors: data.actors,
+                agent,
+            });
         }
+        let alive: std::collections::HashSet<NodeId> = table.iter().map(|m| m.node).collect();
+        self.agents.retain(|node, _| alive.contains(node));
+        self.shared.set_members(table);
     }
 }
 
@@ -541,8 +495,8 @@ impl std::fmt::Debug for Convention {
 }
 
 impl Convention {
-    /// Joins (or, at the leader's own address, leads) the convention. Returns at once; the
-    /// table fills in as registrations arrive ([`members`](Self::members)).
+    /// Joins the convention. Returns at once; the table fills in as members are found
+    /// ([`members`](Self::members)).
     pub async fn join(net: &NetSystem, config: ConventionConfig) -> Result<Convention, NetError> {
         let system = net.system();
         if system.named_address(AGENT).is_some() {
@@ -551,38 +505,33 @@ impl Convention {
                 "this node has joined a convention already".into(),
             ));
         }
-        if config.leader == net.local_addr() {
-            let leader = Leader {
-                members: BTreeMap::new(),
-                config: config.clone(),
-            };
-            let leader = system
-                .create_actor_with(leader, ActorOptions::new().name(LEADER))
-                .await
-                .map_err(|e| NetError::Unreachable("convention".into(), e.to_string()))?;
-            // A member whose connection closes is dropped at once, not at its timeout. (The
-            // leader is found by name when needed: holding its address here would keep the
-            // whole system alive through the transport.)
-            drop(leader);
-            let weak = system.downgrade();
-            net.on_node_down(Box::new(move |node| {
-                if let Some(leader) = weak.upgrade().and_then(|s| s.named_address(LEADER)) {
-                    let _ = leader.tell_any(NodeDown { node });
-                }
-            }));
-        }
+        let membership = Membership::start(
+            net.inner(),
+            MembershipConfig {
+                probe_period: config.heartbeat,
+                probe_rtt: config.heartbeat / 2,
+                suspect_to_down_after: config.member_timeout,
+                expected_size: 64,
+            },
+        );
+        // A node this one has lost (its connection closed and it cannot be dialed, or it was
+        // silent for `down_after`) leaves the membership at once, not after a suspicion.
+        let lost = membership.clone();
+        net.on_node_down(Box::new(move |node| lost.node_lost(node)));
         let shared = Arc::new(Shared {
             net: net.clone(),
             config,
             members: RwLock::new(Vec::new()),
+            membership,
             subscribers: Mutex::new(Vec::new()),
             factories: RwLock::new(HashMap::new()),
             placed: Mutex::new(HashMap::new()),
         });
         let agent = Agent {
             shared: shared.clone(),
-            leader: None,
-            heard_from: None,
+            published: None,
+            contacting: Arc::new(AtomicBool::new(false)),
+            agents: HashMap::new(),
         };
         let agent = system
             .create_actor_with(agent, ActorOptions::new().name(AGENT))
@@ -591,12 +540,13 @@ impl Convention {
         Ok(Convention { shared, agent })
     }
 
-    /// Whether this node leads the convention.
+    /// Whether this node listens at the convention address (it leads nothing: every node is
+    /// equal; kept for Thespian's vocabulary).
     pub fn is_leader(&self) -> bool {
         self.shared.config.leader == self.shared.net.local_addr()
     }
 
-    /// The members as this node last heard from the leader (this node included once registered).
+    /// The members this node believes alive, itself included.
     pub fn members(&self) -> Vec<Member> {
         self.shared
             .members
@@ -641,7 +591,7 @@ impl Convention {
     }
 
     /// The actor holding global name `name` anywhere in the convention. Names belong to nodes;
-    /// the rule: the leader is asked first, then this node, then the other members in the order
+    /// the rule: the node at the convention address is asked first, then this node, then the other members in the order
     /// of their addresses, and the first holder (of type `A`) answers.
     pub async fn named<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
         let net = &self.shared.net;

@@ -44,6 +44,8 @@ pub(crate) enum Header<A> {
     Ack { upto: u64 },
     /// A notice for actor `to`: a child or a watched actor ended, a watch began or ended.
     Notice { to: u64, notice: Notice<A> },
+    /// Membership gossip; the body is a kind byte and its payload (see `membership`).
+    Gossip,
 }
 
 /// An [`AskError`] on the wire.

@@ -18,12 +18,14 @@
 //!
 //! # The convention
 //!
-//! Nodes form a [`Convention`] (Thespian's multi-system model). One node leads: the node whose
-//! own address is the leader address every node is given. Every node runs an agent that
-//! registers the node, its capabilities and its actor count with the leader every `heartbeat`
-//! (400 ms by default) and gets the whole table back; the leader drops a member whose last
-//! registration is older than `member_timeout` (1.5 s), and at once when its node is lost, and
-//! sends every change to every agent. Without a leader, members keep the last table they had.
+//! Nodes form a [`Convention`] (Thespian's multi-system model) with no leader: every node keeps
+//! the membership with SWIM (the `foca` crate) over its sealed links, probing one random member
+//! per `heartbeat` (400 ms by default), suspecting one that answers neither directly nor through
+//! others and dropping it after `member_timeout` (1.5 s); what it learns rides on its probes, so
+//! the traffic per node does not grow with the convention. The convention address a node is
+//! given (and any [`ConventionConfig::seeds`]) is where it announces itself; losing any node, a
+//! seed included, stops nothing. Capabilities and actor counts are published when they change
+//! and spread the same way.
 //!
 //! * **Placement.** [`Convention::create_actor`] asks the actor type's
 //!   [`capability_check`](thespian::Actor::capability_check) about every node's capabilities
@@ -42,7 +44,7 @@
 //! * **Updates.** [`Convention::subscribe`] tells an actor the present membership first (a
 //!   `Joined` per node), then every [`ConventionUpdate`].
 //! * **Capabilities.** [`Convention::update_capability`] changes this node's capabilities and
-//!   registers at once; actors running here that no longer accept them are asked to exit.
+//!   publishes them at once; actors running here that no longer accept them are asked to exit.
 //! * **Status.** Any node answers [`Convention::status`], which the `thespian-status` tool prints.
 //!
 //! `SEMANTICS.md` in the repository states each rule with its timings.
@@ -154,6 +156,7 @@ mod error;
 mod frame;
 mod handshake;
 mod link;
+mod membership;
 mod node;
 pub mod process;
 mod seal;

@@ -35,6 +35,8 @@ pub(crate) struct NetInner {
     down_listeners: Mutex<Vec<DownListener>>,
     /// Refused connections, logged a few at a time (see `admission`).
     pub(crate) refusals: Refusals,
+    /// Where gossip frames go: the membership task, once started.
+    gossip: Mutex<Option<crate::membership::GossipSink>>,
     /// The accept loop, awaited by `shutdown` so that the port is free when it returns.
     accepting: Mutex<Option<tokio::task::JoinHandle<()>>>,
     #[cfg(feature = "tls")]
@@ -44,6 +46,18 @@ pub(crate) struct NetInner {
 impl NetInner {
     pub(crate) fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
         self.runtime.spawn(task);
+    }
+
+    /// Routes gossip frames to the membership task.
+    pub(crate) fn set_gossip(&self, sink: crate::membership::GossipSink) {
+        *self.gossip.lock().unwrap_or_else(|e| e.into_inner()) = Some(sink);
+    }
+
+    /// A gossip frame arrived (dropped when no membership runs here).
+    pub(crate) fn gossip_in(&self, body: &[u8]) {
+        if let Some(sink) = &*self.gossip.lock().unwrap_or_else(|e| e.into_inner()) {
+            sink.deliver(body);
+        }
     }
 
     pub(crate) fn next_connection_id(&self) -> u64 {
@@ -151,6 +165,12 @@ impl std::fmt::Debug for NetSystem {
 }
 
 impl NetSystem {
+    /// The shared state behind this handle (for the crate's own layers).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn inner(&self) -> &Arc<NetInner> {
+        &self.inner
+    }
+
     /// Listens on the configured address and networks `system`: from now on its addresses can
     /// be sent to other nodes, and addresses from other nodes reach their actors. Must be called
     /// inside a tokio runtime (the node's tasks run there).
@@ -182,6 +202,7 @@ impl NetSystem {
             cancel: CancellationToken::new(),
             runtime: Handle::current(),
             connections: AtomicU64::new(0),
+            gossip: Mutex::new(None),
             accepting: Mutex::new(None),
             refusals: Refusals::default(),
             down_listeners: Mutex::new(Vec::new()),

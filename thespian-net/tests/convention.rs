@@ -364,7 +364,14 @@ async fn a_node_with_the_wrong_secret_cannot_join() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let nodes: Vec<_> = leader.convention.members().iter().map(|m| m.node).collect();
     assert!(!nodes.contains(&intruder.net.node()));
-    assert_eq!(intruder.convention.members(), vec![]);
+    // The intruder knows only itself.
+    let seen: Vec<_> = intruder
+        .convention
+        .members()
+        .iter()
+        .map(|m| m.node)
+        .collect();
+    assert_eq!(seen, vec![intruder.net.node()]);
     for node in [leader, intruder, member] {
         node.net.shutdown().await;
     }
@@ -595,6 +602,112 @@ async fn placement_uses_the_least_loaded_node_and_a_node_that_joins_at_once() {
         Some(top.net.node())
     );
     for node in [&leader, &one, &two, &three] {
+        node.net.shutdown().await;
+    }
+}
+
+/// No node is special: with the seed (the convention address) gone, the others see it leave,
+/// a node joins through another seed, capabilities change, placement and subscriptions go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_the_seed_stops_nothing() {
+    let seed = start(None, Capabilities::new(), config()).await;
+    let seed_addr = seed.net.local_addr();
+    let mut members = Vec::new();
+    for zone in ["a", "b", "c"] {
+        members.push(start(Some(seed_addr), caps(&[("zone", zone)]), config()).await);
+    }
+    for node in &members {
+        eventually("all four joined", || node.convention.members().len() == 4).await;
+    }
+    let watcher = members[0]
+        .system
+        .create_actor(Watcher::default())
+        .await
+        .unwrap();
+    members[0].convention.subscribe(watcher.clone());
+
+    // The seed's process is gone.
+    let seed_node = seed.net.node();
+    let lost_at = std::time::Instant::now();
+    seed.net.shutdown().await;
+    seed.system.shutdown().await;
+    for node in &members {
+        eventually("the seed left", || node.convention.members().len() == 3).await;
+    }
+    let seen_everywhere = lost_at.elapsed();
+
+    // A newcomer joins through a seed that is not the convention address.
+    let system = ActorSystem::builder()
+        .capabilities(caps(&[("zone", "d")]))
+        .default_ask_timeout(TIMEOUT)
+        .build();
+    let net = NetSystem::start(&system, config()).await.unwrap();
+    let newcomer = Convention::join(&net, timing(seed_addr).seeds([members[1].net.local_addr()]))
+        .await
+        .unwrap();
+    newcomer.register::<Worker>();
+    let joined_at = std::time::Instant::now();
+    for node in &members {
+        eventually("the newcomer joined", || {
+            node.convention.members().len() == 4
+        })
+        .await;
+    }
+    eventually("the newcomer sees everyone", || {
+        newcomer.members().len() == 4
+    })
+    .await;
+    let join_seen = joined_at.elapsed();
+    eprintln!("seed loss seen everywhere in {seen_everywhere:?}, a join in {join_seen:?}");
+
+    // Placement reaches the newcomer by its capability, from a node that never knew it at first.
+    let worker = members[2]
+        .convention
+        .create_actor_with(
+            Worker::default(),
+            Placement::new().requirements(caps(&[("zone", "d")])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        thespian::remote::node_of_actor(&worker.address()),
+        Some(net.node())
+    );
+    assert_eq!(worker.work().await, Ok(1));
+    // A capability change spreads.
+    members[1]
+        .convention
+        .update_capability("zone", Some("e".into()))
+        .await;
+    let changed = members[1].net.node();
+    eventually("the change reached the newcomer", || {
+        newcomer
+            .members()
+            .iter()
+            .any(|m| m.node == changed && m.capabilities.get("zone") == Some(&"e".into()))
+    })
+    .await;
+    // The subscriber heard the seed leave and the newcomer join.
+    let newcomer_node = net.node();
+    tokio::time::timeout(TIMEOUT, async {
+        loop {
+            let seen = watcher.seen().await.unwrap();
+            let left = seen
+                .iter()
+                .any(|u| matches!(u, ConventionUpdate::Left(m) if m.node == seed_node));
+            let joined = seen
+                .iter()
+                .any(|u| matches!(u, ConventionUpdate::Joined(m) if m.node == newcomer_node));
+            if left && joined {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the subscriber heard both");
+    net.shutdown().await;
+    for node in members {
         node.net.shutdown().await;
     }
 }
