@@ -474,7 +474,7 @@ fn dispatch(
         Header::Notice { to, notice } => remote::notice(system, link.node, to, notice),
         Header::Gossip => {
             if let Some(net) = link.net.upgrade() {
-                net.gossip_in(body);
+                net.gossip_in(link.node, body);
             }
         }
     }

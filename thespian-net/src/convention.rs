@@ -59,14 +59,14 @@ impl ConventionConfig {
             leader,
             more_seeds: Vec::new(),
             heartbeat: Duration::from_millis(400),
-            member_timeout: Duration::from_millis(1500),
+            member_timeout: Duration::from_millis(1200),
             create_timeout: Duration::from_secs(5),
         }
     }
 
     /// How often a node probes a member and publishes what changed about itself (default
     /// 400 ms); a member that answers no probe, directly or through others, is suspected, and
-    /// dropped after `member_timeout` (default 1.5 s, at least three heartbeats) of suspicion,
+    /// dropped after `member_timeout` (default 1.2 s, at least three heartbeats) of suspicion,
     /// so a silent member is gone within about `member_timeout + 2 × heartbeat`.
     pub fn timing(mut self, heartbeat: Duration, member_timeout: Duration) -> Self {
         self.heartbeat = heartbeat.max(Duration::from_millis(10));
@@ -106,6 +106,16 @@ pub struct Member {
     /// How many actors were alive on it, as it last published.
     pub actors: usize,
     agent: Addr<Agent>,
+}
+
+/// The membership traffic a node has sent (see [`Convention::membership_traffic`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct MembershipTraffic {
+    /// Gossip frames sent.
+    pub frames: u64,
+    /// Their bytes, as framed.
+    pub bytes: u64,
 }
 
 /// What a node answers a status query with (see [`Convention::status`]).
@@ -281,6 +291,8 @@ struct Shared {
     config: ConventionConfig,
     members: RwLock<Vec<Member>>,
     membership: Membership,
+    /// A `RenewNow` is on its way to the agent (see `join`).
+    renew_pending: Arc<AtomicBool>,
     subscribers: Mutex<Vec<Recipient<ConventionUpdate>>>,
     factories: RwLock<HashMap<String, Factory>>,
     /// Actors this node placed on each member lately (how many, and when last), counted until
@@ -413,6 +425,7 @@ impl Agent {
     /// members, and takes the membership into the table.
     #[helper]
     async fn renew(&mut self, ctx: &mut Context<Self>) {
+        self.shared.renew_pending.store(false, Ordering::Release);
         let net = self.shared.net.clone();
         let system = net.system();
         let now = (system.capabilities(), system.live_actors());
@@ -424,6 +437,9 @@ impl Agent {
             }
         }
         let members = self.shared.membership.members();
+        if members.iter().any(|(_, data)| data.is_none()) {
+            self.shared.membership.ask_missing();
+        }
         // Every seed not among the members is contacted (in the background: a seed that does
         // not answer must not hold up placements): a node alone finds the convention again, and
         // a seed that restarted (a new run, alone) is found by the others.
@@ -505,13 +521,29 @@ impl Convention {
                 "this node has joined a convention already".into(),
             ));
         }
+        let renew_pending = Arc::new(AtomicBool::new(false));
         let membership = Membership::start(
             net.inner(),
             MembershipConfig {
                 probe_period: config.heartbeat,
                 probe_rtt: config.heartbeat / 2,
                 suspect_to_down_after: config.member_timeout,
-                expected_size: 64,
+                expected_size: 256,
+            },
+            {
+                // The agent takes a change into the table at once (not at its next tick), one
+                // request at a time however many changes come; found by name, so that the
+                // membership does not keep the system alive.
+                let system = system.downgrade();
+                let pending = renew_pending.clone();
+                move || {
+                    if pending.swap(true, Ordering::AcqRel) {
+                        return;
+                    }
+                    if let Some(agent) = system.upgrade().and_then(|s| s.named_address(AGENT)) {
+                        let _ = agent.tell_any(RenewNow);
+                    }
+                }
             },
         );
         // A node this one has lost (its connection closed and it cannot be dialed, or it was
@@ -523,6 +555,7 @@ impl Convention {
             config,
             members: RwLock::new(Vec::new()),
             membership,
+            renew_pending,
             subscribers: Mutex::new(Vec::new()),
             factories: RwLock::new(HashMap::new()),
             placed: Mutex::new(HashMap::new()),
@@ -544,6 +577,16 @@ impl Convention {
     /// equal; kept for Thespian's vocabulary).
     pub fn is_leader(&self) -> bool {
         self.shared.config.leader == self.shared.net.local_addr()
+    }
+
+    /// The membership traffic this node has sent since it started: gossip frames and their
+    /// bytes (as framed; records add 20 bytes per write).
+    pub fn membership_traffic(&self) -> MembershipTraffic {
+        let (frames, bytes) = &self.shared.net.inner().gossip_sent;
+        MembershipTraffic {
+            frames: frames.load(Ordering::Relaxed),
+            bytes: bytes.load(Ordering::Relaxed),
+        }
     }
 
     /// The members this node believes alive, itself included.

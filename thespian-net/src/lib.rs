@@ -21,7 +21,7 @@
 //! Nodes form a [`Convention`] (Thespian's multi-system model) with no leader: every node keeps
 //! the membership with SWIM (the `foca` crate) over its sealed links, probing one random member
 //! per `heartbeat` (400 ms by default), suspecting one that answers neither directly nor through
-//! others and dropping it after `member_timeout` (1.5 s); what it learns rides on its probes, so
+//! others and dropping it after `member_timeout` (1.2 s); what it learns rides on its probes, so
 //! the traffic per node does not grow with the convention. The convention address a node is
 //! given (and any [`ConventionConfig::seeds`]) is where it announces itself; losing any node, a
 //! seed included, stops nothing. Capabilities and actor counts are published when they change
@@ -167,8 +167,8 @@ mod tls;
 
 pub use config::NetConfig;
 pub use convention::{
-    Convention, ConventionConfig, ConventionStatus, ConventionUpdate, Member, Placement,
-    PlacementPolicy,
+    Convention, ConventionConfig, ConventionStatus, ConventionUpdate, Member, MembershipTraffic,
+    Placement, PlacementPolicy,
 };
 pub use error::{HandshakeError, NetError};
 pub use node::NetSystem;

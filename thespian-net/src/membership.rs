@@ -37,10 +37,12 @@ use crate::node::NetInner;
 pub(crate) const PACKET: u8 = 0;
 /// A gossip frame carrying a member's data, sent to one member directly.
 pub(crate) const DATA: u8 = 1;
+/// A gossip frame asking its receiver for its data (the sender has none of it yet).
+pub(crate) const ASK_DATA: u8 = 2;
 
 /// How many gossip frames may wait for the membership task; more are dropped (SWIM tolerates
 /// lost packets: a probe not answered is retried, then asked of others).
-const INBOX: usize = 1024;
+const INBOX: usize = 4096;
 
 /// A member's identity in SWIM: its node, and how many times it rejoined under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +89,8 @@ struct View {
     data: BTreeMap<NodeId, MemberData>,
     /// Gossip frames dropped because the task was busy.
     dropped: u64,
+    /// Something changed since the owner was last told.
+    changed: bool,
 }
 
 impl View {
@@ -100,6 +104,7 @@ impl View {
             return false;
         }
         self.data.insert(data.node, data);
+        self.changed = true;
         true
     }
 }
@@ -148,15 +153,20 @@ impl BroadcastHandler<Peer> for DataHandler {
 struct Effects {
     sends: Vec<(NodeId, Vec<u8>)>,
     timers: Vec<(Timer<Peer>, Duration)>,
+    /// Members that came up (or came back under a renewed identity).
     up: Vec<NodeId>,
-    down: Vec<NodeId>,
+    /// The set of active members changed.
+    changed: bool,
 }
 
 impl Runtime<Peer> for Effects {
     fn notify(&mut self, notification: Notification<'_, Peer>) {
         match notification {
-            Notification::MemberUp(peer) => self.up.push(peer.node),
-            Notification::MemberDown(peer) => self.down.push(peer.node),
+            Notification::MemberUp(peer) | Notification::Rename(_, peer) => {
+                self.up.push(peer.node);
+                self.changed = true;
+            }
+            Notification::MemberDown(_) => self.changed = true,
             _ => {}
         }
     }
@@ -179,6 +189,8 @@ enum Input {
     Publish(Capabilities, usize, Vec<u8>),
     /// The transport lost `node`: it is down, without waiting for a suspicion to ripen.
     NodeLost(NodeId),
+    /// Ask every member alive whose data this node lacks for it (their hello was lost).
+    AskMissing,
     /// End the task: this node falls silent.
     Stop,
 }
@@ -209,6 +221,11 @@ impl MembershipConfig {
         if let Some(gossip) = config.periodic_gossip.as_mut() {
             gossip.frequency = self.probe_period / 5;
         }
+        // A member that missed a join (a burst of them at once) learns it from the next
+        // announcement's member list, not only when the newcomer's probe round reaches it.
+        if let Some(announce) = config.periodic_announce.as_mut() {
+            announce.frequency = self.probe_period * 25;
+        }
         config
     }
 }
@@ -222,8 +239,13 @@ pub(crate) struct Membership {
 }
 
 impl Membership {
-    /// Starts this node's membership (it knows only itself until it joins a seed).
-    pub(crate) fn start(net: &Arc<NetInner>, config: MembershipConfig) -> Membership {
+    /// Starts this node's membership (it knows only itself until it joins a seed);
+    /// `on_change` is called (from the membership task) after the view changed.
+    pub(crate) fn start(
+        net: &Arc<NetInner>,
+        config: MembershipConfig,
+        on_change: impl Fn() + Send + 'static,
+    ) -> Membership {
         let view = Arc::new(Mutex::new(View::default()));
         let (inputs, receiver) = mpsc::unbounded_channel();
         let (frames, frames_in) = mpsc::channel(INBOX);
@@ -252,6 +274,7 @@ impl Membership {
             inputs.downgrade(),
             Arc::downgrade(net),
             view,
+            on_change,
         ));
         membership
     }
@@ -273,6 +296,11 @@ impl Membership {
         let _ = self.inputs.send(Input::NodeLost(node));
     }
 
+    /// Asks the members whose data this node lacks for it.
+    pub(crate) fn ask_missing(&self) {
+        let _ = self.inputs.send(Input::AskMissing);
+    }
+
     /// Stops taking part: this node answers no probe any more.
     pub(crate) fn stop(&self) {
         let _ = self.inputs.send(Input::Stop);
@@ -289,12 +317,12 @@ impl Membership {
 }
 
 /// A way for connections to hand gossip frames to the membership task without waiting.
-pub(crate) struct GossipSink(mpsc::Sender<Vec<u8>>, Arc<Mutex<View>>);
+pub(crate) struct GossipSink(mpsc::Sender<(NodeId, Vec<u8>)>, Arc<Mutex<View>>);
 
 impl GossipSink {
     /// Hands a frame's body on; drops it (counted) when the task is busy.
-    pub(crate) fn deliver(&self, body: &[u8]) {
-        if self.0.try_send(body.to_vec()).is_err() {
+    pub(crate) fn deliver(&self, from: NodeId, body: &[u8]) {
+        if self.0.try_send((from, body.to_vec())).is_err() {
             self.1.lock().unwrap_or_else(|e| e.into_inner()).dropped += 1;
         }
     }
@@ -306,10 +334,11 @@ type Swim = Foca<Peer, PostcardCodec, SmallRng, DataHandler>;
 async fn run(
     mut foca: Swim,
     mut inputs: mpsc::UnboundedReceiver<Input>,
-    mut frames: mpsc::Receiver<Vec<u8>>,
+    mut frames: mpsc::Receiver<(NodeId, Vec<u8>)>,
     timers: mpsc::WeakUnboundedSender<Input>,
     net: Weak<NetInner>,
     view: Arc<Mutex<View>>,
+    on_change: impl Fn() + Send + 'static,
 ) {
     let mut mine: Option<MemberData> = None;
     loop {
@@ -324,7 +353,7 @@ async fn run(
         }
         let mut effects = Effects::default();
         let result = match input {
-            Err(body) => match body.split_first() {
+            Err((from, body)) => match body.split_first() {
                 Some((&PACKET, packet)) => foca.handle_data(packet, &mut effects),
                 Some((&DATA, data)) => {
                     if let Ok(data) = postcard::from_bytes::<MemberData>(data) {
@@ -332,8 +361,28 @@ async fn run(
                     }
                     Ok(())
                 }
+                Some((&ASK_DATA, _)) => {
+                    if let Some(hello) = mine.as_ref().and_then(|d| postcard::to_allocvec(d).ok()) {
+                        send(&net, from, DATA, &hello);
+                    }
+                    Ok(())
+                }
                 _ => Ok(()),
             },
+            Ok(Input::AskMissing) => {
+                let missing: Vec<NodeId> = {
+                    let view = view.lock().unwrap_or_else(|e| e.into_inner());
+                    view.alive
+                        .iter()
+                        .filter(|node| !view.data.contains_key(node))
+                        .copied()
+                        .collect()
+                };
+                for node in missing {
+                    send(&net, node, ASK_DATA, &[]);
+                }
+                Ok(())
+            }
             Ok(Input::Stop) => return,
             Ok(Input::Timer(timer)) => foca.handle_timer(timer, &mut effects),
             Ok(Input::Join(seed)) => foca.announce(
@@ -370,14 +419,18 @@ async fn run(
         }
         // A member that came up hears this node's data at once.
         let hello = mine.as_ref().and_then(|d| postcard::to_allocvec(d).ok());
-        {
+        // From foca's own list: the notifications of a renamed identity (a member that
+        // rejoined after being declared down) need no bookkeeping here.
+        let changed = {
             let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-            for node in &effects.up {
-                view.alive.insert(*node);
+            if effects.changed {
+                view.alive = foca.iter_members().map(|m| m.id().node).collect();
+                view.changed = true;
             }
-            for node in &effects.down {
-                view.alive.remove(node);
-            }
+            std::mem::take(&mut view.changed)
+        };
+        if changed {
+            on_change();
         }
         if let Some(hello) = &hello {
             for node in &effects.up {
@@ -402,6 +455,14 @@ async fn run(
 /// Sends one gossip frame to `node` over its link (opening one if needed). A node that cannot
 /// be reached is SWIM's to find out: the send is not retried here.
 fn send(net: &Arc<NetInner>, node: NodeId, kind: u8, payload: &[u8]) {
+    // Length prefix, sequence number, header, kind byte.
+    const OVERHEAD: u64 = 4 + 8 + 1 + 1;
+    let (frames, bytes) = &net.gossip_sent;
+    frames.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    bytes.fetch_add(
+        payload.len() as u64 + OVERHEAD,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let link = net.link(node);
     let _ = link.push(
         |_| Header::Gossip,
@@ -444,7 +505,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let membership = Membership::start(net.inner(), config());
+        let membership = Membership::start(net.inner(), config(), || {});
         membership.publish(Capabilities::new().with("zone", zone), 0, Vec::new());
         Node {
             _system: system,

@@ -37,6 +37,8 @@ pub(crate) struct NetInner {
     pub(crate) refusals: Refusals,
     /// Where gossip frames go: the membership task, once started.
     gossip: Mutex<Option<crate::membership::GossipSink>>,
+    /// Gossip frames sent, and their bytes (frame prefix and header included).
+    pub(crate) gossip_sent: (AtomicU64, AtomicU64),
     /// The accept loop, awaited by `shutdown` so that the port is free when it returns.
     accepting: Mutex<Option<tokio::task::JoinHandle<()>>>,
     #[cfg(feature = "tls")]
@@ -54,9 +56,9 @@ impl NetInner {
     }
 
     /// A gossip frame arrived (dropped when no membership runs here).
-    pub(crate) fn gossip_in(&self, body: &[u8]) {
+    pub(crate) fn gossip_in(&self, from: NodeId, body: &[u8]) {
         if let Some(sink) = &*self.gossip.lock().unwrap_or_else(|e| e.into_inner()) {
-            sink.deliver(body);
+            sink.deliver(from, body);
         }
     }
 
@@ -166,7 +168,6 @@ impl std::fmt::Debug for NetSystem {
 
 impl NetSystem {
     /// The shared state behind this handle (for the crate's own layers).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn inner(&self) -> &Arc<NetInner> {
         &self.inner
     }
@@ -203,6 +204,7 @@ impl NetSystem {
             runtime: Handle::current(),
             connections: AtomicU64::new(0),
             gossip: Mutex::new(None),
+            gossip_sent: (AtomicU64::new(0), AtomicU64::new(0)),
             accepting: Mutex::new(None),
             refusals: Refusals::default(),
             down_listeners: Mutex::new(Vec::new()),

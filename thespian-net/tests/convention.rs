@@ -307,7 +307,10 @@ async fn members_keep_working_without_the_leader_and_register_again_when_it_retu
     let leader_addr = leader.net.local_addr();
     let a = start(Some(leader_addr), caps(&[("zone", "a")]), config()).await;
     let b = start(Some(leader_addr), caps(&[("zone", "b")]), config()).await;
-    eventually("all three", || b.convention.members().len() == 3).await;
+    eventually("all three", || {
+        a.convention.members().len() == 3 && b.convention.members().len() == 3
+    })
+    .await;
     let watcher = a.system.create_actor(Watcher::default()).await.unwrap();
     a.convention.subscribe(watcher.clone());
     leader.net.shutdown().await;
@@ -316,8 +319,8 @@ async fn members_keep_working_without_the_leader_and_register_again_when_it_retu
     let worker = a
         .convention
         .create_actor(Worker::default(), caps(&[("zone", "b")]))
-        .await
-        .unwrap();
+        .await;
+    let worker = worker.unwrap_or_else(|e| panic!("{e:?}: a sees {:?}", a.convention.members()));
     assert_eq!(worker.work().await, Ok(1));
     // The leader comes back at the same address; the members find it again.
     let leader = start(
@@ -330,7 +333,7 @@ async fn members_keep_working_without_the_leader_and_register_again_when_it_retu
         leader.convention.members().len() == 3
     })
     .await;
-    // Member a never saw member b leave: a new leader's first tables only add.
+    // Member a never saw member b leave.
     let b_node = b.net.node();
     let seen = watcher.seen().await.unwrap();
     assert!(

@@ -1,0 +1,356 @@
+//! A convention of many nodes on 127.0.0.1, measured: how long every node takes to see a join
+//! and a death, the membership traffic per node at rest, placements per second from one node,
+//! and memory per node. All nodes run in this process (one actor system and network system
+//! each, on one tokio runtime), talking over loopback TCP like separate machines would.
+//!
+//! ```text
+//! $ cargo run --release -p thespian-net --example convention_scale -- --nodes 64
+//! nodes: 64 (one process, default timing: heartbeat 400 ms, member timeout 1.2 s)
+//! formed: every node saw all 64 in 1.2 s
+//! join seen: p50 0.30 s, max 0.61 s
+//! death (process gone) seen: p50 0.01 s, max 0.02 s
+//! death (silent node) seen: p50 2.1 s, max 2.4 s
+//! membership traffic at rest: 310 B/s per node (2.0 frames/s)
+//! placements from one node: 2100/s
+//! memory: 410 KiB per node
+//! ```
+//!
+//! (Figures from one run; see BENCHMARKS.md.) With `--processes P` the nodes are spread over
+//! this process and `P - 1` copies of it (a process holds a socket per connection, and every
+//! node ends up connected to every other: 128 nodes in one process need 16,000 of them); the
+//! figures are then as the nodes of this process see them.
+
+use std::error::Error;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use thespian::prelude::*;
+use thespian::Capabilities;
+use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Placement, Secret};
+
+/// A placed actor: does nothing but exist.
+#[derive(Serialize, Deserialize, Default)]
+struct Worker;
+
+#[actor]
+impl Worker {
+    async fn ping(&self) {}
+}
+
+struct Node {
+    system: ActorSystem,
+    net: NetSystem,
+    convention: Convention,
+}
+
+async fn node(secret: &Secret, seed: Option<std::net::SocketAddr>, zone: usize) -> Node {
+    let system = ActorSystem::builder()
+        .capabilities(Capabilities::new().with("zone", zone as i64))
+        .build();
+    let net = NetSystem::start(
+        &system,
+        NetConfig::new("127.0.0.1:0".parse().expect("an address"), secret.clone()),
+    )
+    .await
+    .expect("a node starts");
+    let seed = seed.unwrap_or(net.local_addr());
+    let convention = Convention::join(&net, ConventionConfig::new(seed))
+        .await
+        .expect("a node joins");
+    convention.register::<Worker>();
+    Node {
+        system,
+        net,
+        convention,
+    }
+}
+
+/// The resident memory of this process, in bytes (Linux; 0 elsewhere).
+fn resident() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Waits until `done(node)` holds for every node; returns when each first held (from `start`).
+async fn seen_by_all(
+    nodes: &[&Node],
+    start: Instant,
+    limit: Duration,
+    done: impl Fn(&Node) -> bool,
+) -> Result<Vec<Duration>, String> {
+    let mut when: Vec<Option<Duration>> = vec![None; nodes.len()];
+    while when.iter().any(Option::is_none) {
+        if start.elapsed() > limit {
+            let missing = when.iter().filter(|w| w.is_none()).count();
+            let mut sizes: Vec<usize> =
+                nodes.iter().map(|n| n.convention.members().len()).collect();
+            sizes.sort();
+            return Err(format!(
+                "{missing} nodes did not see it within {limit:?} (members seen: min {}, median {}, max {})",
+                sizes[0],
+                sizes[sizes.len() / 2],
+                sizes[sizes.len() - 1]
+            ));
+        }
+        for (i, node) in nodes.iter().enumerate() {
+            if when[i].is_none() && done(node) {
+                when[i] = Some(start.elapsed());
+            }
+        }
+        // Not too often: every look copies a node's table, on the runtime the nodes share.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut when: Vec<Duration> = when.into_iter().flatten().collect();
+    when.sort();
+    Ok(when)
+}
+
+fn p50_max(times: &[Duration]) -> String {
+    format!(
+        "p50 {:.2} s, max {:.2} s",
+        times[times.len() / 2].as_secs_f64(),
+        times[times.len() - 1].as_secs_f64()
+    )
+}
+
+/// The time between two nodes' starts in one process.
+const STAGGER: Duration = Duration::from_millis(10);
+
+/// Where child processes find the secret of the run.
+const SECRET_VAR: &str = "THESPIAN_SECRET";
+
+/// The command line: `--nodes N [--processes P]`, or a child's `child <seed> <count> <zone>`.
+enum Args {
+    Measure {
+        nodes: usize,
+        processes: usize,
+    },
+    Child {
+        seed: std::net::SocketAddr,
+        count: usize,
+        zone: usize,
+    },
+}
+
+fn args() -> Result<Args, Box<dyn Error>> {
+    let mut args = std::env::args().skip(1);
+    let (mut nodes, mut processes) = (16, 1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "child" => {
+                let mut next = || args.next().ok_or("child <seed> <count> <zone>");
+                return Ok(Args::Child {
+                    seed: next()?.parse()?,
+                    count: next()?.parse()?,
+                    zone: next()?.parse()?,
+                });
+            }
+            "--nodes" => nodes = args.next().ok_or("--nodes takes a number")?.parse()?,
+            "--processes" => {
+                processes = args.next().ok_or("--processes takes a number")?.parse()?
+            }
+            other => return Err(format!("unknown argument {other:?} (try --nodes 64)").into()),
+        }
+    }
+    if nodes < 3 * processes {
+        return Err("--nodes must be at least 3 per process".into());
+    }
+    Ok(Args::Measure { nodes, processes })
+}
+
+/// A child process: `count` nodes joining through `seed`, until its standard input closes.
+async fn child(
+    seed: std::net::SocketAddr,
+    count: usize,
+    zone: usize,
+) -> Result<(), Box<dyn Error>> {
+    let secret = Secret::from_env(SECRET_VAR)?;
+    let mut nodes = Vec::new();
+    for i in 0..count {
+        nodes.push(node(&secret, Some(seed), zone + i).await);
+        // Nodes come up one after another, as machines do (not 128 handshakes at one instant
+        // on two cores).
+        tokio::time::sleep(STAGGER).await;
+    }
+    println!("ready");
+    tokio::task::spawn_blocking(|| {
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    })
+    .await?;
+    for node in nodes {
+        node.net.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Starts a child process hosting `count` nodes; returns once they are started.
+fn spawn_child(
+    secret: &Secret,
+    seed: std::net::SocketAddr,
+    count: usize,
+    zone: usize,
+) -> Result<Child, Box<dyn Error>> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args([
+            "child",
+            &seed.to_string(),
+            &count.to_string(),
+            &zone.to_string(),
+        ])
+        .env(SECRET_VAR, secret.to_hex())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    if line.trim() != "ready" {
+        return Err(format!("a child process said {line:?}").into());
+    }
+    Ok(child)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let (n, processes) = match args()? {
+        Args::Child { seed, count, zone } => return child(seed, count, zone).await,
+        Args::Measure { nodes, processes } => (nodes, processes),
+    };
+    let secret = Secret::generate()?;
+    let here = n / processes + n % processes;
+    let place = if processes == 1 {
+        "one process".to_owned()
+    } else {
+        format!("{processes} processes, figures as the {here} nodes of this one see them")
+    };
+    println!("nodes: {n} ({place}; default timing: heartbeat 400 ms, member timeout 1.2 s)");
+
+    let before = resident();
+    let started = Instant::now();
+    let mut nodes = vec![node(&secret, None, 0).await];
+    let seed = nodes[0].net.local_addr();
+    for zone in 1..here {
+        nodes.push(node(&secret, Some(seed), zone).await);
+        tokio::time::sleep(STAGGER).await;
+    }
+    let mut children = Vec::new();
+    for p in 1..processes {
+        let count = n / processes;
+        children.push(spawn_child(&secret, seed, count, here + (p - 1) * count)?);
+    }
+    let all: Vec<&Node> = nodes.iter().collect();
+    let formed = seen_by_all(&all, started, Duration::from_secs(60), |node| {
+        node.convention.members().len() == n
+    })
+    .await?;
+    println!(
+        "formed: every node saw all {n} in {:.1} s",
+        formed[formed.len() - 1].as_secs_f64()
+    );
+    let memory = resident().saturating_sub(before) / here as u64;
+
+    // At rest: what the membership sends, per node, over a few seconds.
+    let traffic = |nodes: &[Node]| {
+        nodes.iter().fold((0, 0), |(f, b), node| {
+            let t = node.convention.membership_traffic();
+            (f + t.frames, b + t.bytes)
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (frames_before, bytes_before) = traffic(&nodes);
+    let rest = Duration::from_secs(5);
+    tokio::time::sleep(rest).await;
+    let (frames_after, bytes_after) = traffic(&nodes);
+    let per_node = |v: u64| v as f64 / here as f64 / rest.as_secs_f64();
+
+    // A join: one more node, through the seed.
+    let joined_at = Instant::now();
+    let newcomer = node(&secret, Some(seed), n).await;
+    let newcomer_node = newcomer.net.node();
+    let join = seen_by_all(&all, joined_at, Duration::from_secs(30), |node| {
+        node.convention
+            .members()
+            .iter()
+            .any(|m| m.node == newcomer_node)
+    })
+    .await?;
+    println!("join seen: {}", p50_max(&join));
+
+    // A death: the newcomer's process is gone (its connections close).
+    let gone_at = Instant::now();
+    newcomer.net.shutdown().await;
+    newcomer.system.shutdown().await;
+    let death = seen_by_all(&all, gone_at, Duration::from_secs(30), |node| {
+        !node
+            .convention
+            .members()
+            .iter()
+            .any(|m| m.node == newcomer_node)
+    })
+    .await?;
+    println!("death (process gone) seen: {}", p50_max(&death));
+
+    // A silent node: its agent stops (it answers no probe; its connections stay open), so only
+    // SWIM can find it out.
+    let silent = nodes.pop().expect("nodes");
+    let silent_node = silent.net.node();
+    let agent = silent
+        .system
+        .named_address("thespian.convention.agent")
+        .ok_or("no agent")?;
+    let silent_at = Instant::now();
+    agent.request_exit();
+    let rest_of: Vec<&Node> = nodes.iter().collect();
+    let silence = seen_by_all(&rest_of, silent_at, Duration::from_secs(30), |node| {
+        !node
+            .convention
+            .members()
+            .iter()
+            .any(|m| m.node == silent_node)
+    })
+    .await?;
+    println!("death (silent node) seen: {}", p50_max(&silence));
+
+    println!(
+        "membership traffic at rest: {:.0} B/s per node ({:.1} frames/s)",
+        per_node(bytes_after - bytes_before),
+        per_node(frames_after - frames_before)
+    );
+
+    // Placements from one node, onto any other (least loaded first), for two seconds.
+    let placer = &nodes[1];
+    let window = Duration::from_secs(2);
+    let placing = Instant::now();
+    let (mut placed, mut failed) = (0u64, 0u64);
+    while placing.elapsed() < window {
+        match placer
+            .convention
+            .create_actor_with(Worker, Placement::new())
+            .await
+        {
+            Ok(_) => placed += 1,
+            Err(_) => failed += 1,
+        }
+    }
+    println!(
+        "placements from one node: {:.0}/s ({failed} failed)",
+        placed as f64 / placing.elapsed().as_secs_f64()
+    );
+    println!("memory: {} KiB per node", memory / 1024);
+    for node in nodes {
+        node.net.shutdown().await;
+    }
+    silent.net.shutdown().await;
+    for mut child in children {
+        drop(child.stdin.take());
+        let _ = child.wait();
+    }
+    Ok(())
+}
