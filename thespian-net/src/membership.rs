@@ -12,8 +12,9 @@
 //! (one sees the other come up) each sends its own data to the other directly, so a node that
 //! joins late learns everyone's.
 //!
-//! On the wire a gossip frame's body is one kind byte, then a foca packet ([`PACKET`]) or a
-//! member's data sent directly ([`DATA`]).
+//! On the wire a gossip frame's body is one kind byte, then a foca packet ([`PACKET`]), a
+//! member's data sent directly ([`DATA`]), or nothing: a request for the receiver's data
+//! ([`ASK_DATA`], from a node whose hello from it was lost).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
