@@ -1,5 +1,6 @@
 //! `thespian-status`: asks one node of a convention what the convention looks like — its members,
-//! their capabilities and how many actors run on each — and prints it (the Rust analogue of
+//! their capabilities and how many actors run on each, and whom each member believes alive —
+//! and prints it (the Rust analogue of
 //! Thespian's status shell).
 //!
 //! ```text
@@ -8,7 +9,13 @@
 //! 2 members:
 //!   127.0.0.1:3999/91bc0e15   actors: 3   {}
 //!   127.0.0.1:4000/3f2a91c7   actors: 5   {"Hello World": true}
+//! views (whom each member believes alive):
+//!   127.0.0.1:3999/91bc0e15   sees 2: 127.0.0.1:3999/91bc0e15 127.0.0.1:4000/3f2a91c7
+//!   127.0.0.1:4000/3f2a91c7   sees 2: 127.0.0.1:3999/91bc0e15 127.0.0.1:4000/3f2a91c7
 //! ```
+//!
+//! Every member is asked for its own view, so a member that sees the convention differently (a
+//! partition, a node not yet known everywhere) shows.
 //!
 //! A node with a process base (actors in processes of their own) also lists its child processes:
 //!
@@ -72,6 +79,34 @@ fn print(status: &ConventionStatus) {
     }
 }
 
+/// Asks every member `status` lists for its own view and prints whom each believes alive.
+async fn print_views(net: &NetSystem, status: &ConventionStatus, timeout: Duration) {
+    println!("views (whom each member believes alive):");
+    let mut members: Vec<_> = status.members.iter().map(|m| m.node).collect();
+    members.sort();
+    for node in members {
+        let view = if node == status.node {
+            Ok(status.clone())
+        } else {
+            Convention::status(net, node.addr, timeout).await
+        };
+        match view {
+            Ok(view) => {
+                let mut seen: Vec<_> = view.members.iter().map(|m| m.node).collect();
+                seen.sort();
+                let seen: Vec<String> = seen.iter().map(ToString::to_string).collect();
+                println!(
+                    "  {:<26} sees {}: {}",
+                    node.to_string(),
+                    seen.len(),
+                    seen.join(" ")
+                );
+            }
+            Err(e) => println!("  {:<26} no answer: {e}", node.to_string()),
+        }
+    }
+}
+
 fn print_processes(processes: &[ProcessInfo]) {
     let plural = if processes.len() == 1 { "" } else { "es" };
     println!("{} child process{plural}:", processes.len());
@@ -104,9 +139,7 @@ async fn main() -> ExitCode {
     let timeout = Duration::from_millis(args.timeout_ms);
     let convention = Convention::status(&net, args.node, timeout).await;
     let processes = Processes::query(&net, args.node, timeout).await;
-    net.shutdown().await;
-    system.shutdown().await;
-    match (convention, processes) {
+    let result = match (convention, processes) {
         (Err(e), Err(_)) => {
             eprintln!("thespian-status: {} did not answer: {e}", args.node);
             ExitCode::FAILURE
@@ -114,11 +147,15 @@ async fn main() -> ExitCode {
         (convention, processes) => {
             if let Ok(status) = convention {
                 print(&status);
+                print_views(&net, &status, timeout).await;
             }
             if let Ok(processes) = processes {
                 print_processes(&processes);
             }
             ExitCode::SUCCESS
         }
-    }
+    };
+    net.shutdown().await;
+    system.shutdown().await;
+    result
 }

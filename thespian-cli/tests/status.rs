@@ -61,6 +61,12 @@ async fn prints_the_members_their_capabilities_and_actor_counts() {
     assert!(text.contains("2 members:"), "{text}");
     assert!(text.contains("\"Hello World\": true"), "{text}");
     assert!(text.contains("actors:"), "{text}");
+    // Both members answer for themselves, and each sees both.
+    assert!(
+        text.contains("views (whom each member believes alive):"),
+        "{text}"
+    );
+    assert_eq!(text.matches(" sees 2: ").count(), 2, "{text}");
 
     // The wrong secret gets nothing.
     let tool = env!("CARGO_BIN_EXE_thespian-status");
