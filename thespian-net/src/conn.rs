@@ -23,6 +23,12 @@ pub(crate) async fn dial(
     addr: SocketAddr,
     expected: Option<u64>,
 ) -> Result<(Stream, Shaken), NetError> {
+    if net.cut_off(addr) {
+        return Err(NetError::Handshake {
+            peer: addr,
+            reason: HandshakeError::Closed,
+        });
+    }
     let limit = net.config.handshake_timeout;
     let attempt = async {
         let mut stream = Stream::connect(net, addr).await?;
@@ -271,6 +277,9 @@ async fn reader(
                 break "bad frame: the connection closed in the middle of a frame".to_owned()
             }
             Ok(Ok(_)) => {}
+        }
+        if net.cut_off(link.node.addr) {
+            break "cut off by a test (partition)".to_owned();
         }
         let Some(system) = net.system.upgrade() else {
             break "the actor system is gone".to_owned();

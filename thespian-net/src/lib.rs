@@ -232,6 +232,12 @@ pub mod __testing {
         out
     }
 
+    /// Cuts `net` off from the nodes at `addrs` (their connections close and none opens, both
+    /// ways once done on both sides), or, with none, heals: a partition for tests.
+    pub fn partition(net: &crate::NetSystem, addrs: &[SocketAddr]) {
+        net.inner().partition(addrs);
+    }
+
     /// An authenticated connection made by hand, for a test to misbehave on.
     #[allow(missing_debug_implementations)]
     pub struct Peer {

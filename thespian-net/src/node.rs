@@ -37,6 +37,10 @@ pub(crate) struct NetInner {
     pub(crate) refusals: Refusals,
     /// Where gossip frames go: the membership task, once started.
     gossip: Mutex<Option<crate::membership::GossipSink>>,
+    /// Addresses this node is cut off from (a partition injected by a test; see
+    /// `__testing::partition`), and whether there are any.
+    partitioned: Mutex<std::collections::HashSet<SocketAddr>>,
+    any_partitioned: std::sync::atomic::AtomicBool,
     /// Gossip frames sent, and their bytes (frame prefix and header included).
     pub(crate) gossip_sent: (AtomicU64, AtomicU64),
     /// The accept loop, awaited by `shutdown` so that the port is free when it returns.
@@ -48,6 +52,38 @@ pub(crate) struct NetInner {
 impl NetInner {
     pub(crate) fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
         self.runtime.spawn(task);
+    }
+
+    /// Whether this node is cut off from `addr` (only ever by a test).
+    pub(crate) fn cut_off(&self, addr: SocketAddr) -> bool {
+        self.any_partitioned.load(Ordering::Relaxed)
+            && self
+                .partitioned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&addr)
+    }
+
+    /// Cuts this node off from `addrs` (connections to them close, none opens), or, with
+    /// none, heals.
+    pub(crate) fn partition(&self, addrs: &[SocketAddr]) {
+        let mut partitioned = self.partitioned.lock().unwrap_or_else(|e| e.into_inner());
+        partitioned.clear();
+        partitioned.extend(addrs.iter().copied());
+        self.any_partitioned
+            .store(!partitioned.is_empty(), Ordering::Relaxed);
+        drop(partitioned);
+        let links: Vec<_> = self
+            .links
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|l| addrs.contains(&l.node.addr))
+            .cloned()
+            .collect();
+        for link in links {
+            link.cut();
+        }
     }
 
     /// Routes gossip frames to the membership task.
@@ -205,6 +241,8 @@ impl NetSystem {
             connections: AtomicU64::new(0),
             gossip: Mutex::new(None),
             gossip_sent: (AtomicU64::new(0), AtomicU64::new(0)),
+            partitioned: Mutex::new(Default::default()),
+            any_partitioned: std::sync::atomic::AtomicBool::new(false),
             accepting: Mutex::new(None),
             refusals: Refusals::default(),
             down_listeners: Mutex::new(Vec::new()),
@@ -451,6 +489,13 @@ async fn accept_loop(net: Arc<NetInner>, listener: TcpListener) {
                 },
             };
             drop(slot);
+            let outcome = outcome.and_then(|(stream, shaken)| {
+                if net.cut_off(shaken.node.addr) {
+                    Err(("partitioned", "cut off by a test".to_owned()))
+                } else {
+                    Ok((stream, shaken))
+                }
+            });
             let (stream, Shaken { node, keys }) = match outcome {
                 Ok(accepted) => accepted,
                 Err((kind, detail)) => {

@@ -714,3 +714,84 @@ async fn losing_the_seed_stops_nothing() {
         node.net.shutdown().await;
     }
 }
+
+/// A partition splits the convention in two and heals: each side sees the other leave, then
+/// come back; subscribers hear `Left` then `Joined`; an actor placed before stays one actor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_splits_the_convention_and_heals() {
+    let first = start(None, caps(&[("zone", "a")]), config()).await;
+    let seeds = |n: &Node| n.net.local_addr();
+    let seed_a = seeds(&first);
+    let second = start(Some(seed_a), caps(&[("zone", "a")]), config()).await;
+    // The other side has a seed of its own, so that each side keeps one.
+    let third = start(Some(seed_a), caps(&[("zone", "b")]), config()).await;
+    let seed_b = seeds(&third);
+    let system = ActorSystem::builder()
+        .capabilities(caps(&[("zone", "b")]))
+        .default_ask_timeout(TIMEOUT)
+        .build();
+    let net = NetSystem::start(&system, config()).await.unwrap();
+    let convention = Convention::join(&net, timing(seed_a).seeds([seed_b]))
+        .await
+        .unwrap();
+    convention.register::<Worker>();
+    let fourth = Node {
+        system,
+        net,
+        convention,
+    };
+    let all = [&first, &second, &third, &fourth];
+    for node in all {
+        eventually("all four joined", || node.convention.members().len() == 4).await;
+    }
+    let worker = first
+        .convention
+        .create_actor(Worker::default(), caps(&[("zone", "b")]))
+        .await
+        .unwrap();
+    let zone_b_actors = || third.system.live_actors() + fourth.system.live_actors();
+    let before = zone_b_actors();
+    let watcher = first.system.create_actor(Watcher::default()).await.unwrap();
+    first.convention.subscribe(watcher.clone());
+
+    // Split: {first, second} | {third, fourth}, cut on both sides.
+    let side_a = [seeds(&first), seeds(&second)];
+    let side_b = [seeds(&third), seeds(&fourth)];
+    for node in [&first, &second] {
+        thespian_net::__testing::partition(&node.net, &side_b);
+    }
+    for node in [&third, &fourth] {
+        thespian_net::__testing::partition(&node.net, &side_a);
+    }
+    for node in all {
+        eventually("each side sees only itself", || {
+            node.convention.members().len() == 2
+        })
+        .await;
+    }
+    // Heal: each side finds the other again through the seeds it no longer saw.
+    for node in all {
+        thespian_net::__testing::partition(&node.net, &[]);
+    }
+    for node in all {
+        eventually("all four again", || node.convention.members().len() == 4).await;
+    }
+    let third_node = third.net.node();
+    let seen = watcher.seen().await.unwrap();
+    let left = seen
+        .iter()
+        .position(|u| matches!(u, ConventionUpdate::Left(m) if m.node == third_node));
+    let joined = seen
+        .iter()
+        .rposition(|u| matches!(u, ConventionUpdate::Joined(m) if m.node == third_node));
+    assert!(
+        matches!((left, joined), (Some(l), Some(j)) if l < j),
+        "Left then Joined: {seen:?}"
+    );
+    // The actor placed before the split is still one actor, and still answers.
+    assert_eq!(zone_b_actors(), before);
+    assert_eq!(worker.work().await, Ok(1));
+    for node in all {
+        node.net.shutdown().await;
+    }
+}
