@@ -116,6 +116,9 @@ pub struct MembershipTraffic {
     pub frames: u64,
     /// Their bytes, as framed.
     pub bytes: u64,
+    /// Gossip frames that arrived while this node's membership was too busy to take them
+    /// (dropped; SWIM retries probes and asks again for missing data).
+    pub dropped: u64,
 }
 
 /// What a node answers a status query with (see [`Convention::status`]).
@@ -580,12 +583,13 @@ impl Convention {
     }
 
     /// The membership traffic this node has sent since it started: gossip frames and their
-    /// bytes (as framed; records add 20 bytes per write).
+    /// bytes (as framed; records add 20 bytes per write), and the frames it dropped.
     pub fn membership_traffic(&self) -> MembershipTraffic {
         let (frames, bytes) = &self.shared.net.inner().gossip_sent;
         MembershipTraffic {
             frames: frames.load(Ordering::Relaxed),
             bytes: bytes.load(Ordering::Relaxed),
+            dropped: self.shared.membership.dropped(),
         }
     }
 
