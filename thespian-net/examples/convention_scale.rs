@@ -67,6 +67,11 @@ async fn node(secret: &Secret, seed: Option<std::net::SocketAddr>, zone: usize) 
     }
 }
 
+/// Whether `node` counts `other` among the members.
+fn knows(node: &Node, other: thespian::remote::NodeId) -> bool {
+    node.convention.members().iter().any(|m| m.node == other)
+}
+
 /// The resident memory of this process, in bytes (Linux; 0 elsewhere).
 fn resident() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
@@ -275,10 +280,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let newcomer = node(&secret, Some(seed), n).await;
     let newcomer_node = newcomer.net.node();
     let join = seen_by_all(&all, joined_at, Duration::from_secs(30), |node| {
-        node.convention
-            .members()
-            .iter()
-            .any(|m| m.node == newcomer_node)
+        knows(node, newcomer_node)
     })
     .await?;
     println!("join seen: {}", p50_max(&join));
@@ -288,11 +290,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     newcomer.net.shutdown().await;
     newcomer.system.shutdown().await;
     let death = seen_by_all(&all, gone_at, Duration::from_secs(30), |node| {
-        !node
-            .convention
-            .members()
-            .iter()
-            .any(|m| m.node == newcomer_node)
+        !knows(node, newcomer_node)
     })
     .await?;
     println!("death (process gone) seen: {}", p50_max(&death));
@@ -309,11 +307,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     agent.request_exit();
     let rest_of: Vec<&Node> = nodes.iter().collect();
     let silence = seen_by_all(&rest_of, silent_at, Duration::from_secs(30), |node| {
-        !node
-            .convention
-            .members()
-            .iter()
-            .any(|m| m.node == silent_node)
+        !knows(node, silent_node)
     })
     .await?;
     println!("death (silent node) seen: {}", p50_max(&silence));

@@ -291,20 +291,22 @@ impl LinkInner {
             // The writer is idle, so the buffer holds just this frame: seal and write it from
             // here, which saves a task switch on every lone message (the latency of an ask).
             // What the socket does not take at once is left to the writer, sealed.
-            if let Some(direct) = state.direct.clone() {
-                state.quiet_since = Instant::now();
+            // Borrowed field by field (no clone of the socket and sealer per lone message).
+            let st = &mut *state;
+            if let Some(direct) = &st.direct {
+                st.quiet_since = Instant::now();
                 // Empty while the writer waits; its buffer is reused.
-                let mut sealed = std::mem::take(&mut state.unsent);
-                if direct.seal(&state.out, &mut sealed).is_ok() {
-                    state.out.clear();
+                let mut sealed = std::mem::take(&mut st.unsent);
+                if direct.seal(&st.out, &mut sealed).is_ok() {
+                    st.out.clear();
                     // The writer meets any error itself and ends the connection.
                     if let Ok(n) = direct.socket.try_write(&sealed) {
                         sealed.drain(..n);
                     }
                 }
-                let done = sealed.is_empty() && state.out.is_empty();
+                let done = sealed.is_empty() && st.out.is_empty();
                 if !done || sealed.capacity() <= SCRATCH_KEEP {
-                    state.unsent = sealed;
+                    st.unsent = sealed;
                 }
                 if done {
                     return Ok(());

@@ -86,13 +86,26 @@ async fn start(
     capabilities: Capabilities,
     net_config: NetConfig,
 ) -> Node {
+    start_with(capabilities, net_config, |own| {
+        timing(leader.unwrap_or(own))
+    })
+    .await
+}
+
+/// A node joining with the convention configuration `joining` makes of its own address.
+async fn start_with(
+    capabilities: Capabilities,
+    net_config: NetConfig,
+    joining: impl FnOnce(std::net::SocketAddr) -> ConventionConfig,
+) -> Node {
     let system = ActorSystem::builder()
         .capabilities(capabilities)
         .default_ask_timeout(TIMEOUT)
         .build();
     let net = NetSystem::start(&system, net_config).await.unwrap();
-    let leader = leader.unwrap_or(net.local_addr());
-    let convention = Convention::join(&net, timing(leader)).await.unwrap();
+    let convention = Convention::join(&net, joining(net.local_addr()))
+        .await
+        .unwrap();
     convention.register::<Greeter>();
     convention.register::<Worker>();
     Node {
@@ -640,15 +653,11 @@ async fn losing_the_seed_stops_nothing() {
     let seen_everywhere = lost_at.elapsed();
 
     // A newcomer joins through a seed that is not the convention address.
-    let system = ActorSystem::builder()
-        .capabilities(caps(&[("zone", "d")]))
-        .default_ask_timeout(TIMEOUT)
-        .build();
-    let net = NetSystem::start(&system, config()).await.unwrap();
-    let newcomer = Convention::join(&net, timing(seed_addr).seeds([members[1].net.local_addr()]))
-        .await
-        .unwrap();
-    newcomer.register::<Worker>();
+    let other_seed = members[1].net.local_addr();
+    let newcomer = start_with(caps(&[("zone", "d")]), config(), |_| {
+        timing(seed_addr).seeds([other_seed])
+    })
+    .await;
     let joined_at = std::time::Instant::now();
     for node in &members {
         eventually("the newcomer joined", || {
@@ -657,7 +666,7 @@ async fn losing_the_seed_stops_nothing() {
         .await;
     }
     eventually("the newcomer sees everyone", || {
-        newcomer.members().len() == 4
+        newcomer.convention.members().len() == 4
     })
     .await;
     let join_seen = joined_at.elapsed();
@@ -674,7 +683,7 @@ async fn losing_the_seed_stops_nothing() {
         .unwrap();
     assert_eq!(
         thespian::remote::node_of_actor(&worker.address()),
-        Some(net.node())
+        Some(newcomer.net.node())
     );
     assert_eq!(worker.work().await, Ok(1));
     // A capability change spreads.
@@ -685,13 +694,14 @@ async fn losing_the_seed_stops_nothing() {
     let changed = members[1].net.node();
     eventually("the change reached the newcomer", || {
         newcomer
+            .convention
             .members()
             .iter()
             .any(|m| m.node == changed && m.capabilities.get("zone") == Some(&"e".into()))
     })
     .await;
     // The subscriber heard the seed leave and the newcomer join.
-    let newcomer_node = net.node();
+    let newcomer_node = newcomer.net.node();
     tokio::time::timeout(TIMEOUT, async {
         loop {
             let seen = watcher.seen().await.unwrap();
@@ -709,7 +719,7 @@ async fn losing_the_seed_stops_nothing() {
     })
     .await
     .expect("the subscriber heard both");
-    net.shutdown().await;
+    newcomer.net.shutdown().await;
     for node in members {
         node.net.shutdown().await;
     }
@@ -726,20 +736,10 @@ async fn a_partition_splits_the_convention_and_heals() {
     // The other side has a seed of its own, so that each side keeps one.
     let third = start(Some(seed_a), caps(&[("zone", "b")]), config()).await;
     let seed_b = seeds(&third);
-    let system = ActorSystem::builder()
-        .capabilities(caps(&[("zone", "b")]))
-        .default_ask_timeout(TIMEOUT)
-        .build();
-    let net = NetSystem::start(&system, config()).await.unwrap();
-    let convention = Convention::join(&net, timing(seed_a).seeds([seed_b]))
-        .await
-        .unwrap();
-    convention.register::<Worker>();
-    let fourth = Node {
-        system,
-        net,
-        convention,
-    };
+    let fourth = start_with(caps(&[("zone", "b")]), config(), |_| {
+        timing(seed_a).seeds([seed_b])
+    })
+    .await;
     let all = [&first, &second, &third, &fourth];
     for node in all {
         eventually("all four joined", || node.convention.members().len() == 4).await;
