@@ -440,9 +440,6 @@ impl Agent {
             }
         }
         let members = self.shared.membership.members();
-        if members.iter().any(|(_, data)| data.is_none()) {
-            self.shared.membership.ask_missing();
-        }
         // Every seed not among the members is contacted (in the background: a seed that does
         // not answer must not hold up placements): a node alone finds the convention again, and
         // a seed that restarted (a new run, alone) is found by the others.

@@ -10,11 +10,15 @@
 //! What a member says about itself ([`MemberData`]: capabilities, actor count) travels as
 //! foca's custom broadcasts when it changes, newest version wins; and when two members meet
 //! (one sees the other come up) each sends its own data to the other directly, so a node that
-//! joins late learns everyone's.
+//! joins late learns everyone's. Gossip is best-effort (a broadcast is passed on a bounded
+//! number of times), so every packet also carries the version of its sender's data: a receiver
+//! that holds an older one asks the sender for it. Since every member probes every other once
+//! per round, no member keeps stale data for longer than a round, at a cost of a byte or two
+//! per packet.
 //!
-//! On the wire a gossip frame's body is one kind byte, then a foca packet ([`PACKET`]), a
-//! member's data sent directly ([`DATA`]), or nothing: a request for the receiver's data
-//! ([`ASK_DATA`], from a node whose hello from it was lost).
+//! On the wire a gossip frame's body is one kind byte, then the sender's data version and a
+//! foca packet ([`PACKET`]), a member's data sent directly ([`DATA`]), or nothing: a request
+//! for the receiver's data ([`ASK_DATA`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
@@ -34,16 +38,19 @@ use tokio::sync::mpsc;
 use crate::frame::Header;
 use crate::node::NetInner;
 
-/// A gossip frame carrying a foca packet.
+/// A gossip frame carrying its sender's data version (a postcard varint), then a foca packet.
 pub(crate) const PACKET: u8 = 0;
 /// A gossip frame carrying a member's data, sent to one member directly.
 pub(crate) const DATA: u8 = 1;
-/// A gossip frame asking its receiver for its data (the sender has none of it yet).
+/// A gossip frame asking its receiver for its data (the sender's copy is older or missing).
 pub(crate) const ASK_DATA: u8 = 2;
 
 /// How many gossip frames may wait for the membership task; more are dropped (SWIM tolerates
 /// lost packets: a probe not answered is retried, then asked of others).
 const INBOX: usize = 4096;
+
+/// How long a request for a member's data waits for its answer before it may be sent again.
+const ASK_AGAIN_AFTER: Duration = Duration::from_millis(500);
 
 /// A member's identity in SWIM: its node, and how many times it rejoined under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,12 +193,11 @@ enum Input {
     Timer(Timer<Peer>),
     /// Announce this node to `node` (a seed).
     Join(NodeId),
-    /// Publish this node's data: capabilities, actor count, agent.
-    Publish(Capabilities, usize, Vec<u8>),
+    /// Publish this node's data: capabilities, actor count, agent; and whether to gossip it
+    /// (always, except in a test of what happens when every broadcast is lost).
+    Publish(Capabilities, usize, Vec<u8>, bool),
     /// The transport lost `node`: it is down, without waiting for a suspicion to ripen.
     NodeLost(NodeId),
-    /// Ask every member alive whose data this node lacks for it (their hello was lost).
-    AskMissing,
     /// End the task: this node falls silent.
     Stop,
 }
@@ -289,17 +295,20 @@ impl Membership {
     pub(crate) fn publish(&self, capabilities: Capabilities, actors: usize, agent: Vec<u8>) {
         let _ = self
             .inputs
-            .send(Input::Publish(capabilities, actors, agent));
+            .send(Input::Publish(capabilities, actors, agent, true));
+    }
+
+    /// Publishes as if every broadcast of it were lost: only this node's view takes it.
+    #[cfg(test)]
+    fn publish_without_gossip(&self, capabilities: Capabilities, actors: usize) {
+        let _ = self
+            .inputs
+            .send(Input::Publish(capabilities, actors, Vec::new(), false));
     }
 
     /// The transport lost `node`.
     pub(crate) fn node_lost(&self, node: NodeId) {
         let _ = self.inputs.send(Input::NodeLost(node));
-    }
-
-    /// Asks the members whose data this node lacks for it.
-    pub(crate) fn ask_missing(&self) {
-        let _ = self.inputs.send(Input::AskMissing);
     }
 
     /// Stops taking part: this node answers no probe any more.
@@ -348,6 +357,8 @@ async fn run(
     on_change: impl Fn() + Send + 'static,
 ) {
     let mut mine: Option<MemberData> = None;
+    // The members asked for their data: the version asked for, and when.
+    let mut asked: BTreeMap<NodeId, (u64, tokio::time::Instant)> = BTreeMap::new();
     loop {
         let input = tokio::select! {
             input = inputs.recv() => input.map(Ok),
@@ -361,7 +372,21 @@ async fn run(
         let mut effects = Effects::default();
         let result = match input {
             Err((from, body)) => match body.split_first() {
-                Some((&PACKET, packet)) => foca.handle_data(packet, &mut effects),
+                Some((&PACKET, packet)) => match postcard::take_from_bytes::<u64>(packet) {
+                    Ok((version, packet)) => {
+                        let known = view
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .data
+                            .get(&from)
+                            .map_or(0, |d| d.version);
+                        if known < version && should_ask(&mut asked, from, version) {
+                            send(&net, from, ASK_DATA, &[]);
+                        }
+                        foca.handle_data(packet, &mut effects)
+                    }
+                    Err(_) => Ok(()),
+                },
                 Some((&DATA, data)) => {
                     if let Ok(data) = postcard::from_bytes::<MemberData>(data) {
                         view.lock().unwrap_or_else(|e| e.into_inner()).learn(data);
@@ -370,26 +395,12 @@ async fn run(
                 }
                 Some((&ASK_DATA, _)) => {
                     if let Some(hello) = mine.as_ref().and_then(|d| postcard::to_allocvec(d).ok()) {
-                        send(&net, from, DATA, &hello);
+                        send(&net, from, DATA, &[&hello]);
                     }
                     Ok(())
                 }
                 _ => Ok(()),
             },
-            Ok(Input::AskMissing) => {
-                let missing: Vec<NodeId> = {
-                    let view = view.lock().unwrap_or_else(|e| e.into_inner());
-                    view.alive
-                        .iter()
-                        .filter(|node| !view.data.contains_key(node))
-                        .copied()
-                        .collect()
-                };
-                for node in missing {
-                    send(&net, node, ASK_DATA, &[]);
-                }
-                Ok(())
-            }
             Ok(Input::Stop) => return,
             Ok(Input::Timer(timer)) => foca.handle_timer(timer, &mut effects),
             Ok(Input::Join(seed)) => foca.announce(
@@ -407,7 +418,7 @@ async fn run(
                     .collect();
                 foca.apply_many(lost.into_iter(), true, &mut effects)
             }
-            Ok(Input::Publish(capabilities, actors, agent)) => {
+            Ok(Input::Publish(capabilities, actors, agent, gossip)) => {
                 let data = MemberData {
                     node: net.node,
                     version: mine.as_ref().map_or(1, |d| d.version + 1),
@@ -416,9 +427,14 @@ async fn run(
                     agent,
                 };
                 let encoded = postcard::to_allocvec(&data).unwrap_or_default();
-                mine = Some(data);
-                // The handler takes it into this node's view too (and only then is it spread).
-                foca.add_broadcast(&encoded).map(|_| ())
+                mine = Some(data.clone());
+                if gossip {
+                    // The handler takes it into this node's view too (and only then is it spread).
+                    foca.add_broadcast(&encoded).map(|_| ())
+                } else {
+                    view.lock().unwrap_or_else(|e| e.into_inner()).learn(data);
+                    Ok(())
+                }
             }
         };
         if let Err(e) = result {
@@ -432,6 +448,7 @@ async fn run(
             let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
             if effects.changed {
                 view.alive = foca.iter_members().map(|m| m.id().node).collect();
+                asked.retain(|node, _| view.alive.contains(node));
                 view.changed = true;
             }
             std::mem::take(&mut view.changed)
@@ -441,11 +458,16 @@ async fn run(
         }
         if let Some(hello) = &hello {
             for node in &effects.up {
-                send(&net, *node, DATA, hello);
+                send(&net, *node, DATA, &[hello]);
             }
         }
+        let mut version = [0; 10];
+        let version: &[u8] =
+            postcard::to_slice(&mine.as_ref().map_or(0, |d| d.version), &mut version)
+                .map(|v| &*v)
+                .unwrap_or(&[0]);
         for (node, packet) in effects.sends {
-            send(&net, node, PACKET, &packet);
+            send(&net, node, PACKET, &[version, &packet]);
         }
         for (timer, after) in effects.timers {
             let timers = timers.clone();
@@ -459,15 +481,34 @@ async fn run(
     }
 }
 
-/// Sends one gossip frame to `node` over its link (opening one if needed). A node that cannot
-/// be reached is SWIM's to find out: the send is not retried here.
-fn send(net: &Arc<NetInner>, node: NodeId, kind: u8, payload: &[u8]) {
+/// Whether to ask `node` for its data at `version` now: not when the same version was asked
+/// for a moment ago (its answer is on the way).
+fn should_ask(
+    asked: &mut BTreeMap<NodeId, (u64, tokio::time::Instant)>,
+    node: NodeId,
+    version: u64,
+) -> bool {
+    let now = tokio::time::Instant::now();
+    if asked
+        .get(&node)
+        .is_some_and(|&(v, at)| v >= version && now.duration_since(at) < ASK_AGAIN_AFTER)
+    {
+        return false;
+    }
+    asked.insert(node, (version, now));
+    true
+}
+
+/// Sends one gossip frame of `kind` made of `parts` to `node` over its link (opening one if
+/// needed). A node that cannot be reached is SWIM's to find out: the send is not retried here.
+fn send(net: &Arc<NetInner>, node: NodeId, kind: u8, parts: &[&[u8]]) {
+    let payload_len: usize = parts.iter().map(|p| p.len()).sum();
     // Length prefix, sequence number, header, kind byte.
     const OVERHEAD: u64 = 4 + 8 + 1 + 1;
     let (frames, bytes) = &net.gossip_sent;
     frames.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     bytes.fetch_add(
-        payload.len() as u64 + OVERHEAD,
+        payload_len as u64 + OVERHEAD,
         std::sync::atomic::Ordering::Relaxed,
     );
     let link = net.link(node);
@@ -476,7 +517,9 @@ fn send(net: &Arc<NetInner>, node: NodeId, kind: u8, payload: &[u8]) {
         false,
         |out| {
             out.push(kind);
-            out.extend_from_slice(payload);
+            for part in parts {
+                out.extend_from_slice(part);
+            }
             Ok(())
         },
         |()| None,
@@ -610,6 +653,37 @@ mod tests {
         // A calm convention drops no gossip.
         assert!(all_nodes.iter().all(|n| n.membership.dropped() == 0));
         for n in all_nodes {
+            n.net.shutdown().await;
+        }
+    }
+
+    /// A change whose every broadcast is lost still reaches every member: the version each
+    /// probe carries tells the others their copy is stale.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn data_whose_gossip_is_lost_is_asked_for() {
+        let secret = Secret::generate().unwrap();
+        let mut nodes = Vec::new();
+        for zone in 0..4 {
+            nodes.push(node(&secret, zone).await);
+        }
+        for n in &nodes[1..] {
+            n.membership.join(nodes[0].net.node());
+        }
+        let all: BTreeSet<NodeId> = nodes.iter().map(|n| n.net.node()).collect();
+        let refs: Vec<&Node> = nodes.iter().collect();
+        converge(&refs, &all, |_| true).await;
+
+        let changer = nodes[3].net.node();
+        nodes[3]
+            .membership
+            .publish_without_gossip(Capabilities::new().with("zone", 77), 5);
+        let started = tokio::time::Instant::now();
+        converge(&refs, &all, |d| d.node != changer || d.actors == 5).await;
+        eprintln!(
+            "an unspread change reached everyone in {:?}",
+            started.elapsed()
+        );
+        for n in nodes {
             n.net.shutdown().await;
         }
     }
