@@ -46,6 +46,19 @@ enum Driver {
     Inside,
 }
 
+/// Both drivers, for the suites measured each way.
+const DRIVERS: [Driver; 2] = [Driver::Outside, Driver::Inside];
+
+impl Driver {
+    /// The benchmark id of `subject` driven this way.
+    fn id(self, subject: &str) -> String {
+        match self {
+            Driver::Outside => format!("{subject}/outside"),
+            Driver::Inside => format!("{subject}/inside"),
+        }
+    }
+}
+
 /// Benches `work(state)` as one round, driven by `driver` on `rt`.
 fn bench<S, F, Fut>(
     group: &mut BenchmarkGroup<'_, WallTime>,
@@ -92,120 +105,126 @@ fn create<A: Actor>(rt: &Runtime, system: &ActorSystem, actor: A) -> Addr<A> {
     rt.block_on(system.create_actor(actor)).expect("created")
 }
 
-/// 1,000,000 `u64` adds to one counter from outside, then one ask that checks the total.
+/// 1,000,000 `u64` adds to one counter, then one ask that checks the total; driven from
+/// outside the runtime and from a task inside it.
 fn tell(c: &mut Criterion) {
     const SUM: u64 = TELLS * (TELLS - 1) / 2;
     let rt = multi_thread();
     let mut group = configure(c, "tell", TELLS);
     let raw = rt.block_on(async { spawn_raw_counter() });
-    bench(
-        &mut group,
-        "raw_tokio",
-        &rt,
-        Driver::Outside,
-        raw,
-        |tx| async move {
-            let before = raw_total(&tx).await;
-            for n in 0..TELLS {
-                tx.send(RawMessage::Add(n)).expect("alive");
-            }
-            assert_eq!(raw_total(&tx).await - before, SUM);
-        },
-    );
     let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
     let counter = create(&rt, &system, Counter::default());
-    bench(
-        &mut group,
-        "thespian",
-        &rt,
-        Driver::Outside,
-        counter,
-        |counter| async move {
-            let before = counter.timeout(LONG).total().await.expect("total");
-            for n in 0..TELLS {
-                counter.add(n).await.expect("alive");
-            }
-            let after = counter.timeout(LONG).total().await.expect("total");
-            assert_eq!(after - before, SUM);
-        },
-    );
     let by_hand = create(&rt, &system, HandCounter::default());
-    bench(
-        &mut group,
-        "thespian_by_hand",
-        &rt,
-        Driver::Outside,
-        by_hand,
-        |counter| async move {
-            let before = counter.ask(HandMessage::Total, LONG).await.expect("total");
-            for n in 0..TELLS {
-                counter.tell(HandMessage::Add(n)).await.expect("alive");
-            }
-            let after = counter.ask(HandMessage::Total, LONG).await.expect("total");
-            assert_eq!(after - before, SUM);
-        },
-    );
+    for driver in DRIVERS {
+        bench(
+            &mut group,
+            driver.id("raw_tokio"),
+            &rt,
+            driver,
+            raw.clone(),
+            |tx| async move {
+                let before = raw_total(&tx).await;
+                for n in 0..TELLS {
+                    tx.send(RawMessage::Add(n)).expect("alive");
+                }
+                assert_eq!(raw_total(&tx).await - before, SUM);
+            },
+        );
+        bench(
+            &mut group,
+            driver.id("thespian"),
+            &rt,
+            driver,
+            counter.clone(),
+            |counter| async move {
+                let before = counter.timeout(LONG).total().await.expect("total");
+                for n in 0..TELLS {
+                    counter.add(n).await.expect("alive");
+                }
+                let after = counter.timeout(LONG).total().await.expect("total");
+                assert_eq!(after - before, SUM);
+            },
+        );
+        bench(
+            &mut group,
+            driver.id("thespian_by_hand"),
+            &rt,
+            driver,
+            by_hand.clone(),
+            |counter| async move {
+                let before = counter.ask(HandMessage::Total, LONG).await.expect("total");
+                for n in 0..TELLS {
+                    counter.tell(HandMessage::Add(n)).await.expect("alive");
+                }
+                let after = counter.ask(HandMessage::Total, LONG).await.expect("total");
+                assert_eq!(after - before, SUM);
+            },
+        );
+    }
     rt.block_on(system.shutdown());
     group.finish();
 }
 
-/// 8 tasks telling one actor concurrently, 1,000,000 messages in all (started from outside).
+/// 8 tasks telling one actor concurrently, 1,000,000 messages in all (started from outside and
+/// from inside the runtime).
 fn tell_many_senders(c: &mut Criterion) {
     const PER_SENDER: u64 = TELLS / SENDERS;
     let rt = multi_thread();
     let mut group = configure(c, "tell_8_senders", PER_SENDER * SENDERS);
     let raw = rt.block_on(async { spawn_raw_counter() });
-    bench(
-        &mut group,
-        "raw_tokio",
-        &rt,
-        Driver::Outside,
-        raw,
-        |tx| async move {
-            let before = raw_total(&tx).await;
-            let senders: Vec<_> = (0..SENDERS)
-                .map(|_| {
-                    let tx = tx.clone();
-                    tokio::spawn(async move {
-                        for _ in 0..PER_SENDER {
-                            tx.send(RawMessage::Add(1)).expect("alive");
-                        }
-                    })
-                })
-                .collect();
-            for s in senders {
-                s.await.expect("sender");
-            }
-            assert_eq!(raw_total(&tx).await - before, PER_SENDER * SENDERS);
-        },
-    );
     let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
     let counter = create(&rt, &system, Counter::default());
-    bench(
-        &mut group,
-        "thespian",
-        &rt,
-        Driver::Outside,
-        counter,
-        |counter| async move {
-            let before = counter.timeout(LONG).total().await.expect("total");
-            let senders: Vec<_> = (0..SENDERS)
-                .map(|_| {
-                    let counter = counter.clone();
-                    tokio::spawn(async move {
-                        for _ in 0..PER_SENDER {
-                            counter.add(1).await.expect("alive");
-                        }
+    for driver in DRIVERS {
+        bench(
+            &mut group,
+            driver.id("raw_tokio"),
+            &rt,
+            driver,
+            raw.clone(),
+            |tx| async move {
+                let before = raw_total(&tx).await;
+                let senders: Vec<_> = (0..SENDERS)
+                    .map(|_| {
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..PER_SENDER {
+                                tx.send(RawMessage::Add(1)).expect("alive");
+                            }
+                        })
                     })
-                })
-                .collect();
-            for s in senders {
-                s.await.expect("sender");
-            }
-            let after = counter.timeout(LONG).total().await.expect("total");
-            assert_eq!(after - before, PER_SENDER * SENDERS);
-        },
-    );
+                    .collect();
+                for s in senders {
+                    s.await.expect("sender");
+                }
+                assert_eq!(raw_total(&tx).await - before, PER_SENDER * SENDERS);
+            },
+        );
+        bench(
+            &mut group,
+            driver.id("thespian"),
+            &rt,
+            driver,
+            counter.clone(),
+            |counter| async move {
+                let before = counter.timeout(LONG).total().await.expect("total");
+                let senders: Vec<_> = (0..SENDERS)
+                    .map(|_| {
+                        let counter = counter.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..PER_SENDER {
+                                counter.add(1).await.expect("alive");
+                            }
+                        })
+                    })
+                    .collect();
+                for s in senders {
+                    s.await.expect("sender");
+                }
+                let after = counter.timeout(LONG).total().await.expect("total");
+                assert_eq!(after - before, PER_SENDER * SENDERS);
+            },
+        );
+    }
     rt.block_on(system.shutdown());
     group.finish();
 }
@@ -282,48 +301,50 @@ fn ping_pong(c: &mut Criterion) {
     group.finish();
 }
 
-/// Create 100,000 actors from outside, one message each, await every reply, stop them all.
+/// Create 100,000 actors, one message each, await every reply, stop them all (driven from
+/// outside and from inside the runtime).
 fn spawn(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "spawn", SPAWNS);
-    bench(
-        &mut group,
-        "raw_tokio",
-        &rt,
-        Driver::Outside,
-        (),
-        |()| async {
-            let replies: Vec<_> = (0..SPAWNS).map(spawn_raw_counter_and_ask).collect();
-            for (n, rx) in replies.into_iter().enumerate() {
-                assert_eq!(rx.await.expect("reply"), n as u64);
-            }
-        },
-    );
-    let handle = rt.handle().clone();
-    bench(
-        &mut group,
-        "thespian",
-        &rt,
-        Driver::Outside,
-        handle,
-        |handle| async move {
-            let system = ActorSystem::builder().runtime(handle).build();
-            let mut replies = Vec::with_capacity(SPAWNS as usize);
-            for n in 0..SPAWNS {
-                let worker = system
-                    .create_actor(Worker::default())
-                    .await
-                    .expect("created");
-                worker.work(n).await.expect("alive");
-                // The ask leaves now, as the raw baseline's request does.
-                replies.push(worker.timeout(LONG).seen());
-            }
-            for (n, reply) in replies.into_iter().enumerate() {
-                assert_eq!(reply.await.expect("reply"), n as u64);
-            }
-            system.shutdown().await;
-        },
-    );
+    for driver in DRIVERS {
+        bench(
+            &mut group,
+            driver.id("raw_tokio"),
+            &rt,
+            driver,
+            (),
+            |()| async {
+                let replies: Vec<_> = (0..SPAWNS).map(spawn_raw_counter_and_ask).collect();
+                for (n, rx) in replies.into_iter().enumerate() {
+                    assert_eq!(rx.await.expect("reply"), n as u64);
+                }
+            },
+        );
+        bench(
+            &mut group,
+            driver.id("thespian"),
+            &rt,
+            driver,
+            rt.handle().clone(),
+            |handle| async move {
+                let system = ActorSystem::builder().runtime(handle).build();
+                let mut replies = Vec::with_capacity(SPAWNS as usize);
+                for n in 0..SPAWNS {
+                    let worker = system
+                        .create_actor(Worker::default())
+                        .await
+                        .expect("created");
+                    worker.work(n).await.expect("alive");
+                    // The ask leaves now, as the raw baseline's request does.
+                    replies.push(worker.timeout(LONG).seen());
+                }
+                for (n, reply) in replies.into_iter().enumerate() {
+                    assert_eq!(reply.await.expect("reply"), n as u64);
+                }
+                system.shutdown().await;
+            },
+        );
+    }
     // The same on the sequential base, whose stopping of many actors was once quadratic.
     bench(
         &mut group,
@@ -351,52 +372,55 @@ fn spawn(c: &mut Criterion) {
     group.finish();
 }
 
-/// 1,000 actors × 1,000 messages from one outside driver, then one ask to each.
+/// 1,000 actors × 1,000 messages from one driver (outside, then inside the runtime), then one
+/// ask to each.
 fn fan_out(c: &mut Criterion) {
     let rt = multi_thread();
     let mut group = configure(c, "fan_out", FAN_ACTORS * FAN_MESSAGES);
     let raw: Arc<Vec<_>> =
         Arc::new(rt.block_on(async { (0..FAN_ACTORS).map(|_| spawn_raw_counter()).collect() }));
-    bench(
-        &mut group,
-        "raw_tokio",
-        &rt,
-        Driver::Outside,
-        raw,
-        |txs| async move {
-            for _ in 0..FAN_MESSAGES {
-                for tx in txs.iter() {
-                    tx.send(RawMessage::Add(1)).expect("alive");
-                }
-            }
-            for tx in txs.iter() {
-                raw_total(tx).await;
-            }
-        },
-    );
     let system = ActorSystem::builder().runtime(rt.handle().clone()).build();
     let workers: Arc<Vec<_>> = Arc::new(
         (0..FAN_ACTORS)
             .map(|_| create(&rt, &system, Worker::default()))
             .collect(),
     );
-    bench(
-        &mut group,
-        "thespian",
-        &rt,
-        Driver::Outside,
-        workers,
-        |workers| async move {
-            for _ in 0..FAN_MESSAGES {
-                for w in workers.iter() {
-                    w.work(1).await.expect("alive");
+    for driver in DRIVERS {
+        bench(
+            &mut group,
+            driver.id("raw_tokio"),
+            &rt,
+            driver,
+            raw.clone(),
+            |txs| async move {
+                for _ in 0..FAN_MESSAGES {
+                    for tx in txs.iter() {
+                        tx.send(RawMessage::Add(1)).expect("alive");
+                    }
                 }
-            }
-            for w in workers.iter() {
-                w.timeout(LONG).seen().await.expect("seen");
-            }
-        },
-    );
+                for tx in txs.iter() {
+                    raw_total(tx).await;
+                }
+            },
+        );
+        bench(
+            &mut group,
+            driver.id("thespian"),
+            &rt,
+            driver,
+            workers.clone(),
+            |workers| async move {
+                for _ in 0..FAN_MESSAGES {
+                    for w in workers.iter() {
+                        w.work(1).await.expect("alive");
+                    }
+                }
+                for w in workers.iter() {
+                    w.timeout(LONG).seen().await.expect("seen");
+                }
+            },
+        );
+    }
     rt.block_on(system.shutdown());
     group.finish();
 }
