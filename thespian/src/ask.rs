@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
-use crate::deadline::{deadline_after, NEVER};
+use crate::deadline::NEVER;
 use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::sequential::Sequential;
@@ -371,11 +371,7 @@ fn watched<R: Send + 'static>(
         return AskState::Waiting(reply);
     }
     let runtime = system.handle.as_ref();
-    let deadline = deadline_after(timeout);
-    if system
-        .deadlines
-        .register(runtime, deadline, timeout, reply.slot())
-    {
+    if system.deadlines.register(runtime, timeout, reply.slot()) {
         AskState::Waiting(reply)
     } else {
         // Nothing could time this ask, and an ask must not wait forever.

@@ -1,13 +1,21 @@
 //! Ask deadlines: one timer per system instead of one per ask.
 //!
 //! A tokio timer per pending ask costs a timer-wheel insert and removal and makes idle workers park
-//! with a timeout, which together dominated ask latency. Here an ask only records its deadline
-//! with its reply slot; one reaper task per system sleeps until the earliest deadline and fails the
-//! slots still waiting then. An ask answered in time leaves a closed entry behind: entries at the
-//! front are dropped by the next registration (asks with one timeout end in order), the others
-//! when the table is next compacted (whenever it has doubled), so the table stays proportional to
-//! the asks actually pending. An entry holds its slot strongly (one reference count, where a weak
-//! reference cost three atomic operations per ask) and tells a closed one by its state.
+//! with a timeout, which together dominated ask latency. Here an ask only records its timeout
+//! with its reply slot; one reaper task per system stamps the recorded asks with their deadlines,
+//! sleeps until the earliest, and fails the slots still waiting then.
+//!
+//! The reaper, not the ask, reads the clock: an ask made while the reaper watches is stamped when
+//! the reaper next looks, at most a *tick* later (a sixteenth of the shortest timeout it watches,
+//! at least a millisecond, the resolution of tokio's own timers), so a deadline is never early
+//! and at most a tick late. Reading the clock and ordering deadlines per ask cost as much as the
+//! rest of an ask's bookkeeping.
+//!
+//! An ask answered in time leaves a closed entry behind: entries at the front are dropped by the
+//! next registration (asks with one timeout end in order), the others when the table is next
+//! compacted (whenever it has doubled), so the table stays proportional to the asks actually
+//! pending. An entry holds its slot strongly (one reference count, where a weak reference cost
+//! three atomic operations per ask) and tells a closed one by its state.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -25,11 +33,6 @@ use crate::sync::{Compaction, Unpoisoned};
 /// A timeout this long never expires in practice: an ask given one is not timed at all.
 pub(crate) const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
-/// `now + timeout`, or [`NEVER`] ahead when that overflows.
-pub(crate) fn deadline_after(timeout: Duration) -> Instant {
-    deadline_from(Instant::now(), timeout)
-}
-
 /// `now + timeout`, or [`NEVER`] after `now` when that overflows.
 pub(crate) fn deadline_from(now: Instant, timeout: Duration) -> Instant {
     now.checked_add(timeout).unwrap_or_else(|| now + NEVER)
@@ -39,13 +42,24 @@ pub(crate) fn deadline_from(now: Instant, timeout: Duration) -> Instant {
 #[cfg(test)]
 pub(crate) fn table_len(deadlines: &Deadlines) -> usize {
     let table = deadlines.lock();
-    table.fifo.len() + table.heap.len()
+    table.fresh.len() + table.fifo.len() + table.heap.len()
 }
 
 struct Entry {
     deadline: Instant,
     timeout: Duration,
     slot: Arc<dyn ErasedSlot>,
+}
+
+/// An ask recorded since the reaper last looked: not stamped with its deadline yet.
+struct Fresh {
+    timeout: Duration,
+    slot: Arc<dyn ErasedSlot>,
+}
+
+/// How soon after an ask with `timeout` is recorded the reaper must stamp it.
+fn tick_for(timeout: Duration) -> Duration {
+    (timeout / 16).max(Duration::from_millis(1))
 }
 
 impl Entry {
@@ -78,6 +92,11 @@ impl Ord for Entry {
 
 #[derive(Default)]
 struct Table {
+    /// Asks recorded since the reaper last looked, in order.
+    fresh: VecDeque<Fresh>,
+    /// How often the reaper looks for fresh asks while it watches them (`None`: it does not,
+    /// and the next ask wakes it).
+    tick: Option<Duration>,
     /// Deadlines in increasing order: the common case, as most asks use the same timeout.
     fifo: VecDeque<Entry>,
     /// Deadlines that came out of order.
@@ -105,13 +124,12 @@ impl Deadlines {
         self.table.lock_unpoisoned()
     }
 
-    /// Fails `slot` with a timeout at `deadline` unless it has been answered by then. The reaper
-    /// runs on `runtime` (or the current one). Returns `false` when there is no runtime to run it
-    /// (the caller then times itself).
+    /// Fails `slot` with a timeout `timeout` from now (at most a tick later) unless it has been
+    /// answered by then. The reaper runs on `runtime` (or the current one). Returns `false` when
+    /// there is no runtime to run it (the caller then times itself).
     pub(crate) fn register(
         self: &Arc<Self>,
         runtime: Option<&Handle>,
-        deadline: Instant,
         timeout: Duration,
         slot: Arc<dyn ErasedSlot>,
     ) -> bool {
@@ -124,31 +142,22 @@ impl Deadlines {
             handle.spawn(reap(self.clone()));
         }
         // Asks answered in order leave their entries at the front: drop them as we go.
-        while table.fifo.front().is_some_and(Entry::is_closed) {
-            table.fifo.pop_front();
+        while table.fresh.front().is_some_and(|f| f.slot.is_closed()) {
+            table.fresh.pop_front();
         }
-        let len = table.fifo.len() + table.heap.len();
+        let len = table.fresh.len() + table.fifo.len() + table.heap.len();
         if table.compaction.due(len, 1024) {
+            table.fresh.retain(|f| !f.slot.is_closed());
             table.fifo.retain(|e| !e.is_closed());
             table.heap.retain(|e| !e.is_closed());
-            let left = table.fifo.len() + table.heap.len();
+            let left = table.fresh.len() + table.fifo.len() + table.heap.len();
             table.compaction.done(left);
         }
-        let entry = Entry {
-            deadline,
-            timeout,
-            slot,
-        };
-        if table
-            .fifo
-            .back()
-            .is_none_or(|last| last.deadline <= deadline)
-        {
-            table.fifo.push_back(entry);
-        } else {
-            table.heap.push(entry);
-        }
-        if table.armed.is_none_or(|armed| deadline < armed) {
+        table.fresh.push_back(Fresh { timeout, slot });
+        let tick = tick_for(timeout);
+        if table.tick.is_none_or(|t| tick < t) {
+            // The reaper does not look often enough for this ask: it must look now.
+            table.tick = Some(tick);
             drop(table);
             self.rearm.notify_one();
         }
@@ -182,6 +191,30 @@ async fn reap(deadlines: Arc<Deadlines>) {
                 table.rounds += 1;
             }
             let now = Instant::now();
+            // Stamp the asks recorded since the last look (those answered already are done).
+            // The tick the asks made since the last look need (`None`: none were made).
+            let mut tick = None;
+            while let Some(fresh) = table.fresh.pop_front() {
+                let needed = tick_for(fresh.timeout);
+                tick = Some(tick.map_or(needed, |t: Duration| t.min(needed)));
+                if fresh.slot.is_closed() {
+                    continue;
+                }
+                let entry = Entry {
+                    deadline: deadline_from(now, fresh.timeout),
+                    timeout: fresh.timeout,
+                    slot: fresh.slot,
+                };
+                if table
+                    .fifo
+                    .back()
+                    .is_none_or(|last| last.deadline <= entry.deadline)
+                {
+                    table.fifo.push_back(entry);
+                } else {
+                    table.heap.push(entry);
+                }
+            }
             let mut expired = Vec::new();
             while table.fifo.front().is_some_and(|e| e.deadline <= now) {
                 expired.extend(table.fifo.pop_front());
@@ -203,11 +236,18 @@ async fn reap(deadlines: Arc<Deadlines>) {
                 (Some(a), Some(b)) => Some(a.deadline.min(b.deadline)),
                 (a, b) => a.or(b).map(|e| e.deadline),
             };
+            // Asks are being made: look again within the tick they need, so that the next ones
+            // are stamped in time without waking the reaper for each. Quiet since the last
+            // look: the next ask wakes the reaper.
+            table.tick = tick;
+            if let Some(tick) = tick {
+                let look = now + tick;
+                next = Some(next.map_or(look, |n| n.min(look)));
+            }
             if next.is_none() && !table.closed {
                 // Everything was answered. Stay armed at the latest deadline seen (or the one
-                // armed before) all the same: an asker that asks again with the same timeout then
-                // has a later deadline and need not wake the reaper. (Disarming made every
-                // sequential ask wake it.) The cost is one idle wake-up a timeout later.
+                // armed before) all the same, so that the tokio timer is not taken down and set
+                // up again for every burst of asks. The cost is one idle wake-up a timeout later.
                 next = answered.or(table.armed).filter(|&at| at > now);
             }
             if next.is_none() && table.closed && expired.is_empty() {
@@ -250,7 +290,7 @@ mod tests {
         let timeout = Duration::from_secs(5);
         for _ in 0..1_000 {
             let slot = Arc::new(ReplySlot::<u8>::new());
-            assert!(deadlines.register(None, deadline_after(timeout), timeout, slot.clone()));
+            assert!(deadlines.register(None, timeout, slot.clone()));
             slot.complete(Ok(1)).expect("open");
             // The reaper runs now if this registration woke it.
             tokio::task::yield_now().await;
@@ -262,22 +302,62 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn answered_asks_do_not_pile_up_and_waiting_ones_time_out() {
         let deadlines = Arc::new(Deadlines::default());
-        let deadline = Instant::now() + Duration::from_secs(5);
         for _ in 0..100_000 {
             // An ask answered in time: its slot is closed by the next registration.
             let slot = Arc::new(ReplySlot::<u8>::new());
-            assert!(deadlines.register(None, deadline, Duration::from_secs(5), slot.clone()));
+            assert!(deadlines.register(None, Duration::from_secs(5), slot.clone()));
             slot.complete(Ok(1)).expect("open");
         }
         let table_len = {
             let table = deadlines.lock();
-            table.fifo.len() + table.heap.len()
+            table.fresh.len() + table.fifo.len() + table.heap.len()
         };
         assert!(table_len < 4096, "the table was not compacted");
         let waiting = Arc::new(ReplySlot::<u8>::new());
-        deadlines.register(None, deadline, Duration::from_secs(5), waiting.clone());
+        deadlines.register(None, Duration::from_secs(5), waiting.clone());
         tokio::time::sleep(Duration::from_secs(6)).await;
         let result = std::future::poll_fn(|cx| waiting.poll_result(cx)).await;
         assert_eq!(result, Err(AskError::Timeout(Duration::from_secs(5))));
+    }
+
+    /// Whether `slot` has been failed (with a timeout).
+    fn timed_out(slot: &ReplySlot<u8>) -> bool {
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        matches!(
+            slot.poll_result(&mut cx),
+            std::task::Poll::Ready(Err(AskError::Timeout(_)))
+        )
+    }
+
+    /// A deadline is never early, and at most a tick late; an ask with a short timeout made
+    /// while the reaper looks only now and then (for long timeouts) is stamped at once.
+    #[tokio::test(start_paused = true)]
+    async fn deadlines_are_never_early_and_at_most_a_tick_late() {
+        let deadlines = Arc::new(Deadlines::default());
+        let long = Duration::from_secs(64);
+        let slow = Arc::new(ReplySlot::<u8>::new());
+        assert!(deadlines.register(None, long, slow.clone()));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // A second long ask while the reaper watches: it now looks every 4 s.
+        let slow_too = Arc::new(ReplySlot::<u8>::new());
+        assert!(deadlines.register(None, long, slow_too.clone()));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // This ask needs the reaper to look within 6.25 ms.
+        let short = Duration::from_millis(100);
+        let quick = Arc::new(ReplySlot::<u8>::new());
+        let asked = Instant::now();
+        assert!(deadlines.register(None, short, quick.clone()));
+        tokio::time::sleep(short - Duration::from_millis(1)).await;
+        assert!(!timed_out(&quick), "timed out early");
+        tokio::time::sleep_until(asked + short + tick_for(short)).await;
+        tokio::task::yield_now().await;
+        assert!(timed_out(&quick), "not timed out a tick after its deadline");
+        assert!(!timed_out(&slow));
+        tokio::time::sleep_until(asked + long - Duration::from_millis(20)).await;
+        assert!(!timed_out(&slow), "timed out early");
+        tokio::time::sleep_until(asked + long + tick_for(long)).await;
+        tokio::task::yield_now().await;
+        assert!(timed_out(&slow), "not timed out a tick after its deadline");
     }
 }
