@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use thespian::prelude::*;
+use thespian::remote::WireError;
+use thespian::SendFailure;
 use thespian_net::{HandshakeError, NetConfig, NetError, NetSystem};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +82,15 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
     // makes it a dead letter; an ask fails at once, not at its timeout.
     let started = Instant::now();
     for _ in 0..3 {
-        assert!(remote.add(1).await.is_err());
+        let refused = remote.add(1).await.unwrap_err();
+        assert!(
+            matches!(
+                refused.reason(),
+                SendFailure::NotSent(WireError::Unreachable(_))
+            ),
+            "{refused}"
+        );
+        assert_eq!(refused.into_inner().n, 1);
     }
     let before = two.dead_letter_count();
     two.tell(&remote, Add { n: 1 }).await;

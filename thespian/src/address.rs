@@ -23,7 +23,7 @@ use crate::acting::acting;
 use crate::actor::{Actor, Message};
 use crate::ask::{ask_via, tell_via, Ask, Tell, TimedAddr};
 use crate::envelope::{Envelope, ExitCause, SystemMessage};
-use crate::error::{AskError, TrySendError};
+use crate::error::{AskError, SendError, SendFailure, TrySendError};
 use crate::mailbox::Mailbox;
 use crate::remote::{RemoteTarget, ReplySink, WireError};
 use crate::reply::ReplyTo;
@@ -181,8 +181,30 @@ pub(crate) struct ActorCell<A: Actor> {
     pub(crate) mailbox: Mailbox<A::Message>,
 }
 
-/// A message a closed mailbox refused, with its sender and reply route.
-pub(crate) type Refused<M> = (M, Option<ActorAddress>, Option<ReplyTo>);
+/// A message that was not accepted, with its sender, reply route and the reason.
+pub(crate) struct Refused<M> {
+    pub(crate) msg: M,
+    pub(crate) sender: Option<ActorAddress>,
+    pub(crate) reply: Option<ReplyTo>,
+    pub(crate) reason: SendFailure,
+}
+
+impl<M> Refused<M> {
+    /// The public error: the message and the reason.
+    pub(crate) fn into_send_error(self) -> SendError<M> {
+        SendError::new(self.msg, self.reason)
+    }
+
+    /// Refused because the actor has exited.
+    pub(crate) fn exited(msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Self {
+        Refused {
+            msg,
+            sender,
+            reply,
+            reason: SendFailure::Exited,
+        }
+    }
+}
 
 /// Delivery of messages of type `M`, whatever the actor type behind it.
 pub(crate) trait Deliver<M>: AnyCell {
@@ -228,6 +250,7 @@ where
             .push_with((msg, sender, reply), |(msg, sender, reply)| {
                 Envelope::user(A::Message::from(msg), sender, reply)
             })
+            .map_err(|(msg, sender, reply)| Refused::exited(msg, sender, reply))
     }
 
     fn to_address(self: Arc<Self>) -> ActorAddress {
@@ -279,7 +302,9 @@ impl<A: Actor> AnyCell for ActorCell<A> {
         if let Some(target) = &self.remote {
             // Refused here means "could not be encoded or sent": a dead letter, as the message
             // can no longer be handed back in the type it was given.
-            if let Err((msg, sender, _)) = crate::remote::push(&self, target, msg, sender, reply) {
+            if let Err(Refused { msg, sender, .. }) =
+                crate::remote::push(&self, target, msg, sender, reply)
+            {
                 let name = A::message_name(&msg);
                 let target = ActorAddress::from_cell(self.clone());
                 self.system

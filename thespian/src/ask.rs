@@ -32,7 +32,7 @@ where
     match try_permit(cell.bound()) {
         Permit::Taken => Now::Done(cell.push_msg(msg, sender, None)),
         Permit::Full => Now::Full(msg, sender),
-        Permit::Closed => Now::Done(Err((msg, sender, None))),
+        Permit::Closed => Now::Done(Err(Refused::exited(msg, sender, None))),
     }
 }
 
@@ -102,7 +102,7 @@ where
         return Ok(());
     };
     if closed {
-        return Err((msg, sender, None));
+        return Err(Refused::exited(msg, sender, None));
     }
     held.cell.push_msg(msg, sender, None)
 }
@@ -156,13 +156,11 @@ where
     D: Deliver<M> + ?Sized + 'static,
 {
     let state = match push_now(&**cell, msg, sender) {
-        Now::Done(result) => TellState::Done(Some(result.map_err(|(msg, _, _)| SendError(msg)))),
+        Now::Done(result) => TellState::Done(Some(result.map_err(Refused::into_send_error))),
         Now::Full(msg, sender) => {
             let held = Held::new(cell, msg, sender);
             TellState::Waiting(Box::pin(async move {
-                push_when_room(held)
-                    .await
-                    .map_err(|(msg, _, _)| SendError(msg))
+                push_when_room(held).await.map_err(Refused::into_send_error)
             }))
         }
     };
@@ -209,7 +207,7 @@ where
 {
     let waiting = match push_now(&**cell, msg, sender) {
         Now::Done(Ok(())) => None,
-        Now::Done(Err((msg, sender, _))) => {
+        Now::Done(Err(Refused { msg, sender, .. })) => {
             dead_letter(cell, msg, sender);
             None
         }
@@ -217,7 +215,7 @@ where
             let held = Held::new(cell, msg, sender);
             let cell = cell.clone();
             Some(Box::pin(async move {
-                if let Err((msg, sender, _)) = push_when_room(held).await {
+                if let Err(Refused { msg, sender, .. }) = push_when_room(held).await {
                     dead_letter(&cell, msg, sender);
                 }
             }) as Waiting<()>)
@@ -239,7 +237,7 @@ where
     match try_permit(cell.bound()) {
         Permit::Taken => cell
             .push_msg(msg, sender, None)
-            .map_err(|(msg, _, _)| TrySendError::Closed(msg)),
+            .map_err(|refused| TrySendError::Closed(refused.msg)),
         Permit::Full => Err(TrySendError::Full(msg)),
         Permit::Closed => Err(TrySendError::Closed(msg)),
     }
@@ -417,7 +415,12 @@ where
     let reply = ReplyFuture::new(slot.clone());
     match cell.push_msg(msg, sender, Some(ReplyTo::new(slot))) {
         Ok(()) => Sent::Waiting(reply),
-        Err((msg, sender, to)) => {
+        Err(Refused {
+            msg,
+            sender,
+            reply: to,
+            ..
+        }) => {
             if let Some(to) = to {
                 to.fail(AskError::DeadActor);
             }

@@ -7,27 +7,60 @@
 use std::fmt;
 use std::time::Duration;
 
-/// The target actor has exited: the message was not accepted and is handed back.
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub struct SendError<M>(pub M);
+/// A message that was not accepted, handed back with the reason ([`SendFailure`]).
+#[derive(PartialEq, Eq, Clone)]
+pub struct SendError<M> {
+    message: M,
+    reason: SendFailure,
+}
 
 impl<M> SendError<M> {
+    pub(crate) fn new(message: M, reason: SendFailure) -> Self {
+        SendError { message, reason }
+    }
+
     /// Returns the message that could not be sent.
     pub fn into_inner(self) -> M {
-        self.0
+        self.message
+    }
+
+    /// The message that could not be sent.
+    pub fn message(&self) -> &M {
+        &self.message
+    }
+
+    /// Why it was not accepted.
+    pub fn reason(&self) -> &SendFailure {
+        &self.reason
     }
 }
 
 impl<M> fmt::Debug for SendError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendError").finish_non_exhaustive()
+        f.debug_struct("SendError")
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
     }
 }
 
 impl<M> fmt::Display for SendError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("actor has exited")
+        fmt::Display::fmt(&self.reason, f)
     }
+}
+
+/// Why a message was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendFailure {
+    /// The actor has exited (or its system has shut down): its mailbox is closed.
+    #[error("actor has exited")]
+    Exited,
+    /// The actor is on another node and the message could not be sent there: it could not be
+    /// encoded, the link's backlog is full, or the node cannot be reached (see the
+    /// [`WireError`](crate::remote::WireError)).
+    #[error("not sent to the actor's node: {0}")]
+    NotSent(crate::remote::WireError),
 }
 
 impl<M> std::error::Error for SendError<M> {}
@@ -52,7 +85,7 @@ impl<M> TrySendError<M> {
 
 impl<M> From<SendError<M>> for TrySendError<M> {
     fn from(e: SendError<M>) -> Self {
-        TrySendError::Closed(e.0)
+        TrySendError::Closed(e.message)
     }
 }
 

@@ -111,7 +111,7 @@ pub use address::{ActorAddress, ActorId, Addr, Recipient};
 pub use ask::{ActorRef, Ask, Delivery, Destination, Tell, TimedAddr};
 pub use capabilities::{Capabilities, CapabilityValue};
 pub use context::Context;
-pub use error::{AskError, CreateError, ListenError, SendError, TrySendError};
+pub use error::{AskError, CreateError, ListenError, SendError, SendFailure, TrySendError};
 pub use messages::{
     ActorExitRequest, ChildActorExited, DeadEnvelope, ExitReason, PoisonMessage, ReceivedMessage,
     WatchedActorExited,

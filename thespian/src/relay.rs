@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures::FutureExt;
 
 use crate::actor::Actor;
-use crate::address::{ActorAddress, Addr, AnyCell, Deliver};
+use crate::address::{ActorAddress, Addr, AnyCell, Deliver, Refused};
 use crate::context::Context;
 use crate::envelope::{Envelope, Payload, SystemMessage};
 use crate::error::{AskError, CreateError};
@@ -213,7 +213,7 @@ fn open<A: Actor>(
     match env.payload {
         Payload::User(msg) => {
             let refused = match (ctx.exiting, target) {
-                (Some(_), _) => Err((msg, env.sender, env.reply)),
+                (Some(_), _) => Err(Refused::exited(msg, env.sender, env.reply)),
                 (None, None) => {
                     held.push_back(Envelope::user(msg, env.sender, env.reply));
                     return None;
@@ -222,7 +222,10 @@ fn open<A: Actor>(
                     <_ as Deliver<A::Message>>::push_msg(&*target.cell, msg, env.sender, env.reply)
                 }
             };
-            if let Err((msg, sender, reply)) = refused {
+            if let Err(Refused {
+                msg, sender, reply, ..
+            }) = refused
+            {
                 if let Some(reply) = reply {
                     reply.fail(AskError::DeadActor);
                 }

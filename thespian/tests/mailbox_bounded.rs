@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use thespian::prelude::*;
-use thespian::{ActorOptions, SendError, TrySendError};
+use thespian::{ActorOptions, TrySendError};
 use tokio::sync::oneshot;
 
 /// A consumer that is slower than its producers: it yields to the scheduler on every message.
@@ -171,7 +171,7 @@ async fn tell_to_an_exited_actor_hands_the_message_back() {
     sink.request_exit();
     wait_until_dead(&sink.address()).await;
 
-    let SendError(put) = sink.put(42).await.unwrap_err();
+    let put = sink.put(42).await.unwrap_err().into_inner();
     assert_eq!(put.n, 42);
     match sink.try_tell(Put { n: 43 }) {
         Err(TrySendError::Closed(put)) => assert_eq!(put.n, 43),
@@ -202,7 +202,7 @@ async fn a_tell_waiting_for_room_gets_its_message_back_when_the_actor_exits() {
     match waiter.await.unwrap() {
         // Either it got in before the exit (and was then a dead letter), or it was handed back.
         Ok(()) => assert_eq!(system.dead_letter_count(), 1),
-        Err(SendError(put)) => assert_eq!(put.n, 2),
+        Err(refused) => assert_eq!(refused.into_inner().n, 2),
     }
     system.shutdown().await;
 }

@@ -98,6 +98,8 @@ async fn tell_to_an_exited_actor_hands_the_message_back() {
         tokio::task::yield_now().await;
     }
     let err = log.tell(Push { n: 7 }).await.unwrap_err();
+    assert_eq!(err.reason(), &thespian::SendFailure::Exited);
+    assert_eq!(err.to_string(), "actor has exited");
     assert_eq!(err.into_inner().n, 7);
     // Through the system (Thespian's tell) the message becomes a dead letter instead.
     system.tell(&log, Push { n: 8 }).await;

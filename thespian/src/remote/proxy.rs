@@ -15,7 +15,7 @@ use super::{Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, Wi
 use crate::actor::Actor;
 use crate::address::{ActorAddress, ActorCell, ActorId, AnyCell, Refused};
 use crate::envelope::SystemMessage;
-use crate::error::AskError;
+use crate::error::{AskError, SendFailure};
 use crate::mailbox::Mailbox;
 use crate::reply::{ErasedSlot, ReplyTo};
 use crate::sync::{Compaction, Unpoisoned, UnpoisonedRw};
@@ -61,7 +61,12 @@ where
     }
     // Hand the message back as it was given when its type allows (`#[actor]` messages do).
     match A::message_into_any(message).downcast::<M>() {
-        Ok(msg) => Err((*msg, sender, None)),
+        Ok(msg) => Err(Refused {
+            msg: *msg,
+            sender,
+            reply: None,
+            reason: SendFailure::NotSent(error),
+        }),
         Err(any) => {
             let name = std::any::type_name::<M>();
             let target = untyped_address(&cell.system, target, A::type_name());
