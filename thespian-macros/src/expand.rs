@@ -422,7 +422,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 #[allow(clippy::too_many_arguments)]
                 #[inline]
                 fn #method(&self, #(#args),*) -> #th::Tell<#ty> {
-                    #th::ActorRef::addr(self).tell(#build)
+                    #th::AsAddr::addr(self).tell(#build)
                 }
             },
             Some(reply) => quote! {
@@ -432,7 +432,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 #[allow(clippy::too_many_arguments)]
                 #[inline]
                 fn #method(&self, #(#args),*) -> #th::Ask<#reply> {
-                    #th::ActorRef::addr(self).ask(#build, #th::ActorRef::ask_timeout(self))
+                    #th::AsAddr::addr(self).ask(#build, #th::AsAddr::ask_timeout(self))
                 }
             },
         }
@@ -444,7 +444,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     let ext_generics = {
         let mut g = actor_generics.clone();
         g.params
-            .push(syn::parse_quote!(R: #th::ActorRef<#self_ty> + ?::core::marker::Sized));
+            .push(syn::parse_quote!(R: #th::AsAddr<#self_ty> + ?::core::marker::Sized));
         g
     };
     let (ext_impl_g, _, ext_where) = ext_generics.split_for_impl();
@@ -530,7 +530,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
 
         #[doc = #ext_doc]
         #[allow(private_interfaces, private_bounds, missing_docs)]
-        #vis trait #ext_name #impl_g: #th::ActorRef<#self_ty> #where_g {
+        #vis trait #ext_name #impl_g: #th::AsAddr<#self_ty> #where_g {
             #(#ext_methods)*
         }
 

@@ -81,11 +81,11 @@ mod model;
 ///     fn message_name(..) { .. }        // "Add", "Total"
 /// }
 ///
-/// pub trait CounterAddrExt: thespian::ActorRef<Counter> {
+/// pub trait CounterAddrExt: thespian::AsAddr<Counter> {
 ///     fn add(&self, n: u64) -> Tell<Add> { .. }   // the message is sent when this returns
 ///     fn total(&self) -> Ask<u64> { .. }           // the request is sent when this returns
 /// }
-/// impl<R: thespian::ActorRef<Counter> + ?Sized> CounterAddrExt for R {}
+/// impl<R: thespian::AsAddr<Counter> + ?Sized> CounterAddrExt for R {}
 /// ```
 /// </details>
 ///

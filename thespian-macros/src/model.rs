@@ -223,7 +223,7 @@ fn is_context(ty: &Type) -> Option<bool> {
     (last.ident == "Context").then_some(r.mutability.is_some())
 }
 
-/// Methods of `Addr` and `ActorRef`: a handler of the same name could not be called on an address.
+/// Methods of `Addr` and `AsAddr`: a handler of the same name could not be called on an address.
 const RESERVED: &[&str] = &[
     "id",
     "tell",

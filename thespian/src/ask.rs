@@ -479,8 +479,9 @@ where
 }
 
 /// Something that designates one actor of type `A` for the methods that `#[actor]` generates:
-/// an [`Addr`], or a [`TimedAddr`] that carries another ask timeout.
-pub trait ActorRef<A: Actor> {
+/// an [`Addr`], a [`TimedAddr`] that carries another ask timeout, or a troupe. Named like
+/// `AsRef`: the address itself (what other Rust actor crates call an `ActorRef`) is [`Addr`].
+pub trait AsAddr<A: Actor> {
     /// The actor's address.
     fn addr(&self) -> &Addr<A>;
 
@@ -490,7 +491,7 @@ pub trait ActorRef<A: Actor> {
     }
 }
 
-impl<A: Actor> ActorRef<A> for Addr<A> {
+impl<A: Actor> AsAddr<A> for Addr<A> {
     #[inline]
     fn addr(&self) -> &Addr<A> {
         self
@@ -511,7 +512,7 @@ impl<'a, A: Actor> TimedAddr<'a, A> {
     }
 }
 
-impl<A: Actor> ActorRef<A> for TimedAddr<'_, A> {
+impl<A: Actor> AsAddr<A> for TimedAddr<'_, A> {
     #[inline]
     fn addr(&self) -> &Addr<A> {
         self.addr

@@ -108,7 +108,7 @@ mod wire;
 
 pub use actor::{Actor, Message};
 pub use address::{ActorAddress, ActorId, Addr, Recipient};
-pub use ask::{ActorRef, Ask, Delivery, Destination, Tell, TimedAddr};
+pub use ask::{AsAddr, Ask, Delivery, Destination, Tell, TimedAddr};
 pub use capabilities::{Capabilities, CapabilityValue};
 pub use context::Context;
 pub use error::{AskError, CreateError, ListenError, SendError, SendFailure, TrySendError};
@@ -194,7 +194,7 @@ pub mod __private {
 /// What an actor author needs, in one import.
 pub mod prelude {
     pub use crate::{
-        actor, Actor, ActorAddress, ActorOptions, ActorRef, ActorSystem, Addr, AskError,
+        actor, Actor, ActorAddress, ActorOptions, ActorSystem, Addr, AsAddr, AskError,
         ChildActorExited, Context, ExitReason, Message, Recipient, ReplyHandle, WakeupMessage,
         WatchedActorExited,
     };

@@ -47,7 +47,7 @@ use tokio::time::Instant;
 
 use crate::actor::Actor;
 use crate::address::{ActorAddress, ActorId, Addr, AnyCell};
-use crate::ask::ActorRef;
+use crate::ask::AsAddr;
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::CreateError;
@@ -135,7 +135,7 @@ impl<A: Actor> Troupe<A> {
     }
 }
 
-impl<A: Actor> ActorRef<A> for Troupe<A> {
+impl<A: Actor> AsAddr<A> for Troupe<A> {
     fn addr(&self) -> &Addr<A> {
         &self.addr
     }
