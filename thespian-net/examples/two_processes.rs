@@ -89,9 +89,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     println!("told 1000 numbers to the counter in the other process");
     println!("total there: {}", counter.total().await?);
+    // The exit request travels behind the adds; once the counter is gone, an ask finds no actor.
+    let exited = counter.wait_for_exit();
     counter.request_exit();
-    // The exit request travels behind the adds; the next ask finds no actor.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    exited.await;
     match counter.total().await {
         Ok(total) => println!("the counter is still there: {total}"),
         Err(e) => println!("the counter has exited: {e}"),

@@ -77,11 +77,7 @@ async fn a_lost_node_is_reported_as_the_end_of_its_children_and_watched_actors()
     let (home, away, parent) = two_nodes().await;
     let child = parent.place(false).await.unwrap().expect("placed away");
     let _held_away = named_counter(&away.system, "counter").await;
-    let counter: Addr<Counter> = home
-        .net
-        .lookup(away.net.local_addr(), "counter", TIMEOUT)
-        .await
-        .unwrap();
+    let counter = remote_counter(&home, &away, "counter").await;
     assert_eq!(parent.watch_it(counter.address()).await, Ok(true));
     assert_eq!(counter.total().await, Ok(0));
     // The child's node goes away (its listener closes with it: it cannot be dialed again).
@@ -99,8 +95,12 @@ async fn a_lost_node_is_reported_as_the_end_of_its_children_and_watched_actors()
     assert_eq!(parent.exits().await.unwrap().len(), 1);
     assert_eq!(parent.watched().await.unwrap().len(), 1);
     // And the parent can exit: it does not wait for the lost child.
+    let exited = parent.wait_for_exit();
     parent.request_exit();
-    eventually("the parent exits", || !parent.address().is_alive()).await;
+    assert_eq!(
+        tokio::time::timeout(TIMEOUT, exited).await,
+        Ok(ExitReason::Requested)
+    );
     home.net.shutdown().await;
     away.system.shutdown().await;
 }
@@ -109,11 +109,7 @@ async fn a_lost_node_is_reported_as_the_end_of_its_children_and_watched_actors()
 async fn any_actor_can_watch_an_actor_of_another_node() {
     let (home, away, parent) = two_nodes().await;
     let counter = named_counter(&away.system, "counter").await;
-    let remote: Addr<Counter> = home
-        .net
-        .lookup(away.net.local_addr(), "counter", TIMEOUT)
-        .await
-        .unwrap();
+    let remote = remote_counter(&home, &away, "counter").await;
     assert_eq!(parent.watch_it(remote.address()).await, Ok(true));
     assert_eq!(parent.watch_it(remote.address()).await, Ok(true));
     // The watch is in place on the other node once a message sent after it has arrived.
@@ -129,11 +125,7 @@ async fn any_actor_can_watch_an_actor_of_another_node() {
 
     // Unwatched: its end goes unheard.
     let other = named_counter(&away.system, "other").await;
-    let other_remote: Addr<Counter> = home
-        .net
-        .lookup(away.net.local_addr(), "other", TIMEOUT)
-        .await
-        .unwrap();
+    let other_remote = remote_counter(&home, &away, "other").await;
     assert_eq!(parent.watch_it(other_remote.address()).await, Ok(true));
     assert_eq!(other_remote.total().await, Ok(0));
     assert_eq!(parent.unwatch_it(other_remote.address()).await, Ok(true));
@@ -144,6 +136,32 @@ async fn any_actor_can_watch_an_actor_of_another_node() {
     assert_eq!(parent.watched().await.unwrap().len(), 2);
     home.net.shutdown().await;
     away.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_end_of_an_actor_of_another_node_can_be_awaited() {
+    let (home, away, _parent) = two_nodes().await;
+    let counter = named_counter(&away.system, "counter").await;
+    let remote = remote_counter(&home, &away, "counter").await;
+    let ended = remote.wait_for_exit();
+    // The watch is in place on the other node once a message sent after it has arrived.
+    assert_eq!(remote.total().await, Ok(0));
+    counter.request_exit();
+    let reason = tokio::time::timeout(TIMEOUT, ended).await;
+    assert_eq!(reason, Ok(ExitReason::Requested));
+    let again = tokio::time::timeout(TIMEOUT, remote.wait_for_exit()).await;
+    assert_eq!(again, Ok(ExitReason::AlreadyExited));
+
+    // Its node lost: the wait ends at once with that.
+    let _other = named_counter(&away.system, "other").await;
+    let other = remote_counter(&home, &away, "other").await;
+    let ended = other.wait_for_exit();
+    assert_eq!(other.total().await, Ok(0));
+    away.net.shutdown().await;
+    let reason = tokio::time::timeout(TIMEOUT, ended).await;
+    assert_eq!(reason, Ok(ExitReason::NodeLost));
+    home.net.shutdown().await;
+    away.system.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -505,6 +505,33 @@ impl<A: Actor> Addr<A> {
         self.cell.is_alive()
     }
 
+    /// Waits until the actor has exited, and says why: the reason its parent and its watchers
+    /// hear ([`ExitReason`](crate::ExitReason)). An actor that had already ended gives
+    /// [`AlreadyExited`](crate::ExitReason::AlreadyExited); one on another node gives its own
+    /// reason when its node tells, or [`NodeLost`](crate::ExitReason::NodeLost). The wait starts
+    /// when this is called, not when it is first awaited, so an exit in between is not missed.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # struct Job;
+    /// # impl Actor for Job {
+    /// #     type Message = ();
+    /// #     async fn handle(&mut self, _: (), ctx: &mut Context<Self>) { ctx.stop(); }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let system = ActorSystem::new();
+    /// let job = system.create_actor(Job).await.unwrap();
+    /// let ended = job.wait_for_exit();
+    /// job.tell(()).await.unwrap();
+    /// assert_eq!(ended.await, ExitReason::Requested);
+    /// # system.shutdown().await;
+    /// # }
+    /// ```
+    pub fn wait_for_exit(&self) -> crate::ExitWait {
+        crate::exit_wait::wait_for_exit(self)
+    }
+
     /// The number of messages waiting in its mailbox.
     pub fn queue_len(&self) -> usize {
         self.cell.mailbox.len()

@@ -425,23 +425,7 @@ impl<A: Actor> Context<A> {
             return;
         }
         let me = self.myself.address();
-        let told = match actor.cell.remote_target() {
-            Some(target) => {
-                let system = &self.myself.cell.system;
-                system
-                    .watches
-                    .wait_on(target.node, actor.clone(), me.clone(), Interest::Watch);
-                crate::remote::watch(target, &me)
-                    .then_some(())
-                    .ok_or(ExitReason::NodeLost)
-            }
-            None => actor
-                .cell
-                .add_watcher(me)
-                .then_some(())
-                .ok_or(ExitReason::AlreadyExited),
-        };
-        if let Err(reason) = told {
+        if let Err(reason) = start_watch(&self.myself.cell.system, actor, &me) {
             let notice = WatchedActorExited {
                 actor: actor.clone(),
                 reason,
@@ -486,6 +470,31 @@ impl<A: Actor> Context<A> {
             .cell
             .system
             .clear_dead_letter_handler(self.myself.id());
+    }
+}
+
+/// Starts a watch of `actor` by `watcher` (an actor, or an [`ExitWait`](crate::ExitWait)'s
+/// cell): `Err` with the reason when it is known at once that no notice will come (the actor had
+/// ended, or its node cannot be told).
+pub(crate) fn start_watch(
+    system: &SystemShared,
+    actor: &ActorAddress,
+    watcher: &ActorAddress,
+) -> Result<(), ExitReason> {
+    match actor.cell.remote_target() {
+        Some(target) => {
+            system
+                .watches
+                .wait_on(target.node, actor.clone(), watcher.clone(), Interest::Watch);
+            crate::remote::watch(target, watcher)
+                .then_some(())
+                .ok_or(ExitReason::NodeLost)
+        }
+        None => actor
+            .cell
+            .add_watcher(watcher.clone())
+            .then_some(())
+            .ok_or(ExitReason::AlreadyExited),
     }
 }
 

@@ -86,6 +86,7 @@ mod context;
 mod deadline;
 mod envelope;
 mod error;
+mod exit_wait;
 mod mailbox;
 mod messages;
 mod options;
@@ -112,6 +113,7 @@ pub use ask::{AsAddr, Ask, Delivery, Destination, Tell, TimedAddr};
 pub use capabilities::{Capabilities, CapabilityValue};
 pub use context::Context;
 pub use error::{AskError, CreateError, ListenError, SendError, SendFailure, TrySendError};
+pub use exit_wait::ExitWait;
 pub use messages::{
     ActorExitRequest, ChildActorExited, DeadEnvelope, ExitReason, PoisonMessage, ReceivedMessage,
     WatchedActorExited,

@@ -9,7 +9,7 @@ use thespian::prelude::*;
 use thespian::Capabilities;
 use thespian_net::{Convention, ConventionConfig, NetSystem, Placement};
 
-use super::{config, TIMEOUT};
+use super::{config, Counter, TIMEOUT};
 
 /// Runs only where "remote" is true: the parent's node never has it.
 #[derive(Serialize, Deserialize, Default)]
@@ -125,6 +125,14 @@ pub async fn start(
 }
 
 /// A parent's node and a child's node, in one convention.
+/// The counter named `name` on node `away`, as node `home` sees it.
+pub async fn remote_counter(home: &Node, away: &Node, name: &str) -> Addr<Counter> {
+    home.net
+        .lookup(away.net.local_addr(), name, TIMEOUT)
+        .await
+        .expect("the counter is there")
+}
+
 pub async fn two_nodes() -> (Node, Node, Addr<Parent>) {
     let down_after = Duration::from_millis(600);
     let home = start(None, false, down_after).await;
