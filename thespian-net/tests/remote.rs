@@ -126,15 +126,11 @@ async fn a_remote_actor_that_exits() {
     } = pair().await;
     // A request in progress when the exit request arrives is still answered (it was first).
     let slow = remote.slow(100);
+    let exited = local.wait_for_exit();
     assert!(remote.request_exit());
     assert_eq!(slow.await, Ok(100));
-    tokio::time::timeout(TIMEOUT, async {
-        while local.is_alive() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .unwrap();
+    let reason = tokio::time::timeout(TIMEOUT, exited).await;
+    assert_eq!(reason, Ok(ExitReason::Requested));
     // Later requests fail at once with a typed error, not at their timeout.
     let started = std::time::Instant::now();
     assert_eq!(remote.total().await, Err(AskError::DeadActor));

@@ -3,8 +3,11 @@
 
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// Locks that ignore poisoning. No user code ever runs while one of the crate's locks is held, so
-/// a lock poisoned by a panic elsewhere still guards consistent state.
+/// Locks that ignore poisoning: a lock poisoned by a panic elsewhere still guards consistent
+/// state. User code runs under one of the crate's locks in one place only: a message's `From`
+/// conversion, under a sequential mailbox's order lock (so that its place in the system's order
+/// is its place in the queue); if it panics, its place holds a void message that still takes its
+/// turn (see `Mailbox::push_inner`), so that state too stays consistent.
 pub(crate) trait Unpoisoned<T> {
     fn lock_unpoisoned(&self) -> MutexGuard<'_, T>;
 }

@@ -95,6 +95,18 @@ impl SeqLink {
     }
 }
 
+/// Registers a message's turn when dropped (armed), so that a send unwinding from a panicking
+/// conversion still does.
+struct Arrival<'a>(&'a SeqLink, bool);
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.seq.arrived(self.0.id);
+        }
+    }
+}
+
 /// What the receiver found.
 pub(crate) enum Take {
     /// A batch was moved into the receiver's buffer.
@@ -163,9 +175,15 @@ impl<M> Mailbox<M> {
             if link.seq.is_stopped() {
                 return Err(value);
             }
-            self.queue.push_with(value, make, filler)?;
-            // Turns, not wake-ups, drive a sequential system.
-            link.seq.arrived(link.id);
+            // Turns, not wake-ups, drive a sequential system: one turn per place taken. `make`
+            // (user code: a `From` conversion) runs under the order lock, after the place is
+            // claimed; if it panics, the place holds a void message, which takes its turn too
+            // (registered as the panic unwinds), so turns and messages stay matched.
+            let mut arrival = Arrival(link, true);
+            if let Err(value) = self.queue.push_with(value, make, filler) {
+                arrival.1 = false;
+                return Err(value);
+            }
             return Ok(());
         }
         self.queue.push_with(value, make, filler)

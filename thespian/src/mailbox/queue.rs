@@ -28,8 +28,14 @@
 //! waker, `AWAKE`). A send to a busy receiver costs no wake-up and touches no lock.
 //!
 //! Closing is done by the receiver: it sets the `CLOSED` bit of the tail, after which every claim
-//! fails, and takes out everything claimed before, waiting (briefly) for senders caught between
-//! their claim and their write.
+//! fails, and takes out everything claimed before, waiting (yielding its thread) for senders
+//! caught between their claim and their write.
+//!
+//! The two waits, and their bounds: `close` waits for a sender between its claim and its write,
+//! which is running the message's conversion (`From`, user code: SEMANTICS.md asks that it not
+//! block), so at most one conversion per such sender; a receiver taking back its waker
+//! (`own_waker`) waits for a sender in `WAKING`, which only clones the waker (a reference count
+//! for tokio's) before it hands the state back.
 
 use std::alloc::Layout;
 use std::mem::MaybeUninit;
