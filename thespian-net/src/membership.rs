@@ -12,9 +12,9 @@
 //! (one sees the other come up) each sends its own data to the other directly, so a node that
 //! joins late learns everyone's. Gossip is best-effort (a broadcast is passed on a bounded
 //! number of times), so every packet also carries the version of its sender's data: a receiver
-//! that holds an older one asks the sender for it. Since every member probes every other once
-//! per round, no member keeps stale data for longer than a round, at a cost of a byte or two
-//! per packet.
+//! whose copy is still older three probe periods after it first saw so asks the sender for it.
+//! Since every member probes every other once per round, no member keeps stale data for much
+//! longer than a round, at a cost of a byte or two per packet.
 //!
 //! On the wire a gossip frame's body is one kind byte, then the sender's data version and a
 //! foca packet ([`PACKET`]), a member's data sent directly ([`DATA`]), or nothing: a request
@@ -48,9 +48,6 @@ pub(crate) const ASK_DATA: u8 = 2;
 /// How many gossip frames may wait for the membership task; more are dropped (SWIM tolerates
 /// lost packets: a probe not answered is retried, then asked of others).
 const INBOX: usize = 4096;
-
-/// How long a request for a member's data waits for its answer before it may be sent again.
-const ASK_AGAIN_AFTER: Duration = Duration::from_millis(500);
 
 /// A member's identity in SWIM: its node, and how many times it rejoined under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,11 +273,14 @@ impl Membership {
         net.set_gossip(GossipSink(frames, view.clone()));
         net.spawn(run(
             foca,
-            receiver,
-            frames_in,
+            Inbox {
+                inputs: receiver,
+                frames: frames_in,
+            },
             inputs.downgrade(),
             Arc::downgrade(net),
             view,
+            config.probe_period * 3,
             on_change,
         ));
         membership
@@ -346,19 +346,30 @@ impl GossipSink {
 
 type Swim = Foca<Peer, PostcardCodec, SmallRng, DataHandler>;
 
-/// The membership task: feeds foca what arrives and carries out what it asks for.
+/// What arrives at the membership task: its inputs, and the gossip frames of its links.
+struct Inbox {
+    inputs: mpsc::UnboundedReceiver<Input>,
+    frames: mpsc::Receiver<(NodeId, Vec<u8>)>,
+}
+
+/// The membership task: feeds foca what arrives and carries out what it asks for. `grace` is
+/// the time gossip has to bring a change before a member asks for it directly.
 async fn run(
     mut foca: Swim,
-    mut inputs: mpsc::UnboundedReceiver<Input>,
-    mut frames: mpsc::Receiver<(NodeId, Vec<u8>)>,
+    inbox: Inbox,
     timers: mpsc::WeakUnboundedSender<Input>,
     net: Weak<NetInner>,
     view: Arc<Mutex<View>>,
+    grace: Duration,
     on_change: impl Fn() + Send + 'static,
 ) {
+    let Inbox {
+        mut inputs,
+        mut frames,
+    } = inbox;
     let mut mine: Option<MemberData> = None;
-    // The members asked for their data: the version asked for, and when.
-    let mut asked: BTreeMap<NodeId, (u64, tokio::time::Instant)> = BTreeMap::new();
+    // The members whose data this node has seen to be stale, since when (or since it last asked).
+    let mut stale: BTreeMap<NodeId, tokio::time::Instant> = BTreeMap::new();
     loop {
         let input = tokio::select! {
             input = inputs.recv() => input.map(Ok),
@@ -380,7 +391,9 @@ async fn run(
                             .data
                             .get(&from)
                             .map_or(0, |d| d.version);
-                        if known < version && should_ask(&mut asked, from, version) {
+                        if known >= version {
+                            stale.remove(&from);
+                        } else if still_stale(&mut stale, from, grace) {
                             send(&net, from, ASK_DATA, &[]);
                         }
                         foca.handle_data(packet, &mut effects)
@@ -448,7 +461,7 @@ async fn run(
             let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
             if effects.changed {
                 view.alive = foca.iter_members().map(|m| m.id().node).collect();
-                asked.retain(|node, _| view.alive.contains(node));
+                stale.retain(|node, _| view.alive.contains(node));
                 view.changed = true;
             }
             std::mem::take(&mut view.changed)
@@ -481,21 +494,21 @@ async fn run(
     }
 }
 
-/// Whether to ask `node` for its data at `version` now: not when the same version was asked
-/// for a moment ago (its answer is on the way).
-fn should_ask(
-    asked: &mut BTreeMap<NodeId, (u64, tokio::time::Instant)>,
+/// Whether to ask `node` for its data now that a packet showed this node's copy to be stale:
+/// only once it has stayed stale for `grace` since first seen (or last asked). Gossip brings a
+/// change within a few probe periods; asking at once would have every member ask a busy node
+/// (whose actor count changes with every placement) for each of its versions.
+fn still_stale(
+    stale: &mut BTreeMap<NodeId, tokio::time::Instant>,
     node: NodeId,
-    version: u64,
+    grace: Duration,
 ) -> bool {
     let now = tokio::time::Instant::now();
-    if asked
-        .get(&node)
-        .is_some_and(|&(v, at)| v >= version && now.duration_since(at) < ASK_AGAIN_AFTER)
-    {
+    let since = stale.entry(node).or_insert(now);
+    if now.duration_since(*since) < grace {
         return false;
     }
-    asked.insert(node, (version, now));
+    *since = now;
     true
 }
 
