@@ -542,9 +542,6 @@ impl LinkInner {
         }
     }
 
-    /// Connection `id` ended: if it was this link's, the link is lost. A node that stayed
-    /// silent (`Ended::Lost`) is lost at once; a connection that closed or failed
-    /// (`Ended::Closed`) is dialed again first, and the node is lost only if that fails.
     /// Closes the connection carrying this link (a partition injected by a test); its
     /// reader and writer end as on any cut.
     pub(crate) fn cut(&self) {
@@ -553,6 +550,9 @@ impl LinkInner {
         }
     }
 
+    /// Connection `id` ended: if it was this link's, the link is lost. A node that stayed
+    /// silent (`Ended::Lost`) is lost at once; a connection that closed or failed
+    /// (`Ended::Closed`) is dialed again first, and the node is lost only if that fails.
     pub(crate) fn connection_ended(self: &Arc<Self>, id: u64, why: &str, ended: Ended) {
         self.lost_as(why, ended, Some(id));
     }

@@ -346,6 +346,38 @@ impl GossipSink {
 
 type Swim = Foca<Peer, PostcardCodec, SmallRng, DataHandler>;
 
+/// This node's own data as last published, encoded once: sent whole to a member that comes up
+/// or asks, and its version ahead of every packet.
+struct Mine {
+    version: u64,
+    /// The encoded `MemberData` (empty before the first publish).
+    encoded: Vec<u8>,
+    /// `version` as a postcard varint.
+    version_prefix: Vec<u8>,
+}
+
+impl Mine {
+    fn new() -> Self {
+        Mine {
+            version: 0,
+            encoded: Vec::new(),
+            version_prefix: vec![0],
+        }
+    }
+
+    /// Takes `data` (whose version is the next) as this node's.
+    fn publish(&mut self, data: &MemberData) {
+        self.version = data.version;
+        self.encoded = postcard::to_allocvec(data).unwrap_or_default();
+        self.version_prefix = postcard::to_allocvec(&data.version).unwrap_or_else(|_| vec![0]);
+    }
+
+    /// The data to send a member directly, once there is any.
+    fn hello(&self) -> Option<&[u8]> {
+        (!self.encoded.is_empty()).then_some(&self.encoded[..])
+    }
+}
+
 /// What arrives at the membership task: its inputs, and the gossip frames of its links.
 struct Inbox {
     inputs: mpsc::UnboundedReceiver<Input>,
@@ -367,7 +399,7 @@ async fn run(
         mut inputs,
         mut frames,
     } = inbox;
-    let mut mine: Option<MemberData> = None;
+    let mut mine = Mine::new();
     // The members whose data this node has seen to be stale, since when (or since it last asked).
     let mut stale: BTreeMap<NodeId, tokio::time::Instant> = BTreeMap::new();
     loop {
@@ -407,8 +439,8 @@ async fn run(
                     Ok(())
                 }
                 Some((&ASK_DATA, _)) => {
-                    if let Some(hello) = mine.as_ref().and_then(|d| postcard::to_allocvec(d).ok()) {
-                        send(&net, from, DATA, &[&hello]);
+                    if let Some(hello) = mine.hello() {
+                        send(&net, from, DATA, &[hello]);
                     }
                     Ok(())
                 }
@@ -434,16 +466,15 @@ async fn run(
             Ok(Input::Publish(capabilities, actors, agent, gossip)) => {
                 let data = MemberData {
                     node: net.node,
-                    version: mine.as_ref().map_or(1, |d| d.version + 1),
+                    version: mine.version + 1,
                     capabilities,
                     actors,
                     agent,
                 };
-                let encoded = postcard::to_allocvec(&data).unwrap_or_default();
-                mine = Some(data.clone());
+                mine.publish(&data);
                 if gossip {
                     // The handler takes it into this node's view too (and only then is it spread).
-                    foca.add_broadcast(&encoded).map(|_| ())
+                    foca.add_broadcast(&mine.encoded).map(|_| ())
                 } else {
                     view.lock().unwrap_or_else(|e| e.into_inner()).learn(data);
                     Ok(())
@@ -453,8 +484,6 @@ async fn run(
         if let Err(e) = result {
             tracing::debug!(target: "thespian_net::membership", error = %e, "gossip refused");
         }
-        // A member that came up hears this node's data at once.
-        let hello = mine.as_ref().and_then(|d| postcard::to_allocvec(d).ok());
         // From foca's own list: the notifications of a renamed identity (a member that
         // rejoined after being declared down) need no bookkeeping here.
         let changed = {
@@ -469,18 +498,14 @@ async fn run(
         if changed {
             on_change();
         }
-        if let Some(hello) = &hello {
+        // A member that came up hears this node's data at once.
+        if let Some(hello) = mine.hello() {
             for node in &effects.up {
                 send(&net, *node, DATA, &[hello]);
             }
         }
-        let mut version = [0; 10];
-        let version: &[u8] =
-            postcard::to_slice(&mine.as_ref().map_or(0, |d| d.version), &mut version)
-                .map(|v| &*v)
-                .unwrap_or(&[0]);
         for (node, packet) in effects.sends {
-            send(&net, node, PACKET, &[version, &packet]);
+            send(&net, node, PACKET, &[&mine.version_prefix, &packet]);
         }
         for (timer, after) in effects.timers {
             let timers = timers.clone();

@@ -41,8 +41,7 @@ pub(crate) fn deadline_from(now: Instant, timeout: Duration) -> Instant {
 /// How many deadlines the table holds (answered ones included, until they are dropped).
 #[cfg(test)]
 pub(crate) fn table_len(deadlines: &Deadlines) -> usize {
-    let table = deadlines.lock();
-    table.fresh.len() + table.fifo.len() + table.heap.len()
+    deadlines.lock().len()
 }
 
 struct Entry {
@@ -112,6 +111,13 @@ struct Table {
     rounds: u64,
 }
 
+impl Table {
+    /// How many entries it holds (answered ones included, until they are dropped).
+    fn len(&self) -> usize {
+        self.fresh.len() + self.fifo.len() + self.heap.len()
+    }
+}
+
 /// The pending-ask deadlines of one system.
 #[derive(Default)]
 pub(crate) struct Deadlines {
@@ -145,12 +151,11 @@ impl Deadlines {
         while table.fresh.front().is_some_and(|f| f.slot.is_closed()) {
             table.fresh.pop_front();
         }
-        let len = table.fresh.len() + table.fifo.len() + table.heap.len();
-        if table.compaction.due(len, 1024) {
+        if table.compaction.due(table.len(), 1024) {
             table.fresh.retain(|f| !f.slot.is_closed());
             table.fifo.retain(|e| !e.is_closed());
             table.heap.retain(|e| !e.is_closed());
-            let left = table.fresh.len() + table.fifo.len() + table.heap.len();
+            let left = table.len();
             table.compaction.done(left);
         }
         table.fresh.push_back(Fresh { timeout, slot });
@@ -191,8 +196,8 @@ async fn reap(deadlines: Arc<Deadlines>) {
                 table.rounds += 1;
             }
             let now = Instant::now();
-            // Stamp the asks recorded since the last look (those answered already are done).
-            // The tick the asks made since the last look need (`None`: none were made).
+            // Stamp the asks recorded since the last look (those answered already are done),
+            // noting the tick they need (`None`: none were made).
             let mut tick = None;
             while let Some(fresh) = table.fresh.pop_front() {
                 let needed = tick_for(fresh.timeout);
@@ -308,10 +313,7 @@ mod tests {
             assert!(deadlines.register(None, Duration::from_secs(5), slot.clone()));
             slot.complete(Ok(1)).expect("open");
         }
-        let table_len = {
-            let table = deadlines.lock();
-            table.fresh.len() + table.fifo.len() + table.heap.len()
-        };
+        let table_len = deadlines.lock().len();
         assert!(table_len < 4096, "the table was not compacted");
         let waiting = Arc::new(ReplySlot::<u8>::new());
         deadlines.register(None, Duration::from_secs(5), waiting.clone());

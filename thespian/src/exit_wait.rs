@@ -110,16 +110,11 @@ struct Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        if !self.done {
+        if self.done {
+            let watch = crate::watch::Interest::Watch;
+            self.system.watches.told(&self.actor, self.waiter, watch);
+        } else {
             crate::context::release_watch(&self.system, self.waiter, &self.actor);
-        } else if let Some(target) = self.actor.cell.remote_target() {
-            // Told: the wait on the other node's actor is over.
-            self.system.watches.done_waiting(
-                target.node,
-                self.actor.id(),
-                self.waiter,
-                crate::watch::Interest::Watch,
-            );
         }
     }
 }

@@ -582,11 +582,8 @@ pub(crate) fn heard_of<A: Actor>(
         };
         table.remove(&actor.id()).is_some()
     });
-    if let Some(target) = actor.cell.remote_target() {
-        let (id, me) = (actor.id(), ctx.myself.id());
-        let watches = &ctx.myself.cell.system.watches;
-        watches.done_waiting(target.node, id, me, interest);
-    }
+    let me = ctx.myself.id();
+    ctx.myself.cell.system.watches.told(actor, me, interest);
     known
 }
 

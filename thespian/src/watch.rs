@@ -137,6 +137,13 @@ impl Watches {
         }
     }
 
+    /// `watcher` was told of `actor`'s end: a wait on an actor of another node is over.
+    pub(crate) fn told(&self, actor: &ActorAddress, watcher: ActorId, interest: Interest) {
+        if let Some(target) = actor.cell.remote_target() {
+            self.done_waiting(target.node, actor.id(), watcher, interest);
+        }
+    }
+
     /// Forgets a wait on an actor of `node` (it was heard from, or given up).
     pub(crate) fn done_waiting(
         &self,

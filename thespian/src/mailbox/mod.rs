@@ -95,15 +95,13 @@ impl SeqLink {
     }
 }
 
-/// Registers a message's turn when dropped (armed), so that a send unwinding from a panicking
-/// conversion still does.
-struct Arrival<'a>(&'a SeqLink, bool);
+/// Registers a message's turn when dropped, so that a send unwinding from a panicking
+/// conversion still does (forgotten when no place was taken).
+struct Arrival<'a>(&'a SeqLink);
 
 impl Drop for Arrival<'_> {
     fn drop(&mut self) {
-        if self.1 {
-            self.0.seq.arrived(self.0.id);
-        }
+        self.0.seq.arrived(self.0.id);
     }
 }
 
@@ -179,9 +177,9 @@ impl<M> Mailbox<M> {
             // (user code: a `From` conversion) runs under the order lock, after the place is
             // claimed; if it panics, the place holds a void message, which takes its turn too
             // (registered as the panic unwinds), so turns and messages stay matched.
-            let mut arrival = Arrival(link, true);
+            let arrival = Arrival(link);
             if let Err(value) = self.queue.push_with(value, make, filler) {
-                arrival.1 = false;
+                std::mem::forget(arrival);
                 return Err(value);
             }
             return Ok(());
