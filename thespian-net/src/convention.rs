@@ -58,16 +58,18 @@ impl ConventionConfig {
         ConventionConfig {
             leader,
             more_seeds: Vec::new(),
-            heartbeat: Duration::from_millis(400),
-            member_timeout: Duration::from_millis(1200),
+            heartbeat: Duration::from_millis(300),
+            member_timeout: Duration::from_millis(900),
             create_timeout: Duration::from_secs(5),
         }
     }
 
     /// How often a node probes a member and publishes what changed about itself (default
-    /// 400 ms); a member that answers no probe, directly or through others, is suspected, and
-    /// dropped after `member_timeout` (default 1.2 s, at least three heartbeats) of suspicion,
-    /// so a silent member is gone within about `member_timeout + 2 × heartbeat`.
+    /// 300 ms); a member that answers no probe, directly or through others, is suspected, and
+    /// dropped after `member_timeout` (default 0.9 s, at least three heartbeats) of suspicion,
+    /// so a silent member is gone within about `member_timeout + 2 × heartbeat` once a member
+    /// probes it. Longer times suit a loaded machine: a live node whose answers come later than
+    /// `member_timeout` is declared down (see [`MembershipTraffic::declared_down`]).
     pub fn timing(mut self, heartbeat: Duration, member_timeout: Duration) -> Self {
         self.heartbeat = heartbeat.max(Duration::from_millis(10));
         // Time for a suspected member to refute the suspicion (one slow answer).
@@ -119,6 +121,11 @@ pub struct MembershipTraffic {
     /// Gossip frames that arrived while this node's membership was too busy to take them
     /// (dropped; SWIM retries probes and asks again for missing data).
     pub dropped: u64,
+    /// Times the other members declared this node down while it was running (a suspicion it
+    /// could not refute within the member timeout): each time it rejoined under a renewed
+    /// identity, and its subscribers' peers saw it leave and join again. Non-zero means the
+    /// member timeout is too short for this machine's load.
+    pub declared_down: u64,
 }
 
 /// What a node answers a status query with (see [`Convention::status`]).
@@ -587,6 +594,7 @@ impl Convention {
             frames: frames.load(Ordering::Relaxed),
             bytes: bytes.load(Ordering::Relaxed),
             dropped: self.shared.membership.dropped(),
+            declared_down: self.shared.membership.declared_down(),
         }
     }
 
@@ -891,7 +899,11 @@ impl Convention {
                     // a second actor. Give up instead.
                     tracing::warn!(target: "thespian_net::convention", node = %member.node,
                         "placement timed out");
-                    break;
+                    return Err(CreateError::PlacementTimedOut {
+                        actor: A::type_name(),
+                        node: member.node.to_string(),
+                        after: self.shared.config.create_timeout,
+                    });
                 }
                 Ok(Err(why)) => tracing::debug!(target: "thespian_net::convention",
                     node = %member.node, %why, "placement refused"),

@@ -20,8 +20,8 @@
 //!
 //! Nodes form a [`Convention`] (Thespian's multi-system model) with no leader: every node keeps
 //! the membership with SWIM (the `foca` crate) over its sealed links, probing one random member
-//! per `heartbeat` (400 ms by default), suspecting one that answers neither directly nor through
-//! others and dropping it after `member_timeout` (1.2 s); what it learns rides on its probes, so
+//! per `heartbeat` (300 ms by default), suspecting one that answers neither directly nor through
+//! others and dropping it after `member_timeout` (0.9 s); what it learns rides on its probes, so
 //! the traffic per node does not grow with the convention. The convention address a node is
 //! given (and any [`ConventionConfig::seeds`]) is where it announces itself; losing any node, a
 //! seed included, stops nothing. Capabilities and actor counts are published when they change

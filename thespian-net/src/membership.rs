@@ -9,8 +9,9 @@
 //!
 //! What a member says about itself ([`MemberData`]: capabilities, actor count) travels as
 //! foca's custom broadcasts when it changes, newest version wins; and when two members meet
-//! (one sees the other come up) each sends its own data to the other directly, so a node that
-//! joins late learns everyone's. Gossip is best-effort (a broadcast is passed on a bounded
+//! (one sees the other come up) it sends its own data to the other directly and asks for the
+//! other's if it has none, so a node that joins late learns everyone's; a member known alive
+//! whose data has not arrived three probe periods on is asked again, once per period. Gossip is best-effort (a broadcast is passed on a bounded
 //! number of times), so every packet also carries the version of its sender's data: a receiver
 //! whose copy is still older three probe periods after it first saw so asks the sender for it.
 //! Since every member probes every other once per round, no member keeps stale data for much
@@ -94,6 +95,8 @@ struct View {
     data: BTreeMap<NodeId, MemberData>,
     /// Gossip frames dropped because the task was busy.
     dropped: u64,
+    /// Times the others declared this node down while it ran.
+    declared_down: u64,
     /// Something changed since the owner was last told.
     changed: bool,
 }
@@ -162,6 +165,8 @@ struct Effects {
     up: Vec<NodeId>,
     /// The set of active members changed.
     changed: bool,
+    /// The others declared this node down while it ran; foca rejoined under a renewed identity.
+    rejoined: bool,
 }
 
 impl Runtime<Peer> for Effects {
@@ -172,6 +177,7 @@ impl Runtime<Peer> for Effects {
                 self.changed = true;
             }
             Notification::MemberDown(_) => self.changed = true,
+            Notification::Rejoin(_) => self.rejoined = true,
             _ => {}
         }
     }
@@ -222,8 +228,11 @@ impl MembershipConfig {
         // A restarted node has a new `NodeId`: an identity declared down never comes back, so
         // it need not be remembered for long.
         config.remove_down_after = Duration::from_secs(60);
+        // While something is to be spread, three members hear it twice per probe period: a
+        // fifth of a period spread a death 0.1 s sooner at 64 nodes but sent up to five times
+        // the frames while 128 nodes formed on two cores.
         if let Some(gossip) = config.periodic_gossip.as_mut() {
-            gossip.frequency = self.probe_period / 5;
+            gossip.frequency = self.probe_period / 2;
         }
         // A member that missed a join (a burst of them at once) learns it from the next
         // announcement's member list, not only when the newcomer's probe round reaches it.
@@ -320,6 +329,15 @@ impl Membership {
     /// (SWIM retries what matters; counted so that nothing vanishes unseen).
     pub(crate) fn dropped(&self) -> u64 {
         self.view.lock().unwrap_or_else(|e| e.into_inner()).dropped
+    }
+
+    /// How many times the others declared this node down while it ran (each time it rejoined
+    /// under a renewed identity): suspicions it could not refute in time.
+    pub(crate) fn declared_down(&self) -> u64 {
+        self.view
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .declared_down
     }
 
     /// The nodes alive (this one included), with what each published (if it has yet).
@@ -447,7 +465,19 @@ async fn run(
                 _ => Ok(()),
             },
             Ok(Input::Stop) => return,
-            Ok(Input::Timer(timer)) => foca.handle_timer(timer, &mut effects),
+            Ok(Input::Timer(timer)) => {
+                // Once per probe period: a member known alive whose data never arrived (its
+                // broadcast passed this node by, and it has not met this node yet) is asked.
+                if matches!(timer, Timer::ProbeRandomMember(_)) {
+                    let view = view.lock().unwrap_or_else(|e| e.into_inner());
+                    for node in view.alive.iter().filter(|n| !view.data.contains_key(n)) {
+                        if still_stale(&mut stale, *node, grace) {
+                            send(&net, *node, ASK_DATA, &[]);
+                        }
+                    }
+                }
+                foca.handle_timer(timer, &mut effects)
+            }
             Ok(Input::Join(seed)) => foca.announce(
                 Peer {
                     node: seed,
@@ -488,6 +518,7 @@ async fn run(
         // rejoined after being declared down) need no bookkeeping here.
         let changed = {
             let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
+            view.declared_down += u64::from(effects.rejoined);
             if effects.changed {
                 view.alive = foca.iter_members().map(|m| m.id().node).collect();
                 stale.retain(|node, _| view.alive.contains(node));
@@ -498,10 +529,20 @@ async fn run(
         if changed {
             on_change();
         }
-        // A member that came up hears this node's data at once.
-        if let Some(hello) = mine.hello() {
-            for node in &effects.up {
+        // A member that came up hears this node's data at once, and is asked for its own if
+        // this node has none yet: two members that meet both learn each other's data, whoever
+        // saw the other first.
+        for node in &effects.up {
+            if let Some(hello) = mine.hello() {
                 send(&net, *node, DATA, &[hello]);
+            }
+            let known = view
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .data
+                .contains_key(node);
+            if !known {
+                send(&net, *node, ASK_DATA, &[]);
             }
         }
         for (node, packet) in effects.sends {

@@ -197,6 +197,62 @@ async fn five_systems_place_actors_by_capabilities_and_requirements() {
     }
 }
 
+/// Takes 800 ms to arrive (its node's agent is stuck in it), and accepts only zone "b".
+#[derive(Serialize)]
+struct Sluggish;
+
+impl<'de> Deserialize<'de> for Sluggish {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <()>::deserialize(d)?;
+        std::thread::sleep(Duration::from_millis(800));
+        Ok(Sluggish)
+    }
+}
+
+#[actor]
+impl Sluggish {
+    async fn ping(&self) {}
+
+    #[capability_check]
+    fn meets(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+        caps(&[("zone", "b")])
+            .iter()
+            .all(|(name, value)| capabilities.get(name) == Some(value))
+    }
+}
+
+/// A node that does not answer a placement in time ends it with `PlacementTimedOut`, naming
+/// the node, not a claim that no node accepts the type (another node is not tried).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placement_the_chosen_node_does_not_answer_times_out() {
+    let first = start_with(Capabilities::new(), config(), |own| {
+        timing(own).create_timeout(Duration::from_millis(300))
+    })
+    .await;
+    let second = start(
+        Some(first.net.local_addr()),
+        caps(&[("zone", "b")]),
+        config(),
+    )
+    .await;
+    second.convention.register::<Sluggish>();
+    eventually("both joined", || first.convention.members().len() == 2).await;
+    let placed = first
+        .convention
+        .create_actor(Sluggish, Capabilities::new())
+        .await;
+    match placed {
+        Err(CreateError::PlacementTimedOut { node, after, .. }) => {
+            assert_eq!(node, second.net.node().to_string());
+            assert_eq!(after, Duration::from_millis(300));
+        }
+        other => panic!("expected PlacementTimedOut, got {other:?}"),
+    }
+    for node in [&first, &second] {
+        node.net.shutdown().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_capability_added_at_run_time_makes_a_later_placement_succeed() {
     let leader = start(None, Capabilities::new(), config()).await;
@@ -775,6 +831,13 @@ async fn a_partition_splits_the_convention_and_heals() {
     }
     for node in all {
         eventually("all four again", || node.convention.members().len() == 4).await;
+    }
+    // Each side declared the other down while it ran: each node has counted it once it heard.
+    for node in all {
+        eventually("each node heard it was declared down", || {
+            node.convention.membership_traffic().declared_down >= 1
+        })
+        .await;
     }
     let third_node = third.net.node();
     let seen = watcher.seen().await.unwrap();

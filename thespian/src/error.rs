@@ -179,6 +179,19 @@ pub enum CreateError {
         /// Why.
         why: String,
     },
+    /// The node chosen to create the actor (in a convention) did not answer within the create
+    /// timeout. It may still create it, so no other node was tried: trying one could make two.
+    #[error(
+        "{node} did not answer the placement of {actor} within {after:?} (it may still create it)"
+    )]
+    PlacementTimedOut {
+        /// The actor type's name.
+        actor: &'static str,
+        /// The node that was asked.
+        node: String,
+        /// The create timeout.
+        after: Duration,
+    },
 }
 
 /// Why [`listen`](crate::ActorSystem::listen) returned without a message.
