@@ -11,11 +11,12 @@
 //! foca's custom broadcasts when it changes, newest version wins; and when two members meet
 //! (one sees the other come up) it sends its own data to the other directly and asks for the
 //! other's if it has none, so a node that joins late learns everyone's; a member known alive
-//! whose data has not arrived three probe periods on is asked again, once per period. Gossip is best-effort (a broadcast is passed on a bounded
-//! number of times), so every packet also carries the version of its sender's data: a receiver
-//! whose copy is still older three probe periods after it first saw so asks the sender for it.
-//! Since every member probes every other once per round, no member keeps stale data for much
-//! longer than a round, at a cost of a byte or two per packet.
+//! whose data has not arrived three probe periods on is asked again, once per period. Gossip is
+//! best-effort (a broadcast is passed on a bounded number of times), so every packet also
+//! carries the version of its sender's data: a receiver whose copy is still older three probe
+//! periods after it first saw so asks the sender for it. Since every member probes every other
+//! once per round, no member keeps stale data for much longer than a round, at a cost of a byte
+//! or two per packet.
 //!
 //! On the wire a gossip frame's body is one kind byte, then the sender's data version and a
 //! foca packet ([`PACKET`]), a member's data sent directly ([`DATA`]), or nothing: a request
@@ -469,10 +470,14 @@ async fn run(
                 // Once per probe period: a member known alive whose data never arrived (its
                 // broadcast passed this node by, and it has not met this node yet) is asked.
                 if matches!(timer, Timer::ProbeRandomMember(_)) {
-                    let view = view.lock().unwrap_or_else(|e| e.into_inner());
-                    for node in view.alive.iter().filter(|n| !view.data.contains_key(n)) {
-                        if still_stale(&mut stale, *node, grace) {
-                            send(&net, *node, ASK_DATA, &[]);
+                    let missing: Vec<NodeId> = {
+                        let view = view.lock().unwrap_or_else(|e| e.into_inner());
+                        let lacking = view.alive.iter().filter(|n| !view.data.contains_key(n));
+                        lacking.copied().collect()
+                    };
+                    for node in missing {
+                        if still_stale(&mut stale, node, grace) {
+                            send(&net, node, ASK_DATA, &[]);
                         }
                     }
                 }
