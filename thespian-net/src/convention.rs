@@ -123,8 +123,8 @@ pub struct MembershipTraffic {
     pub dropped: u64,
     /// Times the other members declared this node down while it was running (a suspicion it
     /// could not refute within the member timeout): each time it rejoined under a renewed
-    /// identity, and its subscribers' peers saw it leave and join again. Non-zero means the
-    /// member timeout is too short for this machine's load.
+    /// identity, and the other members' subscribers heard it leave and join again. Non-zero
+    /// means the member timeout is too short for this machine's load.
     pub declared_down: u64,
 }
 
