@@ -537,17 +537,19 @@ async fn run(
         // A member that came up hears this node's data at once, and is asked for its own if
         // this node has none yet: two members that meet both learn each other's data, whoever
         // saw the other first.
-        for node in &effects.up {
-            if let Some(hello) = mine.hello() {
-                send(&net, *node, DATA, &[hello]);
-            }
-            let known = view
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .data
-                .contains_key(node);
-            if !known {
-                send(&net, *node, ASK_DATA, &[]);
+        if !effects.up.is_empty() {
+            let lacking: Vec<bool> = {
+                let view = view.lock().unwrap_or_else(|e| e.into_inner());
+                let lacks = |node| !view.data.contains_key(node);
+                effects.up.iter().map(lacks).collect()
+            };
+            for (node, lacks) in effects.up.iter().zip(lacking) {
+                if let Some(hello) = mine.hello() {
+                    send(&net, *node, DATA, &[hello]);
+                }
+                if lacks {
+                    send(&net, *node, ASK_DATA, &[]);
+                }
             }
         }
         for (node, packet) in effects.sends {

@@ -108,8 +108,11 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn id(&self) -> ActorId;
     fn type_name(&self) -> &'static str;
     fn system_id(&self) -> u64;
-    /// `Type#ordinal`, stable from run to run of a sequential system.
-    fn trace_name(&self) -> String;
+    /// `Type#ordinal`, stable from run to run of a sequential system; a cell that is not an
+    /// actor (and has no ordinal) goes by its type name.
+    fn trace_name(&self) -> String {
+        self.type_name().to_owned()
+    }
     /// Delivers a system message, bypassing any mailbox bound (they must always get through).
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage>;
     /// Queues an exit request behind what is already in the mailbox; `false` if it has exited.
@@ -125,7 +128,10 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
         reply: Option<ReplyTo>,
     ) -> Result<(), Box<dyn Any + Send>>;
     fn is_alive(&self) -> bool;
-    fn queue_len(&self) -> usize;
+    /// Messages waiting; none where nothing queues (a proxy, a waiter).
+    fn queue_len(&self) -> usize {
+        0
+    }
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
     /// Where a proxy's messages go; `None` for a local actor.
     fn remote_target(&self) -> Option<&RemoteTarget> {

@@ -42,10 +42,6 @@ impl AnyCell for ExitWaiter {
         self.system_id
     }
 
-    fn trace_name(&self) -> String {
-        "exit wait".to_owned()
-    }
-
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
         if let SystemMessage::Watched(notice) = msg {
             if let Some(told) = self.told.lock_unpoisoned().take() {
@@ -69,10 +65,6 @@ impl AnyCell for ExitWaiter {
 
     fn is_alive(&self) -> bool {
         self.told.lock_unpoisoned().is_some()
-    }
-
-    fn queue_len(&self) -> usize {
-        0
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

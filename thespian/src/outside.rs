@@ -114,10 +114,6 @@ impl AnyCell for OutsideCell {
         self.system_id
     }
 
-    fn trace_name(&self) -> String {
-        "outside".to_owned()
-    }
-
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
         let name = msg.name();
         let message: Box<dyn Any + Send> = match msg {

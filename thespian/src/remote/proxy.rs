@@ -133,10 +133,6 @@ impl AnyCell for RemoteCell {
         self.target.link.is_up()
     }
 
-    fn queue_len(&self) -> usize {
-        0
-    }
-
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
     }
