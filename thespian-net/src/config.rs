@@ -77,7 +77,9 @@ impl NetConfig {
 
     /// A peer silent for this long (no message, no heartbeat) is declared down, its connection
     /// closed and the asks waiting on it failed. Default 2 s. Heartbeats go out at a quarter of
-    /// it.
+    /// it, except to the members of a convention this node's membership holds alive (SWIM
+    /// probes them); a member it declares down is asked for heartbeats again and has half of
+    /// this more to be heard.
     pub fn down_after(mut self, silence: Duration) -> Self {
         self.down_after = silence.max(Duration::from_millis(20));
         self.heartbeat = self.down_after / 4;

@@ -46,6 +46,9 @@ pub(crate) enum Header<A> {
     Notice { to: u64, notice: Notice<A> },
     /// Membership gossip; the body is a kind byte and its payload (see `membership`).
     Gossip,
+    /// Whether the sender wants heartbeats on this connection: not while its convention's
+    /// membership watches the receiver (see `writer::Pace`).
+    Heartbeats { wanted: bool },
 }
 
 /// An [`AskError`] on the wire.

@@ -113,7 +113,8 @@
 //! traffic); when a connection is cut and the same run of the node is reached again, what was
 //! not acknowledged is sent again and duplicates are dropped: every message is handled once, in
 //! order per sender. A peer silent for [`NetConfig::down_after`] (2 s by default; heartbeats keep
-//! quiet links alive), or whose connection closes and which cannot be dialed again, is *lost*:
+//! quiet links alive, except between members of a [`Convention`], whose membership probes each
+//! other instead), or whose connection closes and which cannot be dialed again, is *lost*:
 //! requests waiting on it fail at once with
 //! [`AskError::Unreachable`](thespian::AskError::Unreachable), messages it had not acknowledged
 //! become dead letters on this side, and until a background dial (with backoff) reaches it
@@ -140,6 +141,8 @@
 //! | `Heartbeat` | — |
 //! | `Ack { upto }` | — (every frame up to `upto` arrived) |
 //! | `Notice { to, notice }` | — (a child or watched actor ended, a watch began or ended) |
+//! | `Gossip` | a membership packet (a kind byte, then its payload) |
+//! | `Heartbeats { wanted }` | — (whether the sender wants heartbeats on this connection) |
 //!
 //! where `to` is an actor id on the receiving node and an address is `(node, system, actor,
 //! type name)`. Frames above [`NetConfig::max_frame_len`] are refused on both sides. A header
@@ -159,11 +162,13 @@ mod link;
 mod membership;
 mod node;
 pub mod process;
+mod reader;
 mod seal;
 mod secret;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
+mod writer;
 
 pub use config::NetConfig;
 pub use convention::{
@@ -171,7 +176,7 @@ pub use convention::{
     Placement, PlacementPolicy,
 };
 pub use error::{HandshakeError, NetError};
-pub use node::NetSystem;
+pub use node::{NetStats, NetSystem};
 pub use process::{ProcessConfig, ProcessInfo, Processes};
 pub use secret::{Secret, SecretError};
 pub use thespian::remote::NodeId;
@@ -232,6 +237,20 @@ pub mod __testing {
         out
     }
 
+    /// A frame saying whether its sender wants heartbeats (with its length prefix).
+    pub fn heartbeats_frame(wanted: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let header = crate::frame::Header::Heartbeats { wanted };
+        let _ = crate::frame::append_frame(&mut out, usize::MAX, &header, |_| Ok(()));
+        out
+    }
+
+    /// Makes `net` take `node` as watched by a membership (or no longer), as the convention's
+    /// membership does for the members it holds alive.
+    pub fn watch(net: &crate::NetSystem, node: NodeId, watched: bool) {
+        net.inner().link(node).set_watched(watched);
+    }
+
     /// Cuts `net` off from the nodes at `addrs` (their connections close and none opens, both
     /// ways once done on both sides), or, with none, heals: a partition for tests.
     pub fn partition(net: &crate::NetSystem, addrs: &[SocketAddr]) {
@@ -243,6 +262,8 @@ pub mod __testing {
     pub struct Peer {
         /// The connection: what is written to it directly is not sealed (an injection).
         pub stream: TcpStream,
+        /// The node it claims to be.
+        pub node: NodeId,
         sealer: crate::seal::Sealer,
     }
 
@@ -275,6 +296,7 @@ pub mod __testing {
         .await?;
         Ok(Peer {
             stream,
+            node: me,
             sealer: shaken.keys.send,
         })
     }

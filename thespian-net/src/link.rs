@@ -16,7 +16,7 @@
 //! backoff) that makes it reachable again.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ use thespian::remote::{
     self, Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError,
 };
 use thespian::{ActorAddress, AskError};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::frame::{self, Header};
@@ -158,6 +158,12 @@ pub(crate) struct LinkInner {
     /// A copy of `delivered` for the writer, and the last acknowledgement it sent.
     delivered_hint: AtomicU64,
     ack_sent: AtomicU64,
+    /// The writer of the connection carrying this link waits with no timer (its peer wants no
+    /// heartbeats): frames handed on must wake it, so that their acknowledgement goes out.
+    idle_untimed: AtomicBool,
+    /// Whether the convention's membership watches the node: then the node's connections need
+    /// no heartbeats of their own (readers and writers follow this; see `writer::Pace`).
+    watched: watch::Sender<bool>,
 }
 
 thread_local! {
@@ -193,6 +199,8 @@ impl LinkInner {
             delivered: Mutex::new(0),
             delivered_hint: AtomicU64::new(0),
             ack_sent: AtomicU64::new(0),
+            idle_untimed: AtomicBool::new(false),
+            watched: watch::Sender::new(false),
         })
     }
 
@@ -343,8 +351,12 @@ impl LinkInner {
     /// Frames from the node up to `delivered` were handed on: an acknowledgement is due every
     /// [`ACK_EVERY`] frames (the writer also sends one with anything it writes).
     pub(crate) fn handed_on(&self, delivered: u64) {
-        self.delivered_hint.store(delivered, Ordering::Release);
-        if delivered.saturating_sub(self.ack_sent.load(Ordering::Acquire)) < ACK_EVERY {
+        // SeqCst with `idle_untimed`: either the writer sees this acknowledgement owed before
+        // it waits with no timer, or this sees it waiting and wakes it.
+        self.delivered_hint.store(delivered, Ordering::SeqCst);
+        let owed = delivered.saturating_sub(self.ack_sent.load(Ordering::Acquire));
+        let untimed = owed > 0 && self.idle_untimed.swap(false, Ordering::SeqCst);
+        if owed < ACK_EVERY && !untimed {
             return;
         }
         let wake = {
@@ -357,11 +369,36 @@ impl LinkInner {
         }
     }
 
-    /// The acknowledgement to send with what the writer writes now, if one is due.
-    pub(crate) fn ack_due(&self) -> Option<u64> {
-        let delivered = self.delivered_hint.load(Ordering::Acquire);
-        let sent = self.ack_sent.swap(delivered, Ordering::AcqRel);
-        (delivered > sent).then_some(delivered)
+    /// The writer is about to wait with no timer (`true`), or stopped waiting; returns whether an
+    /// acknowledgement is owed (then it must not wait untimed: see `handed_on`).
+    pub(crate) fn idle_untimed(&self, waiting: bool) -> bool {
+        self.idle_untimed.store(waiting, Ordering::SeqCst);
+        self.delivered_hint.load(Ordering::SeqCst) > self.ack_sent.load(Ordering::Acquire)
+    }
+
+    /// The membership watches the node (or no longer does).
+    pub(crate) fn set_watched(&self, watched: bool) {
+        self.watched
+            .send_if_modified(|w| std::mem::replace(w, watched) != watched);
+    }
+
+    /// Follows whether the membership watches the node.
+    pub(crate) fn watched(&self) -> watch::Receiver<bool> {
+        self.watched.subscribe()
+    }
+
+    /// The acknowledgement to send with what the writer writes now: one is due every
+    /// [`ACK_EVERY`] frames handed on, or, with `any`, whenever frames were handed on since the
+    /// last one.
+    pub(crate) fn ack_due(&self, any: bool) -> Option<u64> {
+        let delivered = self.delivered_hint.load(Ordering::SeqCst);
+        let sent = self.ack_sent.load(Ordering::Acquire);
+        if delivered <= sent || (!any && delivered - sent < ACK_EVERY) {
+            return None;
+        }
+        // Only the writer carrying the link acknowledges: no other store races this one.
+        self.ack_sent.fetch_max(delivered, Ordering::AcqRel);
+        Some(delivered)
     }
 
     /// Sends a frame without a body.

@@ -465,7 +465,11 @@ async fn run(
                 }
                 _ => Ok(()),
             },
-            Ok(Input::Stop) => return,
+            Ok(Input::Stop) => {
+                // This node no longer watches anyone: its links ask for heartbeats again.
+                net.watch(&BTreeSet::new());
+                return;
+            }
             Ok(Input::Timer(timer)) => {
                 // Once per probe period: a member known alive whose data never arrived (its
                 // broadcast passed this node by, and it has not met this node yet) is asked.
@@ -521,16 +525,22 @@ async fn run(
         }
         // From foca's own list: the notifications of a renamed identity (a member that
         // rejoined after being declared down) need no bookkeeping here.
-        let changed = {
+        let (changed, alive) = {
             let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
             view.declared_down += u64::from(effects.rejoined);
+            let mut alive = None;
             if effects.changed {
                 view.alive = foca.iter_members().map(|m| m.id().node).collect();
                 stale.retain(|node, _| view.alive.contains(node));
                 view.changed = true;
+                alive = Some(view.alive.clone());
             }
-            std::mem::take(&mut view.changed)
+            (std::mem::take(&mut view.changed), alive)
         };
+        // SWIM watches the members it holds alive: their links need no heartbeats.
+        if let Some(alive) = alive {
+            net.watch(&alive);
+        }
         if changed {
             on_change();
         }

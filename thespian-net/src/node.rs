@@ -1,7 +1,7 @@
 //! The networked actor system: a listener, the links to other nodes, and the transport that the
 //! core's proxies send through.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,6 +43,10 @@ pub(crate) struct NetInner {
     any_partitioned: std::sync::atomic::AtomicBool,
     /// Gossip frames sent, and their bytes (frame prefix and header included).
     pub(crate) gossip_sent: (AtomicU64, AtomicU64),
+    /// Heartbeat frames sent.
+    pub(crate) heartbeats: AtomicU64,
+    /// The nodes the convention's membership watches (their links need no heartbeats).
+    watched: Mutex<BTreeSet<NodeId>>,
     /// The accept loop, awaited by `shutdown` so that the port is free when it returns.
     accepting: Mutex<Option<tokio::task::JoinHandle<()>>>,
     #[cfg(feature = "tls")]
@@ -98,6 +102,32 @@ impl NetInner {
         }
     }
 
+    /// The membership now watches exactly `alive`: links to nodes it began watching stop asking
+    /// for heartbeats, links to nodes it stopped watching ask for them again.
+    pub(crate) fn watch(self: &Arc<Self>, alive: &BTreeSet<NodeId>) {
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        if *watched == *alive {
+            return;
+        }
+        let left: Vec<NodeId> = watched.difference(alive).copied().collect();
+        let came: Vec<NodeId> = alive.difference(&watched).copied().collect();
+        watched.clone_from(alive);
+        drop(watched);
+        for node in left {
+            if let Some(link) = self.existing_link(node) {
+                link.set_watched(false);
+            }
+        }
+        for node in came {
+            self.link(node).set_watched(true);
+        }
+    }
+
+    fn existing_link(&self, node: NodeId) -> Option<Arc<LinkInner>> {
+        let links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        links.get(&node).cloned()
+    }
+
     pub(crate) fn next_connection_id(&self) -> u64 {
         self.connections.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -110,6 +140,17 @@ impl NetInner {
             .or_insert_with(|| LinkInner::new(node, self))
             .clone()
     }
+}
+
+/// What a node's connections have done since it started (see [`NetSystem::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct NetStats {
+    /// Connections made, dialed or accepted, that passed the handshake.
+    pub connections: u64,
+    /// Heartbeat frames sent. None go to a node the convention's membership watches: SWIM's
+    /// probes tell whether it is alive.
+    pub heartbeats: u64,
 }
 
 /// Called with a node whose connection was lost.
@@ -241,6 +282,8 @@ impl NetSystem {
             connections: AtomicU64::new(0),
             gossip: Mutex::new(None),
             gossip_sent: (AtomicU64::new(0), AtomicU64::new(0)),
+            heartbeats: AtomicU64::new(0),
+            watched: Mutex::new(BTreeSet::new()),
             partitioned: Mutex::new(Default::default()),
             any_partitioned: std::sync::atomic::AtomicBool::new(false),
             accepting: Mutex::new(None),
@@ -272,6 +315,15 @@ impl NetSystem {
     /// The socket address it listens on (with the port chosen, when configured with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// What this node's connections have done since it started: how many it opened or
+    /// accepted, how many heartbeats it sent.
+    pub fn stats(&self) -> NetStats {
+        NetStats {
+            connections: self.inner.connections.load(Ordering::Relaxed),
+            heartbeats: self.inner.heartbeats.load(Ordering::Relaxed),
+        }
     }
 
     /// The actor system this node networks.
@@ -408,11 +460,6 @@ impl NetSystem {
 
     pub(crate) fn inner_config(&self) -> &NetConfig {
         &self.inner.config
-    }
-
-    /// How many connections this node has opened or accepted so far (authenticated ones).
-    pub fn connections(&self) -> u64 {
-        self.inner.connections.load(Ordering::Relaxed)
     }
 
     /// Whether a connection to `node` is currently up.

@@ -588,9 +588,20 @@ async fn actors_place_actors_and_change_capabilities_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_that_stops_renewing_is_dropped_after_the_member_timeout() {
+    // Heartbeats every 100 ms where they are wanted.
+    let config = || config().down_after(Duration::from_millis(400));
     let leader = start(None, Capabilities::new(), config()).await;
     let member = start(Some(leader.net.local_addr()), Capabilities::new(), config()).await;
-    eventually("both registered", || leader.convention.members().len() == 2).await;
+    eventually("both registered", || {
+        leader.convention.members().len() == 2 && member.convention.members().len() == 2
+    })
+    .await;
+    // Members watch each other by SWIM: their connection carries no heartbeats.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = [leader.net.stats().heartbeats, member.net.stats().heartbeats];
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let after = [leader.net.stats().heartbeats, member.net.stats().heartbeats];
+    assert_eq!(before, after, "heartbeats between members at rest");
     // Its agent stops (a frozen node looks the same to the leader); the connection stays open.
     let agent = member
         .system
@@ -603,7 +614,12 @@ async fn a_member_that_stops_renewing_is_dropped_after_the_member_timeout() {
     // Timing 100 ms / 400 ms: between the timeout and the timeout plus a tick or two.
     assert!(took >= Duration::from_millis(250), "{took:?}");
     assert!(took < Duration::from_millis(1000), "{took:?}");
+    // Neither watches the other now: heartbeats keep the connection, which outlives the
+    // silence limit.
+    tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(leader.net.is_connected(member.net.node()));
+    assert!(leader.net.stats().heartbeats > after[0]);
+    assert!(member.net.stats().heartbeats > after[1]);
     for node in [leader, member] {
         node.net.shutdown().await;
     }

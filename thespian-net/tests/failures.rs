@@ -165,3 +165,61 @@ async fn a_silent_peer_is_declared_down_within_the_configured_time() {
     assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
     net_one.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_the_membership_watches_needs_no_heartbeats_until_it_stops_watching() {
+    use thespian_net::__testing;
+    use tokio::io::AsyncReadExt;
+    // Heartbeats every 100 ms, a peer lost after 400 ms of silence.
+    let (one, net_one) = node_with(config().down_after(Duration::from_millis(400))).await;
+    let mut peer = __testing::dial(net_one.local_addr(), &secret())
+        .await
+        .unwrap();
+    // A membership watches the peer: its silence is no reason to drop it, and once it asks
+    // for none, node one sends it no heartbeats.
+    __testing::watch(&net_one, peer.node, true);
+    peer.send(&__testing::heartbeats_frame(false))
+        .await
+        .unwrap();
+    async fn read(
+        stream: &mut tokio::net::TcpStream,
+        within: Duration,
+    ) -> Result<usize, tokio::time::error::Elapsed> {
+        let mut buf = [0u8; 1024];
+        let read = tokio::time::timeout(within, stream.read(&mut buf)).await;
+        read.map(|r| r.unwrap_or(0))
+    }
+    // What was sent before the request arrived (heartbeats, node one's own request).
+    for _ in 0..10 {
+        match read(&mut peer.stream, Duration::from_millis(200)).await {
+            Ok(n) => assert!(n > 0, "disconnected"),
+            Err(_) => break,
+        }
+    }
+    let quiet_from = net_one.stats().heartbeats;
+    // Nothing arrives (no heartbeat), and the connection outlives the silence limit twice.
+    let heard = read(&mut peer.stream, Duration::from_millis(900)).await;
+    assert!(heard.is_err(), "{heard:?}");
+    assert_eq!(net_one.stats().heartbeats, quiet_from);
+    // Asked for them again, node one sends them again.
+    peer.send(&__testing::heartbeats_frame(true)).await.unwrap();
+    let heard = read(&mut peer.stream, Duration::from_millis(500)).await;
+    assert!(matches!(heard, Ok(n) if n > 0), "{heard:?}");
+    assert!(net_one.stats().heartbeats > quiet_from);
+    // No longer watched, the peer, silent for longer than the limit, has half of it more.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let unwatched_at = Instant::now();
+    __testing::watch(&net_one, peer.node, false);
+    loop {
+        match read(&mut peer.stream, TIMEOUT).await {
+            Ok(0) => break,
+            Ok(_) => continue,
+            Err(_) => panic!("never disconnected"),
+        }
+    }
+    let elapsed = unwatched_at.elapsed();
+    assert!(elapsed >= Duration::from_millis(150), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
+    net_one.shutdown().await;
+    drop(one);
+}

@@ -252,7 +252,7 @@ async fn lookups_reuse_the_connection_to_a_node() {
             .unwrap();
         assert_eq!(again, first);
     }
-    assert_eq!(net_one.connections(), 1);
+    assert_eq!(net_one.stats().connections, 1);
     net_two.shutdown().await;
     net_one.shutdown().await;
 }

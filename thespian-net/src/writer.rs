@@ -1,0 +1,222 @@
+//! The writer of a connection, and what the two sides tell each other about heartbeats.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{watch, Notify};
+use tokio_util::sync::CancellationToken;
+
+use crate::frame::{self, Header};
+use crate::link::{Ended, LinkInner};
+use crate::node::NetInner;
+use crate::stream::WriteSide;
+
+/// What the two sides of one connection tell each other about heartbeats. A side whose
+/// convention membership watches the other (SWIM probes it) needs no heartbeats to know it is
+/// alive: it says so with a `Heartbeats { wanted: false }` frame, stops its own silence limit,
+/// and asks for them again when the membership stops watching. At rest, a convention's
+/// connections then carry nothing but the membership's own probes.
+#[derive(Default)]
+pub(crate) struct Pace {
+    /// The peer asked for no heartbeats on this connection.
+    peer_quiet: AtomicBool,
+    /// Wakes the writer when the peer changes its request.
+    changed: Notify,
+}
+
+impl Pace {
+    pub(crate) fn peer_quiet(&self) -> bool {
+        self.peer_quiet.load(Ordering::Acquire)
+    }
+
+    /// The peer wants heartbeats on this connection, or not.
+    pub(crate) fn peer_wants(&self, wanted: bool) {
+        if self.peer_quiet.swap(!wanted, Ordering::AcqRel) == wanted {
+            self.changed.notify_one();
+        }
+    }
+}
+
+/// The writer of one connection.
+pub(crate) struct Writer {
+    net: Arc<NetInner>,
+    link: Arc<LinkInner>,
+    id: u64,
+    cancel: CancellationToken,
+    pace: Arc<Pace>,
+    /// Whether the membership watches the peer...
+    watched: watch::Receiver<bool>,
+    /// ...and what this side last told the peer about it.
+    told_quiet: bool,
+}
+
+impl Writer {
+    pub(crate) fn new(
+        net: Arc<NetInner>,
+        link: Arc<LinkInner>,
+        id: u64,
+        cancel: CancellationToken,
+        pace: Arc<Pace>,
+    ) -> Self {
+        let watched = link.watched();
+        Writer {
+            net,
+            link,
+            id,
+            cancel,
+            pace,
+            watched,
+            told_quiet: false,
+        }
+    }
+
+    /// Adds the frames about this connection that are due: whether heartbeats are wanted (when
+    /// the membership began or stopped watching the peer), and an acknowledgement (at the end:
+    /// its place does not matter): with other frames, every
+    /// [`ACK_EVERY`](crate::link::ACK_EVERY) frames handed on, or
+    /// with `force` (a timer ran out) whatever is owed.
+    fn control(&mut self, batch: &mut Vec<u8>, ack: bool, force: bool) {
+        let quiet = *self.watched.borrow_and_update();
+        if quiet != self.told_quiet {
+            self.told_quiet = quiet;
+            let wanted = Header::Heartbeats { wanted: !quiet };
+            let _ = frame::append_frame(batch, usize::MAX, &wanted, |_| Ok(()));
+        }
+        if !ack {
+            return;
+        }
+        if let Some(upto) = self.link.ack_due(force || !batch.is_empty()) {
+            let _ = frame::append_frame(batch, usize::MAX, &Header::Ack { upto }, |_| Ok(()));
+        }
+    }
+
+    /// Waits until the next heartbeat is due (never, while the peer wants none), the
+    /// membership starts or stops watching the peer, or the peer changes its request.
+    /// Returns whether a heartbeat is due.
+    async fn idle(&mut self, timed: bool) -> bool {
+        let heartbeat = self.net.config.heartbeat;
+        tokio::select! {
+            biased;
+            _ = self.watched.changed() => false,
+            // A peer that wants heartbeats again hears one at once: it may be checking
+            // whether this node is still there.
+            _ = self.pace.changed.notified() => !self.pace.peer_quiet(),
+            _ = tokio::time::sleep(heartbeat), if timed => true,
+        }
+    }
+
+    /// Writes what the link queues: whole buffers at once; a heartbeat when there is nothing
+    /// else, if the peer wants them. While it waits, a sender may seal and write its frame
+    /// itself (see `LinkInner::push`). `carrier` is the wake-up of a connection that carries
+    /// the link's frames (others only send heartbeats).
+    pub(crate) async fn run(mut self, mut write: WriteSide, carrier: Option<Arc<Notify>>) {
+        let (link, id, cancel) = (self.link.clone(), self.id, self.cancel.clone());
+        let mut batch = Vec::new();
+        // Sealed bytes a sender could not write itself: they go out first.
+        let mut unsent = Vec::new();
+        let heartbeat = {
+            let mut out = Vec::new();
+            let _ = frame::append_frame(&mut out, usize::MAX, &Header::Heartbeat, |_| Ok(()));
+            out
+        };
+        let why = loop {
+            if let Some(wake) = &carrier {
+                let carries = {
+                    let mut state = link.lock();
+                    // A writer whose connection no longer carries the link must not touch its
+                    // frames (they belong to the next connection now).
+                    let carries = !cancel.is_cancelled() && state.carried_by(id);
+                    if carries {
+                        std::mem::swap(&mut state.out, &mut batch);
+                        std::mem::swap(&mut state.unsent, &mut unsent);
+                        // Decided under the lock, with the acknowledgement in the batch: while
+                        // this writer writes, no sender may.
+                        let force = !unsent.is_empty();
+                        self.control(&mut batch, true, force);
+                        state.writer_waiting = batch.is_empty() && unsent.is_empty();
+                        if state.writer_waiting {
+                            state.quiet_since = std::time::Instant::now();
+                        }
+                    }
+                    carries
+                };
+                if !carries {
+                    break "replaced";
+                }
+                if batch.is_empty() && unsent.is_empty() {
+                    // With no heartbeats wanted, a timer runs only while an acknowledgement is
+                    // owed (frames handed on since wake this writer: see `handed_on`).
+                    let quiet = self.pace.peer_quiet();
+                    let timed = !quiet || link.idle_untimed(true);
+                    let due = tokio::select! {
+                        biased;
+                        _ = cancel.cancelled() => break "closed",
+                        _ = wake.notified() => false,
+                        due = self.idle(timed) => due,
+                    };
+                    link.idle_untimed(false);
+                    if !due {
+                        continue;
+                    }
+                    // Take the socket back from senders before writing to it.
+                    let idle = {
+                        let mut state = link.lock();
+                        let idle =
+                            state.writer_waiting && state.out.is_empty() && state.carried_by(id);
+                        state.writer_waiting &= !idle;
+                        idle
+                    };
+                    if !idle {
+                        continue;
+                    }
+                    if !quiet {
+                        batch.extend_from_slice(&heartbeat);
+                        self.net.heartbeats.fetch_add(1, Ordering::Relaxed);
+                    }
+                    self.control(&mut batch, true, true);
+                    if batch.is_empty() {
+                        continue;
+                    }
+                }
+            } else {
+                self.control(&mut batch, false, false);
+                if batch.is_empty() {
+                    let timed = !self.pace.peer_quiet();
+                    tokio::select! {
+                        biased;
+                        _ = cancel.cancelled() => break "closed",
+                        due = self.idle(timed) => if due {
+                            batch.extend_from_slice(&heartbeat);
+                            self.net.heartbeats.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            continue;
+                        },
+                    }
+                }
+            }
+            let mut written = 0;
+            let limit = self.net.config.down_after;
+            let result = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Err("closed"),
+                result = write.write_all(&unsent, &batch, &mut written, limit) => {
+                    result.map_err(|_| "write failed or the peer stopped reading")
+                }
+            };
+            if let Err(why) = result {
+                // Nothing is lost: what was not acknowledged is sent again on the next
+                // connection.
+                let _ = written;
+                break why;
+            }
+            batch.clear();
+            unsent.clear();
+            if batch.capacity() > 1 << 20 {
+                batch = Vec::new();
+            }
+        };
+        link.connection_ended(id, why, Ended::Closed);
+        cancel.cancel();
+        write.shutdown().await;
+    }
+}
