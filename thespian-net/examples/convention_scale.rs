@@ -237,6 +237,11 @@ fn spawn_child(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
+    // `RUST_LOG=thespian_net=debug` shows why connections end, on standard error.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let (n, processes, silent_count) = match args()? {
         Args::Child { seed, count, zone } => return child(seed, count, zone).await,
         Args::Measure {

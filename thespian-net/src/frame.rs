@@ -2,7 +2,7 @@
 //!
 //! Every frame is a 4-byte big-endian length followed by that many bytes (tokio-util's
 //! length-delimited layout). After the handshake, a frame holds its sequence number (8 bytes,
-//! little-endian; 0 for the frames that are not resent: heartbeats and acknowledgements), a
+//! little-endian; 0 for the frames about the connection, never resent: heartbeats, acknowledgements), a
 //! postcard-encoded [`Header`], then, for the kinds that carry one, the encoded message or reply
 //! in the rest of the frame.
 
@@ -49,6 +49,10 @@ pub(crate) enum Header<A> {
     /// Whether the sender wants heartbeats on this connection: not while its convention's
     /// membership watches the receiver (see `writer::Pace`).
     Heartbeats { wanted: bool },
+    /// The first frame of a connection carrying a link: the frames numbered up to `after` were
+    /// handed on already or given up by the sender (dead letters there, when it had lost the
+    /// receiver); the next frame is numbered `after + 1`.
+    Resume { after: u64 },
 }
 
 /// An [`AskError`] on the wire.

@@ -128,7 +128,8 @@
 //! welcome). After it, sealed records (a 4-byte big-endian length, the ciphertext, a 16-byte
 //! tag; at most 64 KiB of plaintext each) whose plaintext is a stream of frames: a 4-byte
 //! big-endian length, then that many bytes. A frame is its sequence number (8 bytes,
-//! little-endian, 0 for heartbeats and acknowledgements), then a postcard-encoded header, one of
+//! little-endian, 0 for frames about the connection: heartbeats, acknowledgements, `Heartbeats`,
+//! `Resume`), then a postcard-encoded header, one of
 //!
 //! | header | body |
 //! |---|---|
@@ -143,6 +144,7 @@
 //! | `Notice { to, notice }` | — (a child or watched actor ended, a watch began or ended) |
 //! | `Gossip` | a membership packet (a kind byte, then its payload) |
 //! | `Heartbeats { wanted }` | — (whether the sender wants heartbeats on this connection) |
+//! | `Resume { after }` | — (first on a connection: frames up to `after` came or were given up) |
 //!
 //! where `to` is an actor id on the receiving node and an address is `(node, system, actor,
 //! type name)`. Frames above [`NetConfig::max_frame_len`] are refused on both sides. A header

@@ -118,7 +118,8 @@ impl LinkState {
         matches!(self.phase, Phase::Up { id: up, .. } if up == id)
     }
 
-    /// Connection `id` takes this link: everything not acknowledged is sent again first.
+    /// Connection `id` takes this link: where it resumes, then everything not acknowledged is
+    /// sent again.
     fn carry(&mut self, id: u64, cancel: &CancellationToken) {
         self.phase = Phase::Up {
             id,
@@ -127,6 +128,14 @@ impl LinkState {
         self.writer_waiting = false;
         self.unsent.clear();
         self.out.clear();
+        // Frames given up when the node was lost left a gap in the numbers: the receiver
+        // learns where this connection resumes.
+        let after = self
+            .unacked_frames
+            .front()
+            .map_or(self.next_seq, |&(seq, _)| seq - 1);
+        let resume = Header::Resume { after };
+        let _ = frame::append_frame(&mut self.out, usize::MAX, &resume, |_| Ok(()));
         let (front, back) = self.unacked.as_slices();
         self.out.extend_from_slice(front);
         self.out.extend_from_slice(back);

@@ -88,6 +88,12 @@ pub(crate) async fn reader(
                             let handled = frame::decode_header(frame)
                                 .map_err(|e| format!("protocol violation: {e}"))
                                 .and_then(|(seq, header, body)| {
+                                    if let Header::Resume { after } = header {
+                                        // Frames up to `after` will never come (given up by
+                                        // the sender) or came already.
+                                        *delivered = (*delivered).max(after);
+                                        return Ok(());
+                                    }
                                     match in_sequence(&mut delivered, seq)? {
                                         true => dispatch(
                                             &system,
@@ -276,6 +282,8 @@ fn dispatch(
         }
         Header::Heartbeat => {}
         Header::Heartbeats { wanted } => pace.peer_wants(wanted),
+        // Taken by the reader's loop, which counts frames.
+        Header::Resume { .. } => {}
         Header::Ack { upto } => link.acked(upto),
         Header::Notice { to, notice } => remote::notice(system, link.node, to, notice),
         Header::Gossip => {

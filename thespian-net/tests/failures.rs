@@ -223,3 +223,41 @@ async fn a_peer_the_membership_watches_needs_no_heartbeats_until_it_stops_watchi
     net_one.shutdown().await;
     drop(one);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_given_up_while_a_node_was_unreachable_do_not_block_later_ones() {
+    use thespian_net::__testing;
+    let (one, net_one) = node().await;
+    let (two, net_two) = node().await;
+    let counter = named_counter(&one, "counter").await;
+    // Node two knows the counter's address without having reached node one yet.
+    let mut bytes = Vec::new();
+    thespian::remote::encode(&counter, &mut bytes).unwrap();
+    let remote: Addr<Counter> = net_two.decode(&bytes).unwrap();
+    // Messages queued for the first dial, which fails: they are given up (dead letters), and
+    // their numbers are never sent.
+    __testing::partition(&net_two, &[net_one.local_addr()]);
+    for _ in 0..5 {
+        let _ = remote.add(100).await;
+    }
+    let deadline = Instant::now() + TIMEOUT;
+    while remote.is_alive() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!remote.is_alive(), "node one never seen unreachable");
+    // Reachable again: later messages arrive, in order, the ones given up never.
+    __testing::partition(&net_two, &[]);
+    let total = loop {
+        match remote.add(1).await {
+            Ok(()) => break remote.total().await,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("never reachable again: {e:?}"),
+        }
+    };
+    assert_eq!(total, Ok(1));
+    net_one.shutdown().await;
+    net_two.shutdown().await;
+    let _ = (one, two);
+}
