@@ -66,10 +66,11 @@ pub(crate) async fn connect(net: Arc<NetInner>, link: Arc<LinkInner>) {
         Err(e) => {
             tracing::warn!(target: "thespian_net", node = %link.node, error = %e,
                 "cannot reach node");
-            link.unreachable(&e.to_string());
             // Whatever waits on the node learns it cannot be reached: watchers and parents
-            // of actors there hear `NodeLost`.
-            net.node_down(link.node);
+            // of actors there hear `NodeLost` (unless the node reached this one meanwhile).
+            if link.unreachable(&e.to_string()) {
+                net.node_down(link.node);
+            }
         }
     }
 }
@@ -92,7 +93,7 @@ pub(crate) async fn redial(net: Arc<NetInner>, link: Arc<LinkInner>) {
             tracing::debug!(target: "thespian_net", node = %link.node, error = %e,
                 "node still unreachable");
             link.redial_failed();
-            link.unreachable(&e.to_string());
+            let _ = link.unreachable(&e.to_string());
         }
     }
 }

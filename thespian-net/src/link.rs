@@ -498,11 +498,15 @@ impl LinkInner {
     }
 
     /// A dial to the node failed: it is lost. What waits on it fails, what was queued for it
-    /// becomes dead letters, and sends fail at once until a dial succeeds.
-    pub(crate) fn unreachable(&self, why: &str) {
+    /// becomes dead letters, and sends fail at once until a dial succeeds. Returns whether it
+    /// was lost: not if a connection the node opened meanwhile carries the link.
+    pub(crate) fn unreachable(&self, why: &str) -> bool {
         let net = self.net.upgrade();
         let (unacked, pending) = {
             let mut state = self.lock();
+            if matches!(state.phase, Phase::Up { .. }) {
+                return false;
+            }
             if !matches!(state.phase, Phase::Gone(_)) {
                 let backoff = match state.phase {
                     Phase::Down { backoff, .. } => next_backoff(
@@ -522,6 +526,7 @@ impl LinkInner {
             state.take_unacked()
         };
         self.fail(why, &unacked, pending);
+        true
     }
 
     /// Fails requests and dead-letters the messages of `unsent` (whole frames), outside the lock.
