@@ -169,7 +169,8 @@ impl Writer {
                     if !idle {
                         continue;
                     }
-                    if !quiet {
+                    // Asked again while this writer waited: the peer hears one at once.
+                    if !self.pace.peer_quiet() {
                         batch.extend_from_slice(&heartbeat);
                         self.net.heartbeats.fetch_add(1, Ordering::Relaxed);
                     }

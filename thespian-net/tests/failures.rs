@@ -170,8 +170,8 @@ async fn a_silent_peer_is_declared_down_within_the_configured_time() {
 async fn a_peer_the_membership_watches_needs_no_heartbeats_until_it_stops_watching() {
     use thespian_net::__testing;
     use tokio::io::AsyncReadExt;
-    // Heartbeats every 100 ms, a peer lost after 400 ms of silence.
-    let (one, net_one) = node_with(config().down_after(Duration::from_millis(400))).await;
+    // Heartbeats every 250 ms, a peer lost after 1 s of silence.
+    let (one, net_one) = node_with(config().down_after(Duration::from_secs(1))).await;
     let mut peer = __testing::dial(net_one.local_addr(), &secret())
         .await
         .unwrap();
@@ -197,17 +197,17 @@ async fn a_peer_the_membership_watches_needs_no_heartbeats_until_it_stops_watchi
         }
     }
     let quiet_from = net_one.stats().heartbeats;
-    // Nothing arrives (no heartbeat), and the connection outlives the silence limit twice.
-    let heard = read(&mut peer.stream, Duration::from_millis(900)).await;
+    // Nothing arrives (no heartbeat), and the connection outlives the silence limit.
+    let heard = read(&mut peer.stream, Duration::from_millis(1300)).await;
     assert!(heard.is_err(), "{heard:?}");
     assert_eq!(net_one.stats().heartbeats, quiet_from);
-    // Asked for them again, node one sends them again.
+    // Asked for them again, node one sends one at once (well within a heartbeat's 250 ms).
     peer.send(&__testing::heartbeats_frame(true)).await.unwrap();
-    let heard = read(&mut peer.stream, Duration::from_millis(500)).await;
+    let heard = read(&mut peer.stream, Duration::from_millis(150)).await;
     assert!(matches!(heard, Ok(n) if n > 0), "{heard:?}");
     assert!(net_one.stats().heartbeats > quiet_from);
     // No longer watched, the peer, silent for longer than the limit, has half of it more.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let unwatched_at = Instant::now();
     __testing::watch(&net_one, peer.node, false);
     loop {
@@ -218,8 +218,8 @@ async fn a_peer_the_membership_watches_needs_no_heartbeats_until_it_stops_watchi
         }
     }
     let elapsed = unwatched_at.elapsed();
-    assert!(elapsed >= Duration::from_millis(150), "{elapsed:?}");
-    assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(2000), "{elapsed:?}");
     net_one.shutdown().await;
     drop(one);
 }
