@@ -273,10 +273,25 @@ async fn main() -> Result<(), Box<dyn Error>> {
         children.push(spawn_child(&secret, seed, count, here + (p - 1) * count)?);
     }
     let all: Vec<&Node> = nodes.iter().collect();
-    let formed = seen_by_all(&all, started, Duration::from_secs(60), |node| {
+    let formed = match seen_by_all(&all, started, Duration::from_secs(60), |node| {
         node.convention.members().len() == n
     })
-    .await?;
+    .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            for node in &nodes {
+                let m: Vec<String> = node
+                    .convention
+                    .members()
+                    .iter()
+                    .map(|m| m.node.to_string())
+                    .collect();
+                eprintln!("DIAG view of {}: {}", node.net.node(), m.join(" "));
+            }
+            return Err(e.into());
+        }
+    };
     let formation: u64 = nodes
         .iter()
         .map(|node| node.convention.membership_traffic().frames)

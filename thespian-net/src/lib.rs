@@ -253,6 +253,14 @@ pub mod __testing {
         net.inner().link(node).set_watched(watched);
     }
 
+    /// Asks actor `to` on `node` to exit: a frame on the link to `node`, kept until the node
+    /// acknowledges it.
+    pub fn request_exit(net: &crate::NetSystem, node: NodeId, to: u64) -> bool {
+        net.inner()
+            .link(node)
+            .control(crate::frame::Header::Exit { to })
+    }
+
     /// Cuts `net` off from the nodes at `addrs` (their connections close and none opens, both
     /// ways once done on both sides), or, with none, heals: a partition for tests.
     pub fn partition(net: &crate::NetSystem, addrs: &[SocketAddr]) {

@@ -16,7 +16,7 @@
 //! backoff) that makes it reachable again.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -53,8 +53,12 @@ pub(crate) enum Phase {
     Idle,
     /// A connector task is dialing (or waiting to retry).
     Connecting,
-    /// Connection `id` carries this link's frames.
-    Up { id: u64, cancel: CancellationToken },
+    /// Connection `id` carries this link's frames; `accepted` if the node opened it.
+    Up {
+        id: u64,
+        cancel: CancellationToken,
+        accepted: bool,
+    },
     /// The node is lost: sends fail at once. A send after `retry_at` starts one dial in the
     /// background (`dialing`); its success makes the link usable again.
     Down {
@@ -91,6 +95,9 @@ pub(crate) struct LinkState {
     unacked: VecDeque<u8>,
     /// The sequence number and length of each frame of `unacked`.
     unacked_frames: VecDeque<(u64, usize)>,
+    /// Since when frames have waited for an acknowledgement (the first was queued, the last
+    /// acknowledgement came, or a new connection took them), if any wait.
+    awaiting_ack: Option<Instant>,
 }
 
 /// A send that finds the socket quiet for longer than this is a lone message, written at once by
@@ -109,6 +116,7 @@ impl LinkState {
         self.out.clear();
         self.unsent.clear();
         self.unacked_frames.clear();
+        self.awaiting_ack = None;
         let unacked = Vec::from(std::mem::take(&mut self.unacked));
         (unacked, std::mem::take(&mut self.pending))
     }
@@ -120,11 +128,19 @@ impl LinkState {
 
     /// Connection `id` takes this link: where it resumes, then everything not acknowledged is
     /// sent again.
-    fn carry(&mut self, id: u64, cancel: &CancellationToken) {
-        self.phase = Phase::Up {
-            id,
-            cancel: cancel.clone(),
-        };
+    fn carry(&mut self, id: u64, cancel: &CancellationToken, accepted: bool) {
+        let replaced = std::mem::replace(
+            &mut self.phase,
+            Phase::Up {
+                id,
+                cancel: cancel.clone(),
+                accepted,
+            },
+        );
+        if let Phase::Up { cancel: old, .. } = replaced {
+            // Its reader and writer end; they no longer touch this link.
+            old.cancel();
+        }
         self.writer_waiting = false;
         self.unsent.clear();
         self.out.clear();
@@ -135,6 +151,10 @@ impl LinkState {
             .front()
             .map_or(self.next_seq, |&(seq, _)| seq - 1);
         let resume = Header::Resume { after };
+        if self.awaiting_ack.is_some() {
+            // The node has its full time to acknowledge them over the new connection.
+            self.awaiting_ack = Some(Instant::now());
+        }
         let _ = frame::append_frame(&mut self.out, usize::MAX, &resume, |_| Ok(()));
         let (front, back) = self.unacked.as_slices();
         self.out.extend_from_slice(front);
@@ -164,12 +184,6 @@ pub(crate) struct LinkInner {
     /// handed on once. Held while frames are handed on, so that two connections of the node
     /// (an old one still being read, a new one) never hand on one frame twice or out of order.
     pub(crate) delivered: Mutex<u64>,
-    /// A copy of `delivered` for the writer, and the last acknowledgement it sent.
-    delivered_hint: AtomicU64,
-    ack_sent: AtomicU64,
-    /// The writer of the connection carrying this link waits with no timer (its peer wants no
-    /// heartbeats): frames handed on must wake it, so that their acknowledgement goes out.
-    idle_untimed: AtomicBool,
     /// Whether the convention's membership watches the node: then the node's connections need
     /// no heartbeats of their own (readers and writers follow this; see `writer::Pace`).
     watched: watch::Sender<bool>,
@@ -201,14 +215,12 @@ impl LinkInner {
                 next_seq: 0,
                 unacked: VecDeque::new(),
                 unacked_frames: VecDeque::new(),
+                awaiting_ack: None,
             }),
             max_frame: net.config.max_frame,
             max_backlog: net.config.max_backlog,
             next_id: AtomicU64::new(0),
             delivered: Mutex::new(0),
-            delivered_hint: AtomicU64::new(0),
-            ack_sent: AtomicU64::new(0),
-            idle_untimed: AtomicBool::new(false),
             watched: watch::Sender::new(false),
         })
     }
@@ -285,6 +297,9 @@ impl LinkInner {
         }
         state.next_seq += 1;
         let seq = state.next_seq;
+        if state.awaiting_ack.is_none() {
+            state.awaiting_ack = Some(Instant::now());
+        }
         frame::set_seq(frame, seq);
         state.unacked.extend(frame.iter());
         state.unacked_frames.push_back((seq, frame.len()));
@@ -355,34 +370,19 @@ impl LinkInner {
             bytes += len;
         }
         state.unacked.drain(..bytes);
-    }
-
-    /// Frames from the node up to `delivered` were handed on: an acknowledgement is due every
-    /// [`ACK_EVERY`] frames (the writer also sends one with anything it writes).
-    pub(crate) fn handed_on(&self, delivered: u64) {
-        // SeqCst with `idle_untimed`: either the writer sees this acknowledgement owed before
-        // it waits with no timer, or this sees it waiting and wakes it.
-        self.delivered_hint.store(delivered, Ordering::SeqCst);
-        let owed = delivered.saturating_sub(self.ack_sent.load(Ordering::Acquire));
-        let untimed = owed > 0 && self.idle_untimed.swap(false, Ordering::SeqCst);
-        if owed < ACK_EVERY && !untimed {
-            return;
-        }
-        let wake = {
-            let mut state = self.lock();
-            let waiting = std::mem::take(&mut state.writer_waiting);
-            waiting.then(|| state.wake.clone())
-        };
-        if let Some(wake) = wake {
-            wake.notify_one();
+        if bytes > 0 {
+            state.awaiting_ack = (!state.unacked_frames.is_empty()).then(Instant::now);
         }
     }
 
-    /// The writer is about to wait with no timer (`true`), or stopped waiting; returns whether an
-    /// acknowledgement is owed (then it must not wait untimed: see `handed_on`).
-    pub(crate) fn idle_untimed(&self, waiting: bool) -> bool {
-        self.idle_untimed.store(waiting, Ordering::SeqCst);
-        self.delivered_hint.load(Ordering::SeqCst) > self.ack_sent.load(Ordering::Acquire)
+    /// Whether connection `id` carries this link and frames have waited longer than `limit`
+    /// for an acknowledgement from the node.
+    pub(crate) fn ack_overdue(&self, id: u64, limit: Duration) -> bool {
+        let state = self.lock();
+        state.carried_by(id)
+            && state
+                .awaiting_ack
+                .is_some_and(|since| since.elapsed() > limit)
     }
 
     /// The membership watches the node (or no longer does).
@@ -394,20 +394,6 @@ impl LinkInner {
     /// Follows whether the membership watches the node.
     pub(crate) fn watched(&self) -> watch::Receiver<bool> {
         self.watched.subscribe()
-    }
-
-    /// The acknowledgement to send with what the writer writes now: one is due every
-    /// [`ACK_EVERY`] frames handed on, or, with `any`, whenever frames were handed on since the
-    /// last one.
-    pub(crate) fn ack_due(&self, any: bool) -> Option<u64> {
-        let delivered = self.delivered_hint.load(Ordering::SeqCst);
-        let sent = self.ack_sent.load(Ordering::Acquire);
-        if delivered <= sent || (!any && delivered - sent < ACK_EVERY) {
-            return None;
-        }
-        // Only the writer carrying the link acknowledges: no other store races this one.
-        self.ack_sent.fetch_max(delivered, Ordering::AcqRel);
-        Some(delivered)
     }
 
     /// Sends a frame without a body.
@@ -560,13 +546,15 @@ impl LinkInner {
         }));
     }
 
-    /// Takes the connection `id` for this link if it has none (or its node was lost): a
-    /// connection the node opened to this one then carries both ways.
+    /// Takes the connection `id` for this link if it has none (or its node was lost), or if
+    /// the one it has was opened by the node too: a node dials only when it has no connection
+    /// to this one, so it has given that one up (cut without a close, say). A connection the
+    /// node opened then carries both ways.
     pub(crate) fn adopt(&self, id: u64, cancel: &CancellationToken) -> bool {
         let mut state = self.lock();
         match state.phase {
-            Phase::Idle | Phase::Down { .. } => {
-                state.carry(id, cancel);
+            Phase::Idle | Phase::Down { .. } | Phase::Up { accepted: true, .. } => {
+                state.carry(id, cancel, true);
                 true
             }
             _ => false,
@@ -579,7 +567,7 @@ impl LinkInner {
         let mut state = self.lock();
         match state.phase {
             Phase::Connecting | Phase::Idle | Phase::Down { .. } => {
-                state.carry(id, cancel);
+                state.carry(id, cancel, false);
                 true
             }
             _ => false,

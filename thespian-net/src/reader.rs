@@ -13,9 +13,11 @@ use crate::node::NetInner;
 use crate::stream::ReadSide;
 use crate::writer::Pace;
 
-/// Reads frames until the peer goes quiet for too long, closes, or breaks the protocol. No
-/// silence is too long while the membership watches the peer (see [`Pace`]); once it stops
-/// watching, a peer silent for the limit already has half of it more to be heard.
+/// Reads frames until the peer goes quiet for too long, closes, or breaks the protocol. While
+/// the membership watches the peer (see [`Pace`]), silence only ends the connection if frames
+/// it carries wait for their acknowledgement as long (then the peer is dialed again, as after
+/// a close); once the membership stops watching, a peer silent for the limit already has half
+/// of it more to be heard.
 pub(crate) async fn reader(
     net: Arc<NetInner>,
     link: Arc<LinkInner>,
@@ -47,9 +49,23 @@ pub(crate) async fn reader(
                 silence.as_mut().reset((heard + limit).max(now + limit / 2));
                 continue;
             }
-            _ = &mut silence, if !quiet => {
-                ended = Ended::Lost;
-                break format!("silent for {limit:?}");
+            _ = &mut silence => {
+                if !quiet {
+                    ended = Ended::Lost;
+                    break format!("silent for {limit:?}");
+                }
+                // Watched, a quiet peer is fine, unless frames this connection carries wait
+                // for its acknowledgement (a live peer sends one back on the connection they
+                // came by, within a heartbeat) for twice the limit: this connection is dead,
+                // though the peer may be alive (cut without a close). Dialing again tells.
+                // Twice: a node starved of CPU (a convention forming) answers late, and every
+                // needless redial is one more handshake for it.
+                if link.ack_overdue(id, limit * 2) {
+                    ended = Ended::Lost;
+                    break format!("frames unacknowledged for {:?}", limit * 2);
+                }
+                silence.as_mut().reset(tokio::time::Instant::now() + limit);
+                continue;
             }
         };
         // The silence limit applies to each read: a slow peer that keeps sending is alive.
@@ -122,7 +138,7 @@ pub(crate) async fn reader(
                 buffer.drain(..at);
                 result
             });
-            link.handed_on(*delivered);
+            pace.handed_on(*delivered);
             handled
         }));
         match handled {

@@ -1,13 +1,13 @@
 //! The writer of a connection, and what the two sides tell each other about heartbeats.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::frame::{self, Header};
-use crate::link::{Ended, LinkInner};
+use crate::link::{Ended, LinkInner, ACK_EVERY};
 use crate::node::NetInner;
 use crate::stream::WriteSide;
 
@@ -20,8 +20,16 @@ use crate::stream::WriteSide;
 pub(crate) struct Pace {
     /// The peer asked for no heartbeats on this connection.
     peer_quiet: AtomicBool,
-    /// Wakes the writer when the peer changes its request.
+    /// Wakes the writer: the peer changed its request, or an acknowledgement is due.
     changed: Notify,
+    /// The writer waits with no timer: frames handed on from this connection must wake it, so
+    /// that it acknowledges them.
+    frames_wait: AtomicBool,
+    /// The link's count of frames handed on, when this connection's reader last handed some
+    /// on, and the last acknowledgement this connection's writer sent. Each connection
+    /// acknowledges what arrived on it, back on it: the one direction known to work.
+    delivered: AtomicU64,
+    acked: AtomicU64,
 }
 
 impl Pace {
@@ -34,6 +42,45 @@ impl Pace {
         if self.peer_quiet.swap(!wanted, Ordering::AcqRel) == wanted {
             self.changed.notify_one();
         }
+    }
+
+    /// This connection's reader handed on frames up to `delivered`: an acknowledgement is due
+    /// every [`ACK_EVERY`] frames (the writer also sends one with anything it writes, and
+    /// after a heartbeat's time), and a writer waiting with no timer must start one.
+    pub(crate) fn handed_on(&self, delivered: u64) {
+        // SeqCst with `wait_for_frames`: the writer sees the acknowledgement owed, or this
+        // sees it waiting.
+        self.delivered.store(delivered, Ordering::SeqCst);
+        let owed = delivered.saturating_sub(self.acked.load(Ordering::Acquire));
+        let untimed = owed > 0
+            && self.frames_wait.load(Ordering::SeqCst)
+            && self.frames_wait.swap(false, Ordering::SeqCst);
+        if owed >= ACK_EVERY || untimed {
+            self.changed.notify_one();
+        }
+    }
+
+    /// Whether frames handed on from this connection wait for their acknowledgement.
+    fn ack_owed(&self) -> bool {
+        self.delivered.load(Ordering::SeqCst) > self.acked.load(Ordering::Acquire)
+    }
+
+    /// The writer is about to wait with no timer unless an acknowledgement is owed (returned).
+    fn wait_for_frames(&self) -> bool {
+        self.frames_wait.store(true, Ordering::SeqCst);
+        self.ack_owed()
+    }
+
+    /// The acknowledgement to send now: one is due every [`ACK_EVERY`] frames handed on, or,
+    /// with `any`, whenever frames were handed on since the last one.
+    fn ack_due(&self, any: bool) -> Option<u64> {
+        let delivered = self.delivered.load(Ordering::SeqCst);
+        let sent = self.acked.load(Ordering::Acquire);
+        if delivered <= sent || (!any && delivered - sent < ACK_EVERY) {
+            return None;
+        }
+        self.acked.store(delivered, Ordering::Release);
+        Some(delivered)
     }
 }
 
@@ -85,7 +132,7 @@ impl Writer {
         if !ack {
             return;
         }
-        if let Some(upto) = self.link.ack_due(force || !batch.is_empty()) {
+        if let Some(upto) = self.pace.ack_due(force || !batch.is_empty()) {
             let _ = frame::append_frame(batch, usize::MAX, &Header::Ack { upto }, |_| Ok(()));
         }
     }
@@ -108,7 +155,7 @@ impl Writer {
     /// Writes what the link queues: whole buffers at once; a heartbeat when there is nothing
     /// else, if the peer wants them. While it waits, a sender may seal and write its frame
     /// itself (see `LinkInner::push`). `carrier` is the wake-up of a connection that carries
-    /// the link's frames (others only send heartbeats).
+    /// the link's frames (others only send heartbeats and acknowledgements).
     pub(crate) async fn run(mut self, mut write: WriteSide, carrier: Option<Arc<Notify>>) {
         let (link, id, cancel) = (self.link.clone(), self.id, self.cancel.clone());
         let mut batch = Vec::new();
@@ -145,16 +192,16 @@ impl Writer {
                 }
                 if batch.is_empty() && unsent.is_empty() {
                     // With no heartbeats wanted, a timer runs only while an acknowledgement is
-                    // owed (frames handed on since wake this writer: see `handed_on`).
+                    // owed (frames handed on since wake this writer: see `Pace::handed_on`).
                     let quiet = self.pace.peer_quiet();
-                    let timed = !quiet || link.idle_untimed(true);
+                    let timed = !quiet || self.pace.wait_for_frames();
                     let due = tokio::select! {
                         biased;
                         _ = cancel.cancelled() => break "closed",
                         _ = wake.notified() => false,
                         due = self.idle(timed) => due,
                     };
-                    link.idle_untimed(false);
+                    self.pace.frames_wait.store(false, Ordering::SeqCst);
                     if !due {
                         continue;
                     }
@@ -180,18 +227,31 @@ impl Writer {
                     }
                 }
             } else {
+                // Not carrying the link, this connection still acknowledges what it reads
+                // (after a heartbeat's time, or with one): the link may have no other
+                // connection up, or only one that no longer works.
                 self.control(&mut batch, false, false);
                 if batch.is_empty() {
-                    let timed = !self.pace.peer_quiet();
-                    tokio::select! {
+                    let timed = !self.pace.peer_quiet() || self.pace.wait_for_frames();
+                    let due = tokio::select! {
                         biased;
                         _ = cancel.cancelled() => break "closed",
-                        due = self.idle(timed) => if due {
-                            batch.extend_from_slice(&heartbeat);
-                            self.net.heartbeats.fetch_add(1, Ordering::Relaxed);
-                        } else {
-                            continue;
-                        },
+                        due = self.idle(timed) => due,
+                    };
+                    self.pace.frames_wait.store(false, Ordering::SeqCst);
+                    if !due {
+                        continue;
+                    }
+                    if !self.pace.peer_quiet() {
+                        batch.extend_from_slice(&heartbeat);
+                        self.net.heartbeats.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if let Some(upto) = self.pace.ack_due(true) {
+                        let ack = Header::Ack { upto };
+                        let _ = frame::append_frame(&mut batch, usize::MAX, &ack, |_| Ok(()));
+                    }
+                    if batch.is_empty() {
+                        continue;
                     }
                 }
             }

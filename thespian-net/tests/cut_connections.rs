@@ -138,3 +138,106 @@ async fn numbered_messages_arrive_once_and_in_order_across_cut_connections() {
         through_cuts(seed).await;
     }
 }
+
+/// Forwards the connections `listener` accepts to `target` until `freeze` is called: from then
+/// on, the connections opened before forward nothing more and close nothing (a black hole, as a
+/// failed route leaves them); later ones work.
+fn freezing_relay(listener: TcpListener, target: SocketAddr) -> impl Fn() {
+    let opened = Arc::new(AtomicU64::new(0));
+    let frozen_below = Arc::new(AtomicU64::new(0));
+    let (count, frozen) = (opened.clone(), frozen_below.clone());
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(target).await else {
+                continue;
+            };
+            let number = count.fetch_add(1, Ordering::AcqRel) + 1;
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            for (from, to) in [(client_read, server_write), (server_read, client_write)] {
+                let frozen = frozen.clone();
+                tokio::spawn(forward_until_frozen(from, to, number, frozen));
+            }
+        }
+    });
+    move || frozen_below.store(opened.load(Ordering::Acquire) + 1, Ordering::Release)
+}
+
+async fn forward_until_frozen(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    number: u64,
+    frozen_below: Arc<AtomicU64>,
+) {
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if number < frozen_below.load(Ordering::Acquire) {
+            // Swallows everything from now on, and holds both sockets open.
+            std::future::pending::<()>().await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_black_holed_connection_between_members_is_found_and_replaced() {
+    use thespian_net::__testing;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = listener.local_addr().unwrap();
+    let limit = Duration::from_millis(400);
+    let (one, net_one) = node_with(config().advertise(relay).down_after(limit)).await;
+    let counter_there = named_counter(&one, "counter").await;
+    let freeze = freezing_relay(listener, net_one.local_addr());
+    let (two, net_two) = node_with(config().down_after(limit)).await;
+    let counter: Addr<Counter> = net_two.lookup(relay, "counter", TIMEOUT).await.unwrap();
+    // Members of a convention watch each other by SWIM: their connection carries no
+    // heartbeats, and no silence alone ends it.
+    __testing::watch(&net_two, net_one.node(), true);
+    __testing::watch(&net_one, net_two.node(), true);
+    for n in 0..10 {
+        counter.numbered(n).await.unwrap();
+    }
+    assert_eq!(counter.total().await, Ok(0));
+    // Acknowledged within a heartbeat (100 ms): only what is sent after the cut is at stake.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The route fails without a close: what is sent now goes nowhere, unacknowledged, until
+    // node two takes the node for lost (twice the silence limit): those messages become dead
+    // letters there, none vanishes.
+    freeze();
+    let frozen_at = std::time::Instant::now();
+    for n in 1000..1100 {
+        counter.numbered(n).await.unwrap();
+    }
+    let deadline = frozen_at + TIMEOUT;
+    while two.dead_letter_count() < 100 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let found = frozen_at.elapsed();
+    eprintln!("black hole found after {found:?}");
+    assert_eq!(
+        two.dead_letter_count(),
+        100,
+        "messages stuck in the black hole"
+    );
+    assert!(found >= limit * 2, "{found:?}");
+    // A new connection (the relay forwards new ones) takes the next messages, in order.
+    let mut n = 10;
+    while n < 20 && std::time::Instant::now() < deadline + TIMEOUT {
+        match counter.numbered(n).await {
+            Ok(()) => n += 1,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    assert_eq!(counter.total().await, Ok(0));
+    let (received, in_order) = counter_there.stream().await.unwrap();
+    assert_eq!(received, 20, "the first ten and the last ten");
+    assert!(in_order, "a message was duplicated or reordered");
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}

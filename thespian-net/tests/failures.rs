@@ -261,3 +261,92 @@ async fn messages_given_up_while_a_node_was_unreachable_do_not_block_later_ones(
     net_two.shutdown().await;
     let _ = (one, two);
 }
+
+/// Reads from `stream` until it closes; panics if it stays open for `TIMEOUT`.
+async fn until_closed(stream: &mut tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(TIMEOUT, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return,
+            Ok(Ok(_)) => continue,
+            Err(_) => panic!("never disconnected"),
+        }
+    }
+}
+
+/// Reads what arrives within `quiet` after the last bytes (at most a few rounds).
+async fn drain(stream: &mut tokio::net::TcpStream, quiet: Duration) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    for _ in 0..10 {
+        match tokio::time::timeout(quiet, stream.read(&mut buf)).await {
+            Ok(Ok(n)) => assert!(n > 0, "disconnected"),
+            Ok(Err(e)) => panic!("{e}"),
+            Err(_) => return,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_peer_that_leaves_frames_unacknowledged_is_lost() {
+    use thespian_net::__testing;
+    let (one, net_one) = node_with(config().down_after(Duration::from_millis(400))).await;
+    let mut peer = __testing::dial(net_one.local_addr(), &secret())
+        .await
+        .unwrap();
+    __testing::watch(&net_one, peer.node, true);
+    peer.send(&__testing::heartbeats_frame(false))
+        .await
+        .unwrap();
+    // Quiet and watched, it stays connected past the silence limit...
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(net_one.is_connected(peer.node));
+    // ...until a frame waits for its acknowledgement (a live node sends one within a
+    // heartbeat) for the whole limit: its connection is taken for dead, and the node, which
+    // cannot be dialed again (its address is made up), is lost.
+    let sent_at = Instant::now();
+    assert!(__testing::request_exit(&net_one, peer.node, 1));
+    until_closed(&mut peer.stream).await;
+    let elapsed = sent_at.elapsed();
+    assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(2000), "{elapsed:?}");
+    let deadline = Instant::now() + TIMEOUT;
+    while net_one.is_connected(peer.node) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!net_one.is_connected(peer.node));
+    net_one.shutdown().await;
+    drop(one);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_read_on_a_connection_that_does_not_carry_the_link_are_acknowledged_on_it() {
+    use thespian_net::__testing;
+    use tokio::io::AsyncReadExt;
+    let (one, net_one) = node_with(config().down_after(Duration::from_secs(1))).await;
+    // Two connections from one node: the first carries node one's link to it, the second
+    // (opened while the first is up) does not.
+    let first = __testing::dial(net_one.local_addr(), &secret())
+        .await
+        .unwrap();
+    let mut second = __testing::dial(net_one.local_addr(), &secret())
+        .await
+        .unwrap();
+    assert_eq!(first.node, second.node);
+    __testing::watch(&net_one, second.node, true);
+    second
+        .send(&__testing::heartbeats_frame(false))
+        .await
+        .unwrap();
+    drain(&mut second.stream, Duration::from_millis(300)).await;
+    // A numbered frame on the second: node one acknowledges it there, within a heartbeat
+    // (250 ms), though nothing else goes out on it.
+    second.send(&__testing::exit_frame(1, 999)).await.unwrap();
+    let mut buf = [0u8; 1024];
+    let heard = tokio::time::timeout(Duration::from_secs(1), second.stream.read(&mut buf)).await;
+    assert!(matches!(heard, Ok(Ok(n)) if n > 0), "{heard:?}");
+    drop(first);
+    net_one.shutdown().await;
+    drop(one);
+}
