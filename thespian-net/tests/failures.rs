@@ -16,13 +16,16 @@ async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_recon
     let addr = net_one.local_addr();
     let (two, net_two) = node().await;
     named_counter(&one, "counter").await;
+    named_counter(&one, "other").await;
     let remote: Addr<Counter> = net_two.lookup(addr, "counter", TIMEOUT).await.unwrap();
+    let other: Addr<Counter> = net_two.lookup(addr, "other", TIMEOUT).await.unwrap();
     for _ in 0..100 {
         remote.add(1).await.unwrap();
     }
-    // A long request is in progress when node one goes away.
+    // A long request is in progress when node one goes away: an ask sent after it on the same
+    // link is answered only once node one has read it.
     let pending = remote.timeout(Duration::from_secs(30)).slow(10_000);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(other.total().await, Ok(0));
     let lost_at = Instant::now();
     net_one.shutdown().await;
     let failed = pending.await;

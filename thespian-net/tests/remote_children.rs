@@ -130,10 +130,15 @@ async fn any_actor_can_watch_an_actor_of_another_node() {
     assert_eq!(other_remote.total().await, Ok(0));
     assert_eq!(parent.unwatch_it(other_remote.address()).await, Ok(true));
     assert_eq!(other_remote.total().await, Ok(0));
+    let third = named_counter(&away.system, "third").await;
+    let third_remote = remote_counter(&home, &away, "third").await;
     other.request_exit();
     eventually("the other counter exits", || !other.address().is_alive()).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // A notice of its end, had it been sent, would come before this answer on the link, and
+    // reach the parent before the question below.
+    assert_eq!(third_remote.total().await, Ok(0));
     assert_eq!(parent.watched().await.unwrap().len(), 2);
+    drop(third);
     home.net.shutdown().await;
     away.net.shutdown().await;
 }
