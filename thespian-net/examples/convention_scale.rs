@@ -280,14 +280,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     {
         Ok(f) => f,
         Err(e) => {
+            // Who is missing where: the members each node of this process lists.
             for node in &nodes {
-                let m: Vec<String> = node
-                    .convention
-                    .members()
-                    .iter()
-                    .map(|m| m.node.to_string())
-                    .collect();
-                eprintln!("DIAG view of {}: {}", node.net.node(), m.join(" "));
+                let members = node.convention.members();
+                let listed: Vec<String> = members.iter().map(|m| m.node.to_string()).collect();
+                eprintln!("{} lists {}", node.net.node(), listed.join(" "));
             }
             return Err(e.into());
         }
