@@ -15,8 +15,8 @@ use crate::writer::Pace;
 
 /// Reads frames until the peer goes quiet for too long, closes, or breaks the protocol. While
 /// the membership watches the peer (see [`Pace`]), silence only ends the connection if frames
-/// it carries wait for their acknowledgement as long (then the peer is dialed again, as after
-/// a close); once the membership stops watching, a peer silent for the limit already has half
+/// it carries have waited twice as long for their acknowledgement (the peer is then lost, as if
+/// silent); once the membership stops watching, a peer silent for the limit already has half
 /// of it more to be heard.
 pub(crate) async fn reader(
     net: Arc<NetInner>,
@@ -57,9 +57,9 @@ pub(crate) async fn reader(
                 // Watched, a quiet peer is fine, unless frames this connection carries wait
                 // for its acknowledgement (a live peer sends one back on the connection they
                 // came by, within a heartbeat) for twice the limit: this connection is dead,
-                // though the peer may be alive (cut without a close). Dialing again tells.
-                // Twice: a node starved of CPU (a convention forming) answers late, and every
-                // needless redial is one more handshake for it.
+                // though the peer may be alive (cut without a close), and the peer is lost as
+                // if silent (a later send dials again). Twice: a node starved of CPU (a
+                // convention forming) answers late, and a needless loss costs it a rejoin.
                 if link.ack_overdue(id, limit * 2) {
                     ended = Ended::Lost;
                     break format!("frames unacknowledged for {:?}", limit * 2);
