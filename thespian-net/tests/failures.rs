@@ -153,16 +153,8 @@ async fn a_silent_peer_is_declared_down_within_the_configured_time() {
         .await
         .unwrap();
     let started = Instant::now();
-    let mut buf = [0u8; 1024];
     // Node one sends heartbeats, then closes the connection once the silence is too long.
-    loop {
-        use tokio::io::AsyncReadExt;
-        match tokio::time::timeout(TIMEOUT, silent.stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => break,
-            Ok(Ok(_)) => continue,
-            Err(_) => panic!("never disconnected"),
-        }
-    }
+    until_closed(&mut silent.stream).await;
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
@@ -172,7 +164,6 @@ async fn a_silent_peer_is_declared_down_within_the_configured_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_the_membership_watches_needs_no_heartbeats_until_it_stops_watching() {
     use thespian_net::__testing;
-    use tokio::io::AsyncReadExt;
     // Heartbeats every 250 ms, a peer lost after 1 s of silence.
     let (one, net_one) = node_with(config().down_after(Duration::from_secs(1))).await;
     let mut peer = __testing::dial(net_one.local_addr(), &secret())
@@ -184,21 +175,8 @@ async fn a_peer_the_membership_watches_needs_no_heartbeats_until_it_stops_watchi
     peer.send(&__testing::heartbeats_frame(false))
         .await
         .unwrap();
-    async fn read(
-        stream: &mut tokio::net::TcpStream,
-        within: Duration,
-    ) -> Result<usize, tokio::time::error::Elapsed> {
-        let mut buf = [0u8; 1024];
-        let read = tokio::time::timeout(within, stream.read(&mut buf)).await;
-        read.map(|r| r.unwrap_or(0))
-    }
     // What was sent before the request arrived (heartbeats, node one's own request).
-    for _ in 0..10 {
-        match read(&mut peer.stream, Duration::from_millis(200)).await {
-            Ok(n) => assert!(n > 0, "disconnected"),
-            Err(_) => break,
-        }
-    }
+    drain(&mut peer.stream, Duration::from_millis(200)).await;
     let quiet_from = net_one.stats().heartbeats;
     // Nothing arrives (no heartbeat), and the connection outlives the silence limit.
     let heard = read(&mut peer.stream, Duration::from_millis(1300)).await;
@@ -213,13 +191,7 @@ async fn a_peer_the_membership_watches_needs_no_heartbeats_until_it_stops_watchi
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let unwatched_at = Instant::now();
     __testing::watch(&net_one, peer.node, false);
-    loop {
-        match read(&mut peer.stream, TIMEOUT).await {
-            Ok(0) => break,
-            Ok(_) => continue,
-            Err(_) => panic!("never disconnected"),
-        }
-    }
+    until_closed(&mut peer.stream).await;
     let elapsed = unwatched_at.elapsed();
     assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(2000), "{elapsed:?}");
@@ -265,14 +237,24 @@ async fn messages_given_up_while_a_node_was_unreachable_do_not_block_later_ones(
     let _ = (one, two);
 }
 
-/// Reads from `stream` until it closes; panics if it stays open for `TIMEOUT`.
-async fn until_closed(stream: &mut tokio::net::TcpStream) {
+/// Reads what arrives on `stream` within `within`: how many bytes (0 once it is closed or
+/// failed), or `Err` if nothing came.
+async fn read(
+    stream: &mut tokio::net::TcpStream,
+    within: Duration,
+) -> Result<usize, tokio::time::error::Elapsed> {
     use tokio::io::AsyncReadExt;
     let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(within, stream.read(&mut buf)).await;
+    read.map(|r| r.unwrap_or(0))
+}
+
+/// Reads from `stream` until it closes; panics if it stays open for `TIMEOUT`.
+async fn until_closed(stream: &mut tokio::net::TcpStream) {
     loop {
-        match tokio::time::timeout(TIMEOUT, stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return,
-            Ok(Ok(_)) => continue,
+        match read(stream, TIMEOUT).await {
+            Ok(0) => return,
+            Ok(_) => continue,
             Err(_) => panic!("never disconnected"),
         }
     }
@@ -280,12 +262,9 @@ async fn until_closed(stream: &mut tokio::net::TcpStream) {
 
 /// Reads what arrives within `quiet` after the last bytes (at most a few rounds).
 async fn drain(stream: &mut tokio::net::TcpStream, quiet: Duration) {
-    use tokio::io::AsyncReadExt;
-    let mut buf = [0u8; 1024];
     for _ in 0..10 {
-        match tokio::time::timeout(quiet, stream.read(&mut buf)).await {
-            Ok(Ok(n)) => assert!(n > 0, "disconnected"),
-            Ok(Err(e)) => panic!("{e}"),
+        match read(stream, quiet).await {
+            Ok(n) => assert!(n > 0, "disconnected"),
             Err(_) => return,
         }
     }
@@ -326,7 +305,6 @@ async fn a_watched_peer_that_leaves_frames_unacknowledged_is_lost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frames_read_on_a_connection_that_does_not_carry_the_link_are_acknowledged_on_it() {
     use thespian_net::__testing;
-    use tokio::io::AsyncReadExt;
     let (one, net_one) = node_with(config().down_after(Duration::from_secs(1))).await;
     // Two connections from one node: the first carries node one's link to it, the second
     // (opened while the first is up) does not.
@@ -346,9 +324,8 @@ async fn frames_read_on_a_connection_that_does_not_carry_the_link_are_acknowledg
     // A numbered frame on the second: node one acknowledges it there, within a heartbeat
     // (250 ms), though nothing else goes out on it.
     second.send(&__testing::exit_frame(1, 999)).await.unwrap();
-    let mut buf = [0u8; 1024];
-    let heard = tokio::time::timeout(Duration::from_secs(1), second.stream.read(&mut buf)).await;
-    assert!(matches!(heard, Ok(Ok(n)) if n > 0), "{heard:?}");
+    let heard = read(&mut second.stream, Duration::from_secs(1)).await;
+    assert!(matches!(heard, Ok(n) if n > 0), "{heard:?}");
     drop(first);
     net_one.shutdown().await;
     drop(one);
