@@ -299,7 +299,12 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     });
 
     // --- the Actor impl ------------------------------------------------------------------------
-    let arms = messages.iter().map(|m| {
+    // Each arm makes its handler's future, wrapped in as many `Either`s as its place asks, so that
+    // `handle` returns one future whose size is the largest handler's: no `async` block holding
+    // the whole message enum (and its own state) beside the handler's future, in every actor's
+    // task.
+    let arm_count = messages.len();
+    let arms = messages.iter().enumerate().map(|(place, m)| {
         let h = m.handler;
         let variant = &h.message;
         let method = &h.method;
@@ -310,20 +315,26 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             Arg::Context { mutable: false } => quote!(&*ctx),
             Arg::Reply { ty } => quote!(ctx.reply_handle::<#ty>()),
         });
-        if h.answers {
-            quote! {
-                #enum_name::#variant(#pattern) => {
+        let lends_context = h.args.iter().any(|a| matches!(a, Arg::Context { .. }));
+        let future = match (h.answers, lends_context) {
+            (false, _) => quote!(Self::#method(self, #(#call_args),*)),
+            // The context is free once the handler's future is made: the answer goes through it.
+            (true, false) => quote! {
+                #th::__private::FutureExt::map(
+                    Self::#method(self, #(#call_args),*),
+                    move |reply| ctx.answer(reply),
+                )
+            },
+            // The handler holds the context while it runs: the answer waits for it in a block.
+            (true, true) => quote! {
+                async move {
                     let reply = Self::#method(self, #(#call_args),*).await;
                     ctx.answer(reply);
                 }
-            }
-        } else {
-            quote! {
-                #enum_name::#variant(#pattern) => {
-                    Self::#method(self, #(#call_args),*).await;
-                }
-            }
-        }
+            },
+        };
+        let future = either_at(&th, place, arm_count, future);
+        quote!(#enum_name::#variant(#pattern) => #future,)
     });
     let from_any = messages.iter().map(|m| {
         let variant = &m.handler.message;
@@ -390,6 +401,13 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         }
     });
     let hook_impls = hooks.iter().map(|hook| hook_impl(hook, &th));
+    // An actor without messages has an empty enum: its (unreachable) dispatch still needs a
+    // future's type.
+    let dispatch = if arm_count == 0 {
+        quote!(async move { match message { #phantom_arm } })
+    } else {
+        quote!(match message { #(#arms)* #phantom_arm })
+    };
     let type_name = match &options.name {
         Some(name) => quote!(#name),
         None => {
@@ -469,22 +487,13 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         impl #impl_g #th::Actor for #self_ty #where_g {
             type Message = #enum_ty;
 
-            // An `async` block rather than an `async fn`: the parameters of an `async fn` are
-            // stored twice in its future (as passed, then as the body's bindings), which every
-            // actor's task would carry while a message is handled.
-            #[allow(clippy::manual_async_fn)]
             #[inline]
             fn handle(
                 &mut self,
                 message: Self::Message,
                 ctx: &mut #th::Context<Self>,
             ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                async move {
-                    match message {
-                        #(#arms)*
-                        #phantom_arm
-                    }
-                }
+                #dispatch
             }
 
             #(#hook_impls)*
@@ -568,4 +577,18 @@ fn hook_impl(hook: &Hook, th: &TokenStream) -> TokenStream {
             Self::#method(self, #(#call_args),*).await;
         }
     }
+}
+
+/// `future` as the `place`-th of `count` alternatives: `Left` for the first, `Right(Left)` for the
+/// second, …, and `Right` all the way for the last (a lone alternative is left as it is).
+fn either_at(th: &TokenStream, place: usize, count: usize, future: TokenStream) -> TokenStream {
+    let mut wrapped = if place + 1 < count {
+        quote!(#th::__private::Either::Left(#future))
+    } else {
+        future
+    };
+    for _ in 0..place.min(count.saturating_sub(1)) {
+        wrapped = quote!(#th::__private::Either::Right(#wrapped));
+    }
+    wrapped
 }

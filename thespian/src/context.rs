@@ -40,6 +40,11 @@ pub(crate) struct Extras {
     pub(crate) watching: IdMap<ActorAddress>,
     /// What it was created with, checked again when the system's capabilities change.
     pub(crate) requirements: Option<Box<crate::Capabilities>>,
+    /// Why the actor is exiting, once it is (it waits for its children).
+    pub(crate) exiting: Option<ExitCause>,
+    /// The actor's `Supervisor<A>`, consulted only after a failure (in a lock only to make the
+    /// context `Sync`: a restart factory need not be).
+    pub(crate) supervisor: Option<std::sync::Mutex<Box<dyn Any + Send>>>,
 }
 
 /// The actor's wake-ups, delayed messages and attached streams end with it, however it ends
@@ -64,7 +69,6 @@ pub struct Context<A: Actor> {
     pub(crate) extras: Option<Box<Extras>>,
     pub(crate) sender: Option<ActorAddress>,
     pub(crate) reply: Option<ReplyTo>,
-    pub(crate) exiting: Option<ExitCause>,
 }
 
 impl<A: Actor> fmt::Debug for Context<A> {
@@ -73,7 +77,7 @@ impl<A: Actor> fmt::Debug for Context<A> {
             .field("myself", &self.myself)
             .field("parent", &self.parent)
             .field("children", &self.children().count())
-            .field("exiting", &self.exiting.is_some())
+            .field("exiting", &self.exiting().is_some())
             .finish_non_exhaustive()
     }
 }
@@ -86,7 +90,6 @@ impl<A: Actor> Context<A> {
             extras: None,
             sender: None,
             reply: None,
-            exiting: None,
         }
     }
 
@@ -129,6 +132,12 @@ impl<A: Actor> Context<A> {
         self.extras.get_or_insert_with(Default::default)
     }
 
+    /// Why the actor is exiting, once it is.
+    #[inline]
+    pub(crate) fn exiting(&self) -> Option<ExitCause> {
+        self.extras.as_ref().and_then(|e| e.exiting)
+    }
+
     /// Creates a child actor: this actor is its parent, is told when it ends
     /// ([`Actor::child_exited`]), and takes it along when exiting.
     pub async fn create_actor<B: Actor>(&mut self, actor: B) -> Result<Addr<B>, CreateError> {
@@ -142,7 +151,7 @@ impl<A: Actor> Context<A> {
         actor: B,
         options: ActorOptions<B>,
     ) -> Result<Addr<B>, CreateError> {
-        if self.exiting.is_some() {
+        if self.exiting().is_some() {
             return Err(CreateError::ParentExiting);
         }
         let system = self.myself.cell.system.clone();
@@ -165,7 +174,7 @@ impl<A: Actor> Context<A> {
         B: Actor,
         F: FnMut() -> B + Send + 'static,
     {
-        if self.exiting.is_some() {
+        if self.exiting().is_some() {
             return Err(CreateError::ParentExiting);
         }
         let system = self.myself.cell.system.clone();

@@ -133,6 +133,7 @@ pub use wakeup::{TimerId, WakeupMessage};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::remote::{decode, encode, ReplyWire, WireError};
+    pub use futures::future::{Either, FutureExt};
     pub use serde;
 
     /// Lets generated code give the wire form of a reply type when it is serde, and an

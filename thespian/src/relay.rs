@@ -113,7 +113,7 @@ async fn processes<A: Actor>(
     held: &mut VecDeque<Envelope<A::Message>>,
 ) -> ExitReason {
     loop {
-        if let Some(cause) = ctx.exiting {
+        if let Some(cause) = ctx.exiting() {
             return cause.into();
         }
         let order = ProcessOrder {
@@ -135,7 +135,7 @@ async fn processes<A: Actor>(
             reason,
             ExitReason::Failed(_) | ExitReason::ProcessEnded(_) | ExitReason::NodeLost
         );
-        if !failed || ctx.exiting.is_some() {
+        if !failed || ctx.exiting().is_some() {
             return reason;
         }
         let system = &ctx.myself.cell.system;
@@ -212,7 +212,7 @@ fn open<A: Actor>(
 ) -> Option<ExitReason> {
     match env.payload {
         Payload::User(msg) => {
-            let refused = match (ctx.exiting, target) {
+            let refused = match (ctx.exiting(), target) {
                 (Some(_), _) => Err(Refused::exited(msg, env.sender, env.reply)),
                 (None, None) => {
                     held.push_back(Envelope::user(msg, env.sender, env.reply));
@@ -237,8 +237,8 @@ fn open<A: Actor>(
             None
         }
         Payload::System(SystemMessage::Exit(cause)) => {
-            if ctx.exiting.is_none() {
-                ctx.exiting = Some(cause);
+            if ctx.exiting().is_none() {
+                ctx.extras().exiting = Some(cause);
                 if let Some(target) = target {
                     let _ = target.cell.request_exit();
                 }
@@ -257,7 +257,7 @@ fn open<A: Actor>(
                 children: Vec::new(),
                 queued: ctx.myself.cell.mailbox.len(),
                 pending_timers: 0,
-                exiting: ctx.exiting.is_some(),
+                exiting: ctx.exiting().is_some(),
             };
             let _ = reply.send(status);
             None

@@ -30,35 +30,56 @@ enum Step {
 
 /// Runs `actor` until it exits.
 ///
-/// The task's future is every idle actor's memory, so it holds each value once (the actor, its
-/// context and supervisor live in `live`'s future only), keeps few values alive across awaits
-/// and boxes the rare paths (system messages, retries, supervision).
+/// The task's future is every idle actor's memory, so it holds each value once: the actor and
+/// its context are owned by `run`'s future and lent to `live` (one pointer), the supervisor waits
+/// in the context's extras, few values stay alive across awaits, and the rare paths (system
+/// messages, retries, supervision) are boxed.
 pub(crate) fn run<A: Actor>(
     actor: A,
     ctx: Context<A>,
     supervisor: Option<Box<Supervisor<A>>>,
 ) -> impl Future<Output = ()> + Send {
-    // What ending the actor needs if `live` itself panics, when its context is lost: its parent
-    // here, and its cell, held by `Acting` (which makes it the acting actor while polled).
-    let parent = ctx.parent.clone();
-    let cell = ctx.myself.cell.clone();
-    // A combinator rather than an `async` block: a block would keep its captures (the actor, its
-    // context) in its own storage next to `live`'s, which moves them in, so each would be held
-    // twice. `Map` drops `live`'s future before calling the closure.
-    //
-    // User code also runs outside the guarded handlers (a message's `Clone`, a restart factory,
-    // the actor's `Drop`, run as `live` ends): whatever panics, the actor still ends properly, so
-    // its mailbox closes, its parent hears of it and `shutdown` does not wait for it forever.
-    Acting::new(cell, live(actor, ctx, supervisor)).map(move |lived| match lived {
-        // Messages not handled yet are still in the mailbox: `end` makes dead letters of them.
-        Ok((ctx, reason)) => finish(ctx, reason),
-        Err((panic, myself)) => {
+    let mut stage = Stage { actor, ctx };
+    if let Some(supervisor) = supervisor {
+        let supervisor: Box<dyn std::any::Any + Send> = supervisor;
+        stage.ctx.extras().supervisor = Some(std::sync::Mutex::new(supervisor));
+    }
+    let cell = stage.ctx.myself.cell.clone();
+    // `Acting` makes the actor the acting one while its task is polled. User code also runs
+    // outside the guarded handlers (a message's `Clone`, a restart factory, the actor's `Drop`):
+    // whatever panics, the actor still ends properly, with its context at hand, so its mailbox
+    // closes, its parent hears of it and `shutdown` does not wait for it forever.
+    Acting::new(cell, async move {
+        let lived = AssertUnwindSafe(live(&mut stage)).catch_unwind().await;
+        let Stage { actor, ctx } = stage;
+        let mut reason = lived.unwrap_or_else(|panic| {
             let details = panic_details(&*panic);
-            tracing::error!(actor = %myself, details, "actor failed outside its handlers");
-            // The context went as the panic unwound (its timers with it, see `Extras`).
-            end(&myself, parent, ExitReason::Failed(details));
+            tracing::error!(actor = %ctx.myself, details, "actor failed outside its handlers");
+            ExitReason::Failed(details)
+        });
+        // The actor goes first, while its context is at hand to end it.
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| drop(actor))) {
+            let details = panic_details(&*panic);
+            tracing::error!(actor = %ctx.myself, details, "actor panicked when dropped");
+            reason = ExitReason::Failed(details);
+        }
+        // Messages not handled yet are still in the mailbox: `end` makes dead letters of them.
+        finish(ctx, reason);
+    })
+    .map(|ended| {
+        if let Err((panic, myself)) = ended {
+            // Only the crate's own code runs outside the guard above.
+            let details = panic_details(&*panic);
+            tracing::error!(actor = %myself, details, "actor task failed while ending");
+            end(&myself, None, ExitReason::Failed(details));
         }
     })
+}
+
+/// An actor and its context, owned by its task's outermost future and lent to `live`.
+struct Stage<A: Actor> {
+    actor: A,
+    ctx: Context<A>,
 }
 
 /// Runs the `started` hook; the panic details if it failed.
@@ -77,102 +98,92 @@ async fn start<A: Actor>(actor: &mut A, ctx: &mut Context<A>) -> Result<(), Exit
     }
 }
 
-/// Handles messages until the actor exits; the actor is dropped as this ends, and the context
-/// handed back for `finish`.
+/// Handles messages until the actor exits, and says why it did.
 #[allow(clippy::manual_async_fn)]
-fn live<A: Actor>(
-    actor: A,
-    ctx: Context<A>,
-    supervisor: Option<Box<Supervisor<A>>>,
-) -> impl Future<Output = (Context<A>, ExitReason)> + Send {
-    // Captures, not `async fn` parameters: the parameters of an `async fn` are stored twice in
-    // its future (once as passed, once as the body's bindings); captures are stored once.
-    let mut actor = actor;
-    let mut ctx = ctx;
-    let mut supervisor = supervisor;
+fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Send + '_ {
+    // A capture, not an `async fn` parameter: the parameters of an `async fn` are stored twice in
+    // its future (once as passed, once as the body's bindings); captures are stored once. Only
+    // this one pointer is kept: the actor and the context are reached through it, so that no
+    // reference to either is held in this future beside it.
+    let s = stage;
     async move {
-        let reason = 'live: {
-            // In the sequential base, `started` runs in a turn of its own, like a message.
-            ctx.myself.cell.mailbox.wait_turn().await;
-            if let Err(reason) = start(&mut actor, &mut ctx).await {
-                break 'live reason;
-            }
-            let traced = ctx
-                .myself
-                .cell
-                .system
-                .sequential
-                .as_ref()
-                .is_some_and(|seq| seq.is_traced());
-            loop {
-                let idle = ctx.extras.as_ref().and_then(|e| e.exit_when_idle);
-                // SAFETY: this is the actor's own task, its mailbox's only receiver.
-                let next = unsafe { ctx.myself.cell.mailbox.recv() };
-                let took = match idle {
-                    None => next.await,
-                    // Boxed: a timer inline would grow every actor's task, and few actors are
-                    // transient.
-                    Some(idle) => {
-                        match Box::pin(ctx.myself.cell.system.clock().timeout(idle, next)).await {
-                            Ok(took) => took,
-                            Err(_) => {
-                                // Transient: idle for too long. Exit through the mailbox, as a
-                                // request would.
-                                ctx.stop();
-                                continue;
-                            }
+        // In the sequential base, `started` runs in a turn of its own, like a message.
+        s.ctx.myself.cell.mailbox.wait_turn().await;
+        if let Err(reason) = start(&mut s.actor, &mut s.ctx).await {
+            return reason;
+        }
+        let traced = s
+            .ctx
+            .myself
+            .cell
+            .system
+            .sequential
+            .as_ref()
+            .is_some_and(|seq| seq.is_traced());
+        'messages: loop {
+            // SAFETY: this is the actor's own task, its mailbox's only receiver.
+            let next = unsafe { s.ctx.myself.cell.mailbox.recv() };
+            let took = match s.ctx.extras.as_ref().and_then(|e| e.exit_when_idle) {
+                None => next.await,
+                // Boxed: a timer inline would grow every actor's task, and few actors are
+                // transient.
+                Some(idle) => {
+                    match Box::pin(s.ctx.myself.cell.system.clock().timeout(idle, next)).await {
+                        Ok(took) => took,
+                        Err(_) => {
+                            // Transient: idle for too long. Exit through the mailbox, as a request
+                            // would.
+                            s.ctx.stop();
+                            continue;
                         }
                     }
-                };
+                }
+            };
+            // No `.await` below sits inside a `match` or `if let` on a value that needs dropping:
+            // the future would keep room for that value across the await, in every actor's task.
+            let system = 'user: {
                 // The first attempt is the hot path, handled here; the retries, rare, run in a
                 // boxed future of their own so that they do not grow every actor's task. The
                 // message is bound only within its arm, and what `open` returned ends with this
                 // statement, so the task's future keeps neither beside the handler's.
                 let (spare, asked);
-                let handling = match open(&mut ctx, took, traced) {
+                let handling = match open(&mut s.ctx, took, traced) {
                     Opened::User(msg) => {
                         spare = Spare::of::<A>(&msg);
-                        asked = ctx.reply.is_some();
-                        AssertUnwindSafe(actor.handle(msg, &mut ctx)).catch_unwind()
+                        asked = s.ctx.reply.is_some();
+                        AssertUnwindSafe(s.actor.handle(msg, &mut s.ctx)).catch_unwind()
                     }
-                    Opened::Refused => continue,
-                    Opened::Closed => break 'live ExitReason::Requested,
-                    // System messages are rare: boxing their (large) future keeps every actor's
-                    // task small.
-                    Opened::System(msg) => {
-                        let step = Box::pin(handle_system(&mut actor, &mut ctx, msg)).await;
-                        // A hook's sender (see `hook`) ends with it.
-                        ctx.sender = None;
-                        if let Step::Exit(reason) = step {
-                            break 'live reason;
-                        }
-                        continue;
-                    }
+                    Opened::Refused => continue 'messages,
+                    Opened::Closed => return ExitReason::Requested,
+                    Opened::System(msg) => break 'user msg,
                 };
-                let handled = handling.await;
-                let failure = match handled {
-                    Ok(()) => None,
-                    Err(panic) => Box::pin(retry(&mut actor, &mut ctx, spare, asked, panic)).await,
-                };
-                ctx.sender = None;
-                ctx.reply = None;
-                if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
-                    crate::troupe::worker_idle(leader, ctx.myself.id());
-                }
-                // One pattern for both: nested `if let`s kept the failure in the task's future.
-                if let (Some(details), Some(supervisor)) = (failure, &mut supervisor) {
-                    let step = Box::pin(supervise(&mut actor, &mut ctx, supervisor, details)).await;
-                    if let Step::Exit(reason) = step {
-                        break 'live reason;
+                let panic = match handling.await {
+                    Ok(()) => {
+                        handled(&mut s.ctx);
+                        continue 'messages;
                     }
+                    Err(panic) => panic,
+                };
+                let failed = Failed {
+                    spare,
+                    asked,
+                    panic,
+                };
+                let step = Box::pin(recover(&mut s.actor, &mut s.ctx, failed)).await;
+                if let Step::Exit(reason) = step {
+                    return reason;
                 }
+                continue 'messages;
+            };
+            // System messages are rare: boxing their (large) future keeps every actor's task
+            // small.
+            let step = Box::pin(handle_system(&mut s.actor, &mut s.ctx, system)).await;
+            // A hook's sender (see `hook`) ends with it.
+            s.ctx.sender = None;
+            if let Step::Exit(reason) = step {
+                return reason;
             }
-        };
-        // The actor goes first, while the context is still a local of this future: if its
-        // `Drop` panics, the unwinding drops the context too (ending its timers), where a
-        // context already moved into the returned value would be leaked.
-        drop(actor);
-        (ctx, reason)
+        }
     }
 }
 
@@ -203,7 +214,7 @@ fn open<A: Actor>(
         record(ctx, &env);
     }
     match env.payload {
-        Payload::User(msg) if ctx.exiting.is_some() => {
+        Payload::User(msg) if ctx.exiting().is_some() => {
             refuse_while_exiting(ctx, msg, env.sender, env.reply);
             Opened::Refused
         }
@@ -339,6 +350,51 @@ impl<M> Spare<M> {
     }
 }
 
+/// What a message whose first attempt panicked leaves to its failure path.
+struct Failed<M> {
+    spare: Spare<M>,
+    asked: bool,
+    panic: Box<dyn std::any::Any + Send>,
+}
+
+/// Clears what handling one message put in the context, and tells a troupe's leader that this
+/// worker is free again.
+#[inline]
+fn handled<A: Actor>(ctx: &mut Context<A>) {
+    ctx.sender = None;
+    ctx.reply = None;
+    if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
+        crate::troupe::worker_idle(leader, ctx.myself.id());
+    }
+}
+
+/// A first attempt panicked: the retries, the poison notice, then the supervision policy.
+async fn recover<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    failed: Failed<A::Message>,
+) -> Step {
+    let Failed {
+        spare,
+        asked,
+        panic,
+    } = failed;
+    let Some(details) = retry(actor, ctx, spare, asked, panic).await else {
+        handled(ctx);
+        return Step::Continue;
+    };
+    handled(ctx);
+    let supervisor = ctx.extras.as_mut().and_then(|e| e.supervisor.take());
+    let supervisor = supervisor.map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let Some(mut supervisor) = supervisor.and_then(|s| s.downcast::<Supervisor<A>>().ok()) else {
+        return Step::Continue;
+    };
+    let step = supervise(actor, ctx, &mut supervisor, details).await;
+    let supervisor: Box<dyn std::any::Any + Send> = supervisor;
+    ctx.extras().supervisor = Some(std::sync::Mutex::new(supervisor));
+    step
+}
+
 /// After a failed first attempt: the retries, then the poison notice.
 async fn retry<A: Actor>(
     actor: &mut A,
@@ -447,10 +503,10 @@ fn poison<A: Actor>(
 async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: SystemMessage) -> Step {
     match msg {
         SystemMessage::Exit(cause) => {
-            if ctx.exiting.is_some() {
+            if ctx.exiting().is_some() {
                 return Step::Continue;
             }
-            ctx.exiting = Some(cause);
+            ctx.extras().exiting = Some(cause);
             // As for `started`, the actor is the sender of its own `stopping`.
             ctx.sender = Some(ctx.myself.address());
             if let Err(panic) = AssertUnwindSafe(actor.stopping(ctx)).catch_unwind().await {
@@ -560,7 +616,7 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
                     .extras
                     .as_ref()
                     .map_or(0, |e| e.tasks.values().filter(|t| !t.is_finished()).count()),
-                exiting: ctx.exiting.is_some(),
+                exiting: ctx.exiting().is_some(),
             };
             let _ = reply.send(status);
             Step::Continue
@@ -605,7 +661,7 @@ async fn hook<'a, A: Actor, F>(
 }
 
 fn exit_if_done<A: Actor>(ctx: &mut Context<A>) -> Step {
-    match ctx.exiting {
+    match ctx.exiting() {
         Some(cause) if ctx.children().next().is_none() => {
             let failure = ctx.extras.as_mut().and_then(|e| e.failure.take());
             Step::Exit(failure.map_or_else(|| cause.into(), ExitReason::Failed))
@@ -665,12 +721,12 @@ mod tests {
     #[test]
     fn an_idle_actor_task_stays_small() {
         let system = crate::ActorSystem::new();
-        assert!(std::mem::size_of::<Context<Tiny>>() <= 80);
-        assert!(std::mem::size_of::<Envelope<u64>>() <= 56);
+        assert!(std::mem::size_of::<Context<Tiny>>() <= 64);
+        assert!(std::mem::size_of::<Envelope<u64>>() <= 48);
         let task = run(Tiny, context::<Tiny>(&system), None);
         let size = std::mem::size_of_val(&task);
         assert!(
-            size <= 192,
+            size <= 144,
             "the task future of a trivial actor is {size} bytes"
         );
     }
@@ -694,7 +750,7 @@ mod tests {
         let size = std::mem::size_of_val(&task);
         let actor = std::mem::size_of::<Big>();
         assert!(
-            size <= actor + 224,
+            size <= actor + 144,
             "the task future of a {actor}-byte actor is {size} bytes"
         );
     }

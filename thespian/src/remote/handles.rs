@@ -86,7 +86,7 @@ where
                 // goes straight to the asker's node.
                 let origin = reply
                     .slot_any()
-                    .and_then(|slot| slot.downcast_ref::<Forward>())
+                    .downcast_ref::<Forward>()
                     .and_then(|f| f.to.as_ref().map(|(_, id)| (f.node, *id)));
                 if let Some((node, id)) = origin {
                     reply.forget();

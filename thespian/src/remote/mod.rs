@@ -534,7 +534,7 @@ pub fn adopt_child<P: Actor>(ctx: &mut Context<P>, child: ActorAddress) {
             .watches
             .wait_on(target.node, child.clone(), me, Interest::Child);
     }
-    if ctx.exiting.is_some() {
+    if ctx.exiting().is_some() {
         let _ = child.cell.request_exit();
     }
     ctx.extras().children.insert(child.id(), child);

@@ -10,6 +10,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -114,31 +115,41 @@ impl<T: Send + 'static> ErasedSlot for ReplySlot<T> {
 
 /// The untyped reply route of one request, carried by its envelope. Dropping it unanswered tells the
 /// asker [`AskError::NoReply`]; the runtime fails it with a more precise error where it knows one.
+///
+/// The slot is never absent (an `Option<ReplyTo>` is then as small as the pointer, which keeps
+/// every envelope and every actor's context 8 bytes smaller): the consuming methods take it out
+/// with [`ReplyTo::into_slot`], which keeps the route's `Drop` from running.
 pub(crate) struct ReplyTo {
-    slot: Option<Arc<dyn ErasedSlot>>,
+    slot: ManuallyDrop<Arc<dyn ErasedSlot>>,
 }
 
 impl ReplyTo {
     pub(crate) fn new<T: Send + 'static>(slot: Arc<ReplySlot<T>>) -> Self {
-        ReplyTo { slot: Some(slot) }
+        Self::from_slot(slot)
     }
 
     pub(crate) fn from_slot(slot: Arc<dyn ErasedSlot>) -> Self {
-        ReplyTo { slot: Some(slot) }
-    }
-
-    /// Answers with a value whose type is checked by the slot.
-    pub(crate) fn send_any(mut self, value: Box<dyn Any + Send>) {
-        if let Some(slot) = self.slot.take() {
-            slot.complete_boxed(value);
+        ReplyTo {
+            slot: ManuallyDrop::new(slot),
         }
     }
 
+    /// The slot, without answering it: the route's `Drop` will not run.
+    fn into_slot(self) -> Arc<dyn ErasedSlot> {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped and its slot is not touched again after this take, so
+        // the slot is taken exactly once and never dropped twice.
+        unsafe { ManuallyDrop::take(&mut this.slot) }
+    }
+
+    /// Answers with a value whose type is checked by the slot.
+    pub(crate) fn send_any(self, value: Box<dyn Any + Send>) {
+        self.into_slot().complete_boxed(value);
+    }
+
     /// Answers with `value`; hands it back if the asker is gone or expects another type.
-    pub(crate) fn send<T: Send + 'static>(mut self, value: T) -> Result<(), SendReplyError<T>> {
-        let Some(slot) = self.slot.take() else {
-            return Err(SendReplyError::AskerGone(value));
-        };
+    pub(crate) fn send<T: Send + 'static>(self, value: T) -> Result<(), SendReplyError<T>> {
+        let slot = self.into_slot();
         match slot.as_any().downcast_ref::<ReplySlot<T>>() {
             Some(typed) => typed.complete(Ok(value)).map_err(|r| match r {
                 Ok(v) => SendReplyError::AskerGone(v),
@@ -155,38 +166,37 @@ impl ReplyTo {
     }
 
     /// The slot, to recognize its kind.
-    pub(crate) fn slot_any(&self) -> Option<&dyn Any> {
-        self.slot.as_deref().map(|s| s.as_any())
+    pub(crate) fn slot_any(&self) -> &dyn Any {
+        self.slot.as_any()
     }
 
     /// Lets go of the route without answering (its answer will come by another way).
-    pub(crate) fn forget(mut self) {
-        self.slot = None;
+    pub(crate) fn forget(self) {
+        drop(self.into_slot());
     }
 
     /// Whether nobody waits for this answer any more.
     pub(crate) fn is_closed(&self) -> bool {
-        self.slot.as_ref().is_none_or(|s| s.is_closed())
+        self.slot.is_closed()
     }
 
-    pub(crate) fn fail(mut self, error: AskError) {
-        if let Some(slot) = self.slot.take() {
-            slot.fail(error);
-        }
+    pub(crate) fn fail(self, error: AskError) {
+        self.into_slot().fail(error);
     }
 }
 
 impl Drop for ReplyTo {
     fn drop(&mut self) {
-        if let Some(slot) = self.slot.take() {
-            // Dropped as a panic unwinds: the handler (or whoever held the request) failed,
-            // which the asker must hear as such, not as a handler that chose not to answer.
-            let error = match std::thread::panicking() {
-                true => AskError::Poisoned("the handler holding the request panicked".into()),
-                false => AskError::NoReply,
-            };
-            slot.fail(error);
-        }
+        // Dropped as a panic unwinds: the handler (or whoever held the request) failed, which the
+        // asker must hear as such, not as a handler that chose not to answer.
+        let error = match std::thread::panicking() {
+            true => AskError::Poisoned("the handler holding the request panicked".into()),
+            false => AskError::NoReply,
+        };
+        self.slot.fail(error);
+        // SAFETY: this is the route's one drop (`into_slot` forgets the route it empties), and
+        // the slot is not used after it.
+        unsafe { ManuallyDrop::drop(&mut self.slot) };
     }
 }
 
