@@ -113,7 +113,7 @@ mod tests {
             id: crate::ActorId::next(),
             system: system.shared.clone(),
             ordinal: 1,
-            mailbox: crate::mailbox::Mailbox::new(None, None),
+            mailbox: crate::mailbox::Mailbox::new(None, None, Default::default()),
             remote: None,
         })
     }

@@ -27,6 +27,7 @@ use crate::error::{AskError, SendError, SendFailure, TrySendError};
 use crate::mailbox::Mailbox;
 use crate::remote::{RemoteTarget, ReplySink, WireError};
 use crate::reply::ReplyTo;
+use crate::sync::Unpoisoned;
 use crate::system::SystemShared;
 
 /// The identity of an actor, unique within the process for its whole life.
@@ -184,7 +185,36 @@ pub(crate) struct ActorCell<A: Actor> {
     pub(crate) system: Arc<SystemShared>,
     /// Set for a proxy of an actor of another node: sends go there, the mailbox stays empty.
     pub(crate) remote: Option<Box<RemoteTarget>>,
-    pub(crate) mailbox: Mailbox<A::Message>,
+    pub(crate) mailbox: Mailbox<A::Message, Lineage>,
+}
+
+/// Where an actor stands in the tree: its parent, until it has told the parent of its end. Kept
+/// in the gap between its mailbox's two sides, where it costs no room (see the mailbox's
+/// `Queue`); read only when the actor ends or is asked about it.
+#[derive(Default)]
+pub(crate) struct Lineage {
+    parent: std::sync::Mutex<Option<ActorAddress>>,
+}
+
+impl Lineage {
+    pub(crate) fn new(parent: Option<ActorAddress>) -> Self {
+        Lineage {
+            parent: std::sync::Mutex::new(parent),
+        }
+    }
+}
+
+impl<A: Actor> ActorCell<A> {
+    /// The actor that created this one; `None` for a top-level actor, or once it has ended.
+    pub(crate) fn parent(&self) -> Option<ActorAddress> {
+        self.mailbox.attic().parent.lock_unpoisoned().clone()
+    }
+
+    /// The parent, taken as the actor ends: the cell (which may outlive the actor) then keeps
+    /// no other actor's alive.
+    pub(crate) fn take_parent(&self) -> Option<ActorAddress> {
+        self.mailbox.attic().parent.lock_unpoisoned().take()
+    }
 }
 
 /// A message that was not accepted, with its sender, reply route and the reason.

@@ -63,7 +63,6 @@ impl Drop for Extras {
 /// and children; it sends (with this actor as the sender), creates child actors, and answers asks.
 pub struct Context<A: Actor> {
     pub(crate) myself: Addr<A>,
-    pub(crate) parent: Option<ActorAddress>,
     /// Children, timers and options: allocated on first use, since most actors need none of them
     /// and every idle actor would pay for them.
     pub(crate) extras: Option<Box<Extras>>,
@@ -75,7 +74,7 @@ impl<A: Actor> fmt::Debug for Context<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context")
             .field("myself", &self.myself)
-            .field("parent", &self.parent)
+            .field("parent", &self.parent())
             .field("children", &self.children().count())
             .field("exiting", &self.exiting().is_some())
             .finish_non_exhaustive()
@@ -83,10 +82,9 @@ impl<A: Actor> fmt::Debug for Context<A> {
 }
 
 impl<A: Actor> Context<A> {
-    pub(crate) fn new(myself: Addr<A>, parent: Option<ActorAddress>) -> Self {
+    pub(crate) fn new(myself: Addr<A>) -> Self {
         Context {
             myself,
-            parent,
             extras: None,
             sender: None,
             reply: None,
@@ -114,8 +112,8 @@ impl<A: Actor> Context<A> {
 
     /// The actor that created this one; `None` for actors created from outside (the system is
     /// their parent).
-    pub fn parent(&self) -> Option<&ActorAddress> {
-        self.parent.as_ref()
+    pub fn parent(&self) -> Option<ActorAddress> {
+        self.myself.cell.parent()
     }
 
     /// The children of this actor that have not ended yet.

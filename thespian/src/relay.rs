@@ -253,7 +253,7 @@ fn open<A: Actor>(
         Payload::System(SystemMessage::Status(reply)) => {
             let status = ActorStatus {
                 address: ctx.myself.address(),
-                parent: ctx.parent.clone(),
+                parent: ctx.parent(),
                 children: Vec::new(),
                 queued: ctx.myself.cell.mailbox.len(),
                 pending_timers: 0,

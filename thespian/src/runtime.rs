@@ -71,7 +71,7 @@ pub(crate) fn run<A: Actor>(
             // Only the crate's own code runs outside the guard above.
             let details = panic_details(&*panic);
             tracing::error!(actor = %myself, details, "actor task failed while ending");
-            end(&myself, None, ExitReason::Failed(details));
+            end(&myself, ExitReason::Failed(details));
         }
     })
 }
@@ -249,10 +249,7 @@ fn record<A: Actor>(ctx: &Context<A>, env: &Envelope<A::Message>) {
 /// Ends an actor whose context is at hand (its timers end with it, see `Extras`).
 pub(crate) fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
     let Context {
-        myself,
-        parent,
-        mut extras,
-        ..
+        myself, mut extras, ..
     } = ctx;
     // The actors it watches no longer need to tell it anything.
     if let Some(extras) = &mut extras {
@@ -261,12 +258,13 @@ pub(crate) fn finish<A: Actor>(ctx: Context<A>, reason: ExitReason) {
         }
     }
     drop(extras);
-    end(&myself, parent, reason);
+    end(&myself, reason);
 }
 
 /// Closes the mailbox (what is left becomes dead letters), then tells the parent.
-fn end<A: Actor>(myself: &crate::Addr<A>, parent: Option<ActorAddress>, reason: ExitReason) {
+fn end<A: Actor>(myself: &crate::Addr<A>, reason: ExitReason) {
     let cell = &myself.cell;
+    let parent = cell.take_parent();
     let me = myself.address();
     // SAFETY: `end` runs in the actor's own task (or its troupe leader's), the receiver.
     let rest = unsafe { cell.mailbox.close() };
@@ -609,7 +607,7 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
         SystemMessage::Status(reply) => {
             let status = ActorStatus {
                 address: ctx.myself.address(),
-                parent: ctx.parent.clone(),
+                parent: ctx.parent(),
                 children: ctx.children().cloned().collect(),
                 queued: ctx.myself.cell.mailbox.len(),
                 pending_timers: ctx
@@ -711,10 +709,10 @@ mod tests {
             id: crate::ActorId::next(),
             system: system.shared.clone(),
             ordinal: 1,
-            mailbox: crate::mailbox::Mailbox::new(None, None),
+            mailbox: crate::mailbox::Mailbox::new(None, None, Default::default()),
             remote: None,
         });
-        Context::new(crate::Addr::from_cell(cell), None)
+        Context::new(crate::Addr::from_cell(cell))
     }
 
     /// An idle actor's memory is mostly its task's future: keep it from creeping up unnoticed.

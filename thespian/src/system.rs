@@ -10,7 +10,7 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 use crate::actor::{Actor, Message};
-use crate::address::{ActorAddress, ActorCell, ActorId, Addr};
+use crate::address::{ActorAddress, ActorCell, ActorId, Addr, Lineage};
 use crate::ask::{Ask, Delivery, Destination};
 pub use crate::builder::ActorSystemBuilder;
 use crate::capabilities::{Capabilities, CapabilityValue};
@@ -207,7 +207,11 @@ impl SystemShared {
             id,
             ordinal: self.ordinals.fetch_add(1, Ordering::Relaxed) + 1,
             system: self.clone(),
-            mailbox: Mailbox::new(capacity.or(self.mailbox_capacity), seq),
+            mailbox: Mailbox::new(
+                capacity.or(self.mailbox_capacity),
+                seq,
+                Lineage::new(parent.clone()),
+            ),
             remote: None,
         });
         let addr = Addr::from_cell(cell);
@@ -232,7 +236,7 @@ impl SystemShared {
             return Err(CreateError::SystemShutDown);
         }
         addr.cell.mailbox.reserve_start_turn();
-        Ok((runtime, Context::new(addr, parent)))
+        Ok((runtime, Context::new(addr)))
     }
 
     /// Where the system's tasks run: its sequential executor, the runtime it was given, or the

@@ -265,7 +265,7 @@ where
                 Payload::System(SystemMessage::Status(reply)) => {
                     let status = ActorStatus {
                         address: me.clone(),
-                        parent: ctx.parent.clone(),
+                        parent: ctx.parent(),
                         children: workers.iter().map(|w| w.addr.address()).collect(),
                         queued: jobs.len() + cell.mailbox.len(),
                         pending_timers: 0,

@@ -27,6 +27,7 @@ use crate::address::ActorId;
 use crate::envelope::{Envelope, SystemMessage};
 use crate::sequential::Sequential;
 use crate::sync::Unpoisoned;
+pub(crate) use queue::Gap;
 use queue::Queue;
 
 /// After taking this many messages in a row, a receiver that finds its mailbox empty yields
@@ -34,12 +35,14 @@ use queue::Queue;
 const STREAK: u32 = 4;
 
 /// Laid out in order: what senders read, the queue, and what the receiver reads (see `Queue`).
+///
+/// `C` is the owner's cold data, kept in the gap the queue leaves between its two sides.
 #[repr(C)]
-pub(crate) struct Mailbox<M> {
+pub(crate) struct Mailbox<M, C = Gap> {
     bound: Option<Box<Bound>>,
     /// Set in a sequential system: messages then wait for their turn (see `sequential.rs`).
     seq: Option<Box<SeqLink>>,
-    queue: Queue<Envelope<M>>,
+    queue: Queue<Envelope<M>, C>,
     /// Neither bounded nor sequential: what the receiver reads for every message instead of
     /// `bound` and `seq`, which share a line with the senders' writes.
     plain: bool,
@@ -113,11 +116,11 @@ pub(crate) enum Take {
     Closed,
 }
 
-impl<M> Mailbox<M> {
-    pub(crate) fn new(capacity: Option<usize>, seq: Option<SeqLink>) -> Self {
+impl<M, C> Mailbox<M, C> {
+    pub(crate) fn new(capacity: Option<usize>, seq: Option<SeqLink>, attic: C) -> Self {
         Mailbox {
             plain: capacity.is_none() && seq.is_none(),
-            queue: Queue::new(),
+            queue: Queue::with_attic(attic),
             bound: capacity.map(|c| {
                 Box::new(Bound {
                     permits: Semaphore::new(c.max(1)),
@@ -126,6 +129,12 @@ impl<M> Mailbox<M> {
             }),
             seq: seq.map(Box::new),
         }
+    }
+
+    /// The owner's cold data (see `Queue`).
+    #[inline]
+    pub(crate) fn attic(&self) -> &C {
+        self.queue.attic()
     }
 
     /// The semaphore of a bounded mailbox.

@@ -236,17 +236,22 @@ struct Rx<T> {
 /// miss per message. (The rarely used fields, touched once per block, may share a line with
 /// either side.)
 /// A gap keeps them apart rather than an alignment of the queue, since an aligned allocation per
-/// actor cost memory and time (BENCHMARKS.md). The fields before the queue (in the mailbox and
+/// actor cost memory and time (BENCHMARKS.md). The gap is the owner's `attic`: cold data, written
+/// once and read rarely, that would otherwise take room of its own (an actor's cell keeps its
+/// parent there); 24 bytes keep the two sides apart. The fields before the queue (in the mailbox and
 /// the actor's cell) are the senders' to read: the receiver reads the mailbox's `plain` flag,
 /// after the queue, instead. `runtime.rs` checks the distances for the whole cell.
 #[repr(C)]
-pub(crate) struct Queue<T> {
+pub(crate) struct Queue<T, C = Gap> {
     tx: Tx<T>,
-    _gap: [usize; 3],
+    attic: C,
     /// `Rx::pos`, for `len`.
     head: AtomicU64,
     rx: UnsafeCell<Rx<T>>,
 }
+
+/// The attic of a queue whose owner keeps nothing there: the distance alone.
+pub(crate) type Gap = [usize; 3];
 
 /// The senders' side: the fields a send writes, then the rarely used ones.
 #[repr(C)]
@@ -283,12 +288,19 @@ pub(crate) const fn next_line_after(end: usize) -> usize {
 // SAFETY: values of `T` move from the senders' threads to the receiver's, hence `T: Send`. The
 // raw pointers are to blocks owned by the queue; the receiver's state is only touched by the
 // single receiver (a contract of the `unsafe` receiver methods).
-unsafe impl<T: Send> Send for Queue<T> {}
-// SAFETY: as above; the senders' side is made of atomics.
-unsafe impl<T: Send> Sync for Queue<T> {}
+unsafe impl<T: Send, C: Send> Send for Queue<T, C> {}
+// SAFETY: as above; the senders' side is made of atomics, and the attic is shared only as `&C`.
+unsafe impl<T: Send, C: Sync> Sync for Queue<T, C> {}
 
+#[cfg(test)]
 impl<T> Queue<T> {
     pub(crate) fn new() -> Self {
+        Self::with_attic([0; 3])
+    }
+}
+
+impl<T, C> Queue<T, C> {
+    pub(crate) fn with_attic(attic: C) -> Self {
         Queue {
             tx: Tx {
                 tail: AtomicU64::new(0),
@@ -298,7 +310,7 @@ impl<T> Queue<T> {
                 spare: AtomicPtr::new(ptr::null_mut()),
                 waker: UnsafeCell::new(None),
             },
-            _gap: [0; 3],
+            attic,
             head: AtomicU64::new(0),
             rx: UnsafeCell::new(Rx {
                 block: ptr::null_mut(),
@@ -314,8 +326,8 @@ impl<T> Queue<T> {
     /// A queue whose next position is `pos`, as if `pos` values had passed through it (the
     /// tests of positions past 32 bits).
     #[cfg(test)]
-    fn starting_at(pos: Pos) -> Self {
-        let queue = Self::new();
+    fn starting_at(pos: Pos, attic: C) -> Self {
+        let queue = Self::with_attic(attic);
         let offset = offset_of(pos);
         let first = Block::alloc(pos - offset as Pos);
         // SAFETY: not shared yet. The places before `pos` count as written and read.
@@ -334,6 +346,12 @@ impl<T> Queue<T> {
     }
 
     /// How many values wait (an estimate while values move).
+    /// The owner's cold data, kept in the gap between the two sides.
+    #[inline]
+    pub(crate) fn attic(&self) -> &C {
+        &self.attic
+    }
+
     pub(crate) fn len(&self) -> usize {
         let tail = self.tx.tail.load(Ordering::Acquire);
         if tail & CLOSED != 0 {
@@ -794,7 +812,7 @@ impl<T> Rx<T> {
     ///
     /// # Safety
     /// No sender uses a block any more.
-    unsafe fn free_all(&mut self, queue: &Queue<T>) {
+    unsafe fn free_all<C>(&mut self, queue: &Queue<T, C>) {
         let mut link = if self.oldest.is_null() {
             queue.tx.first.load(Ordering::Acquire)
         } else {
@@ -844,7 +862,7 @@ unsafe fn free_chain<T>(mut link: *mut Block<T>) {
     }
 }
 
-impl<T> Drop for Queue<T> {
+impl<T, C> Drop for Queue<T, C> {
     fn drop(&mut self) {
         // Nobody else holds the queue: values not taken are dropped with their blocks.
         self.rx.with_mut(|rx| {
@@ -899,7 +917,7 @@ mod tests {
     #[test]
     fn positions_go_past_32_bits() {
         for start in [(1 << 31) - 24, (1 << 32) - 24, u64::MAX / 4 - 7] {
-            let q = Queue::starting_at(start);
+            let q = Queue::starting_at(start, [0; 3]);
             assert_eq!(q.len(), 0);
             for round in 0..4u64 {
                 for n in 0..(BLOCK as u64 * 3 + 5) {

@@ -288,7 +288,7 @@ pub(crate) fn typed_proxy<A: Actor>(
         id: entry.id,
         ordinal: 0,
         system: system.clone(),
-        mailbox: Mailbox::new(None, None),
+        mailbox: Mailbox::new(None, None, Default::default()),
         remote: Some(Box::new(RemoteTarget {
             node,
             to,
