@@ -137,7 +137,22 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         capability_check,
         actor_ident,
     } = &model;
-    let th = quote!(::thespian);
+    // A path given with `crate = ...` is imported once, under a name of this actor's, and the
+    // generated code goes through that name: a wrong path is then one error (at the import),
+    // not one per use.
+    let (th, crate_import) = match &options.krate {
+        Some(path) => {
+            // Spanned at the path, so that the error points at it alone.
+            let span = syn::spanned::Spanned::span(path);
+            let alias = Ident::new(&format!("__thespian_of_{actor_ident}"), span);
+            let import = quote::quote_spanned! {span=>
+                #[allow(unused_imports, non_camel_case_types)]
+                use #path as #alias;
+            };
+            (quote!(#alias), Some(import))
+        }
+        None => (quote!(::thespian), None),
+    };
     let self_ty = &item.self_ty;
     let all_params = type_params(&item.generics);
     let actor_generics = restricted(&item.generics, &all_params);
@@ -469,6 +484,8 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     let ext_args = (!all_params.is_empty()).then(|| quote!(<#(#all_params),*>));
 
     quote! {
+        #crate_import
+
         #item
 
         #(#structs)*

@@ -160,10 +160,12 @@ mod model;
 /// # Actor options
 ///
 /// `#[actor(name = "stable.Name", message = EnumName, vis = pub(crate), derive(Clone, Debug),
-/// no_serde)]`: the stable type name used to create the actor remotely (default: module path and
-/// type name), the enum's name, the visibility of the enum and address trait (default `pub`),
-/// derives added to every generated type, and no serde derives (for arguments that cannot be
-/// serialized).
+/// no_serde, crate = path::to::thespian)]`: the stable type name used to create the actor remotely
+/// (default: module path and type name), the enum's name, the visibility of the enum and address
+/// trait (default `pub`), derives added to every generated type, no serde derives (for arguments
+/// that cannot be serialized), and where the generated code finds the `thespian` crate (default
+/// `::thespian`; give it when the dependency is renamed, or reached through another crate's
+/// re-export).
 ///
 /// # Generic actors
 ///

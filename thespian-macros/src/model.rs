@@ -1,5 +1,6 @@
 //! Reads an `impl` block into the model of an actor: its options, handlers and hooks.
 
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{
@@ -15,6 +16,8 @@ pub(crate) struct Options {
     pub(crate) serde: bool,
     pub(crate) vis: Option<Visibility>,
     pub(crate) derives: Vec<syn::Path>,
+    /// Where the `thespian` crate is, when its package was renamed (default `::thespian`).
+    pub(crate) krate: Option<syn::Path>,
 }
 
 impl Parse for Options {
@@ -24,7 +27,8 @@ impl Parse for Options {
             ..Options::default()
         };
         while !input.is_empty() {
-            let key: Ident = input.parse()?;
+            // `Ident::parse_any`: `crate` is a keyword.
+            let key = Ident::parse_any(input)?;
             match key.to_string().as_str() {
                 "name" => {
                     input.parse::<Token![=]>()?;
@@ -39,6 +43,10 @@ impl Parse for Options {
                     options.vis = Some(input.parse()?);
                 }
                 "no_serde" => options.serde = false,
+                "crate" => {
+                    input.parse::<Token![=]>()?;
+                    options.krate = Some(input.parse()?);
+                }
                 "derive" => {
                     let content;
                     syn::parenthesized!(content in input);
@@ -51,7 +59,7 @@ impl Parse for Options {
                         format!(
                             "unknown `#[actor]` option `{other}`; the options are \
                              `name = \"stable.Name\"`, `message = EnumName`, `vis = pub(crate)`, \
-                             `derive(Clone, Debug)` and `no_serde`"
+                             `derive(Clone, Debug)`, `no_serde` and `crate = path::to::thespian`"
                         ),
                     ))
                 }
