@@ -68,6 +68,46 @@ async fn prints_the_members_their_capabilities_and_actor_counts() {
     );
     assert_eq!(text.matches(" sees 2: ").count(), 2, "{text}");
 
+    // The same as one JSON document.
+    let tool = env!("CARGO_BIN_EXE_thespian-status");
+    let node = member.local_addr().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(tool)
+            .args([
+                "--node",
+                &node,
+                "--secret",
+                SECRET,
+                "--json",
+                "--timeout",
+                "2s",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(json["node"], member.local_addr().to_string());
+    let members = json["convention"]["members"].as_array().expect("members");
+    assert_eq!(members.len(), 2, "{json}");
+    assert!(
+        members
+            .iter()
+            .any(|m| m["capabilities"]["Hello World"] == serde_json::json!(true)),
+        "{json}"
+    );
+    let views = json["views"].as_array().expect("views");
+    assert_eq!(views.len(), 2, "{json}");
+    for view in views {
+        assert_eq!(view["sees"].as_array().map(Vec::len), Some(2), "{json}");
+    }
+
     // The wrong secret gets nothing.
     let tool = env!("CARGO_BIN_EXE_thespian-status");
     let node = member.local_addr().to_string();
@@ -78,8 +118,8 @@ async fn prints_the_members_their_capabilities_and_actor_counts() {
                 &node,
                 "--secret",
                 "00112233445566778899aabbccddeeff",
-                "--timeout-ms",
-                "1000",
+                "--timeout",
+                "1s",
             ])
             .output()
             .unwrap()
@@ -89,4 +129,23 @@ async fn prints_the_members_their_capabilities_and_actor_counts() {
     assert!(!refused.status.success());
     member.shutdown().await;
     leader.shutdown().await;
+}
+
+/// A timeout that is not a duration is refused before anything starts, naming the argument.
+#[test]
+fn a_timeout_that_is_not_a_duration_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_thespian-status"))
+        .args([
+            "--node",
+            "127.0.0.1:9",
+            "--secret",
+            SECRET,
+            "--timeout",
+            "soon",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--timeout"), "{err}");
 }
