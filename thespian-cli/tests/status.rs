@@ -6,6 +6,8 @@ use std::time::Duration;
 use thespian::{ActorSystem, Capabilities};
 use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem};
 
+/// A secret the nodes do not share.
+const WRONG_SECRET: &str = "00112233445566778899aabbccddeeff";
 const SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 async fn node(caps: Capabilities, leader: Option<std::net::SocketAddr>) -> (NetSystem, Convention) {
@@ -26,6 +28,19 @@ async fn node(caps: Capabilities, leader: Option<std::net::SocketAddr>) -> (NetS
     (net, convention)
 }
 
+/// Runs the tool with `args` (off the runtime's threads: it blocks until the tool exits).
+async fn status_tool(args: &[&str]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_thespian-status"))
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prints_the_members_their_capabilities_and_actor_counts() {
     let (leader, _leading) = node(Capabilities::new(), None).await;
@@ -41,16 +56,8 @@ async fn prints_the_members_their_capabilities_and_actor_counts() {
     })
     .await
     .unwrap();
-    let tool = env!("CARGO_BIN_EXE_thespian-status");
     let node = member.local_addr().to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(tool)
-            .args(["--node", &node, "--secret", SECRET])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = status_tool(&["--node", &node, "--secret", SECRET]).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -69,24 +76,17 @@ async fn prints_the_members_their_capabilities_and_actor_counts() {
     assert_eq!(text.matches(" sees 2: ").count(), 2, "{text}");
 
     // The same as one JSON document.
-    let tool = env!("CARGO_BIN_EXE_thespian-status");
     let node = member.local_addr().to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(tool)
-            .args([
-                "--node",
-                &node,
-                "--secret",
-                SECRET,
-                "--json",
-                "--timeout",
-                "2s",
-            ])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = status_tool(&[
+        "--node",
+        &node,
+        "--secret",
+        SECRET,
+        "--json",
+        "--timeout",
+        "2s",
+    ])
+    .await;
     assert!(
         out.status.success(),
         "{}",
@@ -109,23 +109,9 @@ async fn prints_the_members_their_capabilities_and_actor_counts() {
     }
 
     // The wrong secret gets nothing.
-    let tool = env!("CARGO_BIN_EXE_thespian-status");
     let node = member.local_addr().to_string();
-    let refused = tokio::task::spawn_blocking(move || {
-        Command::new(tool)
-            .args([
-                "--node",
-                &node,
-                "--secret",
-                "00112233445566778899aabbccddeeff",
-                "--timeout",
-                "1s",
-            ])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let refused =
+        status_tool(&["--node", &node, "--secret", WRONG_SECRET, "--timeout", "1s"]).await;
     assert!(!refused.status.success());
     member.shutdown().await;
     leader.shutdown().await;
