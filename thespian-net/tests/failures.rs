@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use thespian::prelude::*;
 use thespian::remote::WireError;
-use thespian::SendFailure;
+use thespian::{SendFailure, TrySendError};
 use thespian_net::{HandshakeError, NetConfig, NetError, NetSystem};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,6 +95,16 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
         );
         assert_eq!(refused.into_inner().n, 1);
     }
+    // `try_tell` gives the same reason, not "exited".
+    let refused = remote.try_tell(Add { n: 2 }).unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            TrySendError::NotSent(_, WireError::Unreachable(_))
+        ),
+        "{refused}"
+    );
+    assert_eq!(refused.into_inner().n, 2);
     let before = two.dead_letter_count();
     two.tell(&remote, Add { n: 1 }).await;
     assert_eq!(two.dead_letter_count(), before + 1);

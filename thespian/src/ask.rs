@@ -237,7 +237,7 @@ where
     match try_permit(cell.bound()) {
         Permit::Taken => cell
             .push_msg(msg, sender, None)
-            .map_err(|refused| TrySendError::Closed(refused.msg)),
+            .map_err(|refused| refused.into_send_error().into()),
         Permit::Full => Err(TrySendError::Full(msg)),
         Permit::Closed => Err(TrySendError::Closed(msg)),
     }

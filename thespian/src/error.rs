@@ -66,26 +66,33 @@ pub enum SendFailure {
 impl<M> std::error::Error for SendError<M> {}
 
 /// Why [`try_tell`](crate::Addr::try_tell) could not enqueue a message; the message is handed back.
-#[derive(PartialEq, Eq, Clone, Copy)]
+#[derive(PartialEq, Eq, Clone)]
+#[non_exhaustive]
 pub enum TrySendError<M> {
     /// The actor's bounded mailbox is full right now.
     Full(M),
     /// The actor has exited.
     Closed(M),
+    /// The actor is on another node and the message could not be sent there (as
+    /// [`SendFailure::NotSent`]).
+    NotSent(M, crate::remote::WireError),
 }
 
 impl<M> TrySendError<M> {
     /// Returns the message that could not be sent.
     pub fn into_inner(self) -> M {
         match self {
-            TrySendError::Full(m) | TrySendError::Closed(m) => m,
+            TrySendError::Full(m) | TrySendError::Closed(m) | TrySendError::NotSent(m, _) => m,
         }
     }
 }
 
 impl<M> From<SendError<M>> for TrySendError<M> {
     fn from(e: SendError<M>) -> Self {
-        TrySendError::Closed(e.message)
+        match e.reason {
+            SendFailure::Exited => TrySendError::Closed(e.message),
+            SendFailure::NotSent(why) => TrySendError::NotSent(e.message, why),
+        }
     }
 }
 
@@ -94,6 +101,7 @@ impl<M> fmt::Debug for TrySendError<M> {
         match self {
             TrySendError::Full(_) => f.write_str("Full(..)"),
             TrySendError::Closed(_) => f.write_str("Closed(..)"),
+            TrySendError::NotSent(_, why) => write!(f, "NotSent(.., {why:?})"),
         }
     }
 }
@@ -103,6 +111,7 @@ impl<M> fmt::Display for TrySendError<M> {
         match self {
             TrySendError::Full(_) => f.write_str("mailbox is full"),
             TrySendError::Closed(_) => f.write_str("actor has exited"),
+            TrySendError::NotSent(_, why) => write!(f, "not sent to the actor's node: {why}"),
         }
     }
 }

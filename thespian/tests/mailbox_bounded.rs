@@ -67,7 +67,7 @@ fn fill(sink: &Addr<Sink>, first: u64) -> usize {
                 assert_eq!(put.n, n, "try_tell must hand back the message it was given");
                 return (n - first) as usize;
             }
-            Err(TrySendError::Closed(_)) => panic!("the sink has exited"),
+            Err(other) => panic!("a local sink refused: {other}"),
         }
         assert!(n - first <= 1_000, "the bound does not hold");
     }
