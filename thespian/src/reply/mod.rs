@@ -342,3 +342,64 @@ impl<T> fmt::Debug for ReplyHandle<T> {
         d.finish()
     }
 }
+
+/// `ReplyTo` takes its slot out of a `ManuallyDrop`: every way of letting go of a route releases
+/// the slot exactly once (miri runs these, see `.ci/run`: a double drop or a leak fails them).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A slot, and a route to it.
+    fn route() -> (Arc<ReplySlot<u32>>, ReplyTo) {
+        let slot = Arc::new(ReplySlot::<u32>::new());
+        let to = ReplyTo::new(slot.clone());
+        (slot, to)
+    }
+
+    #[test]
+    fn every_way_out_of_a_route_releases_its_slot_once() {
+        let (slot, to) = route();
+        assert!(to.send(7_u32).is_ok());
+        assert_eq!(Arc::strong_count(&slot), 1);
+        assert!(slot.is_closed());
+
+        let (slot, to) = route();
+        to.send_any(Box::new(8_u32));
+        assert_eq!(Arc::strong_count(&slot), 1);
+        assert!(slot.is_closed());
+
+        let (slot, to) = route();
+        to.fail(AskError::DeadActor);
+        assert_eq!(slot.ready_error(), Some(AskError::DeadActor));
+        assert_eq!(Arc::strong_count(&slot), 1);
+
+        let (slot, to) = route();
+        to.forget();
+        assert_eq!(Arc::strong_count(&slot), 1);
+        assert!(!slot.is_closed(), "a forgotten route answers nothing");
+
+        let (slot, to) = route();
+        drop(to);
+        assert_eq!(slot.ready_error(), Some(AskError::NoReply));
+        assert_eq!(Arc::strong_count(&slot), 1);
+    }
+
+    #[test]
+    fn a_reply_of_another_type_is_handed_back_and_fails_the_ask() {
+        let (slot, to) = route();
+        assert!(matches!(
+            to.send("text"),
+            Err(SendReplyError::WrongType("text"))
+        ));
+        assert!(matches!(
+            slot.ready_error(),
+            Some(AskError::WrongReplyType { .. })
+        ));
+        assert_eq!(Arc::strong_count(&slot), 1);
+        // An `Option<ReplyTo>` is one pointer pair: no tag beside it.
+        assert_eq!(
+            std::mem::size_of::<Option<ReplyTo>>(),
+            std::mem::size_of::<Arc<dyn ErasedSlot>>()
+        );
+    }
+}
