@@ -255,6 +255,23 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             });
             quote!({ #(#fields)* #marker })
         };
+        // serde's own errors for a field that cannot be serialized do not say why it must be, nor
+        // how to do without: one more error, at the argument's type, says both.
+        let wire_check = (options.serde && params.is_empty() && !m.is_unit()).then(|| {
+            let checks = m.fields().map(|(_, ty)| {
+                quote::quote_spanned! {syn::spanned::Spanned::span(ty)=>
+                    wire_field::<#ty>();
+                }
+            });
+            quote! {
+                const _: () = {
+                    fn wire_field<T: #th::__private::WireField>() {}
+                    fn check() {
+                        #(#checks)*
+                    }
+                };
+            }
+        });
         let constructor = m.marker.then(|| {
             let args = m.fields().map(|(n, t)| quote!(#n: #t));
             let build = m.construct();
@@ -279,6 +296,8 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             }
 
             #constructor
+
+            #wire_check
         }
     });
 

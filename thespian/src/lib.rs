@@ -166,6 +166,18 @@ pub mod __private {
         }
     }
 
+    /// What a field of a generated message must be for the actor to be reachable from other
+    /// nodes; generated code asks it of every field so that a field that cannot travel is
+    /// explained, with the way to keep the actor local.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot travel between nodes, so it cannot be a field of this `#[actor]` message",
+        label = "a handler argument of a remote-capable actor must be serde `Serialize + DeserializeOwned`",
+        note = "`#[actor]` derives serde for its messages so that the actor can be reached from other nodes; for an actor used only in its own process, write `#[actor(no_serde)]`"
+    )]
+    pub trait WireField {}
+
+    impl<T: serde::Serialize + serde::de::DeserializeOwned> WireField for T {}
+
     /// Lets generated code copy a message when its type is `Clone`, and not otherwise, without
     /// requiring `Clone` (method resolution prefers `CopyByClone` when it applies).
     #[allow(missing_debug_implementations)]
