@@ -62,6 +62,27 @@
 //!
 //! `SEMANTICS.md` in the repository states every rule precisely.
 //!
+//! # Sending, and asking to exit: which call
+//!
+//! Every send is made when the call is made, not when its result is awaited (an unawaited
+//! [`Tell`] still sends, a dropped [`Ask`] still asks, its reply a dead letter); awaiting waits only
+//! for room in a bounded mailbox, or for the reply. They differ in how the message is typed and in
+//! what a failure gives back:
+//!
+//! | call | message checked | if it cannot be delivered (actor exited, node unreachable) |
+//! |---|---|---|
+//! | `addr.add(n)` (generated), [`Addr::tell`] | at compile time | `Err(`[`SendError`]`)`: the message handed back, with its [`SendFailure`] |
+//! | [`Addr::try_tell`] (never waits) | at compile time | `Err(`[`TrySendError`]`)`: the message handed back, also when a bounded mailbox is full |
+//! | [`ActorSystem::tell`], [`Context::tell`] (Thespian's `tell`) | at compile time ([`Destination`]) | a counted dead letter |
+//! | [`Context::send`] (Thespian's `send`, to any [`ActorAddress`]) | at run time | a dead letter, also for a type the actor does not take |
+//! | [`ActorAddress::tell_any`] | at run time | `Err(msg)`: the message handed back |
+//! | `addr.total()` (generated), [`Addr::ask`], [`ActorSystem::ask`], [`Context::ask`] | at compile time | `Err(`[`AskError`]`)` at once (`DeadActor`, `Unreachable`); the request a dead letter |
+//!
+//! The sender is the actor whose handler makes the call (for `ActorSystem`'s, the outside of the
+//! system). To end an actor: [`Context::stop`] from its own handlers, [`Addr::request_exit`] or
+//! [`ActorAddress::request_exit`] from anywhere; both let it handle what was already sent first.
+//! `SEMANTICS.md` (*Sending*) has the rules in full.
+//!
 //! # Without the macro
 //!
 //! [`Actor`] can be implemented by hand, with any message type — usually an enum matched in
