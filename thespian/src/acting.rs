@@ -111,6 +111,7 @@ mod tests {
     fn cell(system: &crate::ActorSystem) -> Arc<ActorCell<Tiny>> {
         Arc::new(ActorCell::<Tiny> {
             id: crate::ActorId::next(),
+            exiting: Default::default(),
             system: system.shared.clone(),
             ordinal: 1,
             mailbox: crate::mailbox::Mailbox::new(None, None, Default::default()),

@@ -182,6 +182,10 @@ pub(crate) struct ActorCell<A: Actor> {
     /// The order of its creation in its system (1 for the first actor): stable from run to run
     /// of a sequential system, unlike the process-wide id.
     pub(crate) ordinal: u32,
+    /// Why the actor is exiting (`ExitCause::code`), once it is; 0 before. Written and read only
+    /// by the actor's own task, kept here in the room the ordinal leaves (in the context it grew
+    /// every task, in the context's extras it cost every exit an allocation).
+    pub(crate) exiting: std::sync::atomic::AtomicU8,
     pub(crate) system: Arc<SystemShared>,
     /// Set for a proxy of an actor of another node: sends go there, the mailbox stays empty.
     pub(crate) remote: Option<Box<RemoteTarget>>,
@@ -205,6 +209,16 @@ impl Lineage {
 }
 
 impl<A: Actor> ActorCell<A> {
+    /// Why the actor is exiting, once it is.
+    #[inline]
+    pub(crate) fn exiting(&self) -> Option<ExitCause> {
+        ExitCause::from_code(self.exiting.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_exiting(&self, cause: ExitCause) {
+        self.exiting.store(cause.code(), Ordering::Relaxed);
+    }
+
     /// The actor that created this one; `None` for a top-level actor, or once it has ended.
     pub(crate) fn parent(&self) -> Option<ActorAddress> {
         self.mailbox.attic().parent.lock_unpoisoned().clone()

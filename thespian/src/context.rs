@@ -40,8 +40,6 @@ pub(crate) struct Extras {
     pub(crate) watching: IdMap<ActorAddress>,
     /// What it was created with, checked again when the system's capabilities change.
     pub(crate) requirements: Option<Box<crate::Capabilities>>,
-    /// Why the actor is exiting, once it is (it waits for its children).
-    pub(crate) exiting: Option<ExitCause>,
     /// The actor's `Supervisor<A>`, consulted only after a failure (in a lock only to make the
     /// context `Sync`: a restart factory need not be).
     pub(crate) supervisor: Option<std::sync::Mutex<Box<dyn Any + Send>>>,
@@ -133,7 +131,7 @@ impl<A: Actor> Context<A> {
     /// Why the actor is exiting, once it is.
     #[inline]
     pub(crate) fn exiting(&self) -> Option<ExitCause> {
-        self.extras.as_ref().and_then(|e| e.exiting)
+        self.myself.cell.exiting()
     }
 
     /// Creates a child actor: this actor is its parent, is told when it ends

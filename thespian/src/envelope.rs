@@ -56,6 +56,26 @@ pub(crate) enum ExitCause {
     Capabilities,
 }
 
+impl ExitCause {
+    /// As kept in an actor's cell (0 is "not exiting").
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            ExitCause::Requested => 1,
+            ExitCause::Shutdown => 2,
+            ExitCause::Capabilities => 3,
+        }
+    }
+
+    pub(crate) fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(ExitCause::Requested),
+            2 => Some(ExitCause::Shutdown),
+            3 => Some(ExitCause::Capabilities),
+            _ => None,
+        }
+    }
+}
+
 impl SystemMessage {
     /// The message's name, for traces.
     pub(crate) fn name(&self) -> &'static str {

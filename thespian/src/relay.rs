@@ -238,7 +238,7 @@ fn open<A: Actor>(
         }
         Payload::System(SystemMessage::Exit(cause)) => {
             if ctx.exiting().is_none() {
-                ctx.extras().exiting = Some(cause);
+                ctx.myself.cell.set_exiting(cause);
                 if let Some(target) = target {
                     let _ = target.cell.request_exit();
                 }

@@ -504,7 +504,7 @@ async fn handle_system<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: Syste
             if ctx.exiting().is_some() {
                 return Step::Continue;
             }
-            ctx.extras().exiting = Some(cause);
+            ctx.myself.cell.set_exiting(cause);
             // As for `started`, the actor is the sender of its own `stopping`.
             ctx.sender = Some(ctx.myself.address());
             if let Err(panic) = AssertUnwindSafe(actor.stopping(ctx)).catch_unwind().await {
@@ -707,6 +707,7 @@ mod tests {
     fn context<A: Actor>(system: &crate::ActorSystem) -> Context<A> {
         let cell = std::sync::Arc::new(crate::address::ActorCell::<A> {
             id: crate::ActorId::next(),
+            exiting: Default::default(),
             system: system.shared.clone(),
             ordinal: 1,
             mailbox: crate::mailbox::Mailbox::new(None, None, Default::default()),

@@ -205,6 +205,7 @@ impl SystemShared {
             .map(|seq| SeqLink::new(seq.clone(), id));
         let cell = Arc::new(ActorCell::<A> {
             id,
+            exiting: Default::default(),
             ordinal: self.ordinals.fetch_add(1, Ordering::Relaxed) + 1,
             system: self.clone(),
             mailbox: Mailbox::new(

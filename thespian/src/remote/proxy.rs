@@ -286,6 +286,7 @@ pub(crate) fn typed_proxy<A: Actor>(
     }
     let cell = Arc::new(ActorCell::<A> {
         id: entry.id,
+        exiting: Default::default(),
         ordinal: 0,
         system: system.clone(),
         mailbox: Mailbox::new(None, None, Default::default()),
