@@ -336,7 +336,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     // Each arm makes its handler's future, wrapped in as many `Either`s as its place asks, so that
     // `handle` returns one future whose size is the largest handler's: no `async` block holding
     // the whole message enum (and its own state) beside the handler's future, in every actor's
-    // task.
+    // task. (The model refuses an actor without handlers: there is always an arm.)
     let arm_count = messages.len();
     let arms = messages.iter().enumerate().map(|(place, m)| {
         let h = m.handler;
@@ -435,13 +435,6 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         }
     });
     let hook_impls = hooks.iter().map(|hook| hook_impl(hook, &th));
-    // An actor without messages has an empty enum: its (unreachable) dispatch still needs a
-    // future's type.
-    let dispatch = if arm_count == 0 {
-        quote!(async move { match message { #phantom_arm } })
-    } else {
-        quote!(match message { #(#arms)* #phantom_arm })
-    };
     let type_name = match &options.name {
         Some(name) => quote!(#name),
         None => {
@@ -529,7 +522,10 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 message: Self::Message,
                 ctx: &mut #th::Context<Self>,
             ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
-                #dispatch
+                match message {
+                    #(#arms)*
+                    #phantom_arm
+                }
             }
 
             #(#hook_impls)*
@@ -623,7 +619,7 @@ fn either_at(th: &TokenStream, place: usize, count: usize, future: TokenStream) 
     } else {
         future
     };
-    for _ in 0..place.min(count.saturating_sub(1)) {
+    for _ in 0..place {
         wrapped = quote!(#th::__private::Either::Right(#wrapped));
     }
     wrapped

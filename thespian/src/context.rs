@@ -128,6 +128,19 @@ impl<A: Actor> Context<A> {
         self.extras.get_or_insert_with(Default::default)
     }
 
+    /// Keeps the actor's supervisor until a failure needs it.
+    pub(crate) fn keep_supervisor(&mut self, supervisor: Box<crate::supervision::Supervisor<A>>) {
+        let supervisor: Box<dyn Any + Send> = supervisor;
+        self.extras().supervisor = Some(std::sync::Mutex::new(supervisor));
+    }
+
+    /// The actor's supervisor, if it has one, taken out while a failure is dealt with.
+    pub(crate) fn take_supervisor(&mut self) -> Option<Box<crate::supervision::Supervisor<A>>> {
+        let kept = self.extras.as_mut()?.supervisor.take()?;
+        let kept = kept.into_inner().unwrap_or_else(|e| e.into_inner());
+        kept.downcast().ok()
+    }
+
     /// Why the actor is exiting, once it is.
     #[inline]
     pub(crate) fn exiting(&self) -> Option<ExitCause> {

@@ -41,8 +41,7 @@ pub(crate) fn run<A: Actor>(
 ) -> impl Future<Output = ()> + Send {
     let mut stage = Stage { actor, ctx };
     if let Some(supervisor) = supervisor {
-        let supervisor: Box<dyn std::any::Any + Send> = supervisor;
-        stage.ctx.extras().supervisor = Some(std::sync::Mutex::new(supervisor));
+        stage.ctx.keep_supervisor(supervisor);
     }
     let cell = stage.ctx.myself.cell.clone();
     // `Acting` makes the actor the acting one while its task is polled. User code also runs
@@ -377,19 +376,13 @@ async fn recover<A: Actor>(
         asked,
         panic,
     } = failed;
-    let Some(details) = retry(actor, ctx, spare, asked, panic).await else {
-        handled(ctx);
-        return Step::Continue;
-    };
+    let failure = retry(actor, ctx, spare, asked, panic).await;
     handled(ctx);
-    let supervisor = ctx.extras.as_mut().and_then(|e| e.supervisor.take());
-    let supervisor = supervisor.map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()));
-    let Some(mut supervisor) = supervisor.and_then(|s| s.downcast::<Supervisor<A>>().ok()) else {
+    let (Some(details), Some(mut supervisor)) = (failure, ctx.take_supervisor()) else {
         return Step::Continue;
     };
     let step = supervise(actor, ctx, &mut supervisor, details).await;
-    let supervisor: Box<dyn std::any::Any + Send> = supervisor;
-    ctx.extras().supervisor = Some(std::sync::Mutex::new(supervisor));
+    ctx.keep_supervisor(supervisor);
     step
 }
 
