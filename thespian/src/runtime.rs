@@ -276,6 +276,17 @@ fn end<A: Actor>(myself: &crate::Addr<A>, reason: ExitReason) {
     }
     cell.system.clear_dead_letter_handler(me.id());
     tracing::trace!(actor = %me, %reason, "actor exited");
+    // An actor whose parent is on another node is top-level here (see `new_actor`).
+    let remote_parent = parent
+        .as_ref()
+        .and_then(|p| p.cell.remote_target().map(|t| t.node));
+    if let Some(node) = remote_parent {
+        cell.system.watches.forget_adopted(node, me.id());
+    }
+    // Uncounted and its name freed before anyone hears of the exit: a parent that hears it
+    // (on any node) finds the actor gone from `live_actors` and may reuse its name.
+    cell.system
+        .actor_ended(myself.id(), parent.is_none() || remote_parent.is_some());
     // Its mailbox is closed: a watch made from now on is told at once instead.
     for watcher in cell.system.watches.ended(me.id()) {
         let notice = WatchedActorExited {
@@ -286,14 +297,6 @@ fn end<A: Actor>(myself: &crate::Addr<A>, reason: ExitReason) {
             .cell
             .push_system(SystemMessage::Watched(Box::new(notice)));
     }
-    // An actor whose parent is on another node is top-level here (see `new_actor`).
-    let remote_parent = parent
-        .as_ref()
-        .and_then(|p| p.cell.remote_target().map(|t| t.node));
-    if let Some(node) = remote_parent {
-        cell.system.watches.forget_adopted(node, me.id());
-    }
-    let top_level = parent.is_none() || remote_parent.is_some();
     if let Some(parent) = &parent {
         let notice = ChildActorExited { child: me, reason };
         if let Err(SystemMessage::ChildExited(notice)) = parent
@@ -303,7 +306,6 @@ fn end<A: Actor>(myself: &crate::Addr<A>, reason: ExitReason) {
             tracing::debug!(child = %notice.child, parent = %parent, "parent gone before its child");
         }
     }
-    cell.system.actor_ended(myself.id(), top_level);
 }
 
 /// A message that arrived while the actor waits for its children to exit: nobody will handle it.

@@ -270,7 +270,7 @@ impl SystemShared {
         self.restarts.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Called by each actor's task as its very last step.
+    /// Called by each actor's task as it ends, before its watchers and parent hear of it.
     pub(crate) fn actor_ended(&self, id: ActorId, top_level: bool) {
         if let Some(seq) = &self.sequential {
             seq.forget(id);
