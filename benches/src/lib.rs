@@ -144,7 +144,7 @@ impl Player {
         if let Some(peer) = &self.peer {
             // The peer gets the odd counts, this player the even ones, ending with 0.
             let _ = peer
-                .tell(Ball {
+                .tell(PlayerBall {
                     left: rounds * 2 - 1,
                 })
                 .await;
@@ -158,7 +158,7 @@ impl Player {
                 let _ = done.send(0);
             }
         } else if let Some(peer) = &self.peer {
-            let _ = peer.tell(Ball { left: left - 1 }).await;
+            let _ = peer.tell(PlayerBall { left: left - 1 }).await;
         }
     }
 }

@@ -34,7 +34,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ActorSystem::new()
     };
     let hello = system.create_actor(Hello).await?;
-    println!("{}", system.ask(&hello, Hi, Duration::from_secs(1)).await?);
+    println!(
+        "{}",
+        system.ask(&hello, HelloHi, Duration::from_secs(1)).await?
+    );
     hello.request_exit();
     system.shutdown().await;
     Ok(())

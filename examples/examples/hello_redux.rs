@@ -116,10 +116,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     };
     let hello = system.create_actor(Hello).await?;
     let timeout = Duration::from_millis(200);
-    show(system.ask(&hello, Hi, timeout).await);
-    show(system.ask(&hello, Hi, timeout).await);
+    show(system.ask(&hello, HelloHi, timeout).await);
+    show(system.ask(&hello, HelloHi, timeout).await);
     hello.request_exit();
-    show(system.ask(&hello, Hi, timeout).await);
+    show(system.ask(&hello, HelloHi, timeout).await);
     system.shutdown().await;
     for entry in system.trace() {
         eprintln!("{entry}");

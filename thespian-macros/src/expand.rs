@@ -94,6 +94,14 @@ impl MessageType<'_> {
         }
     }
 
+    /// The message type's name as written (`CounterAdd`, or the `#[receive]` type's path).
+    fn type_text(&self) -> String {
+        match &self.handler.existing {
+            Some(existing) => existing.to_token_stream().to_string().replace(' ', ""),
+            None => self.handler.message.to_string(),
+        }
+    }
+
     /// An expression building this message from variables named like its fields.
     fn construct(&self) -> TokenStream {
         if self.handler.existing.is_some() {
@@ -303,7 +311,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
 
     // --- the enum ------------------------------------------------------------------------------
     let variants = messages.iter().map(|m| {
-        let name = &m.handler.message;
+        let name = &m.handler.variant;
         let ty = m.ty();
         quote!(#name(#ty),)
     });
@@ -322,7 +330,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     let enum_doc = format!("Every message of [`{actor_ident}`]: the item type of its mailbox.");
     let decl_all = (!all_params.is_empty()).then(|| quote!(<#(#all_params),*>));
     let from_impls = messages.iter().map(|m| {
-        let name = &m.handler.message;
+        let name = &m.handler.variant;
         let ty = m.ty();
         quote! {
             impl #impl_g ::core::convert::From<#ty> for #enum_ty #where_g {
@@ -340,7 +348,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
     let arm_count = messages.len();
     let arms = messages.iter().enumerate().map(|(place, m)| {
         let h = m.handler;
-        let variant = &h.message;
+        let variant = &h.variant;
         let method = &h.method;
         let pattern = m.destructure();
         let call_args = h.args.iter().map(|a| match a {
@@ -371,7 +379,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         quote!(#enum_name::#variant(#pattern) => #future,)
     });
     let from_any = messages.iter().map(|m| {
-        let variant = &m.handler.message;
+        let variant = &m.handler.variant;
         let ty = m.ty();
         quote! {
             let message = match message.downcast::<#ty>() {
@@ -381,25 +389,25 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         }
     });
     let into_any_arms = messages.iter().map(|m| {
-        let variant = &m.handler.message;
+        let variant = &m.handler.variant;
         quote!(#enum_name::#variant(m) => ::std::boxed::Box::new(m),)
     });
     let copy_arms = messages.iter().map(|m| {
-        let variant = &m.handler.message;
+        let variant = &m.handler.variant;
         quote! {
             #enum_name::#variant(m) => (&#th::__private::CopyProbe(m)).copy_message().map(#enum_name::#variant),
         }
     });
     let name_arms = messages.iter().map(|m| {
-        let variant = &m.handler.message;
-        let text = variant.to_string();
+        let variant = &m.handler.variant;
+        let text = m.type_text();
         quote!(#enum_name::#variant(_) => #text,)
     });
     let wire = (options.serde && all_params.is_empty()).then(|| {
         let reply_arms: Vec<TokenStream> = messages
             .iter()
             .map(|m| {
-                let variant = &m.handler.message;
+                let variant = &m.handler.variant;
                 let ty = m.ty();
                 quote! {
                     #enum_name::#variant(_) => (&#th::__private::WireProbe::<<#ty as #th::Message>::Reply>(
@@ -456,7 +464,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         let method = &h.method;
         let fvis_doc = format!(
             "Sends [`{}`] to the actor (see [`{actor_ident}::{method}`]).",
-            h.message
+            m.type_text()
         );
         let args = m.fields().map(|(n, t)| quote!(#n: #t));
         let build = m.construct();

@@ -29,7 +29,7 @@ mod model;
 /// counter.add(5).await?;
 /// assert_eq!(counter.total().await?, 5);
 /// assert_eq!(counter.timeout(Duration::from_millis(100)).total().await?, 5);
-/// assert_eq!(system.ask(&counter, Total, Duration::from_secs(1)).await?, 5);
+/// assert_eq!(system.ask(&counter, CounterTotal, Duration::from_secs(1)).await?, 5);
 /// # system.shutdown().await;
 /// # Ok(())
 /// # }
@@ -38,37 +38,40 @@ mod model;
 /// # What it generates
 ///
 /// For each handler (an `async fn` taking `&mut self` or `&self`):
-/// * a message struct named after the method in PascalCase (`add` → `Add`), with the arguments as
+/// * a message struct named after the actor and the method in PascalCase (`Counter::add` →
+///   `CounterAdd`, so that two actors of one module never make the same type, nor a handler one
+///   named like a type of yours; `#[message(name = "N")]` names it `N`), with the arguments as
 ///   fields, the method's visibility, and serde derives (turn them off with `no_serde`); a handler
-///   without arguments makes a unit struct (`Total`);
+///   without arguments makes a unit struct (`CounterTotal`);
 /// * `impl Message` with the return type as `Reply` (`()` when it returns nothing);
-/// * a variant of the message enum `{Actor}Message`, and `From<Add> for CounterMessage`;
+/// * a variant of the message enum `{Actor}Message`, named after the method (`CounterMessage::Add`),
+///   and `From<CounterAdd> for CounterMessage`;
 /// * a method on the address trait `{Actor}AddrExt`, implemented for `Addr<Counter>` and for the
-///   `TimedAddr` made by `addr.timeout(d)`: *tell*-style (`Result<(), SendError<Add>>`) for
+///   `TimedAddr` made by `addr.timeout(d)`: *tell*-style (`Result<(), SendError<CounterAdd>>`) for
 ///   handlers that return nothing, *ask*-style (`Result<Reply, AskError>`, with the address's
 ///   timeout: the system's default unless overridden) for the others.
 ///
 /// <details><summary>The code generated for <code>Counter</code> (abridged)</summary>
 ///
 /// ```text
-/// pub struct Add { pub n: u64 }
-/// impl thespian::Message for Add { type Reply = (); }
-/// pub struct Total;
-/// impl thespian::Message for Total { type Reply = u64; }
+/// pub struct CounterAdd { pub n: u64 }
+/// impl thespian::Message for CounterAdd { type Reply = (); }
+/// pub struct CounterTotal;
+/// impl thespian::Message for CounterTotal { type Reply = u64; }
 ///
-/// pub enum CounterMessage { Add(Add), Total(Total) }
-/// impl From<Add> for CounterMessage { .. }
-/// impl From<Total> for CounterMessage { .. }
+/// pub enum CounterMessage { Add(CounterAdd), Total(CounterTotal) }
+/// impl From<CounterAdd> for CounterMessage { .. }
+/// impl From<CounterTotal> for CounterMessage { .. }
 ///
 /// impl thespian::Actor for Counter {
 ///     type Message = CounterMessage;
 ///     async fn handle(&mut self, message: CounterMessage, ctx: &mut Context<Self>) {
 ///         match message {
-///             CounterMessage::Add(Add { n, .. }) => {
+///             CounterMessage::Add(CounterAdd { n, .. }) => {
 ///                 let reply = Self::add(self, n).await;
 ///                 ctx.answer(reply);          // completes an ask; nothing for a tell
 ///             }
-///             CounterMessage::Total(Total) => {
+///             CounterMessage::Total(CounterTotal) => {
 ///                 let reply = Self::total(self).await;
 ///                 ctx.answer(reply);
 ///             }
@@ -76,14 +79,14 @@ mod model;
 ///     }
 ///     fn type_name() -> &'static str { concat!(module_path!(), "::", "Counter") }
 ///     fn message_copy(..) { .. }        // a copy for the retry, when the message is Clone
-///     fn message_from_any(..) { .. }    // accepts `Add`, `Total` or `CounterMessage`
+///     fn message_from_any(..) { .. }    // accepts `CounterAdd`, `CounterTotal` or `CounterMessage`
 ///     fn message_into_any(..) { .. }    // boxes the struct inside the variant
-///     fn message_name(..) { .. }        // "Add", "Total"
+///     fn message_name(..) { .. }        // "CounterAdd", "CounterTotal"
 /// }
 ///
 /// pub trait CounterAddrExt: thespian::AsAddr<Counter> {
-///     fn add(&self, n: u64) -> Tell<Add> { .. }   // the message is sent when this returns
-///     fn total(&self) -> Ask<u64> { .. }           // the request is sent when this returns
+///     fn add(&self, n: u64) -> Tell<CounterAdd> { .. } // the message is sent when this returns
+///     fn total(&self) -> Ask<u64> { .. }                // the request is sent when this returns
 /// }
 /// impl<R: thespian::AsAddr<Counter> + ?Sized> CounterAddrExt for R {}
 /// ```
@@ -171,7 +174,7 @@ mod model;
 ///
 /// `impl<T: ...> Stack<T>` works: each message struct carries the parameters its fields or reply
 /// use; a parameter used only by the reply adds a hidden marker field, so such a message is built
-/// with its generated `new` (`Pop::new()`). Generic *handlers* (`async fn f<T>`) cannot be
+/// with its generated `new` (`StackPop::new()`). Generic *handlers* (`async fn f<T>`) cannot be
 /// messages and are refused with an explanation; lifetime and const parameters likewise.
 #[proc_macro_attribute]
 pub fn actor(attr: TokenStream, item: TokenStream) -> TokenStream {

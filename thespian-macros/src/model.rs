@@ -135,6 +135,10 @@ pub(crate) enum Arg {
 
 pub(crate) struct Handler {
     pub(crate) method: Ident,
+    /// The message's variant in the actor's enum: the method's name in `PascalCase`.
+    pub(crate) variant: Ident,
+    /// The generated message type: the actor's name before the variant's (`CounterAdd`), so
+    /// that two actors of one module, or a type of the user's, never make the same name.
     pub(crate) message: Ident,
     pub(crate) vis: Visibility,
     pub(crate) docs: Vec<Attribute>,
@@ -550,8 +554,18 @@ impl ActorModel {
                     } else {
                         None
                     };
-                    let message = rename.unwrap_or_else(|| pascal_case(&method.sig.ident));
-                    if let Some(first) = handlers.iter().find(|h| h.message == message) {
+                    let (variant, message) = match rename {
+                        Some(name) => (name.clone(), name),
+                        None => {
+                            let variant = pascal_case(&method.sig.ident);
+                            let message = format!("{actor_ident}{variant}");
+                            (variant, Ident::new(&message, method.sig.ident.span()))
+                        }
+                    };
+                    if let Some(first) = handlers
+                        .iter()
+                        .find(|h| h.message == message || h.variant == variant)
+                    {
                         return Err(Error::new(
                             method.sig.ident.span(),
                             format!(
@@ -590,6 +604,7 @@ impl ActorModel {
                         .collect();
                     handlers.push(Handler {
                         method: method.sig.ident.clone(),
+                        variant,
                         message,
                         vis: method.vis.clone(),
                         docs,

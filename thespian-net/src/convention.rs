@@ -548,7 +548,7 @@ impl Convention {
                         return;
                     }
                     if let Some(agent) = system.upgrade().and_then(|s| s.named_address(AGENT)) {
-                        let _ = agent.tell_any(RenewNow);
+                        let _ = agent.tell_any(AgentRenewNow);
                     }
                 }
             },

@@ -96,7 +96,7 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
         assert_eq!(refused.into_inner().n, 1);
     }
     // `try_tell` gives the same reason, not "exited".
-    let refused = remote.try_tell(Add { n: 2 }).unwrap_err();
+    let refused = remote.try_tell(CounterAdd { n: 2 }).unwrap_err();
     assert!(
         matches!(
             &refused,
@@ -106,7 +106,7 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
     );
     assert_eq!(refused.into_inner().n, 2);
     let before = two.dead_letter_count();
-    two.tell(&remote, Add { n: 1 }).await;
+    two.tell(&remote, CounterAdd { n: 1 }).await;
     assert_eq!(two.dead_letter_count(), before + 1);
     let asked = remote.timeout(Duration::from_secs(5)).total().await;
     assert!(matches!(asked, Err(AskError::Unreachable(_))), "{asked:?}");

@@ -144,7 +144,7 @@ async fn unknown_actors_and_variants_are_logged_and_the_connection_goes_on() {
         .await
         .unwrap();
     // An actor id nobody has, then a message variant the counter does not have, then a
-    // well-formed `Add { n: 5 }` (variant 0, n = 5): only the last one counts.
+    // well-formed `CounterAdd { n: 5 }` (variant 0, n = 5): only the last one counts.
     let mut frames = __testing::tell_frame(1, u64::MAX / 3, &[0, 5]);
     let to = thespian::remote::wire_id(&local.address());
     frames.extend(__testing::tell_frame(2, to, &[99, 1]));

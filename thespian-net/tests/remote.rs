@@ -107,7 +107,7 @@ async fn hello_world_redux_across_three_systems() {
         assert_eq!(hello.hi().await.as_deref(), Ok("Hello, World!"));
     }
     hello.request_exit();
-    let after_exit = one.ask(&hello, Hi, Duration::from_millis(200)).await;
+    let after_exit = one.ask(&hello, HelloHi, Duration::from_millis(200)).await;
     assert!(after_exit.is_err());
     for net in [net_one, net_two, net_three] {
         net.shutdown().await;

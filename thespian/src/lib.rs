@@ -8,8 +8,8 @@
 //! # A first actor
 //!
 //! [`#[actor]`](macro@actor) turns an `impl` block into an actor: each `async fn` becomes a message
-//! type (named after the method, its arguments as fields), and the address gets a method per
-//! message.
+//! type (named after the actor and the method, `CounterAdd` for `Counter::add`, its arguments as
+//! fields), and the address gets a method per message.
 //!
 //! ```
 //! use std::time::Duration;
@@ -30,10 +30,10 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
 //! let counter: Addr<Counter> = system.create_actor(Counter::default()).await?;
-//! counter.add(2).await?;                       // sends `Add { n: 2 }`
-//! system.tell(&counter, Add { n: 3 }).await;   // the same, Thespian-style
-//! assert_eq!(counter.total().await?, 5);       // asks `Total`, waits for the reply
-//! let total = system.ask(&counter, Total, Duration::from_secs(1)).await?;
+//! counter.add(2).await?;                            // sends `CounterAdd { n: 2 }`
+//! system.tell(&counter, CounterAdd { n: 3 }).await; // the same, Thespian-style
+//! assert_eq!(counter.total().await?, 5);            // asks `CounterTotal`, waits for the reply
+//! let total = system.ask(&counter, CounterTotal, Duration::from_secs(1)).await?;
 //! assert_eq!(total, 5);
 //! system.shutdown().await;
 //! # Ok(())

@@ -393,7 +393,7 @@ impl SystemShared {
 /// # async fn main() {
 /// let system = ActorSystem::new();
 /// let hello = system.create_actor(Hello).await.unwrap();
-/// let greeting = system.ask(&hello, Hi, Duration::from_secs(1)).await.unwrap();
+/// let greeting = system.ask(&hello, HelloHi, Duration::from_secs(1)).await.unwrap();
 /// assert_eq!(greeting, "Hello, World!");
 /// system.shutdown().await;
 /// # }

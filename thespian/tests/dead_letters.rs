@@ -65,8 +65,8 @@ impl Watcher {
         self.seen.push(Letter {
             target: envelope.target,
             from_outside: envelope.sender.is_none(),
-            ping: envelope.message.downcast_ref::<Ping>().map(|p| p.n),
-            echo: envelope.message.downcast_ref::<Echo>().map(|e| e.n),
+            ping: envelope.message.downcast_ref::<TargetPing>().map(|p| p.n),
+            echo: envelope.message.downcast_ref::<TargetEcho>().map(|e| e.n),
             message_type: envelope.message_type,
         });
     }
@@ -93,8 +93,8 @@ async fn without_a_handler_messages_to_an_exited_actor_are_counted() {
     let target = exited_target(&system).await;
     assert_eq!(system.dead_letter_count(), 0);
 
-    system.tell(&target, Ping { n: 1 }).await;
-    system.tell(&target, Ping { n: 2 }).await;
+    system.tell(&target, TargetPing { n: 1 }).await;
+    system.tell(&target, TargetPing { n: 2 }).await;
     assert_eq!(system.dead_letter_count(), 2);
 
     // A refused ask is a dead letter too, and fails at once.
@@ -115,7 +115,7 @@ async fn a_registered_handler_receives_dead_envelopes_with_target_and_typed_mess
     watcher.register().await.unwrap();
     let target = exited_target(&system).await;
 
-    system.tell(&target, Ping { n: 7 }).await;
+    system.tell(&target, TargetPing { n: 7 }).await;
     assert_eq!(target.echo(8).await, Err(AskError::DeadActor));
     assert_eq!(system.dead_letter_count(), 2);
 
@@ -138,12 +138,12 @@ async fn after_unregistering_a_handler_receives_no_more_dead_letters() {
     watcher.register().await.unwrap();
     let target = exited_target(&system).await;
 
-    system.tell(&target, Ping { n: 1 }).await;
+    system.tell(&target, TargetPing { n: 1 }).await;
     assert_eq!(watcher.letters().await.unwrap().len(), 1);
 
     watcher.unregister().await.unwrap();
-    system.tell(&target, Ping { n: 2 }).await;
-    system.tell(&target, Ping { n: 3 }).await;
+    system.tell(&target, TargetPing { n: 2 }).await;
+    system.tell(&target, TargetPing { n: 3 }).await;
     // Still counted, but nobody is handed them.
     assert_eq!(system.dead_letter_count(), 3);
     let seen = watcher.letters().await.unwrap();
@@ -208,7 +208,7 @@ async fn the_last_actor_to_register_receives_the_dead_letters() {
     assert_eq!(first.unregister().await, Ok(true));
     let target = exited_target(&system).await;
 
-    system.tell(&target, Ping { n: 1 }).await;
+    system.tell(&target, TargetPing { n: 1 }).await;
     assert!(first.letters().await.unwrap().is_empty());
     assert_eq!(second.letters().await.unwrap().len(), 1);
     system.shutdown().await;
@@ -223,7 +223,7 @@ async fn a_handler_that_exits_is_unregistered_and_dead_letters_are_still_counted
     wait_until_dead(&watcher.address()).await;
     let target = exited_target(&system).await;
 
-    system.tell(&target, Ping { n: 1 }).await;
+    system.tell(&target, TargetPing { n: 1 }).await;
     assert_eq!(system.dead_letter_count(), 1);
     system.shutdown().await;
 }

@@ -93,7 +93,7 @@ async fn a_message_that_cannot_be_copied_is_poisoned_at_its_first_failure() {
     let answer = system
         .ask(
             &brittle,
-            Shatter {
+            BrittleShatter {
                 _payload: NotCloneable(Default::default()),
             },
             SECOND,
@@ -113,7 +113,9 @@ async fn a_told_message_that_fails_sends_a_poison_notice_to_the_outside() {
         })
         .await
         .unwrap();
-    system.tell(&fragile, Explode { why: "told".into() }).await;
+    system
+        .tell(&fragile, FragileExplode { why: "told".into() })
+        .await;
     let notice = system.listen(SECOND).await.unwrap();
     let poison = notice.downcast::<PoisonMessage>().ok().unwrap();
     assert_eq!(poison.details, "told");
@@ -132,7 +134,7 @@ impl Sender {
     async fn provoke(&mut self, ctx: &mut Context<Self>) {
         ctx.tell(
             &self.target,
-            Explode {
+            FragileExplode {
                 why: "from an actor".into(),
             },
         )
@@ -175,7 +177,7 @@ async fn an_actor_that_sent_a_failing_message_gets_its_poison_hook() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert_eq!(poisons, vec!["Explode: from an actor".to_string()]);
+    assert_eq!(poisons, vec!["FragileExplode: from an actor".to_string()]);
     system.shutdown().await;
 }
 
@@ -207,7 +209,7 @@ async fn a_panic_outside_the_handlers_still_ends_the_actor_properly() {
     let answer = system
         .ask(
             &victim,
-            Take {
+            VictimTake {
                 _payload: Treacherous,
             },
             SECOND,
@@ -227,7 +229,7 @@ async fn messages_behind_a_panic_outside_the_handlers_become_dead_letters() {
     let victim = system.create_actor(Victim).await.unwrap();
     let doomed = system.ask(
         &victim,
-        Take {
+        VictimTake {
             _payload: Treacherous,
         },
         SECOND,

@@ -255,7 +255,7 @@ impl Holder {
     #[stopping]
     async fn on_stopping(&mut self, ctx: &mut Context<Self>) {
         if let Some(replacer) = self.on_stop.take() {
-            let _ = ctx.myself().tell(Parcel { replacer }).await;
+            let _ = ctx.myself().tell(HolderParcel { replacer }).await;
         }
     }
 }

@@ -61,7 +61,7 @@ async fn wait_until_dead(addr: &ActorAddress) {
 fn fill(sink: &Addr<Sink>, first: u64) -> usize {
     let mut n = first;
     loop {
-        match sink.try_tell(Put { n }) {
+        match sink.try_tell(SinkPut { n }) {
             Ok(()) => n += 1,
             Err(TrySendError::Full(put)) => {
                 assert_eq!(put.n, n, "try_tell must hand back the message it was given");
@@ -143,9 +143,9 @@ async fn try_tell_on_a_full_mailbox_hands_the_message_back() {
         .unwrap();
     let open = hold(&sink).await;
     for n in 0..CAPACITY as u64 {
-        sink.try_tell(Put { n }).unwrap();
+        sink.try_tell(SinkPut { n }).unwrap();
     }
-    match sink.try_tell(Put { n: 99 }) {
+    match sink.try_tell(SinkPut { n: 99 }) {
         Err(TrySendError::Full(put)) => assert_eq!(put.n, 99),
         other => panic!("expected Full, got {other:?}"),
     }
@@ -154,7 +154,7 @@ async fn try_tell_on_a_full_mailbox_hands_the_message_back() {
     // Once the consumer has taken them, there is room again.
     open.send(()).unwrap();
     assert_eq!(sink.seen_count().await, Ok(CAPACITY));
-    sink.try_tell(Put { n: 100 }).unwrap();
+    sink.try_tell(SinkPut { n: 100 }).unwrap();
     let mut expected: Vec<u64> = (0..CAPACITY as u64).collect();
     expected.push(100);
     assert_eq!(sink.seen().await.unwrap(), expected);
@@ -173,7 +173,7 @@ async fn tell_to_an_exited_actor_hands_the_message_back() {
 
     let put = sink.put(42).await.unwrap_err().into_inner();
     assert_eq!(put.n, 42);
-    match sink.try_tell(Put { n: 43 }) {
+    match sink.try_tell(SinkPut { n: 43 }) {
         Err(TrySendError::Closed(put)) => assert_eq!(put.n, 43),
         other => panic!("expected Closed, got {other:?}"),
     }
@@ -189,8 +189,8 @@ async fn a_tell_waiting_for_room_gets_its_message_back_when_the_actor_exits() {
         .await
         .unwrap();
     let open = hold(&sink).await;
-    sink.try_tell(Put { n: 1 }).unwrap();
-    let waiting = sink.tell(Put { n: 2 });
+    sink.try_tell(SinkPut { n: 1 }).unwrap();
+    let waiting = sink.tell(SinkPut { n: 2 });
     let waiter = tokio::spawn(waiting);
     tokio::task::yield_now().await;
     assert!(!waiter.is_finished(), "the tell should wait for room");
@@ -229,7 +229,7 @@ async fn initial_messages_do_not_enlarge_a_bounded_mailbox() {
     let system = ActorSystem::new();
     let mut options = bounded(2);
     for n in 0..5 {
-        options = options.initial_message(Put { n });
+        options = options.initial_message(SinkPut { n });
     }
     let sink = system
         .create_actor_with(Sink::default(), options)
@@ -253,7 +253,7 @@ async fn untyped_sends_pass_the_bound_without_enlarging_it() {
     assert_eq!(fill(&sink, 0), 2);
     // Untyped sends are never held back by the bound...
     for n in 2..5 {
-        sink.address().tell_any(Put { n }).unwrap();
+        sink.address().tell_any(SinkPut { n }).unwrap();
     }
     open.send(()).unwrap();
     assert_eq!(sink.seen().await.unwrap(), vec![0, 1, 2, 3, 4]);
@@ -293,10 +293,10 @@ async fn a_send_dropped_while_it_waits_for_room_leaves_a_dead_letter() {
         .await
         .unwrap();
     let open = hold(&sink).await;
-    sink.try_tell(Put { n: 1 }).unwrap();
+    sink.try_tell(SinkPut { n: 1 }).unwrap();
     // Thespian-style, then typed: each waits for room, and is dropped unawaited.
-    let delivery = system.tell(&sink, Put { n: 2 });
-    let tell = sink.tell(Put { n: 3 });
+    let delivery = system.tell(&sink, SinkPut { n: 2 });
+    let tell = sink.tell(SinkPut { n: 3 });
     assert_eq!(system.dead_letter_count(), 0);
     drop(delivery);
     drop(tell);

@@ -57,7 +57,7 @@ async fn ask_times_out_and_the_late_reply_never_answers_a_later_ask() {
     let late = system
         .ask(
             &log,
-            SlowEcho {
+            LogSlowEcho {
                 n: 1,
                 delay_ms: 500,
             },
@@ -66,7 +66,7 @@ async fn ask_times_out_and_the_late_reply_never_answers_a_later_ask() {
         .await;
     assert_eq!(late, Err(AskError::Timeout(Duration::from_millis(100))));
     // The first reply (1) arrives while this ask waits; it must not be mistaken for this one.
-    let next = system.ask(&log, Echo { n: 2 }, SECOND).await;
+    let next = system.ask(&log, LogEcho { n: 2 }, SECOND).await;
     assert_eq!(next, Ok(2));
     // The late reply became a dead letter rather than vanishing.
     assert_eq!(system.dead_letter_count(), 1);
@@ -97,12 +97,12 @@ async fn tell_to_an_exited_actor_hands_the_message_back() {
     while log.is_alive() {
         tokio::task::yield_now().await;
     }
-    let err = log.tell(Push { n: 7 }).await.unwrap_err();
+    let err = log.tell(LogPush { n: 7 }).await.unwrap_err();
     assert_eq!(err.reason(), &thespian::SendFailure::Exited);
     assert_eq!(err.to_string(), "actor has exited");
     assert_eq!(err.into_inner().n, 7);
     // Through the system (Thespian's tell) the message becomes a dead letter instead.
-    system.tell(&log, Push { n: 8 }).await;
+    system.tell(&log, LogPush { n: 8 }).await;
     assert_eq!(system.dead_letter_count(), 1);
     system.shutdown().await;
 }
@@ -152,9 +152,9 @@ async fn listen_times_out_when_nothing_arrives() {
 async fn a_recipient_reaches_the_actor_behind_it() {
     let system = ActorSystem::new();
     let log = system.create_actor(Log::default()).await.unwrap();
-    let recipient: Recipient<Push> = log.recipient();
-    recipient.tell(Push { n: 1 }).await.unwrap();
-    system.tell(&recipient, Push { n: 2 }).await;
+    let recipient: Recipient<LogPush> = log.recipient();
+    recipient.tell(LogPush { n: 1 }).await.unwrap();
+    system.tell(&recipient, LogPush { n: 2 }).await;
     assert_eq!(recipient.address(), log.address());
     assert_eq!(log.seen().await.unwrap(), vec![1, 2]);
     system.shutdown().await;
@@ -165,7 +165,7 @@ async fn untyped_sends_are_checked_at_run_time() {
     let system = ActorSystem::new();
     let log = system.create_actor(Log::default()).await.unwrap();
     let any: ActorAddress = log.address();
-    assert!(any.tell_any(Push { n: 3 }).is_ok());
+    assert!(any.tell_any(LogPush { n: 3 }).is_ok());
     let refused = any.tell_any("not a Log message").unwrap_err();
     assert!(refused.is::<&str>());
     assert_eq!(log.seen().await.unwrap(), vec![3]);

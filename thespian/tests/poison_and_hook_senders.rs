@@ -63,7 +63,7 @@ struct Witness {
 #[actor(no_serde)]
 impl Witness {
     async fn send_crash(&mut self, to: Addr<Doomed>, n: u64, ctx: &mut Context<Self>) -> bool {
-        ctx.tell(&to, Crash { n }).await;
+        ctx.tell(&to, DoomedCrash { n }).await;
         true
     }
 
@@ -98,7 +98,7 @@ impl Witness {
     #[poisoned]
     async fn on_poison(&mut self, poison: PoisonMessage, ctx: &mut Context<Self>) {
         let n = poison.message.and_then(|m| {
-            m.downcast::<Crash>()
+            m.downcast::<DoomedCrash>()
                 .map(|c| c.n)
                 .or_else(|m| m.downcast::<Boom>().map(|b| b.0))
                 .ok()

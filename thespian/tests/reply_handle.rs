@@ -96,7 +96,7 @@ async fn a_reply_handle_of_a_told_message_sends_to_the_sender() {
     system
         .tell(
             &front,
-            Question {
+            FrontQuestion {
                 text: "told".into(),
             },
         )

@@ -83,20 +83,20 @@ struct Relay {
 impl Relay {
     async fn provoke(&mut self, via: Via, ctx: &Context<Self>) -> bool {
         match via {
-            Via::Tell => self.fragile.tell(Explode).await.is_ok(),
+            Via::Tell => self.fragile.tell(FragileExplode).await.is_ok(),
             Via::Method => {
                 yield_once().await;
                 self.fragile.explode().await.is_ok()
             }
             Via::Recipient => self
                 .fragile
-                .recipient::<Explode>()
-                .tell(Explode)
+                .recipient::<FragileExplode>()
+                .tell(FragileExplode)
                 .await
                 .is_ok(),
-            Via::Untyped => self.fragile.address().tell_any(Explode).is_ok(),
+            Via::Untyped => self.fragile.address().tell_any(FragileExplode).is_ok(),
             Via::System => {
-                ctx.system().tell(&self.fragile, Explode).await;
+                ctx.system().tell(&self.fragile, FragileExplode).await;
                 true
             }
         }
@@ -104,15 +104,20 @@ impl Relay {
 
     async fn pass_note(&mut self, via: Via, ctx: &Context<Self>) -> bool {
         match via {
-            Via::Tell => self.recorder.tell(Note).await.is_ok(),
+            Via::Tell => self.recorder.tell(RecorderNote).await.is_ok(),
             Via::Method => {
                 yield_once().await;
                 self.recorder.note().await.is_ok()
             }
-            Via::Recipient => self.recorder.recipient::<Note>().tell(Note).await.is_ok(),
-            Via::Untyped => self.recorder.address().tell_any(Note).is_ok(),
+            Via::Recipient => self
+                .recorder
+                .recipient::<RecorderNote>()
+                .tell(RecorderNote)
+                .await
+                .is_ok(),
+            Via::Untyped => self.recorder.address().tell_any(RecorderNote).is_ok(),
             Via::System => {
-                ctx.system().tell(&self.recorder, Note).await;
+                ctx.system().tell(&self.recorder, RecorderNote).await;
                 true
             }
         }
@@ -142,7 +147,7 @@ async fn a_send_through_an_address_inside_a_handler_is_from_the_handling_actor()
             assert_eq!(relay.provoke(via).await, Ok(true));
             let heard = system.listen(SECOND).await.unwrap();
             match heard.downcast::<Caught>() {
-                Ok(Caught(message)) => assert_eq!(message, "Explode"),
+                Ok(Caught(message)) => assert_eq!(message, "FragileExplode"),
                 Err(other) => panic!("{via:?}: the outside heard {other:?}, not the relay"),
             }
             // The note is in the recorder's mailbox before the relay answers.
@@ -161,7 +166,7 @@ async fn the_system_tells_from_outside_even_inside_a_handler() {
         assert_eq!(relay.provoke(Via::System).await, Ok(true));
         let heard = system.listen(SECOND).await.unwrap();
         let poison = heard.downcast::<PoisonMessage>().ok().unwrap();
-        assert_eq!(poison.message_type, "Explode");
+        assert_eq!(poison.message_type, "FragileExplode");
         assert_eq!(relay.pass_note(Via::System).await, Ok(true));
         let last = recorder.last().await.unwrap();
         assert_eq!(last, Some(system.outside_address()));

@@ -18,11 +18,11 @@ impl Relay {
     }
 
     async fn pass(&mut self, left: u32, ctx: &mut Context<Self>) {
-        ctx.tell(&self.recorder, Note { left }).await;
+        ctx.tell(&self.recorder, RecorderNote { left }).await;
         if left > 0 {
             if let Some(next) = &self.next {
-                ctx.tell(next, Pass { left: left - 1 }).await;
-                ctx.tell(next, Pass { left: left / 2 }).await;
+                ctx.tell(next, RelayPass { left: left - 1 }).await;
+                ctx.tell(next, RelayPass { left: left / 2 }).await;
             }
         }
     }
@@ -78,7 +78,7 @@ async fn the_same_scenario_gives_the_same_trace_every_time() {
         );
     }
     // The trace names actors by creation order, so it reads the same in every run.
-    assert_eq!(first[0].to_string(), "outside -> Relay#2: Link");
+    assert_eq!(first[0].to_string(), "outside -> Relay#2: RelayLink");
 }
 
 #[tokio::test]
@@ -204,7 +204,7 @@ async fn hello_world_runs_unchanged() {
     let hello = system.create_actor(Hello).await.unwrap();
     assert_eq!(
         system
-            .ask(&hello, Hi, Duration::from_secs(1))
+            .ask(&hello, HelloHi, Duration::from_secs(1))
             .await
             .unwrap(),
         "Hello, World!"
@@ -353,7 +353,7 @@ async fn turns_follow_the_order_in_which_messages_were_sent() {
     let handled: Vec<String> = system
         .trace()
         .iter()
-        .skip_while(|e| e.message != "Pass")
+        .skip_while(|e| e.message != "RelayPass")
         .map(|e| format!("{} -> {}", e.sender, e.receiver))
         .collect();
     let expected = [

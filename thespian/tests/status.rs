@@ -118,8 +118,8 @@ async fn status_reports_global_names_live_actors_and_dead_letters() {
     while gone.is_alive() {
         tokio::task::yield_now().await;
     }
-    system.tell(&gone, Work { n: 1 }).await;
-    system.tell(&gone, Work { n: 2 }).await;
+    system.tell(&gone, NodeWork { n: 1 }).await;
+    system.tell(&gone, NodeWork { n: 2 }).await;
 
     let status = system.status(SECOND).await;
     assert_eq!(status.live_actors, 3);

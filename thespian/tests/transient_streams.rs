@@ -170,10 +170,10 @@ async fn a_transient_actor_stays_while_it_keeps_getting_messages() {
 async fn initial_messages_are_handled_first_in_order_after_started() {
     let system = ActorSystem::new();
     let options = ActorOptions::new()
-        .initial_message(Record {
+        .initial_message(RecorderRecord {
             text: "first".into(),
         })
-        .initial_message(Record {
+        .initial_message(RecorderRecord {
             text: "second".into(),
         });
     let recorder = system

@@ -162,7 +162,7 @@ impl Owner {
     async fn work(&mut self, n: u32, ctx: &Context<Self>) -> (u32, bool) {
         let troupe = self.troupe.as_ref().unwrap();
         // Asked from an actor: the worker sees an actor as the sender.
-        ctx.ask(troupe.addr(), Job { n }, Duration::from_secs(1))
+        ctx.ask(troupe.addr(), SlowJob { n }, Duration::from_secs(1))
             .await
             .unwrap()
     }

@@ -80,7 +80,7 @@ impl Sleeper {
     }
 
     async fn notify_me(&mut self, delay: Duration, n: u64, ctx: &mut Context<Self>) -> TimerId {
-        ctx.notify_after(delay, Notified { n })
+        ctx.notify_after(delay, SleeperNotified { n })
     }
 
     /// A delayed message that carries a drop flag.
@@ -90,7 +90,7 @@ impl Sleeper {
         flag: DropFlag,
         ctx: &mut Context<Self>,
     ) {
-        ctx.notify_after(delay, Flagged { flag });
+        ctx.notify_after(delay, SleeperFlagged { flag });
     }
 
     async fn cancel_timer(&mut self, id: TimerId, ctx: &mut Context<Self>) -> bool {

@@ -93,7 +93,7 @@ async fn a_warm_tell_to_an_unbounded_mailbox_allocates_nothing() {
     // messages, the memory rule in `mailbox`).
     for round in 1..=3u64 {
         for _ in 0..ROUND {
-            counter.tell(Add { n: 1 }).await.unwrap();
+            counter.tell(CounterAdd { n: 1 }).await.unwrap();
         }
         assert_eq!(counter.total().await, Ok(round * ROUND));
     }
@@ -102,7 +102,7 @@ async fn a_warm_tell_to_an_unbounded_mailbox_allocates_nothing() {
     // when it is returned, so awaiting it never yields.
     let before = allocations();
     for _ in 0..ROUND {
-        counter.tell(Add { n: 1 }).await.unwrap();
+        counter.tell(CounterAdd { n: 1 }).await.unwrap();
     }
     let allocated = allocations() - before;
 
@@ -124,7 +124,7 @@ async fn an_actor_gives_back_the_storage_of_a_burst_once_drained() {
     let before = live_bytes();
     // The actor does not run during the burst (nothing here yields): all of it is queued.
     for _ in 0..BURST {
-        counter.tell(Add { n: 1 }).await.unwrap();
+        counter.tell(CounterAdd { n: 1 }).await.unwrap();
     }
     let queued = live_bytes() - before;
     assert!(

@@ -222,7 +222,7 @@ pub struct Pusher;
 #[actor]
 impl Pusher {
     pub async fn push(&mut self, target: Addr<Counter>, n: u64, ctx: &mut Context<Self>) {
-        ctx.tell(&target, Add { n }).await;
+        ctx.tell(&target, CounterAdd { n }).await;
     }
 }
 
@@ -254,7 +254,7 @@ pub struct Collector {
 #[actor]
 impl Collector {
     pub async fn start(&mut self, echo: Addr<Echo>, n: u64, ctx: &mut Context<Self>) {
-        ctx.tell(&echo, Ping { n }).await;
+        ctx.tell(&echo, EchoPing { n }).await;
     }
 
     #[receive]

@@ -1,4 +1,4 @@
-// Two handlers whose names make the same message type (`GetTotal`).
+// Two handlers whose names make the same message type (`AGetTotal`).
 use thespian::prelude::*;
 
 struct A;

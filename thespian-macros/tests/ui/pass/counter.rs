@@ -24,11 +24,11 @@ async fn use_addr(addr: Addr<Counter>) -> Result<u64, AskError> {
 }
 
 fn main() {
-    let add = Add { n: 1 };
+    let add = CounterAdd { n: 1 };
     let _: u64 = add.n;
-    let _: Vec<CounterMessage> = vec![add.into(), CounterMessage::Total(Total)];
+    let _: Vec<CounterMessage> = vec![add.into(), CounterMessage::Total(CounterTotal)];
     fn reply_of<M: Message<Reply = u64>>(_: M) {}
-    reply_of(Total);
+    reply_of(CounterTotal);
     fn is_ext<R: CounterAddrExt>() {}
     is_ext::<Addr<Counter>>();
     let _ = use_addr;

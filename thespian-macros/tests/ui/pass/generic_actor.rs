@@ -1,4 +1,4 @@
-// A generic actor: message types carry only the parameters they use (`Pop<T>` only in its reply).
+// A generic actor: message types carry only the parameters they use (`StackPop<T>` only in its reply).
 use thespian::prelude::*;
 
 struct Stack<T> {
@@ -21,14 +21,14 @@ impl<T: Clone + Send + Sync + 'static> Stack<T> {
 }
 
 fn main() {
-    let push: Push<String> = Push {
+    let push: StackPush<String> = StackPush {
         item: "a".to_string(),
     };
-    let pop: Pop<String> = Pop::new();
+    let pop: StackPop<String> = StackPop::new();
     fn reply_of<M: Message<Reply = R>, R>(_: &M) {}
     reply_of::<_, Option<String>>(&pop);
-    reply_of::<_, usize>(&Len);
-    let _: Vec<StackMessage<String>> = vec![push.into(), pop.into(), Len.into()];
+    reply_of::<_, usize>(&StackLen);
+    let _: Vec<StackMessage<String>> = vec![push.into(), pop.into(), StackLen.into()];
     fn is_ext<T: Clone + Send + Sync + 'static, R: StackAddrExt<T>>() {}
     is_ext::<u8, Addr<Stack<u8>>>();
     let _ = Stack::<u8> { items: Vec::new() };

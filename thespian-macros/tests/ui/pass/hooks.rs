@@ -49,6 +49,6 @@ impl A {
 
 fn main() {
     let _ = A { log: Vec::new() };
-    let _ = Ping;
+    let _ = APing;
     let _ = <A as Actor>::capability_check;
 }

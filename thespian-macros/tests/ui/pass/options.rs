@@ -36,11 +36,11 @@ fn main() {
     let _ = Named;
     let renamed = Renamed { n: 1 };
     let _: NamedMsg = renamed.clone().into();
-    let _ = format!("{:?}", (renamed, Later, Parse { text: "1".into() }));
+    let _ = format!("{:?}", (renamed, NamedLater, NamedParse { text: "1".into() }));
     let _: NamedMsg = Shout("hi".into()).into();
     fn reply_of<M: Message<Reply = R>, R>(_: &M) {}
-    reply_of::<_, String>(&Later);
-    reply_of::<_, Result<u8, String>>(&Parse { text: "1".into() });
+    reply_of::<_, String>(&NamedLater);
+    reply_of::<_, Result<u8, String>>(&NamedParse { text: "1".into() });
     assert_eq!(<Named as Actor>::type_name(), "demo.Named");
     fn is_ext<R: NamedAddrExt>() {}
     is_ext::<Addr<Named>>();
