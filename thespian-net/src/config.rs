@@ -126,6 +126,7 @@ impl NetConfig {
 }
 
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 impl NetConfig {
     /// Runs every connection over TLS (after TCP, before the secret's handshake). Every node of a
     /// convention must then use TLS.

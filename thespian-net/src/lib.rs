@@ -151,6 +151,8 @@
 //! that cannot be decoded closes the connection; a message that cannot be decoded or whose actor
 //! is unknown is logged (its request failed) and the connection goes on.
 #![deny(missing_docs)]
+// On docs.rs (all features), items of a feature say which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
 mod admission;
@@ -183,9 +185,11 @@ pub use process::{ProcessConfig, ProcessInfo, Processes};
 pub use secret::{Secret, SecretError};
 pub use thespian::remote::NodeId;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls::TlsConfig;
 /// The certificate and key types [`TlsConfig`] takes (rustls' `pki_types`).
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tokio_rustls::rustls::pki_types;
 
 /// The README's examples are compiled and run as doc tests here (this crate sees both `thespian`

@@ -84,7 +84,7 @@ impl Secret {
     /// ignored).
     pub fn from_hex(text: &str) -> Result<Secret, SecretError> {
         let text = text.trim();
-        if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(SecretError::NotHex(format!("{} characters", text.len())));
         }
         let bytes: Vec<u8> = (0..text.len())

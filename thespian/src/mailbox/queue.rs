@@ -1116,7 +1116,7 @@ mod tests {
     }
 }
 
-/// Model-checked with loom: `RUSTFLAGS="--cfg thespian_loom" cargo test -p thespian --lib
+/// Model-checked with loom: `RUSTFLAGS="--cfg thespian_loom" cargo test -p thespian-actors --lib
 /// --release loom` (see `.ci/run`).
 #[cfg(all(test, thespian_loom))]
 mod loom_tests {
