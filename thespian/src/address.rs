@@ -21,12 +21,12 @@ use std::time::Duration;
 
 use crate::acting::acting;
 use crate::actor::{Actor, Message};
-use crate::ask::{ask_via, tell_via, Ask, Tell, TimedAddr};
 use crate::envelope::{Envelope, ExitCause, SystemMessage};
 use crate::error::{AskError, SendError, SendFailure, TrySendError};
 use crate::mailbox::Mailbox;
 use crate::remote::{RemoteTarget, ReplySink, WireError};
 use crate::reply::ReplyTo;
+use crate::send::{ask_via, tell_via, Ask, Tell, TimedAddr};
 use crate::sync::Unpoisoned;
 use crate::system::SystemShared;
 
@@ -512,7 +512,7 @@ impl<A: Actor> Addr<A> {
         M: Send + 'static,
         A::Message: From<M>,
     {
-        crate::ask::try_tell_via(&*self.cell, msg, acting())
+        crate::send::try_tell_via(&*self.cell, msg, acting())
     }
 
     /// Sends a request and waits for its reply, at most `timeout`.
@@ -769,7 +769,7 @@ impl<M: Send + 'static> Recipient<M> {
 
     /// Sends a message if there is room right now.
     pub fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>> {
-        crate::ask::try_tell_via(&*self.cell, msg, acting())
+        crate::send::try_tell_via(&*self.cell, msg, acting())
     }
 
     /// Sends a request and waits for its reply, at most `timeout` (its sender chosen as for

@@ -10,12 +10,12 @@ use futures::{Stream, StreamExt};
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, ActorId, Addr, AnyCell, IdMap};
-use crate::ask::{tell_via, Ask, Delivery, Destination};
 use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::CreateError;
 use crate::messages::{ExitReason, WatchedActorExited};
 use crate::options::ActorOptions;
 use crate::reply::{ReplyHandle, ReplyTo, SendReplyError};
+use crate::send::{tell_via, Ask, Delivery, Destination};
 use crate::sync::Compaction;
 use crate::system::ActorSystem;
 use crate::system::SystemShared;

@@ -100,7 +100,6 @@
 mod acting;
 mod actor;
 mod address;
-mod ask;
 mod builder;
 mod capabilities;
 mod context;
@@ -109,6 +108,7 @@ mod envelope;
 mod error;
 mod exit_wait;
 mod mailbox;
+mod message_loop;
 mod messages;
 mod options;
 mod outside;
@@ -116,7 +116,7 @@ mod registry;
 mod relay;
 pub mod remote;
 mod reply;
-mod runtime;
+mod send;
 pub mod sequential;
 mod status;
 mod supervision;
@@ -130,18 +130,18 @@ mod wire;
 
 pub use actor::{Actor, Message};
 pub use address::{ActorAddress, ActorId, Addr, Recipient};
-pub use ask::{AsAddr, Ask, Delivery, Destination, Tell, TimedAddr};
 pub use capabilities::{Capabilities, CapabilityValue};
 pub use context::Context;
 pub use error::{AskError, CreateError, ListenError, SendError, SendFailure, TrySendError};
 pub use exit_wait::ExitWait;
+pub use message_loop::RETRIES;
 pub use messages::{
     ActorExitRequest, ChildActorExited, DeadEnvelope, ExitReason, PoisonMessage, ReceivedMessage,
     WatchedActorExited,
 };
 pub use options::ActorOptions;
 pub use reply::ReplyHandle;
-pub use runtime::RETRIES;
+pub use send::{AsAddr, Ask, Delivery, Destination, Tell, TimedAddr};
 pub use sequential::TraceEntry;
 pub use status::{ActorStatus, SystemStatus};
 pub use supervision::{RestartPolicy, Supervision};

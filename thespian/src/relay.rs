@@ -92,7 +92,7 @@ async fn stand_in<A: Actor>(mut ctx: Context<A>, mut relay: Relay<A>) {
         tracing::error!(actor = %ctx.myself, details, "the stand-in of an actor in its own process failed");
         ExitReason::Failed(details)
     });
-    crate::runtime::finish(ctx, reason);
+    crate::message_loop::finish(ctx, reason);
 }
 
 /// Starts processes for the actor until it exits for good; the reason.
@@ -246,7 +246,7 @@ fn open<A: Actor>(
             None
         }
         Payload::System(SystemMessage::Watched(notice)) => {
-            let watched = crate::runtime::heard_of(ctx, &notice.actor, Interest::Watch);
+            let watched = crate::message_loop::heard_of(ctx, &notice.actor, Interest::Watch);
             let ours = target.is_none_or(|t| notice.actor == *t);
             (watched && ours).then_some(notice.reason)
         }

@@ -11,7 +11,6 @@ use tokio::sync::Notify;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, ActorCell, ActorId, Addr, Lineage};
-use crate::ask::{Ask, Delivery, Destination};
 pub use crate::builder::ActorSystemBuilder;
 use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::context::Context;
@@ -25,6 +24,7 @@ use crate::outside::OutsideCell;
 use crate::registry::{GlobalNames, TopLevel};
 use crate::remote::{Proxies, Transport};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
+use crate::send::{Ask, Delivery, Destination};
 use crate::sequential::{Sequential, TraceEntry};
 use crate::status::{ActorStatus, SystemStatus};
 use crate::supervision::{Supervision, Supervisor};
@@ -186,7 +186,7 @@ impl SystemShared {
             Supervision::Resume => None,
             policy => Some(Box::new(Supervisor::new(policy))),
         };
-        runtime.start(crate::runtime::run(actor, ctx, supervisor));
+        runtime.start(crate::message_loop::run(actor, ctx, supervisor));
         Ok(addr)
     }
 

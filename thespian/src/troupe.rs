@@ -47,13 +47,13 @@ use tokio::time::Instant;
 
 use crate::actor::Actor;
 use crate::address::{ActorAddress, ActorId, Addr, AnyCell};
-use crate::ask::AsAddr;
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::CreateError;
 use crate::mailbox::Take;
 use crate::messages::{panic_details, ExitReason};
 use crate::options::ActorOptions;
+use crate::send::AsAddr;
 use crate::status::ActorStatus;
 use crate::system::SystemShared;
 
@@ -191,7 +191,7 @@ where
     let me = ctx.myself.address();
     let system = ctx.myself.cell.system.clone();
     system.dead_letter_envelopes::<A>(&me, jobs.drain(..).chain(batch.drain(..)));
-    crate::runtime::finish(ctx, reason);
+    crate::message_loop::finish(ctx, reason);
 }
 
 /// The leader's loop, until the troupe exits.

@@ -1,0 +1,152 @@
+//! A queue's blocks: [`BLOCK`](super::BLOCK) slots each, a cache line of their own for the
+//! header the senders write, allocated unaligned and aligned by hand.
+
+use std::alloc::Layout;
+use std::mem::MaybeUninit;
+use std::ptr;
+
+use super::sync::{AtomicBool, AtomicPtr, AtomicU64, Ordering, UnsafeCell};
+use super::{Pos, BLOCK};
+
+/// One message's place, with its flag beside it: a message crosses from the sender's core to
+/// the receiver's with the line(s) of its own slot (one line for a 56-byte envelope).
+pub(super) struct Slot<T> {
+    pub(super) value: UnsafeCell<MaybeUninit<T>>,
+    /// Set by the sender once `value` is written; cleared by the receiver as it takes it.
+    pub(super) full: AtomicBool,
+}
+
+/// A block: its header on a cache line of its own (the senders write it), then the slots.
+#[repr(C, align(64))]
+pub(super) struct Block<T> {
+    /// One bit per written slot (which only the senders read), and `RELEASED`.
+    pub(super) ready: AtomicU64,
+    /// The position of slot 0, a multiple of `BLOCK`; set before the block is linked.
+    pub(super) start: AtomicU64,
+    pub(super) next: AtomicPtr<Block<T>>,
+    /// The tail position seen when the senders let go of the block (valid once `RELEASED`).
+    pub(super) released_at: AtomicU64,
+    /// Where the allocation under the block begins (see `alloc`).
+    base: *mut u8,
+    _line: [u64; 3],
+    pub(super) slots: [Slot<T>; BLOCK],
+}
+
+/// The alignment the global allocator gives a plain allocation of this size (with the system
+/// allocator: `malloc`'s, 16 bytes on the 64-bit targets tokio runs on).
+const PLAIN_ALIGN: usize = 16;
+
+impl<T> Block<T> {
+    /// The allocation under a block: its size plus room to align it by hand. An aligned
+    /// allocation (`posix_memalign` under glibc) cost about 1,000 instructions per block, ten
+    /// times a plain one: it was a tenth of creating an actor and giving it a first message.
+    fn layout() -> Layout {
+        let block = Layout::new::<Block<T>>();
+        Layout::from_size_align(block.size() + block.align() - PLAIN_ALIGN, PLAIN_ALIGN)
+            .expect("a block's layout is valid")
+    }
+
+    pub(super) fn alloc(start: Pos) -> *mut Block<T> {
+        let layout = Self::layout();
+        // SAFETY: the layout has a non-zero size.
+        let base = unsafe { std::alloc::alloc(layout) };
+        if base.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        // The allocation is at least `PLAIN_ALIGN`-aligned, so the offset to the next line is at
+        // most `align - PLAIN_ALIGN`, the room left: the block ends within the allocation.
+        let align = std::mem::align_of::<Block<T>>();
+        let offset = (align - (base as usize) % align) % align;
+        debug_assert!(offset <= align - PLAIN_ALIGN);
+        // SAFETY: `offset` stays within the allocation (above).
+        let block = unsafe { base.add(offset) }.cast::<Block<T>>();
+        // SAFETY: `block` is aligned and within the allocation; every field that needs a value
+        // gets one (the slots' values stay uninitialized, as `MaybeUninit` allows).
+        unsafe {
+            ptr::addr_of_mut!((*block).ready).write(AtomicU64::new(0));
+            ptr::addr_of_mut!((*block).start).write(AtomicU64::new(start));
+            ptr::addr_of_mut!((*block).next).write(AtomicPtr::new(ptr::null_mut()));
+            ptr::addr_of_mut!((*block).released_at).write(AtomicU64::new(0));
+            ptr::addr_of_mut!((*block).base).write(base);
+            ptr::addr_of_mut!((*block)._line).write([0; 3]);
+            let slots = ptr::addr_of_mut!((*block).slots).cast::<Slot<T>>();
+            for i in 0..BLOCK {
+                slots.add(i).write(Slot {
+                    value: UnsafeCell::new(MaybeUninit::uninit()),
+                    full: AtomicBool::new(false),
+                });
+            }
+        }
+        block
+    }
+
+    /// # Safety
+    /// `block` came from [`Block::alloc`], nobody else uses it, and its slots hold no values.
+    pub(super) unsafe fn free(block: *mut Block<T>) {
+        // SAFETY: the caller's contract; `base` is the allocation `alloc` made with `layout()`.
+        unsafe {
+            let base = (*block).base;
+            ptr::drop_in_place(block);
+            std::alloc::dealloc(base, Self::layout());
+        }
+    }
+
+    /// Readies a finished block for reuse. The caller owns it.
+    pub(super) fn reset(&self) {
+        self.ready.store(0, Ordering::Relaxed);
+        self.next.store(ptr::null_mut(), Ordering::Relaxed);
+    }
+
+    /// Writes the slot at `offset` and marks it written.
+    ///
+    /// # Safety
+    /// The caller claimed the slot's position: nobody else writes it, and the receiver reads
+    /// it only once its ready bit is set.
+    #[inline]
+    pub(super) unsafe fn write(&self, offset: usize, value: T) {
+        let slot = &self.slots[offset];
+        // SAFETY: the caller's contract.
+        slot.value.with_mut(|v| unsafe { (*v).write(value) });
+        // What the receiver looks at for each message: on the line just written.
+        slot.full.store(true, Ordering::Release);
+        // The senders look at these bits to move `tail_block` (see `block_for`), and a receiver
+        // going to sleep looks at them once: with one sender, this line stays in its cache.
+        // Sequentially consistent: the sender's half of the handshake (module docs).
+        self.ready.fetch_or(1 << offset, Ordering::SeqCst);
+    }
+
+    pub(super) fn start(&self) -> Pos {
+        // Relaxed: set before the block was published by a release store of its pointer.
+        self.start.load(Ordering::Relaxed)
+    }
+}
+
+/// A claimed slot while its value is being made: if that panics, the slot gets the filler
+/// (with none, the receiver would wait for it forever: only infallible makers go without).
+pub(super) struct Unwritten<'a, T> {
+    pub(super) block: &'a Block<T>,
+    pub(super) offset: usize,
+    pub(super) filler: Option<fn() -> T>,
+}
+
+impl<T> Drop for Unwritten<'_, T> {
+    fn drop(&mut self) {
+        if let Some(filler) = self.filler {
+            // SAFETY: the slot was claimed by the push that is unwinding, and never written.
+            unsafe { self.block.write(self.offset, filler()) };
+        }
+    }
+}
+
+/// Frees a chain of blocks that hold no values.
+///
+/// # Safety
+/// Nobody else reaches the chain.
+pub(super) unsafe fn free_chain<T>(mut link: *mut Block<T>) {
+    while !link.is_null() {
+        // SAFETY: the caller's contract.
+        let next = unsafe { (*link).next.load(Ordering::Relaxed) };
+        unsafe { Block::free(link) };
+        link = next;
+    }
+}

@@ -1,0 +1,127 @@
+//! Model-checked with loom: `RUSTFLAGS="--cfg thespian_loom" cargo test -p thespian-actors --lib
+//! --release loom` (see `.ci/run`).
+
+use super::*;
+use crate::sync::CountingWaker;
+use loom::sync::Arc;
+
+/// Explores every interleaving with at most `PREEMPTIONS` forced switches between threads
+/// (most concurrency bugs need two or three), which keeps each model within seconds.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    const PREEMPTIONS: usize = 3;
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(PREEMPTIONS);
+    builder.check(f);
+}
+
+/// Two senders, two values each, crossing blocks; the receiver reads concurrently. Every
+/// value arrives once, each sender's in order; a receiver that went to sleep with values
+/// still to come was woken.
+#[test]
+fn senders_and_a_sleeping_receiver() {
+    model(|| {
+        let q = Arc::new(Queue::new());
+        let (count, waker) = CountingWaker::new();
+        let senders: Vec<_> = (0..2u64)
+            .map(|s| {
+                let q = q.clone();
+                loom::thread::spawn(move || {
+                    for n in 0..2 {
+                        q.push(s * 10 + n).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let wakes = || count.woken();
+        let mut got = Vec::new();
+        // The receiver as a task: a series of polls. A poll answers every wake-up made
+        // before it began; one that ends asleep needs a wake-up made after that.
+        let (slept, answered) = 'polls: loop {
+            let answered = wakes();
+            loop {
+                // SAFETY: this thread is the only receiver.
+                match unsafe { q.pop() } {
+                    Some(v) => got.push(v),
+                    None if got.len() == 4 => break 'polls (false, answered),
+                    None => break,
+                }
+            }
+            // Announce, look once more, and sleep if still nothing.
+            unsafe { q.sleep(&waker) };
+            match unsafe { q.pop_after_sleep() } {
+                Some(v) => {
+                    q.awake();
+                    got.push(v);
+                }
+                None => break (true, answered),
+            }
+        };
+        let seen_at_sleep = got.len();
+        for s in senders {
+            s.join().unwrap();
+        }
+        if slept && seen_at_sleep < 4 {
+            assert!(
+                wakes() > answered,
+                "asleep with values to come, never woken"
+            );
+        }
+        while let Some(v) = unsafe { q.pop() } {
+            got.push(v);
+        }
+        assert_eq!(got.len(), 4);
+        for s in 0..2 {
+            let mine: Vec<_> = got.iter().filter(|v| **v / 10 == s).collect();
+            assert_eq!(mine, [&(s * 10), &(s * 10 + 1)]);
+        }
+    });
+}
+
+/// A close racing with a sender: the value is either handed back to the sender or returned
+/// by the close, never lost and never both.
+#[test]
+fn close_racing_a_sender() {
+    model(|| {
+        let q = Arc::new(Queue::new());
+        q.push(1u64).unwrap();
+        let sender = {
+            let q = q.clone();
+            loom::thread::spawn(move || q.push(2).is_ok())
+        };
+        // SAFETY: this thread is the only receiver.
+        let rest = unsafe { q.close() };
+        let accepted = sender.join().unwrap();
+        if accepted {
+            assert_eq!(rest, vec![1, 2]);
+        } else {
+            assert_eq!(rest, vec![1]);
+        }
+    });
+}
+
+/// Blocks recycled while senders keep linking new ones: one receiver draining as two
+/// senders cross several blocks.
+#[test]
+fn recycling_while_sending() {
+    model(|| {
+        let q = Arc::new(Queue::new());
+        let sender = {
+            let q = q.clone();
+            loom::thread::spawn(move || {
+                for n in 0..3u64 {
+                    q.push(n).unwrap();
+                }
+            })
+        };
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            // SAFETY: this thread is the only receiver.
+            match unsafe { q.pop() } {
+                Some(v) => got.push(v),
+                None => loom::thread::yield_now(),
+            }
+        }
+        sender.join().unwrap();
+        assert_eq!(got, vec![0, 1, 2]);
+    });
+}
