@@ -82,8 +82,8 @@ pub struct Shard {
     map: HashMap<String, Bytes>,
 }
 
-// The messages carry the request's span, so they are not serializable (`no_serde`). They are not
-// `Clone` either, so a handler that panics is not retried: its ask fails at once with `Poisoned`.
+// The messages carry the request's span, so they are not serializable (`no_serde`). A handler that
+// panics is not retried (the actor does not ask for `retry`): its ask fails at once with `Poisoned`.
 #[actor(no_serde)]
 impl Shard {
     /// The value of `key`, if there is one.

@@ -224,12 +224,20 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 .clone()
                 .map_or_else(|| quote!(()), |r| r.to_token_stream());
             let (mimpl, _, mwhere) = actor_generics.split_for_impl();
+            // A retried message is copied for its retry: it must be `Clone`, said at `retry`.
+            let retried = h.retry.map(|span| {
+                quote::quote_spanned! {span=>
+                    fn retried<M: ::core::clone::Clone>() {}
+                    retried::<#existing>();
+                }
+            });
             return quote! {
                 // The handler's reply must be the message's declared reply type.
                 const _: () = {
                     fn check #mimpl () #mwhere {
                         fn same<M: #th::Message<Reply = R>, R>() {}
                         same::<#existing, #reply>();
+                        #retried
                     }
                 };
             };
@@ -291,11 +299,18 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 }
             }
         });
+        // A retried message is copied for its retry: `Clone` is derived for it (at `retry`, so
+        // that a field that cannot be cloned is reported there) unless the actor derives it.
+        let clone_derive = h
+            .retry
+            .filter(|_| !derives.iter().any(|d| d.is_ident("Clone")))
+            .map(|span| quote::quote_spanned!(span=> #[derive(::core::clone::Clone)]));
         quote! {
             #[doc = #summary]
             #(#docs)*
             #serde_attrs
             #user_derives
+            #clone_derive
             #[allow(private_interfaces, private_bounds, missing_docs)]
             #fvis struct #name #decl_g #body
 
@@ -396,6 +411,22 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         let variant = &m.handler.variant;
         quote! {
             #enum_name::#variant(m) => (&#th::__private::CopyProbe(m)).copy_message().map(#enum_name::#variant),
+        }
+    });
+    // Only asked for: a retry runs a handler's side effects twice (see `Actor::message_retried`).
+    let retried = messages.iter().any(|m| m.handler.retry.is_some()).then(|| {
+        let arms = messages.iter().map(|m| {
+            let variant = &m.handler.variant;
+            let retry = m.handler.retry.is_some();
+            quote!(#enum_name::#variant(_) => #retry,)
+        });
+        quote! {
+            fn message_retried(message: &Self::Message) -> bool {
+                match message {
+                    #(#arms)*
+                    #phantom_ref_arm
+                }
+            }
         }
     });
     let name_arms = messages.iter().map(|m| {
@@ -571,6 +602,8 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                     #phantom_ref_arm
                 }
             }
+
+            #retried
 
             #check
 

@@ -78,7 +78,7 @@ mod model;
 ///         }
 ///     }
 ///     fn type_name() -> &'static str { concat!(module_path!(), "::", "Counter") }
-///     fn message_copy(..) { .. }        // a copy for the retry, when the message is Clone
+///     fn message_copy(..) { .. }        // a copy for a retry and the poison notice, when Clone
 ///     fn message_from_any(..) { .. }    // accepts `CounterAdd`, `CounterTotal` or `CounterMessage`
 ///     fn message_into_any(..) { .. }    // boxes the struct inside the variant
 ///     fn message_name(..) { .. }        // "CounterAdd", "CounterTotal"
@@ -109,7 +109,8 @@ mod model;
 /// | attribute | signature | what |
 /// |---|---|---|
 /// | `#[message(name = "N")]` | a handler | names its message type `N` |
-/// | `#[receive]` | a handler of one `Message` argument | uses that type as the message |
+/// | `#[message(retry)]` | a handler | hands its message to it once more after a panic (see below) |
+/// | `#[receive]`, `#[receive(retry)]` | a handler of one `Message` argument | uses that type as the message (retried after a panic) |
 /// | `#[started]` | `async fn(&mut self[, ctx])` | runs before the first message |
 /// | `#[stopping]` | `async fn(&mut self[, ctx])` | runs when asked to exit |
 /// | `#[child_exited]` | `async fn(&mut self, ChildActorExited[, ctx])` | a child ended |
@@ -163,12 +164,22 @@ mod model;
 /// # Actor options
 ///
 /// `#[actor(name = "stable.Name", message = EnumName, vis = pub(crate), derive(Clone, Debug),
-/// no_serde, crate = path::to::thespian)]`: the stable type name used to create the actor remotely
-/// (default: module path and type name), the enum's name, the visibility of the enum and address
-/// trait (default `pub`), derives added to every generated type, no serde derives (for arguments
-/// that cannot be serialized), and where the generated code finds the `thespian` crate (default
-/// `::thespian`; give it when the dependency is renamed, or reached through another crate's
-/// re-export).
+/// no_serde, retry, crate = path::to::thespian)]`: the stable type name used to create the actor
+/// remotely (default: module path and type name), the enum's name, the visibility of the enum and
+/// address trait (default `pub`), derives added to every generated type, no serde derives (for
+/// arguments that cannot be serialized), retries for every handler, and where the generated code
+/// finds the `thespian` crate (default `::thespian`; give it when the dependency is renamed, or
+/// reached through another crate's re-export).
+///
+/// # Retries
+///
+/// A handler that panics poisons its message: the sender hears of it and the actor goes on. A
+/// retry (the message handed to the actor `thespian::RETRIES` more
+/// time(s) first) is a choice, since it runs the handler's side effects twice: `retry` on the
+/// actor or `#[message(retry)]` on one handler. A retried message is copied before it is handled,
+/// so the macro derives `Clone` for it (an argument that cannot be cloned is reported at `retry`);
+/// a `#[receive(retry)]` message must be `Clone` already. Deriving `Clone` for other reasons
+/// retries nothing.
 ///
 /// # Generic actors
 ///

@@ -18,6 +18,8 @@ pub(crate) struct Options {
     pub(crate) derives: Vec<syn::Path>,
     /// Where the `thespian` crate is, when its package was renamed (default `::thespian`).
     pub(crate) krate: Option<syn::Path>,
+    /// `retry`: every message is retried after a panic (the option's span, for its errors).
+    pub(crate) retry: Option<proc_macro2::Span>,
 }
 
 impl Parse for Options {
@@ -43,6 +45,7 @@ impl Parse for Options {
                     options.vis = Some(input.parse()?);
                 }
                 "no_serde" => options.serde = false,
+                "retry" => options.retry = Some(key.span()),
                 "crate" => {
                     input.parse::<Token![=]>()?;
                     options.krate = Some(input.parse()?);
@@ -59,7 +62,8 @@ impl Parse for Options {
                         format!(
                             "unknown `#[actor]` option `{other}`; the options are \
                              `name = \"stable.Name\"`, `message = EnumName`, `vis = pub(crate)`, \
-                             `derive(Clone, Debug)`, `no_serde` and `crate = path::to::thespian`"
+                             `derive(Clone, Debug)`, `no_serde`, `retry` and \
+                             `crate = path::to::thespian`"
                         ),
                     ))
                 }
@@ -149,6 +153,9 @@ pub(crate) struct Handler {
     pub(crate) answers: bool,
     /// For `#[receive]`: the existing message type the handler takes as is.
     pub(crate) existing: Option<Type>,
+    /// Retried after a panic (`#[message(retry)]`, `#[receive(retry)]` or `#[actor(retry)]`):
+    /// where that was asked, for the error if the message cannot be cloned.
+    pub(crate) retry: Option<proc_macro2::Span>,
 }
 
 pub(crate) struct Hook {
@@ -173,6 +180,7 @@ enum Role {
     Handler {
         rename: Option<Ident>,
         receive: bool,
+        retry: Option<proc_macro2::Span>,
     },
     Hook(HookKind),
     CapabilityCheck,
@@ -189,24 +197,45 @@ fn take_role(method: &mut ImplItemFn) -> syn::Result<Role> {
             Some("capability_check") => Some(Role::CapabilityCheck),
             Some("message") => {
                 let mut rename = None;
+                let mut retry = None;
                 attr.parse_nested_meta(|meta| {
                     if meta.path.is_ident("name") {
                         let lit: LitStr = meta.value()?.parse()?;
                         rename = Some(lit.parse::<Ident>()?);
                         Ok(())
+                    } else if meta.path.is_ident("retry") {
+                        retry = Some(meta.path.span());
+                        Ok(())
                     } else {
-                        Err(meta.error("expected `#[message(name = \"TypeName\")]`"))
+                        Err(meta.error(
+                            "expected `#[message(name = \"TypeName\")]` or `#[message(retry)]`",
+                        ))
                     }
                 })?;
                 Some(Role::Handler {
                     rename,
                     receive: false,
+                    retry,
                 })
             }
-            Some("receive") => Some(Role::Handler {
-                rename: None,
-                receive: true,
-            }),
+            Some("receive") => {
+                let mut retry = None;
+                if !matches!(attr.meta, syn::Meta::Path(_)) {
+                    attr.parse_nested_meta(|meta| {
+                        if meta.path.is_ident("retry") {
+                            retry = Some(meta.path.span());
+                            Ok(())
+                        } else {
+                            Err(meta.error("expected `#[receive]` or `#[receive(retry)]`"))
+                        }
+                    })?;
+                }
+                Some(Role::Handler {
+                    rename: None,
+                    receive: true,
+                    retry,
+                })
+            }
             Some(n) => HookKind::from_attr(n).map(Role::Hook),
             None => None,
         };
@@ -225,6 +254,7 @@ fn take_role(method: &mut ImplItemFn) -> syn::Result<Role> {
     Ok(role.unwrap_or(Role::Handler {
         rename: None,
         receive: false,
+        retry: None,
     }))
 }
 
@@ -536,7 +566,11 @@ impl ActorModel {
                         args,
                     });
                 }
-                Role::Handler { rename, receive } => {
+                Role::Handler {
+                    rename,
+                    receive,
+                    retry,
+                } => {
                     check_signature(method, "a handler", true)?;
                     let name = method.sig.ident.to_string();
                     if RESERVED.contains(&name.as_str()) {
@@ -612,6 +646,7 @@ impl ActorModel {
                         reply,
                         answers,
                         existing,
+                        retry: retry.or(options.retry),
                     });
                 }
             }

@@ -165,7 +165,7 @@ async fn an_actor_in_its_own_process_works_like_any_actor_and_exits_with_it() {
     assert_eq!(fragile.add().await, Ok(1));
     fragile.add().await.unwrap();
     assert_eq!(fragile.add().await, Ok(3));
-    // A handler that panics in the process is retried, then poisoned, as anywhere (`Resume`).
+    // A handler that panics in the process poisons its ask, as anywhere (`Resume`).
     assert!(matches!(fragile.panic().await, Err(AskError::Poisoned(_))));
     assert_eq!(fragile.add().await, Ok(4));
     assert_eq!(processes.running().len(), 1);

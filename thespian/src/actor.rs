@@ -177,12 +177,25 @@ pub trait Actor: Sized + Send + 'static {
         Box::new(message)
     }
 
-    /// A copy of a message, for the retry after a failed attempt (see [`Actor::handle`]'s failure
-    /// rule). `None`, the default, means "cannot be copied": a failure then poisons the message at
-    /// once. `#[actor]` copies messages whose type is `Clone`.
+    /// A copy of a message, made before it is handled: for the retry after a failed attempt
+    /// when [`message_retried`](Actor::message_retried) asks for one, and for the
+    /// [`PoisonMessage`](crate::PoisonMessage) that tells its sender of the failure. `None`, the
+    /// default, means "cannot be copied": no retry, and a notice without the message.
+    /// `#[actor]` copies messages whose type is `Clone`.
     fn message_copy(message: &Self::Message) -> Option<Self::Message> {
         let _ = message;
         None
+    }
+
+    /// Whether a message whose handler panicked is handed to the actor once more
+    /// ([`RETRIES`](crate::RETRIES) times, with a copy from
+    /// [`message_copy`](Actor::message_copy)) before its sender hears of the failure. `false`,
+    /// the default: a retry is a choice (it runs the handler's side effects twice), never a
+    /// consequence of the message being `Clone`. `#[actor(retry)]` retries every message of the
+    /// actor, `#[message(retry)]` (or `#[receive(retry)]`) one handler's.
+    fn message_retried(message: &Self::Message) -> bool {
+        let _ = message;
+        false
     }
 
     /// Encodes a message for an actor of this type on another node (appending to `out`), and says

@@ -54,9 +54,10 @@
 //!   its parent. [`ActorSystem::shutdown`] does this for every actor.
 //! * **Death watch.** Any actor can [watch](Context::watch) any other, local or on another node,
 //!   and hears once when it ends ([`WatchedActorExited`], in [`Actor::watched_exited`]).
-//! * **Failure.** A handler that panics harms nobody else: the message is retried once (when it
-//!   can be copied, see [`RETRIES`]), then its sender gets a [`PoisonMessage`] and the actor goes
-//!   on.
+//! * **Failure.** A handler that panics harms nobody else: its sender gets a [`PoisonMessage`]
+//!   (an asker [`AskError::Poisoned`]) and the actor goes on. A message is first retried
+//!   ([`RETRIES`] times) only where its actor asks for it (`#[actor(retry)]`,
+//!   `#[message(retry)]`, [`Actor::message_retried`]).
 //! * **Nothing vanishes.** A message that cannot be delivered is a *dead letter*: counted, logged,
 //!   and handed to the registered handler ([`Context::register_dead_letters`]).
 //!

@@ -19,7 +19,8 @@ use crate::status::ActorStatus;
 use crate::supervision::{Supervisor, Verdict};
 use crate::watch::Interest;
 
-/// How many times a failed message is handed to its actor again, in every system base.
+/// How many times a failed message is handed to its actor again, in every system base, when its
+/// actor retries it ([`Actor::message_retried`]).
 pub const RETRIES: u32 = 1;
 
 /// What handling one envelope decided.
@@ -396,14 +397,17 @@ async fn retry<A: Actor>(
     asked: bool,
     panic: Box<dyn std::any::Any + Send>,
 ) -> Option<String> {
-    let (name, mut next) = match spare {
-        Spare::Copy(copy) => (A::message_name(&copy), Some(copy)),
-        Spare::Name(name) => (name, None),
+    // `next`: the copy for the next attempt; `kept`: the copy for the poison notice, made before
+    // the last attempt.
+    let (name, mut next, mut kept) = match spare {
+        Spare::Copy(copy) if A::message_retried(&copy) => {
+            (A::message_name(&copy), Some(copy), None)
+        }
+        Spare::Copy(copy) => (A::message_name(&copy), None, Some(copy)),
+        Spare::Name(name) => (name, None, None),
     };
     let mut attempt = 1;
     let mut panic = panic;
-    // A copy of the message for the poison notice, made before the last attempt.
-    let mut kept = None;
     loop {
         let details = panic_details(&*panic);
         tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");

@@ -1,4 +1,5 @@
-//! A panicking handler: retried once with a copy of the message, then poisoned.
+//! A panicking handler: retried once with a copy of the message when its actor asks for retries,
+//! then poisoned.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -11,7 +12,7 @@ struct Fragile {
     attempts: Arc<AtomicU32>,
 }
 
-#[actor(no_serde, derive(Clone))]
+#[actor(no_serde, retry)]
 impl Fragile {
     /// Always fails.
     async fn explode(&mut self, why: String) -> u32 {
@@ -30,6 +31,35 @@ impl Fragile {
 
     async fn alive(&self) -> bool {
         true
+    }
+}
+
+/// `Clone` for a reason of its own: a panicking handler still runs once, unless it asks for a
+/// retry.
+#[derive(Clone)]
+struct Careful {
+    attempts: Arc<AtomicU32>,
+}
+
+#[actor(no_serde, derive(Clone))]
+impl Careful {
+    /// Fails on the first attempt only, but is not retried.
+    async fn once(&mut self) -> u32 {
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst);
+        if attempt == 0 {
+            panic!("first attempt fails");
+        }
+        attempt
+    }
+
+    /// The same, retried.
+    #[message(retry)]
+    async fn twice(&mut self) -> u32 {
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst);
+        if attempt == 0 {
+            panic!("first attempt fails");
+        }
+        attempt
     }
 }
 
@@ -77,6 +107,28 @@ async fn a_retry_that_succeeds_answers_normally() {
         .await
         .unwrap();
     assert_eq!(fragile.flaky().await, Ok(1));
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_clone_message_is_retried_only_when_its_handler_asks() {
+    let system = ActorSystem::new();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let careful = system
+        .create_actor(Careful {
+            attempts: attempts.clone(),
+        })
+        .await
+        .unwrap();
+    let answer = careful.once().await;
+    assert_eq!(
+        answer,
+        Err(AskError::Poisoned("first attempt fails".into()))
+    );
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    attempts.store(0, Ordering::SeqCst);
+    assert_eq!(careful.twice().await, Ok(1));
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
     system.shutdown().await;
 }
 
@@ -192,7 +244,8 @@ impl Clone for Treacherous {
 
 struct Victim;
 
-// `derive(Clone)` makes the message copyable, so the runtime clones it for the retry.
+// `derive(Clone)` makes the message copyable, so the runtime clones it before each attempt (for
+// the poison notice).
 #[actor(no_serde, derive(Clone))]
 impl Victim {
     async fn take(&mut self, _payload: Treacherous) -> u8 {

@@ -1,5 +1,5 @@
-//! What a failure tells, and who the sender is in each hook: the poison notice carries the copy of
-//! a retried message, a handler that panics holding its reply handle poisons the ask, and every
+//! What a failure tells, and who the sender is in each hook: the poison notice carries a copy of
+//! a message that can be copied, a handler that panics holding its reply handle poisons the ask, and every
 //! hook's `ctx.sender()` is the actor the hook is about. On both bases.
 
 use std::time::Duration;
@@ -31,7 +31,7 @@ impl Doomed {
     }
 }
 
-/// The same failure, written by hand, with its messages copied for the retry.
+/// The same failure, written by hand, with its messages copied (for the notice; not retried).
 struct HandDoomed;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -142,7 +142,7 @@ async fn seen(
 }
 
 #[tokio::test]
-async fn a_poison_notice_carries_the_copy_of_a_retried_message() {
+async fn a_poison_notice_carries_a_copy_of_the_message() {
     for system in systems() {
         let doomed = system.create_actor(Doomed).await.unwrap();
         let by_hand = system.create_actor(HandDoomed).await.unwrap();
