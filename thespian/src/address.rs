@@ -485,7 +485,26 @@ impl<A: Actor> Addr<A> {
         Addr { cell }
     }
 
-    /// The actor's identity.
+    /// The actor's identity: unique in the process, the same for every copy of the address.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// let other = system.create_actor(Counter::default()).await?;
+    /// assert_eq!(counter.id(), counter.clone().id());
+    /// assert_ne!(counter.id(), other.id());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn id(&self) -> ActorId {
         self.cell.id
     }
@@ -496,6 +515,35 @@ impl<A: Actor> Addr<A> {
     /// The message is in the mailbox as soon as this returns (see [`Tell`]). Its sender is the
     /// actor whose handler or hook makes the call (as with [`Context::tell`](crate::Context::tell)),
     /// or the outside of the system when no actor does.
+    ///
+    /// # Errors
+    ///
+    /// The [`Tell`] gives [`SendError`](crate::SendError) when the message was not accepted: the
+    /// actor had exited, or (for an actor on another node) it could not be sent; the error says
+    /// why and hands the message back ([`SendError::into_inner`](crate::SendError::into_inner)).
+    ///
+    /// # Cancel safety
+    ///
+    /// The message is sent when this returns; dropping the `Tell` does not take it back. Dropped
+    /// while it waits for room in a full bounded mailbox, its message becomes a dead letter.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// counter.tell(CounterAdd { n: 2 }).await?;
+    /// assert_eq!(counter.total().await?, 2);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[inline]
     pub fn tell<M>(&self, msg: M) -> Tell<M>
     where
@@ -505,7 +553,34 @@ impl<A: Actor> Addr<A> {
         tell_via(&self.cell, msg, acting())
     }
 
-    /// Sends a message if there is room right now (its sender chosen as for [`tell`](Self::tell)).
+    /// Sends a message if there is room right now (its sender chosen as for [`tell`](Self::tell)),
+    /// without waiting: for code that cannot await, or must not wait for a full bounded mailbox.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError`](crate::TrySendError), with the message handed back: the mailbox is full,
+    /// the actor has exited, or the message could not be sent to the actor's node.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// counter.try_tell(CounterAdd { n: 3 })?;
+    /// counter.request_exit();
+    /// # counter.wait_for_exit().await;
+    /// let refused = counter.try_tell(CounterAdd { n: 4 }).unwrap_err();
+    /// assert_eq!(refused.into_inner().n, 4);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[inline]
     pub fn try_tell<M>(&self, msg: M) -> Result<(), TrySendError<M>>
     where
@@ -524,6 +599,37 @@ impl<A: Actor> Addr<A> {
     ///
     /// The request is sent when this returns (see [`Ask`]). Its sender is chosen as for
     /// [`tell`](Self::tell): the calling actor, inside a handler.
+    ///
+    /// # Errors
+    ///
+    /// [`AskError`](crate::AskError): no reply within `timeout`, the actor exited (or had), the
+    /// handler panicked (`Poisoned`), it dropped the request unanswered, or the actor's node could
+    /// not be reached.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the `Ask` does not take the request back: the actor still handles it, and its
+    /// reply becomes a dead letter.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// use std::time::Duration;
+    /// counter.add(5).await?;
+    /// let total = counter.ask(CounterTotal, Duration::from_secs(1)).await?;
+    /// assert_eq!(total, 5);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[inline]
     pub fn ask<M>(&self, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
@@ -535,22 +641,106 @@ impl<A: Actor> Addr<A> {
 
     /// This address with another timeout for the ask methods that `#[actor]` generates
     /// ([`Duration::MAX`]: no timeout, as for [`ask`](Self::ask)).
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// use std::time::Duration;
+    /// let total = counter.timeout(Duration::from_millis(50)).total().await?;
+    /// assert_eq!(total, 0);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn timeout(&self, timeout: Duration) -> TimedAddr<'_, A> {
         TimedAddr::new(self, timeout)
     }
 
-    /// The ask timeout used when none is given: the system's default.
+    /// The ask timeout used when none is given: the system's default
+    /// ([`ActorSystemBuilder::default_ask_timeout`](crate::ActorSystemBuilder::default_ask_timeout)).
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// use std::time::Duration;
+    /// let patient = ActorSystem::builder().default_ask_timeout(Duration::from_secs(30)).build();
+    /// let slow = patient.create_actor(Counter::default()).await?;
+    /// assert_eq!(slow.default_timeout(), Duration::from_secs(30));
+    /// # patient.shutdown().await;
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn default_timeout(&self) -> Duration {
         self.cell.system.default_ask_timeout
     }
 
-    /// Asks the actor to exit (see [`ActorExitRequest`](crate::ActorExitRequest)). Returns `false`
+    /// Asks the actor to exit (see [`ActorExitRequest`](crate::ActorExitRequest)): it handles
+    /// what was sent before, runs its `stopping` hook, and waits for its children. Returns `false`
     /// if it had already exited.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// use thespian::ExitReason;
+    /// let ended = counter.wait_for_exit();
+    /// assert!(counter.request_exit());
+    /// assert_eq!(ended.await, ExitReason::Requested);
+    /// assert!(!counter.request_exit());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn request_exit(&self) -> bool {
         self.cell.request_exit()
     }
 
-    /// Whether the actor is still running (it may exit right after this returns).
+    /// Whether the actor is still running (it may exit right after this returns: to act on its
+    /// end, [`wait_for_exit`](Self::wait_for_exit) or [`Context::watch`](crate::Context::watch)).
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// assert!(counter.is_alive());
+    /// counter.request_exit();
+    /// counter.wait_for_exit().await;
+    /// assert!(!counter.is_alive());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.cell.is_alive()
     }
@@ -582,19 +772,80 @@ impl<A: Actor> Addr<A> {
         crate::exit_wait::wait_for_exit(self)
     }
 
-    /// The number of messages waiting in its mailbox.
+    /// The number of messages waiting in its mailbox (an estimate while messages move).
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// counter.add(1).await?;
+    /// assert!(counter.queue_len() <= 1);
+    /// counter.total().await?; // handled after the add
+    /// assert_eq!(counter.queue_len(), 0);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn queue_len(&self) -> usize {
         self.cell.mailbox.len()
     }
 
-    /// The untyped address of this actor.
+    /// The untyped address of this actor: for code that handles actors of any type (parents,
+    /// watchers, dead letters), and to compare with the addresses notices carry.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// let any: ActorAddress = counter.address();
+    /// assert_eq!(any, counter.address());
+    /// assert_eq!(any.id(), counter.id());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn address(&self) -> ActorAddress {
         ActorAddress {
             cell: self.cell.clone(),
         }
     }
 
-    /// A [`Recipient`] of messages of type `M` that this actor accepts.
+    /// A [`Recipient`] of messages of type `M` that this actor accepts: an address that names
+    /// the message, not the actor, so that actors of different types can be told alike.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// use thespian::Recipient;
+    /// let adder: Recipient<CounterAdd> = counter.recipient();
+    /// adder.tell(CounterAdd { n: 7 }).await?;
+    /// assert_eq!(counter.total().await?, 7);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn recipient<M>(&self) -> Recipient<M>
     where
         M: Send + 'static,

@@ -463,11 +463,49 @@ impl fmt::Debug for ActorSystem {
 
 impl ActorSystem {
     /// A system with the default settings, running its actors on the current tokio runtime.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// counter.add(1).await?;
+    /// system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::builder().build()
     }
 
-    /// A builder to choose the system's name, capabilities and defaults.
+    /// A builder to choose the system's name, capabilities and defaults, or the sequential base.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// let system = ActorSystem::builder()
+    ///     .name("billing")
+    ///     .capability("gpu", true)
+    ///     .default_ask_timeout(Duration::from_secs(2))
+    ///     .build();
+    /// assert_eq!(system.name(), "billing");
+    /// system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn builder() -> ActorSystemBuilder {
         ActorSystemBuilder::default()
     }
@@ -481,12 +519,45 @@ impl ActorSystem {
         &self.shared
     }
 
-    /// The system's name.
+    /// The system's name (for logs, traces and status reports).
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::builder().name("edge-1").build();
+    /// assert_eq!(system.name(), "edge-1");
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn name(&self) -> &str {
         &self.shared.name
     }
 
     /// A copy of the system's current capabilities.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::builder().capability("gpu", true).build();
+    /// assert!(system.capabilities().is_true("gpu"));
+    /// assert!(!system.capabilities().is_true("tpu"));
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn capabilities(&self) -> Capabilities {
         self.shared.capabilities.read_unpoisoned().clone()
     }
@@ -551,12 +622,60 @@ impl ActorSystem {
     ///
     /// Local creation never waits; it is `async` because creation placed on another system of a
     /// convention (by capabilities) will.
+    ///
+    /// # Errors
+    ///
+    /// [`CreateError`]: the system is shut down, there is no tokio runtime to run the actor on,
+    /// or the actor's `capability_check` refuses the system's capabilities.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// assert_eq!(counter.total().await?, 0);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, CreateError> {
         self.shared.create(actor, None, ActorOptions::new())
     }
 
     /// Creates a top-level actor with options: a global name, supervision, a mailbox bound, an
     /// idle exit, initial messages, capability requirements (see [`ActorOptions`]).
+    ///
+    /// # Errors
+    ///
+    /// As for [`create_actor`](Self::create_actor); and [`CreateError::NameTaken`] when the
+    /// global name belongs to an actor of another type (one of the same type is returned instead
+    /// of a new one).
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// use thespian::ActorOptions;
+    /// let options = ActorOptions::new().name("counter").mailbox_capacity(100);
+    /// let counter = system.create_actor_with(Counter::default(), options).await?;
+    /// let again = system.create_actor_with(Counter::default(), ActorOptions::new().name("counter")).await?;
+    /// assert_eq!(again.id(), counter.id()); // the name's holder, not a second actor
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_actor_with<A: Actor>(
         &self,
         actor: A,
@@ -580,6 +699,27 @@ impl ActorSystem {
     }
 
     /// The actor holding global name `name`, if it is alive and an `A`.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// use thespian::ActorOptions;
+    /// let options = ActorOptions::new().name("totals");
+    /// system.create_actor_with(Counter::default(), options).await?;
+    /// let found: Addr<Counter> = system.named("totals").ok_or("no totals")?;
+    /// found.add(1).await?;
+    /// assert!(system.named::<Counter>("missing").is_none());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn named<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
         self.named_address(name)
             .as_ref()
@@ -587,6 +727,26 @@ impl ActorSystem {
     }
 
     /// The actor holding global name `name`, whatever its type, if it is alive.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// use thespian::ActorOptions;
+    /// let counter = system
+    ///     .create_actor_with(Counter::default(), ActorOptions::new().name("totals"))
+    ///     .await?;
+    /// assert_eq!(system.named_address("totals"), Some(counter.address()));
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn named_address(&self, name: &str) -> Option<ActorAddress> {
         let names = self.shared.names.lock_unpoisoned();
         names.by_name.get(name).filter(|a| a.is_alive()).cloned()
@@ -594,12 +754,49 @@ impl ActorSystem {
 
     /// A handle that does not keep the system's state alive (for services attached to it, such
     /// as a transport, that the system itself refers to).
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// let weak = system.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn downgrade(&self) -> WeakActorSystem {
         WeakActorSystem(Arc::downgrade(&self.shared))
     }
 
     /// Asks every actor for its state and reports the whole system. Actors answer between two
     /// messages; one busy for longer than `timeout` is left out.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// use std::time::Duration;
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// let status = system.status(Duration::from_secs(1)).await;
+    /// assert_eq!(status.live_actors, 1);
+    /// assert_eq!(status.actors[0].address, counter.address());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn status(&self, timeout: Duration) -> SystemStatus {
         let top_level = self.shared.top_level.snapshot();
         let collect = collect_statuses(self.shared.clock(), top_level, timeout);
@@ -636,6 +833,27 @@ impl ActorSystem {
     /// (Thespian's `ActorSystem.tell`; an actor sends as itself with [`Context::tell`] or
     /// [`Addr::tell`]). If the actor has exited, the message becomes a dead letter (use
     /// [`Addr::tell`] to get it back instead).
+    ///
+    /// The message is sent when this returns; awaiting the [`Delivery`] only waits for room in a
+    /// full bounded mailbox.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// system.tell(&counter, CounterAdd { n: 2 }).await;
+    /// assert_eq!(counter.total().await?, 2);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn tell<M, D>(&self, to: &D, msg: M) -> Delivery
     where
         M: Send + 'static,
@@ -646,6 +864,29 @@ impl ActorSystem {
 
     /// Sends a request to `to` from outside (even when called inside a handler) and waits at most
     /// `timeout` for the reply to it.
+    ///
+    /// # Errors
+    ///
+    /// [`AskError`], as for [`Addr::ask`].
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// use std::time::Duration;
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// let total = system.ask(&counter, CounterTotal, Duration::from_secs(1)).await?;
+    /// assert_eq!(total, 0);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ask<M, D>(&self, to: &D, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
@@ -658,6 +899,34 @@ impl ActorSystem {
     /// [`outside_address`](Self::outside_address)), waiting at most `timeout`. The system keeps
     /// at most [`outside_capacity`](crate::ActorSystemBuilder::outside_capacity) of them (10,000
     /// by default) while nobody listens; more become dead letters.
+    ///
+    /// # Errors
+    ///
+    /// [`ListenError::Timeout`] when nothing came within `timeout`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Announcer;
+    ///
+    /// #[actor]
+    /// impl Announcer {
+    ///     async fn announce(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.send(&ctx.system().outside_address(), "ready");
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let announcer = system.create_actor(Announcer).await?;
+    /// announcer.announce().await?;
+    /// let heard = system.listen(Duration::from_secs(1)).await?;
+    /// assert_eq!(heard.downcast::<&str>().ok(), Some("ready"));
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
         let listen = self.shared.outside.listen(self.shared.clock(), timeout);
         match &self.shared.sequential {
@@ -691,6 +960,26 @@ impl ActorSystem {
     }
 
     /// For a traced sequential system: every message handled so far, in order.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::builder().sequential().trace().build();
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// counter.add(1).await?;
+    /// system.run_until_idle().await;
+    /// let trace = system.trace();
+    /// assert_eq!(trace[0].to_string(), "outside -> Counter#1: CounterAdd");
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn trace(&self) -> Vec<TraceEntry> {
         self.shared
             .sequential
@@ -737,22 +1026,101 @@ impl ActorSystem {
 
     /// The address of the outside of the system: messages sent to it are read with
     /// [`listen`](Self::listen). Messages sent from outside carry it as their sender.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// let outside = system.outside_address();
+    /// assert_eq!(outside, system.outside_address());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn outside_address(&self) -> ActorAddress {
         self.shared.outside_address()
     }
 
-    /// The number of actors running (including those still exiting).
+    /// The number of actors running (including those still exiting). An actor leaves the count
+    /// before its parent and its watchers hear of its end.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// assert_eq!(system.live_actors(), 1);
+    /// let ended = counter.wait_for_exit();
+    /// counter.request_exit();
+    /// ended.await;
+    /// assert_eq!(system.live_actors(), 0);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn live_actors(&self) -> usize {
         self.shared.live.load(Ordering::Acquire)
     }
 
     /// How many messages became dead letters so far.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// let ended = counter.wait_for_exit();
+    /// counter.request_exit();
+    /// ended.await;
+    /// system.tell(&counter, CounterAdd { n: 1 }).await; // nobody to take it
+    /// assert_eq!(system.dead_letter_count(), 1);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn dead_letter_count(&self) -> u64 {
         self.shared.dead_letters.load(Ordering::Relaxed)
     }
 
     /// Asks every actor to exit, children before their parents, and waits until all have. Actors
     /// can no longer be created afterwards. Calling it again is harmless.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// system.shutdown().await;
+    /// assert!(!counter.is_alive());
+    /// assert!(system.create_actor(Counter::default()).await.is_err());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn shutdown(&self) {
         let top_level = self.shared.top_level.close(&self.shared.shutting_down);
         for actor in &top_level {
