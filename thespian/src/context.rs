@@ -90,12 +90,56 @@ impl<A: Actor> Context<A> {
     }
 
     /// This actor's own address (Thespian's `myAddress`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Echo;
+    ///
+    /// #[actor]
+    /// impl Echo {
+    ///     async fn me(&self, ctx: &Context<Self>) -> thespian::ActorId {
+    ///         ctx.myself().id()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let echo = system.create_actor(Echo).await?;
+    /// assert_eq!(echo.me().await?, echo.id());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn myself(&self) -> &Addr<A> {
         &self.myself
     }
 
     /// The sender of the message being handled: an actor, or the outside of the system (see
     /// [`ActorSystem::listen`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Who;
+    ///
+    /// #[actor]
+    /// impl Who {
+    ///     async fn asked_by(&self, ctx: &Context<Self>) -> ActorAddress {
+    ///         ctx.sender()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let who = system.create_actor(Who).await?;
+    /// assert_eq!(who.asked_by().await?, system.outside_address());
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sender(&self) -> ActorAddress {
         match &self.sender {
             Some(s) => s.clone(),
@@ -104,22 +148,127 @@ impl<A: Actor> Context<A> {
     }
 
     /// Whether the message being handled came from outside the actor system.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Who;
+    ///
+    /// #[actor]
+    /// impl Who {
+    ///     async fn from_outside(&self, ctx: &Context<Self>) -> bool {
+    ///         ctx.sender_is_outside()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let who = system.create_actor(Who).await?;
+    /// assert!(who.from_outside().await?);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sender_is_outside(&self) -> bool {
         self.sender.is_none()
     }
 
     /// The actor that created this one; `None` for actors created from outside (the system is
     /// their parent).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Family;
+    ///
+    /// #[actor]
+    /// impl Family {
+    ///     async fn has_parent(&self, ctx: &Context<Self>) -> bool {
+    ///         ctx.parent().is_some()
+    ///     }
+    ///
+    ///     async fn child_has_parent(&mut self, ctx: &mut Context<Self>) -> bool {
+    ///         match ctx.create_actor(Family).await {
+    ///             Ok(child) => child.has_parent().await.unwrap_or(false),
+    ///             Err(_) => false,
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let top = system.create_actor(Family).await?;
+    /// assert!(!top.has_parent().await?); // the system is its parent
+    /// assert!(top.child_has_parent().await?);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn parent(&self) -> Option<ActorAddress> {
         self.myself.cell.parent()
     }
 
     /// The children of this actor that have not ended yet.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Parent;
+    /// struct Child;
+    ///
+    /// #[actor]
+    /// impl Child {
+    ///     async fn ping(&self) {}
+    /// }
+    ///
+    /// #[actor]
+    /// impl Parent {
+    ///     async fn spawn(&mut self, ctx: &mut Context<Self>) -> usize {
+    ///         let _ = ctx.create_actor(Child).await;
+    ///         ctx.children().count()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let parent = system.create_actor(Parent).await?;
+    /// assert_eq!(parent.spawn().await?, 1);
+    /// assert_eq!(parent.spawn().await?, 2);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn children(&self) -> impl Iterator<Item = &ActorAddress> {
         self.extras.iter().flat_map(|e| e.children.values())
     }
 
     /// The actor system this actor runs in.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Named;
+    ///
+    /// #[actor]
+    /// impl Named {
+    ///     async fn system_name(&self, ctx: &Context<Self>) -> String {
+    ///         ctx.system().name().to_string()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// # let system = ActorSystem::builder().name("docs").build();
+    /// let named = system.create_actor(Named).await?;
+    /// assert_eq!(named.system_name().await?, "docs");
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn system(&self) -> ActorSystem {
         ActorSystem::from_shared(self.myself.cell.system.clone())
     }
@@ -149,12 +298,87 @@ impl<A: Actor> Context<A> {
 
     /// Creates a child actor: this actor is its parent, is told when it ends
     /// ([`Actor::child_exited`]), and takes it along when exiting.
+    ///
+    /// # Errors
+    ///
+    /// [`CreateError`]: this actor is exiting, the system is shut down, or the child's
+    /// `capability_check` refuses the system's capabilities.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// #[derive(Default)]
+    /// struct Worker { done: u32 }
+    ///
+    /// #[actor]
+    /// impl Worker {
+    ///     async fn work(&mut self) -> u32 { self.done += 1; self.done }
+    /// }
+    ///
+    /// struct Boss;
+    ///
+    /// #[actor]
+    /// impl Boss {
+    ///     async fn hire(&mut self, ctx: &mut Context<Self>) -> Option<Addr<Worker>> {
+    ///         ctx.create_actor(Worker::default()).await.ok()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let boss = system.create_actor(Boss).await?;
+    /// let worker = boss.hire().await?.ok_or("not hired")?;
+    /// assert_eq!(worker.work().await?, 1);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_actor<B: Actor>(&mut self, actor: B) -> Result<Addr<B>, CreateError> {
         self.create_actor_with(actor, ActorOptions::new()).await
     }
 
     /// Creates a child actor with options (supervision, mailbox bound, ...). A named actor
     /// ([`ActorOptions::name`]) is the system's child rather than this actor's.
+    ///
+    /// # Errors
+    ///
+    /// As for [`create_actor`](Self::create_actor), and [`CreateError::NameTaken`] for a name
+    /// held by an actor of another type.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// use thespian::ActorOptions;
+    ///
+    /// #[derive(Default)]
+    /// struct Buffer;
+    ///
+    /// #[actor]
+    /// impl Buffer {
+    ///     async fn push(&mut self, _n: u64) {}
+    /// }
+    ///
+    /// struct Owner;
+    ///
+    /// #[actor]
+    /// impl Owner {
+    ///     async fn make(&mut self, ctx: &mut Context<Self>) -> Option<Addr<Buffer>> {
+    ///         let options = ActorOptions::new().mailbox_capacity(10);
+    ///         ctx.create_actor_with(Buffer, options).await.ok()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let owner = system.create_actor(Owner).await?;
+    /// let buffer = owner.make().await?.ok_or("not made")?;
+    /// buffer.push(1).await?;
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_actor_with<B: Actor>(
         &mut self,
         actor: B,
@@ -174,6 +398,45 @@ impl<A: Actor> Context<A> {
 
     /// Creates a troupe as a child of this actor (see [`Troupe`](crate::Troupe)): it is asked to
     /// exit with this actor, and its exit is reported to [`Actor::child_exited`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`create_actor`](Self::create_actor).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// use thespian::{Troupe, TroupeOptions};
+    ///
+    /// #[derive(Default)]
+    /// struct Resizer;
+    ///
+    /// #[actor]
+    /// impl Resizer {
+    ///     async fn half(&mut self, n: u32) -> u32 { n / 2 }
+    /// }
+    ///
+    /// struct Studio;
+    ///
+    /// #[actor]
+    /// impl Studio {
+    ///     async fn open(&mut self, ctx: &mut Context<Self>) -> Option<Addr<Resizer>> {
+    ///         let options = TroupeOptions::new().max_count(4);
+    ///         let troupe: Troupe<Resizer> = ctx.create_troupe(Resizer::default, options).await.ok()?;
+    ///         Some(troupe.addr().clone())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let studio = system.create_actor(Studio).await?;
+    /// let resizers = studio.open().await?.ok_or("no troupe")?;
+    /// assert_eq!(resizers.half(10).await?, 5);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_troupe<B, F>(
         &mut self,
         factory: F,
@@ -203,6 +466,39 @@ impl<A: Actor> Context<A> {
     /// Asks for a [`WakeupMessage`](crate::WakeupMessage) carrying `payload` after `delay`,
     /// delivered to [`Actor::wakeup`]. Many may be pending; each can be cancelled with
     /// [`cancel`](Self::cancel); all end with the actor.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// use thespian::WakeupMessage;
+    ///
+    /// struct Alarm;
+    ///
+    /// #[actor]
+    /// impl Alarm {
+    ///     async fn set(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.wakeup_after(Duration::from_millis(10), "wake up");
+    ///     }
+    ///
+    ///     #[wakeup]
+    ///     async fn on_wakeup(&mut self, wakeup: WakeupMessage, ctx: &mut Context<Self>) {
+    ///         if let Ok(text) = wakeup.payload.downcast::<&str>() {
+    ///             ctx.send(&ctx.system().outside_address(), *text);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let alarm = system.create_actor(Alarm).await?;
+    /// alarm.set().await?;
+    /// let heard = system.listen(Duration::from_secs(5)).await?;
+    /// assert_eq!(heard.downcast::<&str>().ok(), Some("wake up"));
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn wakeup_after(&mut self, delay: Duration, payload: impl Any + Send) -> TimerId {
         let cell = self.myself.cell.clone();
         let id = self.next_timer_id();
@@ -216,6 +512,34 @@ impl<A: Actor> Context<A> {
 
     /// Sends this actor `msg`, one of its own messages, after `delay` (cancellable like a
     /// wake-up). The actor itself is its sender.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Kettle;
+    ///
+    /// #[actor]
+    /// impl Kettle {
+    ///     async fn switch_on(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.notify_after(Duration::from_millis(10), KettleBoil);
+    ///     }
+    ///
+    ///     async fn boil(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.send(&ctx.system().outside_address(), "boiled");
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let kettle = system.create_actor(Kettle).await?;
+    /// kettle.switch_on().await?;
+    /// let heard = system.listen(Duration::from_secs(5)).await?;
+    /// assert_eq!(heard.downcast::<&str>().ok(), Some("boiled"));
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn notify_after<M>(&mut self, delay: Duration, msg: M) -> TimerId
     where
         M: Send + 'static,
@@ -231,6 +555,38 @@ impl<A: Actor> Context<A> {
     /// Feeds `stream`'s items to this actor as messages, in order, then `on_end` (if any) when the
     /// stream ends (the Rust form of Thespian's `WatchMessage`). Cancellable; ends with the actor.
     /// The actor itself is the sender of these messages.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// #[derive(Default)]
+    /// struct Summer { sum: u64 }
+    ///
+    /// #[actor]
+    /// impl Summer {
+    ///     async fn attach(&mut self, ctx: &mut Context<Self>) {
+    ///         let numbers = [1u64, 2, 3].map(|n| SummerMessage::from(SummerAdd { n }));
+    ///         ctx.attach_stream(futures::stream::iter(numbers), Some(SummerEnd.into()));
+    ///     }
+    ///
+    ///     async fn add(&mut self, n: u64) { self.sum += n; }
+    ///
+    ///     async fn end(&mut self, ctx: &mut Context<Self>) {
+    ///         ctx.send(&ctx.system().outside_address(), self.sum);
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let summer = system.create_actor(Summer::default()).await?;
+    /// summer.attach().await?;
+    /// let heard = system.listen(Duration::from_secs(5)).await?;
+    /// assert_eq!(heard.downcast::<u64>().ok(), Some(6));
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn attach_stream<S, M>(&mut self, stream: S, on_end: Option<M>) -> TimerId
     where
         S: Stream<Item = M> + Send + 'static,
@@ -252,6 +608,37 @@ impl<A: Actor> Context<A> {
     }
 
     /// Cancels a pending wake-up, delayed message or stream. `false` if it had already finished.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// use thespian::TimerId;
+    ///
+    /// #[derive(Default)]
+    /// struct Snooze { pending: Option<TimerId> }
+    ///
+    /// #[actor]
+    /// impl Snooze {
+    ///     async fn set(&mut self, ctx: &mut Context<Self>) {
+    ///         self.pending = Some(ctx.wakeup_after(Duration::from_secs(60), ()));
+    ///     }
+    ///
+    ///     async fn snooze(&mut self, ctx: &mut Context<Self>) -> bool {
+    ///         self.pending.take().is_some_and(|id| ctx.cancel(id))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let alarm = system.create_actor(Snooze::default()).await?;
+    /// alarm.set().await?;
+    /// assert!(alarm.snooze().await?);   // cancelled before it was due
+    /// assert!(!alarm.snooze().await?);  // nothing left to cancel
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn cancel(&mut self, id: TimerId) -> bool {
         match self.extras.as_mut().and_then(|e| e.tasks.remove(&id)) {
             Some(task) => {
@@ -292,6 +679,41 @@ impl<A: Actor> Context<A> {
 
     /// Sends `msg` to `to` with this actor as its sender. If the target has exited, the message
     /// becomes a dead letter. Waits only for room in a bounded mailbox.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// #[derive(Default)]
+    /// struct Log { lines: Vec<String> }
+    ///
+    /// #[actor]
+    /// impl Log {
+    ///     async fn line(&mut self, text: String) { self.lines.push(text); }
+    ///     async fn lines(&self) -> Vec<String> { self.lines.clone() }
+    /// }
+    ///
+    /// struct Worker { log: Addr<Log> }
+    ///
+    /// #[actor]
+    /// impl Worker {
+    ///     /// Answers (an ask) once the line is in the log's mailbox.
+    ///     async fn work(&mut self, ctx: &Context<Self>) -> bool {
+    ///         ctx.tell(&self.log, LogLine { text: "worked".into() }).await;
+    ///         true
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let log = system.create_actor(Log::default()).await?;
+    /// let worker = system.create_actor(Worker { log: log.clone() }).await?;
+    /// assert!(worker.work().await?);
+    /// assert_eq!(log.lines().await?, ["worked"]);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn tell<M, D>(&self, to: &D, msg: M) -> Delivery
     where
         M: Send + 'static,
@@ -303,6 +725,30 @@ impl<A: Actor> Context<A> {
     /// Sends a message checked at run time to any address (Thespian's `send`), including the
     /// outside of the system. A message the target does not accept, or a target that has exited,
     /// makes a dead letter.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Announcer;
+    ///
+    /// #[actor]
+    /// impl Announcer {
+    ///     async fn announce(&mut self, ctx: &Context<Self>) {
+    ///         ctx.send(&ctx.system().outside_address(), 42u32);
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let announcer = system.create_actor(Announcer).await?;
+    /// announcer.announce().await?;
+    /// let heard = system.listen(Duration::from_secs(1)).await?;
+    /// assert_eq!(heard.downcast::<u32>().ok(), Some(42));
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send<M: Any + Send>(&self, to: &ActorAddress, msg: M) {
         let me = self.myself.address();
         if let Err(msg) = to
@@ -321,6 +767,41 @@ impl<A: Actor> Context<A> {
 
     /// Sends a request to `to` and waits at most `timeout` for its reply. This actor handles
     /// nothing else meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// [`AskError`](crate::AskError), as for [`Addr::ask`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// #[derive(Default)]
+    /// struct Store { value: u64 }
+    ///
+    /// #[actor]
+    /// impl Store {
+    ///     async fn get(&self) -> u64 { self.value }
+    /// }
+    ///
+    /// struct Reader { store: Addr<Store> }
+    ///
+    /// #[actor]
+    /// impl Reader {
+    ///     async fn read(&mut self, ctx: &Context<Self>) -> Option<u64> {
+    ///         ctx.ask(&self.store, StoreGet, Duration::from_secs(1)).await.ok()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let store = system.create_actor(Store { value: 7 }).await?;
+    /// let reader = system.create_actor(Reader { store }).await?;
+    /// assert_eq!(reader.read().await?, Some(7));
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ask<M, D>(&self, to: &D, msg: M, timeout: Duration) -> Ask<M::Reply>
     where
         M: Message,
@@ -332,6 +813,38 @@ impl<A: Actor> Context<A> {
     /// Answers the message being handled. For an `ask`, `value` is the reply (it must be of the
     /// request's reply type); for a message that was only told, `value` is sent to its sender as an
     /// ordinary message, as Thespian's `send(sender, ...)` would.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// use thespian::{Actor, Message};
+    ///
+    /// /// A hand-written actor answers with `ctx.reply`.
+    /// struct Doubler;
+    ///
+    /// struct Double(u64);
+    ///
+    /// impl Message for Double {
+    ///     type Reply = u64;
+    /// }
+    ///
+    /// impl Actor for Doubler {
+    ///     type Message = Double;
+    ///
+    ///     async fn handle(&mut self, message: Double, ctx: &mut Context<Self>) {
+    ///         ctx.reply(message.0 * 2);
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let doubler = system.create_actor(Doubler).await?;
+    /// assert_eq!(doubler.ask(Double(21), Duration::from_secs(1)).await?, 42);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn reply<T: Send + 'static>(&mut self, value: T) {
         match self.reply.take() {
             Some(route) => match route.send(value) {
@@ -371,6 +884,29 @@ impl<A: Actor> Context<A> {
     }
 
     /// Whether the message being handled is an `ask` still waiting for its reply.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// #[derive(Default)]
+    /// struct Probe { told: u32 }
+    ///
+    /// #[actor]
+    /// impl Probe {
+    ///     async fn poke(&mut self, ctx: &Context<Self>) -> bool {
+    ///         ctx.is_ask()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let probe = system.create_actor(Probe::default()).await?;
+    /// assert!(probe.poke().await?);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_ask(&self) -> bool {
         self.reply.is_some()
     }
@@ -378,6 +914,52 @@ impl<A: Actor> Context<A> {
     /// Takes the right to answer the message being handled, to answer it later or from elsewhere
     /// (the handle can travel inside a message to another actor). For an `ask`, the handle completes
     /// it; otherwise it sends to the message's sender.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// use thespian::{Actor, Message};
+    ///
+    /// /// Answered with a `u64`, once a `Release` comes.
+    /// struct Wait;
+    /// impl Message for Wait { type Reply = u64; }
+    ///
+    /// struct Release(u64);
+    /// impl Message for Release { type Reply = (); }
+    ///
+    /// enum Request { Wait, Release(u64) }
+    /// impl From<Wait> for Request { fn from(_: Wait) -> Self { Request::Wait } }
+    /// impl From<Release> for Request { fn from(r: Release) -> Self { Request::Release(r.0) } }
+    ///
+    /// #[derive(Default)]
+    /// struct Later { waiting: Option<ReplyHandle<u64>> }
+    ///
+    /// impl Actor for Later {
+    ///     type Message = Request;
+    ///
+    ///     async fn handle(&mut self, message: Request, ctx: &mut Context<Self>) {
+    ///         match message {
+    ///             Request::Wait => self.waiting = Some(ctx.reply_handle::<u64>()),
+    ///             Request::Release(value) => {
+    ///                 if let Some(waiting) = self.waiting.take() {
+    ///                     let _ = waiting.send(value);
+    ///                 }
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let later = system.create_actor(Later::default()).await?;
+    /// let answer = later.ask(Wait, Duration::from_secs(1));
+    /// later.tell(Release(5)).await?;
+    /// assert_eq!(answer.await?, 5);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn reply_handle<T: Send + 'static>(&mut self) -> ReplyHandle<T> {
         match self.reply.take() {
             Some(to) => ReplyHandle::ask(to),
@@ -457,6 +1039,47 @@ impl<A: Actor> Context<A> {
 
     /// Stops watching `actor`: no notice of its end comes after this (one already on its way is
     /// dropped). Does nothing for an actor not watched.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// #[derive(Default)]
+    /// struct Monitor { told: u32 }
+    ///
+    /// #[actor]
+    /// impl Monitor {
+    ///     async fn watch_then_forget(&mut self, target: ActorAddress, ctx: &mut Context<Self>) {
+    ///         ctx.watch(&target);
+    ///         ctx.unwatch(&target);
+    ///     }
+    ///
+    ///     async fn told(&self) -> u32 { self.told }
+    ///
+    ///     #[watched_exited]
+    ///     async fn on_exit(&mut self, _notice: thespian::WatchedActorExited) { self.told += 1; }
+    /// }
+    ///
+    /// struct Target;
+    ///
+    /// #[actor]
+    /// impl Target {
+    ///     async fn ping(&self) {}
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let monitor = system.create_actor(Monitor::default()).await?;
+    /// let target = system.create_actor(Target).await?;
+    /// monitor.watch_then_forget(target.address()).await?;
+    /// let ended = target.wait_for_exit();
+    /// target.request_exit();
+    /// ended.await;
+    /// assert_eq!(monitor.told().await?, 0);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn unwatch(&mut self, actor: &ActorAddress) {
         let Some(extras) = &mut self.extras else {
             return;
@@ -469,12 +1092,75 @@ impl<A: Actor> Context<A> {
 
     /// Asks this actor to exit after the messages already in its mailbox (Thespian's
     /// `send(myAddress, ActorExitRequest())`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// use thespian::ExitReason;
+    ///
+    /// struct OneShot;
+    ///
+    /// #[actor]
+    /// impl OneShot {
+    ///     async fn fire(&mut self, ctx: &Context<Self>) {
+    ///         ctx.stop();
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let shot = system.create_actor(OneShot).await?;
+    /// let ended = shot.wait_for_exit();
+    /// shot.fire().await?;
+    /// assert_eq!(ended.await, ExitReason::Requested);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stop(&self) {
         self.myself.cell.request_exit();
     }
 
     /// Makes this actor the system's dead-letter handler: it receives every undeliverable message
     /// in [`Actor::dead_letter`]. The last actor to register wins; exiting unregisters.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// use thespian::DeadEnvelope;
+    ///
+    /// #[derive(Default)]
+    /// struct Undelivered { seen: u32 }
+    ///
+    /// #[actor]
+    /// impl Undelivered {
+    ///     async fn register(&mut self, ctx: &Context<Self>) -> bool {
+    ///         ctx.register_dead_letters();
+    ///         true
+    ///     }
+    ///
+    ///     async fn seen(&self) -> u32 { self.seen }
+    ///
+    ///     #[dead_letter]
+    ///     async fn on_dead_letter(&mut self, _dead: DeadEnvelope) { self.seen += 1; }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let handler = system.create_actor(Undelivered::default()).await?;
+    /// assert!(handler.register().await?); // an ask: registered once it answers
+    /// let gone = system.create_actor(Undelivered::default()).await?;
+    /// let ended = gone.wait_for_exit();
+    /// gone.request_exit();
+    /// ended.await;
+    /// system.tell(&gone, UndeliveredSeen).await;
+    /// assert_eq!(handler.seen().await?, 1);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn register_dead_letters(&self) {
         self.myself
             .cell
@@ -483,6 +1169,45 @@ impl<A: Actor> Context<A> {
     }
 
     /// Stops receiving dead letters, if this actor is the handler.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// use thespian::DeadEnvelope;
+    ///
+    /// #[derive(Default)]
+    /// struct Undelivered { seen: u32 }
+    ///
+    /// #[actor]
+    /// impl Undelivered {
+    ///     async fn register(&mut self, on: bool, ctx: &Context<Self>) -> bool {
+    ///         if on { ctx.register_dead_letters() } else { ctx.unregister_dead_letters() }
+    ///         on
+    ///     }
+    ///
+    ///     async fn seen(&self) -> u32 { self.seen }
+    ///
+    ///     #[dead_letter]
+    ///     async fn on_dead_letter(&mut self, _dead: DeadEnvelope) { self.seen += 1; }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let handler = system.create_actor(Undelivered::default()).await?;
+    /// handler.register(true).await?;
+    /// handler.register(false).await?;
+    /// let gone = system.create_actor(Undelivered::default()).await?;
+    /// let ended = gone.wait_for_exit();
+    /// gone.request_exit();
+    /// ended.await;
+    /// system.tell(&gone, UndeliveredSeen).await;
+    /// assert_eq!(handler.seen().await?, 0); // counted, but no longer handed to it
+    /// assert_eq!(system.dead_letter_count(), 1);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn unregister_dead_letters(&self) {
         self.myself
             .cell
