@@ -252,6 +252,20 @@ impl NetSystem {
     /// Listens on the configured address and networks `system`: from now on its addresses can
     /// be sent to other nodes, and addresses from other nodes reach their actors. Must be called
     /// inside a tokio runtime (the node's tasks run there).
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use thespian_net::{NetConfig, NetSystem, Secret};
+    ///
+    /// let system = ActorSystem::new();
+    /// let secret = Secret::generate()?; // every node of a convention shares it
+    /// let net_here = NetSystem::start(&system, NetConfig::new("127.0.0.1:0".parse()?, secret)).await?;
+    /// # net_here.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start(system: &ActorSystem, config: NetConfig) -> Result<NetSystem, NetError> {
         #[cfg(feature = "tls")]
         let config_tls = config.tls.clone();
@@ -308,17 +322,102 @@ impl NetSystem {
     }
 
     /// This node.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// assert_ne!(net_here.node(), net_there.node());
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn node(&self) -> NodeId {
         self.inner.node
     }
 
     /// The socket address it listens on (with the port chosen, when configured with port 0).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// assert_ne!(net_here.local_addr().port(), 0); // the port chosen for port 0
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
     /// What this node's connections have done since it started: how many it opened or
     /// accepted, how many heartbeats it sent.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// net_here.connect(net_there.local_addr()).await?;
+    /// assert!(net_here.stats().connections >= 1);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stats(&self) -> NetStats {
         NetStats {
             connections: self.inner.connections.load(Ordering::Relaxed),
@@ -327,12 +426,69 @@ impl NetSystem {
     }
 
     /// The actor system this node networks.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// assert_eq!(net_here.system().name(), here.name());
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn system(&self) -> &ActorSystem {
         &self.system
     }
 
     /// Connects to the node listening at `addr` (proving the secret both ways) and returns its
     /// identity. Sends open connections by themselves; this is for finding out who is there.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// let node = net_here.connect(net_there.local_addr()).await?;
+    /// assert_eq!(node, net_there.node());
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(&self, addr: SocketAddr) -> Result<NodeId, NetError> {
         if self.inner.cancel.is_cancelled() {
             return Err(NetError::Shutdown);
@@ -360,6 +516,38 @@ impl NetSystem {
 
     /// The actor holding global name `name` on the node at `addr`, as a typed address that
     /// sends there.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// let remote: Addr<Counter> = net_here
+    ///     .lookup(net_there.local_addr(), "counter", Duration::from_secs(5))
+    ///     .await?;
+    /// remote.add(2).await?;
+    /// assert_eq!(remote.total().await?, 2); // asked across the connection
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn lookup<A: Actor>(
         &self,
         addr: SocketAddr,
@@ -374,6 +562,39 @@ impl NetSystem {
 
     /// The actor holding global name `name` on the node at `addr`, whatever its type. At this
     /// node's own address, the local actor of that name.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// let found = net_here
+    ///     .lookup_address(net_there.local_addr(), "counter", Duration::from_secs(5))
+    ///     .await?;
+    /// assert_eq!(found.type_name(), Counter::type_name());
+    /// let counter: Addr<Counter> = found.downcast().ok_or("not a counter")?;
+    /// assert_eq!(counter.total().await?, 0);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn lookup_address(
         &self,
         addr: SocketAddr,
@@ -426,6 +647,38 @@ impl NetSystem {
 
     /// Decodes bytes that may hold addresses, resolving them on this node (addresses of other
     /// nodes become proxies).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// // An address travels as bytes (here by hand; inside messages, serde does it).
+    /// let bytes = postcard::to_stdvec(&counter)?;
+    /// let remote: Addr<Counter> = net_here.decode(&bytes)?;
+    /// remote.add(3).await?;
+    /// assert_eq!(remote.total().await?, 3);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn decode<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, NetError> {
         Ok(remote::decoding(&self.system, || remote::decode(bytes))?)
     }
@@ -441,6 +694,38 @@ impl NetSystem {
 
     /// Waits until everything queued for other nodes has been handed to its connection (or
     /// `timeout` has passed); whether it was. What is written may still be in flight.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// let remote: Addr<Counter> = net_here
+    ///     .lookup(net_there.local_addr(), "counter", Duration::from_secs(5))
+    ///     .await?;
+    /// remote.add(1).await?;
+    /// assert!(net_here.flush(Duration::from_secs(5)).await);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn flush(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -463,6 +748,36 @@ impl NetSystem {
     }
 
     /// Whether a connection to `node` is currently up.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// assert!(!net_here.is_connected(net_there.node()));
+    /// net_here.connect(net_there.local_addr()).await?;
+    /// assert!(net_here.is_connected(net_there.node()));
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_connected(&self, node: NodeId) -> bool {
         let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
         links.get(&node).is_some_and(|l| l.connected())
@@ -471,6 +786,38 @@ impl NetSystem {
     /// Stops listening and closes every connection: requests waiting on other nodes fail with
     /// `Unreachable`, queued messages become dead letters. The actor system itself goes on
     /// (shut it down separately); its proxies refuse further sends.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian_net::{NetConfig, NetSystem, Secret};
+    /// # #[derive(Default)]
+    /// # struct Counter { total: u64 }
+    /// # #[actor]
+    /// # impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let (here, there) = (ActorSystem::new(), ActorSystem::new());
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let counter = there
+    /// #     .create_actor_with(Counter::default(), thespian::ActorOptions::new().name("counter"))
+    /// #     .await?;
+    /// let remote: Addr<Counter> = net_here
+    ///     .lookup(net_there.local_addr(), "counter", Duration::from_secs(5))
+    ///     .await?;
+    /// net_here.shutdown().await;
+    /// assert!(remote.total().await.is_err()); // its proxies refuse
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn shutdown(&self) {
         self.inner.cancel.cancel();
         let links: Vec<_> = {
