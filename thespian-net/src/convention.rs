@@ -520,6 +520,51 @@ impl std::fmt::Debug for Convention {
 impl Convention {
     /// Joins the convention. Returns at once; the table fills in as members are found
     /// ([`members`](Self::members)).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// // A node joins by the address of any member (the first node gives its own).
+    /// let members = convention.members();
+    /// assert_eq!(members.len(), 2);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn join(net: &NetSystem, config: ConventionConfig) -> Result<Convention, NetError> {
         let system = net.system();
         if system.named_address(AGENT).is_some() {
@@ -582,12 +627,100 @@ impl Convention {
 
     /// Whether this node listens at the convention address (it leads nothing: every node is
     /// equal; kept for Thespian's vocabulary).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// assert!(convention.is_leader()); // it listens at the convention address
+    /// assert!(!far.is_leader());
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_leader(&self) -> bool {
         self.shared.config.leader == self.shared.net.local_addr()
     }
 
     /// The membership traffic this node has sent since it started: gossip frames and their
     /// bytes (as framed; records add 20 bytes per write), and the frames it dropped.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// let traffic = convention.membership_traffic();
+    /// assert!(traffic.frames > 0 && traffic.bytes > 0);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn membership_traffic(&self) -> MembershipTraffic {
         let (frames, bytes) = &self.shared.net.inner().gossip_sent;
         MembershipTraffic {
@@ -599,6 +732,54 @@ impl Convention {
     }
 
     /// The members this node believes alive, itself included.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// let gpus = convention
+    ///     .members()
+    ///     .iter()
+    ///     .filter(|m| m.capabilities.is_true("gpu"))
+    ///     .count();
+    /// assert_eq!(gpus, 1);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn members(&self) -> Vec<Member> {
         self.shared
             .members
@@ -610,6 +791,68 @@ impl Convention {
     /// Tells `subscriber` the present first, a [`ConventionUpdate::Joined`] for every node in
     /// this node's table (in the order of their addresses), then every change of the membership
     /// from now on. Subscribing twice changes nothing.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// use thespian_net::ConventionUpdate;
+    ///
+    /// #[derive(Default)]
+    /// struct Watcher { joined: usize }
+    ///
+    /// #[actor(no_serde)]
+    /// impl Watcher {
+    ///     #[receive]
+    ///     async fn update(&mut self, update: ConventionUpdate) {
+    ///         if matches!(update, ConventionUpdate::Joined(_)) {
+    ///             self.joined += 1;
+    ///         }
+    ///     }
+    ///
+    ///     async fn joined(&self) -> usize { self.joined }
+    /// }
+    ///
+    /// let watcher = here.create_actor(Watcher::default()).await?;
+    /// convention.subscribe(watcher.clone());
+    /// assert_eq!(watcher.joined().await?, 2); // the present first: both nodes
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn subscribe(&self, subscriber: impl Into<Recipient<ConventionUpdate>>) {
         let subscriber = subscriber.into();
         let mut subscribers = self
@@ -633,6 +876,61 @@ impl Convention {
     }
 
     /// Stops telling `subscriber` of changes.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// use thespian_net::ConventionUpdate;
+    ///
+    /// struct Quiet;
+    ///
+    /// #[actor(no_serde)]
+    /// impl Quiet {
+    ///     #[receive]
+    ///     async fn update(&mut self, _update: ConventionUpdate) {}
+    /// }
+    ///
+    /// let quiet = here.create_actor(Quiet).await?;
+    /// convention.subscribe(quiet.clone());
+    /// convention.unsubscribe(quiet); // no change is told to it from now on
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn unsubscribe(&self, subscriber: impl Into<Recipient<ConventionUpdate>>) {
         let subscriber = subscriber.into();
         self.shared
@@ -645,6 +943,54 @@ impl Convention {
     /// The actor holding global name `name` anywhere in the convention. Names belong to nodes;
     /// the rule: the node at the convention address is asked first, then this node, then the other members in the order
     /// of their addresses, and the first holder (of type `A`) answers.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// use thespian::ActorOptions;
+    ///
+    /// let options = ActorOptions::new().name("renderer");
+    /// there.create_actor_with(Render::default(), options).await?;
+    /// let found: Addr<Render> = convention.named("renderer").await.ok_or("not found")?;
+    /// assert_eq!(found.frame().await?, 1);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn named<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
         let net = &self.shared.net;
         let leader = self.shared.config.leader;
@@ -676,6 +1022,50 @@ impl Convention {
     /// Asks the node at `node` (any node of a convention, this one included) for its view of the
     /// convention: members, their capabilities and actor counts. Needs only a networked system
     /// that knows the secret (the status tool is one).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// let status = Convention::status(&net_here, net_there.local_addr(), Duration::from_secs(5)).await?;
+    /// assert_eq!(status.members.len(), 2);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn status(
         net: &NetSystem,
         node: SocketAddr,
@@ -690,6 +1080,50 @@ impl Convention {
     /// Lets other nodes create actors of type `A` here (their initial value travels
     /// serialized). Also lets untyped addresses of `A`s take sends (see
     /// [`thespian::remote::register`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// // Done for `Render` on both nodes above: each may now create one for the other.
+    /// convention.register::<Render>();
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn register<A>(&self)
     where
         A: Actor + Serialize + DeserializeOwned,
@@ -727,6 +1161,50 @@ impl Convention {
 
     /// Sets (or, with `None`, removes) a capability of this node, and tells the convention at
     /// once; the next placements see it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// convention.update_capability("gpu", Some(true.into())).await;
+    /// assert!(here.capabilities().is_true("gpu"));
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn update_capability(&self, name: &str, value: Option<CapabilityValue>) {
         self.shared.net.system().update_capability(name, value);
         let _ = self.agent.renew_now().await;
@@ -735,6 +1213,53 @@ impl Convention {
     /// Creates `actor` on a node whose capabilities its type accepts (given `requirements`): the
     /// least loaded ([`PlacementPolicy::LeastLoaded`]; see [`create_actor_with`](Self::create_actor_with)
     /// for another policy). The actor is a top-level actor of the node that creates it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// // Only the other node has a GPU: the renderer is placed there.
+    /// let before = there.live_actors(); // its convention agent among them
+    /// let render = convention.create_actor(Render::default(), Capabilities::new()).await?;
+    /// assert_eq!(render.frame().await?, 1);
+    /// assert_eq!(there.live_actors(), before + 1);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_actor<A>(
         &self,
         actor: A,
@@ -749,6 +1274,53 @@ impl Convention {
 
     /// Creates `actor` as [`create_actor`](Self::create_actor) does, with the requirements and
     /// supervision of `placement`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// use thespian_net::Placement;
+    ///
+    /// let placement = Placement::new().restart(3, Duration::from_secs(60));
+    /// let render = convention.create_actor_with(Render::default(), placement).await?;
+    /// assert_eq!(render.frame().await?, 1);
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_actor_with<A>(
         &self,
         actor: A,
@@ -768,6 +1340,63 @@ impl Convention {
     /// the [`ChildActorExited::child`](thespian::ChildActorExited) it gets is the address
     /// returned here. When the parent exits, it asks the child to exit and waits for it (or for
     /// its node to be lost). A child whose parent's node is lost is asked to exit.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// # use thespian::Capabilities;
+    /// # use thespian_net::{Convention, ConventionConfig, NetConfig, NetSystem, Secret};
+    /// # /// Runs only on a node with a GPU.
+    /// # #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// # struct Render { frames: u32 }
+    /// # #[actor]
+    /// # impl Render {
+    /// #     async fn frame(&mut self) -> u32 { self.frames += 1; self.frames }
+    /// #     #[capability_check]
+    /// #     fn needs_gpu(capabilities: &Capabilities, _requirements: &Capabilities) -> bool {
+    /// #         capabilities.is_true("gpu")
+    /// #     }
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = Secret::generate()?;
+    /// # let config = || NetConfig::new("127.0.0.1:0".parse().unwrap(), secret.clone());
+    /// # let here = ActorSystem::new();
+    /// # let there = ActorSystem::builder().capability("gpu", true).build();
+    /// # let net_here = NetSystem::start(&here, config()).await?;
+    /// # let net_there = NetSystem::start(&there, config()).await?;
+    /// # let seed = net_here.local_addr();
+    /// # let convention = Convention::join(&net_here, ConventionConfig::new(seed)).await?;
+    /// # let far = Convention::join(&net_there, ConventionConfig::new(seed)).await?;
+    /// # for c in [&convention, &far] {
+    /// #     c.register::<Render>();
+    /// # }
+    /// # tokio::time::timeout(Duration::from_secs(10), async {
+    /// #     while convention.members().len() < 2 || far.members().len() < 2 {
+    /// #         tokio::time::sleep(Duration::from_millis(10)).await;
+    /// #     }
+    /// # })
+    /// # .await?;
+    /// use thespian_net::Placement;
+    ///
+    /// struct Studio { convention: Convention }
+    ///
+    /// #[actor(no_serde)]
+    /// impl Studio {
+    ///     async fn hire(&mut self, ctx: &mut Context<Self>) -> Option<Addr<Render>> {
+    ///         let convention = self.convention.clone();
+    ///         convention.create_child(ctx, Render::default(), Placement::new()).await.ok()
+    ///     }
+    /// }
+    ///
+    /// let studio = here.create_actor(Studio { convention: convention.clone() }).await?;
+    /// let render = studio.hire().await?.ok_or("not placed")?;
+    /// assert_eq!(render.frame().await?, 1); // a child of the studio, on the other node
+    /// # net_here.shutdown().await;
+    /// # net_there.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_child<P, A>(
         &self,
         ctx: &mut Context<P>,
