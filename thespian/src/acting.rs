@@ -109,14 +109,7 @@ mod tests {
     }
 
     fn cell(system: &crate::ActorSystem) -> Arc<ActorCell<Tiny>> {
-        Arc::new(ActorCell::<Tiny> {
-            id: crate::ActorId::next(),
-            exiting: Default::default(),
-            system: system.shared.clone(),
-            ordinal: 1,
-            mailbox: crate::mailbox::Mailbox::new(None, None, Default::default()),
-            remote: None,
-        })
+        ActorCell::unstarted(system)
     }
 
     /// A poll nested in another (a system driven from inside a handler) puts the outer actor

@@ -209,6 +209,20 @@ impl Lineage {
 }
 
 impl<A: Actor> ActorCell<A> {
+    /// A cell of `system` with no task behind it: for the crate's unit tests of what surrounds
+    /// an actor (its context, its task's future).
+    #[cfg(test)]
+    pub(crate) fn unstarted(system: &crate::ActorSystem) -> Arc<Self> {
+        Arc::new(ActorCell {
+            id: ActorId::next(),
+            exiting: Default::default(),
+            system: system.shared.clone(),
+            ordinal: 1,
+            mailbox: Mailbox::new(None, None, Default::default()),
+            remote: None,
+        })
+    }
+
     /// Why the actor is exiting, once it is.
     #[inline]
     pub(crate) fn exiting(&self) -> Option<ExitCause> {

@@ -337,13 +337,8 @@ enum Spare<M> {
 impl<M> Spare<M> {
     #[inline]
     fn of<A: Actor<Message = M>>(msg: &M) -> Self {
-        // No copy is made (it is user code, run for every message) when there are no retries.
-        let copy = if RETRIES > 0 {
-            A::message_copy(msg)
-        } else {
-            None
-        };
-        match copy {
+        // Made before the handler takes the message: for a retry, and for the poison notice.
+        match A::message_copy(msg) {
             Some(copy) => Spare::Copy(copy),
             None => Spare::Name(A::message_name(msg)),
         }
@@ -704,14 +699,7 @@ mod tests {
 
     /// A context for an actor of type `A` that is not started.
     fn context<A: Actor>(system: &crate::ActorSystem) -> Context<A> {
-        let cell = std::sync::Arc::new(crate::address::ActorCell::<A> {
-            id: crate::ActorId::next(),
-            exiting: Default::default(),
-            system: system.shared.clone(),
-            ordinal: 1,
-            mailbox: crate::mailbox::Mailbox::new(None, None, Default::default()),
-            remote: None,
-        });
+        let cell = crate::address::ActorCell::<A>::unstarted(system);
         Context::new(crate::Addr::from_cell(cell))
     }
 
