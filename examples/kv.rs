@@ -258,35 +258,47 @@ impl ActorStore {
 
 impl Store for ActorStore {
     async fn get(&self, key: String) -> Result<Option<Bytes>, ApiError> {
-        let shard = self.shard(&key).timeout(self.inner.ask_timeout);
-        Ok(shard.get(key, Span::current()).await?)
+        let shard = self.shard(&key);
+        Ok(shard
+            .get(key, Span::current())
+            .timeout(self.inner.ask_timeout)
+            .ask()
+            .await?)
     }
 
     async fn put(&self, key: String, value: Bytes) -> Result<bool, ApiError> {
-        let shard = self.shard(&key).timeout(self.inner.ask_timeout);
-        Ok(shard.put(key, value, Span::current()).await?)
+        let shard = self.shard(&key);
+        Ok(shard
+            .put(key, value, Span::current())
+            .timeout(self.inner.ask_timeout)
+            .ask()
+            .await?)
     }
 
     async fn delete(&self, key: String) -> Result<bool, ApiError> {
-        let shard = self.shard(&key).timeout(self.inner.ask_timeout);
-        Ok(shard.delete(key, Span::current()).await?)
+        let shard = self.shard(&key);
+        Ok(shard
+            .delete(key, Span::current())
+            .timeout(self.inner.ask_timeout)
+            .ask()
+            .await?)
     }
 
     async fn count_request(&self) {
         // A tell: the request goes on at once. Only a dead counter refuses it (at shutdown).
-        let _ = self.inner.counter.record().await;
+        let _ = self.inner.counter.record().tell().await;
     }
 
     async fn stats(&self) -> Result<Stats, ApiError> {
         let timeout = self.inner.ask_timeout;
         // An ask is sent when it is made: all of these are in flight together before the first
         // is awaited.
-        let requests = self.inner.counter.timeout(timeout).requests();
+        let requests = self.inner.counter.requests().timeout(timeout).ask();
         let counts: Vec<_> = self
             .inner
             .shards
             .iter()
-            .map(|shard| shard.timeout(timeout).key_count())
+            .map(|shard| shard.key_count().timeout(timeout).ask())
             .collect();
         let requests = requests.await?;
         let mut keys = 0;

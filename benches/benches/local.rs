@@ -137,11 +137,11 @@ fn tell(c: &mut Criterion) {
             driver,
             counter.clone(),
             |counter| async move {
-                let before = counter.timeout(LONG).total().await.expect("total");
+                let before = counter.total().timeout(LONG).ask().await.expect("total");
                 for n in 0..TELLS {
-                    counter.add(n).await.expect("alive");
+                    counter.add(n).tell().await.expect("alive");
                 }
-                let after = counter.timeout(LONG).total().await.expect("total");
+                let after = counter.total().timeout(LONG).ask().await.expect("total");
                 assert_eq!(after - before, SUM);
             },
         );
@@ -206,13 +206,13 @@ fn tell_many_senders(c: &mut Criterion) {
             driver,
             counter.clone(),
             |counter| async move {
-                let before = counter.timeout(LONG).total().await.expect("total");
+                let before = counter.total().timeout(LONG).ask().await.expect("total");
                 let senders: Vec<_> = (0..SENDERS)
                     .map(|_| {
                         let counter = counter.clone();
                         tokio::spawn(async move {
                             for _ in 0..PER_SENDER {
-                                counter.add(1).await.expect("alive");
+                                counter.add(1).tell().await.expect("alive");
                             }
                         })
                     })
@@ -220,7 +220,7 @@ fn tell_many_senders(c: &mut Criterion) {
                 for s in senders {
                     s.await.expect("sender");
                 }
-                let after = counter.timeout(LONG).total().await.expect("total");
+                let after = counter.total().timeout(LONG).ask().await.expect("total");
                 assert_eq!(after - before, PER_SENDER * SENDERS);
             },
         );
@@ -265,7 +265,7 @@ fn ask(c: &mut Criterion) {
             counter.clone(),
             move |counter| async move {
                 for _ in 0..ASKS {
-                    counter.timeout(timeout).total().await.expect("total");
+                    counter.total().timeout(timeout).ask().await.expect("total");
                 }
             },
         );
@@ -289,12 +289,12 @@ fn ping_pong(c: &mut Criterion) {
         let a = create(&rt, &system, Player::default());
         let b = create(&rt, &system, Player::default());
         rt.block_on(async {
-            a.set_peer(b.clone()).await.expect("peer");
-            b.set_peer(a.clone()).await.expect("peer");
+            a.set_peer(b.clone()).tell().await.expect("peer");
+            b.set_peer(a.clone()).tell().await.expect("peer");
         });
         let id = format!("thespian/{flavor}");
         bench(&mut group, id, &rt, Driver::Inside, a, |a| async move {
-            a.timeout(LONG).serve(ROUNDS).await.expect("game");
+            a.serve(ROUNDS).timeout(LONG).ask().await.expect("game");
         });
         rt.block_on(system.shutdown());
     }
@@ -334,9 +334,9 @@ fn spawn(c: &mut Criterion) {
                         .create_actor(Worker::default())
                         .await
                         .expect("created");
-                    worker.work(n).await.expect("alive");
+                    worker.work(n).tell().await.expect("alive");
                     // The ask leaves now, as the raw baseline's request does.
-                    replies.push(worker.timeout(LONG).seen());
+                    replies.push(worker.seen().timeout(LONG).ask());
                 }
                 for (n, reply) in replies.into_iter().enumerate() {
                     assert_eq!(reply.await.expect("reply"), n as u64);
@@ -360,11 +360,11 @@ fn spawn(c: &mut Criterion) {
                     .create_actor(Worker::default())
                     .await
                     .expect("created");
-                worker.work(n).await.expect("alive");
+                worker.work(n).tell().await.expect("alive");
                 workers.push(worker);
             }
             for (n, worker) in workers.iter().enumerate() {
-                assert_eq!(worker.timeout(LONG).seen().await, Ok(n as u64));
+                assert_eq!(worker.seen().timeout(LONG).ask().await, Ok(n as u64));
             }
             system.shutdown().await;
         },
@@ -412,11 +412,11 @@ fn fan_out(c: &mut Criterion) {
             |workers| async move {
                 for _ in 0..FAN_MESSAGES {
                     for w in workers.iter() {
-                        w.work(1).await.expect("alive");
+                        w.work(1).tell().await.expect("alive");
                     }
                 }
                 for w in workers.iter() {
-                    w.timeout(LONG).seen().await.expect("seen");
+                    w.seen().timeout(LONG).ask().await.expect("seen");
                 }
             },
         );
@@ -452,9 +452,9 @@ fn sequential(c: &mut Criterion) {
             counter,
             |counter| async move {
                 for n in 0..SEQ_TELLS {
-                    counter.add(n).await.expect("alive");
+                    counter.add(n).tell().await.expect("alive");
                 }
-                counter.timeout(LONG).total().await.expect("total");
+                counter.total().timeout(LONG).ask().await.expect("total");
             },
         );
         rt.block_on(system.shutdown());
@@ -471,7 +471,7 @@ fn sequential(c: &mut Criterion) {
             counter,
             |counter| async move {
                 for _ in 0..ASKS {
-                    counter.timeout(LONG).total().await.expect("total");
+                    counter.total().timeout(LONG).ask().await.expect("total");
                 }
             },
         );

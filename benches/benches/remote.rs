@@ -162,11 +162,11 @@ fn remote_tell(c: &mut Criterion) {
             rt.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    let before = counter.total().await.expect("total");
+                    let before = counter.total().ask().await.expect("total");
                     for _ in 0..TELLS {
-                        counter.add(1).await.expect("add");
+                        counter.add(1).tell().await.expect("add");
                     }
-                    assert_eq!(counter.total().await, Ok(before + TELLS));
+                    assert_eq!(counter.total().ask().await, Ok(before + TELLS));
                 }
                 start.elapsed()
             })
@@ -182,11 +182,11 @@ fn remote_tell(c: &mut Criterion) {
                 rt.block_on(async {
                     let start = Instant::now();
                     for _ in 0..iters {
-                        let before = counter.total().await.expect("total");
+                        let before = counter.total().ask().await.expect("total");
                         for _ in 0..TELLS {
-                            counter.add(1).await.expect("add");
+                            counter.add(1).tell().await.expect("add");
                         }
-                        assert_eq!(counter.total().await, Ok(before + TELLS));
+                        assert_eq!(counter.total().ask().await, Ok(before + TELLS));
                     }
                     start.elapsed()
                 })
@@ -229,7 +229,7 @@ fn remote_ask(c: &mut Criterion) {
             rt.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iters * ASKS {
-                    counter.total().await.expect("total");
+                    counter.total().ask().await.expect("total");
                 }
                 start.elapsed()
             })
@@ -245,7 +245,7 @@ fn remote_ask(c: &mut Criterion) {
                 rt.block_on(async {
                     let start = Instant::now();
                     for _ in 0..iters * ASKS {
-                        counter.total().await.expect("total");
+                        counter.total().ask().await.expect("total");
                     }
                     start.elapsed()
                 })
@@ -334,7 +334,7 @@ fn convention_place(c: &mut Criterion) {
                         .create_actor(Placed, zone_a.clone())
                         .await
                         .expect("placed");
-                    assert_eq!(placed.ping().await, Ok(1));
+                    assert_eq!(placed.ping().ask().await, Ok(1));
                     placed.request_exit();
                 }
                 start.elapsed()

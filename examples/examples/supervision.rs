@@ -82,22 +82,23 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let owner = system.create_actor(Owner::default()).await?;
     let cache = owner
         .start_cache()
+        .ask()
         .await?
         .ok_or("the cache was not created")?;
-    println!("entries: {}", cache.insert().await?);
-    println!("entries: {}", cache.insert().await?);
+    println!("entries: {}", cache.insert().ask().await?);
+    println!("entries: {}", cache.insert().ask().await?);
     for failure in 1..=3 {
-        match cache.corrupt().await {
+        match cache.corrupt().ask().await {
             Ok(_) => println!("failure {failure}: none"),
             Err(error) => println!("failure {failure}: {error}"),
         }
         // Restarted twice: the same address, a fresh state. The third failure within ten
         // seconds stops it.
         if failure < 3 {
-            println!("entries: {}", cache.insert().await?);
+            println!("entries: {}", cache.insert().ask().await?);
         }
     }
-    println!("the cache ended: {}", owner.cache_ended().await?);
+    println!("the cache ended: {}", owner.cache_ended().ask().await?);
     let status = system.status(Duration::from_secs(1)).await;
     println!("restarts: {}", status.restarts);
     system.shutdown().await;

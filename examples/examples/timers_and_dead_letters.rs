@@ -104,14 +104,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let system = ActorSystem::new();
 
     let reminders = system.create_actor(Reminders::default()).await?;
-    reminders.remind("lunch".into(), 60).await?;
-    reminders.remind("stretch".into(), 20).await?;
-    reminders.remind("water".into(), 40).await?;
-    let fired = reminders.fired(3).await?;
+    reminders.remind("lunch".into(), 60).tell().await?;
+    reminders.remind("stretch".into(), 20).tell().await?;
+    reminders.remind("water".into(), 40).tell().await?;
+    let fired = reminders.fired(3).ask().await?;
     println!("reminders, in the order they were due: {fired:?}");
 
     let undelivered = system.create_actor(Undelivered::default()).await?;
-    let registered = undelivered.register().await?;
+    let registered = undelivered.register().ask().await?;
     assert!(registered);
     let notebook = system.create_actor(Notebook).await?;
     let gone = notebook.wait_for_exit();
@@ -120,7 +120,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // Sent to an actor that has exited: it becomes a dead letter, handed to the handler.
     system.tell(&notebook, Note("too late")).await;
     // The handler has it once it answers an ask sent after it (one sender, in order).
-    for what in undelivered.seen().await? {
+    for what in undelivered.seen().ask().await? {
         println!("dead letter: {what} for an actor that has exited");
     }
     println!("dead letters counted: {}", system.dead_letter_count());

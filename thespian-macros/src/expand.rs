@@ -2,6 +2,7 @@
 
 use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::{format_ident, quote, ToTokens};
+use syn::spanned::Spanned;
 use syn::{GenericParam, Generics, Type, Visibility, WherePredicate};
 
 use crate::model::{ActorModel, Arg, Handler, Hook, HookKind};
@@ -373,20 +374,29 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             Arg::Reply { ty } => quote!(ctx.reply_handle::<#ty>()),
         });
         let lends_context = h.args.iter().any(|a| matches!(a, Arg::Context { .. }));
+        // A `Result` answer is told apart from a plain one: a told error is reported, not
+        // dropped (the call is spanned at the return type, where a non-`Debug` error is wrong).
+        let answer = match h.reply.as_ref().filter(|r| h.answers && is_result(r)) {
+            Some(reply) => {
+                let text = m.type_text();
+                quote::quote_spanned!(reply.span()=> ctx.answer_result(reply, #text))
+            }
+            None => quote!(ctx.answer(reply)),
+        };
         let future = match (h.answers, lends_context) {
             (false, _) => quote!(Self::#method(self, #(#call_args),*)),
             // The context is free once the handler's future is made: the answer goes through it.
             (true, false) => quote! {
                 #th::__private::FutureExt::map(
                     Self::#method(self, #(#call_args),*),
-                    move |reply| ctx.answer(reply),
+                    move |reply| #answer,
                 )
             },
             // The handler holds the context while it runs: the answer waits for it in a block.
             (true, true) => quote! {
                 async move {
                     let reply = Self::#method(self, #(#call_args),*).await;
-                    ctx.answer(reply);
+                    #answer;
                 }
             },
         };
@@ -500,25 +510,19 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         let args = m.fields().map(|(n, t)| quote!(#n: #t));
         let build = m.construct();
         let ty = m.ty();
-        match &h.reply {
-            None => quote! {
-                #[doc = #fvis_doc]
-                #[allow(clippy::too_many_arguments)]
-                #[inline]
-                fn #method(&self, #(#args),*) -> #th::Tell<#ty> {
-                    #th::AsAddr::addr(self).tell(#build)
-                }
-            },
-            Some(reply) => quote! {
-                #[doc = #fvis_doc]
-                #[doc = ""]
-                #[doc = "Waits for the reply at most the address's ask timeout."]
-                #[allow(clippy::too_many_arguments)]
-                #[inline]
-                fn #method(&self, #(#args),*) -> #th::Ask<#reply> {
-                    #th::AsAddr::addr(self).ask(#build, #th::AsAddr::ask_timeout(self))
-                }
-            },
+        let kind = match &h.reply {
+            Some(reply) if is_result(reply) => quote!(#th::Fallible),
+            _ => quote!(#th::Plain),
+        };
+        quote! {
+            #[doc = #fvis_doc]
+            #[doc = ""]
+            #[doc = "Nothing is sent until the `Request` this returns is told (`.tell()`) or asked (`.ask()`)."]
+            #[allow(clippy::too_many_arguments)]
+            #[inline]
+            fn #method(&self, #(#args),*) -> #th::Request<'_, #self_ty, #ty, #kind> {
+                #th::Request::new(#th::AsAddr::addr(self), #build)
+            }
         }
     });
     let ext_doc = format!(
@@ -664,4 +668,11 @@ fn either_at(th: &TokenStream, place: usize, count: usize, future: TokenStream) 
         wrapped = quote!(#th::__private::Either::Right(#wrapped));
     }
     wrapped
+}
+
+/// Whether a reply type is written as a `Result` (`Result<T, E>`, `io::Result<T>`, …): its
+/// handler's error is flattened into the ask's error, and reported when the message was told.
+fn is_result(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == "Result"))
 }

@@ -20,16 +20,22 @@ mod model;
 /// impl Counter {
 ///     async fn add(&mut self, n: u64) { self.total += n; }
 ///     async fn total(&self) -> u64 { self.total }
+///     async fn take(&mut self, n: u64) -> Result<u64, String> {
+///         self.total = self.total.checked_sub(n).ok_or("not enough")?;
+///         Ok(self.total)
+///     }
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let system = ActorSystem::new();
 /// let counter = system.create_actor(Counter::default()).await?;
-/// counter.add(5).await?;
-/// assert_eq!(counter.total().await?, 5);
-/// assert_eq!(counter.timeout(Duration::from_millis(100)).total().await?, 5);
-/// assert_eq!(system.ask(&counter, CounterTotal, Duration::from_secs(1)).await?, 5);
+/// counter.add(5).tell().await?;                    // a tell: the call site says so
+/// assert_eq!(counter.total().ask().await?, 5);     // an ask, with the default timeout
+/// assert_eq!(counter.total().timeout(Duration::from_millis(100)).ask().await?, 5);
+/// assert_eq!(counter.take(2).ask().await?, 3);     // the handler's error is flattened:
+/// assert_eq!(counter.take(9).ask().await, Err(AskError::Handler("not enough".into())));
+/// assert_eq!(system.ask(&counter, CounterTotal, Duration::from_secs(1)).await?, 3);
 /// # system.shutdown().await;
 /// # Ok(())
 /// # }
@@ -46,10 +52,15 @@ mod model;
 /// * `impl Message` with the return type as `Reply` (`()` when it returns nothing);
 /// * a variant of the message enum `{Actor}Message`, named after the method (`CounterMessage::Add`),
 ///   and `From<CounterAdd> for CounterMessage`;
-/// * a method on the address trait `{Actor}AddrExt`, implemented for `Addr<Counter>` and for the
-///   `TimedAddr` made by `addr.timeout(d)`: *tell*-style (`Result<(), SendError<CounterAdd>>`) for
-///   handlers that return nothing, *ask*-style (`Result<Reply, AskError>`, with the address's
-///   timeout: the system's default unless overridden) for the others.
+/// * a method on the address trait `{Actor}AddrExt` (implemented for `Addr<Counter>` and troupes)
+///   that makes a `Request` and sends nothing: the caller chooses `.tell()` (awaited:
+///   `Result<(), SendError<CounterAdd>>`), `.try_tell()` or `.ask()` (awaited: `Result<Reply,
+///   AskError>`, with the address's timeout unless `.timeout(d)` gives another). Any handler can
+///   be told or asked: an asked handler that returns nothing answers `()` once it is done.
+///   A handler returning `Result<T, E>` (written `Result<..>`, including aliases such as
+///   `io::Result<T>`) makes a `Request` of the `Fallible` kind, whose ask gives
+///   `Result<T, AskError<E>>` with the handler's error in `AskError::Handler`; told, its error is
+///   reported as a `tracing` warning (so `E` must be `Debug`).
 ///
 /// <details><summary>The code generated for <code>Counter</code> (abridged)</summary>
 ///
@@ -58,6 +69,8 @@ mod model;
 /// impl thespian::Message for CounterAdd { type Reply = (); }
 /// pub struct CounterTotal;
 /// impl thespian::Message for CounterTotal { type Reply = u64; }
+/// pub struct CounterTake { pub n: u64 }
+/// impl thespian::Message for CounterTake { type Reply = Result<u64, String>; }
 ///
 /// pub enum CounterMessage { Add(CounterAdd), Total(CounterTotal) }
 /// impl From<CounterAdd> for CounterMessage { .. }
@@ -70,6 +83,8 @@ mod model;
 ///             CounterMessage::Add(CounterAdd { n, .. }) => {
 ///                 let reply = Self::add(self, n).await;
 ///                 ctx.answer(reply);          // completes an ask; nothing for a tell
+///                                             // (`answer_result` for a `Result`: a told
+///                                             // error is reported)
 ///             }
 ///             CounterMessage::Total(CounterTotal) => {
 ///                 let reply = Self::total(self).await;
@@ -85,8 +100,9 @@ mod model;
 /// }
 ///
 /// pub trait CounterAddrExt: thespian::AsAddr<Counter> {
-///     fn add(&self, n: u64) -> Tell<CounterAdd> { .. } // the message is sent when this returns
-///     fn total(&self) -> Ask<u64> { .. }                // the request is sent when this returns
+///     fn add(&self, n: u64) -> Request<'_, Counter, CounterAdd> { .. }   // sends nothing yet
+///     fn total(&self) -> Request<'_, Counter, CounterTotal> { .. }
+///     fn take(&self, n: u64) -> Request<'_, Counter, CounterTake, Fallible> { .. }
 /// }
 /// impl<R: thespian::AsAddr<Counter> + ?Sized> CounterAddrExt for R {}
 /// ```
@@ -102,7 +118,9 @@ mod model;
 /// * `#[receive]` on a handler with one argument of a type of yours that implements `Message`:
 ///   that type is used as the message as is, so several actors can accept the same message.
 ///
-/// Handlers may return `()`, a value, or a `Result` (which is then the reply as a whole).
+/// Handlers may return `()`, a value, or a `Result` (its error is flattened into the ask's
+/// `AskError<E>`; to a hand-written `addr.ask(msg, timeout)`, the `Result` is the reply as a
+/// whole).
 ///
 /// # Method attributes
 ///
@@ -156,7 +174,7 @@ mod model;
 /// assert!(refused.is_err());
 /// let able = ActorSystem::builder().capability("supervisors", true).build();
 /// let sup = able.create_actor(Supervisor { started: false, exits: 0 }).await.unwrap();
-/// assert_eq!(sup.exits().await, Ok(0));
+/// assert_eq!(sup.exits().ask().await, Ok(0));
 /// # able.shutdown().await;
 /// # }
 /// ```

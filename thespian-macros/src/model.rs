@@ -271,7 +271,6 @@ const RESERVED: &[&str] = &[
     "tell",
     "try_tell",
     "ask",
-    "timeout",
     "default_timeout",
     "request_exit",
     "is_alive",
@@ -279,7 +278,6 @@ const RESERVED: &[&str] = &[
     "address",
     "recipient",
     "addr",
-    "ask_timeout",
     "clone",
 ];
 

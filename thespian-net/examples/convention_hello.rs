@@ -217,7 +217,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .create_actor(Hello { world, punctuate }, Capabilities::new())
         .await?;
     println!("{}", placed(&convention, hello.address(), "Hello"));
-    match hello.timeout(Duration::from_secs(5)).hi().await {
+    match hello.hi().timeout(Duration::from_secs(5)).ask().await {
         Ok(text) => println!("{text}"),
         Err(e) => println!("None ({e})"),
     }

@@ -43,7 +43,7 @@ impl Parser {
 /// Asks `parse` again while the parser's fresh process starts.
 async fn parse_again(parser: &Addr<Parser>) -> Result<usize, Box<dyn Error>> {
     for _ in 0..200 {
-        if let Ok(n) = parser.parse("again".into()).await {
+        if let Ok(n) = parser.parse("again".into()).ask().await {
             return Ok(n);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -66,14 +66,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let parser = system.create_actor_with(Parser::default(), options).await?;
     println!(
         "parsed \"hello\": {} bytes",
-        parser.parse("hello".into()).await?
+        parser.parse("hello".into()).ask().await?
     );
 
     for crash in 1..=3 {
-        let before = parser.pid().await?;
-        let failed = parser.parse("crash".into()).await.is_err();
+        let before = parser.pid().ask().await?;
+        let failed = parser.parse("crash".into()).ask().await.is_err();
         let parsed = parse_again(&parser).await?;
-        let fresh = parser.pid().await? != before;
+        let fresh = parser.pid().ask().await? != before;
         println!(
             "crash {crash}: {}; parsed \"again\": {parsed} bytes, {}",
             match failed {

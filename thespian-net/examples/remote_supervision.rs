@@ -92,7 +92,7 @@ impl Supervisor {
     async fn round(&mut self) -> String {
         let mut done = Vec::new();
         for (name, worker) in &self.workers {
-            match worker.work().await {
+            match worker.work().ask().await {
                 Ok(1) => done.push(format!("{name} has done 1 job")),
                 Ok(n) => done.push(format!("{name} has done {n} jobs")),
                 Err(e) => done.push(format!("{name} did not answer ({e})")),
@@ -224,23 +224,24 @@ async fn main() -> Result<(), Box<dyn Error>> {
     for (name, zone) in [("worker 1", "a"), ("worker 2", "b")] {
         let placed = supervisor
             .start_worker(name.to_owned(), Some(zone.to_owned()))
-            .await??;
+            .ask()
+            .await?;
         println!("{name} placed in zone {placed}");
     }
-    println!("{}", supervisor.round().await?);
+    println!("{}", supervisor.round().ask().await?);
 
     let mut zone_a = zone_a;
     zone_a.kill()?;
     zone_a.wait()?;
     println!("killed the process of zone \"a\"");
     until("the supervisor placed worker 1 again", async || {
-        supervisor.log().await.is_ok_and(|log| log.len() >= 2)
+        supervisor.log().ask().await.is_ok_and(|log| log.len() >= 2)
     })
     .await?;
-    for line in supervisor.log().await? {
+    for line in supervisor.log().ask().await? {
         println!("{line}");
     }
-    println!("{}", supervisor.round().await?);
+    println!("{}", supervisor.round().ask().await?);
 
     supervisor.request_exit();
     until("the supervisor and its workers exited", async || {

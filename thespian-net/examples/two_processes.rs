@@ -85,15 +85,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let net = NetSystem::start(&system, config(&secret)).await?;
     let counter: Addr<Counter> = net.lookup(addr, "counter", Duration::from_secs(5)).await?;
     for n in 1..=1000 {
-        counter.add(n).await?;
+        counter.add(n).tell().await?;
     }
     println!("told 1000 numbers to the counter in the other process");
-    println!("total there: {}", counter.total().await?);
+    println!("total there: {}", counter.total().ask().await?);
     // The exit request travels behind the adds; once the counter is gone, an ask finds no actor.
     let exited = counter.wait_for_exit();
     counter.request_exit();
     exited.await;
-    match counter.total().await {
+    match counter.total().ask().await {
         Ok(total) => println!("the counter is still there: {total}"),
         Err(e) => println!("the counter has exited: {e}"),
     }

@@ -847,7 +847,7 @@ impl Convention {
     ///
     /// let watcher = here.create_actor(Watcher::default()).await?;
     /// convention.subscribe(watcher.clone());
-    /// assert_eq!(watcher.joined().await?, 2); // the present first: both nodes
+    /// assert_eq!(watcher.joined().ask().await?, 2); // the present first: both nodes
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
     /// # Ok(())
@@ -985,7 +985,7 @@ impl Convention {
     /// let options = ActorOptions::new().name("renderer");
     /// there.create_actor_with(Render::default(), options).await?;
     /// let found: Addr<Render> = convention.named("renderer").await.ok_or("not found")?;
-    /// assert_eq!(found.frame().await?, 1);
+    /// assert_eq!(found.frame().ask().await?, 1);
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
     /// # Ok(())
@@ -1072,7 +1072,7 @@ impl Convention {
         timeout: Duration,
     ) -> Result<ConventionStatus, NetError> {
         net.ask_named(node, AGENT, timeout, |agent: Addr<Agent>| async move {
-            agent.timeout(timeout).status().await
+            agent.status().timeout(timeout).ask().await
         })
         .await
     }
@@ -1207,7 +1207,7 @@ impl Convention {
     /// ```
     pub async fn update_capability(&self, name: &str, value: Option<CapabilityValue>) {
         self.shared.net.system().update_capability(name, value);
-        let _ = self.agent.renew_now().await;
+        let _ = self.agent.renew_now().tell().await;
     }
 
     /// Creates `actor` on a node whose capabilities its type accepts (given `requirements`): the
@@ -1253,7 +1253,7 @@ impl Convention {
     /// // Only the other node has a GPU: the renderer is placed there.
     /// let before = there.live_actors(); // its convention agent among them
     /// let render = convention.create_actor(Render::default(), Capabilities::new()).await?;
-    /// assert_eq!(render.frame().await?, 1);
+    /// assert_eq!(render.frame().ask().await?, 1);
     /// assert_eq!(there.live_actors(), before + 1);
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
@@ -1315,7 +1315,7 @@ impl Convention {
     ///
     /// let placement = Placement::new().restart(3, Duration::from_secs(60));
     /// let render = convention.create_actor_with(Render::default(), placement).await?;
-    /// assert_eq!(render.frame().await?, 1);
+    /// assert_eq!(render.frame().ask().await?, 1);
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
     /// # Ok(())
@@ -1390,8 +1390,8 @@ impl Convention {
     /// }
     ///
     /// let studio = here.create_actor(Studio { convention: convention.clone() }).await?;
-    /// let render = studio.hire().await?.ok_or("not placed")?;
-    /// assert_eq!(render.frame().await?, 1); // a child of the studio, on the other node
+    /// let render = studio.hire().ask().await?.ok_or("not placed")?;
+    /// assert_eq!(render.frame().ask().await?, 1); // a child of the studio, on the other node
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
     /// # Ok(())
@@ -1500,11 +1500,12 @@ impl Convention {
             }
             let created = member
                 .agent
-                .timeout(left)
                 .create(A::type_name().to_owned(), bytes.clone(), order.clone())
+                .timeout(left)
+                .ask()
                 .await;
             match created {
-                Ok(Ok(address)) => match address.downcast::<A>() {
+                Ok(address) => match address.downcast::<A>() {
                     Some(addr) => {
                         let mut placed =
                             self.shared.placed.lock().unwrap_or_else(|e| e.into_inner());
@@ -1534,7 +1535,7 @@ impl Convention {
                         after: self.shared.config.create_timeout,
                     });
                 }
-                Ok(Err(why)) => tracing::debug!(target: "thespian_net::convention",
+                Err(AskError::Handler(why)) => tracing::debug!(target: "thespian_net::convention",
                     node = %member.node, %why, "placement refused"),
                 Err(e) => tracing::debug!(target: "thespian_net::convention",
                     node = %member.node, error = %e, "placement failed"),

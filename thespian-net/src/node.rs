@@ -219,9 +219,9 @@ impl Transport for NetTransport {
 /// let net_two = NetSystem::start(&two, config()).await?;
 /// let counter: Addr<Counter> =
 ///     net_two.lookup(net_one.local_addr(), "counter", Duration::from_secs(2)).await?;
-/// counter.add(40).await?;
-/// counter.add(2).await?;
-/// assert_eq!(counter.total().await?, 42);
+/// counter.add(40).tell().await?;
+/// counter.add(2).tell().await?;
+/// assert_eq!(counter.total().ask().await?, 42);
 ///
 /// net_two.shutdown().await;
 /// net_one.shutdown().await;
@@ -541,8 +541,8 @@ impl NetSystem {
     /// let remote: Addr<Counter> = net_here
     ///     .lookup(net_there.local_addr(), "counter", Duration::from_secs(5))
     ///     .await?;
-    /// remote.add(2).await?;
-    /// assert_eq!(remote.total().await?, 2); // asked across the connection
+    /// remote.add(2).tell().await?;
+    /// assert_eq!(remote.total().ask().await?, 2); // asked across the connection
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
     /// # Ok(())
@@ -589,7 +589,7 @@ impl NetSystem {
     ///     .await?;
     /// assert_eq!(found.type_name(), Counter::type_name());
     /// let counter: Addr<Counter> = found.downcast().ok_or("not a counter")?;
-    /// assert_eq!(counter.total().await?, 0);
+    /// assert_eq!(counter.total().ask().await?, 0);
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
     /// # Ok(())
@@ -672,8 +672,8 @@ impl NetSystem {
     /// // An address travels as bytes (here by hand; inside messages, serde does it).
     /// let bytes = postcard::to_stdvec(&counter)?;
     /// let remote: Addr<Counter> = net_here.decode(&bytes)?;
-    /// remote.add(3).await?;
-    /// assert_eq!(remote.total().await?, 3);
+    /// remote.add(3).tell().await?;
+    /// assert_eq!(remote.total().ask().await?, 3);
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
     /// # Ok(())
@@ -719,7 +719,7 @@ impl NetSystem {
     /// let remote: Addr<Counter> = net_here
     ///     .lookup(net_there.local_addr(), "counter", Duration::from_secs(5))
     ///     .await?;
-    /// remote.add(1).await?;
+    /// remote.add(1).tell().await?;
     /// assert!(net_here.flush(Duration::from_secs(5)).await);
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
@@ -812,7 +812,7 @@ impl NetSystem {
     ///     .lookup(net_there.local_addr(), "counter", Duration::from_secs(5))
     ///     .await?;
     /// net_here.shutdown().await;
-    /// assert!(remote.total().await.is_err()); // its proxies refuse
+    /// assert!(remote.total().ask().await.is_err()); // its proxies refuse
     /// # net_here.shutdown().await;
     /// # net_there.shutdown().await;
     /// # Ok(())

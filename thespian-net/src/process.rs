@@ -37,7 +37,7 @@
 //!         let _processes = Processes::start(&system).await.unwrap();
 //!         let options = ActorOptions::new().in_own_process();
 //!         let parser = system.create_actor_with(Parser::default(), options).await.unwrap();
-//!         assert_eq!(parser.parse("text".into()).await, Ok(4));
+//!         assert_eq!(parser.parse("text".into()).ask().await, Ok(4));
 //!         system.shutdown().await;
 //!     });
 //! }
@@ -208,7 +208,7 @@ impl Processes {
             node,
             REGISTRY,
             timeout,
-            |registry: Addr<Registry>| async move { registry.timeout(timeout).running().await },
+            |registry: Addr<Registry>| async move { registry.running().timeout(timeout).ask().await },
         )
         .await
     }
@@ -265,14 +265,18 @@ async fn launch(inner: Arc<Inner>, order: ProcessOrder) -> Result<StartedProcess
             .await
             .map_err(|_| "the process did not report".to_owned())?;
         let actor = agent
-            .timeout(START_TIMEOUT)
             .create(
                 order.type_name.to_owned(),
                 order.value,
                 order.stop_on_failure,
             )
+            .timeout(START_TIMEOUT)
+            .ask()
             .await
-            .map_err(|e| format!("the process did not answer: {e}"))??;
+            .map_err(|e| match e {
+                AskError::Handler(why) => why,
+                e => format!("the process did not answer: {e}"),
+            })?;
         Ok::<_, String>((stdin, actor))
     };
     let started = tokio::time::timeout(START_TIMEOUT, started).await;
@@ -520,8 +524,9 @@ fn serve(parent: OsString, types: ProcessTypes) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let ready = registry
+            .ready(std::process::id(), agent)
             .timeout(START_TIMEOUT)
-            .ready(std::process::id(), agent);
+            .ask();
         if ready.await != Ok(true) {
             return Err("the parent does not expect this process".into());
         }

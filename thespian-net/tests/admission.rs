@@ -68,7 +68,7 @@ async fn a_new_peer_gets_in_while_a_thousand_connections_hold_the_door() {
         .lookup(net_one.local_addr(), "counter", TIMEOUT)
         .await
         .unwrap();
-    established.add(1).await.unwrap();
+    established.add(1).tell().await.unwrap();
     let n = hostile_connections();
     // Half idle, half slowloris (a byte every 300 ms), all from 127.0.0.1.
     let mut idle = Vec::new();
@@ -91,7 +91,7 @@ async fn a_new_peer_gets_in_while_a_thousand_connections_hold_the_door() {
             }));
         }
     }
-    assert!(established.add(1).await.is_ok());
+    assert!(established.add(1).tell().await.is_ok());
     // A new legitimate peer.
     let started = Instant::now();
     let (_three, net_three) = node().await;
@@ -99,17 +99,17 @@ async fn a_new_peer_gets_in_while_a_thousand_connections_hold_the_door() {
         .lookup(net_one.local_addr(), "counter", Duration::from_secs(1))
         .await
         .expect("the new peer got in");
-    newcomer.add(1).await.unwrap();
+    newcomer.add(1).tell().await.unwrap();
     let took = started.elapsed();
     eprintln!("{n} hostile connections: a new peer connected and was served in {took:?}");
     assert!(took < Duration::from_secs(1), "{took:?}");
     // The established link was never affected: its messages and the newcomer's all arrive.
     let deadline = Instant::now() + TIMEOUT;
-    while local.total().await != Ok(3) && Instant::now() < deadline {
+    while local.total().ask().await != Ok(3) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    assert_eq!(local.total().await, Ok(3));
-    assert_eq!(established.total().await, Ok(3));
+    assert_eq!(local.total().ask().await, Ok(3));
+    assert_eq!(established.total().ask().await, Ok(3));
     drop(idle);
     for task in slow {
         task.abort();

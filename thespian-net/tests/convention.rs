@@ -156,7 +156,7 @@ async fn five_systems_place_actors_by_capabilities_and_requirements() {
         .create_actor_with(Worker::default(), first_match)
         .await
         .unwrap();
-    assert_eq!(local.work().await, Ok(1));
+    assert_eq!(local.work().ask().await, Ok(1));
     assert_eq!(leader.system.live_actors(), before + 1);
     // By capability: only the fifth node says "Hello World".
     let before = members[3].system.live_actors();
@@ -171,7 +171,7 @@ async fn five_systems_place_actors_by_capabilities_and_requirements() {
         .await
         .unwrap();
     assert_eq!(
-        greeter.greet("World".into()).await.as_deref(),
+        greeter.greet("World".into()).ask().await.as_deref(),
         Ok("Hello, World!")
     );
     assert_eq!(members[3].system.live_actors(), before + 1);
@@ -183,7 +183,7 @@ async fn five_systems_place_actors_by_capabilities_and_requirements() {
             .create_actor(Worker::default(), caps(&[("zone", zone)]))
             .await
             .unwrap();
-        assert_eq!(worker.work().await, Ok(1));
+        assert_eq!(worker.work().ask().await, Ok(1));
         assert_eq!(members[i].system.live_actors(), before + 1, "zone {zone}");
     }
     // Nobody offers what is required.
@@ -287,7 +287,7 @@ async fn a_capability_added_at_run_time_makes_a_later_placement_succeed() {
         .await
         .unwrap();
     assert_eq!(
-        greeter.greet("there".into()).await.as_deref(),
+        greeter.greet("there".into()).ask().await.as_deref(),
         Ok("Hi, there!")
     );
     // And removing it works the same way.
@@ -328,7 +328,7 @@ async fn members_that_come_and_go_are_announced() {
             .any(|u| matches!(u, ConventionUpdate::Joined(m) if m.node == member_node))
     };
     tokio::time::timeout(TIMEOUT, async {
-        while !joined(&watcher.seen().await.unwrap()) {
+        while !joined(&watcher.seen().ask().await.unwrap()) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
@@ -343,7 +343,7 @@ async fn members_that_come_and_go_are_announced() {
             .any(|u| matches!(u, ConventionUpdate::Left(m) if m.node == member_node))
     };
     tokio::time::timeout(TIMEOUT, async {
-        while !left(&watcher.seen().await.unwrap()) {
+        while !left(&watcher.seen().ask().await.unwrap()) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
@@ -390,7 +390,7 @@ async fn members_keep_working_without_the_leader_and_register_again_when_it_retu
         .create_actor(Worker::default(), caps(&[("zone", "b")]))
         .await;
     let worker = worker.unwrap_or_else(|e| panic!("{e:?}: a sees {:?}", a.convention.members()));
-    assert_eq!(worker.work().await, Ok(1));
+    assert_eq!(worker.work().ask().await, Ok(1));
     // The leader comes back at the same address; the members find it again.
     let leader = start(
         None,
@@ -404,7 +404,7 @@ async fn members_keep_working_without_the_leader_and_register_again_when_it_retu
     .await;
     // Member a never saw member b leave.
     let b_node = b.net.node();
-    let seen = watcher.seen().await.unwrap();
+    let seen = watcher.seen().ask().await.unwrap();
     assert!(
         !seen
             .iter()
@@ -494,8 +494,8 @@ async fn names_resolve_across_the_convention_and_any_node_answers_a_status_query
         .await
         .unwrap();
     let tally: Addr<Counter> = leader.convention.named("tally").await.expect("found");
-    tally.add(3).await.unwrap();
-    assert_eq!(tally.total().await, Ok(3));
+    tally.add(3).tell().await.unwrap();
+    assert_eq!(tally.total().ask().await, Ok(3));
     assert!(leader.convention.named::<Counter>("nobody").await.is_none());
     // A node belongs to one convention: joining again is refused, not half-done.
     let again = Convention::join(&member.net, timing(leader.net.local_addr())).await;
@@ -541,7 +541,7 @@ impl Dispatcher {
             .create_actor(Worker::default(), caps(&[("zone", zone.as_str())]))
             .await
             .ok()?;
-        worker.work().await.ok()
+        worker.work().ask().await.ok()
     }
 
     async fn offer(&mut self, name: String) {
@@ -569,10 +569,10 @@ async fn actors_place_actors_and_change_capabilities_too() {
         .await
         .unwrap();
     let before = member.system.live_actors();
-    assert_eq!(dispatcher.place("a".into()).await, Ok(Some(1)));
+    assert_eq!(dispatcher.place("a".into()).ask().await, Ok(Some(1)));
     assert_eq!(member.system.live_actors(), before + 1);
-    assert_eq!(dispatcher.place("b".into()).await, Ok(None));
-    dispatcher.offer("Hello World".into()).await.unwrap();
+    assert_eq!(dispatcher.place("b".into()).ask().await, Ok(None));
+    dispatcher.offer("Hello World".into()).tell().await.unwrap();
     eventually("the member sees the leader's new capability", || {
         member
             .convention
@@ -757,7 +757,7 @@ async fn losing_the_seed_stops_nothing() {
         thespian::remote::node_of_actor(&worker.address()),
         Some(newcomer.net.node())
     );
-    assert_eq!(worker.work().await, Ok(1));
+    assert_eq!(worker.work().ask().await, Ok(1));
     // A capability change spreads.
     members[1]
         .convention
@@ -776,7 +776,7 @@ async fn losing_the_seed_stops_nothing() {
     let newcomer_node = newcomer.net.node();
     tokio::time::timeout(TIMEOUT, async {
         loop {
-            let seen = watcher.seen().await.unwrap();
+            let seen = watcher.seen().ask().await.unwrap();
             let left = seen
                 .iter()
                 .any(|u| matches!(u, ConventionUpdate::Left(m) if m.node == seed_node));
@@ -856,7 +856,7 @@ async fn a_partition_splits_the_convention_and_heals() {
         .await;
     }
     let third_node = third.net.node();
-    let seen = watcher.seen().await.unwrap();
+    let seen = watcher.seen().ask().await.unwrap();
     let left = seen
         .iter()
         .position(|u| matches!(u, ConventionUpdate::Left(m) if m.node == third_node));
@@ -869,7 +869,7 @@ async fn a_partition_splits_the_convention_and_heals() {
     );
     // The actor placed before the split is still one actor, and still answers.
     assert_eq!(zone_b_actors(), before);
-    assert_eq!(worker.work().await, Ok(1));
+    assert_eq!(worker.work().ask().await, Ok(1));
     for node in all {
         node.net.shutdown().await;
     }

@@ -105,14 +105,14 @@ async fn through_cuts(seed: u64) {
     let counter: Addr<Counter> = net_two.lookup(relay, "counter", TIMEOUT).await.unwrap();
     let mut sent = 0;
     for n in 0..MESSAGES {
-        if counter.numbered(n).await.is_ok() {
+        if counter.numbered(n).tell().await.is_ok() {
             sent += 1;
         }
     }
     assert_eq!(sent, MESSAGES, "a send was refused");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let (received, in_order) = loop {
-        let (received, in_order) = counter_there.stream().await.unwrap();
+        let (received, in_order) = counter_there.stream().ask().await.unwrap();
         let dead = two.dead_letter_count();
         if received + dead >= sent || std::time::Instant::now() > deadline {
             break (received, in_order);
@@ -201,9 +201,9 @@ async fn a_black_holed_connection_between_members_is_found_and_replaced() {
     __testing::watch(&net_two, net_one.node(), true);
     __testing::watch(&net_one, net_two.node(), true);
     for n in 0..10 {
-        counter.numbered(n).await.unwrap();
+        counter.numbered(n).tell().await.unwrap();
     }
-    assert_eq!(counter.total().await, Ok(0));
+    assert_eq!(counter.total().ask().await, Ok(0));
     // Acknowledged within a heartbeat (100 ms): only what is sent after the cut is at stake.
     tokio::time::sleep(Duration::from_millis(300)).await;
     // The route fails without a close: what is sent now goes nowhere, unacknowledged, until
@@ -212,7 +212,7 @@ async fn a_black_holed_connection_between_members_is_found_and_replaced() {
     freeze();
     let frozen_at = std::time::Instant::now();
     for n in 1000..1100 {
-        counter.numbered(n).await.unwrap();
+        counter.numbered(n).tell().await.unwrap();
     }
     let deadline = frozen_at + TIMEOUT;
     while two.dead_letter_count() < 100 && std::time::Instant::now() < deadline {
@@ -229,13 +229,13 @@ async fn a_black_holed_connection_between_members_is_found_and_replaced() {
     // A new connection (the relay forwards new ones) takes the next messages, in order.
     let mut n = 10;
     while n < 20 && std::time::Instant::now() < deadline + TIMEOUT {
-        match counter.numbered(n).await {
+        match counter.numbered(n).tell().await {
             Ok(()) => n += 1,
             Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
-    assert_eq!(counter.total().await, Ok(0));
-    let (received, in_order) = counter_there.stream().await.unwrap();
+    assert_eq!(counter.total().ask().await, Ok(0));
+    let (received, in_order) = counter_there.stream().ask().await.unwrap();
     assert_eq!(received, 20, "the first ten and the last ten");
     assert!(in_order, "a message was duplicated or reordered");
     net_two.shutdown().await;

@@ -20,12 +20,12 @@ async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_recon
     let remote: Addr<Counter> = net_two.lookup(addr, "counter", TIMEOUT).await.unwrap();
     let other: Addr<Counter> = net_two.lookup(addr, "other", TIMEOUT).await.unwrap();
     for _ in 0..100 {
-        remote.add(1).await.unwrap();
+        remote.add(1).tell().await.unwrap();
     }
     // A long request is in progress when node one goes away: an ask sent after it on the same
     // link is answered only once node one has read it.
-    let pending = remote.timeout(Duration::from_secs(30)).slow(10_000);
-    assert_eq!(other.total().await, Ok(0));
+    let pending = remote.slow(10_000).timeout(Duration::from_secs(30)).ask();
+    assert_eq!(other.total().ask().await, Ok(0));
     let lost_at = Instant::now();
     net_one.shutdown().await;
     let failed = pending.await;
@@ -40,7 +40,7 @@ async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_recon
     );
     // Its old actors are gone for good: the proxy fails with a typed error.
     assert!(matches!(
-        remote.total().await,
+        remote.total().ask().await,
         Err(AskError::Unreachable(_))
     ));
 
@@ -52,10 +52,10 @@ async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_recon
     assert_ne!(net_restarted.node(), net_one.node());
     named_counter(&restarted, "counter").await;
     let again: Addr<Counter> = net_two.lookup(addr, "counter", TIMEOUT).await.unwrap();
-    again.add(7).await.unwrap();
-    assert_eq!(again.total().await, Ok(7));
+    again.add(7).tell().await.unwrap();
+    assert_eq!(again.total().ask().await, Ok(7));
     // The address of the earlier run still does not reach the new run's actors.
-    assert!(remote.total().await.is_err());
+    assert!(remote.total().ask().await.is_err());
     assert!(!remote.is_alive());
     net_restarted.shutdown().await;
     net_two.shutdown().await;
@@ -85,7 +85,7 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
     // makes it a dead letter; an ask fails at once, not at its timeout.
     let started = Instant::now();
     for _ in 0..3 {
-        let refused = remote.add(1).await.unwrap_err();
+        let refused = remote.add(1).tell().await.unwrap_err();
         assert!(
             matches!(
                 refused.reason(),
@@ -108,7 +108,7 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
     let before = two.dead_letter_count();
     two.tell(&remote, CounterAdd { n: 1 }).await;
     assert_eq!(two.dead_letter_count(), before + 1);
-    let asked = remote.timeout(Duration::from_secs(5)).total().await;
+    let asked = remote.total().timeout(Duration::from_secs(5)).ask().await;
     assert!(matches!(asked, Err(AskError::Unreachable(_))), "{asked:?}");
     assert!(
         started.elapsed() < Duration::from_millis(500),
@@ -147,8 +147,8 @@ async fn a_wrong_secret_cannot_reach_any_actor() {
         .lookup(net_one.local_addr(), "counter", TIMEOUT)
         .await
         .unwrap();
-    counter.add(1).await.unwrap();
-    assert_eq!(counter.total().await, Ok(1));
+    counter.add(1).tell().await.unwrap();
+    assert_eq!(counter.total().ask().await, Ok(1));
     // And a node that knows it refuses an intruder that dials it.
     let dialing = thespian_net::__testing::dial(net_one.local_addr(), &guessed).await;
     assert_eq!(dialing.err(), Some(HandshakeError::BadProof));
@@ -223,7 +223,7 @@ async fn messages_given_up_while_a_node_was_unreachable_do_not_block_later_ones(
     // their numbers are never sent.
     __testing::partition(&net_two, &[net_one.local_addr()]);
     for _ in 0..5 {
-        let _ = remote.add(100).await;
+        let _ = remote.add(100).tell().await;
     }
     let deadline = Instant::now() + TIMEOUT;
     while remote.is_alive() && Instant::now() < deadline {
@@ -233,8 +233,8 @@ async fn messages_given_up_while_a_node_was_unreachable_do_not_block_later_ones(
     // Reachable again: later messages arrive, in order, the ones given up never.
     __testing::partition(&net_two, &[]);
     let total = loop {
-        match remote.add(1).await {
-            Ok(()) => break remote.total().await,
+        match remote.add(1).tell().await {
+            Ok(()) => break remote.total().ask().await,
             Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(20)).await
             }

@@ -50,14 +50,14 @@ async fn served() -> (
         .lookup(net_one.local_addr(), "counter", TIMEOUT)
         .await
         .unwrap();
-    remote.add(1).await.unwrap();
+    remote.add(1).tell().await.unwrap();
     (one, net_one, net_two, local, remote)
 }
 
 /// The good peer still gets through.
 async fn still_served(remote: &Addr<Counter>, expected: u64) {
-    remote.add(1).await.unwrap();
-    assert_eq!(remote.total().await, Ok(expected));
+    remote.add(1).tell().await.unwrap();
+    assert_eq!(remote.total().ask().await, Ok(expected));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,7 +151,7 @@ async fn unknown_actors_and_variants_are_logged_and_the_connection_goes_on() {
     frames.extend(__testing::tell_frame(3, to, &[0, 5]));
     peer.send(&frames).await.unwrap();
     tokio::time::timeout(TIMEOUT, async {
-        while local.total().await != Ok(6) {
+        while local.total().ask().await != Ok(6) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
@@ -183,7 +183,7 @@ async fn an_authenticated_peer_cannot_reach_an_actor_by_guessing_its_id() {
     peer.send(&frames).await.unwrap();
     still_served(&remote, 2).await;
     assert!(local.address().is_alive() && bystander.address().is_alive());
-    assert_eq!(bystander.total().await, Ok(0));
+    assert_eq!(bystander.total().ask().await, Ok(0));
     // The wire id the counter's address carries does reach it.
     let wire = thespian::remote::wire_id(&local.address());
     assert!(wire > near + 64 || wire < near.saturating_sub(64));

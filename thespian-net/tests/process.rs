@@ -114,13 +114,14 @@ async fn parent_and_member_process() -> (
     let parent = parent_on(&home).await;
     let child = parent
         .place(false)
+        .ask()
         .await
         .unwrap()
         .expect("placed in the member");
-    assert_eq!(child.work().await, Ok(1));
+    assert_eq!(child.work().ask().await, Ok(1));
     let counter: Addr<Counter> = home.net.lookup(addr, "counter", TIMEOUT).await.unwrap();
-    assert_eq!(parent.watch_it(counter.address()).await, Ok(true));
-    assert_eq!(counter.total().await, Ok(0));
+    assert_eq!(parent.watch_it(counter.address()).ask().await, Ok(true));
+    assert_eq!(counter.total().ask().await, Ok(0));
     (home, member, parent, child, counter)
 }
 
@@ -187,12 +188,12 @@ async fn a_frozen_peer_process_is_declared_down_within_two_seconds() {
     let (child, addr) = spawn_peer("peer_process", (PEER, "1".to_owned()));
     let (_system, net) = node().await; // default: down after 2 s of silence
     let counter: Addr<Counter> = net.lookup(addr, "counter", TIMEOUT).await.unwrap();
-    counter.add(2).await.unwrap();
-    assert_eq!(counter.total().await, Ok(2));
+    counter.add(2).tell().await.unwrap();
+    assert_eq!(counter.total().ask().await, Ok(2));
 
     signal(child.id(), "-STOP");
     let frozen_at = Instant::now();
-    let answer = counter.timeout(Duration::from_secs(30)).total().await;
+    let answer = counter.total().timeout(Duration::from_secs(30)).ask().await;
     let detected = frozen_at.elapsed();
     signal(child.id(), "-CONT");
     end(child);

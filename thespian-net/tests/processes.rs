@@ -116,7 +116,7 @@ async fn base() -> (ActorSystem, Processes, Addr<Parent>) {
 async fn heard(parent: &Addr<Parent>) -> Vec<ExitReason> {
     let deadline = Instant::now() + TIMEOUT;
     loop {
-        let exits = parent.exits().await.unwrap();
+        let exits = parent.exits().ask().await.unwrap();
         if !exits.is_empty() || Instant::now() > deadline {
             return exits;
         }
@@ -155,19 +155,22 @@ async fn until_gone(pid: u32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_actor_in_its_own_process_works_like_any_actor_and_exits_with_it() {
     let (system, processes, parent) = base().await;
-    let fragile = parent.make(false).await.unwrap().expect("created");
-    let pid = fragile.pid().await;
+    let fragile = parent.make(false).ask().await.unwrap().expect("created");
+    let pid = fragile.pid().ask().await;
     if pid.is_err() {
         eprintln!("DEBUG exits {:?}", heard(&parent).await);
     }
     let pid = pid.unwrap();
     assert_ne!(pid, std::process::id());
-    assert_eq!(fragile.add().await, Ok(1));
-    fragile.add().await.unwrap();
-    assert_eq!(fragile.add().await, Ok(3));
+    assert_eq!(fragile.add().ask().await, Ok(1));
+    fragile.add().ask().await.unwrap();
+    assert_eq!(fragile.add().ask().await, Ok(3));
     // A handler that panics in the process poisons its ask, as anywhere (`Resume`).
-    assert!(matches!(fragile.panic().await, Err(AskError::Poisoned(_))));
-    assert_eq!(fragile.add().await, Ok(4));
+    assert!(matches!(
+        fragile.panic().ask().await,
+        Err(AskError::Poisoned(_))
+    ));
+    assert_eq!(fragile.add().ask().await, Ok(4));
     assert_eq!(processes.running().len(), 1);
     assert_eq!(processes.running()[0].pid, pid);
     fragile.request_exit();
@@ -180,19 +183,19 @@ async fn an_actor_in_its_own_process_works_like_any_actor_and_exits_with_it() {
 /// Crashes the child in `how`, and checks what the parent heard and that the rest goes on.
 async fn crash(how: &str, expected: &[&str]) {
     let (system, processes, parent) = base().await;
-    let fragile = parent.make(false).await.unwrap().expect("created");
-    let pid = fragile.pid().await.unwrap();
+    let fragile = parent.make(false).ask().await.unwrap().expect("created");
+    let pid = fragile.pid().ask().await.unwrap();
     let crashed_at = Instant::now();
     let asked = match how {
-        "abort" => fragile.abort().await,
-        "overflow" => fragile.overflow().await,
-        "null" => fragile.write_null().await,
+        "abort" => fragile.abort().ask().await,
+        "overflow" => fragile.overflow().ask().await,
+        "null" => fragile.write_null().ask().await,
         "kill" => {
             let killed = Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
                 .status();
             assert!(killed.unwrap().success());
-            fragile.add().await
+            fragile.add().ask().await
         }
         _ => unreachable!(),
     };
@@ -213,8 +216,8 @@ async fn crash(how: &str, expected: &[&str]) {
         "{how}: {details}"
     );
     // The program and its other actors go on.
-    assert_eq!(parent.exits().await.unwrap().len(), 1);
-    assert!(fragile.add().await.is_err());
+    assert_eq!(parent.exits().ask().await.unwrap().len(), 1);
+    assert!(fragile.add().ask().await.is_err());
     until_gone(pid).await;
     assert!(processes.running().is_empty());
     system.shutdown().await;
@@ -244,28 +247,28 @@ async fn a_killed_process_ends_only_its_actor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarting_supervisor_brings_the_actor_back_in_a_fresh_process() {
     let (system, processes, parent) = base().await;
-    let fragile = parent.make(true).await.unwrap().expect("created");
-    let first = fragile.pid().await.unwrap();
-    assert_eq!(fragile.add().await, Ok(1));
-    assert_eq!(fragile.add().await, Ok(2));
+    let fragile = parent.make(true).ask().await.unwrap().expect("created");
+    let first = fragile.pid().ask().await.unwrap();
+    assert_eq!(fragile.add().ask().await, Ok(1));
+    assert_eq!(fragile.add().ask().await, Ok(2));
     let mut pid = first;
     for _ in 0..3 {
-        assert!(fragile.abort().await.is_err());
+        assert!(fragile.abort().ask().await.is_err());
         until_gone(pid).await;
         // Asks that reach the stand-in before it noticed the crash fail like asks to a lost
         // node; once it has, they wait for the fresh process.
-        pid = answered(|| fragile.pid()).await;
+        pid = answered(|| fragile.pid().ask()).await;
     }
     // The same address answers from a fresh process, with a fresh actor.
     let now = pid;
     assert_ne!(now, first);
-    assert_eq!(fragile.add().await, Ok(1));
-    assert_eq!(parent.exits().await, Ok(vec![]));
+    assert_eq!(fragile.add().ask().await, Ok(1));
+    assert_eq!(parent.exits().ask().await, Ok(vec![]));
     assert_eq!(system.status(TIMEOUT).await.restarts, 3);
     // A panic is a failure too: under a restart policy, the actor restarts in a fresh process.
-    assert!(fragile.panic().await.is_err());
+    assert!(fragile.panic().ask().await.is_err());
     until_gone(now).await;
-    let after = answered(|| fragile.pid()).await;
+    let after = answered(|| fragile.pid().ask()).await;
     assert_ne!(after, now);
     assert_eq!(processes.running().len(), 1);
     system.shutdown().await;
@@ -284,8 +287,8 @@ fn program_process() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let (_system, _processes, parent) = base().await;
-        let fragile = parent.make(false).await.unwrap().expect("created");
-        println!("child pid {}", fragile.pid().await.unwrap());
+        let fragile = parent.make(false).ask().await.unwrap().expect("created");
+        println!("child pid {}", fragile.pid().ask().await.unwrap());
         let _ = tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new())).await;
     });
 }
@@ -351,7 +354,7 @@ async fn a_networked_node_lists_its_child_processes_to_whoever_knows_the_secret(
         .create_actor_with(Fragile::default(), options)
         .await
         .unwrap();
-    let pid = fragile.pid().await.unwrap();
+    let pid = fragile.pid().ask().await.unwrap();
     // Another node, the status tool say, asks.
     let operator = ActorSystem::new();
     let asking = NetSystem::start(&operator, config()).await.unwrap();

@@ -18,12 +18,12 @@ async fn tell_and_ask_a_remote_actor() {
         remote,
         ..
     } = pair().await;
-    remote.add(40).await.unwrap();
-    remote.add(2).await.unwrap();
-    assert_eq!(remote.total().await, Ok(42));
-    assert_eq!(local.total().await, Ok(42));
+    remote.add(40).tell().await.unwrap();
+    remote.add(2).tell().await.unwrap();
+    assert_eq!(remote.total().ask().await, Ok(42));
+    assert_eq!(local.total().ask().await, Ok(42));
     // The remote actor's own address, sent back as a reply, is the same proxy.
-    assert_eq!(remote.whoami().await.unwrap(), remote);
+    assert_eq!(remote.whoami().ask().await.unwrap(), remote);
     assert!(remote.is_alive());
     net_two.shutdown().await;
     net_one.shutdown().await;
@@ -72,10 +72,10 @@ async fn an_address_passed_through_a_third_system_routes_to_its_actor() {
         .lookup(net_two.local_addr(), "relay", TIMEOUT)
         .await
         .unwrap();
-    relay.aim(counter_at_three).await.unwrap();
+    relay.aim(counter_at_three).tell().await.unwrap();
     // The relay reaches the counter on node one directly.
-    assert_eq!(relay.relay(5).await, Ok(Some(5)));
-    assert_eq!(counter.total().await, Ok(5));
+    assert_eq!(relay.relay(5).ask().await, Ok(Some(5)));
+    assert_eq!(counter.total().ask().await, Ok(5));
     for net in [net_one, net_two, net_three] {
         net.shutdown().await;
     }
@@ -104,7 +104,7 @@ async fn hello_world_redux_across_three_systems() {
     let hello = one.create_actor(Hello { world, punctuate }).await.unwrap();
     // The asker's reply handle goes from one to two to three, and three answers the ask on one.
     for _ in 0..2 {
-        assert_eq!(hello.hi().await.as_deref(), Ok("Hello, World!"));
+        assert_eq!(hello.hi().ask().await.as_deref(), Ok("Hello, World!"));
     }
     hello.request_exit();
     let after_exit = one.ask(&hello, HelloHi, Duration::from_millis(200)).await;
@@ -125,7 +125,7 @@ async fn a_remote_actor_that_exits() {
         ..
     } = pair().await;
     // A request in progress when the exit request arrives is still answered (it was first).
-    let slow = remote.slow(100);
+    let slow = remote.slow(100).ask();
     let exited = local.wait_for_exit();
     assert!(remote.request_exit());
     assert_eq!(slow.await, Ok(100));
@@ -133,11 +133,11 @@ async fn a_remote_actor_that_exits() {
     assert_eq!(reason, Ok(ExitReason::Requested));
     // Later requests fail at once with a typed error, not at their timeout.
     let started = std::time::Instant::now();
-    assert_eq!(remote.total().await, Err(AskError::DeadActor));
+    assert_eq!(remote.total().ask().await, Err(AskError::DeadActor));
     assert!(started.elapsed() < Duration::from_secs(1));
     // A told message to it is a dead letter on its node.
     let before = one.dead_letter_count();
-    remote.add(1).await.unwrap();
+    remote.add(1).tell().await.unwrap();
     tokio::time::timeout(TIMEOUT, async {
         while one.dead_letter_count() == before {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -158,11 +158,12 @@ async fn a_hundred_thousand_messages_arrive_in_order() {
         ..
     } = pair().await;
     for n in 0..100_000 {
-        remote.numbered(n).await.unwrap();
+        remote.numbered(n).tell().await.unwrap();
     }
     let (received, in_order) = remote
-        .timeout(Duration::from_secs(30))
         .stream()
+        .timeout(Duration::from_secs(30))
+        .ask()
         .await
         .unwrap();
     assert_eq!(received, 100_000);
@@ -188,15 +189,15 @@ async fn both_nodes_talk_over_their_connection_both_ways() {
     let (x, y) = tokio::join!(
         async {
             for _ in 0..1000 {
-                a.add(1).await.unwrap();
+                a.add(1).tell().await.unwrap();
             }
-            a.total().await
+            a.total().ask().await
         },
         async {
             for _ in 0..1000 {
-                b.add(2).await.unwrap();
+                b.add(2).tell().await.unwrap();
             }
-            b.total().await
+            b.total().ask().await
         }
     );
     assert_eq!((x, y), (Ok(1000), Ok(2000)));
@@ -218,17 +219,17 @@ async fn a_sender_no_node_can_reach_travels_as_no_sender() {
     let plain = ActorSystem::new();
     let pusher = plain.create_actor(Pusher).await.unwrap();
     for _ in 0..10 {
-        pusher.push(remote.clone(), 1).await.unwrap();
+        pusher.push(remote.clone(), 1).tell().await.unwrap();
     }
     tokio::time::timeout(TIMEOUT, async {
-        while local.total().await != Ok(10) {
+        while local.total().ask().await != Ok(10) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
     .await
     .expect("all ten arrived");
     assert!(net_two.is_connected(net_one.node()));
-    assert_eq!(remote.total().await, Ok(10));
+    assert_eq!(remote.total().ask().await, Ok(10));
     plain.shutdown().await;
     net_two.shutdown().await;
     net_one.shutdown().await;
@@ -272,7 +273,7 @@ async fn replies_to_the_sender_of_a_told_message_cross_nodes_for_registered_type
     // Node one knows the sender only by an untyped address: before its type is registered
     // there, the answer cannot be encoded, and is a dead letter on node one.
     let before = one.dead_letter_count();
-    collector.start(echo.clone(), 99).await.unwrap();
+    collector.start(echo.clone(), 99).tell().await.unwrap();
     tokio::time::timeout(TIMEOUT, async {
         while one.dead_letter_count() == before {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -280,19 +281,19 @@ async fn replies_to_the_sender_of_a_told_message_cross_nodes_for_registered_type
     })
     .await
     .expect("the unencodable answer became a dead letter");
-    assert_eq!(collector.pongs().await, Ok(vec![]));
+    assert_eq!(collector.pongs().ask().await, Ok(vec![]));
     thespian::remote::register::<Collector>();
     for n in 0..3 {
-        collector.start(echo.clone(), n).await.unwrap();
+        collector.start(echo.clone(), n).tell().await.unwrap();
     }
     tokio::time::timeout(TIMEOUT, async {
-        while collector.pongs().await.unwrap().len() < 3 {
+        while collector.pongs().ask().await.unwrap().len() < 3 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
     .await
     .expect("three pongs came back");
-    assert_eq!(collector.pongs().await, Ok(vec![0, 1, 2]));
+    assert_eq!(collector.pongs().ask().await, Ok(vec![0, 1, 2]));
     net_two.shutdown().await;
     net_one.shutdown().await;
 }

@@ -87,11 +87,11 @@ async fn altered_bytes_never_reach_an_actor_and_nothing_is_lost() {
     let (two, net_two) = node().await;
     let counter: Addr<Counter> = net_two.lookup(relay, "counter", TIMEOUT).await.unwrap();
     for n in 0..MESSAGES {
-        counter.numbered(n).await.unwrap();
+        counter.numbered(n).tell().await.unwrap();
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let (received, in_order) = loop {
-        let (received, in_order) = counter_there.stream().await.unwrap();
+        let (received, in_order) = counter_there.stream().ask().await.unwrap();
         if received >= MESSAGES || !in_order || std::time::Instant::now() > deadline {
             break (received, in_order);
         }

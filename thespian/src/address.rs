@@ -26,7 +26,7 @@ use crate::error::{AskError, SendError, SendFailure, TrySendError};
 use crate::mailbox::Mailbox;
 use crate::remote::{RemoteTarget, ReplySink, WireError};
 use crate::reply::ReplyTo;
-use crate::send::{ask_via, tell_via, Ask, Tell, TimedAddr};
+use crate::send::{ask_via, tell_via, Ask, Tell};
 use crate::sync::Unpoisoned;
 use crate::system::SystemShared;
 
@@ -553,7 +553,7 @@ impl<A: Actor> Addr<A> {
     /// # let system = ActorSystem::new();
     /// # let counter = system.create_actor(Counter::default()).await?;
     /// counter.tell(CounterAdd { n: 2 }).await?;
-    /// assert_eq!(counter.total().await?, 2);
+    /// assert_eq!(counter.total().ask().await?, 2);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -637,7 +637,7 @@ impl<A: Actor> Addr<A> {
     /// # let system = ActorSystem::new();
     /// # let counter = system.create_actor(Counter::default()).await?;
     /// use std::time::Duration;
-    /// counter.add(5).await?;
+    /// counter.add(5).tell().await?;
     /// let total = counter.ask(CounterTotal, Duration::from_secs(1)).await?;
     /// assert_eq!(total, 5);
     /// # system.shutdown().await;
@@ -651,31 +651,6 @@ impl<A: Actor> Addr<A> {
         A::Message: From<M>,
     {
         ask_via(&self.cell, msg, acting(), timeout)
-    }
-
-    /// This address with another timeout for the ask methods that `#[actor]` generates
-    /// ([`Duration::MAX`]: no timeout, as for [`ask`](Self::ask)).
-    ///
-    /// ```
-    /// # use thespian::prelude::*;
-    /// # #[derive(Default)] struct Counter { total: u64 }
-    /// # #[actor] impl Counter {
-    /// #     async fn add(&mut self, n: u64) { self.total += n; }
-    /// #     async fn total(&self) -> u64 { self.total }
-    /// # }
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let system = ActorSystem::new();
-    /// # let counter = system.create_actor(Counter::default()).await?;
-    /// use std::time::Duration;
-    /// let total = counter.timeout(Duration::from_millis(50)).total().await?;
-    /// assert_eq!(total, 0);
-    /// # system.shutdown().await;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn timeout(&self, timeout: Duration) -> TimedAddr<'_, A> {
-        TimedAddr::new(self, timeout)
     }
 
     /// The ask timeout used when none is given: the system's default
@@ -799,9 +774,9 @@ impl<A: Actor> Addr<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let system = ActorSystem::new();
     /// # let counter = system.create_actor(Counter::default()).await?;
-    /// counter.add(1).await?;
+    /// counter.add(1).tell().await?;
     /// assert!(counter.queue_len() <= 1);
-    /// counter.total().await?; // handled after the add
+    /// counter.total().ask().await?; // handled after the add
     /// assert_eq!(counter.queue_len(), 0);
     /// # system.shutdown().await;
     /// # Ok(())
@@ -855,7 +830,7 @@ impl<A: Actor> Addr<A> {
     /// use thespian::Recipient;
     /// let adder: Recipient<CounterAdd> = counter.recipient();
     /// adder.tell(CounterAdd { n: 7 }).await?;
-    /// assert_eq!(counter.total().await?, 7);
+    /// assert_eq!(counter.total().ask().await?, 7);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }

@@ -107,7 +107,7 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let echo = system.create_actor(Echo).await?;
-    /// assert_eq!(echo.me().await?, echo.id());
+    /// assert_eq!(echo.me().ask().await?, echo.id());
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -135,7 +135,7 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let who = system.create_actor(Who).await?;
-    /// assert_eq!(who.asked_by().await?, system.outside_address());
+    /// assert_eq!(who.asked_by().ask().await?, system.outside_address());
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -165,7 +165,7 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let who = system.create_actor(Who).await?;
-    /// assert!(who.from_outside().await?);
+    /// assert!(who.from_outside().ask().await?);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -190,7 +190,7 @@ impl<A: Actor> Context<A> {
     ///
     ///     async fn child_has_parent(&mut self, ctx: &mut Context<Self>) -> bool {
     ///         match ctx.create_actor(Family).await {
-    ///             Ok(child) => child.has_parent().await.unwrap_or(false),
+    ///             Ok(child) => child.has_parent().ask().await.unwrap_or(false),
     ///             Err(_) => false,
     ///         }
     ///     }
@@ -200,8 +200,8 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let top = system.create_actor(Family).await?;
-    /// assert!(!top.has_parent().await?); // the system is its parent
-    /// assert!(top.child_has_parent().await?);
+    /// assert!(!top.has_parent().ask().await?); // the system is its parent
+    /// assert!(top.child_has_parent().ask().await?);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -235,8 +235,8 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let parent = system.create_actor(Parent).await?;
-    /// assert_eq!(parent.spawn().await?, 1);
-    /// assert_eq!(parent.spawn().await?, 2);
+    /// assert_eq!(parent.spawn().ask().await?, 1);
+    /// assert_eq!(parent.spawn().ask().await?, 2);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -264,7 +264,7 @@ impl<A: Actor> Context<A> {
     /// let system = ActorSystem::new();
     /// # let system = ActorSystem::builder().name("docs").build();
     /// let named = system.create_actor(Named).await?;
-    /// assert_eq!(named.system_name().await?, "docs");
+    /// assert_eq!(named.system_name().ask().await?, "docs");
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -328,8 +328,8 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let boss = system.create_actor(Boss).await?;
-    /// let worker = boss.hire().await?.ok_or("not hired")?;
-    /// assert_eq!(worker.work().await?, 1);
+    /// let worker = boss.hire().ask().await?.ok_or("not hired")?;
+    /// assert_eq!(worker.work().ask().await?, 1);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -373,8 +373,8 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let owner = system.create_actor(Owner).await?;
-    /// let buffer = owner.make().await?.ok_or("not made")?;
-    /// buffer.push(1).await?;
+    /// let buffer = owner.make().ask().await?.ok_or("not made")?;
+    /// buffer.push(1).tell().await?;
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -431,8 +431,8 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let studio = system.create_actor(Studio).await?;
-    /// let resizers = studio.open().await?.ok_or("no troupe")?;
-    /// assert_eq!(resizers.half(10).await?, 5);
+    /// let resizers = studio.open().ask().await?.ok_or("no troupe")?;
+    /// assert_eq!(resizers.half(10).ask().await?, 5);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -492,7 +492,7 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let alarm = system.create_actor(Alarm).await?;
-    /// alarm.set().await?;
+    /// alarm.set().tell().await?;
     /// let heard = system.listen(Duration::from_secs(5)).await?;
     /// assert_eq!(heard.downcast::<&str>().ok(), Some("wake up"));
     /// # system.shutdown().await;
@@ -533,7 +533,7 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let kettle = system.create_actor(Kettle).await?;
-    /// kettle.switch_on().await?;
+    /// kettle.switch_on().tell().await?;
     /// let heard = system.listen(Duration::from_secs(5)).await?;
     /// assert_eq!(heard.downcast::<&str>().ok(), Some("boiled"));
     /// # system.shutdown().await;
@@ -580,7 +580,7 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let summer = system.create_actor(Summer::default()).await?;
-    /// summer.attach().await?;
+    /// summer.attach().tell().await?;
     /// let heard = system.listen(Duration::from_secs(5)).await?;
     /// assert_eq!(heard.downcast::<u64>().ok(), Some(6));
     /// # system.shutdown().await;
@@ -632,9 +632,9 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let alarm = system.create_actor(Snooze::default()).await?;
-    /// alarm.set().await?;
-    /// assert!(alarm.snooze().await?);   // cancelled before it was due
-    /// assert!(!alarm.snooze().await?);  // nothing left to cancel
+    /// alarm.set().tell().await?;
+    /// assert!(alarm.snooze().ask().await?);   // cancelled before it was due
+    /// assert!(!alarm.snooze().ask().await?);  // nothing left to cancel
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -708,8 +708,8 @@ impl<A: Actor> Context<A> {
     /// let system = ActorSystem::new();
     /// let log = system.create_actor(Log::default()).await?;
     /// let worker = system.create_actor(Worker { log: log.clone() }).await?;
-    /// assert!(worker.work().await?);
-    /// assert_eq!(log.lines().await?, ["worked"]);
+    /// assert!(worker.work().ask().await?);
+    /// assert_eq!(log.lines().ask().await?, ["worked"]);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -742,7 +742,7 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let announcer = system.create_actor(Announcer).await?;
-    /// announcer.announce().await?;
+    /// announcer.announce().tell().await?;
     /// let heard = system.listen(Duration::from_secs(1)).await?;
     /// assert_eq!(heard.downcast::<u32>().ok(), Some(42));
     /// # system.shutdown().await;
@@ -797,7 +797,7 @@ impl<A: Actor> Context<A> {
     /// let system = ActorSystem::new();
     /// let store = system.create_actor(Store { value: 7 }).await?;
     /// let reader = system.create_actor(Reader { store }).await?;
-    /// assert_eq!(reader.read().await?, Some(7));
+    /// assert_eq!(reader.read().ask().await?, Some(7));
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -873,6 +873,28 @@ impl<A: Actor> Context<A> {
         }
     }
 
+    /// As [`answer`](Self::answer), for a handler that returns a `Result`: when the message was
+    /// told, not asked, an error has no asker to reach, so it is reported through `tracing` (a
+    /// `warn` event naming the actor and the message) instead of vanishing.
+    #[doc(hidden)]
+    #[inline]
+    pub fn answer_result<T: Send + 'static, E: fmt::Debug + Send + 'static>(
+        &mut self,
+        value: Result<T, E>,
+        message: &'static str,
+    ) {
+        if self.reply.is_some() {
+            self.reply(value);
+        } else if let Err(error) = value {
+            tracing::warn!(
+                actor = %self.myself,
+                message,
+                ?error,
+                "the handler of a told message returned an error"
+            );
+        }
+    }
+
     /// A reply nobody waits for any more (the ask timed out) is a dead letter.
     fn late_reply<T: Send + 'static>(&self, value: T) {
         self.myself.cell.system.dead_letter(
@@ -902,7 +924,7 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let probe = system.create_actor(Probe::default()).await?;
-    /// assert!(probe.poke().await?);
+    /// assert!(probe.poke().ask().await?);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -1005,10 +1027,10 @@ impl<A: Actor> Context<A> {
     /// let system = ActorSystem::builder().sequential().build();
     /// let worker = system.create_actor(Worker).await.unwrap();
     /// let monitor = system.create_actor(Monitor::default()).await.unwrap();
-    /// monitor.watch_it(worker.clone()).await.unwrap();
-    /// worker.quit().await.unwrap();
+    /// monitor.watch_it(worker.clone()).tell().await.unwrap();
+    /// worker.quit().tell().await.unwrap();
     /// system.run_until_idle().await;
-    /// assert_eq!(monitor.seen().await.unwrap(), [ExitReason::Requested]);
+    /// assert_eq!(monitor.seen().ask().await.unwrap(), [ExitReason::Requested]);
     /// # system.shutdown().await;
     /// # }
     /// ```
@@ -1071,11 +1093,11 @@ impl<A: Actor> Context<A> {
     /// let system = ActorSystem::new();
     /// let monitor = system.create_actor(Monitor::default()).await?;
     /// let target = system.create_actor(Target).await?;
-    /// monitor.watch_then_forget(target.address()).await?;
+    /// monitor.watch_then_forget(target.address()).tell().await?;
     /// let ended = target.wait_for_exit();
     /// target.request_exit();
     /// ended.await;
-    /// assert_eq!(monitor.told().await?, 0);
+    /// assert_eq!(monitor.told().ask().await?, 0);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -1112,7 +1134,7 @@ impl<A: Actor> Context<A> {
     /// let system = ActorSystem::new();
     /// let shot = system.create_actor(OneShot).await?;
     /// let ended = shot.wait_for_exit();
-    /// shot.fire().await?;
+    /// shot.fire().tell().await?;
     /// assert_eq!(ended.await, ExitReason::Requested);
     /// # system.shutdown().await;
     /// # Ok(())
@@ -1150,13 +1172,13 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let handler = system.create_actor(Undelivered::default()).await?;
-    /// assert!(handler.register().await?); // an ask: registered once it answers
+    /// assert!(handler.register().ask().await?); // an ask: registered once it answers
     /// let gone = system.create_actor(Undelivered::default()).await?;
     /// let ended = gone.wait_for_exit();
     /// gone.request_exit();
     /// ended.await;
     /// system.tell(&gone, UndeliveredSeen).await;
-    /// assert_eq!(handler.seen().await?, 1);
+    /// assert_eq!(handler.seen().ask().await?, 1);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -1195,14 +1217,14 @@ impl<A: Actor> Context<A> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let handler = system.create_actor(Undelivered::default()).await?;
-    /// handler.register(true).await?;
-    /// handler.register(false).await?;
+    /// handler.register(true).ask().await?;
+    /// handler.register(false).ask().await?;
     /// let gone = system.create_actor(Undelivered::default()).await?;
     /// let ended = gone.wait_for_exit();
     /// gone.request_exit();
     /// ended.await;
     /// system.tell(&gone, UndeliveredSeen).await;
-    /// assert_eq!(handler.seen().await?, 0); // counted, but no longer handed to it
+    /// assert_eq!(handler.seen().ask().await?, 0); // counted, but no longer handed to it
     /// assert_eq!(system.dead_letter_count(), 1);
     /// # system.shutdown().await;
     /// # Ok(())

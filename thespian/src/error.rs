@@ -118,12 +118,18 @@ impl<M> fmt::Display for TrySendError<M> {
 
 impl<M> std::error::Error for TrySendError<M> {}
 
-/// Why an `ask` got no reply.
+/// Why an `ask` got no reply, or (for a handler that returns a `Result`) why it failed.
+///
+/// `E` is the handler's own error type: an ask made with
+/// [`Request::ask`](crate::Request::ask) on a handler returning `Result<T, E>` gives
+/// `Result<T, AskError<E>>`, one error for both the sending and the handling, with the handler's
+/// error in [`AskError::Handler`]. Every other ask has `E` =
+/// [`Infallible`](std::convert::Infallible), the default, so `AskError` alone names it.
 ///
 /// The message itself is never lost: when the target had already exited it became a dead letter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum AskError {
+pub enum AskError<E = std::convert::Infallible> {
     /// No reply arrived within the timeout. A reply that comes later is a dead letter; it never
     /// answers another ask.
     #[error("no reply within {0:?}")]
@@ -148,6 +154,25 @@ pub enum AskError {
     /// The request could not reach the actor's system.
     #[error("actor is unreachable: {0}")]
     Unreachable(String),
+    /// The handler ran and returned this error.
+    #[error("the handler returned an error: {0}")]
+    Handler(E),
+}
+
+impl AskError {
+    /// The same failure as an [`AskError<E>`] of a handler with an error type (never
+    /// [`Handler`](AskError::Handler): an `AskError` of `Infallible` cannot hold one).
+    pub fn with_handler_error<E>(self) -> AskError<E> {
+        match self {
+            AskError::Timeout(d) => AskError::Timeout(d),
+            AskError::DeadActor => AskError::DeadActor,
+            AskError::Poisoned(details) => AskError::Poisoned(details),
+            AskError::NoReply => AskError::NoReply,
+            AskError::WrongReplyType { found } => AskError::WrongReplyType { found },
+            AskError::Unreachable(why) => AskError::Unreachable(why),
+            AskError::Handler(never) => match never {},
+        }
+    }
 }
 
 /// Why an actor could not be created.

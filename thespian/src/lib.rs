@@ -9,7 +9,9 @@
 //!
 //! [`#[actor]`](macro@actor) turns an `impl` block into an actor: each `async fn` becomes a message
 //! type (named after the actor and the method, `CounterAdd` for `Counter::add`, its arguments as
-//! fields), and the address gets a method per message.
+//! fields), and the address gets a method per message. Such a method makes a [`Request`] and sends
+//! nothing: the call site says whether it tells (`.tell()`, without waiting for the handler) or
+//! asks (`.ask()`, waiting for the answer).
 //!
 //! ```
 //! use std::time::Duration;
@@ -20,9 +22,7 @@
 //!
 //! #[actor]
 //! impl Counter {
-//!     /// Told: returns nothing.
 //!     async fn add(&mut self, n: u64) { self.total += n; }
-//!     /// Asked: returns the reply.
 //!     async fn total(&self) -> u64 { self.total }
 //! }
 //!
@@ -30,9 +30,9 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
 //! let counter: Addr<Counter> = system.create_actor(Counter::default()).await?;
-//! counter.add(2).await?;                            // sends `CounterAdd { n: 2 }`
+//! counter.add(2).tell().await?;                    // tells `CounterAdd { n: 2 }`
 //! system.tell(&counter, CounterAdd { n: 3 }).await; // the same, Thespian-style
-//! assert_eq!(counter.total().await?, 5);            // asks `CounterTotal`, waits for the reply
+//! assert_eq!(counter.total().ask().await?, 5);      // asks `CounterTotal`, waits for the reply
 //! let total = system.ask(&counter, CounterTotal, Duration::from_secs(1)).await?;
 //! assert_eq!(total, 5);
 //! system.shutdown().await;
@@ -44,8 +44,8 @@
 //!
 //! * **Ordering.** Messages from one sender to one receiver arrive in the order they were sent.
 //! * **Asks are correlated.** [`ActorSystem::ask`] (or `addr.ask`) gets the reply to *that*
-//!   request or a typed [`AskError`]: timeout, dead actor, poisoned. A late reply never answers
-//!   a later ask. Whatever actors send to the outside otherwise is read with
+//!   request or a typed [`AskError`]: timeout, dead actor, poisoned, or (for a handler that
+//!   returns a `Result`) the handler's own error. A late reply never answers a later ask. Whatever actors send to the outside otherwise is read with
 //!   [`ActorSystem::listen`].
 //! * **Parents and children.** An actor created with [`Context::create_actor`] is a child of its
 //!   creator, which hears of its end through [`Actor::child_exited`] ([`ChildActorExited`]).
@@ -67,17 +67,18 @@
 //!
 //! Every send is made when the call is made, not when its result is awaited (an unawaited
 //! [`Tell`] still sends, a dropped [`Ask`] still asks, its reply a dead letter); awaiting waits only
-//! for room in a bounded mailbox, or for the reply. They differ in how the message is typed and in
+//! for room in a bounded mailbox, or for the reply. A [`Request`] made by a generated method is not
+//! a send: it goes when it is told or asked. The calls differ in how the message is typed and in
 //! what a failure gives back:
 //!
 //! | call | message checked | if it cannot be delivered (actor exited, node unreachable) |
 //! |---|---|---|
-//! | `addr.add(n)` (generated), [`Addr::tell`] | at compile time | `Err(`[`SendError`]`)`: the message handed back, with its [`SendFailure`] |
+//! | `addr.add(n).tell()` (generated), [`Addr::tell`] | at compile time | `Err(`[`SendError`]`)`: the message handed back, with its [`SendFailure`] |
 //! | [`Addr::try_tell`] (never waits) | at compile time | `Err(`[`TrySendError`]`)`: the message handed back, also when a bounded mailbox is full |
 //! | [`ActorSystem::tell`], [`Context::tell`] (Thespian's `tell`) | at compile time ([`Destination`]) | a counted dead letter |
 //! | [`Context::send`] (Thespian's `send`, to any [`ActorAddress`]) | at run time | a dead letter, also for a type the actor does not take |
 //! | [`ActorAddress::tell_any`] | at run time | `Err(msg)`: the message handed back |
-//! | `addr.total()` (generated), [`Addr::ask`], [`ActorSystem::ask`], [`Context::ask`] | at compile time | `Err(`[`AskError`]`)` at once (`DeadActor`, `Unreachable`); the request a dead letter |
+//! | `addr.total().ask()` (generated), [`Addr::ask`], [`ActorSystem::ask`], [`Context::ask`] | at compile time | `Err(`[`AskError`]`)` at once (`DeadActor`, `Unreachable`); the request a dead letter |
 //!
 //! The sender is the actor whose handler makes the call (for `ActorSystem`'s, the outside of the
 //! system). To end an actor: [`Context::stop`] from its own handlers, [`Addr::request_exit`] or
@@ -117,6 +118,7 @@ mod registry;
 mod relay;
 pub mod remote;
 mod reply;
+mod request;
 mod send;
 pub mod sequential;
 mod status;
@@ -142,7 +144,8 @@ pub use messages::{
 };
 pub use options::ActorOptions;
 pub use reply::ReplyHandle;
-pub use send::{AsAddr, Ask, Delivery, Destination, Tell, TimedAddr};
+pub use request::{Fallible, FallibleAsk, Plain, Request};
+pub use send::{AsAddr, Ask, Delivery, Destination, Tell};
 pub use sequential::TraceEntry;
 pub use status::{ActorStatus, SystemStatus};
 pub use supervision::{RestartPolicy, Supervision};

@@ -479,47 +479,17 @@ where
 }
 
 /// Something that designates one actor of type `A` for the methods that `#[actor]` generates:
-/// an [`Addr`], a [`TimedAddr`] that carries another ask timeout, or a troupe. Named like
-/// `AsRef`: the address itself (what other Rust actor crates call an `ActorRef`) is [`Addr`].
+/// an [`Addr`] or a [`Troupe`](crate::Troupe). Named like `AsRef`: the address itself (what
+/// other Rust actor crates call an `ActorRef`) is [`Addr`].
 pub trait AsAddr<A: Actor> {
     /// The actor's address.
     fn addr(&self) -> &Addr<A>;
-
-    /// The timeout of asks made through this reference.
-    fn ask_timeout(&self) -> Duration {
-        self.addr().default_timeout()
-    }
 }
 
 impl<A: Actor> AsAddr<A> for Addr<A> {
     #[inline]
     fn addr(&self) -> &Addr<A> {
         self
-    }
-}
-
-/// An [`Addr`] with its own ask timeout, made by [`Addr::timeout`]: `counter.total()` asks with the
-/// system's default timeout, `counter.timeout(Duration::from_millis(50)).total()` with 50 ms.
-#[derive(Debug)]
-pub struct TimedAddr<'a, A: Actor> {
-    addr: &'a Addr<A>,
-    timeout: Duration,
-}
-
-impl<'a, A: Actor> TimedAddr<'a, A> {
-    pub(crate) fn new(addr: &'a Addr<A>, timeout: Duration) -> Self {
-        TimedAddr { addr, timeout }
-    }
-}
-
-impl<A: Actor> AsAddr<A> for TimedAddr<'_, A> {
-    #[inline]
-    fn addr(&self) -> &Addr<A> {
-        self.addr
-    }
-
-    fn ask_timeout(&self) -> Duration {
-        self.timeout
     }
 }
 

@@ -23,9 +23,9 @@
 //! let options = ActorOptions::new()
 //!     .supervision(Supervision::restart(Cache::default).at_most(3, Duration::from_secs(10)));
 //! let cache = system.create_actor_with(Cache::default(), options).await.unwrap();
-//! assert_eq!(cache.insert().await, Ok(1));
-//! let _ = cache.corrupt().await;                 // fails: the cache restarts from scratch
-//! assert_eq!(cache.insert().await, Ok(1));       // same address, fresh state
+//! assert_eq!(cache.insert().ask().await, Ok(1));
+//! let _ = cache.corrupt().tell().await;                 // fails: the cache restarts from scratch
+//! assert_eq!(cache.insert().ask().await, Ok(1));       // same address, fresh state
 //! # system.shutdown().await;
 //! # }
 //! ```

@@ -475,7 +475,7 @@ impl ActorSystem {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let counter = system.create_actor(Counter::default()).await?;
-    /// counter.add(1).await?;
+    /// counter.add(1).tell().await?;
     /// system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -590,7 +590,7 @@ impl ActorSystem {
     /// system.update_capability("gpu", None);      // the GPU is gone: so is the renderer
     /// system.run_until_idle().await;
     /// assert_eq!(system.live_actors(), 0);
-    /// assert!(render.frame().await.is_err());
+    /// assert!(render.frame().tell().await.is_err());
     /// # system.shutdown().await;
     /// # }
     /// ```
@@ -639,7 +639,7 @@ impl ActorSystem {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let system = ActorSystem::new();
     /// let counter = system.create_actor(Counter::default()).await?;
-    /// assert_eq!(counter.total().await?, 0);
+    /// assert_eq!(counter.total().ask().await?, 0);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -714,7 +714,7 @@ impl ActorSystem {
     /// let options = ActorOptions::new().name("totals");
     /// system.create_actor_with(Counter::default(), options).await?;
     /// let found: Addr<Counter> = system.named("totals").ok_or("no totals")?;
-    /// found.add(1).await?;
+    /// found.add(1).tell().await?;
     /// assert!(system.named::<Counter>("missing").is_none());
     /// # system.shutdown().await;
     /// # Ok(())
@@ -849,7 +849,7 @@ impl ActorSystem {
     /// # let system = ActorSystem::new();
     /// let counter = system.create_actor(Counter::default()).await?;
     /// system.tell(&counter, CounterAdd { n: 2 }).await;
-    /// assert_eq!(counter.total().await?, 2);
+    /// assert_eq!(counter.total().ask().await?, 2);
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -920,7 +920,7 @@ impl ActorSystem {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let announcer = system.create_actor(Announcer).await?;
-    /// announcer.announce().await?;
+    /// announcer.announce().tell().await?;
     /// let heard = system.listen(Duration::from_secs(1)).await?;
     /// assert_eq!(heard.downcast::<&str>().ok(), Some("ready"));
     /// # system.shutdown().await;
@@ -972,7 +972,7 @@ impl ActorSystem {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::builder().sequential().trace().build();
     /// let counter = system.create_actor(Counter::default()).await?;
-    /// counter.add(1).await?;
+    /// counter.add(1).tell().await?;
     /// system.run_until_idle().await;
     /// let trace = system.trace();
     /// assert_eq!(trace[0].to_string(), "outside -> Counter#1: CounterAdd");
@@ -1013,7 +1013,7 @@ impl ActorSystem {
     /// let system = ActorSystem::builder().sequential().build();
     /// let start = system.now();
     /// let alarm = system.create_actor(Alarm).await.unwrap();
-    /// alarm.set().await.unwrap();
+    /// alarm.set().tell().await.unwrap();
     /// let rang = system.listen(Duration::from_secs(7200)).await.unwrap();
     /// assert!(rang.is::<&str>());
     /// assert_eq!(system.now() - start, Duration::from_secs(3600)); // at once, in virtual time

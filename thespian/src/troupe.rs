@@ -31,7 +31,7 @@
 //!     .unwrap();
 //! let jobs: Vec<_> = (0..8).map(|w| troupe.resize(w * 100)).collect(); // 4 run at once
 //! for (w, job) in jobs.into_iter().enumerate() {
-//!     assert_eq!(job.await, Ok(w as u32 * 50));
+//!     assert_eq!(job.ask().await, Ok(w as u32 * 50));
 //! }
 //! # system.shutdown().await;
 //! # }

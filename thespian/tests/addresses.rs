@@ -27,7 +27,7 @@ async fn addresses_compare_hash_and_print_by_identity() {
     let system = ActorSystem::new();
     let a = system.create_actor(Named).await.unwrap();
     let b = system.create_actor(Named).await.unwrap();
-    assert_eq!(a.whoami().await.unwrap(), a);
+    assert_eq!(a.whoami().ask().await.unwrap(), a);
     assert_ne!(a, b);
     let set: HashSet<Addr<Named>> = [a.clone(), a.clone(), b.clone()].into_iter().collect();
     assert_eq!(set.len(), 2);
@@ -53,7 +53,7 @@ async fn addresses_travel_inside_serialized_messages() {
     assert_eq!(back.typed, a);
     assert_eq!(back.untyped, a.address());
     // The address still works after the round trip.
-    assert_eq!(back.typed.whoami().await.unwrap(), a);
+    assert_eq!(back.typed.whoami().ask().await.unwrap(), a);
     system.shutdown().await;
 }
 

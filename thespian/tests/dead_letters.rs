@@ -98,11 +98,11 @@ async fn without_a_handler_messages_to_an_exited_actor_are_counted() {
     assert_eq!(system.dead_letter_count(), 2);
 
     // A refused ask is a dead letter too, and fails at once.
-    assert_eq!(target.echo(3).await, Err(AskError::DeadActor));
+    assert_eq!(target.echo(3).ask().await, Err(AskError::DeadActor));
     assert_eq!(system.dead_letter_count(), 3);
 
     // `Addr::tell` hands the message back instead: not a dead letter.
-    let refused = target.ping(4).await.unwrap_err();
+    let refused = target.ping(4).tell().await.unwrap_err();
     assert_eq!(refused.into_inner().n, 4);
     assert_eq!(system.dead_letter_count(), 3);
     system.shutdown().await;
@@ -112,14 +112,14 @@ async fn without_a_handler_messages_to_an_exited_actor_are_counted() {
 async fn a_registered_handler_receives_dead_envelopes_with_target_and_typed_message() {
     let system = ActorSystem::new();
     let watcher = system.create_actor(Watcher::default()).await.unwrap();
-    watcher.register().await.unwrap();
+    watcher.register().ask().await.unwrap();
     let target = exited_target(&system).await;
 
     system.tell(&target, TargetPing { n: 7 }).await;
-    assert_eq!(target.echo(8).await, Err(AskError::DeadActor));
+    assert_eq!(target.echo(8).ask().await, Err(AskError::DeadActor));
     assert_eq!(system.dead_letter_count(), 2);
 
-    let seen = watcher.letters().await.unwrap();
+    let seen = watcher.letters().ask().await.unwrap();
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert_eq!(seen[0].target, target.address());
     assert!(seen[0].from_outside);
@@ -135,18 +135,18 @@ async fn a_registered_handler_receives_dead_envelopes_with_target_and_typed_mess
 async fn after_unregistering_a_handler_receives_no_more_dead_letters() {
     let system = ActorSystem::new();
     let watcher = system.create_actor(Watcher::default()).await.unwrap();
-    watcher.register().await.unwrap();
+    watcher.register().ask().await.unwrap();
     let target = exited_target(&system).await;
 
     system.tell(&target, TargetPing { n: 1 }).await;
-    assert_eq!(watcher.letters().await.unwrap().len(), 1);
+    assert_eq!(watcher.letters().ask().await.unwrap().len(), 1);
 
-    watcher.unregister().await.unwrap();
+    watcher.unregister().ask().await.unwrap();
     system.tell(&target, TargetPing { n: 2 }).await;
     system.tell(&target, TargetPing { n: 3 }).await;
     // Still counted, but nobody is handed them.
     assert_eq!(system.dead_letter_count(), 3);
-    let seen = watcher.letters().await.unwrap();
+    let seen = watcher.letters().ask().await.unwrap();
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(seen[0].ping, Some(1));
     system.shutdown().await;
@@ -156,23 +156,27 @@ async fn after_unregistering_a_handler_receives_no_more_dead_letters() {
 async fn messages_queued_when_an_actor_exits_become_dead_letters_and_their_asks_fail_at_once() {
     let system = ActorSystem::new();
     let watcher = system.create_actor(Watcher::default()).await.unwrap();
-    watcher.register().await.unwrap();
+    watcher.register().ask().await.unwrap();
     let target = system.create_actor(Target).await.unwrap();
 
     let (entered_tx, entered) = oneshot::channel();
     let (open, gate) = oneshot::channel();
-    target.hold(entered_tx, gate).await.unwrap();
+    target.hold(entered_tx, gate).tell().await.unwrap();
     entered.await.unwrap();
 
     // Queued behind the exit request: none of these will be handled.
     assert!(target.request_exit());
-    target.ping(1).await.unwrap();
-    target.ping(2).await.unwrap();
+    target.ping(1).tell().await.unwrap();
+    target.ping(2).tell().await.unwrap();
     let asker = {
         let target = target.clone();
         tokio::spawn(async move {
             let t0 = Instant::now();
-            let answer = target.timeout(Duration::from_secs(3600)).echo(3).await;
+            let answer = target
+                .echo(3)
+                .timeout(Duration::from_secs(3600))
+                .ask()
+                .await;
             (answer, t0.elapsed())
         })
     };
@@ -188,7 +192,7 @@ async fn messages_queued_when_an_actor_exits_become_dead_letters_and_their_asks_
     wait_until_dead(&target.address()).await;
 
     assert_eq!(system.dead_letter_count(), 3);
-    let seen = watcher.letters().await.unwrap();
+    let seen = watcher.letters().ask().await.unwrap();
     let pings: Vec<u32> = seen.iter().filter_map(|s| s.ping).collect();
     let echoes: Vec<u32> = seen.iter().filter_map(|s| s.echo).collect();
     assert_eq!(pings, vec![1, 2], "{seen:?}");
@@ -202,15 +206,15 @@ async fn the_last_actor_to_register_receives_the_dead_letters() {
     let system = ActorSystem::new();
     let first = system.create_actor(Watcher::default()).await.unwrap();
     let second = system.create_actor(Watcher::default()).await.unwrap();
-    assert_eq!(first.register().await, Ok(true));
-    assert_eq!(second.register().await, Ok(true));
+    assert_eq!(first.register().ask().await, Ok(true));
+    assert_eq!(second.register().ask().await, Ok(true));
     // Unregistering an actor that is not the handler changes nothing.
-    assert_eq!(first.unregister().await, Ok(true));
+    assert_eq!(first.unregister().ask().await, Ok(true));
     let target = exited_target(&system).await;
 
     system.tell(&target, TargetPing { n: 1 }).await;
-    assert!(first.letters().await.unwrap().is_empty());
-    assert_eq!(second.letters().await.unwrap().len(), 1);
+    assert!(first.letters().ask().await.unwrap().is_empty());
+    assert_eq!(second.letters().ask().await.unwrap().len(), 1);
     system.shutdown().await;
 }
 
@@ -218,7 +222,7 @@ async fn the_last_actor_to_register_receives_the_dead_letters() {
 async fn a_handler_that_exits_is_unregistered_and_dead_letters_are_still_counted() {
     let system = ActorSystem::new();
     let watcher = system.create_actor(Watcher::default()).await.unwrap();
-    assert_eq!(watcher.register().await, Ok(true));
+    assert_eq!(watcher.register().ask().await, Ok(true));
     watcher.request_exit();
     wait_until_dead(&watcher.address()).await;
     let target = exited_target(&system).await;

@@ -73,7 +73,7 @@ async fn seen_after(
     let deadline = std::time::Instant::now() + T;
     loop {
         system.run_until_idle().await;
-        let seen = monitor.seen().await.unwrap();
+        let seen = monitor.seen().ask().await.unwrap();
         if seen.len() >= n || std::time::Instant::now() > deadline {
             return seen;
         }
@@ -86,16 +86,16 @@ async fn a_watcher_hears_once_when_the_watched_actor_exits() {
     for system in systems() {
         let worker = system.create_actor(Worker).await.unwrap();
         let monitor = system.create_actor(Monitor::default()).await.unwrap();
-        monitor.watch_it(worker.address()).await.unwrap();
+        monitor.watch_it(worker.address()).ask().await.unwrap();
         // Watching twice is watching once.
-        monitor.watch_it(worker.address()).await.unwrap();
-        worker.quit().await.unwrap();
+        monitor.watch_it(worker.address()).ask().await.unwrap();
+        worker.quit().tell().await.unwrap();
         let seen = seen_after(&system, &monitor, 1).await;
         assert_eq!(seen, [(worker.address(), ExitReason::Requested)]);
         // Nothing more comes.
         system.run_until_idle().await;
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert_eq!(monitor.seen().await.unwrap().len(), 1);
+        assert_eq!(monitor.seen().ask().await.unwrap().len(), 1);
         system.shutdown().await;
     }
 }
@@ -105,12 +105,12 @@ async fn watching_an_actor_that_has_ended_tells_at_once() {
     for system in systems() {
         let worker = system.create_actor(Worker).await.unwrap();
         let monitor = system.create_actor(Monitor::default()).await.unwrap();
-        worker.quit().await.unwrap();
+        worker.quit().tell().await.unwrap();
         system.run_until_idle().await;
         while worker.address().is_alive() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        monitor.watch_it(worker.address()).await.unwrap();
+        monitor.watch_it(worker.address()).ask().await.unwrap();
         let seen = seen_after(&system, &monitor, 1).await;
         assert_eq!(seen, [(worker.address(), ExitReason::AlreadyExited)]);
         system.shutdown().await;
@@ -123,11 +123,11 @@ async fn an_unwatched_actor_ends_unheard() {
         let worker = system.create_actor(Worker).await.unwrap();
         let other = system.create_actor(Worker).await.unwrap();
         let monitor = system.create_actor(Monitor::default()).await.unwrap();
-        monitor.watch_it(worker.address()).await.unwrap();
-        monitor.watch_it(other.address()).await.unwrap();
-        monitor.unwatch_it(worker.address()).await.unwrap();
-        worker.quit().await.unwrap();
-        other.quit().await.unwrap();
+        monitor.watch_it(worker.address()).ask().await.unwrap();
+        monitor.watch_it(other.address()).ask().await.unwrap();
+        monitor.unwatch_it(worker.address()).ask().await.unwrap();
+        worker.quit().tell().await.unwrap();
+        other.quit().tell().await.unwrap();
         let seen = seen_after(&system, &monitor, 1).await;
         assert_eq!(seen, [(other.address(), ExitReason::Requested)]);
         system.shutdown().await;
@@ -140,8 +140,8 @@ async fn a_watcher_hears_the_reason_of_a_failure() {
         let options = ActorOptions::new().supervision(Supervision::Stop);
         let worker = system.create_actor_with(Worker, options).await.unwrap();
         let monitor = system.create_actor(Monitor::default()).await.unwrap();
-        monitor.watch_it(worker.address()).await.unwrap();
-        let _ = worker.crash().await;
+        monitor.watch_it(worker.address()).ask().await.unwrap();
+        let _ = worker.crash().tell().await;
         let seen = seen_after(&system, &monitor, 1).await;
         assert_eq!(seen.len(), 1, "{seen:?}");
         assert!(
@@ -198,21 +198,22 @@ impl Studio {
 async fn removing_a_capability_ends_the_actors_that_need_it_and_their_parents_hear() {
     for system in systems() {
         let studio = system.create_actor(Studio::default()).await.unwrap();
-        let (render, worker) = studio.open().await.unwrap();
+        let (render, worker) = studio.open().ask().await.unwrap();
         let top = system.create_actor(Render).await.unwrap();
-        assert_eq!(render.frame().await, Ok(1));
+        assert_eq!(render.frame().ask().await, Ok(1));
         system.update_capability("gpu", None);
         system.run_until_idle().await;
         let deadline = std::time::Instant::now() + T;
-        while studio.exits().await.unwrap().is_empty() && std::time::Instant::now() < deadline {
+        while studio.exits().ask().await.unwrap().is_empty() && std::time::Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         assert_eq!(
-            studio.exits().await.unwrap(),
+            studio.exits().ask().await.unwrap(),
             [(render.address(), ExitReason::CapabilitiesChanged)]
         );
         // The worker does not care, the top-level renderer goes too.
-        assert_eq!(worker.ping().await, Ok(1));
+        assert_eq!(worker.ping().ask().await, Ok(1));
         while top.address().is_alive() && std::time::Instant::now() < deadline {
             system.run_until_idle().await;
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -233,13 +234,13 @@ async fn a_changed_capability_is_checked_against_the_actors_requirements() {
             .unwrap();
         let any = system.create_actor(Render).await.unwrap();
         let monitor = system.create_actor(Monitor::default()).await.unwrap();
-        monitor.watch_it(render.address()).await.unwrap();
+        monitor.watch_it(render.address()).ask().await.unwrap();
         // Setting a capability to the value it has changes nothing.
         system.update_capability("tier", Some(1.into()));
         system.update_capability("tier", Some(2.into()));
         let seen = seen_after(&system, &monitor, 1).await;
         assert_eq!(seen, [(render.address(), ExitReason::CapabilitiesChanged)]);
-        assert_eq!(any.frame().await, Ok(1));
+        assert_eq!(any.frame().ask().await, Ok(1));
         system.shutdown().await;
     }
 }

@@ -89,10 +89,10 @@ async fn a_failing_message_is_retried_once_then_poisons_the_ask_and_the_actor_go
         })
         .await
         .unwrap();
-    let answer = fragile.explode("kaboom".into()).await;
+    let answer = fragile.explode("kaboom".into()).ask().await;
     assert_eq!(answer, Err(AskError::Poisoned("kaboom".into())));
     assert_eq!(attempts.load(Ordering::SeqCst), 1 + thespian::RETRIES);
-    assert_eq!(fragile.alive().await, Ok(true));
+    assert_eq!(fragile.alive().ask().await, Ok(true));
     system.shutdown().await;
 }
 
@@ -106,7 +106,7 @@ async fn a_retry_that_succeeds_answers_normally() {
         })
         .await
         .unwrap();
-    assert_eq!(fragile.flaky().await, Ok(1));
+    assert_eq!(fragile.flaky().ask().await, Ok(1));
     system.shutdown().await;
 }
 
@@ -120,14 +120,14 @@ async fn a_clone_message_is_retried_only_when_its_handler_asks() {
         })
         .await
         .unwrap();
-    let answer = careful.once().await;
+    let answer = careful.once().ask().await;
     assert_eq!(
         answer,
         Err(AskError::Poisoned("first attempt fails".into()))
     );
     assert_eq!(attempts.load(Ordering::SeqCst), 1);
     attempts.store(0, Ordering::SeqCst);
-    assert_eq!(careful.twice().await, Ok(1));
+    assert_eq!(careful.twice().ask().await, Ok(1));
     assert_eq!(attempts.load(Ordering::SeqCst), 2);
     system.shutdown().await;
 }
@@ -220,10 +220,10 @@ async fn an_actor_that_sent_a_failing_message_gets_its_poison_hook() {
         })
         .await
         .unwrap();
-    sender.provoke().await.unwrap();
+    sender.provoke().tell().await.unwrap();
     let mut poisons = vec![];
     for _ in 0..100 {
-        poisons = sender.poisons().await.unwrap();
+        poisons = sender.poisons().ask().await.unwrap();
         if !poisons.is_empty() {
             break;
         }
@@ -288,7 +288,7 @@ async fn messages_behind_a_panic_outside_the_handlers_become_dead_letters() {
         SECOND,
     );
     for _ in 0..5 {
-        victim.after().await.unwrap();
+        victim.after().tell().await.unwrap();
     }
     assert!(doomed.await.is_err());
     tokio::time::timeout(SECOND, system.shutdown())

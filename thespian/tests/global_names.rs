@@ -70,7 +70,7 @@ async fn creating_a_named_actor_twice_returns_the_same_address_and_makes_one_act
     assert_eq!(first, second);
     assert_eq!(system.live_actors(), 1);
     // The second value was dropped: the first is the one that answers.
-    assert_eq!(second.instance().await, Ok(1));
+    assert_eq!(second.instance().ask().await, Ok(1));
     assert_eq!(started.load(Ordering::SeqCst), 1);
     system.shutdown().await;
 }
@@ -123,9 +123,9 @@ async fn concurrent_creates_of_one_name_make_exactly_one_actor() {
     }
     assert!(addresses.iter().all(|a| *a == addresses[0]));
     assert_eq!(system.live_actors(), 1);
-    let instance = addresses[0].instance().await.unwrap();
+    let instance = addresses[0].instance().ask().await.unwrap();
     for addr in &addresses {
-        assert_eq!(addr.instance().await, Ok(instance));
+        assert_eq!(addr.instance().ask().await, Ok(instance));
     }
     assert_eq!(started.load(Ordering::SeqCst), 1);
     system.shutdown().await;
@@ -149,7 +149,7 @@ async fn the_name_is_freed_when_its_actor_exits() {
         .await
         .unwrap();
     assert_ne!(new, old);
-    assert_eq!(new.instance().await, Ok(2));
+    assert_eq!(new.instance().ask().await, Ok(2));
     assert_eq!(system.live_actors(), 1);
     assert_eq!(started.load(Ordering::SeqCst), 2);
     assert_eq!(system.named::<Registry>("registry"), Some(new));
@@ -179,7 +179,7 @@ async fn a_name_held_by_another_actor_type_is_taken() {
     assert_eq!(started.load(Ordering::SeqCst), 0);
     assert!(system.named::<Registry>("registry").is_none());
     assert_eq!(system.named::<Squatter>("registry"), Some(squatter.clone()));
-    assert_eq!(squatter.squat().await, Ok(true));
+    assert_eq!(squatter.squat().ask().await, Ok(true));
     system.shutdown().await;
 }
 
@@ -204,8 +204,12 @@ async fn a_named_actor_created_by_an_actor_is_the_systems_child_and_outlives_its
     let system = ActorSystem::new();
     let started = Arc::new(AtomicUsize::new(0));
     let founder = system.create_actor(Founder).await.unwrap();
-    let registry = founder.found(Registry::new(1, &started)).await.unwrap();
-    assert_eq!(founder.child_count().await, Ok(0));
+    let registry = founder
+        .found(Registry::new(1, &started))
+        .ask()
+        .await
+        .unwrap();
+    assert_eq!(founder.child_count().ask().await, Ok(0));
     // Named from outside afterwards: the same actor.
     let again = system
         .create_actor_with(Registry::new(2, &started), named("registry"))
@@ -216,7 +220,7 @@ async fn a_named_actor_created_by_an_actor_is_the_systems_child_and_outlives_its
     founder.request_exit();
     wait_until_dead(&founder.address()).await;
     assert!(registry.is_alive());
-    assert_eq!(registry.instance().await, Ok(1));
+    assert_eq!(registry.instance().ask().await, Ok(1));
     system.shutdown().await;
 }
 

@@ -96,12 +96,12 @@ async fn a_parent_is_told_when_its_child_exits() {
     let system = ActorSystem::new();
     let (actor, events) = parent();
     let parent = system.create_actor(actor).await.unwrap();
-    let children = parent.spawn_children(2).await.unwrap();
-    assert_eq!(children[0].ping().await.unwrap(), "child0");
+    let children = parent.spawn_children(2).ask().await.unwrap();
+    assert_eq!(children[0].ping().ask().await.unwrap(), "child0");
     children[0].request_exit();
     wait_until_dead(&children[0].address()).await;
     // The notice is queued behind nothing else: the next ask sees one child left.
-    assert_eq!(parent.children().await.unwrap(), 1);
+    assert_eq!(parent.children().ask().await.unwrap(), 1);
     assert!(events
         .lock()
         .unwrap()
@@ -114,7 +114,7 @@ async fn children_exit_before_their_parent() {
     let system = ActorSystem::new();
     let (actor, events) = parent();
     let parent = system.create_actor(actor).await.unwrap();
-    let children = parent.spawn_children(3).await.unwrap();
+    let children = parent.spawn_children(3).ask().await.unwrap();
     parent.request_exit();
     wait_until_dead(&parent.address()).await;
     for child in &children {
@@ -138,13 +138,13 @@ async fn messages_sent_before_the_exit_request_are_handled_first() {
     let system = ActorSystem::new();
     let (actor, events) = parent();
     let parent = system.create_actor(actor).await.unwrap();
-    let child = parent.spawn_children(1).await.unwrap().remove(0);
+    let child = parent.spawn_children(1).ask().await.unwrap().remove(0);
     for i in 0..10 {
-        child.note(format!("note {i}")).await.unwrap();
+        child.note(format!("note {i}")).tell().await.unwrap();
     }
     child.request_exit();
     wait_until_dead(&child.address()).await;
-    assert_eq!(child.ping().await, Err(AskError::DeadActor));
+    assert_eq!(child.ping().ask().await, Err(AskError::DeadActor));
     let events = events.lock().unwrap().clone();
     let notes: Vec<&String> = events.iter().filter(|e| e.starts_with("note")).collect();
     assert_eq!(notes.len(), 10);
@@ -164,6 +164,7 @@ async fn shutdown_stops_every_actor_and_can_be_called_twice() {
         all.extend(
             parent
                 .spawn_children(4)
+                .ask()
                 .await
                 .unwrap()
                 .iter()
@@ -188,7 +189,7 @@ async fn shutdown_reports_system_shutdown_as_the_reason() {
     let system = ActorSystem::new();
     let (actor, events) = parent();
     let parent = system.create_actor(actor).await.unwrap();
-    parent.spawn_children(1).await.unwrap();
+    parent.spawn_children(1).ask().await.unwrap();
     system.shutdown().await;
     assert!(events
         .lock()
@@ -213,7 +214,7 @@ async fn ten_thousand_actors_come_and_go_without_leaking_tasks() {
         actors.push(system.create_actor(Empty).await.unwrap());
     }
     for a in &actors {
-        a.nothing().await.unwrap();
+        a.nothing().tell().await.unwrap();
     }
     assert_eq!(system.live_actors(), 10_000);
     for a in &actors {
@@ -282,11 +283,11 @@ async fn a_child_that_fails_to_start_is_reported_and_its_messages_are_dead() {
         .create_actor(Watcher { exits: vec![] })
         .await
         .unwrap();
-    let child = watcher.spawn_failing().await.unwrap();
-    assert_eq!(child.hello().await, Err(AskError::DeadActor));
+    let child = watcher.spawn_failing().ask().await.unwrap();
+    assert_eq!(child.hello().ask().await, Err(AskError::DeadActor));
     wait_until_dead(&child.address()).await;
     assert_eq!(
-        watcher.exits().await.unwrap(),
+        watcher.exits().ask().await.unwrap(),
         vec![ExitReason::StartFailed("cannot start".into())]
     );
     system.shutdown().await;
@@ -367,8 +368,8 @@ async fn wait_for_an_exit(exits: &Mutex<Vec<ExitReason>>) {
 async fn a_panic_in_stopping_still_exits_and_tells_the_parent() {
     let system = ActorSystem::new();
     let (watcher, exits, _) = exit_watcher(&system).await;
-    let child = watcher.spawn_stopper().await.unwrap();
-    assert_eq!(child.ping_stopper().await, Ok(1));
+    let child = watcher.spawn_stopper().ask().await.unwrap();
+    assert_eq!(child.ping_stopper().ask().await, Ok(1));
     child.request_exit();
     wait_until_dead(&child.address()).await;
     wait_for_an_exit(&exits).await;
@@ -418,10 +419,14 @@ impl Drop for CountsDrop {
 async fn an_actor_whose_drop_panics_still_exits_and_its_parent_hears_it_failed() {
     let system = ActorSystem::new();
     let (watcher, exits, drops) = exit_watcher(&system).await;
-    let child = watcher.spawn_dropper().await.unwrap();
-    assert_eq!(child.ping_dropper().await, Ok(2));
+    let child = watcher.spawn_dropper().ask().await.unwrap();
+    assert_eq!(child.ping_dropper().ask().await, Ok(2));
     let wakeup_dropped = Arc::new(AtomicUsize::new(0));
-    child.arm_wakeup(wakeup_dropped.clone()).await.unwrap();
+    child
+        .arm_wakeup(wakeup_dropped.clone())
+        .tell()
+        .await
+        .unwrap();
     child.request_exit();
     wait_until_dead(&child.address()).await;
     wait_for_an_exit(&exits).await;

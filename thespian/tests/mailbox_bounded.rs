@@ -46,7 +46,7 @@ fn bounded(capacity: usize) -> ActorOptions<Sink> {
 async fn hold(sink: &Addr<Sink>) -> oneshot::Sender<()> {
     let (entered_tx, entered) = oneshot::channel();
     let (open, gate) = oneshot::channel();
-    sink.hold(entered_tx, gate).await.unwrap();
+    sink.hold(entered_tx, gate).tell().await.unwrap();
     entered.await.unwrap();
     open
 }
@@ -82,11 +82,14 @@ async fn a_fast_producer_loses_nothing_to_a_slow_consumer_behind_a_bound() {
         .unwrap();
     let mut most_queued = 0;
     for n in 0..10_000u64 {
-        sink.put(n).await.unwrap();
+        sink.put(n).tell().await.unwrap();
         most_queued = most_queued.max(sink.queue_len());
     }
     assert!(most_queued <= CAPACITY, "{most_queued} queued");
-    assert_eq!(sink.seen().await.unwrap(), (0..10_000).collect::<Vec<_>>());
+    assert_eq!(
+        sink.seen().ask().await.unwrap(),
+        (0..10_000).collect::<Vec<_>>()
+    );
     system.shutdown().await;
 }
 
@@ -102,7 +105,7 @@ async fn concurrent_producers_lose_nothing_and_keep_their_own_order_behind_a_bou
             let sink = sink.clone();
             tokio::spawn(async move {
                 for i in 0..2_500u64 {
-                    sink.put(p * 1_000_000 + i).await.unwrap();
+                    sink.put(p * 1_000_000 + i).tell().await.unwrap();
                 }
             })
         })
@@ -110,7 +113,7 @@ async fn concurrent_producers_lose_nothing_and_keep_their_own_order_behind_a_bou
     for producer in producers {
         producer.await.unwrap();
     }
-    let seen = sink.timeout(10 * SECOND).seen().await.unwrap();
+    let seen = sink.seen().timeout(10 * SECOND).ask().await.unwrap();
     assert_eq!(seen.len(), 10_000);
     for p in 0..4u64 {
         let mine: Vec<u64> = seen
@@ -130,7 +133,7 @@ async fn the_system_wide_bound_applies_to_every_actor() {
     let open = hold(&sink).await;
     assert_eq!(fill(&sink, 0), CAPACITY);
     open.send(()).unwrap();
-    assert_eq!(sink.seen_count().await, Ok(CAPACITY));
+    assert_eq!(sink.seen_count().ask().await, Ok(CAPACITY));
     system.shutdown().await;
 }
 
@@ -153,11 +156,11 @@ async fn try_tell_on_a_full_mailbox_hands_the_message_back() {
 
     // Once the consumer has taken them, there is room again.
     open.send(()).unwrap();
-    assert_eq!(sink.seen_count().await, Ok(CAPACITY));
+    assert_eq!(sink.seen_count().ask().await, Ok(CAPACITY));
     sink.try_tell(SinkPut { n: 100 }).unwrap();
     let mut expected: Vec<u64> = (0..CAPACITY as u64).collect();
     expected.push(100);
-    assert_eq!(sink.seen().await.unwrap(), expected);
+    assert_eq!(sink.seen().ask().await.unwrap(), expected);
     system.shutdown().await;
 }
 
@@ -171,7 +174,7 @@ async fn tell_to_an_exited_actor_hands_the_message_back() {
     sink.request_exit();
     wait_until_dead(&sink.address()).await;
 
-    let put = sink.put(42).await.unwrap_err().into_inner();
+    let put = sink.put(42).tell().await.unwrap_err().into_inner();
     assert_eq!(put.n, 42);
     match sink.try_tell(SinkPut { n: 43 }) {
         Err(TrySendError::Closed(put)) => assert_eq!(put.n, 43),
@@ -235,7 +238,7 @@ async fn initial_messages_do_not_enlarge_a_bounded_mailbox() {
         .create_actor_with(Sink::default(), options)
         .await
         .unwrap();
-    assert_eq!(sink.seen_count().await, Ok(5));
+    assert_eq!(sink.seen_count().ask().await, Ok(5));
     let open = hold(&sink).await;
     assert_eq!(fill(&sink, 5), 2);
     open.send(()).unwrap();
@@ -256,7 +259,7 @@ async fn untyped_sends_pass_the_bound_without_enlarging_it() {
         sink.address().tell_any(SinkPut { n }).unwrap();
     }
     open.send(()).unwrap();
-    assert_eq!(sink.seen().await.unwrap(), vec![0, 1, 2, 3, 4]);
+    assert_eq!(sink.seen().ask().await.unwrap(), vec![0, 1, 2, 3, 4]);
     // ...and leave it as it was.
     let open = hold(&sink).await;
     assert_eq!(fill(&sink, 5), 2);
@@ -272,10 +275,10 @@ async fn an_ask_waiting_for_room_behind_other_waiters_is_delivered() {
         .await
         .unwrap();
     let open = hold(&sink).await;
-    sink.put(0).await.unwrap(); // fills the one slot
-                                // Two tells wait for room, then an ask behind them.
-    let waiting: Vec<_> = (1..=2).map(|n| sink.put(n)).collect();
-    let ask = sink.timeout(Duration::from_secs(5)).seen_count();
+    sink.put(0).tell().await.unwrap(); // fills the one slot
+                                       // Two tells wait for room, then an ask behind them.
+    let waiting: Vec<_> = (1..=2).map(|n| sink.put(n).tell()).collect();
+    let ask = sink.seen_count().timeout(Duration::from_secs(5)).ask();
     let _ = open.send(());
     for tell in waiting {
         tell.await.unwrap();
@@ -302,6 +305,6 @@ async fn a_send_dropped_while_it_waits_for_room_leaves_a_dead_letter() {
     drop(tell);
     assert_eq!(system.dead_letter_count(), 2, "dropped sends vanished");
     open.send(()).unwrap();
-    assert_eq!(sink.seen().await, Ok(vec![1]));
+    assert_eq!(sink.seen().ask().await, Ok(vec![1]));
     system.shutdown().await;
 }

@@ -44,9 +44,12 @@ async fn tells_then_ask_from_one_sender_arrive_in_order() {
     let system = ActorSystem::new();
     let log = system.create_actor(Log::default()).await.unwrap();
     for n in 0..1000 {
-        log.push(n).await.unwrap();
+        log.push(n).tell().await.unwrap();
     }
-    assert_eq!(log.seen().await.unwrap(), (0..1000).collect::<Vec<_>>());
+    assert_eq!(
+        log.seen().ask().await.unwrap(),
+        (0..1000).collect::<Vec<_>>()
+    );
     system.shutdown().await;
 }
 
@@ -82,7 +85,7 @@ async fn ask_to_an_exited_actor_fails_at_once() {
         tokio::task::yield_now().await;
     }
     let started = Instant::now();
-    let answer = log.timeout(Duration::from_secs(30)).seen().await;
+    let answer = log.seen().timeout(Duration::from_secs(30)).ask().await;
     assert_eq!(answer, Err(AskError::DeadActor));
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(system.dead_letter_count(), 1);
@@ -117,7 +120,7 @@ async fn concurrent_asks_from_many_tasks_each_get_their_own_reply() {
         tasks.push(tokio::spawn(async move {
             for i in 0..100u32 {
                 let n = task * 1000 + i;
-                assert_eq!(log.echo(n).await, Ok(n));
+                assert_eq!(log.echo(n).ask().await, Ok(n));
             }
         }));
     }
@@ -131,7 +134,7 @@ async fn concurrent_asks_from_many_tasks_each_get_their_own_reply() {
 async fn listen_receives_what_actors_send_to_the_outside() {
     let system = ActorSystem::new();
     let log = system.create_actor(Log::default()).await.unwrap();
-    log.shout(5).await.unwrap();
+    log.shout(5).tell().await.unwrap();
     let received: ReceivedMessage = system.listen(SECOND).await.unwrap();
     assert_eq!(received.sender.as_ref(), Some(&log.address()));
     assert_eq!(received.downcast::<u32>().ok(), Some(5));
@@ -156,7 +159,7 @@ async fn a_recipient_reaches_the_actor_behind_it() {
     recipient.tell(LogPush { n: 1 }).await.unwrap();
     system.tell(&recipient, LogPush { n: 2 }).await;
     assert_eq!(recipient.address(), log.address());
-    assert_eq!(log.seen().await.unwrap(), vec![1, 2]);
+    assert_eq!(log.seen().ask().await.unwrap(), vec![1, 2]);
     system.shutdown().await;
 }
 
@@ -168,7 +171,7 @@ async fn untyped_sends_are_checked_at_run_time() {
     assert!(any.tell_any(LogPush { n: 3 }).is_ok());
     let refused = any.tell_any("not a Log message").unwrap_err();
     assert!(refused.is::<&str>());
-    assert_eq!(log.seen().await.unwrap(), vec![3]);
+    assert_eq!(log.seen().ask().await.unwrap(), vec![3]);
     assert_eq!(any.downcast::<Log>(), Some(log.clone()));
     system.shutdown().await;
 }
@@ -177,6 +180,6 @@ async fn untyped_sends_are_checked_at_run_time() {
 async fn an_ask_with_an_endless_timeout_does_not_overflow() {
     let system = ActorSystem::new();
     let log = system.create_actor(Log::default()).await.unwrap();
-    assert_eq!(log.timeout(Duration::MAX).echo(4).await, Ok(4));
+    assert_eq!(log.echo(4).timeout(Duration::MAX).ask().await, Ok(4));
     system.shutdown().await;
 }

@@ -29,10 +29,10 @@ async fn the_outside_keeps_at_most_its_capacity_and_counts_the_rest_as_dead_lett
         };
         let echo = system.create_actor(Echoer).await.unwrap();
         for n in 0..1_000 {
-            echo.echo(n).await.unwrap();
+            echo.echo(n).tell().await.unwrap();
         }
         // Handled in order after the told messages.
-        assert_eq!(echo.ping().await, Ok(true));
+        assert_eq!(echo.ping().ask().await, Ok(true));
         assert_eq!(system.dead_letter_count(), 900);
         // The first hundred are kept, in order; nothing else.
         for n in 0..100u64 {
@@ -41,7 +41,7 @@ async fn the_outside_keeps_at_most_its_capacity_and_counts_the_rest_as_dead_lett
         }
         assert!(system.listen(Duration::from_millis(20)).await.is_err());
         // Drained, it keeps messages again.
-        echo.echo(7).await.unwrap();
+        echo.echo(7).tell().await.unwrap();
         let got = system.listen(Duration::from_secs(1)).await.unwrap();
         assert_eq!(got.downcast::<u64>().ok(), Some(7));
         system.shutdown().await;

@@ -130,7 +130,7 @@ async fn seen(
     let deadline = std::time::Instant::now() + T;
     loop {
         system.run_until_idle().await;
-        let seen = witness.seen().await.unwrap();
+        let seen = witness.seen().ask().await.unwrap();
         if (seen.0.len() >= poisons && seen.1.len() >= senders)
             || std::time::Instant::now() > deadline
         {
@@ -147,8 +147,8 @@ async fn a_poison_notice_carries_a_copy_of_the_message() {
         let doomed = system.create_actor(Doomed).await.unwrap();
         let by_hand = system.create_actor(HandDoomed).await.unwrap();
         let witness = system.create_actor(Witness::default()).await.unwrap();
-        assert_eq!(witness.send_crash(doomed.clone(), 7).await, Ok(true));
-        assert_eq!(witness.send_boom(by_hand.clone(), 9).await, Ok(true));
+        assert_eq!(witness.send_crash(doomed.clone(), 7).ask().await, Ok(true));
+        assert_eq!(witness.send_boom(by_hand.clone(), 9).ask().await, Ok(true));
         let (poisons, _) = seen(&system, &witness, 2, 0).await;
         assert_eq!(poisons.len(), 2, "{poisons:?}");
         let mut got: Vec<_> = poisons
@@ -168,7 +168,7 @@ async fn a_poison_notice_carries_a_copy_of_the_message() {
 async fn a_handler_that_panics_holding_its_reply_handle_poisons_the_ask() {
     for system in systems() {
         let doomed = system.create_actor(Doomed).await.unwrap();
-        let asked = doomed.timeout(T).crash_holding().await;
+        let asked = doomed.crash_holding().timeout(T).ask().await;
         assert!(matches!(asked, Err(AskError::Poisoned(_))), "{asked:?}");
         system.shutdown().await;
     }
@@ -181,10 +181,10 @@ async fn every_hook_has_the_sender_a_user_expects() {
         let me = witness.address();
         // The poisoned hook: the actor that failed.
         let doomed = system.create_actor(Doomed).await.unwrap();
-        witness.send_crash(doomed.clone(), 1).await.unwrap();
+        witness.send_crash(doomed.clone(), 1).ask().await.unwrap();
         // The wake-up: the actor itself. The child's exit: the child.
-        witness.wake_soon().await.unwrap();
-        let child = witness.make_child().await.unwrap();
+        witness.wake_soon().ask().await.unwrap();
+        let child = witness.make_child().ask().await.unwrap();
         child.request_exit();
         let (poisons, senders) = seen(&system, &witness, 1, 3).await;
         assert_eq!(poisons[0].2, doomed.address(), "poisoned");

@@ -71,7 +71,7 @@ async fn a_reply_handle_passed_across_two_actors_completes_the_original_ask() {
     let middle = system.create_actor(Middle).await.unwrap();
     let back = system.create_actor(Back { middle }).await.unwrap();
     let front = system.create_actor(Front { back }).await.unwrap();
-    let answer = front.question("front".into()).await;
+    let answer = front.question("front".into()).ask().await;
     assert_eq!(answer, Ok("front, back, middle".to_string()));
     system.shutdown().await;
 }
@@ -81,7 +81,11 @@ async fn a_dropped_reply_handle_fails_the_ask_at_once() {
     let system = ActorSystem::new();
     let middle = system.create_actor(Middle).await.unwrap();
     let started = std::time::Instant::now();
-    let answer = middle.timeout(Duration::from_secs(30)).drop_it().await;
+    let answer = middle
+        .drop_it()
+        .timeout(Duration::from_secs(30))
+        .ask()
+        .await;
     assert_eq!(answer, Err(AskError::NoReply));
     assert!(started.elapsed() < Duration::from_secs(5));
     system.shutdown().await;

@@ -86,7 +86,7 @@ impl Relay {
             Via::Tell => self.fragile.tell(FragileExplode).await.is_ok(),
             Via::Method => {
                 yield_once().await;
-                self.fragile.explode().await.is_ok()
+                self.fragile.explode().tell().await.is_ok()
             }
             Via::Recipient => self
                 .fragile
@@ -107,7 +107,7 @@ impl Relay {
             Via::Tell => self.recorder.tell(RecorderNote).await.is_ok(),
             Via::Method => {
                 yield_once().await;
-                self.recorder.note().await.is_ok()
+                self.recorder.note().tell().await.is_ok()
             }
             Via::Recipient => self
                 .recorder
@@ -144,15 +144,15 @@ async fn a_send_through_an_address_inside_a_handler_is_from_the_handling_actor()
     for system in systems() {
         let (relay, recorder) = relay(&system).await;
         for via in [Via::Tell, Via::Method, Via::Recipient, Via::Untyped] {
-            assert_eq!(relay.provoke(via).await, Ok(true));
+            assert_eq!(relay.provoke(via).ask().await, Ok(true));
             let heard = system.listen(SECOND).await.unwrap();
             match heard.downcast::<Caught>() {
                 Ok(Caught(message)) => assert_eq!(message, "FragileExplode"),
                 Err(other) => panic!("{via:?}: the outside heard {other:?}, not the relay"),
             }
             // The note is in the recorder's mailbox before the relay answers.
-            assert_eq!(relay.pass_note(via).await, Ok(true));
-            let last = recorder.last().await.unwrap();
+            assert_eq!(relay.pass_note(via).ask().await, Ok(true));
+            let last = recorder.last().ask().await.unwrap();
             assert_eq!(last, Some(relay.address()), "{via:?}");
         }
         system.shutdown().await;
@@ -163,12 +163,12 @@ async fn a_send_through_an_address_inside_a_handler_is_from_the_handling_actor()
 async fn the_system_tells_from_outside_even_inside_a_handler() {
     for system in systems() {
         let (relay, recorder) = relay(&system).await;
-        assert_eq!(relay.provoke(Via::System).await, Ok(true));
+        assert_eq!(relay.provoke(Via::System).ask().await, Ok(true));
         let heard = system.listen(SECOND).await.unwrap();
         let poison = heard.downcast::<PoisonMessage>().ok().unwrap();
         assert_eq!(poison.message_type, "FragileExplode");
-        assert_eq!(relay.pass_note(Via::System).await, Ok(true));
-        let last = recorder.last().await.unwrap();
+        assert_eq!(relay.pass_note(Via::System).ask().await, Ok(true));
+        let last = recorder.last().ask().await.unwrap();
         assert_eq!(last, Some(system.outside_address()));
         system.shutdown().await;
     }
@@ -178,9 +178,9 @@ async fn the_system_tells_from_outside_even_inside_a_handler() {
 async fn a_send_through_an_address_outside_any_actor_is_from_the_outside() {
     for system in systems() {
         let recorder = system.create_actor(Recorder::default()).await.unwrap();
-        recorder.note().await.unwrap();
+        recorder.note().tell().await.unwrap();
         assert_eq!(
-            recorder.last().await.unwrap(),
+            recorder.last().ask().await.unwrap(),
             Some(system.outside_address())
         );
         system.shutdown().await;

@@ -57,11 +57,15 @@ async fn scenario(builder: thespian::ActorSystemBuilder) -> Vec<TraceEntry> {
         relays.push(system.create_actor(relay).await.unwrap());
     }
     for i in 0..3 {
-        relays[i].link(relays[(i + 1) % 3].clone()).await.unwrap();
+        relays[i]
+            .link(relays[(i + 1) % 3].clone())
+            .tell()
+            .await
+            .unwrap();
     }
-    relays[0].pass(6).await.unwrap();
+    relays[0].pass(6).tell().await.unwrap();
     system.run_until_idle().await;
-    assert!(!recorder.notes().await.unwrap().is_empty());
+    assert!(!recorder.notes().ask().await.unwrap().is_empty());
     let trace = system.trace();
     system.shutdown().await;
     trace
@@ -147,11 +151,12 @@ async fn wait_an_hour() -> Duration {
     let system = thespian::ActorSystem::builder().sequential().build();
     let sleeper = system.create_actor(Sleeper::default()).await.unwrap();
     let started = Instant::now();
-    sleeper.nap().await.unwrap();
+    sleeper.nap().tell().await.unwrap();
     // Answered by the wake-up hook: the ask drives the system while the clock jumps an hour.
     let woke = sleeper
-        .timeout(Duration::from_secs(7200))
         .when_woken()
+        .timeout(Duration::from_secs(7200))
+        .ask()
         .await
         .unwrap();
     assert_eq!(woke, vec!["an hour later".to_string()]);
@@ -171,7 +176,7 @@ async fn ask_timeouts_fire_in_virtual_time() {
     let system = thespian::ActorSystem::builder().sequential().build();
     let sleeper = system.create_actor(Sleeper::default()).await.unwrap();
     let started = Instant::now();
-    let answer = sleeper.timeout(Duration::from_secs(60)).stall().await;
+    let answer = sleeper.stall().timeout(Duration::from_secs(60)).ask().await;
     assert_eq!(answer, Err(AskError::Timeout(Duration::from_secs(60))));
     assert!(started.elapsed() < Duration::from_secs(1));
     system.shutdown().await;
@@ -182,10 +187,10 @@ async fn a_panic_follows_the_poison_rules() {
     let system = thespian::ActorSystem::builder().sequential().build();
     let sleeper = system.create_actor(Sleeper::default()).await.unwrap();
     assert_eq!(
-        sleeper.explode().await,
+        sleeper.explode().ask().await,
         Err(AskError::Poisoned("sequential boom".into()))
     );
-    assert_eq!(sleeper.woke().await, Ok(vec![]));
+    assert_eq!(sleeper.woke().ask().await, Ok(vec![]));
     system.shutdown().await;
 }
 
@@ -210,7 +215,7 @@ async fn hello_world_runs_unchanged() {
         "Hello, World!"
     );
     hello.request_exit();
-    assert_eq!(hello.hi().await, Err(AskError::DeadActor));
+    assert_eq!(hello.hi().ask().await, Err(AskError::DeadActor));
     system.shutdown().await;
     assert_eq!(system.live_actors(), 0);
 }
@@ -231,9 +236,9 @@ impl Broken {
 async fn an_actor_that_fails_to_start_does_not_stall_the_system() {
     let system = thespian::ActorSystem::builder().sequential().build();
     let broken = system.create_actor(Broken).await.unwrap();
-    let _ = broken.never().await;
+    let _ = broken.never().tell().await;
     let hello = system.create_actor(Hello).await.unwrap();
-    assert_eq!(hello.hi().await.unwrap(), "Hello, World!");
+    assert_eq!(hello.hi().ask().await.unwrap(), "Hello, World!");
     system.shutdown().await;
     assert_eq!(system.live_actors(), 0);
 }
@@ -253,10 +258,10 @@ async fn after_the_last_handle_is_dropped_sends_are_refused_not_lost() {
     let system = thespian::ActorSystem::builder().sequential().build();
     let recorder = system.create_actor(Recorder::default()).await.unwrap();
     drop(system);
-    let refused = recorder.note(1).await.unwrap_err();
+    let refused = recorder.note(1).tell().await.unwrap_err();
     assert_eq!(refused.into_inner().left, 1);
     assert!(!recorder.is_alive());
-    assert!(recorder.notes().await.is_err());
+    assert!(recorder.notes().ask().await.is_err());
 }
 
 /// Asks another actor of its own system from within a handler.
@@ -267,7 +272,7 @@ struct Asker {
 #[actor(no_serde)]
 impl Asker {
     async fn ask_hello(&mut self) -> Result<String, AskError> {
-        self.hello.timeout(Duration::from_secs(30)).hi().await
+        self.hello.hi().timeout(Duration::from_secs(30)).ask().await
     }
 }
 
@@ -283,13 +288,19 @@ async fn a_handler_asking_into_its_own_system_holds_its_turn_and_times_out_in_vi
         .unwrap();
     let started = Instant::now();
     assert_eq!(
-        asker.timeout(Duration::from_secs(60)).ask_hello().await,
-        Ok(Err(AskError::Timeout(Duration::from_secs(30))))
+        asker
+            .ask_hello()
+            .timeout(Duration::from_secs(60))
+            .ask()
+            .await,
+        Err(AskError::Handler(AskError::Timeout(Duration::from_secs(
+            30
+        ))))
     );
     assert!(started.elapsed() < Duration::from_secs(1));
     // Once the turn is over, the request waiting in `hello`'s mailbox is handled (its reply
     // has nobody left to go to) and the system goes on.
-    assert_eq!(hello.hi().await.unwrap(), "Hello, World!");
+    assert_eq!(hello.hi().ask().await.unwrap(), "Hello, World!");
     system.shutdown().await;
 }
 
@@ -307,8 +318,8 @@ async fn callers_on_several_threads_drive_one_system_in_turn() {
             let recorder = recorder.clone();
             tokio::spawn(async move {
                 for i in 0..100 {
-                    recorder.note(n * 1000 + i).await.unwrap();
-                    assert!(!recorder.notes().await.unwrap().is_empty());
+                    recorder.note(n * 1000 + i).tell().await.unwrap();
+                    assert!(!recorder.notes().ask().await.unwrap().is_empty());
                 }
             })
         })
@@ -316,7 +327,7 @@ async fn callers_on_several_threads_drive_one_system_in_turn() {
     for caller in callers {
         caller.await.unwrap();
     }
-    let mut notes = recorder.notes().await.unwrap();
+    let mut notes = recorder.notes().ask().await.unwrap();
     notes.sort_unstable();
     let mut expected: Vec<u32> = (0..4)
         .flat_map(|n| (0..100).map(move |i| n * 1000 + i))
@@ -342,13 +353,13 @@ async fn turns_follow_the_order_in_which_messages_were_sent() {
     };
     let first = system.create_actor(first).await.unwrap();
     let second = system.create_actor(second).await.unwrap();
-    first.link(second.clone()).await.unwrap();
+    first.link(second.clone()).tell().await.unwrap();
     // Three messages in a row for `first`, one for the recorder, then `first` again.
     for left in [1, 1, 0] {
-        first.pass(left).await.unwrap();
+        first.pass(left).tell().await.unwrap();
     }
-    recorder.note(9).await.unwrap();
-    first.pass(0).await.unwrap();
+    recorder.note(9).tell().await.unwrap();
+    first.pass(0).tell().await.unwrap();
     system.run_until_idle().await;
     let handled: Vec<String> = system
         .trace()
@@ -397,6 +408,6 @@ impl Impatient {
 async fn run_until_idle_from_a_handler_returns_at_once() {
     let system = thespian::ActorSystem::builder().sequential().build();
     let impatient = system.create_actor(Impatient).await.unwrap();
-    assert_eq!(impatient.wait_for_idle().await, Ok(1));
+    assert_eq!(impatient.wait_for_idle().ask().await, Ok(1));
     system.shutdown().await;
 }

@@ -48,7 +48,7 @@ fn a_sequential_system_starts_no_thread_and_its_actors_end_with_its_last_handle(
             .create_actor(Counted(dropped.clone()))
             .await
             .expect("created");
-        assert_eq!(actor.ping().await, Ok(1));
+        assert_eq!(actor.ping().ask().await, Ok(1));
         actor
     });
     assert_eq!(threads(), before, "no thread of the system's own");
@@ -84,7 +84,7 @@ fn a_sequential_system_dropped_with_named_actors_is_freed() {
             )
             .await
             .expect("created");
-        assert_eq!(actor.ping().await, Ok(1));
+        assert_eq!(actor.ping().ask().await, Ok(1));
     });
     drop(system);
     assert_eq!(dropped.load(Ordering::Acquire), 1);

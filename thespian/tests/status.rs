@@ -59,9 +59,9 @@ fn set(addrs: &[ActorAddress]) -> HashSet<ActorAddress> {
 async fn status_lists_every_actor_parents_before_children_with_their_children() {
     let system = ActorSystem::builder().name("statusy").build();
     let root = system.create_actor(Node).await.unwrap();
-    let b1 = root.spawn_child().await.unwrap();
-    let b2 = root.spawn_child().await.unwrap();
-    let c = b1.spawn_child().await.unwrap();
+    let b1 = root.spawn_child().ask().await.unwrap();
+    let b2 = root.spawn_child().ask().await.unwrap();
+    let c = b1.spawn_child().ask().await.unwrap();
     let other = system.create_actor(Node).await.unwrap();
 
     let status = system.status(SECOND).await;
@@ -108,7 +108,7 @@ async fn status_reports_global_names_live_actors_and_dead_letters() {
     let system = ActorSystem::new();
     let root = system.create_actor(Node).await.unwrap();
     // Named from inside an actor: the system's child, not the creator's.
-    let registry = root.name_child("registry".into()).await.unwrap();
+    let registry = root.name_child("registry".into()).ask().await.unwrap();
     let cache = system
         .create_actor_with(Node, ActorOptions::new().name("cache"))
         .await
@@ -142,8 +142,8 @@ async fn status_reports_global_names_live_actors_and_dead_letters() {
 async fn status_reports_pending_timers() {
     let system = ActorSystem::new();
     let sleeper = system.create_actor(Node).await.unwrap();
-    sleeper.nap(Duration::from_secs(60)).await.unwrap();
-    sleeper.nap(Duration::from_secs(120)).await.unwrap();
+    sleeper.nap(Duration::from_secs(60)).tell().await.unwrap();
+    sleeper.nap(Duration::from_secs(120)).tell().await.unwrap();
     let status = system.status(SECOND).await;
     assert_eq!(find(&status, &sleeper).pending_timers, 2);
 
@@ -158,20 +158,20 @@ async fn status_reports_the_messages_waiting_in_each_mailbox() {
     let system = ActorSystem::new();
     let busy = system.create_actor(Node).await.unwrap();
     let idle = system.create_actor(Node).await.unwrap();
-    assert_eq!(busy.ping().await, Ok(true));
-    assert_eq!(idle.ping().await, Ok(true));
+    assert_eq!(busy.ping().ask().await, Ok(true));
+    assert_eq!(idle.ping().ask().await, Ok(true));
 
     // The busy actor takes the `hold` and is held, the status request waiting behind it...
     let (entered_tx, entered) = oneshot::channel();
     let (open, gate) = oneshot::channel();
-    busy.hold(entered_tx, gate).await.unwrap();
+    busy.hold(entered_tx, gate).tell().await.unwrap();
     let report = system.status(SECOND);
     tokio::pin!(report);
     assert!(futures::poll!(report.as_mut()).is_pending());
     entered.await.unwrap();
     // ...and five messages more.
     for n in 0..5 {
-        busy.work(n).await.unwrap();
+        busy.work(n).tell().await.unwrap();
     }
     assert_eq!(busy.queue_len(), 6);
     open.send(()).unwrap();
@@ -191,7 +191,7 @@ async fn an_actor_busy_for_longer_than_the_timeout_is_left_out() {
     let idle = system.create_actor(Node).await.unwrap();
     let (entered_tx, entered) = oneshot::channel();
     let (open, gate) = oneshot::channel();
-    busy.hold(entered_tx, gate).await.unwrap();
+    busy.hold(entered_tx, gate).tell().await.unwrap();
     entered.await.unwrap();
 
     let status = system.status(Duration::from_millis(100)).await;

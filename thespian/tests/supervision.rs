@@ -153,29 +153,30 @@ async fn a_restart_keeps_the_address_and_the_queued_messages_and_resets_the_stat
     let shop = Workshop::new();
     let worker = boss
         .hire(shop.worker(), Supervision::restart(shop.factory()).into())
+        .ask()
         .await
         .unwrap();
     for expected in 1..=3 {
-        assert_eq!(worker.bump().await, Ok(expected));
+        assert_eq!(worker.bump().ask().await, Ok(expected));
     }
-    worker.note(0).await.unwrap();
+    worker.note(0).tell().await.unwrap();
 
     // Queued behind the failing message, sent before it is handled.
-    worker.crash().await.unwrap();
+    worker.crash().tell().await.unwrap();
     for n in 1..=5 {
-        worker.note(n).await.unwrap();
+        worker.note(n).tell().await.unwrap();
     }
     // Asks queued behind it too: answered by the fresh actor.
-    assert_eq!(worker.count().await, Ok(0));
-    assert_eq!(worker.generation().await, Ok(1));
+    assert_eq!(worker.count().ask().await, Ok(0));
+    assert_eq!(worker.generation().ask().await, Ok(1));
 
     assert_eq!(
         shop.notes(),
         vec![(0, 0), (1, 1), (1, 2), (1, 3), (1, 4), (1, 5)]
     );
-    assert_eq!(worker.bump().await, Ok(1));
+    assert_eq!(worker.bump().ask().await, Ok(1));
     assert!(worker.is_alive());
-    assert_eq!(boss.staff().await, Ok(1));
+    assert_eq!(boss.staff().ask().await, Ok(1));
     assert!(exits.lock().unwrap().is_empty());
     let status = system.status(SECOND).await;
     assert_eq!(status.restarts, 1);
@@ -189,16 +190,16 @@ async fn too_many_restarts_within_the_period_stop_the_actor_with_failed() {
     let (boss, exits) = boss(&system).await;
     let shop = Workshop::new();
     let policy = Supervision::restart(shop.factory()).at_most(2, Duration::from_secs(60));
-    let worker = boss.hire(shop.worker(), policy.into()).await.unwrap();
+    let worker = boss.hire(shop.worker(), policy.into()).ask().await.unwrap();
 
-    worker.crash().await.unwrap();
-    assert_eq!(worker.generation().await, Ok(1));
-    worker.crash().await.unwrap();
-    assert_eq!(worker.generation().await, Ok(2));
+    worker.crash().tell().await.unwrap();
+    assert_eq!(worker.generation().ask().await, Ok(1));
+    worker.crash().tell().await.unwrap();
+    assert_eq!(worker.generation().ask().await, Ok(2));
     assert!(exits.lock().unwrap().is_empty());
 
     // The third failure within 60 s is one too many.
-    worker.crash().await.unwrap();
+    worker.crash().tell().await.unwrap();
     let exits = exits_seen(&exits, 1).await;
     assert_eq!(exits.len(), 1, "{exits:?}");
     assert_eq!(exits[0].0, worker.address());
@@ -207,8 +208,8 @@ async fn too_many_restarts_within_the_period_stop_the_actor_with_failed() {
         other => panic!("expected Failed, got {other:?}"),
     }
     assert!(!worker.is_alive());
-    assert_eq!(worker.count().await, Err(AskError::DeadActor));
-    assert_eq!(boss.staff().await, Ok(0));
+    assert_eq!(worker.count().ask().await, Err(AskError::DeadActor));
+    assert_eq!(boss.staff().ask().await, Ok(0));
     // No third instance was made.
     assert_eq!(shop.generations.load(Ordering::SeqCst), 3);
     assert_eq!(system.status(SECOND).await.restarts, 2);
@@ -221,11 +222,11 @@ async fn restarts_older_than_the_period_do_not_count_against_the_limit() {
     let (boss, exits) = boss(&system).await;
     let shop = Workshop::new();
     let policy = Supervision::restart(shop.factory()).at_most(2, Duration::from_secs(60));
-    let worker = boss.hire(shop.worker(), policy.into()).await.unwrap();
+    let worker = boss.hire(shop.worker(), policy.into()).ask().await.unwrap();
 
     for round in 1..=5 {
-        worker.crash().await.unwrap();
-        assert_eq!(worker.generation().await, Ok(round));
+        worker.crash().tell().await.unwrap();
+        assert_eq!(worker.generation().ask().await, Ok(round));
         tokio::time::sleep(Duration::from_secs(31)).await;
     }
     assert!(worker.is_alive());
@@ -239,10 +240,14 @@ async fn stop_ends_the_actor_at_its_first_failure_with_failed() {
     let system = ActorSystem::new();
     let (boss, exits) = boss(&system).await;
     let shop = Workshop::new();
-    let worker = boss.hire(shop.worker(), Supervision::Stop).await.unwrap();
-    assert_eq!(worker.bump().await, Ok(1));
-    worker.crash().await.unwrap();
-    worker.note(1).await.unwrap();
+    let worker = boss
+        .hire(shop.worker(), Supervision::Stop)
+        .ask()
+        .await
+        .unwrap();
+    assert_eq!(worker.bump().ask().await, Ok(1));
+    worker.crash().tell().await.unwrap();
+    worker.note(1).tell().await.unwrap();
 
     let exits = exits_seen(&exits, 1).await;
     assert_eq!(exits.len(), 1, "{exits:?}");
@@ -268,10 +273,11 @@ async fn a_panic_in_started_after_a_restart_stops_the_actor() {
     shop.fail_start_after_restart = true;
     let worker = boss
         .hire(shop.worker(), Supervision::restart(shop.factory()).into())
+        .ask()
         .await
         .unwrap();
-    assert_eq!(worker.bump().await, Ok(1));
-    worker.crash().await.unwrap();
+    assert_eq!(worker.bump().ask().await, Ok(1));
+    worker.crash().tell().await.unwrap();
 
     let exits = exits_seen(&exits, 1).await;
     assert_eq!(exits.len(), 1, "{exits:?}");
@@ -296,14 +302,15 @@ async fn by_default_a_failure_resumes_the_same_actor_with_its_state() {
     let shop = Workshop::new();
     let worker = boss
         .hire(shop.worker(), Supervision::default())
+        .ask()
         .await
         .unwrap();
-    assert_eq!(worker.bump().await, Ok(1));
-    assert_eq!(worker.bump().await, Ok(2));
-    worker.crash().await.unwrap();
-    worker.note(1).await.unwrap();
-    assert_eq!(worker.count().await, Ok(2));
-    assert_eq!(worker.generation().await, Ok(0));
+    assert_eq!(worker.bump().ask().await, Ok(1));
+    assert_eq!(worker.bump().ask().await, Ok(2));
+    worker.crash().tell().await.unwrap();
+    worker.note(1).tell().await.unwrap();
+    assert_eq!(worker.count().ask().await, Ok(2));
+    assert_eq!(worker.generation().ask().await, Ok(0));
     assert_eq!(shop.notes(), vec![(0, 1)]);
     assert!(worker.is_alive());
     assert!(exits.lock().unwrap().is_empty());
@@ -319,11 +326,12 @@ async fn a_failed_ask_under_restart_is_poisoned_and_the_next_one_answers_fresh()
     let shop = Workshop::new();
     let worker = boss
         .hire(shop.worker(), Supervision::restart(shop.factory()).into())
+        .ask()
         .await
         .unwrap();
-    assert_eq!(worker.bump().await, Ok(1));
+    assert_eq!(worker.bump().ask().await, Ok(1));
     let answer = system.ask(&worker, WorkerCrash, SECOND).await;
     assert_eq!(answer, Err(AskError::Poisoned("worker crashed".into())));
-    assert_eq!(worker.bump().await, Ok(1));
+    assert_eq!(worker.bump().ask().await, Ok(1));
     system.shutdown().await;
 }

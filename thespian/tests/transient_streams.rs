@@ -90,13 +90,13 @@ fn ms(n: u64) -> Duration {
 /// Asks `recorder` for its log until `done` holds (virtual time: each wait costs nothing).
 async fn log_until(recorder: &Addr<Recorder>, done: impl Fn(&[String]) -> bool) -> Vec<String> {
     for _ in 0..1_000 {
-        let log = recorder.log().await.unwrap();
+        let log = recorder.log().ask().await.unwrap();
         if done(&log) {
             return log;
         }
         tokio::time::sleep(ms(1)).await;
     }
-    recorder.log().await.unwrap()
+    recorder.log().ask().await.unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -109,7 +109,7 @@ async fn a_transient_actor_exits_after_its_idle_time_and_its_parent_sees_it_go()
         })
         .await
         .unwrap();
-    let child = nursery.adopt(ms(100)).await.unwrap();
+    let child = nursery.adopt(ms(100)).ask().await.unwrap();
     assert_eq!(system.live_actors(), 2);
 
     tokio::time::sleep(ms(90)).await;
@@ -118,7 +118,7 @@ async fn a_transient_actor_exits_after_its_idle_time_and_its_parent_sees_it_go()
     tokio::time::sleep(ms(20)).await;
     assert!(!child.is_alive(), "still alive after its idle time");
     assert_eq!(system.live_actors(), 1);
-    assert_eq!(nursery.children().await, Ok(0));
+    assert_eq!(nursery.children().ask().await, Ok(0));
     let exits = exits.lock().unwrap().clone();
     assert_eq!(exits, vec![(child.address(), ExitReason::Requested)]);
     system.shutdown().await;
@@ -154,9 +154,9 @@ async fn a_transient_actor_stays_while_it_keeps_getting_messages() {
     for i in 0..20 {
         tokio::time::sleep(ms(50)).await;
         assert!(recorder.is_alive(), "exited while busy, at message {i}");
-        recorder.record(format!("{i}")).await.unwrap();
+        recorder.record(format!("{i}")).tell().await.unwrap();
     }
-    let log = recorder.log().await.unwrap();
+    let log = recorder.log().ask().await.unwrap();
     assert_eq!(log.len(), 21, "{log:?}");
 
     // Then idle: it goes.
@@ -180,9 +180,9 @@ async fn initial_messages_are_handled_first_in_order_after_started() {
         .create_actor_with(Recorder::default(), options)
         .await
         .unwrap();
-    recorder.record("told".into()).await.unwrap();
+    recorder.record("told".into()).tell().await.unwrap();
     assert_eq!(
-        recorder.log().await.unwrap(),
+        recorder.log().ask().await.unwrap(),
         vec!["started", "first", "second", "told"]
     );
     system.shutdown().await;
@@ -192,7 +192,7 @@ async fn initial_messages_are_handled_first_in_order_after_started() {
 async fn an_attached_stream_delivers_every_item_in_order_then_the_end_message() {
     let system = ActorSystem::new();
     let recorder = system.create_actor(Recorder::default()).await.unwrap();
-    recorder.watch(1_000).await.unwrap();
+    recorder.watch(1_000).tell().await.unwrap();
     let log = log_until(&recorder, |log| log.iter().any(|l| l == "end")).await;
     let mut expected = vec!["started".to_owned()];
     expected.extend((0..1_000).map(|n| format!("item {n}")));
@@ -208,7 +208,7 @@ async fn an_attached_stream_waits_for_room_in_a_bounded_mailbox_and_loses_nothin
         .create_actor_with(Recorder::default(), ActorOptions::new().mailbox_capacity(4))
         .await
         .unwrap();
-    recorder.watch(500).await.unwrap();
+    recorder.watch(500).tell().await.unwrap();
     let log = log_until(&recorder, |log| log.iter().any(|l| l == "end")).await;
     let items: Vec<&String> = log.iter().filter(|l| l.starts_with("item")).collect();
     assert_eq!(items.len(), 500);

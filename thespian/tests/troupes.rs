@@ -57,7 +57,7 @@ async fn a_troupe_of_four_runs_a_thousand_slow_jobs_in_parallel_and_shrinks_back
         )
         .await
         .unwrap();
-    let jobs: Vec<_> = (0..1000).map(|n| troupe.job(n)).collect();
+    let jobs: Vec<_> = (0..1000).map(|n| troupe.job(n).ask()).collect();
     for (n, job) in jobs.into_iter().enumerate() {
         // Answered by a worker, to the original (outside) sender.
         assert_eq!(job.await, Ok((n as u32, true)));
@@ -85,7 +85,7 @@ async fn the_limits_can_change_while_the_troupe_runs() {
         .await
         .unwrap();
     troupe.set_limits(6, 0);
-    let jobs: Vec<_> = (0..60).map(|n| troupe.job(n)).collect();
+    let jobs: Vec<_> = (0..60).map(|n| troupe.job(n).ask()).collect();
     for job in jobs {
         job.await.unwrap();
     }
@@ -107,10 +107,10 @@ async fn a_failing_job_poisons_its_asker_and_the_troupe_goes_on() {
         .await
         .unwrap();
     assert_eq!(
-        troupe.fail().await,
+        troupe.fail().ask().await,
         Err(AskError::Poisoned("worker failure".into()))
     );
-    assert_eq!(troupe.job(7).await, Ok((7, true)));
+    assert_eq!(troupe.job(7).ask().await, Ok((7, true)));
     system.shutdown().await;
 }
 
@@ -127,12 +127,12 @@ async fn jobs_sent_to_an_exited_troupe_are_dead_letters() {
         )
         .await
         .unwrap();
-    assert!(troupe.job(1).await.is_ok());
+    assert!(troupe.job(1).ask().await.is_ok());
     troupe.addr().request_exit();
     while troupe.addr().is_alive() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    assert_eq!(troupe.job(2).await, Err(AskError::DeadActor));
+    assert_eq!(troupe.job(2).ask().await, Err(AskError::DeadActor));
     assert_eq!(system.live_actors(), 0);
     system.shutdown().await;
 }
@@ -191,12 +191,12 @@ async fn an_actor_can_own_a_troupe_and_hears_when_it_ends() {
         })
         .await
         .unwrap();
-    owner.start().await.unwrap();
-    assert_eq!(owner.work(3).await, Ok((3, false)));
-    owner.stop_troupe().await.unwrap();
+    owner.start().tell().await.unwrap();
+    assert_eq!(owner.work(3).ask().await, Ok((3, false)));
+    owner.stop_troupe().tell().await.unwrap();
     let mut exits = 0;
     for _ in 0..100 {
-        exits = owner.exits().await.unwrap();
+        exits = owner.exits().ask().await.unwrap();
         if exits == 1 {
             break;
         }
@@ -226,7 +226,7 @@ async fn a_troupe_whose_factory_panics_ends_and_does_not_hold_up_shutdown() {
         )
         .await
         .unwrap();
-    assert!(troupe.never_done().await.is_err());
+    assert!(troupe.never_done().ask().await.is_err());
     tokio::time::timeout(Duration::from_secs(5), system.shutdown())
         .await
         .unwrap();

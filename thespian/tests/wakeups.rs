@@ -142,7 +142,7 @@ async fn a_wakeup_delivers_its_payload_to_the_wakeup_hook_after_its_delay() {
     let (sleeper, events) = Sleeper::new();
     let sleeper = system.create_actor(sleeper).await.unwrap();
     let t0 = Instant::now();
-    let id = sleeper.wake_me(ms(100), 42).await.unwrap();
+    let id = sleeper.wake_me(ms(100), 42).ask().await.unwrap();
 
     tokio::time::sleep(ms(99)).await;
     assert!(events.lock().unwrap().is_empty(), "woken too early");
@@ -174,7 +174,7 @@ async fn a_thousand_pending_wakeups_fire_in_time_order() {
     let sleeper = system.create_actor(sleeper).await.unwrap();
     // Delays 1..=1000 ms, asked for in a scrambled (but fixed) order: 7 is coprime with 1000.
     let delays: Vec<u64> = (0..1000u64).map(|i| (i * 7) % 1000 + 1).collect();
-    let ids = sleeper.wake_me_at_each(delays.clone()).await.unwrap();
+    let ids = sleeper.wake_me_at_each(delays.clone()).ask().await.unwrap();
     assert_eq!(ids.len(), 1000);
     let distinct: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(distinct.len(), 1000, "timer ids must be distinct");
@@ -212,12 +212,12 @@ async fn a_cancelled_wakeup_never_fires_and_only_the_first_cancel_succeeds() {
     let system = ActorSystem::new();
     let (sleeper, events) = Sleeper::new();
     let sleeper = system.create_actor(sleeper).await.unwrap();
-    let cancelled = sleeper.wake_me(ms(100), 1).await.unwrap();
-    let kept = sleeper.wake_me(ms(200), 2).await.unwrap();
+    let cancelled = sleeper.wake_me(ms(100), 1).ask().await.unwrap();
+    let kept = sleeper.wake_me(ms(200), 2).ask().await.unwrap();
     assert_ne!(cancelled, kept);
 
-    assert_eq!(sleeper.cancel_timer(cancelled).await, Ok(true));
-    assert_eq!(sleeper.cancel_timer(cancelled).await, Ok(false));
+    assert_eq!(sleeper.cancel_timer(cancelled).ask().await, Ok(true));
+    assert_eq!(sleeper.cancel_timer(cancelled).ask().await, Ok(false));
 
     tokio::time::sleep(ms(1_000)).await;
     let payloads: Vec<u64> = events
@@ -231,7 +231,7 @@ async fn a_cancelled_wakeup_never_fires_and_only_the_first_cancel_succeeds() {
         .collect();
     assert_eq!(payloads, vec![2]);
     // A wake-up that has fired can no longer be cancelled.
-    assert_eq!(sleeper.cancel_timer(kept).await, Ok(false));
+    assert_eq!(sleeper.cancel_timer(kept).ask().await, Ok(false));
     system.shutdown().await;
 }
 
@@ -240,8 +240,8 @@ async fn notify_after_delivers_a_typed_message_after_its_delay() {
     let system = ActorSystem::new();
     let (sleeper, events) = Sleeper::new();
     let sleeper = system.create_actor(sleeper).await.unwrap();
-    sleeper.notify_me(ms(300), 7).await.unwrap();
-    sleeper.notify_me(ms(100), 5).await.unwrap();
+    sleeper.notify_me(ms(300), 7).ask().await.unwrap();
+    sleeper.notify_me(ms(100), 5).ask().await.unwrap();
 
     tokio::time::sleep(ms(50)).await;
     assert!(events.lock().unwrap().is_empty());
@@ -268,9 +268,9 @@ async fn a_cancelled_delayed_message_is_never_delivered() {
     let system = ActorSystem::new();
     let (sleeper, events) = Sleeper::new();
     let sleeper = system.create_actor(sleeper).await.unwrap();
-    let id = sleeper.notify_me(ms(100), 1).await.unwrap();
-    assert_eq!(sleeper.cancel_timer(id).await, Ok(true));
-    assert_eq!(sleeper.cancel_timer(id).await, Ok(false));
+    let id = sleeper.notify_me(ms(100), 1).ask().await.unwrap();
+    assert_eq!(sleeper.cancel_timer(id).ask().await, Ok(true));
+    assert_eq!(sleeper.cancel_timer(id).ask().await, Ok(false));
     tokio::time::sleep(ms(1_000)).await;
     assert!(events.lock().unwrap().is_empty());
     assert_eq!(system.dead_letter_count(), 0);
@@ -285,14 +285,16 @@ async fn pending_wakeups_and_delayed_messages_are_dropped_when_the_actor_exits()
     let wakeup_dropped = Arc::new(AtomicBool::new(false));
     let message_dropped = Arc::new(AtomicBool::new(false));
     let hour = Duration::from_secs(3600);
-    sleeper.wake_me(ms(100), 1).await.unwrap();
-    sleeper.notify_me(ms(100), 2).await.unwrap();
+    sleeper.wake_me(ms(100), 1).ask().await.unwrap();
+    sleeper.notify_me(ms(100), 2).ask().await.unwrap();
     sleeper
         .wake_me_with_flag(hour, DropFlag(wakeup_dropped.clone()))
+        .tell()
         .await
         .unwrap();
     sleeper
         .notify_me_with_flag(hour, DropFlag(message_dropped.clone()))
+        .tell()
         .await
         .unwrap();
 

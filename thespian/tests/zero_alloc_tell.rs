@@ -95,7 +95,7 @@ async fn a_warm_tell_to_an_unbounded_mailbox_allocates_nothing() {
         for _ in 0..ROUND {
             counter.tell(CounterAdd { n: 1 }).await.unwrap();
         }
-        assert_eq!(counter.total().await, Ok(round * ROUND));
+        assert_eq!(counter.total().ask().await, Ok(round * ROUND));
     }
 
     // No await in this window can run another task: the `Tell` of an unbounded mailbox is done
@@ -106,7 +106,7 @@ async fn a_warm_tell_to_an_unbounded_mailbox_allocates_nothing() {
     }
     let allocated = allocations() - before;
 
-    assert_eq!(counter.total().await, Ok(4 * ROUND));
+    assert_eq!(counter.total().ask().await, Ok(4 * ROUND));
     assert_eq!(
         allocated, 0,
         "{ROUND} warm tells allocated {allocated} times"
@@ -119,7 +119,7 @@ async fn an_actor_gives_back_the_storage_of_a_burst_once_drained() {
     const BURST: u64 = 1_000_000;
     let system = ActorSystem::new();
     let counter = system.create_actor(Counter::default()).await.unwrap();
-    assert_eq!(counter.total().await, Ok(0));
+    assert_eq!(counter.total().ask().await, Ok(0));
 
     let before = live_bytes();
     // The actor does not run during the burst (nothing here yields): all of it is queued.
@@ -132,7 +132,7 @@ async fn an_actor_gives_back_the_storage_of_a_burst_once_drained() {
         "the burst took only {queued} bytes: was it queued?"
     );
 
-    assert_eq!(counter.total().await, Ok(BURST));
+    assert_eq!(counter.total().ask().await, Ok(BURST));
     let kept = live_bytes() - before;
     assert!(
         kept < 64 * 1024,

@@ -46,10 +46,10 @@ fn main() {
                 let system = new_system();
                 let a = system.create_actor(Player::default()).await.expect("a");
                 let b = system.create_actor(Player::default()).await.expect("b");
-                a.set_peer(b.clone()).await.expect("peer");
-                b.set_peer(a.clone()).await.expect("peer");
+                a.set_peer(b.clone()).tell().await.expect("peer");
+                b.set_peer(a.clone()).tell().await.expect("peer");
                 if count > 0 {
-                    a.timeout(LONG).serve(count).await.expect("game");
+                    a.serve(count).timeout(LONG).ask().await.expect("game");
                 }
                 system.shutdown().await;
             }
@@ -67,7 +67,7 @@ fn main() {
                 let system = new_system();
                 let counter = system.create_actor(Counter::default()).await.expect("c");
                 for _ in 0..count {
-                    counter.timeout(timeout).total().await.expect("total");
+                    counter.total().timeout(timeout).ask().await.expect("total");
                 }
                 system.shutdown().await;
             }
@@ -83,9 +83,9 @@ fn main() {
                 let system = new_system();
                 let counter = system.create_actor(Counter::default()).await.expect("c");
                 for n in 0..count {
-                    counter.add(n).await.expect("alive");
+                    counter.add(n).tell().await.expect("alive");
                 }
-                counter.timeout(LONG).total().await.expect("total");
+                counter.total().timeout(LONG).ask().await.expect("total");
                 system.shutdown().await;
             }
             "tell_by_hand" => {
@@ -108,13 +108,13 @@ fn main() {
                 }
                 for _ in 0..count / 100 {
                     for w in &workers {
-                        w.work(1).await.expect("alive");
+                        w.work(1).tell().await.expect("alive");
                     }
                     // Lets every worker drain and sleep, so each message wakes its worker.
                     tokio::task::yield_now().await;
                 }
                 for w in &workers {
-                    w.timeout(LONG).seen().await.expect("seen");
+                    w.seen().timeout(LONG).ask().await.expect("seen");
                 }
                 system.shutdown().await;
             }
@@ -142,8 +142,8 @@ fn main() {
                 let mut replies = Vec::new();
                 for n in 0..count {
                     let w = system.create_actor(Worker::default()).await.expect("w");
-                    w.work(n).await.expect("alive");
-                    replies.push(w.timeout(LONG).seen());
+                    w.work(n).tell().await.expect("alive");
+                    replies.push(w.seen().timeout(LONG).ask());
                 }
                 for r in replies {
                     r.await.expect("seen");

@@ -80,7 +80,7 @@ fn measure(kind: &str) -> (f64, Option<[f64; 3]>) {
             .create_actor(Worker::default())
             .await
             .expect("created");
-        let _ = warm.seen().await;
+        let _ = warm.seen().ask().await;
         let heap_before = heap();
         let before = rss_bytes();
         let mut keep_actors = Vec::new();

@@ -19,17 +19,17 @@ pub struct Child {
 
 #[actor]
 impl Child {
-    async fn work(&mut self) -> u64 {
+    pub async fn work(&mut self) -> u64 {
         self.done += 1;
         self.done
     }
 
-    async fn quit(&mut self, ctx: &mut Context<Self>) -> bool {
+    pub async fn quit(&mut self, ctx: &mut Context<Self>) -> bool {
         ctx.stop();
         true
     }
 
-    async fn crash(&mut self) -> u64 {
+    pub async fn crash(&mut self) -> u64 {
         panic!("the child crashed")
     }
 
@@ -48,7 +48,7 @@ pub struct Parent {
 
 #[actor(no_serde)]
 impl Parent {
-    async fn place(&mut self, restart: bool, ctx: &mut Context<Self>) -> Option<Addr<Child>> {
+    pub async fn place(&mut self, restart: bool, ctx: &mut Context<Self>) -> Option<Addr<Child>> {
         let placement = match restart {
             true => Placement::new().restart(3, Duration::from_secs(10)),
             false => Placement::new().stop_on_failure(),
@@ -60,25 +60,25 @@ impl Parent {
             .ok()
     }
 
-    async fn watch_it(&mut self, actor: ActorAddress, ctx: &mut Context<Self>) -> bool {
+    pub async fn watch_it(&mut self, actor: ActorAddress, ctx: &mut Context<Self>) -> bool {
         ctx.watch(&actor);
         true
     }
 
-    async fn unwatch_it(&mut self, actor: ActorAddress, ctx: &mut Context<Self>) -> bool {
+    pub async fn unwatch_it(&mut self, actor: ActorAddress, ctx: &mut Context<Self>) -> bool {
         ctx.unwatch(&actor);
         true
     }
 
-    async fn children(&self, ctx: &mut Context<Self>) -> usize {
+    pub async fn children(&self, ctx: &mut Context<Self>) -> usize {
         ctx.children().count()
     }
 
-    async fn exits(&self) -> Vec<(ActorAddress, ExitReason)> {
+    pub async fn exits(&self) -> Vec<(ActorAddress, ExitReason)> {
         self.children.clone()
     }
 
-    async fn watched(&self) -> Vec<(ActorAddress, ExitReason)> {
+    pub async fn watched(&self) -> Vec<(ActorAddress, ExitReason)> {
         self.watched.clone()
     }
 
@@ -157,12 +157,12 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 
 /// What `parent` has heard of its children, once it has heard `n` ends.
 pub async fn exits(parent: &Addr<Parent>, n: usize) -> Vec<(ActorAddress, ExitReason)> {
-    heard(n, || parent.exits()).await
+    heard(n, || parent.exits().ask()).await
 }
 
 /// What `parent` has heard of the actors it watches, once it has heard `n` ends.
 pub async fn watched(parent: &Addr<Parent>, n: usize) -> Vec<(ActorAddress, ExitReason)> {
-    heard(n, || parent.watched()).await
+    heard(n, || parent.watched().ask()).await
 }
 
 pub async fn heard<F>(n: usize, ask: impl Fn() -> F) -> Vec<(ActorAddress, ExitReason)>

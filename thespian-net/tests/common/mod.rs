@@ -135,8 +135,8 @@ impl Forwarder {
     /// Adds `n` to the target, and waits for its total.
     pub async fn relay(&mut self, n: u64) -> Option<u64> {
         let target = self.target.as_ref()?;
-        target.add(n).await.ok()?;
-        target.total().await.ok()
+        target.add(n).tell().await.ok()?;
+        target.total().ask().await.ok()
     }
 }
 

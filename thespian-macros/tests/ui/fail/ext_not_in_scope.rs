@@ -15,7 +15,7 @@ mod counter {
 }
 
 async fn use_it(counter: thespian::Addr<counter::Counter>) {
-    let _ = counter.add(1).await;
+    let _ = counter.add(1).tell().await;
 }
 
 fn main() {

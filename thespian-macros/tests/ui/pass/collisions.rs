@@ -43,12 +43,12 @@ async fn main() {
     let system = ActorSystem::new();
     let left = system.create_actor(Left::default()).await.unwrap();
     let right = system.create_actor(Right::default()).await.unwrap();
-    left.add(1).await.unwrap();
-    right.add(1).await.unwrap();
+    left.add(1).tell().await.unwrap();
+    right.add(1).tell().await.unwrap();
     system.tell(&left, LeftAdd { n: 2 }).await;
     system.tell(&right, RightAdd { n: 2 }).await;
-    assert_eq!(left.total().await, Ok(Total(3)));
-    assert_eq!(right.total().await, Ok(Total(6)));
+    assert_eq!(left.total().ask().await, Ok(Total(3)));
+    assert_eq!(right.total().ask().await, Ok(Total(6)));
     let _: LeftMessage = LeftTotal.into();
     let _: RightMessage = RightTotal.into();
     system.shutdown().await;

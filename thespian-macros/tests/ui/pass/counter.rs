@@ -19,8 +19,8 @@ impl Counter {
 
 // The extension trait gives every address typed methods.
 async fn use_addr(addr: Addr<Counter>) -> Result<u64, AskError> {
-    addr.add(1).await.ok();
-    addr.total().await
+    addr.add(1).tell().await.ok();
+    addr.total().ask().await
 }
 
 fn main() {

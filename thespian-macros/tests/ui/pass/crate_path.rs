@@ -22,7 +22,7 @@ impl Tally {
 async fn main() {
     let system = ActorSystem::new();
     let tally = system.create_actor(Tally::default()).await.unwrap();
-    tally.add(2).await.unwrap();
-    assert_eq!(tally.total().await, Ok(2));
+    tally.add(2).tell().await.unwrap();
+    assert_eq!(tally.total().ask().await, Ok(2));
     system.shutdown().await;
 }
