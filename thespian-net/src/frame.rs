@@ -7,7 +7,7 @@
 //! in the rest of the frame.
 
 use serde::{Deserialize, Serialize};
-use thespian::remote::{self, Notice, WireError};
+use thespian::remote::{self, Notice, Unreachable, WireError};
 use thespian::{ActorAddress, AskError};
 
 /// The length prefix of a frame.
@@ -76,6 +76,8 @@ impl From<AskError> for WireAskError {
             AskError::Poisoned(details) => WireAskError::Poisoned(details),
             AskError::NoReply => WireAskError::NoReply,
             AskError::WrongReplyType { .. } => WireAskError::WrongReplyType,
+            AskError::Unreachable(why) => WireAskError::Unreachable(why.to_string()),
+            // Kinds this version does not know: by their description.
             other => WireAskError::Unreachable(other.to_string()),
         }
     }
@@ -93,7 +95,9 @@ impl From<WireAskError> for AskError {
             WireAskError::WrongReplyType => AskError::WrongReplyType {
                 found: "a reply of another type (remote)",
             },
-            WireAskError::Unreachable(why) => AskError::Unreachable(why),
+            WireAskError::Unreachable(why) => {
+                AskError::Unreachable(WireError::Unreachable(Unreachable::Remote(why)))
+            }
         }
     }
 }

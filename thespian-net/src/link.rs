@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use thespian::remote::{
-    self, Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError,
+    self, Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, Unreachable, WireError,
 };
 use thespian::{ActorAddress, AskError};
 use tokio::sync::{oneshot, watch, Notify};
@@ -268,7 +268,10 @@ impl LinkInner {
         let mut state = self.lock();
         match &mut state.phase {
             Phase::Gone(why) => {
-                return Err(WireError::Unreachable(format!("{}: {why}", self.node)))
+                return Err(WireError::Unreachable(Unreachable::NodeGone {
+                    node: self.node,
+                    cause: why.clone(),
+                }))
             }
             Phase::Down {
                 retry_at, dialing, ..
@@ -281,19 +284,18 @@ impl LinkInner {
                         net.spawn(crate::conn::redial(net.clone(), self.clone()));
                     }
                 }
-                return Err(WireError::Unreachable(format!(
-                    "{}: the node is lost (trying to reach it again)",
-                    self.node
-                )));
+                return Err(WireError::Unreachable(Unreachable::NodeLost {
+                    node: self.node,
+                    cause: "trying to reach it again".into(),
+                }));
             }
             _ => {}
         }
         if state.unacked.len() >= self.max_backlog {
-            return Err(WireError::Unreachable(format!(
-                "{}: {} bytes wait to be sent or acknowledged already",
-                self.node,
-                state.unacked.len()
-            )));
+            return Err(WireError::Unreachable(Unreachable::Backlog {
+                node: self.node,
+                bytes: state.unacked.len(),
+            }));
         }
         state.next_seq += 1;
         let seq = state.next_seq;
@@ -479,7 +481,8 @@ impl LinkInner {
             }
         }
         if let Some((unacked, pending)) = lost {
-            self.fail(why, &unacked, pending);
+            let forever = matches!(ended, Ended::Gone);
+            self.fail(self.unreachable_as(why, forever), &unacked, pending);
         }
     }
 
@@ -511,19 +514,30 @@ impl LinkInner {
             }
             state.take_unacked()
         };
-        self.fail(why, &unacked, pending);
+        self.fail(self.unreachable_as(why, false), &unacked, pending);
         true
     }
 
+    /// Why the node cannot be reached: for now, or (`forever`) for good.
+    fn unreachable_as(&self, why: &str, forever: bool) -> Unreachable {
+        let (node, cause) = (self.node, why.to_owned());
+        if forever {
+            Unreachable::NodeGone { node, cause }
+        } else {
+            Unreachable::NodeLost { node, cause }
+        }
+    }
+
     /// Fails requests and dead-letters the messages of `unsent` (whole frames), outside the lock.
-    pub(crate) fn fail(&self, why: &str, out: &[u8], pending: HashMap<u64, Pending>) {
+    pub(crate) fn fail(&self, why: Unreachable, out: &[u8], pending: HashMap<u64, Pending>) {
         if !pending.is_empty() || !out.is_empty() {
-            tracing::warn!(target: "thespian_net", node = %self.node, reason = why,
+            tracing::warn!(target: "thespian_net", node = %self.node, reason = %why,
                 pending = pending.len(), queued_bytes = out.len(), "link to node lost");
         }
+        let error = WireError::Unreachable(why);
         for (_, p) in pending {
             if let Pending::Ask(route, _) = p {
-                route.fail(AskError::Unreachable(format!("{}: {why}", self.node)));
+                route.fail(AskError::Unreachable(error.clone()));
             }
         }
         let Some(system) = self.net.upgrade().and_then(|net| net.system.upgrade()) else {

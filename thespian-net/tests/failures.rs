@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use thespian::prelude::*;
-use thespian::remote::WireError;
+use thespian::remote::{Unreachable, WireError};
 use thespian::{SendFailure, TrySendError};
 use thespian_net::{HandshakeError, NetConfig, NetError, NetSystem};
 
@@ -29,8 +29,10 @@ async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_recon
     let lost_at = Instant::now();
     net_one.shutdown().await;
     let failed = pending.await;
+    // Typed: the node is lost (its address refuses), and which node it is.
     assert!(
-        matches!(failed, Err(AskError::Unreachable(_))),
+        matches!(&failed, Err(AskError::Unreachable(WireError::Unreachable(
+            Unreachable::NodeLost { node, .. }))) if node.addr == addr),
         "{failed:?}"
     );
     assert!(
@@ -39,10 +41,12 @@ async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_recon
         lost_at.elapsed()
     );
     // Its old actors are gone for good: the proxy fails with a typed error.
-    assert!(matches!(
-        remote.total().ask().await,
-        Err(AskError::Unreachable(_))
-    ));
+    let again = remote.total().ask().await;
+    assert!(
+        matches!(&again, Err(AskError::Unreachable(WireError::Unreachable(
+            Unreachable::NodeLost { node, .. }))) if node.addr == addr),
+        "{again:?}"
+    );
 
     // A new run of the node on the same address: found again, and reached.
     let restarted = ActorSystem::new();
@@ -89,7 +93,8 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
         assert!(
             matches!(
                 refused.reason(),
-                SendFailure::NotSent(WireError::Unreachable(_))
+                SendFailure::NotSent(WireError::Unreachable(Unreachable::NodeLost { node, .. }))
+                    if node.addr == addr
             ),
             "{refused}"
         );
@@ -339,4 +344,53 @@ async fn frames_read_on_a_connection_that_does_not_carry_the_link_are_acknowledg
     drop(first);
     net_one.shutdown().await;
     drop(one);
+}
+
+// One thread: nothing can acknowledge the first frame before the second send, so a backlog of one
+// byte is full at the second.
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_backlog_refuses_with_its_own_kind_and_hands_the_message_back() {
+    let (one, net_one) = node().await;
+    let (two, net_two) = node_with(config().max_backlog(1)).await;
+    named_counter(&one, "counter").await;
+    let remote: Addr<Counter> = net_two
+        .lookup(net_one.local_addr(), "counter", TIMEOUT)
+        .await
+        .unwrap();
+    // What the lookup sent may still wait for its acknowledgement: the link takes the first
+    // message once it is acknowledged.
+    let remote = &remote;
+    let accepted = |n| async move {
+        while remote.add(n).tell().await.is_err() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    tokio::time::timeout(TIMEOUT, accepted(1)).await.unwrap();
+    let refused = remote.add(2).tell().await.unwrap_err();
+    assert!(
+        matches!(
+            refused.reason(),
+            SendFailure::NotSent(WireError::Unreachable(Unreachable::Backlog { node, bytes }))
+                if node.addr == net_one.local_addr() && *bytes >= 1
+        ),
+        "{refused}"
+    );
+    assert_eq!(refused.into_inner().n, 2);
+    // Once the first frame is acknowledged, the link takes messages again.
+    tokio::time::timeout(TIMEOUT, accepted(3)).await.unwrap();
+    let total = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            match remote.total().ask().await {
+                Err(AskError::Unreachable(WireError::Unreachable(Unreachable::Backlog {
+                    ..
+                }))) => tokio::time::sleep(Duration::from_millis(1)).await,
+                answer => break answer,
+            }
+        }
+    })
+    .await;
+    assert_eq!(total, Ok(Ok(4)));
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+    let _ = (one, two);
 }

@@ -429,7 +429,7 @@ impl<A: Actor> AnyCell for ActorCell<A> {
             Ok(decoded) => decoded,
             Err(e) => {
                 if let Some(reply) = reply {
-                    reply.send(Err(AskError::Unreachable(e.to_string())));
+                    reply.send(Err(AskError::Unreachable(e.clone())));
                 }
                 return Err(e);
             }

@@ -151,9 +151,15 @@ pub enum AskError<E = std::convert::Infallible> {
         /// The type name of the value that was sent.
         found: &'static str,
     },
-    /// The request could not reach the actor's system.
+    /// The request, or its answer, could not travel between the actor's node and this one:
+    /// the node cannot be reached ([`WireError::Unreachable`](crate::remote::WireError), with
+    /// its [`Unreachable`](crate::remote::Unreachable) kind), or a message could not be encoded
+    /// or decoded.
     #[error("actor is unreachable: {0}")]
-    Unreachable(String),
+    Unreachable(crate::remote::WireError),
+    /// A timed ask was made where no tokio runtime can time it.
+    #[error("no tokio runtime to time the ask")]
+    NoRuntime,
     /// The handler ran and returned this error.
     #[error("the handler returned an error: {0}")]
     Handler(E),
@@ -170,6 +176,7 @@ impl AskError {
             AskError::NoReply => AskError::NoReply,
             AskError::WrongReplyType { found } => AskError::WrongReplyType { found },
             AskError::Unreachable(why) => AskError::Unreachable(why),
+            AskError::NoRuntime => AskError::NoRuntime,
             AskError::Handler(never) => match never {},
         }
     }

@@ -373,9 +373,7 @@ fn watched<R: Send + 'static>(
         AskState::Waiting(reply)
     } else {
         // Nothing could time this ask, and an ask must not wait forever.
-        AskState::Done(Some(AskError::Unreachable(
-            "no tokio runtime to time the ask".into(),
-        )))
+        AskState::Done(Some(AskError::NoRuntime))
     }
 }
 

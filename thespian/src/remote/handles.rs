@@ -181,7 +181,7 @@ impl ErasedSlot for Forward {
         let mut out = Vec::new();
         let reply = match self.wire.encode(value, &mut out) {
             Ok(()) => Ok(out),
-            Err(e) => Err(AskError::Unreachable(e.to_string())),
+            Err(e) => Err(AskError::Unreachable(e)),
         };
         link.answer(*id, reply);
         true

@@ -79,9 +79,55 @@ pub enum WireError {
     /// No such actor on this system (never was, has exited, or belongs to an earlier run).
     #[error("no actor {0} on this system")]
     UnknownActor(u64),
-    /// The system has no transport, or the peer cannot be reached.
+    /// The actor's node cannot be reached (see [`Unreachable`] for why).
     #[error("unreachable: {0}")]
-    Unreachable(String),
+    Unreachable(Unreachable),
+    /// The system cannot be set up as asked (a transport or process base installed twice, or on
+    /// a sequential system).
+    #[error("cannot set up the system: {0}")]
+    Setup(&'static str),
+}
+
+/// Why another node cannot be reached: what a sender can do about it differs with the kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unreachable {
+    /// The node is lost for now (its connection failed or was cut, or it stayed silent); the
+    /// transport keeps trying to reach it, so a later send may succeed.
+    #[error("node {node} is lost ({cause})")]
+    NodeLost {
+        /// The node.
+        node: NodeId,
+        /// What the transport saw.
+        cause: String,
+    },
+    /// The node is gone for good (it shut down, a new run of it answers at its address, or this
+    /// node's transport shut down): nothing sent there will arrive.
+    #[error("node {node} is gone ({cause})")]
+    NodeGone {
+        /// The node.
+        node: NodeId,
+        /// What the transport saw.
+        cause: String,
+    },
+    /// Too much already waits to be sent to the node or acknowledged by it: slow down.
+    #[error("node {node}: {bytes} bytes wait to be sent or acknowledged already")]
+    Backlog {
+        /// The node.
+        node: NodeId,
+        /// The bytes waiting.
+        bytes: usize,
+    },
+    /// This system has no transport to other nodes (an address of another node reached a
+    /// system that is not networked).
+    #[error("no transport to node {node}")]
+    NoTransport {
+        /// The node.
+        node: NodeId,
+    },
+    /// The answering node reported a failure to reach further (by its description).
+    #[error("the answering node: {0}")]
+    Remote(String),
 }
 
 /// Encodes a value with the wire format (postcard), appending to `out`; on failure `out` is left
@@ -267,9 +313,7 @@ impl ReplyRoute {
     pub fn answer(self, wire: &ReplyWire, bytes: &[u8]) {
         match (wire.decode)(bytes) {
             Ok(value) => self.0.send_any(value),
-            Err(e) => self
-                .0
-                .fail(AskError::Unreachable(format!("bad reply: {e}"))),
+            Err(e) => self.0.fail(AskError::Unreachable(e)),
         }
     }
 
@@ -302,15 +346,13 @@ pub trait ReplySink: Send + Sync + 'static {
 pub fn install(system: &ActorSystem, transport: Arc<dyn Transport>) -> Result<(), WireError> {
     let shared = system.shared();
     if shared.sequential.is_some() {
-        return Err(WireError::Unreachable(
-            "a sequential system cannot be networked".into(),
-        ));
+        return Err(WireError::Setup("a sequential system cannot be networked"));
     }
     let node = transport.node();
     shared
         .remote
         .set(transport)
-        .map_err(|_| WireError::Unreachable("a transport is already installed".into()))?;
+        .map_err(|_| WireError::Setup("a transport is already installed"))?;
     proxy::register_node(shared.id, node);
     Ok(())
 }
@@ -602,12 +644,12 @@ pub fn install_processes(
 ) -> Result<(), WireError> {
     let shared = system.shared();
     if shared.sequential.is_some() {
-        return Err(WireError::Unreachable(
-            "a sequential system cannot run actors in processes".into(),
+        return Err(WireError::Setup(
+            "a sequential system cannot run actors in processes",
         ));
     }
     shared
         .processes
         .set(processes)
-        .map_err(|_| WireError::Unreachable("a process base is already installed".into()))
+        .map_err(|_| WireError::Setup("a process base is already installed"))
 }

@@ -11,7 +11,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
-use super::{Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, WireError};
+use super::{
+    Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, Unreachable, WireError,
+};
 use crate::actor::Actor;
 use crate::address::{ActorAddress, ActorCell, ActorId, AnyCell, Refused};
 use crate::envelope::SystemMessage;
@@ -57,7 +59,7 @@ where
     tracing::warn!(target: "thespian::remote", node = %target.node, actor = target.to,
         message = A::message_name(&message), %error, "message not sent");
     if let Some(route) = route {
-        route.fail(AskError::Unreachable(error.to_string()));
+        route.fail(AskError::Unreachable(error.clone()));
     }
     // Hand the message back as it was given when its type allows (`#[actor]` messages do).
     match A::message_into_any(message).downcast::<M>() {
@@ -224,9 +226,7 @@ impl Proxies {
 pub(crate) fn link(system: &SystemShared, node: NodeId) -> Result<Arc<dyn Link>, WireError> {
     match system.remote.get() {
         Some(transport) => Ok(transport.link(node)),
-        None => Err(WireError::Unreachable(format!(
-            "an address of node {node} reached a system without a transport"
-        ))),
+        None => Err(WireError::Unreachable(Unreachable::NoTransport { node })),
     }
 }
 
@@ -473,11 +473,10 @@ pub(crate) fn decode_remote(node: NodeId) -> Result<Resolved, WireError> {
         .iter()
         .find(|(_, n)| **n == node)
         .map(|(id, _)| *id);
-    local.map(Resolved::Local).ok_or_else(|| {
-        WireError::Unreachable(format!(
-            "an address of node {node} was decoded outside `thespian::remote::decoding`"
-        ))
-    })
+    // Outside `thespian::remote::decoding` there is no transport to reach the node with.
+    local
+        .map(Resolved::Local)
+        .ok_or(WireError::Unreachable(Unreachable::NoTransport { node }))
 }
 
 /// The untyped address for a remote wire address.
@@ -556,7 +555,7 @@ impl ErasedSlot for RemoteSlot {
             Ok(()) => sink.send(Ok(out)),
             Err(e) => {
                 tracing::warn!(target: "thespian::remote", error = %e, "reply not sent");
-                sink.send(Err(AskError::Unreachable(e.to_string())))
+                sink.send(Err(AskError::Unreachable(e)))
             }
         }
         true
