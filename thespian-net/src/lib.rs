@@ -4,7 +4,7 @@
 //! ```text
 //! let net = NetSystem::start(&system, NetConfig::new(addr, secret)).await?;
 //! let counter: Addr<Counter> = net.lookup(peer_addr, "counter", timeout).await?;
-//! counter.add(2).await?;                    // encoded here, sent to the peer, handled there
+//! counter.add(2).tell().await?;             // encoded here, sent to the peer, handled there
 //! ```
 //!
 //! Once a system is networked, every address it hands out names its node; an [`Addr`](thespian::Addr)
@@ -47,7 +47,7 @@
 //!   publishes them at once; actors running here that no longer accept them are asked to exit.
 //! * **Status.** Any node answers [`Convention::status`], which the `thespian-status` tool prints.
 //!
-//! `SEMANTICS.md` in the repository states each rule with its timings.
+//! [`thespian::semantics`] (*Remote actors*) states each rule with its timings.
 //!
 //! # Actors in processes of their own
 //!
@@ -74,7 +74,8 @@
 //! receiver stay in order. Senders encode their message in their own task and append it to the
 //! link's buffer; the link's writer writes everything queued with one system call, and writes at
 //! once when idle (`TCP_NODELAY`). A slow or dead peer never blocks a sender: its queue is bounded
-//! ([`NetConfig::max_backlog`]), past which sends fail with a typed error.
+//! ([`NetConfig::max_backlog`]), past which sends fail with a typed error
+//! ([`Unreachable::Backlog`](thespian::remote::Unreachable::Backlog)).
 //!
 //! # Authentication
 //!
@@ -116,7 +117,9 @@
 //! quiet links alive, except between members of a [`Convention`], whose membership probes each
 //! other instead), or whose connection closes and which cannot be dialed again, is *lost*:
 //! requests waiting on it fail at once with
-//! [`AskError::Unreachable`](thespian::AskError::Unreachable), messages it had not acknowledged
+//! [`AskError::Unreachable`](thespian::AskError::Unreachable) (of kind
+//! [`NodeLost`](thespian::remote::Unreachable::NodeLost), or
+//! [`NodeGone`](thespian::remote::Unreachable::NodeGone) once it has left for good), messages it had not acknowledged
 //! become dead letters on this side, and until a background dial (with backoff) reaches it
 //! again, sends to it fail at once. A node that restarts gets a new incarnation: addresses of its
 //! previous run fail with `Unreachable` instead of reaching strangers.

@@ -59,11 +59,11 @@ async fn remote_actors_over_tls() {
         .await
         .unwrap();
     for n in 0..1000 {
-        counter.numbered(n).await.unwrap();
+        counter.numbered(n).tell().await.unwrap();
     }
-    assert_eq!(counter.stream().await, Ok((1000, true)));
-    counter.add(2).await.unwrap();
-    assert_eq!(counter.total().await, Ok(2));
+    assert_eq!(counter.stream().ask().await, Ok((1000, true)));
+    counter.add(2).tell().await.unwrap();
+    assert_eq!(counter.total().ask().await, Ok(2));
     net_two.shutdown().await;
     net_one.shutdown().await;
 }
@@ -131,7 +131,7 @@ async fn a_node_cannot_claim_an_address_its_certificate_does_not_name() {
         .lookup(net_one.local_addr(), "counter", TIMEOUT)
         .await
         .unwrap();
-    counter.add(3).await.unwrap();
-    assert_eq!(counter.total().await, Ok(3));
+    counter.add(3).tell().await.unwrap();
+    assert_eq!(counter.total().ask().await, Ok(3));
     net_one.shutdown().await;
 }

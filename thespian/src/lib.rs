@@ -5,6 +5,7 @@
 //! and exit. Actors never share state: they talk only through messages sent to *addresses*.
 //! An [`ActorSystem`] runs them — each as one tokio task — and is how ordinary code reaches them.
 //!
+//!
 //! # A first actor
 //!
 //! [`#[actor]`](macro@actor) turns an `impl` block into an actor: each `async fn` becomes a message
@@ -61,7 +62,7 @@
 //! * **Nothing vanishes.** A message that cannot be delivered is a *dead letter*: counted, logged,
 //!   and handed to the registered handler ([`Context::register_dead_letters`]).
 //!
-//! `SEMANTICS.md` in the repository states every rule precisely.
+//! [`semantics`] states every rule precisely (it is `SEMANTICS.md` in the repository).
 //!
 //! # Sending, and asking to exit: which call
 //!
@@ -83,7 +84,7 @@
 //! The sender is the actor whose handler makes the call (for `ActorSystem`'s, the outside of the
 //! system). To end an actor: [`Context::stop`] from its own handlers, [`Addr::request_exit`] or
 //! [`ActorAddress::request_exit`] from anywhere; both let it handle what was already sent first.
-//! `SEMANTICS.md` (*Sending*) has the rules in full.
+//! [`semantics`] (*Sending*) has the rules in full.
 //!
 //! # Without the macro
 //!
@@ -117,6 +118,12 @@ mod outside;
 mod registry;
 mod relay;
 pub mod remote;
+/// The runtime semantics, stated once: what a user can rely on, and where Thespian (Python)
+/// differs. Normative: a change of behaviour changes this text (`SEMANTICS.md` in the
+/// repository) in the same commit.
+#[doc = ""]
+#[doc = include_str!("../SEMANTICS.md")]
+pub mod semantics {}
 mod reply;
 mod request;
 mod send;

@@ -41,7 +41,7 @@ pub enum Fallible {}
 /// waits until it has handled the message (`Result<(), AskError>`); telling a handler that
 /// answers drops its answer. A handler returning `Result<T, E>` makes a [`Fallible`] request,
 /// whose ask gives `Result<T, AskError<E>>`; told, its error is reported through `tracing` (see
-/// SEMANTICS.md, "Ask").
+/// [the semantics](crate::semantics), *Ask*).
 ///
 /// ```
 /// use thespian::prelude::*;
