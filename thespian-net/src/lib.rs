@@ -7,6 +7,9 @@
 //! counter.add(2).tell().await?;             // encoded here, sent to the peer, handled there
 //! ```
 //!
+//! New to it? The [`guide`] walks through remote actors, the convention and process isolation,
+//! every example compiled.
+//!
 //! Once a system is networked, every address it hands out names its node; an [`Addr`](thespian::Addr)
 //! sent inside a message to another node arrives there as an address that routes back. `tell`,
 //! `ask` with its timeout, reply handles, exit requests and dead letters behave as they do
@@ -118,8 +121,8 @@
 //! other instead), or whose connection closes and which cannot be dialed again, is *lost*:
 //! requests waiting on it fail at once with
 //! [`AskError::Unreachable`](thespian::AskError::Unreachable) (of kind
-//! [`NodeLost`](thespian::remote::Unreachable::NodeLost), or
-//! [`NodeGone`](thespian::remote::Unreachable::NodeGone) once it has left for good), messages it had not acknowledged
+//! [`NodeLost`](thespian::remote::Unreachable::NodeLost); [`NodeGone`](thespian::remote::Unreachable::NodeGone)
+//! once a new run of it answers), messages it had not acknowledged
 //! become dead letters on this side, and until a background dial (with backoff) reaches it
 //! again, sends to it fail at once. A node that restarts gets a new incarnation: addresses of its
 //! previous run fail with `Unreachable` instead of reaching strangers.
@@ -164,6 +167,8 @@ mod conn;
 mod convention;
 mod error;
 mod frame;
+/// The guide: remote actors, the convention and process isolation, chapter by chapter.
+pub mod guide;
 mod handshake;
 mod link;
 mod membership;

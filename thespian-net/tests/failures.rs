@@ -40,7 +40,8 @@ async fn a_peer_lost_mid_stream_fails_pending_asks_at_once_and_later_sends_recon
         "{:?}",
         lost_at.elapsed()
     );
-    // Its old actors are gone for good: the proxy fails with a typed error.
+    // Its old actors are unreachable: the proxy fails at once with a typed error (lost, since a
+    // node that shut down cannot be told from one that crashed).
     let again = remote.total().ask().await;
     assert!(
         matches!(&again, Err(AskError::Unreachable(WireError::Unreachable(

@@ -5,6 +5,7 @@
 //! and exit. Actors never share state: they talk only through messages sent to *addresses*.
 //! An [`ActorSystem`] runs them — each as one tokio task — and is how ordinary code reaches them.
 //!
+//! New to it? The [`guide`] teaches it in six short chapters, every example run as a test.
 //!
 //! # A first actor
 //!
@@ -110,6 +111,8 @@ mod deadline;
 mod envelope;
 mod error;
 mod exit_wait;
+/// The guide: actors, sending, failure, timers, troupes and testing, chapter by chapter.
+pub mod guide;
 mod mailbox;
 mod message_loop;
 mod messages;

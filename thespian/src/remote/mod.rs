@@ -92,7 +92,8 @@ pub enum WireError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Unreachable {
-    /// The node is lost for now (its connection failed or was cut, or it stayed silent); the
+    /// The node is lost for now: its connection failed or was cut and dialing it failed, or it
+    /// stayed silent (a node that shut down or was killed looks the same from here). The
     /// transport keeps trying to reach it, so a later send may succeed.
     #[error("node {node} is lost ({cause})")]
     NodeLost {
@@ -101,8 +102,8 @@ pub enum Unreachable {
         /// What the transport saw.
         cause: String,
     },
-    /// The node is gone for good (it shut down, a new run of it answers at its address, or this
-    /// node's transport shut down): nothing sent there will arrive.
+    /// The node is gone for good: a new run of it answers at its address (this run's actors are
+    /// no more), or this node's transport shut down. Nothing sent there will arrive.
     #[error("node {node} is gone ({cause})")]
     NodeGone {
         /// The node.
