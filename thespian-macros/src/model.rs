@@ -614,6 +614,19 @@ impl ActorModel {
                             ty => Some(ty.clone()),
                         },
                     };
+                    // serde's own error for a borrowed reply ("`Deserialize` is not general
+                    // enough") says neither why nor what to do instead.
+                    if let (true, Some(Type::Reference(r))) = (options.serde, &returned) {
+                        return Err(Error::new_spanned(
+                            r,
+                            concat!(
+                                "a borrowed reply cannot travel between nodes, and `#[actor]` ",
+                                "makes every reply able to: return an owned value (`String` ",
+                                "rather than `&'static str`), or add `#[actor(no_serde)]` for a ",
+                                "local-only actor"
+                            ),
+                        ));
+                    }
                     let handle = args.iter().find_map(|a| match a {
                         Arg::Reply { ty } => Some(ty.clone()),
                         _ => None,
