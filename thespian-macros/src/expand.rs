@@ -376,7 +376,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         let lends_context = h.args.iter().any(|a| matches!(a, Arg::Context { .. }));
         // A `Result` answer is told apart from a plain one: a told error is reported, not
         // dropped (the call is spanned at the return type, where a non-`Debug` error is wrong).
-        let answer = match h.reply.as_ref().filter(|r| h.answers && is_result(r)) {
+        let answer = match h.reply.as_ref().filter(|_| h.answers && h.fallible) {
             Some(reply) => {
                 let text = m.type_text();
                 quote::quote_spanned!(reply.span()=> ctx.answer_result(reply, #text))
@@ -510,9 +510,10 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
         let args = m.fields().map(|(n, t)| quote!(#n: #t));
         let build = m.construct();
         let ty = m.ty();
-        let kind = match &h.reply {
-            Some(reply) if is_result(reply) => quote!(#th::Fallible),
-            _ => quote!(#th::Plain),
+        let kind = if h.fallible {
+            quote!(#th::Fallible)
+        } else {
+            quote!(#th::Plain)
         };
         quote! {
             #[doc = #fvis_doc]
@@ -668,11 +669,4 @@ fn either_at(th: &TokenStream, place: usize, count: usize, future: TokenStream) 
         wrapped = quote!(#th::__private::Either::Right(#wrapped));
     }
     wrapped
-}
-
-/// Whether a reply type is written as a `Result` (`Result<T, E>`, `io::Result<T>`, …): its
-/// handler's error is flattened into the ask's error, and reported when the message was told.
-fn is_result(ty: &Type) -> bool {
-    matches!(ty, Type::Path(p) if p.qself.is_none()
-        && p.path.segments.last().is_some_and(|s| s.ident == "Result"))
 }

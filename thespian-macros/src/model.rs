@@ -151,6 +151,9 @@ pub(crate) struct Handler {
     pub(crate) reply: Option<Type>,
     /// Whether the return value answers (false when the handler takes a `ReplyHandle`).
     pub(crate) answers: bool,
+    /// Whether the reply is written as a `Result`: its error is flattened into the ask's, and
+    /// reported when the message was told.
+    pub(crate) fallible: bool,
     /// For `#[receive]`: the existing message type the handler takes as is.
     pub(crate) existing: Option<Type>,
     /// Retried after a panic (`#[message(retry)]`, `#[receive(retry)]` or `#[actor(retry)]`):
@@ -654,6 +657,7 @@ impl ActorModel {
                         vis: method.vis.clone(),
                         docs,
                         args,
+                        fallible: reply.as_ref().is_some_and(is_result),
                         reply,
                         answers,
                         existing,
@@ -684,4 +688,10 @@ impl ActorModel {
 /// Parses `#[actor]` options (used by the entry point).
 pub(crate) fn parse_options(attr: proc_macro2::TokenStream) -> syn::Result<Options> {
     syn::parse2(attr)
+}
+
+/// Whether a type is written as a `Result` (`Result<T, E>`, `io::Result<T>`, …).
+fn is_result(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == "Result"))
 }

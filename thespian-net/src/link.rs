@@ -267,12 +267,7 @@ impl LinkInner {
     ) -> Result<(), WireError> {
         let mut state = self.lock();
         match &mut state.phase {
-            Phase::Gone(why) => {
-                return Err(WireError::Unreachable(Unreachable::NodeGone {
-                    node: self.node,
-                    cause: why.clone(),
-                }))
-            }
+            Phase::Gone(why) => return Err(WireError::Unreachable(self.unreachable_as(why, true))),
             Phase::Down {
                 retry_at, dialing, ..
             } => {
@@ -284,10 +279,9 @@ impl LinkInner {
                         net.spawn(crate::conn::redial(net.clone(), self.clone()));
                     }
                 }
-                return Err(WireError::Unreachable(Unreachable::NodeLost {
-                    node: self.node,
-                    cause: "trying to reach it again".into(),
-                }));
+                return Err(WireError::Unreachable(
+                    self.unreachable_as("trying to reach it again", false),
+                ));
             }
             _ => {}
         }
