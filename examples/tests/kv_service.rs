@@ -409,7 +409,7 @@ fn ask_errors_map_to_status_codes() {
         ),
         (AskError::DeadActor, StatusCode::SERVICE_UNAVAILABLE),
         (
-            AskError::Poisoned("boom".into()),
+            AskError::Poisoned(Poison::Panicked("boom".into())),
             StatusCode::INTERNAL_SERVER_ERROR,
         ),
         (AskError::NoReply, StatusCode::INTERNAL_SERVER_ERROR),

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use thespian::remote::{self, Notice, Unreachable, WireError};
-use thespian::{ActorAddress, AskError};
+use thespian::{ActorAddress, AskError, Poison};
 
 /// The length prefix of a frame.
 pub(crate) const PREFIX: usize = 4;
@@ -60,10 +60,40 @@ pub(crate) enum Header<A> {
 pub(crate) enum WireAskError {
     Timeout { millis: u64 },
     DeadActor,
-    Poisoned(String),
+    Poisoned(WirePoison),
     NoReply,
     WrongReplyType,
     Unreachable(String),
+}
+
+/// A [`Poison`] on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) enum WirePoison {
+    Panicked(String),
+    HolderPanicked,
+    Failed(String),
+}
+
+impl From<Poison> for WirePoison {
+    fn from(poison: Poison) -> Self {
+        match poison {
+            Poison::Panicked(details) => WirePoison::Panicked(details),
+            Poison::HolderPanicked => WirePoison::HolderPanicked,
+            Poison::Failed(details) => WirePoison::Failed(details),
+            // Kinds this version does not know: by their description.
+            other => WirePoison::Failed(other.details().to_owned()),
+        }
+    }
+}
+
+impl From<WirePoison> for Poison {
+    fn from(poison: WirePoison) -> Self {
+        match poison {
+            WirePoison::Panicked(details) => Poison::Panicked(details),
+            WirePoison::HolderPanicked => Poison::HolderPanicked,
+            WirePoison::Failed(details) => Poison::Failed(details),
+        }
+    }
 }
 
 impl From<AskError> for WireAskError {
@@ -73,7 +103,7 @@ impl From<AskError> for WireAskError {
                 millis: t.as_millis().min(u64::MAX as u128) as u64,
             },
             AskError::DeadActor => WireAskError::DeadActor,
-            AskError::Poisoned(details) => WireAskError::Poisoned(details),
+            AskError::Poisoned(poison) => WireAskError::Poisoned(poison.into()),
             AskError::NoReply => WireAskError::NoReply,
             AskError::WrongReplyType { .. } => WireAskError::WrongReplyType,
             AskError::Unreachable(why) => WireAskError::Unreachable(why.to_string()),
@@ -90,7 +120,7 @@ impl From<WireAskError> for AskError {
                 AskError::Timeout(std::time::Duration::from_millis(millis))
             }
             WireAskError::DeadActor => AskError::DeadActor,
-            WireAskError::Poisoned(details) => AskError::Poisoned(details),
+            WireAskError::Poisoned(poison) => AskError::Poisoned(poison.into()),
             WireAskError::NoReply => AskError::NoReply,
             WireAskError::WrongReplyType => AskError::WrongReplyType {
                 found: "a reply of another type (remote)",
@@ -191,6 +221,20 @@ pub(crate) fn frames(mut buffer: &[u8]) -> impl Iterator<Item = &[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_poisoned_ask_keeps_its_kind_and_details_across_the_wire() {
+        for poison in [
+            Poison::Panicked("the cache is corrupt".into()),
+            Poison::HolderPanicked,
+            Poison::Failed("no such page".into()),
+        ] {
+            let sent = WireAskError::from(AskError::Poisoned(poison.clone()));
+            let bytes = postcard::to_allocvec(&sent).unwrap();
+            let received: WireAskError = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(AskError::from(received), AskError::Poisoned(poison));
+        }
+    }
 
     #[test]
     fn a_failed_body_leaves_the_buffer_as_it_was() {

@@ -35,7 +35,7 @@ use crate::stream::Channel;
 /// The first bytes of every connection's first message.
 pub(crate) const MAGIC: [u8; 4] = *b"THSP";
 /// The protocol version; both sides must speak the same.
-pub(crate) const VERSION: u16 = 6;
+pub(crate) const VERSION: u16 = 7;
 /// The largest handshake message accepted.
 const MAX_STEP: usize = 256;
 

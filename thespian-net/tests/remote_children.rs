@@ -37,10 +37,12 @@ async fn a_remote_child_that_exits_or_fails_is_reported_to_its_parent() {
         .await
         .unwrap()
         .expect("placed away");
-    assert!(matches!(
-        child.crash().ask().await,
-        Err(AskError::Poisoned(_))
-    ));
+    // The panic's kind and message cross back to the asking node.
+    let asked = child.crash().ask().await;
+    assert!(
+        matches!(&asked, Err(AskError::Poisoned(Poison::Panicked(d))) if d.contains("the child crashed")),
+        "{asked:?}"
+    );
     let seen = exits(&parent, 2).await;
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert_eq!(seen[1].0, child.address());

@@ -137,9 +137,11 @@ pub enum AskError<E = std::convert::Infallible> {
     /// The target actor had exited, or exited before handling the request.
     #[error("actor has exited")]
     DeadActor,
-    /// Handling the request failed on every attempt; the details say why (usually the panic message).
+    /// Handling the request failed: the handler panicked on every attempt, the actor holding the
+    /// request panicked, or it answered with [`ReplyHandle::fail`](crate::ReplyHandle::fail); the
+    /// [`Poison`] says which.
     #[error("message poisoned the actor: {0}")]
-    Poisoned(String),
+    Poisoned(Poison),
     /// The request was handled, but the handler neither replied nor kept the reply handle, or a
     /// kept [`ReplyHandle`](crate::ReplyHandle) was dropped without an answer.
     #[error("the actor did not reply")]
@@ -172,12 +174,50 @@ impl AskError {
         match self {
             AskError::Timeout(d) => AskError::Timeout(d),
             AskError::DeadActor => AskError::DeadActor,
-            AskError::Poisoned(details) => AskError::Poisoned(details),
+            AskError::Poisoned(poison) => AskError::Poisoned(poison),
             AskError::NoReply => AskError::NoReply,
             AskError::WrongReplyType { found } => AskError::WrongReplyType { found },
             AskError::Unreachable(why) => AskError::Unreachable(why),
             AskError::NoRuntime => AskError::NoRuntime,
             AskError::Handler(never) => match never {},
+        }
+    }
+}
+
+/// Why handling a request failed, in [`AskError::Poisoned`].
+///
+/// ```
+/// use thespian::{AskError, Poison};
+///
+/// let failed: AskError = AskError::Poisoned(Poison::Panicked("the cache is corrupt".into()));
+/// assert_eq!(failed.to_string(), "message poisoned the actor: the cache is corrupt");
+/// if let AskError::Poisoned(poison) = &failed {
+///     assert_eq!(poison.details(), "the cache is corrupt");
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Poison {
+    /// The handler panicked on every attempt (see [`Retry`](crate::Retry)); this is the last
+    /// panic's message (its payload when that is text).
+    #[error("{0}")]
+    Panicked(String),
+    /// The handler kept the request's [`ReplyHandle`](crate::ReplyHandle) (or handed it on), and
+    /// the actor holding it panicked before answering.
+    #[error("the actor holding the request panicked")]
+    HolderPanicked,
+    /// The actor answered with [`ReplyHandle::fail`](crate::ReplyHandle::fail) and these details.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Poison {
+    /// The text that says why: the panic's message, or the details given to
+    /// [`ReplyHandle::fail`](crate::ReplyHandle::fail).
+    pub fn details(&self) -> &str {
+        match self {
+            Poison::Panicked(details) | Poison::Failed(details) => details,
+            Poison::HolderPanicked => "the actor holding the request panicked",
         }
     }
 }

@@ -145,7 +145,7 @@ pub use actor::{Actor, Message};
 pub use address::{ActorAddress, ActorId, Addr, Recipient};
 pub use capabilities::{Capabilities, CapabilityValue};
 pub use context::Context;
-pub use error::{AskError, CreateError, ListenError, SendError, SendFailure, TrySendError};
+pub use error::{AskError, CreateError, ListenError, Poison, SendError, SendFailure, TrySendError};
 pub use exit_wait::ExitWait;
 pub use message_loop::RETRIES;
 pub use messages::{
@@ -245,7 +245,7 @@ pub mod __private {
 pub mod prelude {
     pub use crate::{
         actor, Actor, ActorAddress, ActorOptions, ActorSystem, Addr, AsAddr, AskError,
-        ChildActorExited, Context, ExitReason, Message, Recipient, ReplyHandle, WakeupMessage,
-        WatchedActorExited,
+        ChildActorExited, Context, ExitReason, Message, Poison, Recipient, ReplyHandle,
+        WakeupMessage, WatchedActorExited,
     };
 }

@@ -10,7 +10,7 @@ use crate::actor::Actor;
 use crate::address::{ActorAddress, AnyCell};
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
-use crate::error::AskError;
+use crate::error::{AskError, Poison};
 use crate::messages::{
     panic_details, ChildActorExited, ExitReason, PoisonMessage, WatchedActorExited,
 };
@@ -478,7 +478,7 @@ fn poison<A: Actor>(
     message: Option<A::Message>,
 ) {
     if let Some(reply) = ctx.reply.take() {
-        reply.fail(AskError::Poisoned(details));
+        reply.fail(AskError::Poisoned(Poison::Panicked(details)));
         return;
     }
     let notice = PoisonMessage {

@@ -90,7 +90,10 @@ async fn a_failing_message_is_retried_once_then_poisons_the_ask_and_the_actor_go
         .await
         .unwrap();
     let answer = fragile.explode("kaboom".into()).ask().await;
-    assert_eq!(answer, Err(AskError::Poisoned("kaboom".into())));
+    assert_eq!(
+        answer,
+        Err(AskError::Poisoned(Poison::Panicked("kaboom".into())))
+    );
     assert_eq!(attempts.load(Ordering::SeqCst), 1 + thespian::RETRIES);
     assert_eq!(fragile.alive().ask().await, Ok(true));
     system.shutdown().await;
@@ -123,7 +126,9 @@ async fn a_clone_message_is_retried_only_when_its_handler_asks() {
     let answer = careful.once().ask().await;
     assert_eq!(
         answer,
-        Err(AskError::Poisoned("first attempt fails".into()))
+        Err(AskError::Poisoned(Poison::Panicked(
+            "first attempt fails".into()
+        )))
     );
     assert_eq!(attempts.load(Ordering::SeqCst), 1);
     attempts.store(0, Ordering::SeqCst);
@@ -151,7 +156,10 @@ async fn a_message_that_cannot_be_copied_is_poisoned_at_its_first_failure() {
             SECOND,
         )
         .await;
-    assert_eq!(answer, Err(AskError::Poisoned("boom".into())));
+    assert_eq!(
+        answer,
+        Err(AskError::Poisoned(Poison::Panicked("boom".into())))
+    );
     assert_eq!(attempts.load(Ordering::SeqCst), 1);
     system.shutdown().await;
 }

@@ -63,6 +63,10 @@ impl Middle {
     async fn drop_it(&mut self, reply: ReplyHandle<u8>) {
         drop(reply);
     }
+
+    async fn refuse(&mut self, reply: ReplyHandle<u8>) {
+        reply.fail("no such page");
+    }
 }
 
 #[tokio::test]
@@ -88,6 +92,18 @@ async fn a_dropped_reply_handle_fails_the_ask_at_once() {
         .await;
     assert_eq!(answer, Err(AskError::NoReply));
     assert!(started.elapsed() < Duration::from_secs(5));
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_reply_handle_poisons_the_ask_with_its_details() {
+    let system = ActorSystem::new();
+    let middle = system.create_actor(Middle).await.unwrap();
+    let answer = middle.refuse().ask().await;
+    assert_eq!(
+        answer,
+        Err(AskError::Poisoned(Poison::Failed("no such page".into())))
+    );
     system.shutdown().await;
 }
 

@@ -188,7 +188,9 @@ async fn a_panic_follows_the_poison_rules() {
     let sleeper = system.create_actor(Sleeper::default()).await.unwrap();
     assert_eq!(
         sleeper.explode().ask().await,
-        Err(AskError::Poisoned("sequential boom".into()))
+        Err(AskError::Poisoned(Poison::Panicked(
+            "sequential boom".into()
+        )))
     );
     assert_eq!(sleeper.woke().ask().await, Ok(vec![]));
     system.shutdown().await;

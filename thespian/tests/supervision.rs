@@ -331,7 +331,12 @@ async fn a_failed_ask_under_restart_is_poisoned_and_the_next_one_answers_fresh()
         .unwrap();
     assert_eq!(worker.bump().ask().await, Ok(1));
     let answer = system.ask(&worker, WorkerCrash, SECOND).await;
-    assert_eq!(answer, Err(AskError::Poisoned("worker crashed".into())));
+    assert_eq!(
+        answer,
+        Err(AskError::Poisoned(Poison::Panicked(
+            "worker crashed".into()
+        )))
+    );
     assert_eq!(worker.bump().ask().await, Ok(1));
     system.shutdown().await;
 }

@@ -108,7 +108,9 @@ async fn a_failing_job_poisons_its_asker_and_the_troupe_goes_on() {
         .unwrap();
     assert_eq!(
         troupe.fail().ask().await,
-        Err(AskError::Poisoned("worker failure".into()))
+        Err(AskError::Poisoned(Poison::Panicked(
+            "worker failure".into()
+        )))
     );
     assert_eq!(troupe.job(7).ask().await, Ok((7, true)));
     system.shutdown().await;

@@ -45,7 +45,7 @@
 //!
 //! // A panic poisons the message, and only the message.
 //! let poisoned = account.audit().ask().await;
-//! assert_eq!(poisoned, Err(AskError::Poisoned("the auditor is out".to_owned())));
+//! assert_eq!(poisoned, Err(AskError::Poisoned(Poison::Panicked("the auditor is out".to_owned()))));
 //! assert_eq!(account.balance().ask().await?, 6);     // the actor went on, state kept
 //!
 //! // Told from outside, the notice comes to the outside.

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use crate::address::ActorAddress;
-use crate::error::AskError;
+use crate::error::{AskError, Poison};
 use crate::sync::Unpoisoned;
 
 mod slot;
@@ -190,7 +190,7 @@ impl Drop for ReplyTo {
         // Dropped as a panic unwinds: the handler (or whoever held the request) failed, which the
         // asker must hear as such, not as a handler that chose not to answer.
         let error = match std::thread::panicking() {
-            true => AskError::Poisoned("the handler holding the request panicked".into()),
+            true => AskError::Poisoned(Poison::HolderPanicked),
             false => AskError::NoReply,
         };
         self.slot.fail(error);
@@ -300,11 +300,11 @@ impl<T: Send + 'static> ReplyHandle<T> {
         }
     }
 
-    /// Answers with an error: an asker sees [`AskError::Poisoned`] with these details; a sender
-    /// that only told gets nothing.
+    /// Answers with an error: an asker sees [`AskError::Poisoned`] with
+    /// [`Poison::Failed`] and these details; a sender that only told gets nothing.
     pub fn fail(self, details: impl Into<String>) {
         if let Route::Ask(to) = self.into_route() {
-            to.fail(AskError::Poisoned(details.into()));
+            to.fail(AskError::Poisoned(Poison::Failed(details.into())));
         }
     }
 
