@@ -6,6 +6,8 @@
 //! postcard-encoded [`Header`], then, for the kinds that carry one, the encoded message or reply
 //! in the rest of the frame.
 
+use std::num::NonZeroU64;
+
 use serde::{Deserialize, Serialize};
 use thespian::remote::{self, Notice, Unreachable, WireError};
 use thespian::{ActorAddress, AskError, Poison};
@@ -20,10 +22,20 @@ pub(crate) const SEQ: usize = 8;
 /// two encode identically).
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub(crate) enum Header<A> {
-    /// A message for actor `to`; the body is the message.
-    Tell { to: u64, sender: Option<A> },
+    /// A message for actor `to`; the body is the message. `trace`: the trace it carries, while
+    /// tracing spans are on (`Outgoing::trace`).
+    Tell {
+        to: u64,
+        sender: Option<A>,
+        trace: Option<NonZeroU64>,
+    },
     /// A request for actor `to`, answered by a `Reply` or `Failed` with the same `id`.
-    Ask { to: u64, sender: Option<A>, id: u64 },
+    Ask {
+        to: u64,
+        sender: Option<A>,
+        id: u64,
+        trace: Option<NonZeroU64>,
+    },
     /// The answer to request `id`; the body is the reply.
     Reply { id: u64 },
     /// Request `id` failed.
@@ -242,6 +254,7 @@ mod tests {
         let header = Header::Tell {
             to: 7,
             sender: None,
+            trace: None,
         };
         let err = append_frame(&mut out, 1024, &header, |_| -> Result<(), WireError> {
             Err(WireError::Encode("no".into()))

@@ -229,7 +229,11 @@ pub mod __testing {
     /// sequence number `seq` (a connection's frames count from 1).
     pub fn tell_frame(seq: u64, to: u64, body: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        let header = crate::frame::Header::Tell { to, sender: None };
+        let header = crate::frame::Header::Tell {
+            to,
+            sender: None,
+            trace: None,
+        };
         let _ = crate::frame::append_frame(&mut out, usize::MAX, &header, |b| {
             b.extend_from_slice(body);
             Ok(())

@@ -543,7 +543,7 @@ impl LinkInner {
                 for frame in frame::frames(out) {
                     if let Ok((
                         _,
-                        Header::Tell { to, sender } | Header::Ask { to, sender, .. },
+                        Header::Tell { to, sender, .. } | Header::Ask { to, sender, .. },
                         body,
                     )) = frame::decode_header(frame)
                     {
@@ -633,14 +633,20 @@ impl Link for LinkHandle {
             to,
             sender,
             mut reply,
+            trace,
             body,
             ..
         } = message;
         let wants_id = reply.is_some();
         let sent = self.0.push(
             |id| match wants_id {
-                true => Header::Ask { to, sender, id },
-                false => Header::Tell { to, sender },
+                true => Header::Ask {
+                    to,
+                    sender,
+                    id,
+                    trace,
+                },
+                false => Header::Tell { to, sender, trace },
             },
             wants_id,
             body,

@@ -1,6 +1,7 @@
 //! The reader of a connection: frames in order, handed to their actors.
 
 use std::collections::HashMap;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use thespian::remote::{self, LocalActor, ReplySink, WireError};
@@ -215,18 +216,30 @@ impl Actors {
     }
 }
 
+/// A message or request that arrived for a local actor, as its frame's header named it.
+struct Arrived {
+    to: u64,
+    sender: Option<ActorAddress>,
+    reply: Option<Box<dyn ReplySink>>,
+    trace: Option<NonZeroU64>,
+}
+
 /// Hands one message to its local actor; logs what cannot be delivered.
 fn deliver(
     system: &ActorSystem,
     link: &LinkInner,
     actors: &mut Actors,
-    to: u64,
-    sender: Option<ActorAddress>,
-    reply: Option<Box<dyn ReplySink>>,
+    arrived: Arrived,
     body: &[u8],
 ) {
+    let Arrived {
+        to,
+        sender,
+        reply,
+        trace,
+    } = arrived;
     let result = match actors.get(system, to) {
-        Some(actor) => actor.deliver(sender, reply, body),
+        Some(actor) => actor.deliver(sender, reply, trace, body),
         None => {
             if let Some(reply) = reply {
                 reply.send(Err(AskError::DeadActor));
@@ -252,13 +265,33 @@ fn dispatch(
     body: &[u8],
 ) -> Result<(), String> {
     match header {
-        Header::Tell { to, sender } => deliver(system, link, actors, to, sender, None, body),
-        Header::Ask { to, sender, id } => {
-            let sink = Box::new(Sink {
+        Header::Tell { to, sender, trace } => {
+            let reply = None;
+            let arrived = Arrived {
+                to,
+                sender,
+                reply,
+                trace,
+            };
+            deliver(system, link, actors, arrived, body)
+        }
+        Header::Ask {
+            to,
+            sender,
+            id,
+            trace,
+        } => {
+            let reply = Some(Box::new(Sink {
                 link: link.clone(),
                 id,
-            });
-            deliver(system, link, actors, to, sender, Some(sink), body);
+            }) as Box<dyn ReplySink>);
+            let arrived = Arrived {
+                to,
+                sender,
+                reply,
+                trace,
+            };
+            deliver(system, link, actors, arrived, body);
         }
         Header::Reply { id } => match link.take_pending(id) {
             Some(Pending::Ask(route, wire)) => route.answer(&wire, body),

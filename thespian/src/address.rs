@@ -347,7 +347,7 @@ impl<A: Actor> AnyCell for ActorCell<A> {
             .push(Envelope::system(msg))
             .map_err(|env| match env.payload {
                 crate::envelope::Payload::System(m) => m,
-                crate::envelope::Payload::User(_) => {
+                crate::envelope::Payload::User(_) | crate::envelope::Payload::Traced(_) => {
                     unreachable!("a system envelope holds a system message")
                 }
             })
@@ -435,7 +435,7 @@ impl<A: Actor> AnyCell for ActorCell<A> {
             }
         };
         let reply = reply.map(|sink| crate::remote::RemoteSlot::reply_to(sink, wire));
-        if let Err(env) = self.mailbox.push(Envelope::user(msg, sender, reply)) {
+        if let Err(env) = self.mailbox.push(Envelope::arrived(msg, sender, reply)) {
             let system = self.system.clone();
             system.dead_letter_envelopes::<A>(&ActorAddress::from_cell(self), [env]);
         }

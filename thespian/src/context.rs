@@ -888,7 +888,7 @@ impl<A: Actor> Context<A> {
         } else if let Err(error) = value {
             tracing::warn!(
                 actor = %self.myself,
-                message,
+                message_type = message,
                 ?error,
                 "the handler of a told message returned an error"
             );

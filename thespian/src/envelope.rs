@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::capabilities::Capabilities;
 use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage, WatchedActorExited};
 use crate::reply::ReplyTo;
+use crate::spans::TraceId;
 use crate::wakeup::WakeupMessage;
 
 pub(crate) struct Envelope<M> {
@@ -19,6 +20,9 @@ pub(crate) struct Envelope<M> {
 pub(crate) enum Payload<M> {
     /// One of the actor's own messages.
     User(M),
+    /// One of the actor's own messages, with the trace of the handler that sent it (see
+    /// `spans`). Boxed: only sent while tracing spans are on, it does not grow every envelope.
+    Traced(Box<(M, TraceId)>),
     /// A message from the system. Kept small (boxed bodies) so it does not grow every envelope.
     System(SystemMessage),
 }
@@ -96,10 +100,36 @@ impl SystemMessage {
 }
 
 impl<M> Envelope<M> {
+    /// A message that carries no trace: a trace crosses from node to node, not from actor to
+    /// actor (see `spans`).
     #[inline]
     pub(crate) fn user(msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Self {
         Envelope {
             payload: Payload::User(msg),
+            sender,
+            reply,
+        }
+    }
+
+    /// A message that arrived from another node now: it carries the trace it came with, if any
+    /// (see `remote::LocalActor::deliver`).
+    pub(crate) fn arrived(msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Self {
+        match crate::spans::current() {
+            None => Envelope::user(msg, sender, reply),
+            Some(trace) => Envelope::traced(msg, sender, reply, trace),
+        }
+    }
+
+    /// A message that carries `trace`.
+    #[cold]
+    pub(crate) fn traced(
+        msg: M,
+        sender: Option<ActorAddress>,
+        reply: Option<ReplyTo>,
+        trace: TraceId,
+    ) -> Self {
+        Envelope {
+            payload: Payload::Traced(Box::new((msg, trace))),
             sender,
             reply,
         }
@@ -114,6 +144,20 @@ impl<M> Envelope<M> {
     }
 
     pub(crate) fn is_user(&self) -> bool {
-        matches!(self.payload, Payload::User(_))
+        !matches!(self.payload, Payload::System(_))
+    }
+}
+
+impl<M> Payload<M> {
+    /// The actor's own message and its trace, or the system message.
+    pub(crate) fn into_user(self) -> Result<(M, Option<TraceId>), SystemMessage> {
+        match self {
+            Payload::User(msg) => Ok((msg, None)),
+            Payload::Traced(traced) => {
+                let (msg, trace) = *traced;
+                Ok((msg, Some(trace)))
+            }
+            Payload::System(msg) => Err(msg),
+        }
     }
 }

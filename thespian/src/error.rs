@@ -198,8 +198,9 @@ impl AskError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Poison {
-    /// The handler panicked on every attempt (see [`Retry`](crate::Retry)); this is the last
-    /// panic's message (its payload when that is text).
+    /// The handler panicked on every attempt (see
+    /// [`Actor::message_retried`](crate::Actor::message_retried)); this is the last panic's
+    /// message (its payload when that is text).
     #[error("{0}")]
     Panicked(String),
     /// The handler kept the request's [`ReplyHandle`](crate::ReplyHandle) (or handed it on), and

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 
 use futures::FutureExt;
 
@@ -15,6 +16,7 @@ use crate::messages::{
     panic_details, ChildActorExited, ExitReason, PoisonMessage, WatchedActorExited,
 };
 use crate::sequential::TraceEntry;
+use crate::spans::{self, TraceId};
 use crate::status::ActorStatus;
 use crate::supervision::{Supervisor, Verdict};
 use crate::watch::Interest;
@@ -141,7 +143,7 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
             };
             // No `.await` below sits inside a `match` or `if let` on a value that needs dropping:
             // the future would keep room for that value across the await, in every actor's task.
-            let system = 'user: {
+            let rare = 'user: {
                 // The first attempt is the hot path, handled here; the retries, rare, run in a
                 // boxed future of their own so that they do not grow every actor's task. The
                 // message is bound only within its arm, and what `open` returned ends with this
@@ -155,7 +157,8 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
                     }
                     Opened::Refused => continue 'messages,
                     Opened::Closed => return ExitReason::Requested,
-                    Opened::System(msg) => break 'user msg,
+                    Opened::System(msg) => break 'user Rare::System(msg),
+                    Opened::Traced(msg, trace) => break 'user Rare::Traced(msg, trace),
                 };
                 let panic = match handling.await {
                     Ok(()) => {
@@ -175,9 +178,15 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
                 }
                 continue 'messages;
             };
-            // System messages are rare: boxing their (large) future keeps every actor's task
-            // small.
-            let step = Box::pin(handle_system(&mut s.actor, &mut s.ctx, system)).await;
+            // System messages and traced handling are rare: boxing their (large) futures keeps
+            // every actor's task small.
+            let rare: Pin<Box<dyn Future<Output = Step> + Send + '_>> = match rare {
+                Rare::System(msg) => Box::pin(handle_system(&mut s.actor, &mut s.ctx, msg)),
+                Rare::Traced(msg, trace) => {
+                    Box::pin(handle_traced(&mut s.actor, &mut s.ctx, msg, trace))
+                }
+            };
+            let step = rare.await;
             // A hook's sender (see `hook`) ends with it.
             s.ctx.sender = None;
             if let Step::Exit(reason) = step {
@@ -191,6 +200,9 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
 enum Opened<M> {
     /// One of the actor's own messages; its sender and reply route are in the context.
     User(M),
+    /// One of the actor's own messages, to be handled in a tracing span (see `spans`), with the
+    /// trace it came with.
+    Traced(M, Option<TraceId>),
     System(SystemMessage),
     /// Refused: the actor is exiting.
     Refused,
@@ -221,9 +233,62 @@ fn open<A: Actor>(
         Payload::User(msg) => {
             ctx.sender = env.sender;
             ctx.reply = env.reply;
-            Opened::User(msg)
+            match spans::enabled() {
+                false => Opened::User(msg),
+                true => Opened::Traced(msg, None),
+            }
+        }
+        Payload::Traced(traced) => {
+            let (msg, trace) = *traced;
+            if ctx.exiting().is_some() {
+                refuse_while_exiting(ctx, msg, env.sender, env.reply);
+                return Opened::Refused;
+            }
+            ctx.sender = env.sender;
+            ctx.reply = env.reply;
+            Opened::Traced(msg, Some(trace))
         }
         Payload::System(msg) => Opened::System(msg),
+    }
+}
+
+/// What the hot path leaves to a boxed future of its own.
+enum Rare<M> {
+    System(SystemMessage),
+    Traced(M, Option<TraceId>),
+}
+
+/// Handles one message in its tracing span (see `spans`), retries and supervision included.
+async fn handle_traced<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    msg: A::Message,
+    trace: Option<TraceId>,
+) -> Step {
+    let span = spans::handling(ctx, &msg, trace);
+    spans::Traced::new(span, handle_one(actor, ctx, msg)).await
+}
+
+/// Handles one message: the first attempt, then the retries and supervision if it failed.
+async fn handle_one<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: A::Message) -> Step {
+    let spare = Spare::of::<A>(&msg);
+    let asked = ctx.reply.is_some();
+    match AssertUnwindSafe(actor.handle(msg, ctx))
+        .catch_unwind()
+        .await
+    {
+        Ok(()) => {
+            handled(ctx);
+            Step::Continue
+        }
+        Err(panic) => {
+            let failed = Failed {
+                spare,
+                asked,
+                panic,
+            };
+            Box::pin(recover(actor, ctx, failed)).await
+        }
     }
 }
 
@@ -241,6 +306,7 @@ fn record<A: Actor>(ctx: &Context<A>, env: &Envelope<A::Message>) {
         receiver: ctx.myself.cell.trace_name(),
         message: match &env.payload {
             Payload::User(m) => A::message_name(m),
+            Payload::Traced(traced) => A::message_name(&traced.0),
             Payload::System(m) => m.name(),
         },
     });
@@ -405,7 +471,7 @@ async fn retry<A: Actor>(
     let mut panic = panic;
     loop {
         let details = panic_details(&*panic);
-        tracing::error!(actor = %ctx.myself, message = name, attempt, details, "handler panicked");
+        tracing::error!(actor = %ctx.myself, message_type = name, attempt, details, "handler panicked");
         if asked && ctx.reply.is_none() {
             // The handler had taken the ask's reply handle, which was dropped as it unwound and
             // failed the ask with `Poisoned` (see `ReplyTo`'s drop): nothing can answer it again,

@@ -16,7 +16,7 @@ use futures::FutureExt;
 use crate::actor::Actor;
 use crate::address::{ActorAddress, Addr, AnyCell, Deliver, Refused};
 use crate::context::Context;
-use crate::envelope::{Envelope, Payload, SystemMessage};
+use crate::envelope::{Envelope, SystemMessage};
 use crate::error::{AskError, CreateError};
 use crate::messages::{panic_details, ExitReason};
 use crate::options::{ActorOptions, Encode};
@@ -210,17 +210,21 @@ fn open<A: Actor>(
     env: Envelope<A::Message>,
     held: &mut VecDeque<Envelope<A::Message>>,
 ) -> Option<ExitReason> {
-    match env.payload {
-        Payload::User(msg) => {
+    match env.payload.into_user() {
+        Ok((msg, trace)) => {
             let refused = match (ctx.exiting(), target) {
                 (Some(_), _) => Err(Refused::exited(msg, env.sender, env.reply)),
                 (None, None) => {
-                    held.push_back(Envelope::user(msg, env.sender, env.reply));
+                    held.push_back(match trace {
+                        None => Envelope::user(msg, env.sender, env.reply),
+                        Some(trace) => Envelope::traced(msg, env.sender, env.reply, trace),
+                    });
                     return None;
                 }
-                (None, Some(target)) => {
+                // Passed on with the trace it came with, not the stand-in's.
+                (None, Some(target)) => crate::spans::within(trace, || {
                     <_ as Deliver<A::Message>>::push_msg(&*target.cell, msg, env.sender, env.reply)
-                }
+                }),
             };
             if let Err(Refused {
                 msg, sender, reply, ..
@@ -236,7 +240,7 @@ fn open<A: Actor>(
             }
             None
         }
-        Payload::System(SystemMessage::Exit(cause)) => {
+        Err(SystemMessage::Exit(cause)) => {
             if ctx.exiting().is_none() {
                 ctx.myself.cell.set_exiting(cause);
                 if let Some(target) = target {
@@ -245,12 +249,12 @@ fn open<A: Actor>(
             }
             None
         }
-        Payload::System(SystemMessage::Watched(notice)) => {
+        Err(SystemMessage::Watched(notice)) => {
             let watched = crate::message_loop::heard_of(ctx, &notice.actor, Interest::Watch);
             let ours = target.is_none_or(|t| notice.actor == *t);
             (watched && ours).then_some(notice.reason)
         }
-        Payload::System(SystemMessage::Status(reply)) => {
+        Err(SystemMessage::Status(reply)) => {
             let status = ActorStatus {
                 address: ctx.myself.address(),
                 parent: ctx.parent(),
@@ -263,6 +267,6 @@ fn open<A: Actor>(
             None
         }
         // Its capabilities are those of its process's system; the rest is not for a stand-in.
-        Payload::System(_) => None,
+        Err(_) => None,
     }
 }

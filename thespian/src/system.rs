@@ -15,7 +15,7 @@ pub use crate::builder::ActorSystemBuilder;
 use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::context::Context;
 use crate::deadline::Deadlines;
-use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
+use crate::envelope::{Envelope, ExitCause, SystemMessage};
 use crate::error::{AskError, CreateError, ListenError};
 use crate::mailbox::{Mailbox, SeqLink};
 use crate::messages::{DeadEnvelope, ReceivedMessage};
@@ -335,17 +335,17 @@ impl SystemShared {
             if let Some(reply) = env.reply {
                 reply.fail(AskError::DeadActor);
             }
-            match env.payload {
-                Payload::User(m) => {
+            match env.payload.into_user() {
+                Ok((m, _)) => {
                     let name = A::message_name(&m);
                     self.dead_letter(target.clone(), env.sender, A::message_into_any(m), name);
                 }
-                Payload::System(SystemMessage::DeadLetter(d)) => {
+                Err(SystemMessage::DeadLetter(d)) => {
                     // Counted when it became a dead letter; only its delivery is lost.
                     tracing::debug!(target: "thespian::dead_letters", target = %d.target,
                         message_type = d.message_type, "dead letter lost with its handler");
                 }
-                Payload::System(_) => {}
+                Err(_) => {}
             }
         }
     }

@@ -228,10 +228,10 @@ where
         }
         for env in batch.drain(..) {
             match env.payload {
-                Payload::User(_) if exiting.is_some() => {
+                Payload::User(_) | Payload::Traced(_) if exiting.is_some() => {
                     system.dead_letter_envelopes::<A>(&me, [env]);
                 }
-                Payload::User(_) => jobs.push_back(env),
+                Payload::User(_) | Payload::Traced(_) => jobs.push_back(env),
                 Payload::System(SystemMessage::Exit(cause)) => {
                     if exiting.is_none() {
                         exiting = Some(cause);

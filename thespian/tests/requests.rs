@@ -2,11 +2,13 @@
 //! returns nothing waits for it; a handler's own error is flattened into the ask's error, and
 //! reported when the message was only told.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::Log;
 use thespian::prelude::*;
 
 #[derive(Default)]
@@ -108,32 +110,9 @@ async fn a_handlers_error_is_flattened_into_the_asks_error() {
     system.shutdown().await;
 }
 
-/// The events a test's subscriber has written.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn a_told_handlers_error_is_reported_not_dropped() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // The actor runs on this thread (a current-thread runtime), so its events reach this
-    // subscriber.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = Log::capture("info");
     let system = ActorSystem::new();
     let (till, handled) = till(&system).await;
     till.pay(3).tell().await.unwrap();
@@ -141,13 +120,13 @@ async fn a_told_handlers_error_is_reported_not_dropped() {
     assert_eq!(till.cash().ask().await, Ok(0));
     assert_eq!(handled.load(Ordering::SeqCst), 2);
     system.shutdown().await;
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let reports: Vec<&str> = log
-        .lines()
+    let log = log.lines();
+    let reports: Vec<&String> = log
+        .iter()
         .filter(|l| l.contains("the handler of a told message returned an error"))
         .collect();
-    assert_eq!(reports.len(), 1, "{log}");
-    assert!(reports[0].contains("WARN"), "{log}");
-    assert!(reports[0].contains("TillPay"), "{log}");
-    assert!(reports[0].contains("Short { had: 0 }"), "{log}");
+    assert_eq!(reports.len(), 1, "{log:#?}");
+    assert!(reports[0].contains("WARN"), "{log:#?}");
+    assert!(reports[0].contains("TillPay"), "{log:#?}");
+    assert!(reports[0].contains("Short { had: 0 }"), "{log:#?}");
 }

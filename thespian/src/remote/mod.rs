@@ -20,6 +20,7 @@ mod proxy;
 use std::any::Any;
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -290,6 +291,9 @@ pub struct Outgoing<'a> {
     pub sender: Option<&'a ActorAddress>,
     /// For a request: where the answer goes.
     pub reply: Option<ReplyRoute>,
+    /// The trace the message carries (see the crate's `tracing` spans): the sending handler's,
+    /// while spans are on; the receiving node hands it to [`LocalActor::deliver`].
+    pub trace: Option<NonZeroU64>,
     /// Appends the encoded message.
     pub body: Body<'a>,
 }
@@ -405,16 +409,18 @@ impl LocalActor {
 
     /// Decodes a message with the actor type's wire form and queues it like any send. Call it
     /// inside [`decoding`], so that addresses in the message resolve. For a request, `reply`
-    /// carries the answer back. A message for an actor that has exited becomes a dead letter
+    /// carries the answer back, and `trace` is the trace the message came with
+    /// ([`Outgoing::trace`]). A message for an actor that has exited becomes a dead letter
     /// here, and its request fails with [`AskError::DeadActor`]; one that cannot be decoded fails
     /// its request with [`AskError::Unreachable`].
     pub fn deliver(
         &self,
         sender: Option<ActorAddress>,
         reply: Option<Box<dyn ReplySink>>,
+        trace: Option<NonZeroU64>,
         body: &[u8],
     ) -> Result<(), WireError> {
-        self.0.clone().push_wire(body, sender, reply)
+        crate::spans::within(trace, || self.0.clone().push_wire(body, sender, reply))
     }
 }
 

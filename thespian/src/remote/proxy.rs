@@ -51,13 +51,14 @@ where
         to: target.to,
         sender: reachable,
         reply: reply.map(ReplyRoute),
+        trace: crate::spans::current(),
         body: &mut |out| with_encoding(home, || A::message_to_wire(&message, out)),
     });
     let Err((error, route)) = sent else {
         return Ok(());
     };
     tracing::warn!(target: "thespian::remote", node = %target.node, actor = target.to,
-        message = A::message_name(&message), %error, "message not sent");
+        message_type = A::message_name(&message), %error, "message not sent");
     if let Some(route) = route {
         route.fail(AskError::Unreachable(error.clone()));
     }

@@ -1,0 +1,82 @@
+//! Every handled message runs in a `handle` span once a subscriber enables `thespian` at DEBUG:
+//! what the handler logs is recorded inside it, with the actor, the message type, the sender
+//! and the trace; a failing message keeps its span through its retry.
+
+mod common;
+
+use common::Log;
+use thespian::prelude::*;
+
+/// The value of `field=` in a span's fields on a line.
+fn field(line: &str, name: &str) -> String {
+    let start = line.find(&format!("{name}=")).expect("the field") + name.len() + 1;
+    line[start..]
+        .split([' ', '}'])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[derive(Default)]
+struct Clerk {
+    failed_once: bool,
+}
+
+#[actor]
+impl Clerk {
+    async fn file(&mut self, n: u32) -> u32 {
+        tracing::info!("filing {n}");
+        n * 2
+    }
+
+    /// Fails its first attempt; the retry succeeds.
+    #[message(retry)]
+    async fn flaky(&mut self, n: u32) -> u32 {
+        if !std::mem::replace(&mut self.failed_once, true) {
+            tracing::info!("flaky attempt 1");
+            panic!("first attempt");
+        }
+        tracing::info!("flaky attempt 2");
+        n
+    }
+}
+
+#[tokio::test]
+async fn a_handler_logs_inside_its_span_with_actor_message_sender_and_trace() {
+    let (log, _default) = Log::capture("thespian=debug,tracing_spans=info");
+
+    let system = ActorSystem::new();
+    let clerk = system.create_actor(Clerk::default()).await.unwrap();
+    assert_eq!(clerk.file(1).ask().await, Ok(2));
+    assert_eq!(clerk.file(2).ask().await, Ok(4));
+    assert_eq!(clerk.flaky(5).ask().await, Ok(5));
+    system.shutdown().await;
+
+    let first = log.line("filing 1");
+    assert!(first.contains("handle{"), "{first}");
+    assert!(field(&first, "actor").contains("Clerk"), "{first}");
+    assert!(field(&first, "message_type").contains("File"), "{first}");
+    assert_eq!(field(&first, "sender"), "outside");
+    let second = log.line("filing 2");
+    assert_ne!(field(&first, "trace"), field(&second, "trace"));
+    // The retry runs in the failed attempt's span: same trace, both attempts inside it.
+    let attempt_1 = log.line("flaky attempt 1");
+    let attempt_2 = log.line("flaky attempt 2");
+    assert!(
+        field(&attempt_1, "message_type").contains("Flaky"),
+        "{attempt_1}"
+    );
+    assert_eq!(field(&attempt_1, "trace"), field(&attempt_2, "trace"));
+}
+
+#[tokio::test]
+async fn without_a_subscriber_that_wants_them_no_span_is_made() {
+    let (log, _default) = Log::capture("tracing_spans=info");
+
+    let system = ActorSystem::new();
+    let clerk = system.create_actor(Clerk::default()).await.unwrap();
+    assert_eq!(clerk.file(3).ask().await, Ok(6));
+    system.shutdown().await;
+    let line = log.line("filing 3");
+    assert!(!line.contains("handle{"), "{line}");
+}
