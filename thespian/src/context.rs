@@ -43,6 +43,9 @@ pub(crate) struct Extras {
     /// The actor's `Supervisor<A>`, consulted only after a failure (in a lock only to make the
     /// context `Sync`: a restart factory need not be).
     pub(crate) supervisor: Option<std::sync::Mutex<Box<dyn Any + Send>>>,
+    /// The actor's metric handles (feature `metrics`), made with its first message.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<crate::metrics::ActorMetrics>,
 }
 
 /// The actor's wake-ups, delayed messages and attached streams end with it, however it ends

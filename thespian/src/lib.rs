@@ -103,6 +103,23 @@
 //! the outside of a system), compares, hashes, prints, and checks message types at run time.
 //! [`Recipient<M>`] points at any actor that accepts `M`. All of them are cheap to clone and
 //! serialize with serde.
+//!
+//! # Observing a running system
+//!
+//! * **Logs and spans** through `tracing` (above, and the `tracing_setup` example).
+//! * **Status**: [`ActorSystem::status`] counts actors, restarts and dead letters.
+//! * **Metrics** (feature `metrics`) through the [`metrics`](https://docs.rs/metrics) facade, to
+//!   whichever exporter the program installs (before it creates actors: an actor takes its
+//!   handles when it handles its first message). Off, the feature costs nothing.
+//!
+//! | name | kind | labels | what |
+//! |---|---|---|---|
+//! | `thespian_actors` | gauge | | actors alive, in every actor system of the process |
+//! | `thespian_handler_seconds` | histogram | `actor` (its type) | how long a handler ran (the first attempt) |
+//! | `thespian_mailbox_depth` | histogram | `actor` | messages left in the mailbox as the actor takes one |
+//! | `thespian_restarts_total` | counter | `actor` | actors restarted by their supervision |
+//! | `thespian_poisoned_total` | counter | `actor` | messages that failed every attempt |
+//! | `thespian_dead_letters_total` | counter | `message_type` | messages that became dead letters |
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
@@ -121,6 +138,7 @@ pub mod guide;
 mod mailbox;
 mod message_loop;
 mod messages;
+mod metrics;
 mod options;
 mod outside;
 mod registry;

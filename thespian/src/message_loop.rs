@@ -15,6 +15,7 @@ use crate::error::{AskError, Poison};
 use crate::messages::{
     panic_details, ChildActorExited, ExitReason, PoisonMessage, WatchedActorExited,
 };
+use crate::metrics;
 use crate::sequential::TraceEntry;
 use crate::spans::{self, TraceId};
 use crate::status::ActorStatus;
@@ -148,11 +149,12 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
                 // boxed future of their own so that they do not grow every actor's task. The
                 // message is bound only within its arm, and what `open` returned ends with this
                 // statement, so the task's future keeps neither beside the handler's.
-                let (spare, asked);
+                let (spare, asked, started);
                 let handling = match open(&mut s.ctx, took, traced) {
                     Opened::User(msg) => {
                         spare = Spare::of::<A>(&msg);
                         asked = s.ctx.reply.is_some();
+                        started = metrics::taking(&mut s.ctx);
                         AssertUnwindSafe(s.actor.handle(msg, &mut s.ctx)).catch_unwind()
                     }
                     Opened::Refused => continue 'messages,
@@ -162,10 +164,14 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
                 };
                 let panic = match handling.await {
                     Ok(()) => {
+                        metrics::handled(&s.ctx, started);
                         handled(&mut s.ctx);
                         continue 'messages;
                     }
-                    Err(panic) => panic,
+                    Err(panic) => {
+                        metrics::handled(&s.ctx, started);
+                        panic
+                    }
                 };
                 let failed = Failed {
                     spare,
@@ -273,10 +279,12 @@ async fn handle_traced<A: Actor>(
 async fn handle_one<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: A::Message) -> Step {
     let spare = Spare::of::<A>(&msg);
     let asked = ctx.reply.is_some();
-    match AssertUnwindSafe(actor.handle(msg, ctx))
+    let started = metrics::taking(ctx);
+    let outcome = AssertUnwindSafe(actor.handle(msg, ctx))
         .catch_unwind()
-        .await
-    {
+        .await;
+    metrics::handled(ctx, started);
+    match outcome {
         Ok(()) => {
             handled(ctx);
             Step::Continue
@@ -509,7 +517,7 @@ async fn supervise<A: Actor>(
         Verdict::Resume => Step::Continue,
         Verdict::Restart(fresh) => {
             tracing::warn!(actor = %ctx.myself, details, "restarting after a failure");
-            ctx.myself.cell.system.count_restart();
+            ctx.myself.cell.system.count_restart(A::type_name());
             *actor = fresh;
             match start(actor, ctx).await {
                 Ok(()) => Step::Continue,
@@ -543,6 +551,7 @@ fn poison<A: Actor>(
     details: String,
     message: Option<A::Message>,
 ) {
+    metrics::poisoned(A::type_name());
     if let Some(reply) = ctx.reply.take() {
         reply.fail(AskError::Poisoned(Poison::Panicked(details)));
         return;

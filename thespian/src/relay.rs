@@ -146,7 +146,7 @@ async fn processes<A: Actor>(
                     return ExitReason::Failed(format!("cannot encode a fresh actor: {e}"));
                 }
                 tracing::warn!(actor = %ctx.myself, %reason, "restarting in a fresh process");
-                system.count_restart();
+                system.count_restart(A::type_name());
                 relay.value = value;
             }
             Verdict::Resume | Verdict::Stop => return reason,

@@ -236,6 +236,7 @@ impl SystemShared {
             }
             return Err(CreateError::SystemShutDown);
         }
+        crate::metrics::alive(true);
         addr.cell.mailbox.reserve_start_turn();
         Ok((runtime, Context::new(addr)))
     }
@@ -266,8 +267,10 @@ impl SystemShared {
         }
     }
 
-    pub(crate) fn count_restart(&self) {
+    /// An actor of type `actor` was restarted by its supervision.
+    pub(crate) fn count_restart(&self, actor: &'static str) {
         self.restarts.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::restarted(actor);
     }
 
     /// Called by each actor's task as it ends, before its watchers and parent hear of it.
@@ -288,6 +291,7 @@ impl SystemShared {
         if top_level {
             self.top_level.remove(id);
         }
+        crate::metrics::alive(false);
         if self.live.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.all_exited.notify_waiters();
         }
@@ -302,6 +306,7 @@ impl SystemShared {
         message_type: &'static str,
     ) {
         self.dead_letters.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::dead_letter(message_type);
         tracing::debug!(target: "thespian::dead_letters", %target, message_type, "dead letter");
         if self.dead_letter_handler_id.load(Ordering::Acquire) == 0 {
             return;
