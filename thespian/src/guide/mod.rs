@@ -1,4 +1,4 @@
-//! Six short chapters, in the order a newcomer needs them. Every example below is compiled and
+//! Seven short chapters, in the order a newcomer needs them. Every example below is compiled and
 //! run as a test, so what it shows is what the library does today.
 //!
 //! 1. [Actors and messages](crate::guide::actors_and_messages): an actor is a value and its
@@ -14,6 +14,7 @@
 //! 5. [Troupes](crate::guide::troupes): one address in front of a pool of workers.
 //! 6. [Testing on the sequential base](crate::guide::testing): one thread, one order, virtual
 //!    time, traces.
+//! 7. [Observing](crate::guide::observing): logs and `tracing` spans, status, metrics.
 //!
 //! Actors on other machines, the convention and actors in processes of their own have a guide
 //! of their own in `thespian-net` (its `guide` module).
@@ -23,6 +24,7 @@
 
 pub mod actors_and_messages;
 pub mod failure_and_supervision;
+pub mod observing;
 pub mod sending;
 pub mod testing;
 pub mod timers;
