@@ -94,6 +94,8 @@ const IN_FULL: u32 = 5;
 /// The log of refused connections: a few in full per interval, then counts by reason.
 pub(crate) struct Refusals {
     state: Mutex<RefusalState>,
+    /// Every refusal since the node started (`NetStats::refused`).
+    total: std::sync::atomic::AtomicU64,
 }
 
 struct RefusalState {
@@ -110,13 +112,21 @@ impl Default for Refusals {
                 logged: 0,
                 counted: HashMap::new(),
             }),
+            total: Default::default(),
         }
     }
 }
 
 impl Refusals {
+    /// How many connections were refused since the node started.
+    pub(crate) fn total(&self) -> u64 {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// A connection from `peer` was refused for `kind` (`detail` says more).
     pub(crate) fn refused(&self, peer: std::net::SocketAddr, kind: &'static str, detail: &str) {
+        self.total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.since.elapsed() >= INTERVAL {
             let counted = std::mem::take(&mut state.counted);

@@ -151,6 +151,9 @@ pub struct NetStats {
     /// Heartbeat frames sent. None go to a node the convention's membership watches: SWIM's
     /// probes tell whether it is alive.
     pub heartbeats: u64,
+    /// Connections accepted and then refused: the peer did not prove the secret (or its TLS
+    /// certificate did not pass) within the accept deadline, or newer connections took its slot.
+    pub refused: u64,
 }
 
 /// Called with a node whose connection was lost.
@@ -422,6 +425,7 @@ impl NetSystem {
         NetStats {
             connections: self.inner.connections.load(Ordering::Relaxed),
             heartbeats: self.inner.heartbeats.load(Ordering::Relaxed),
+            refused: self.inner.refusals.total(),
         }
     }
 

@@ -433,7 +433,11 @@ async fn a_node_with_the_wrong_secret_cannot_join() {
         leader.convention.members().len() == 2
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The intruder tried to join (its connection reached the leader) and was refused.
+    eventually("the intruder was refused", || {
+        leader.net.stats().refused >= 1
+    })
+    .await;
     let nodes: Vec<_> = leader.convention.members().iter().map(|m| m.node).collect();
     assert!(!nodes.contains(&intruder.net.node()));
     // The intruder knows only itself.
