@@ -176,9 +176,7 @@ pub(crate) fn append_frame<R>(
     let value = body(frame.out)?;
     let len = frame.out.len() - start - PREFIX;
     if len > max {
-        return Err(WireError::Encode(format!(
-            "a frame of {len} bytes exceeds the limit of {max}"
-        )));
+        return Err(WireError::TooLarge { bytes: len, max });
     }
     frame.out[start..start + PREFIX].copy_from_slice(&(len as u32).to_be_bytes());
     frame.done = true;
@@ -265,7 +263,10 @@ mod tests {
             b.extend_from_slice(&[0; 16]);
             Ok(())
         });
-        assert!(matches!(err, Err(WireError::Encode(_))));
+        assert!(matches!(
+            err,
+            Err(WireError::TooLarge { bytes: 28, max: 4 })
+        ));
         assert_eq!(out, [1, 2, 3]);
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = append_frame(&mut out, 1024, &header, |b| -> Result<(), WireError> {

@@ -139,8 +139,8 @@
 //!
 //! | header | body |
 //! |---|---|
-//! | `Tell { to, sender }` | the message, encoded by the actor type's wire form |
-//! | `Ask { to, sender, id }` | the message |
+//! | `Tell { to, sender, trace }` | the message, encoded by the actor type's wire form |
+//! | `Ask { to, sender, id, trace }` | the message |
 //! | `Reply { id }` | the reply |
 //! | `Failed { id, error }` | — |
 //! | `Exit { to }` | — |
@@ -152,8 +152,10 @@
 //! | `Heartbeats { wanted }` | — (whether the sender wants heartbeats on this connection) |
 //! | `Resume { after }` | — (first on a connection: frames up to `after` came or were given up) |
 //!
-//! where `to` is an actor id on the receiving node and an address is `(node, system, actor,
-//! type name)`. Frames above [`NetConfig::max_frame_len`] are refused on both sides. A header
+//! where `to` is an actor id on the receiving node, an address is `(node, system, actor, type
+//! name)`, and `trace` is the sending handler's trace while tracing spans are on (the core
+//! crate's *Observing* guide), or none. Frames above [`NetConfig::max_frame_len`] are refused on both sides (a send of one
+//! fails with `WireError::TooLarge`). A header
 //! that cannot be decoded closes the connection; a message that cannot be decoded or whose actor
 //! is unknown is logged (its request failed) and the connection goes on.
 #![deny(missing_docs)]

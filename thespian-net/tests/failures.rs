@@ -395,3 +395,48 @@ async fn a_full_backlog_refuses_with_its_own_kind_and_hands_the_message_back() {
     net_one.shutdown().await;
     let _ = (one, two);
 }
+
+/// Keeps the notes it is told.
+#[derive(Default)]
+pub struct Notebook {
+    notes: Vec<String>,
+}
+
+#[actor]
+impl Notebook {
+    pub async fn note(&mut self, text: String) {
+        self.notes.push(text);
+    }
+
+    pub async fn count(&self) -> usize {
+        self.notes.len()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_frame_limit_is_handed_back_as_too_large() {
+    let (one, net_one) = node().await;
+    one.create_actor_with(Notebook::default(), ActorOptions::new().name("notebook"))
+        .await
+        .unwrap();
+    let (_two, net_two) = node_with(config().max_frame_len(4096)).await;
+    let notebook: Addr<Notebook> = net_two
+        .lookup(net_one.local_addr(), "notebook", TIMEOUT)
+        .await
+        .unwrap();
+    let long = "x".repeat(10_000);
+    let refused = notebook.note(long.clone()).tell().await.unwrap_err();
+    assert!(
+        matches!(
+            refused.reason(),
+            SendFailure::NotSent(WireError::TooLarge { bytes, max: 4096 }) if *bytes > 10_000
+        ),
+        "{refused:?}"
+    );
+    // Handed back whole, and the link is not harmed.
+    assert_eq!(refused.into_inner().text, long);
+    notebook.note("short".into()).tell().await.unwrap();
+    assert_eq!(notebook.count().ask().await, Ok(1));
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}

@@ -67,13 +67,23 @@ impl fmt::Display for NodeId {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WireError {
-    /// The actor type has no wire form (its messages are not serde: `#[actor(no_serde)]`, or a
-    /// hand-written actor that does not implement the wire methods).
+    /// The type has no wire form: an actor type whose messages are not serde
+    /// (`#[actor(no_serde)]`, or a hand-written actor that does not implement the wire methods),
+    /// or a reply type that is not.
     #[error("messages of {0} cannot travel between actor systems")]
     NotRemote(&'static str),
-    /// Encoding failed.
+    /// Encoding failed (the codec's own words).
     #[error("cannot encode: {0}")]
     Encode(String),
+    /// The encoded message is larger than a frame may be (the transport's limit, e.g.
+    /// `NetConfig::max_frame_len`): send less, or raise the limit on both nodes.
+    #[error("a frame of {bytes} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// The frame's size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The bytes are not what was expected.
     #[error("cannot decode: {0}")]
     Decode(String),
@@ -193,18 +203,8 @@ impl ReplyWire {
     /// [`AskError::Unreachable`].
     pub fn unsupported<T: 'static>() -> Self {
         ReplyWire {
-            encode: |_, _| {
-                Err(WireError::Encode(format!(
-                    "{} is not serde",
-                    std::any::type_name::<T>()
-                )))
-            },
-            decode: |_| {
-                Err(WireError::Decode(format!(
-                    "{} is not serde",
-                    std::any::type_name::<T>()
-                )))
-            },
+            encode: |_, _| Err(WireError::NotRemote(std::any::type_name::<T>())),
+            decode: |_| Err(WireError::NotRemote(std::any::type_name::<T>())),
         }
     }
 
