@@ -79,15 +79,27 @@ async fn node(secret: &Secret, tls: Option<TlsConfig>) -> Result<NetSystem, Box<
     Ok(NetSystem::start(&system, config).await?)
 }
 
-/// A folder of this run's own under the system's temporary folder.
-fn scratch() -> PathBuf {
-    std::env::temp_dir().join(format!("thespian-tls-example-{}", std::process::id()))
+/// A folder of this run's own under the system's temporary folder, removed (keys and all)
+/// when dropped, however `main` ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Self {
+        Scratch(std::env::temp_dir().join(format!("thespian-tls-example-{}", std::process::id())))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let ours = scratch().join("ours");
-    let theirs = scratch().join("theirs");
+    let scratch = Scratch::new();
+    let ours = scratch.0.join("ours");
+    let theirs = scratch.0.join("theirs");
     write_certificates(&ours)?;
     write_certificates(&theirs)?;
     println!("wrote ca.pem, node.pem, node.key");
@@ -126,7 +138,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
     for net in [plain, stranger, two, one] {
         net.shutdown().await;
     }
-    std::fs::remove_dir_all(scratch())?;
     Ok(())
 }
 

@@ -700,8 +700,8 @@ impl LinkInner {
         failed: impl FnOnce(crate::frame::WireAskError) -> Header<&'static ActorAddress>,
     ) -> bool {
         match reply {
-            Ok(bytes) => self
-                .push(
+            Ok(bytes) => {
+                let sent = self.push(
                     ok,
                     false,
                     |out| {
@@ -709,8 +709,16 @@ impl LinkInner {
                         Ok(())
                     },
                     |()| None,
-                )
-                .is_ok(),
+                );
+                match sent {
+                    Ok(_) => true,
+                    // Too large for a frame: the asker hears why now, not at its timeout.
+                    Err(error @ WireError::TooLarge { .. }) => {
+                        self.control(failed(AskError::Unreachable(error).into()))
+                    }
+                    Err(_) => false,
+                }
+            }
             Err(error) => self.control(failed(error.into())),
         }
     }

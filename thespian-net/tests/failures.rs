@@ -411,6 +411,10 @@ impl Notebook {
     pub async fn count(&self) -> usize {
         self.notes.len()
     }
+
+    pub async fn page(&self, bytes: usize) -> String {
+        "x".repeat(bytes)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,6 +441,29 @@ async fn a_message_over_the_frame_limit_is_handed_back_as_too_large() {
     assert_eq!(refused.into_inner().text, long);
     notebook.note("short".into()).tell().await.unwrap();
     assert_eq!(notebook.count().ask().await, Ok(1));
+    net_two.shutdown().await;
+    net_one.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_over_the_frame_limit_fails_the_ask_at_once() {
+    let (one, net_one) = node_with(config().max_frame_len(4096)).await;
+    one.create_actor_with(Notebook::default(), ActorOptions::new().name("notebook"))
+        .await
+        .unwrap();
+    let (_two, net_two) = node().await;
+    let notebook: Addr<Notebook> = net_two
+        .lookup(net_one.local_addr(), "notebook", TIMEOUT)
+        .await
+        .unwrap();
+    let asked = Instant::now();
+    let answer = notebook.page(10_000).ask().await;
+    assert!(
+        matches!(&answer, Err(AskError::Unreachable(WireError::Unreachable(Unreachable::Remote(why)))) if why.contains("exceeds the limit of 4096")),
+        "{answer:?}"
+    );
+    assert!(asked.elapsed() < TIMEOUT / 2, "{:?}", asked.elapsed());
+    assert_eq!(notebook.page(10).ask().await.map(|p| p.len()), Ok(10));
     net_two.shutdown().await;
     net_one.shutdown().await;
 }

@@ -484,6 +484,7 @@ async fn retry<A: Actor>(
             // The handler had taken the ask's reply handle, which was dropped as it unwound and
             // failed the ask with `Poisoned` (see `ReplyTo`'s drop): nothing can answer it again,
             // so the message is not retried.
+            metrics::poisoned(A::type_name());
             return Some(details);
         }
         let Some(msg) = next.take() else {
