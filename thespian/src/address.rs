@@ -148,8 +148,9 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
         body: &[u8],
         sender: Option<ActorAddress>,
         reply: Option<Box<dyn ReplySink>>,
+        trace: Option<crate::spans::TraceId>,
     ) -> Result<(), WireError> {
-        let _ = (body, sender);
+        let _ = (body, sender, trace);
         if let Some(reply) = reply {
             reply.send(Err(AskError::DeadActor));
         }
@@ -424,6 +425,7 @@ impl<A: Actor> AnyCell for ActorCell<A> {
         body: &[u8],
         sender: Option<ActorAddress>,
         reply: Option<Box<dyn ReplySink>>,
+        trace: Option<crate::spans::TraceId>,
     ) -> Result<(), WireError> {
         let (msg, wire) = match A::message_from_wire(body) {
             Ok(decoded) => decoded,
@@ -435,7 +437,10 @@ impl<A: Actor> AnyCell for ActorCell<A> {
             }
         };
         let reply = reply.map(|sink| crate::remote::RemoteSlot::reply_to(sink, wire));
-        if let Err(env) = self.mailbox.push(Envelope::arrived(msg, sender, reply)) {
+        if let Err(env) = self
+            .mailbox
+            .push(Envelope::with_trace(msg, sender, reply, trace))
+        {
             let system = self.system.clone();
             system.dead_letter_envelopes::<A>(&ActorAddress::from_cell(self), [env]);
         }

@@ -111,25 +111,20 @@ impl<M> Envelope<M> {
         }
     }
 
-    /// A message that arrived from another node now: it carries the trace it came with, if any
-    /// (see `remote::LocalActor::deliver`).
-    pub(crate) fn arrived(msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Self {
-        match crate::spans::current() {
-            None => Envelope::user(msg, sender, reply),
-            Some(trace) => Envelope::traced(msg, sender, reply, trace),
-        }
-    }
-
-    /// A message that carries `trace`.
-    #[cold]
-    pub(crate) fn traced(
+    /// A message that carries `trace`, if it has one: one that arrived from another node with
+    /// it (see `remote::LocalActor::deliver`), or one held and queued again.
+    pub(crate) fn with_trace(
         msg: M,
         sender: Option<ActorAddress>,
         reply: Option<ReplyTo>,
-        trace: TraceId,
+        trace: Option<TraceId>,
     ) -> Self {
+        let payload = match trace {
+            None => Payload::User(msg),
+            Some(trace) => Payload::Traced(Box::new((msg, trace))),
+        };
         Envelope {
-            payload: Payload::Traced(Box::new((msg, trace))),
+            payload,
             sender,
             reply,
         }

@@ -215,10 +215,7 @@ fn open<A: Actor>(
             let refused = match (ctx.exiting(), target) {
                 (Some(_), _) => Err(Refused::exited(msg, env.sender, env.reply)),
                 (None, None) => {
-                    held.push_back(match trace {
-                        None => Envelope::user(msg, env.sender, env.reply),
-                        Some(trace) => Envelope::traced(msg, env.sender, env.reply, trace),
-                    });
+                    held.push_back(Envelope::with_trace(msg, env.sender, env.reply, trace));
                     return None;
                 }
                 // Passed on with the trace it came with, not the stand-in's.

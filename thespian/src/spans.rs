@@ -154,8 +154,7 @@ impl<F: Future> Future for Traced<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
         let _entered = this.handling.span.enter();
-        let _restore = Restore(CURRENT.with(|c| c.replace(this.handling.trace)));
-        this.inner.poll(cx)
+        within(this.handling.trace, || this.inner.poll(cx))
     }
 }
 

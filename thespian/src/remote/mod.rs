@@ -420,7 +420,7 @@ impl LocalActor {
         trace: Option<NonZeroU64>,
         body: &[u8],
     ) -> Result<(), WireError> {
-        crate::spans::within(trace, || self.0.clone().push_wire(body, sender, reply))
+        self.0.clone().push_wire(body, sender, reply, trace)
     }
 }
 
