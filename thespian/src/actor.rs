@@ -4,9 +4,9 @@ use std::any::Any;
 use std::future::Future;
 
 use crate::capabilities::Capabilities;
+use crate::codec::{ReplyWire, WireError};
 use crate::context::Context;
 use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage, WatchedActorExited};
-use crate::remote::{ReplyWire, WireError};
 use crate::wakeup::WakeupMessage;
 
 /// A message type and the type of its reply.

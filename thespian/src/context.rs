@@ -9,9 +9,10 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 
 use crate::actor::{Actor, Message};
-use crate::address::{ActorAddress, ActorId, Addr, AnyCell, IdMap};
+use crate::address::{ActorAddress, Addr, AnyCell};
 use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::CreateError;
+use crate::id::{ActorId, IdMap};
 use crate::messages::{ExitReason, WatchedActorExited};
 use crate::options::ActorOptions;
 use crate::reply::{ReplyHandle, ReplyTo, SendReplyError};
@@ -79,6 +80,28 @@ impl<A: Actor> fmt::Debug for Context<A> {
             .field("children", &self.children().count())
             .field("exiting", &self.exiting().is_some())
             .finish_non_exhaustive()
+    }
+}
+
+impl<A: Actor> crate::metrics::Measured for Context<A> {
+    #[cfg(feature = "metrics")]
+    fn actor_type(&self) -> &'static str {
+        A::type_name()
+    }
+
+    #[cfg(feature = "metrics")]
+    fn depth(&self) -> usize {
+        self.myself.cell.mailbox.len()
+    }
+
+    #[cfg(feature = "metrics")]
+    fn handles(&mut self) -> &mut Option<crate::metrics::ActorMetrics> {
+        &mut self.extras().metrics
+    }
+
+    #[cfg(feature = "metrics")]
+    fn handles_made(&self) -> Option<&crate::metrics::ActorMetrics> {
+        self.extras.as_ref().and_then(|e| e.metrics.as_ref())
     }
 }
 

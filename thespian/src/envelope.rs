@@ -1,6 +1,7 @@
 //! The envelope: one message in a mailbox, with its sender and reply route.
 
-use crate::address::{ActorAddress, ActorId};
+use crate::address::ActorAddress;
+use crate::id::ActorId;
 use std::sync::Arc;
 
 use crate::capabilities::Capabilities;

@@ -58,9 +58,9 @@ pub enum SendFailure {
     Exited,
     /// The actor is on another node and the message could not be sent there: it could not be
     /// encoded, the link's backlog is full, or the node cannot be reached (see the
-    /// [`WireError`](crate::remote::WireError)).
+    /// [`WireError`](crate::codec::WireError)).
     #[error("not sent to the actor's node: {0}")]
-    NotSent(crate::remote::WireError),
+    NotSent(crate::codec::WireError),
 }
 
 impl<M> std::error::Error for SendError<M> {}
@@ -75,7 +75,7 @@ pub enum TrySendError<M> {
     Closed(M),
     /// The actor is on another node and the message could not be sent there (as
     /// [`SendFailure::NotSent`]).
-    NotSent(M, crate::remote::WireError),
+    NotSent(M, crate::codec::WireError),
 }
 
 impl<M> TrySendError<M> {
@@ -154,11 +154,11 @@ pub enum AskError<E = std::convert::Infallible> {
         found: &'static str,
     },
     /// The request, or its answer, could not travel between the actor's node and this one:
-    /// the node cannot be reached ([`WireError::Unreachable`](crate::remote::WireError), with
-    /// its [`Unreachable`](crate::remote::Unreachable) kind), or a message could not be encoded
+    /// the node cannot be reached ([`WireError::Unreachable`](crate::codec::WireError), with
+    /// its [`Unreachable`](crate::codec::Unreachable) kind), or a message could not be encoded
     /// or decoded.
     #[error("actor is unreachable: {0}")]
-    Unreachable(crate::remote::WireError),
+    Unreachable(crate::codec::WireError),
     /// A timed ask was made where no tokio runtime can time it.
     #[error("no tokio runtime to time the ask")]
     NoRuntime,

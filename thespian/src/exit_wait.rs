@@ -15,8 +15,9 @@ use std::task::{Context, Poll};
 use tokio::sync::oneshot;
 
 use crate::actor::Actor;
-use crate::address::{ActorAddress, ActorId, Addr, AnyCell};
+use crate::address::{ActorAddress, Addr, AnyCell};
 use crate::envelope::SystemMessage;
+use crate::id::ActorId;
 use crate::messages::ExitReason;
 use crate::reply::ReplyTo;
 use crate::sync::Unpoisoned;

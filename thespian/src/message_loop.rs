@@ -273,7 +273,12 @@ async fn handle_traced<A: Actor>(
     msg: A::Message,
     trace: Option<TraceId>,
 ) -> Step {
-    let span = spans::handling(ctx, &msg, trace);
+    let span = spans::handling(
+        &ctx.myself,
+        A::message_name(&msg),
+        ctx.sender.as_ref().map(|s| s as &dyn std::fmt::Display),
+        trace,
+    );
     spans::Traced::new(span, handle_one(actor, ctx, msg)).await
 }
 

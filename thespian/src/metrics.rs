@@ -8,9 +8,6 @@
 //!
 //! The names, kinds and labels are listed in the crate's docs (*Observing a running system*).
 
-use crate::actor::Actor;
-use crate::context::Context;
-
 /// When an actor took a message (nothing without the feature).
 pub(crate) struct Started(#[cfg(feature = "metrics")] std::time::Instant);
 
@@ -21,35 +18,53 @@ pub(crate) struct ActorMetrics {
     depth: ::metrics::Histogram,
 }
 
+/// What the metrics read of an actor as it handles a message (its context implements it), so
+/// this module needs nothing of the actor's types.
+pub(crate) trait Measured {
+    /// The actor's type name, the label of its histograms.
+    #[cfg(feature = "metrics")]
+    fn actor_type(&self) -> &'static str;
+    /// The messages waiting in its mailbox.
+    #[cfg(feature = "metrics")]
+    fn depth(&self) -> usize;
+    /// Where its handles are kept, made on first use.
+    #[cfg(feature = "metrics")]
+    fn handles(&mut self) -> &mut Option<ActorMetrics>;
+    /// Its handles, if made.
+    #[cfg(feature = "metrics")]
+    fn handles_made(&self) -> Option<&ActorMetrics>;
+}
+
 /// An actor is about to handle a message: records its mailbox's depth.
 #[inline(always)]
-pub(crate) fn taking<A: Actor>(ctx: &mut Context<A>) -> Started {
+pub(crate) fn taking(actor: &mut impl Measured) -> Started {
     #[cfg(feature = "metrics")]
     {
-        let depth = ctx.myself.cell.mailbox.len();
-        let handles = ctx.extras().metrics.get_or_insert_with(|| ActorMetrics {
-            handler: ::metrics::histogram!("thespian_handler_seconds", "actor" => A::type_name()),
-            depth: ::metrics::histogram!("thespian_mailbox_depth", "actor" => A::type_name()),
+        let depth = actor.depth();
+        let name = actor.actor_type();
+        let handles = actor.handles().get_or_insert_with(|| ActorMetrics {
+            handler: ::metrics::histogram!("thespian_handler_seconds", "actor" => name),
+            depth: ::metrics::histogram!("thespian_mailbox_depth", "actor" => name),
         });
         handles.depth.record(depth as f64);
         Started(std::time::Instant::now())
     }
     #[cfg(not(feature = "metrics"))]
     {
-        let _ = ctx;
+        let _ = actor;
         Started()
     }
 }
 
 /// The handler of a message taken at `started` has returned (or panicked).
 #[inline(always)]
-pub(crate) fn handled<A: Actor>(ctx: &Context<A>, started: Started) {
+pub(crate) fn handled(actor: &impl Measured, started: Started) {
     #[cfg(feature = "metrics")]
-    if let Some(handles) = ctx.extras.as_ref().and_then(|e| e.metrics.as_ref()) {
+    if let Some(handles) = actor.handles_made() {
         handles.handler.record(started.0.elapsed().as_secs_f64());
     }
     #[cfg(not(feature = "metrics"))]
-    let _ = (ctx, started);
+    let _ = (actor, started);
 }
 
 /// An actor came to life (`true`) or ended (`false`).

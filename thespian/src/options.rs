@@ -52,7 +52,7 @@ pub struct ActorOptions<A: Actor> {
 }
 
 /// Encodes an actor's value (for a process of its own).
-pub(crate) type Encode<A> = fn(&A, &mut Vec<u8>) -> Result<(), crate::remote::WireError>;
+pub(crate) type Encode<A> = fn(&A, &mut Vec<u8>) -> Result<(), crate::codec::WireError>;
 
 impl<A: Actor> Default for ActorOptions<A> {
     fn default() -> Self {
@@ -150,7 +150,7 @@ where
     /// a failure of the actor as usual: resumed under `Resume`, and under `Stop` or `Restart` the
     /// actor (and its process) ends, and a restart starts a fresh process.
     pub fn in_own_process(mut self) -> Self {
-        self.process = Some(|actor, out| crate::remote::encode(actor, out));
+        self.process = Some(|actor, out| crate::codec::encode(actor, out));
         self
     }
 }

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::address::{ActorAddress, ActorId, AnyCell};
+use crate::address::{ActorAddress, AnyCell};
 use crate::envelope::SystemMessage;
 use crate::error::ListenError;
+use crate::id::ActorId;
 use crate::messages::ReceivedMessage;
 use crate::reply::ReplyTo;
 use crate::sync::Unpoisoned;

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::address::{ActorAddress, ActorId, IdMap};
+use crate::address::ActorAddress;
+use crate::id::{ActorId, IdMap};
 use crate::sync::Unpoisoned;
 
 /// The actors whose parent is the system, sharded so that creating and ending actors on several

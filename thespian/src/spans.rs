@@ -22,10 +22,6 @@ use std::task::{Context as TaskContext, Poll};
 
 use tracing::Span;
 
-use crate::actor::Actor;
-use crate::address::ActorAddress;
-use crate::context::Context;
-
 /// Which chain of messages a message belongs to.
 pub(crate) type TraceId = NonZeroU64;
 
@@ -95,9 +91,10 @@ pub(crate) struct Handling {
 /// The span for handling `message`, which came with `trace`. When spans are on, a message
 /// without a trace starts one; when they are off, the span is disabled and the trace is only
 /// passed on.
-pub(crate) fn handling<A: Actor>(
-    ctx: &Context<A>,
-    message: &A::Message,
+pub(crate) fn handling(
+    actor: &dyn fmt::Display,
+    message_type: &'static str,
+    sender: Option<&dyn fmt::Display>,
     trace: Option<TraceId>,
 ) -> Handling {
     if !enabled() {
@@ -110,9 +107,9 @@ pub(crate) fn handling<A: Actor>(
     let span = tracing::debug_span!(
         target: "thespian",
         "handle",
-        actor = %ctx.myself,
-        message_type = %A::message_name(message),
-        sender = %Sender(ctx.sender.as_ref()),
+        actor = %actor,
+        message_type = %message_type,
+        sender = %Sender(sender),
         trace = trace.get(),
     );
     Handling {
@@ -122,7 +119,7 @@ pub(crate) fn handling<A: Actor>(
 }
 
 /// A message's sender as the span shows it.
-struct Sender<'a>(Option<&'a ActorAddress>);
+struct Sender<'a>(Option<&'a dyn fmt::Display>);
 
 impl fmt::Display for Sender<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,13 +10,14 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 use crate::actor::{Actor, Message};
-use crate::address::{ActorAddress, ActorCell, ActorId, Addr, Lineage};
+use crate::address::{ActorAddress, ActorCell, Addr, Lineage};
 pub use crate::builder::ActorSystemBuilder;
 use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::context::Context;
 use crate::deadline::Deadlines;
 use crate::envelope::{Envelope, ExitCause, SystemMessage};
 use crate::error::{AskError, CreateError, ListenError};
+use crate::id::ActorId;
 use crate::mailbox::{Mailbox, SeqLink};
 use crate::messages::{DeadEnvelope, ReceivedMessage};
 use crate::options::ActorOptions;

@@ -46,10 +46,11 @@ use futures::FutureExt;
 use tokio::time::Instant;
 
 use crate::actor::Actor;
-use crate::address::{ActorAddress, ActorId, Addr, AnyCell};
+use crate::address::{ActorAddress, Addr, AnyCell};
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::CreateError;
+use crate::id::ActorId;
 use crate::mailbox::Take;
 use crate::messages::{panic_details, ExitReason};
 use crate::options::ActorOptions;

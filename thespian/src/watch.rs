@@ -19,8 +19,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use crate::address::{ActorAddress, ActorId, IdMap};
-use crate::remote::NodeId;
+use crate::address::ActorAddress;
+use crate::codec::NodeId;
+use crate::id::{ActorId, IdMap};
 use crate::sync::Unpoisoned;
 
 /// Why a local actor waits on an actor of another node.

@@ -19,9 +19,11 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::Actor;
-use crate::address::{short_type_name, ActorAddress, ActorId, Addr, AnyCell, Recipient};
+use crate::address::{ActorAddress, Addr, AnyCell, Recipient};
+use crate::codec::NodeId;
+use crate::id::{short_type_name, ActorId};
 use crate::remote::{
-    decode_remote, decoding_from_network, typed_proxy, untyped, wire_origin, NodeId, Resolved,
+    decode_remote, decoding_from_network, typed_proxy, untyped, wire_origin, Resolved,
 };
 use crate::sync::{Compaction, Unpoisoned};
 use crate::system::SystemShared;

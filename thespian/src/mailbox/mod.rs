@@ -23,8 +23,8 @@ use std::task::{Context, Poll};
 
 use tokio::sync::Semaphore;
 
-use crate::address::ActorId;
 use crate::envelope::{Envelope, SystemMessage};
+use crate::id::ActorId;
 use crate::sequential::Sequential;
 use crate::sync::Unpoisoned;
 pub(crate) use queue::Gap;

@@ -17,20 +17,18 @@
 mod handles;
 mod proxy;
 
-use std::any::Any;
 use std::fmt;
-use std::net::SocketAddr;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
-use crate::address::{ActorId, AnyCell};
+use crate::address::AnyCell;
 use crate::context::Context;
 use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::{AskError, CreateError};
+use crate::id::ActorId;
 use crate::messages::{ChildActorExited, ExitReason, WatchedActorExited};
 use crate::options::ActorOptions;
 use crate::reply::ReplyTo;
@@ -39,185 +37,13 @@ use crate::watch::Interest;
 use crate::ActorAddress;
 use crate::Addr;
 
+pub use crate::codec::{decode, encode, NodeId, ReplyWire, Unreachable, WireError};
+
 pub(crate) use proxy::{
     decode_remote, decoding_from_network, downcast_remote, existing, forget_node, node_of_system,
     push, push_system_remote, typed_proxy, untyped, untyped_address, wire_origin, Proxies,
     RemoteSlot, RemoteTarget, Resolved,
 };
-
-/// Where an actor system can be reached, and which run of it this is.
-///
-/// The incarnation is chosen afresh each time a node starts, so an address kept from an earlier run
-/// of a node at the same socket address is recognized as stale instead of reaching a stranger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct NodeId {
-    /// The socket address the node listens on.
-    pub addr: SocketAddr,
-    /// This run of the node.
-    pub incarnation: u64,
-}
-
-impl fmt::Display for NodeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{:08x}", self.addr, self.incarnation as u32)
-    }
-}
-
-/// Why something could not travel between systems.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum WireError {
-    /// The type has no wire form: an actor type whose messages are not serde
-    /// (`#[actor(no_serde)]`, or a hand-written actor that does not implement the wire methods),
-    /// or a reply type that is not.
-    #[error("messages of {0} cannot travel between actor systems")]
-    NotRemote(&'static str),
-    /// Encoding failed (the codec's own words).
-    #[error("cannot encode: {0}")]
-    Encode(String),
-    /// The encoded message is larger than a frame may be (the transport's limit, e.g.
-    /// `NetConfig::max_frame_len`): send less, or raise the limit on both nodes.
-    #[error("a frame of {bytes} bytes exceeds the limit of {max}")]
-    TooLarge {
-        /// The frame's size.
-        bytes: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The bytes are not what was expected.
-    #[error("cannot decode: {0}")]
-    Decode(String),
-    /// No such actor on this system (never was, has exited, or belongs to an earlier run).
-    #[error("no actor {0} on this system")]
-    UnknownActor(u64),
-    /// The actor's node cannot be reached (see [`Unreachable`] for why).
-    #[error("unreachable: {0}")]
-    Unreachable(Unreachable),
-    /// The system cannot be set up as asked (a transport or process base installed twice, or on
-    /// a sequential system).
-    #[error("cannot set up the system: {0}")]
-    Setup(&'static str),
-}
-
-/// Why another node cannot be reached: what a sender can do about it differs with the kind.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Unreachable {
-    /// The node is lost for now: its connection failed or was cut and dialing it failed, or it
-    /// stayed silent (a node that shut down or was killed looks the same from here). The
-    /// transport keeps trying to reach it, so a later send may succeed.
-    #[error("node {node} is lost ({cause})")]
-    NodeLost {
-        /// The node.
-        node: NodeId,
-        /// What the transport saw.
-        cause: String,
-    },
-    /// The node is gone for good: a new run of it answers at its address (this run's actors are
-    /// no more), or this node's transport shut down. Nothing sent there will arrive.
-    #[error("node {node} is gone ({cause})")]
-    NodeGone {
-        /// The node.
-        node: NodeId,
-        /// What the transport saw.
-        cause: String,
-    },
-    /// Too much already waits to be sent to the node or acknowledged by it: slow down.
-    #[error("node {node}: {bytes} bytes wait to be sent or acknowledged already")]
-    Backlog {
-        /// The node.
-        node: NodeId,
-        /// The bytes waiting.
-        bytes: usize,
-    },
-    /// This system has no transport to other nodes (an address of another node reached a
-    /// system that is not networked).
-    #[error("no transport to node {node}")]
-    NoTransport {
-        /// The node.
-        node: NodeId,
-    },
-    /// The answering node reported a failure to reach further (by its description).
-    #[error("the answering node: {0}")]
-    Remote(String),
-}
-
-/// Encodes a value with the wire format (postcard), appending to `out`; on failure `out` is left
-/// as it was.
-pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), WireError> {
-    struct Append<'a>(&'a mut Vec<u8>);
-    impl Extend<u8> for Append<'_> {
-        fn extend<I: IntoIterator<Item = u8>>(&mut self, iter: I) {
-            self.0.extend(iter)
-        }
-    }
-    let start = out.len();
-    postcard::to_extend(value, Append(out))
-        .map(drop)
-        .map_err(|e| {
-            out.truncate(start);
-            WireError::Encode(e.to_string())
-        })
-}
-
-/// Decodes a value of the wire format; every byte must be used.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
-    match postcard::take_from_bytes::<T>(bytes) {
-        Ok((value, [])) => Ok(value),
-        Ok((_, rest)) => Err(WireError::Decode(format!(
-            "{} trailing bytes after the value",
-            rest.len()
-        ))),
-        Err(e) => Err(WireError::Decode(e.to_string())),
-    }
-}
-
-/// How the reply to one request travels: its encoder on the answering side, its decoder on the
-/// asking side. Given by [`Actor::message_to_wire`] and
-/// [`Actor::message_from_wire`] for each message.
-#[derive(Clone, Copy)]
-pub struct ReplyWire {
-    encode: fn(&dyn Any, &mut Vec<u8>) -> Result<(), WireError>,
-    decode: fn(&[u8]) -> Result<AnyReply, WireError>,
-}
-
-/// A decoded reply, before the asker's slot checks its type.
-type AnyReply = Box<dyn Any + Send>;
-
-impl ReplyWire {
-    /// The reply is a `T`, encoded with serde.
-    pub fn of<T: Serialize + DeserializeOwned + Send + 'static>() -> Self {
-        ReplyWire {
-            encode: |value, out| match value.downcast_ref::<T>() {
-                Some(v) => encode(v, out),
-                None => Err(WireError::Encode(format!(
-                    "the reply is not a {}",
-                    std::any::type_name::<T>()
-                ))),
-            },
-            decode: |bytes| decode::<T>(bytes).map(|v| Box::new(v) as Box<dyn Any + Send>),
-        }
-    }
-
-    /// The reply is a `T` that has no wire form: answering a remote asker fails it with
-    /// [`AskError::Unreachable`].
-    pub fn unsupported<T: 'static>() -> Self {
-        ReplyWire {
-            encode: |_, _| Err(WireError::NotRemote(std::any::type_name::<T>())),
-            decode: |_| Err(WireError::NotRemote(std::any::type_name::<T>())),
-        }
-    }
-
-    pub(crate) fn encode(&self, value: &dyn Any, out: &mut Vec<u8>) -> Result<(), WireError> {
-        (self.encode)(value, out)
-    }
-}
-
-impl fmt::Debug for ReplyWire {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReplyWire").finish_non_exhaustive()
-    }
-}
 
 /// A transport: the node identity of the system it is installed on, and links to other nodes.
 pub trait Transport: Send + Sync + 'static {
@@ -316,7 +142,7 @@ impl ReplyRoute {
     /// Completes the request with an encoded reply. Decode inside [`decoding`] when the reply may
     /// hold addresses.
     pub fn answer(self, wire: &ReplyWire, bytes: &[u8]) {
-        match (wire.decode)(bytes) {
+        match wire.decode(bytes) {
             Ok(value) => self.0.send_any(value),
             Err(e) => self.0.fail(AskError::Unreachable(e)),
         }

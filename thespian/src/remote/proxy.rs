@@ -15,9 +15,10 @@ use super::{
     Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, Unreachable, WireError,
 };
 use crate::actor::Actor;
-use crate::address::{ActorAddress, ActorCell, ActorId, AnyCell, Refused};
+use crate::address::{ActorAddress, ActorCell, AnyCell, Refused};
 use crate::envelope::SystemMessage;
 use crate::error::{AskError, SendFailure};
+use crate::id::ActorId;
 use crate::mailbox::Mailbox;
 use crate::reply::{ErasedSlot, ReplyTo};
 use crate::sync::{Compaction, Unpoisoned, UnpoisonedRw};

@@ -339,7 +339,7 @@ mod tests {
         let seq = Sequential::new(None, false);
         let start = seq.clock().now();
         let _timer = set_timer(&seq, Duration::from_secs(60));
-        seq.arrived(crate::address::ActorId::next());
+        seq.arrived(crate::id::ActorId::next());
         let driving = seq.driving();
         assert!(!seq.advance_when_idle());
         assert_eq!(seq.clock().now(), start);

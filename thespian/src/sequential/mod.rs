@@ -45,7 +45,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use crate::address::{ActorId, IdMap};
+use crate::id::{ActorId, IdMap};
 use crate::sync::Unpoisoned;
 
 pub(crate) use clock::VirtualClock;

@@ -1,0 +1,189 @@
+//! The wire's vocabulary: the codec every message crosses nodes with, how a reply travels, a
+//! node's identity, and what can go wrong on the way. Public through [`crate::remote`]; it
+//! imports nothing of the crate, so the error types and the `Actor` trait can name it without
+//! reaching up into the transport seam.
+
+use std::any::Any;
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Where an actor system can be reached, and which run of it this is.
+///
+/// The incarnation is chosen afresh each time a node starts, so an address kept from an earlier run
+/// of a node at the same socket address is recognized as stale instead of reaching a stranger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct NodeId {
+    /// The socket address the node listens on.
+    pub addr: SocketAddr,
+    /// This run of the node.
+    pub incarnation: u64,
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{:08x}", self.addr, self.incarnation as u32)
+    }
+}
+
+/// Why something could not travel between systems.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The type has no wire form: an actor type whose messages are not serde
+    /// (`#[actor(no_serde)]`, or a hand-written actor that does not implement the wire methods),
+    /// or a reply type that is not.
+    #[error("messages of {0} cannot travel between actor systems")]
+    NotRemote(&'static str),
+    /// Encoding failed (the codec's own words).
+    #[error("cannot encode: {0}")]
+    Encode(String),
+    /// The encoded message is larger than a frame may be (the transport's limit, e.g.
+    /// `NetConfig::max_frame_len`): send less, or raise the limit on both nodes.
+    #[error("a frame of {bytes} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// The frame's size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The bytes are not what was expected.
+    #[error("cannot decode: {0}")]
+    Decode(String),
+    /// No such actor on this system (never was, has exited, or belongs to an earlier run).
+    #[error("no actor {0} on this system")]
+    UnknownActor(u64),
+    /// The actor's node cannot be reached (see [`Unreachable`] for why).
+    #[error("unreachable: {0}")]
+    Unreachable(Unreachable),
+    /// The system cannot be set up as asked (a transport or process base installed twice, or on
+    /// a sequential system).
+    #[error("cannot set up the system: {0}")]
+    Setup(&'static str),
+}
+
+/// Why another node cannot be reached: what a sender can do about it differs with the kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unreachable {
+    /// The node is lost for now: its connection failed or was cut and dialing it failed, or it
+    /// stayed silent (a node that shut down or was killed looks the same from here). The
+    /// transport keeps trying to reach it, so a later send may succeed.
+    #[error("node {node} is lost ({cause})")]
+    NodeLost {
+        /// The node.
+        node: NodeId,
+        /// What the transport saw.
+        cause: String,
+    },
+    /// The node is gone for good: a new run of it answers at its address (this run's actors are
+    /// no more), or this node's transport shut down. Nothing sent there will arrive.
+    #[error("node {node} is gone ({cause})")]
+    NodeGone {
+        /// The node.
+        node: NodeId,
+        /// What the transport saw.
+        cause: String,
+    },
+    /// Too much already waits to be sent to the node or acknowledged by it: slow down.
+    #[error("node {node}: {bytes} bytes wait to be sent or acknowledged already")]
+    Backlog {
+        /// The node.
+        node: NodeId,
+        /// The bytes waiting.
+        bytes: usize,
+    },
+    /// This system has no transport to other nodes (an address of another node reached a
+    /// system that is not networked).
+    #[error("no transport to node {node}")]
+    NoTransport {
+        /// The node.
+        node: NodeId,
+    },
+    /// The answering node reported a failure to reach further (by its description).
+    #[error("the answering node: {0}")]
+    Remote(String),
+}
+
+/// Encodes a value with the wire format (postcard), appending to `out`; on failure `out` is left
+/// as it was.
+pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), WireError> {
+    struct Append<'a>(&'a mut Vec<u8>);
+    impl Extend<u8> for Append<'_> {
+        fn extend<I: IntoIterator<Item = u8>>(&mut self, iter: I) {
+            self.0.extend(iter)
+        }
+    }
+    let start = out.len();
+    postcard::to_extend(value, Append(out))
+        .map(drop)
+        .map_err(|e| {
+            out.truncate(start);
+            WireError::Encode(e.to_string())
+        })
+}
+
+/// Decodes a value of the wire format; every byte must be used.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(WireError::Decode(format!(
+            "{} trailing bytes after the value",
+            rest.len()
+        ))),
+        Err(e) => Err(WireError::Decode(e.to_string())),
+    }
+}
+
+/// How the reply to one request travels: its encoder on the answering side, its decoder on the
+/// asking side. Given by [`Actor::message_to_wire`](crate::Actor::message_to_wire) and
+/// [`Actor::message_from_wire`](crate::Actor::message_from_wire) for each message.
+#[derive(Clone, Copy)]
+pub struct ReplyWire {
+    encode: fn(&dyn Any, &mut Vec<u8>) -> Result<(), WireError>,
+    decode: fn(&[u8]) -> Result<AnyReply, WireError>,
+}
+
+/// A decoded reply, before the asker's slot checks its type.
+type AnyReply = Box<dyn Any + Send>;
+
+impl ReplyWire {
+    /// The reply is a `T`, encoded with serde.
+    pub fn of<T: Serialize + DeserializeOwned + Send + 'static>() -> Self {
+        ReplyWire {
+            encode: |value, out| match value.downcast_ref::<T>() {
+                Some(v) => encode(v, out),
+                None => Err(WireError::Encode(format!(
+                    "the reply is not a {}",
+                    std::any::type_name::<T>()
+                ))),
+            },
+            decode: |bytes| decode::<T>(bytes).map(|v| Box::new(v) as Box<dyn Any + Send>),
+        }
+    }
+
+    /// The reply is a `T` that has no wire form: answering a remote asker fails it with
+    /// [`AskError::Unreachable`](crate::AskError::Unreachable).
+    pub fn unsupported<T: 'static>() -> Self {
+        ReplyWire {
+            encode: |_, _| Err(WireError::NotRemote(std::any::type_name::<T>())),
+            decode: |_| Err(WireError::NotRemote(std::any::type_name::<T>())),
+        }
+    }
+
+    pub(crate) fn encode(&self, value: &dyn Any, out: &mut Vec<u8>) -> Result<(), WireError> {
+        (self.encode)(value, out)
+    }
+
+    pub(crate) fn decode(&self, bytes: &[u8]) -> Result<Box<dyn Any + Send>, WireError> {
+        (self.decode)(bytes)
+    }
+}
+
+impl fmt::Debug for ReplyWire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplyWire").finish_non_exhaustive()
+    }
+}
