@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::actor::Actor;
-use crate::address::{ActorAddress, ActorCell, Addr};
+use crate::address::{ActorAddress, Addr};
+use crate::cell::ActorCell;
 
 /// The acting actor's cell (as from `Arc::as_ptr`), and how to make its address from it.
 type Current = (NonNull<()>, fn(NonNull<()>) -> ActorAddress);

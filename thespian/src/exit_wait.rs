@@ -15,7 +15,8 @@ use std::task::{Context, Poll};
 use tokio::sync::oneshot;
 
 use crate::actor::Actor;
-use crate::address::{ActorAddress, Addr, AnyCell};
+use crate::address::{ActorAddress, Addr};
+use crate::cell::AnyCell;
 use crate::envelope::SystemMessage;
 use crate::id::ActorId;
 use crate::messages::ExitReason;
@@ -177,6 +178,36 @@ pub(crate) fn wait_for_exit<A: Actor>(addr: &Addr<A>) -> ExitWait {
         })),
     };
     ExitWait { state }
+}
+
+/// Waiting for an actor to end, from outside it.
+impl<A: Actor> Addr<A> {
+    /// Waits until the actor has exited, and says why: the reason its parent and its watchers
+    /// hear ([`ExitReason`](crate::ExitReason)). An actor that had already ended gives
+    /// [`AlreadyExited`](crate::ExitReason::AlreadyExited); one on another node gives its own
+    /// reason when its node tells, or [`NodeLost`](crate::ExitReason::NodeLost). The wait starts
+    /// when this is called, not when it is first awaited, so an exit in between is not missed.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # struct Job;
+    /// # impl Actor for Job {
+    /// #     type Message = ();
+    /// #     async fn handle(&mut self, _: (), ctx: &mut Context<Self>) { ctx.stop(); }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let system = ActorSystem::new();
+    /// let job = system.create_actor(Job).await.unwrap();
+    /// let ended = job.wait_for_exit();
+    /// job.tell(()).await.unwrap();
+    /// assert_eq!(ended.await, ExitReason::Requested);
+    /// # system.shutdown().await;
+    /// # }
+    /// ```
+    pub fn wait_for_exit(&self) -> crate::ExitWait {
+        crate::exit_wait::wait_for_exit(self)
+    }
 }
 
 #[cfg(test)]

@@ -128,6 +128,7 @@ mod actor;
 mod address;
 mod builder;
 mod capabilities;
+mod cell;
 mod codec;
 mod context;
 mod deadline;

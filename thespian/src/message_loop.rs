@@ -8,7 +8,8 @@ use futures::FutureExt;
 
 use crate::acting::Acting;
 use crate::actor::Actor;
-use crate::address::{ActorAddress, AnyCell};
+use crate::address::ActorAddress;
+use crate::cell::AnyCell;
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::{AskError, Poison};
@@ -762,7 +763,7 @@ mod tests {
     /// fields, touched once per block of messages, may share the receiver's first line.)
     #[test]
     fn an_actor_cell_keeps_the_receiver_off_the_senders_lines() {
-        use crate::address::ActorCell;
+        use crate::cell::ActorCell;
         use crate::mailbox::{next_line_after, Mailbox, RECEIVER_START, SENDERS_END};
         let mailbox = std::mem::offset_of!(ActorCell<Tiny>, mailbox);
         let senders_end = mailbox + SENDERS_END;
@@ -782,7 +783,7 @@ mod tests {
 
     /// A context for an actor of type `A` that is not started.
     fn context<A: Actor>(system: &crate::ActorSystem) -> Context<A> {
-        let cell = crate::address::ActorCell::<A>::unstarted(system);
+        let cell = crate::cell::ActorCell::<A>::unstarted(system);
         Context::new(crate::Addr::from_cell(cell))
     }
 

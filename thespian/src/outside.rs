@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::address::{ActorAddress, AnyCell};
+use crate::address::ActorAddress;
+use crate::cell::AnyCell;
 use crate::envelope::SystemMessage;
 use crate::error::ListenError;
 use crate::id::ActorId;

@@ -14,7 +14,8 @@ use std::time::Duration;
 use futures::FutureExt;
 
 use crate::actor::Actor;
-use crate::address::{ActorAddress, Addr, AnyCell, Deliver, Refused};
+use crate::address::{ActorAddress, Addr};
+use crate::cell::{AnyCell, Deliver, Refused};
 use crate::context::Context;
 use crate::envelope::{Envelope, SystemMessage};
 use crate::error::{AskError, CreateError};

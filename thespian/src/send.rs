@@ -1,6 +1,7 @@
 //! Sending: the one implementation of `tell`, `try_tell` and `ask` that every kind of address and
 //! the [`Context`](crate::Context) share, and the handle that the `#[actor]`-generated methods use.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -8,8 +9,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::acting::acting;
 use crate::actor::{Actor, Message};
-use crate::address::{ActorAddress, Addr, Deliver, Recipient, Refused};
+use crate::address::{ActorAddress, Addr, Recipient};
+use crate::cell::{Deliver, Refused};
 use crate::deadline::NEVER;
 use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
@@ -607,5 +610,172 @@ mod tests {
             Ok(Err(AskError::NoReply | AskError::DeadActor))
         ));
         system.shutdown().await;
+    }
+}
+
+/// Sending through a typed address: checked at compile time, the sender being the actor whose
+/// handler makes the call (or the outside of the system).
+impl<A: Actor> Addr<A> {
+    /// Sends a message without waiting for it to be handled. Waits only for room in a bounded
+    /// mailbox; hands the message back if the actor has exited.
+    ///
+    /// The message is in the mailbox as soon as this returns (see [`Tell`]). Its sender is the
+    /// actor whose handler or hook makes the call (as with [`Context::tell`](crate::Context::tell)),
+    /// or the outside of the system when no actor does.
+    ///
+    /// # Errors
+    ///
+    /// The [`Tell`] gives [`SendError`](crate::SendError) when the message was not accepted: the
+    /// actor had exited, or (for an actor on another node) it could not be sent; the error says
+    /// why and hands the message back ([`SendError::into_inner`](crate::SendError::into_inner)).
+    ///
+    /// # Cancel safety
+    ///
+    /// The message is sent when this returns; dropping the `Tell` does not take it back. Dropped
+    /// while it waits for room in a full bounded mailbox, its message becomes a dead letter.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// counter.tell(CounterAdd { n: 2 }).await?;
+    /// assert_eq!(counter.total().ask().await?, 2);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
+    pub fn tell<M>(&self, msg: M) -> Tell<M>
+    where
+        M: Send + 'static,
+        A::Message: From<M>,
+    {
+        tell_via(&self.cell, msg, acting())
+    }
+
+    /// Sends a message if there is room right now (its sender chosen as for [`tell`](Self::tell)),
+    /// without waiting: for code that cannot await, or must not wait for a full bounded mailbox.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError`](crate::TrySendError), with the message handed back: the mailbox is full,
+    /// the actor has exited, or the message could not be sent to the actor's node.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// counter.try_tell(CounterAdd { n: 3 })?;
+    /// counter.request_exit();
+    /// # counter.wait_for_exit().await;
+    /// let refused = counter.try_tell(CounterAdd { n: 4 }).unwrap_err();
+    /// assert_eq!(refused.into_inner().n, 4);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
+    pub fn try_tell<M>(&self, msg: M) -> Result<(), TrySendError<M>>
+    where
+        M: Send + 'static,
+        A::Message: From<M>,
+    {
+        try_tell_via(&*self.cell, msg, acting())
+    }
+
+    /// Sends a request and waits for its reply, at most `timeout`.
+    ///
+    /// The reply is the one to *this* request. If the actor has exited, the request becomes a dead
+    /// letter and the error comes at once, without waiting for the timeout. A timeout of
+    /// [`Duration::MAX`] waits as long as it takes (until the reply, or until the actor exits or
+    /// drops the request unanswered), and then costs no deadline to keep.
+    ///
+    /// The request is sent when this returns (see [`Ask`]). Its sender is chosen as for
+    /// [`tell`](Self::tell): the calling actor, inside a handler.
+    ///
+    /// # Errors
+    ///
+    /// [`AskError`](crate::AskError): no reply within `timeout`, the actor exited (or had), the
+    /// handler panicked (`Poisoned`), it dropped the request unanswered, or the actor's node could
+    /// not be reached.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the `Ask` does not take the request back: the actor still handles it, and its
+    /// reply becomes a dead letter.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// # let counter = system.create_actor(Counter::default()).await?;
+    /// use std::time::Duration;
+    /// counter.add(5).tell().await?;
+    /// let total = counter.ask(CounterTotal, Duration::from_secs(1)).await?;
+    /// assert_eq!(total, 5);
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
+    pub fn ask<M>(&self, msg: M, timeout: Duration) -> Ask<M::Reply>
+    where
+        M: Message,
+        A::Message: From<M>,
+    {
+        ask_via(&self.cell, msg, acting(), timeout)
+    }
+}
+
+/// Sending through the address of some actor that accepts `M`.
+impl<M: Send + 'static> Recipient<M> {
+    /// Sends a message; waits only for room in a bounded mailbox. Its sender is the actor whose
+    /// handler or hook makes the call, or the outside of the system (see [`Addr::tell`]).
+    pub fn tell(&self, msg: M) -> Tell<M> {
+        tell_via(&self.cell, msg, acting())
+    }
+
+    /// Sends a message if there is room right now.
+    pub fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>> {
+        try_tell_via(&*self.cell, msg, acting())
+    }
+
+    /// Sends a request and waits for its reply, at most `timeout` (its sender chosen as for
+    /// [`tell`](Self::tell)).
+    pub fn ask(&self, msg: M, timeout: Duration) -> Ask<M::Reply>
+    where
+        M: Message,
+    {
+        ask_via(&self.cell, msg, acting(), timeout)
+    }
+}
+
+/// Sending through an untyped address: checked at run time.
+impl ActorAddress {
+    /// Sends a message checked at run time. Never waits (untyped sends ignore a mailbox bound).
+    /// Hands the message back if the actor has exited or does not accept this type. Its sender
+    /// is the actor whose handler or hook makes the call, or the outside of the system.
+    pub fn tell_any<M: Any + Send>(&self, msg: M) -> Result<(), Box<dyn Any + Send>> {
+        self.cell.clone().push_any(Box::new(msg), acting(), None)
     }
 }

@@ -10,9 +10,10 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 use crate::actor::{Actor, Message};
-use crate::address::{ActorAddress, ActorCell, Addr, Lineage};
+use crate::address::{ActorAddress, Addr};
 pub use crate::builder::ActorSystemBuilder;
 use crate::capabilities::{Capabilities, CapabilityValue};
+use crate::cell::{ActorCell, Lineage};
 use crate::context::Context;
 use crate::deadline::Deadlines;
 use crate::envelope::{Envelope, ExitCause, SystemMessage};

@@ -46,7 +46,8 @@ use futures::FutureExt;
 use tokio::time::Instant;
 
 use crate::actor::Actor;
-use crate::address::{ActorAddress, Addr, AnyCell};
+use crate::address::{ActorAddress, Addr};
+use crate::cell::AnyCell;
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::CreateError;

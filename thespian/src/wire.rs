@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::Actor;
-use crate::address::{ActorAddress, Addr, AnyCell, Recipient};
+use crate::address::{ActorAddress, Addr, Recipient};
+use crate::cell::AnyCell;
 use crate::codec::NodeId;
 use crate::id::{short_type_name, ActorId};
 use crate::remote::{

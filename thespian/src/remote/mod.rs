@@ -24,7 +24,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
-use crate::address::AnyCell;
+use crate::cell::AnyCell;
 use crate::context::Context;
 use crate::envelope::{ExitCause, SystemMessage};
 use crate::error::{AskError, CreateError};

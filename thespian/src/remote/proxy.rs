@@ -15,7 +15,8 @@ use super::{
     Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, Unreachable, WireError,
 };
 use crate::actor::Actor;
-use crate::address::{ActorAddress, ActorCell, AnyCell, Refused};
+use crate::address::ActorAddress;
+use crate::cell::{ActorCell, AnyCell, Refused};
 use crate::envelope::SystemMessage;
 use crate::error::{AskError, SendFailure};
 use crate::id::ActorId;
