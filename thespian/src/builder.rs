@@ -11,7 +11,8 @@ use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::outside::OutsideCell;
 use crate::registry::{GlobalNames, TopLevel};
 use crate::sequential::Sequential;
-use crate::system::{ActorSystem, SystemShared};
+use crate::system::shared::SystemShared;
+use crate::system::ActorSystem;
 
 /// Builds an [`ActorSystem`]: its name, capabilities and defaults.
 ///
@@ -177,5 +178,62 @@ impl ActorSystemBuilder {
             watches: Default::default(),
             processes: OnceLock::new(),
         }))
+    }
+}
+
+/// Setting a system up: with the defaults, or through a builder.
+impl ActorSystem {
+    /// A system with the default settings, running its actors on the current tokio runtime.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let counter = system.create_actor(Counter::default()).await?;
+    /// counter.add(1).tell().await?;
+    /// system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder to choose the system's name, capabilities and defaults, or the sequential base.
+    ///
+    /// ```
+    /// # use thespian::prelude::*;
+    /// # #[derive(Default)] struct Counter { total: u64 }
+    /// # #[actor] impl Counter {
+    /// #     async fn add(&mut self, n: u64) { self.total += n; }
+    /// #     async fn total(&self) -> u64 { self.total }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// let system = ActorSystem::builder()
+    ///     .name("billing")
+    ///     .capability("gpu", true)
+    ///     .default_ask_timeout(Duration::from_secs(2))
+    ///     .build();
+    /// assert_eq!(system.name(), "billing");
+    /// system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder() -> ActorSystemBuilder {
+        ActorSystemBuilder::default()
+    }
+}
+
+impl Default for ActorSystem {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -14,10 +14,11 @@ use crate::envelope::{Envelope, ExitCause, SystemMessage};
 use crate::error::{AskError, SendError, SendFailure};
 use crate::id::{short_type_name, ActorId};
 use crate::mailbox::Mailbox;
-use crate::remote::{RemoteTarget, ReplySink};
+use crate::remote::proxy::RemoteTarget;
+use crate::remote::transport::ReplySink;
 use crate::reply::ReplyTo;
 use crate::sync::Unpoisoned;
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 
 /// What any addressable cell offers, whatever its actor type.
 pub(crate) trait AnyCell: Send + Sync + 'static {
@@ -55,7 +56,7 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     }
     /// The node of this cell's system, when it is networked.
     fn node(&self) -> Option<crate::codec::NodeId> {
-        crate::remote::node_of_system(self.system_id())
+        crate::remote::proxy::node_of_system(self.system_id())
     }
     /// Delivers a message that arrived from another node, encoded.
     fn push_wire(
@@ -224,7 +225,7 @@ where
         reply: Option<ReplyTo>,
     ) -> Result<(), Refused<M>> {
         if let Some(target) = &self.remote {
-            return crate::remote::push(self, target, msg, sender, reply);
+            return crate::remote::proxy::push(self, target, msg, sender, reply);
         }
         self.mailbox
             .push_with((msg, sender, reply), |(msg, sender, reply)| {
@@ -257,7 +258,7 @@ impl<A: Actor> AnyCell for ActorCell<A> {
 
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {
         if let Some(target) = &self.remote {
-            return crate::remote::push_system_remote(target, msg);
+            return crate::remote::proxy::push_system_remote(target, msg);
         }
         self.mailbox
             .push(Envelope::system(msg))
@@ -283,7 +284,7 @@ impl<A: Actor> AnyCell for ActorCell<A> {
             // Refused here means "could not be encoded or sent": a dead letter, as the message
             // can no longer be handed back in the type it was given.
             if let Err(Refused { msg, sender, .. }) =
-                crate::remote::push(&self, target, msg, sender, reply)
+                crate::remote::proxy::push(&self, target, msg, sender, reply)
             {
                 let name = A::message_name(&msg);
                 let target = ActorAddress::from_cell(self.clone());
@@ -351,7 +352,7 @@ impl<A: Actor> AnyCell for ActorCell<A> {
                 return Err(e);
             }
         };
-        let reply = reply.map(|sink| crate::remote::RemoteSlot::reply_to(sink, wire));
+        let reply = reply.map(|sink| crate::remote::proxy::RemoteSlot::reply_to(sink, wire));
         if let Err(env) = self
             .mailbox
             .push(Envelope::with_trace(msg, sender, reply, trace))
@@ -364,7 +365,7 @@ impl<A: Actor> AnyCell for ActorCell<A> {
 
     fn dead_letter_wire(&self, sender: Option<ActorAddress>, body: &[u8]) {
         let Some(target) = &self.remote else { return };
-        let address = crate::remote::untyped_address(&self.system, target, A::type_name());
+        let address = crate::remote::proxy::untyped_address(&self.system, target, A::type_name());
         match A::message_from_wire(body) {
             Ok((msg, _)) => {
                 let name = A::message_name(&msg);
@@ -384,7 +385,7 @@ impl ActorAddress {
     pub fn downcast<A: Actor>(&self) -> Option<Addr<A>> {
         match self.cell.clone().into_any().downcast::<ActorCell<A>>() {
             Ok(cell) => Some(Addr::from_cell(cell)),
-            Err(any) => crate::remote::downcast_remote::<A>(any).map(Addr::from_cell),
+            Err(any) => crate::remote::proxy::downcast_remote::<A>(any).map(Addr::from_cell),
         }
     }
 }

@@ -27,7 +27,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::error::AskError;
-use crate::reply::ErasedSlot;
+use crate::reply::slot::ErasedSlot;
 use crate::sync::{Compaction, Unpoisoned};
 
 /// A timeout this long never expires in practice: an ask given one is not timed at all.
@@ -284,7 +284,7 @@ async fn reap(deadlines: Arc<Deadlines>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::ReplySlot;
+    use crate::reply::slot::ReplySlot;
 
     /// Asks answered one after another (each registered after the previous one was answered, so
     /// the table is often empty) leave the reaper asleep: it stays armed rather than being woken

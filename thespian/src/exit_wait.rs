@@ -22,7 +22,7 @@ use crate::id::ActorId;
 use crate::messages::ExitReason;
 use crate::reply::ReplyTo;
 use crate::sync::Unpoisoned;
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 
 /// The watcher of one wait: takes the notice of the watched actor's end.
 struct ExitWaiter {

@@ -170,6 +170,7 @@ mod wire;
 
 pub use actor::{Actor, Message};
 pub use address::{ActorAddress, Addr, Recipient};
+pub use builder::ActorSystemBuilder;
 pub use capabilities::{Capabilities, CapabilityValue};
 pub use context::Context;
 pub use error::{AskError, CreateError, ListenError, Poison, SendError, SendFailure, TrySendError};
@@ -187,7 +188,7 @@ pub use send::{AsAddr, Ask, Delivery, Destination, Tell};
 pub use sequential::TraceEntry;
 pub use status::{ActorStatus, SystemStatus};
 pub use supervision::{RestartPolicy, Supervision};
-pub use system::{ActorSystem, ActorSystemBuilder, WeakActorSystem};
+pub use system::{ActorSystem, WeakActorSystem};
 pub use thespian_macros::actor;
 pub use troupe::{Troupe, TroupeOptions};
 pub use wakeup::{TimerId, WakeupMessage};

@@ -13,6 +13,7 @@ use crate::cell::AnyCell;
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::{AskError, Poison};
+use crate::id::ActorId;
 use crate::messages::{
     panic_details, ChildActorExited, ExitReason, PoisonMessage, WatchedActorExited,
 };
@@ -441,8 +442,14 @@ fn handled<A: Actor>(ctx: &mut Context<A>) {
     ctx.sender = None;
     ctx.reply = None;
     if let Some(leader) = ctx.extras.as_ref().and_then(|e| e.leader.as_ref()) {
-        crate::troupe::worker_idle(leader, ctx.myself.id());
+        worker_idle(leader, ctx.myself.id());
     }
+}
+
+/// Tells a troupe's leader (`troupe.rs`) that `worker` is free for its next job. Out of line:
+/// most actors are no troupe's workers.
+fn worker_idle(leader: &ActorAddress, worker: ActorId) {
+    let _ = leader.cell.push_system(SystemMessage::WorkerIdle(worker));
 }
 
 /// A first attempt panicked: the retries, the poison notice, then the supervision policy.

@@ -20,7 +20,7 @@ use crate::id::ActorId;
 use crate::messages::ReceivedMessage;
 use crate::reply::ReplyTo;
 use crate::sync::Unpoisoned;
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 use crate::time::Clock;
 
 pub(crate) struct OutsideCell {

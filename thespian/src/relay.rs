@@ -21,10 +21,10 @@ use crate::envelope::{Envelope, SystemMessage};
 use crate::error::{AskError, CreateError};
 use crate::messages::{panic_details, ExitReason};
 use crate::options::{ActorOptions, Encode};
-use crate::remote::{BoxFuture, ProcessOrder, Processes};
+use crate::remote::transport::{BoxFuture, ProcessOrder, Processes};
 use crate::status::ActorStatus;
 use crate::supervision::{Supervision, Supervisor, Verdict};
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 use crate::watch::Interest;
 
 /// How long the stand-in waits, once one half of an end is known (the process ended, or its

@@ -17,7 +17,7 @@ use crate::deadline::NEVER;
 use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::sequential::Sequential;
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 use crate::time::Clock;
 
 /// What pushing a message at once gave: done (accepted or refused), or no room in a bounded mailbox.
@@ -546,73 +546,6 @@ impl<M: Send + 'static> Destination<M> for Recipient<M> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use crate::deadline::{table_len, NEVER};
-    use crate::{Actor, ActorSystem, AskError, Context, Message};
-
-    struct Ping;
-
-    impl Message for Ping {
-        type Reply = u8;
-    }
-
-    /// Answers a ping when told to; otherwise holds on to its reply handle and exits.
-    struct Echo {
-        answer: bool,
-        held: Option<crate::ReplyHandle<u8>>,
-    }
-
-    impl Actor for Echo {
-        type Message = Ping;
-        async fn handle(&mut self, _ping: Ping, ctx: &mut Context<Self>) {
-            if self.answer {
-                ctx.reply(7u8);
-            } else {
-                self.held = Some(ctx.reply_handle::<u8>());
-                ctx.stop();
-            }
-        }
-    }
-
-    async fn spawn_echo(system: &ActorSystem, answer: bool) -> crate::Addr<Echo> {
-        let echo = Echo { answer, held: None };
-        system.create_actor(echo).await.unwrap()
-    }
-
-    /// An ask that may wait forever registers no deadline, gets its answer, and still ends when
-    /// the actor does.
-    #[tokio::test]
-    async fn an_ask_without_a_timeout_keeps_no_deadline() {
-        let system = ActorSystem::new();
-        let echo = spawn_echo(&system, true).await;
-        // Looked at as each request leaves (a current-thread runtime: the reaper, which drops
-        // answered deadlines, cannot run in between).
-        for timeout in [Duration::MAX, NEVER] {
-            let untimed = echo.ask(Ping, timeout);
-            assert_eq!(table_len(&system.shared.deadlines), 0);
-            assert_eq!(untimed.await, Ok(7));
-        }
-        let timed = echo.ask(Ping, Duration::from_secs(5));
-        assert_eq!(
-            table_len(&system.shared.deadlines),
-            1,
-            "a timed ask keeps one"
-        );
-        assert_eq!(timed.await, Ok(7));
-
-        let mute = spawn_echo(&system, false).await;
-        let asked = tokio::time::timeout(Duration::from_secs(5), mute.ask(Ping, Duration::MAX));
-        assert!(matches!(
-            asked.await,
-            Ok(Err(AskError::NoReply | AskError::DeadActor))
-        ));
-        system.shutdown().await;
-    }
-}
-
 /// Sending through a typed address: checked at compile time, the sender being the actor whose
 /// handler makes the call (or the outside of the system).
 impl<A: Actor> Addr<A> {
@@ -777,5 +710,72 @@ impl ActorAddress {
     /// is the actor whose handler or hook makes the call, or the outside of the system.
     pub fn tell_any<M: Any + Send>(&self, msg: M) -> Result<(), Box<dyn Any + Send>> {
         self.cell.clone().push_any(Box::new(msg), acting(), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::deadline::{table_len, NEVER};
+    use crate::{Actor, ActorSystem, AskError, Context, Message};
+
+    struct Ping;
+
+    impl Message for Ping {
+        type Reply = u8;
+    }
+
+    /// Answers a ping when told to; otherwise holds on to its reply handle and exits.
+    struct Echo {
+        answer: bool,
+        held: Option<crate::ReplyHandle<u8>>,
+    }
+
+    impl Actor for Echo {
+        type Message = Ping;
+        async fn handle(&mut self, _ping: Ping, ctx: &mut Context<Self>) {
+            if self.answer {
+                ctx.reply(7u8);
+            } else {
+                self.held = Some(ctx.reply_handle::<u8>());
+                ctx.stop();
+            }
+        }
+    }
+
+    async fn spawn_echo(system: &ActorSystem, answer: bool) -> crate::Addr<Echo> {
+        let echo = Echo { answer, held: None };
+        system.create_actor(echo).await.unwrap()
+    }
+
+    /// An ask that may wait forever registers no deadline, gets its answer, and still ends when
+    /// the actor does.
+    #[tokio::test]
+    async fn an_ask_without_a_timeout_keeps_no_deadline() {
+        let system = ActorSystem::new();
+        let echo = spawn_echo(&system, true).await;
+        // Looked at as each request leaves (a current-thread runtime: the reaper, which drops
+        // answered deadlines, cannot run in between).
+        for timeout in [Duration::MAX, NEVER] {
+            let untimed = echo.ask(Ping, timeout);
+            assert_eq!(table_len(&system.shared.deadlines), 0);
+            assert_eq!(untimed.await, Ok(7));
+        }
+        let timed = echo.ask(Ping, Duration::from_secs(5));
+        assert_eq!(
+            table_len(&system.shared.deadlines),
+            1,
+            "a timed ask keeps one"
+        );
+        assert_eq!(timed.await, Ok(7));
+
+        let mute = spawn_echo(&system, false).await;
+        let asked = tokio::time::timeout(Duration::from_secs(5), mute.ask(Ping, Duration::MAX));
+        assert!(matches!(
+            asked.await,
+            Ok(Err(AskError::NoReply | AskError::DeadActor))
+        ));
+        system.shutdown().await;
     }
 }

@@ -51,13 +51,12 @@ use crate::cell::AnyCell;
 use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::CreateError;
-use crate::id::ActorId;
 use crate::mailbox::Take;
 use crate::messages::{panic_details, ExitReason};
 use crate::options::ActorOptions;
 use crate::send::AsAddr;
 use crate::status::ActorStatus;
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 
 /// The limits of a troupe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,11 +140,6 @@ impl<A: Actor> AsAddr<A> for Troupe<A> {
     fn addr(&self) -> &Addr<A> {
         &self.addr
     }
-}
-
-/// Tells a leader that a worker has finished a job.
-pub(crate) fn worker_idle(leader: &ActorAddress, worker: ActorId) {
-    let _ = leader.cell.push_system(SystemMessage::WorkerIdle(worker));
 }
 
 struct Worker<A: Actor> {

@@ -23,11 +23,11 @@ use crate::address::{ActorAddress, Addr, Recipient};
 use crate::cell::AnyCell;
 use crate::codec::NodeId;
 use crate::id::{short_type_name, ActorId};
-use crate::remote::{
+use crate::remote::proxy::{
     decode_remote, decoding_from_network, typed_proxy, untyped, wire_origin, Resolved,
 };
 use crate::sync::{Compaction, Unpoisoned};
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 
 /// The wire form of an address. `node` is set for the addresses of a networked system (see
 /// [`crate::remote`]); `system` is the process-local system id, checked for local addresses.

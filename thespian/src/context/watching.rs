@@ -6,7 +6,7 @@ use crate::cell::AnyCell;
 use crate::envelope::SystemMessage;
 use crate::id::ActorId;
 use crate::messages::{ExitReason, WatchedActorExited};
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 use crate::watch::Interest;
 
 use super::Context;

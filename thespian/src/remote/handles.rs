@@ -15,13 +15,14 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::proxy::{decode_remote, encoding_node, link, with_decoding, Resolved};
-use super::{Link, ReplyRoute, ReplyWire};
+use super::transport::{Link, ReplyRoute};
 use crate::address::ActorAddress;
 use crate::codec::NodeId;
+use crate::codec::ReplyWire;
 use crate::error::AskError;
 use crate::reply::{ErasedSlot, ReplyHandle, ReplyTo, Route};
 use crate::sync::{Compaction, Unpoisoned};
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 
 #[derive(Serialize, Deserialize)]
 enum WireHandle {

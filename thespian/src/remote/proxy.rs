@@ -11,19 +11,18 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
-use super::{
-    Link, NodeId, Notice, Outgoing, ReplyRoute, ReplySink, ReplyWire, Unreachable, WireError,
-};
+use super::transport::{Link, Notice, Outgoing, ReplyRoute, ReplySink};
 use crate::actor::Actor;
 use crate::address::ActorAddress;
 use crate::cell::{ActorCell, AnyCell, Refused};
+use crate::codec::{NodeId, ReplyWire, Unreachable, WireError};
 use crate::envelope::SystemMessage;
 use crate::error::{AskError, SendFailure};
 use crate::id::ActorId;
 use crate::mailbox::Mailbox;
 use crate::reply::{ErasedSlot, ReplyTo};
 use crate::sync::{Compaction, Unpoisoned, UnpoisonedRw};
-use crate::system::SystemShared;
+use crate::system::shared::SystemShared;
 
 /// Where a proxy's messages go.
 pub(crate) struct RemoteTarget {

@@ -19,9 +19,9 @@ use crate::address::ActorAddress;
 use crate::error::{AskError, Poison};
 use crate::sync::Unpoisoned;
 
-mod slot;
+pub(crate) mod slot;
 
-pub(crate) use slot::ReplySlot;
+pub(crate) use slot::{ErasedSlot, ReplySlot};
 
 /// Waits for the slot; gives the slot up when dropped early (timeout), so late answers are refused.
 pub(crate) struct ReplyFuture<T: Send + 'static> {
@@ -61,30 +61,6 @@ impl<T: Send + 'static> Drop for ReplyFuture<T> {
     fn drop(&mut self) {
         if !self.done {
             self.slot.abandon();
-        }
-    }
-}
-
-/// The type-erased view of a slot that travels in an envelope.
-pub(crate) trait ErasedSlot: Send + Sync {
-    fn fail(&self, error: AskError);
-    fn as_any(&self) -> &dyn Any;
-    /// Answers a slot that is not a `ReplySlot` (the answer goes to another node); `false` if
-    /// this slot cannot take it.
-    fn complete_dyn(&self, value: &dyn Any) -> bool {
-        let _ = value;
-        false
-    }
-    /// Whether nobody waits any more (the asker took a result or gave up).
-    fn is_closed(&self) -> bool {
-        false
-    }
-    /// Answers with a boxed value of the slot's type (a reply decoded from another node).
-    fn complete_boxed(&self, value: Box<dyn Any + Send>) {
-        if !self.complete_dyn(&*value) {
-            self.fail(AskError::WrongReplyType {
-                found: "a decoded reply",
-            });
         }
     }
 }

@@ -15,6 +15,7 @@
 //! An ask thus costs two atomic `or`s on the completer's side and, on the asker's, one to announce
 //! its waker and one to close, where a lock cost two atomics per access and was taken three times.
 
+use std::any::Any;
 use std::task::{Context, Poll, Waker};
 
 use crate::error::AskError;
@@ -140,6 +141,30 @@ impl<T> ReplySlot<T> {
         let value = self.value.with_mut(|v| unsafe { (*v).take() });
         self.state.fetch_or(CLOSED, Ordering::Relaxed);
         value.unwrap_or(Err(AskError::NoReply))
+    }
+}
+
+/// The type-erased view of a slot that travels in an envelope.
+pub(crate) trait ErasedSlot: Send + Sync {
+    fn fail(&self, error: AskError);
+    fn as_any(&self) -> &dyn Any;
+    /// Answers a slot that is not a `ReplySlot` (the answer goes to another node); `false` if
+    /// this slot cannot take it.
+    fn complete_dyn(&self, value: &dyn Any) -> bool {
+        let _ = value;
+        false
+    }
+    /// Whether nobody waits any more (the asker took a result or gave up).
+    fn is_closed(&self) -> bool {
+        false
+    }
+    /// Answers with a boxed value of the slot's type (a reply decoded from another node).
+    fn complete_boxed(&self, value: Box<dyn Any + Send>) {
+        if !self.complete_dyn(&*value) {
+            self.fail(AskError::WrongReplyType {
+                found: "a decoded reply",
+            });
+        }
     }
 }
 

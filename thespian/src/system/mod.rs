@@ -1,85 +1,29 @@
 //! The [`ActorSystem`]: creates actors, talks to them from outside, and shuts them down.
 
-use std::any::Any;
-use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::Duration;
+pub(crate) mod shared;
+mod spawn;
 
-use tokio::runtime::Handle;
-use tokio::sync::Notify;
+use shared::SystemShared;
+
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr};
-pub use crate::builder::ActorSystemBuilder;
 use crate::capabilities::{Capabilities, CapabilityValue};
-use crate::cell::{ActorCell, Lineage};
-use crate::context::Context;
-use crate::deadline::Deadlines;
-use crate::envelope::{Envelope, ExitCause, SystemMessage};
-use crate::error::{AskError, CreateError, ListenError};
-use crate::id::ActorId;
-use crate::mailbox::{Mailbox, SeqLink};
-use crate::messages::{DeadEnvelope, ReceivedMessage};
+use crate::envelope::{ExitCause, SystemMessage};
+use crate::error::{CreateError, ListenError};
+use crate::messages::ReceivedMessage;
 use crate::options::ActorOptions;
-use crate::outside::OutsideCell;
-use crate::registry::{GlobalNames, TopLevel};
-use crate::remote::{Proxies, Transport};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::send::{Ask, Delivery, Destination};
-use crate::sequential::{Sequential, TraceEntry};
+use crate::sequential::TraceEntry;
 use crate::status::{ActorStatus, SystemStatus};
-use crate::supervision::{Supervision, Supervisor};
 use crate::sync::{Unpoisoned, UnpoisonedRw};
-use crate::time::{Clock, Runtime, TaskHandle};
+use crate::time::Clock;
 use crate::troupe::{Troupe, TroupeOptions};
-
-/// The state every handle of one system shares.
-pub(crate) struct SystemShared {
-    pub(crate) id: u64,
-    pub(crate) name: String,
-    pub(crate) handle: Option<Handle>,
-    pub(crate) default_ask_timeout: Duration,
-    pub(crate) mailbox_capacity: Option<usize>,
-    pub(crate) outside: Arc<OutsideCell>,
-    /// Actors created from outside: the system is their parent.
-    pub(crate) top_level: TopLevel,
-    pub(crate) live: AtomicUsize,
-    pub(crate) all_exited: Notify,
-    pub(crate) shutting_down: AtomicBool,
-    pub(crate) dead_letters: AtomicU64,
-    pub(crate) dead_letter_handler: Mutex<Option<ActorAddress>>,
-    /// The handler's actor id (0 for none): exiting actors check it without the lock.
-    pub(crate) dead_letter_handler_id: AtomicU64,
-    pub(crate) capabilities: RwLock<Capabilities>,
-    pub(crate) names: Mutex<GlobalNames>,
-    pub(crate) ordinals: AtomicU32,
-    /// The scheduler of a sequential system.
-    pub(crate) sequential: Option<Arc<Sequential>>,
-    /// Whether any actor was ever named: spares unnamed actors the names lock when they exit.
-    pub(crate) named: AtomicBool,
-    pub(crate) restarts: AtomicU64,
-    /// The deadlines of pending asks to this system's actors.
-    pub(crate) deadlines: Arc<Deadlines>,
-    /// How many `ActorSystem` handles exist (actors hold the shared state, not handles).
-    pub(crate) handles: AtomicUsize,
-    /// The transport of a networked system (see [`crate::remote`]).
-    pub(crate) remote: OnceLock<Arc<dyn Transport>>,
-    /// Proxies of actors of other nodes.
-    pub(crate) proxies: Mutex<Proxies>,
-    /// Death watches, and what the actors wait to hear from other nodes.
-    pub(crate) watches: crate::watch::Watches,
-    /// Runs the actors that want a process of their own (see [`crate::remote::Processes`]).
-    pub(crate) processes: OnceLock<Arc<dyn crate::remote::Processes>>,
-}
-
-impl Drop for SystemShared {
-    fn drop(&mut self) {
-        if self.remote.get().is_some() {
-            crate::remote::forget_node(self.id);
-        }
-    }
-}
 
 /// Asks every actor of the tree under `pending` for its status, parents before children, all
 /// within `timeout`.
@@ -111,271 +55,6 @@ async fn collect_statuses(
         }
     }
     actors
-}
-
-impl SystemShared {
-    pub(crate) fn outside_address(&self) -> ActorAddress {
-        ActorAddress::from_cell(self.outside.clone())
-    }
-
-    /// Creates an actor: checks its capabilities, resolves a global name, starts its task.
-    /// `parent` is `None` for actors whose parent is the system.
-    pub(crate) fn create<A: Actor>(
-        self: &Arc<Self>,
-        actor: A,
-        parent: Option<ActorAddress>,
-        mut options: ActorOptions<A>,
-    ) -> Result<Addr<A>, CreateError> {
-        let allowed = {
-            let capabilities = self.capabilities.read_unpoisoned();
-            A::capability_check(&capabilities, &options.requirements)
-        };
-        if !allowed {
-            return Err(CreateError::NoCompatibleSystem {
-                actor: A::type_name(),
-            });
-        }
-        match options.name.take() {
-            None => self.spawn(actor, parent, options),
-            Some(name) => {
-                // Held across the spawn, so two concurrent creates of one name make one actor.
-                let mut names = self.names.lock_unpoisoned();
-                if let Some(existing) = names.by_name.get(&name) {
-                    if existing.is_alive() {
-                        return existing
-                            .downcast::<A>()
-                            .ok_or_else(|| CreateError::NameTaken {
-                                name,
-                                actor: existing.type_name(),
-                            });
-                    }
-                }
-                // Raised first: an actor that ends at once must find its name to free it.
-                self.named.store(true, Ordering::Release);
-                let addr = self.spawn(actor, None, options)?;
-                names.by_name.insert(name.clone(), addr.address());
-                names.by_id.insert(addr.id(), name);
-                Ok(addr)
-            }
-        }
-    }
-
-    /// Starts `actor` as a task (or, asked for, in a process of its own).
-    fn spawn<A: Actor>(
-        self: &Arc<Self>,
-        actor: A,
-        parent: Option<ActorAddress>,
-        options: ActorOptions<A>,
-    ) -> Result<Addr<A>, CreateError> {
-        if options.process.is_some() {
-            return crate::relay::start(self, actor, parent, options);
-        }
-        let (runtime, mut ctx) = self.new_actor::<A>(parent, options.mailbox_capacity)?;
-        let addr = ctx.myself.clone();
-        for message in options.initial_messages {
-            let _ = addr.cell.mailbox.push(Envelope::user(message, None, None));
-        }
-        if let Some(idle) = options.exit_when_idle {
-            ctx.extras().exit_when_idle = Some(idle);
-        }
-        if let Some(leader) = options.leader {
-            ctx.extras().leader = Some(leader);
-        }
-        if !options.requirements.is_empty() {
-            ctx.extras().requirements = Some(Box::new(options.requirements));
-        }
-        let supervisor = match options.supervision {
-            Supervision::Resume => None,
-            policy => Some(Box::new(Supervisor::new(policy))),
-        };
-        runtime.start(crate::message_loop::run(actor, ctx, supervisor));
-        Ok(addr)
-    }
-
-    /// Makes the cell and context of a new actor and counts it as live; the caller starts its
-    /// task on the returned runtime.
-    pub(crate) fn new_actor<A: Actor>(
-        self: &Arc<Self>,
-        parent: Option<ActorAddress>,
-        capacity: Option<usize>,
-    ) -> Result<(Runtime, Context<A>), CreateError> {
-        let runtime = self.runtime().ok_or(CreateError::NoRuntime)?;
-        let id = ActorId::next();
-        let seq = self
-            .sequential
-            .as_ref()
-            .map(|seq| SeqLink::new(seq.clone(), id));
-        let cell = Arc::new(ActorCell::<A> {
-            id,
-            exiting: Default::default(),
-            ordinal: self.ordinals.fetch_add(1, Ordering::Relaxed) + 1,
-            system: self.clone(),
-            mailbox: Mailbox::new(
-                capacity.or(self.mailbox_capacity),
-                seq,
-                Lineage::new(parent.clone()),
-            ),
-            remote: None,
-        });
-        let addr = Addr::from_cell(cell);
-        // Counted before it becomes visible to `shutdown`, which waits for the count to drop.
-        self.live.fetch_add(1, Ordering::AcqRel);
-        // An actor whose parent is on another node is top-level here: a shutdown of this
-        // system stops it, and it exits if its parent's node is lost.
-        let remote_parent = parent
-            .as_ref()
-            .and_then(|p| p.cell.remote_target().map(|t| t.node));
-        let admitted = match (&parent, remote_parent) {
-            (Some(_), None) => !self.shutting_down.load(Ordering::Acquire),
-            _ => self.top_level.insert(addr.address(), &self.shutting_down),
-        };
-        if let (true, Some(node)) = (admitted, remote_parent) {
-            self.watches.adopt(node, addr.address());
-        }
-        if !admitted {
-            if self.live.fetch_sub(1, Ordering::AcqRel) == 1 {
-                self.all_exited.notify_waiters();
-            }
-            return Err(CreateError::SystemShutDown);
-        }
-        crate::metrics::alive(true);
-        addr.cell.mailbox.reserve_start_turn();
-        Ok((runtime, Context::new(addr)))
-    }
-
-    /// Where the system's tasks run: its sequential executor, the runtime it was given, or the
-    /// current one.
-    pub(crate) fn runtime(&self) -> Option<Runtime> {
-        match (&self.sequential, &self.handle) {
-            (Some(seq), _) => Some(Runtime::Sequential(seq.clone())),
-            (None, Some(handle)) => Some(Runtime::Tokio(handle.clone())),
-            (None, None) => Handle::try_current().ok().map(Runtime::Tokio),
-        }
-    }
-
-    /// Starts a task (wake-ups, streams) where the system's tasks run, if anywhere.
-    pub(crate) fn spawn_task(
-        &self,
-        task: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Option<TaskHandle> {
-        Some(self.runtime()?.spawn(task))
-    }
-
-    /// The system's clock: tokio's, or a sequential system's virtual one.
-    pub(crate) fn clock(&self) -> Clock<'_> {
-        match &self.sequential {
-            Some(seq) => Clock::Virtual(seq.clock()),
-            None => Clock::Tokio,
-        }
-    }
-
-    /// An actor of type `actor` was restarted by its supervision.
-    pub(crate) fn count_restart(&self, actor: &'static str) {
-        self.restarts.fetch_add(1, Ordering::Relaxed);
-        crate::metrics::restarted(actor);
-    }
-
-    /// Called by each actor's task as it ends, before its watchers and parent hear of it.
-    pub(crate) fn actor_ended(&self, id: ActorId, top_level: bool) {
-        if let Some(seq) = &self.sequential {
-            seq.forget(id);
-        }
-        if self.named.load(Ordering::Acquire) {
-            let mut names = self.names.lock_unpoisoned();
-            if let Some(name) = names.by_id.remove(&id) {
-                // The name may already belong to a successor, created once this actor's mailbox
-                // closed: only free it if it is still this actor's.
-                if names.by_name.get(&name).is_some_and(|a| a.id() == id) {
-                    names.by_name.remove(&name);
-                }
-            }
-        }
-        if top_level {
-            self.top_level.remove(id);
-        }
-        crate::metrics::alive(false);
-        if self.live.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.all_exited.notify_waiters();
-        }
-    }
-
-    /// Records an undeliverable message: counted, logged, and handed to the dead-letter handler.
-    pub(crate) fn dead_letter(
-        &self,
-        target: ActorAddress,
-        sender: Option<ActorAddress>,
-        message: Box<dyn Any + Send>,
-        message_type: &'static str,
-    ) {
-        self.dead_letters.fetch_add(1, Ordering::Relaxed);
-        crate::metrics::dead_letter(message_type);
-        tracing::debug!(target: "thespian::dead_letters", %target, message_type, "dead letter");
-        if self.dead_letter_handler_id.load(Ordering::Acquire) == 0 {
-            return;
-        }
-        let handler = self.dead_letter_handler.lock_unpoisoned().clone();
-        if let Some(handler) = handler {
-            if handler == target {
-                return;
-            }
-            let envelope = DeadEnvelope {
-                target,
-                sender,
-                message,
-                message_type,
-            };
-            // A dead letter that cannot reach the handler is dropped here: it was counted already,
-            // and a handler that has exited unregisters itself.
-            let _ = handler
-                .cell
-                .push_system(SystemMessage::DeadLetter(Box::new(envelope)));
-        }
-    }
-
-    /// Turns what was left in an exited actor's mailbox into dead letters; pending asks fail.
-    pub(crate) fn dead_letter_envelopes<A: Actor>(
-        &self,
-        target: &ActorAddress,
-        envelopes: impl IntoIterator<Item = Envelope<A::Message>>,
-    ) {
-        for env in envelopes {
-            if let Some(reply) = env.reply {
-                reply.fail(AskError::DeadActor);
-            }
-            match env.payload.into_user() {
-                Ok((m, _)) => {
-                    let name = A::message_name(&m);
-                    self.dead_letter(target.clone(), env.sender, A::message_into_any(m), name);
-                }
-                Err(SystemMessage::DeadLetter(d)) => {
-                    // Counted when it became a dead letter; only its delivery is lost.
-                    tracing::debug!(target: "thespian::dead_letters", target = %d.target,
-                        message_type = d.message_type, "dead letter lost with its handler");
-                }
-                Err(_) => {}
-            }
-        }
-    }
-
-    pub(crate) fn set_dead_letter_handler(&self, handler: Option<ActorAddress>) {
-        let mut slot = self.dead_letter_handler.lock_unpoisoned();
-        let id = handler.as_ref().map_or(0, |h| h.id().as_u64());
-        *slot = handler;
-        self.dead_letter_handler_id.store(id, Ordering::Release);
-    }
-
-    /// Unregisters `id` if it is the dead-letter handler.
-    pub(crate) fn clear_dead_letter_handler(&self, id: ActorId) {
-        // Every exiting actor asks: only the handler itself takes the lock.
-        if self.dead_letter_handler_id.load(Ordering::Acquire) != id.as_u64() {
-            return;
-        }
-        let mut handler = self.dead_letter_handler.lock_unpoisoned();
-        if handler.as_ref().is_some_and(|h| h.id() == id) {
-            *handler = None;
-            self.dead_letter_handler_id.store(0, Ordering::Release);
-        }
-    }
 }
 
 /// An actor system: the home of a set of actors, and the door to them from ordinary code.
@@ -453,12 +132,6 @@ impl fmt::Debug for WeakActorSystem {
     }
 }
 
-impl Default for ActorSystem {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl fmt::Debug for ActorSystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActorSystem")
@@ -469,54 +142,6 @@ impl fmt::Debug for ActorSystem {
 }
 
 impl ActorSystem {
-    /// A system with the default settings, running its actors on the current tokio runtime.
-    ///
-    /// ```
-    /// # use thespian::prelude::*;
-    /// # #[derive(Default)] struct Counter { total: u64 }
-    /// # #[actor] impl Counter {
-    /// #     async fn add(&mut self, n: u64) { self.total += n; }
-    /// #     async fn total(&self) -> u64 { self.total }
-    /// # }
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let system = ActorSystem::new();
-    /// let counter = system.create_actor(Counter::default()).await?;
-    /// counter.add(1).tell().await?;
-    /// system.shutdown().await;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new() -> Self {
-        Self::builder().build()
-    }
-
-    /// A builder to choose the system's name, capabilities and defaults, or the sequential base.
-    ///
-    /// ```
-    /// # use thespian::prelude::*;
-    /// # #[derive(Default)] struct Counter { total: u64 }
-    /// # #[actor] impl Counter {
-    /// #     async fn add(&mut self, n: u64) { self.total += n; }
-    /// #     async fn total(&self) -> u64 { self.total }
-    /// # }
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use std::time::Duration;
-    /// let system = ActorSystem::builder()
-    ///     .name("billing")
-    ///     .capability("gpu", true)
-    ///     .default_ask_timeout(Duration::from_secs(2))
-    ///     .build();
-    /// assert_eq!(system.name(), "billing");
-    /// system.shutdown().await;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn builder() -> ActorSystemBuilder {
-        ActorSystemBuilder::default()
-    }
-
     pub(crate) fn from_shared(shared: Arc<SystemShared>) -> Self {
         shared.handles.fetch_add(1, Ordering::AcqRel);
         ActorSystem { shared }
@@ -837,7 +462,7 @@ impl ActorSystem {
     }
 
     /// Sends `msg` to `to` from outside the actor system, even when called inside a handler
-    /// (Thespian's `ActorSystem.tell`; an actor sends as itself with [`Context::tell`] or
+    /// (Thespian's `ActorSystem.tell`; an actor sends as itself with [`Context::tell`](crate::Context::tell) or
     /// [`Addr::tell`]). If the actor has exited, the message becomes a dead letter (use
     /// [`Addr::tell`] to get it back instead).
     ///
@@ -874,7 +499,7 @@ impl ActorSystem {
     ///
     /// # Errors
     ///
-    /// [`AskError`], as for [`Addr::ask`].
+    /// [`AskError`](crate::AskError), as for [`Addr::ask`](crate::Addr::ask).
     ///
     /// ```
     /// # use thespian::prelude::*;
@@ -1156,5 +781,36 @@ impl ActorSystem {
         }
         self.shared.deadlines.close();
         tracing::debug!(system = %self.shared.name, "actor system shut down");
+    }
+}
+
+/// The system a handler's actor belongs to.
+impl<A: Actor> crate::Context<A> {
+    /// The actor system this actor runs in.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use thespian::prelude::*;
+    /// struct Named;
+    ///
+    /// #[actor]
+    /// impl Named {
+    ///     async fn system_name(&self, ctx: &Context<Self>) -> String {
+    ///         ctx.system().name().to_string()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// # let system = ActorSystem::builder().name("docs").build();
+    /// let named = system.create_actor(Named).await?;
+    /// assert_eq!(named.system_name().ask().await?, "docs");
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn system(&self) -> ActorSystem {
+        ActorSystem::from_shared(self.myself.cell.system.clone())
     }
 }
