@@ -178,22 +178,36 @@ impl<M, C> Mailbox<M, C> {
         filler: Option<fn() -> Envelope<M>>,
     ) -> Result<(), T> {
         if let Some(link) = &self.seq {
-            let _order = link.order.lock_unpoisoned();
-            if link.seq.is_stopped() {
-                return Err(value);
-            }
-            // Turns, not wake-ups, drive a sequential system: one turn per place taken. `make`
-            // (user code: a `From` conversion) runs under the order lock, after the place is
-            // claimed; if it panics, the place holds a void message, which takes its turn too
-            // (registered as the panic unwinds), so turns and messages stay matched.
-            let arrival = Arrival(link);
-            if let Err(value) = self.queue.push_with(value, make, filler) {
-                std::mem::forget(arrival);
-                return Err(value);
-            }
-            return Ok(());
+            return self.push_in_turn(link, value, make, filler);
         }
         self.queue.push_with(value, make, filler)
+    }
+
+    /// A push in a sequential system: a function of its own, so that a push on the default base,
+    /// which only tests whether its mailbox is in one, stays small enough to be inlined into the
+    /// send (callgrind `hop_profile`: tell 390 → 368 instructions with the proxy's path cold too).
+    #[inline]
+    fn push_in_turn<T>(
+        &self,
+        link: &SeqLink,
+        value: T,
+        make: impl FnOnce(T) -> Envelope<M>,
+        filler: Option<fn() -> Envelope<M>>,
+    ) -> Result<(), T> {
+        let _order = link.order.lock_unpoisoned();
+        if link.seq.is_stopped() {
+            return Err(value);
+        }
+        // Turns, not wake-ups, drive a sequential system: one turn per place taken. `make`
+        // (user code: a `From` conversion) runs under the order lock, after the place is
+        // claimed; if it panics, the place holds a void message, which takes its turn too
+        // (registered as the panic unwinds), so turns and messages stay matched.
+        let arrival = Arrival(link);
+        if let Err(value) = self.queue.push_with(value, make, filler) {
+            std::mem::forget(arrival);
+            return Err(value);
+        }
+        Ok(())
     }
 
     /// Gives back the permit of a user envelope taken out of a bounded mailbox.

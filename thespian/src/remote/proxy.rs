@@ -32,7 +32,10 @@ pub(crate) struct RemoteTarget {
     pub(crate) link: Arc<dyn Link>,
 }
 
-/// Sends through a typed proxy: encodes now, in the sender's task.
+/// Sends through a typed proxy: encodes now, in the sender's task. Out of line and cold, so that
+/// a local send, which only tests whether its cell is a proxy, keeps its code compact.
+#[cold]
+#[inline(never)]
 pub(crate) fn push<A: Actor, M: Send + 'static>(
     cell: &ActorCell<A>,
     target: &RemoteTarget,
