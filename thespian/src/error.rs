@@ -61,6 +61,11 @@ pub enum SendFailure {
     /// [`WireError`](crate::codec::WireError)).
     #[error("not sent to the actor's node: {0}")]
     NotSent(crate::codec::WireError),
+    /// The actor's bounded mailbox is full and no room can come while the sender waits: the send
+    /// was made by a handler of a sequential system, whose other actors run only once that
+    /// handler has finished.
+    #[error("the mailbox is full, and its actor cannot run before the sending handler ends")]
+    Full,
 }
 
 impl<M> std::error::Error for SendError<M> {}
@@ -92,6 +97,7 @@ impl<M> From<SendError<M>> for TrySendError<M> {
         match e.reason {
             SendFailure::Exited => TrySendError::Closed(e.message),
             SendFailure::NotSent(why) => TrySendError::NotSent(e.message, why),
+            SendFailure::Full => TrySendError::Full(e.message),
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Recipient};
 use crate::cell::{Deliver, Refused};
 use crate::deadline::NEVER;
-use crate::error::{AskError, SendError, TrySendError};
+use crate::error::{AskError, SendError, SendFailure, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::sequential::Sequential;
 use crate::system::shared::SystemShared;
@@ -92,13 +92,34 @@ where
     D: Deliver<M> + ?Sized + 'static,
 {
     let closed = match held.cell.bound() {
-        Some(bound) => match bound.acquire().await {
-            Ok(permit) => {
-                permit.forget();
-                false
+        Some(bound) => {
+            let acquired = match held.cell.system().sequential.clone() {
+                // From a handler of this very system: the receiver cannot run before that
+                // handler ends, so no room can come. Hand the message back, not wait forever.
+                Some(seq) if seq.is_driven_here() => {
+                    let Some((msg, sender)) = held.msg.take() else {
+                        return Ok(());
+                    };
+                    return Err(Refused {
+                        msg,
+                        sender,
+                        reply: None,
+                        reason: SendFailure::Full,
+                    });
+                }
+                // A sequential system makes room only while it is driven: the wait drives it, as
+                // an ask's does. One that stops first has no room to give (`None`).
+                Some(seq) => seq.drive(bound.acquire()).await,
+                None => Some(bound.acquire().await),
+            };
+            match acquired {
+                Some(Ok(permit)) => {
+                    permit.forget();
+                    false
+                }
+                Some(Err(_)) | None => true,
             }
-            Err(_) => true,
-        },
+        }
         None => false,
     };
     let Some((msg, sender)) = held.msg.take() else {

@@ -1,5 +1,7 @@
 //! Dead letters: counted without a handler, handed to a registered handler, none after it
-//! unregisters, and what was queued in an actor when it exits.
+//! unregisters, and what was queued in an actor when it exits; on both bases.
+
+mod common;
 
 use std::time::Duration;
 
@@ -74,84 +76,86 @@ impl Watcher {
 
 const SECOND: Duration = Duration::from_secs(1);
 
-async fn wait_until_dead(addr: &ActorAddress) {
-    while addr.is_alive() {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
 async fn exited_target(system: &ActorSystem) -> Addr<Target> {
     let target = system.create_actor(Target).await.unwrap();
     target.request_exit();
-    wait_until_dead(&target.address()).await;
+    common::wait_until_dead(system, &target).await;
     target
 }
 
 #[tokio::test]
 async fn without_a_handler_messages_to_an_exited_actor_are_counted() {
-    let system = ActorSystem::new();
-    let target = exited_target(&system).await;
-    assert_eq!(system.dead_letter_count(), 0);
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let target = exited_target(&system).await;
+        assert_eq!(system.dead_letter_count(), 0);
 
-    system.tell(&target, TargetPing { n: 1 }).await;
-    system.tell(&target, TargetPing { n: 2 }).await;
-    assert_eq!(system.dead_letter_count(), 2);
+        system.tell(&target, TargetPing { n: 1 }).await;
+        system.tell(&target, TargetPing { n: 2 }).await;
+        assert_eq!(system.dead_letter_count(), 2);
 
-    // A refused ask is a dead letter too, and fails at once.
-    assert_eq!(target.echo(3).ask().await, Err(AskError::DeadActor));
-    assert_eq!(system.dead_letter_count(), 3);
+        // A refused ask is a dead letter too, and fails at once.
+        assert_eq!(target.echo(3).ask().await, Err(AskError::DeadActor));
+        assert_eq!(system.dead_letter_count(), 3);
 
-    // `Addr::tell` hands the message back instead: not a dead letter.
-    let refused = target.ping(4).tell().await.unwrap_err();
-    assert_eq!(refused.into_inner().n, 4);
-    assert_eq!(system.dead_letter_count(), 3);
-    system.shutdown().await;
+        // `Addr::tell` hands the message back instead: not a dead letter.
+        let refused = target.ping(4).tell().await.unwrap_err();
+        assert_eq!(refused.into_inner().n, 4);
+        assert_eq!(system.dead_letter_count(), 3);
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_registered_handler_receives_dead_envelopes_with_target_and_typed_message() {
-    let system = ActorSystem::new();
-    let watcher = system.create_actor(Watcher::default()).await.unwrap();
-    watcher.register().ask().await.unwrap();
-    let target = exited_target(&system).await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let watcher = system.create_actor(Watcher::default()).await.unwrap();
+        watcher.register().ask().await.unwrap();
+        let target = exited_target(&system).await;
 
-    system.tell(&target, TargetPing { n: 7 }).await;
-    assert_eq!(target.echo(8).ask().await, Err(AskError::DeadActor));
-    assert_eq!(system.dead_letter_count(), 2);
+        system.tell(&target, TargetPing { n: 7 }).await;
+        assert_eq!(target.echo(8).ask().await, Err(AskError::DeadActor));
+        assert_eq!(system.dead_letter_count(), 2);
 
-    let seen = watcher.letters().ask().await.unwrap();
-    assert_eq!(seen.len(), 2, "{seen:?}");
-    assert_eq!(seen[0].target, target.address());
-    assert!(seen[0].from_outside);
-    assert_eq!(seen[0].ping, Some(7));
-    assert!(seen[0].message_type.ends_with("Ping"), "{seen:?}");
-    assert_eq!(seen[1].target, target.address());
-    assert_eq!(seen[1].echo, Some(8));
-    assert!(seen[1].message_type.ends_with("Echo"), "{seen:?}");
-    system.shutdown().await;
+        let seen = watcher.letters().ask().await.unwrap();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0].target, target.address());
+        assert!(seen[0].from_outside);
+        assert_eq!(seen[0].ping, Some(7));
+        assert!(seen[0].message_type.ends_with("Ping"), "{seen:?}");
+        assert_eq!(seen[1].target, target.address());
+        assert_eq!(seen[1].echo, Some(8));
+        assert!(seen[1].message_type.ends_with("Echo"), "{seen:?}");
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn after_unregistering_a_handler_receives_no_more_dead_letters() {
-    let system = ActorSystem::new();
-    let watcher = system.create_actor(Watcher::default()).await.unwrap();
-    watcher.register().ask().await.unwrap();
-    let target = exited_target(&system).await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let watcher = system.create_actor(Watcher::default()).await.unwrap();
+        watcher.register().ask().await.unwrap();
+        let target = exited_target(&system).await;
 
-    system.tell(&target, TargetPing { n: 1 }).await;
-    assert_eq!(watcher.letters().ask().await.unwrap().len(), 1);
+        system.tell(&target, TargetPing { n: 1 }).await;
+        assert_eq!(watcher.letters().ask().await.unwrap().len(), 1);
 
-    watcher.unregister().ask().await.unwrap();
-    system.tell(&target, TargetPing { n: 2 }).await;
-    system.tell(&target, TargetPing { n: 3 }).await;
-    // Still counted, but nobody is handed them.
-    assert_eq!(system.dead_letter_count(), 3);
-    let seen = watcher.letters().ask().await.unwrap();
-    assert_eq!(seen.len(), 1, "{seen:?}");
-    assert_eq!(seen[0].ping, Some(1));
-    system.shutdown().await;
+        watcher.unregister().ask().await.unwrap();
+        system.tell(&target, TargetPing { n: 2 }).await;
+        system.tell(&target, TargetPing { n: 3 }).await;
+        // Still counted, but nobody is handed them.
+        assert_eq!(system.dead_letter_count(), 3);
+        let seen = watcher.letters().ask().await.unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].ping, Some(1));
+        system.shutdown().await;
+    }
 }
 
+// Default base only: the target's handler waits on a gate while the test sends behind it and a
+// spawned task asks, concurrently.
 #[tokio::test(start_paused = true)]
 async fn messages_queued_when_an_actor_exits_become_dead_letters_and_their_asks_fail_at_once() {
     let system = ActorSystem::new();
@@ -189,7 +193,7 @@ async fn messages_queued_when_an_actor_exits_become_dead_letters_and_their_asks_
     let (answer, waited) = asker.await.unwrap();
     assert_eq!(answer, Err(AskError::DeadActor));
     assert!(waited < SECOND, "the ask failed only after {waited:?}");
-    wait_until_dead(&target.address()).await;
+    common::wait_until_dead(&system, &target).await;
 
     assert_eq!(system.dead_letter_count(), 3);
     let seen = watcher.letters().ask().await.unwrap();
@@ -203,31 +207,35 @@ async fn messages_queued_when_an_actor_exits_become_dead_letters_and_their_asks_
 
 #[tokio::test]
 async fn the_last_actor_to_register_receives_the_dead_letters() {
-    let system = ActorSystem::new();
-    let first = system.create_actor(Watcher::default()).await.unwrap();
-    let second = system.create_actor(Watcher::default()).await.unwrap();
-    assert_eq!(first.register().ask().await, Ok(true));
-    assert_eq!(second.register().ask().await, Ok(true));
-    // Unregistering an actor that is not the handler changes nothing.
-    assert_eq!(first.unregister().ask().await, Ok(true));
-    let target = exited_target(&system).await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let first = system.create_actor(Watcher::default()).await.unwrap();
+        let second = system.create_actor(Watcher::default()).await.unwrap();
+        assert_eq!(first.register().ask().await, Ok(true));
+        assert_eq!(second.register().ask().await, Ok(true));
+        // Unregistering an actor that is not the handler changes nothing.
+        assert_eq!(first.unregister().ask().await, Ok(true));
+        let target = exited_target(&system).await;
 
-    system.tell(&target, TargetPing { n: 1 }).await;
-    assert!(first.letters().ask().await.unwrap().is_empty());
-    assert_eq!(second.letters().ask().await.unwrap().len(), 1);
-    system.shutdown().await;
+        system.tell(&target, TargetPing { n: 1 }).await;
+        assert!(first.letters().ask().await.unwrap().is_empty());
+        assert_eq!(second.letters().ask().await.unwrap().len(), 1);
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_handler_that_exits_is_unregistered_and_dead_letters_are_still_counted() {
-    let system = ActorSystem::new();
-    let watcher = system.create_actor(Watcher::default()).await.unwrap();
-    assert_eq!(watcher.register().ask().await, Ok(true));
-    watcher.request_exit();
-    wait_until_dead(&watcher.address()).await;
-    let target = exited_target(&system).await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let watcher = system.create_actor(Watcher::default()).await.unwrap();
+        assert_eq!(watcher.register().ask().await, Ok(true));
+        watcher.request_exit();
+        common::wait_until_dead(&system, &watcher).await;
+        let target = exited_target(&system).await;
 
-    system.tell(&target, TargetPing { n: 1 }).await;
-    assert_eq!(system.dead_letter_count(), 1);
-    system.shutdown().await;
+        system.tell(&target, TargetPing { n: 1 }).await;
+        assert_eq!(system.dead_letter_count(), 1);
+        system.shutdown().await;
+    }
 }

@@ -1,5 +1,7 @@
 //! A panicking handler: retried once with a copy of the message when its actor asks for retries,
-//! then poisoned.
+//! then poisoned. On both bases.
+
+mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -81,106 +83,116 @@ const SECOND: Duration = Duration::from_secs(1);
 
 #[tokio::test]
 async fn a_failing_message_is_retried_once_then_poisons_the_ask_and_the_actor_goes_on() {
-    let system = ActorSystem::new();
-    let attempts = Arc::new(AtomicU32::new(0));
-    let fragile = system
-        .create_actor(Fragile {
-            attempts: attempts.clone(),
-        })
-        .await
-        .unwrap();
-    let answer = fragile.explode("kaboom".into()).ask().await;
-    assert_eq!(
-        answer,
-        Err(AskError::Poisoned(Poison::Panicked("kaboom".into())))
-    );
-    assert_eq!(attempts.load(Ordering::SeqCst), 1 + thespian::RETRIES);
-    assert_eq!(fragile.alive().ask().await, Ok(true));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let attempts = Arc::new(AtomicU32::new(0));
+        let fragile = system
+            .create_actor(Fragile {
+                attempts: attempts.clone(),
+            })
+            .await
+            .unwrap();
+        let answer = fragile.explode("kaboom".into()).ask().await;
+        assert_eq!(
+            answer,
+            Err(AskError::Poisoned(Poison::Panicked("kaboom".into())))
+        );
+        assert_eq!(attempts.load(Ordering::SeqCst), 1 + thespian::RETRIES);
+        assert_eq!(fragile.alive().ask().await, Ok(true));
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_retry_that_succeeds_answers_normally() {
-    let system = ActorSystem::new();
-    let attempts = Arc::new(AtomicU32::new(0));
-    let fragile = system
-        .create_actor(Fragile {
-            attempts: attempts.clone(),
-        })
-        .await
-        .unwrap();
-    assert_eq!(fragile.flaky().ask().await, Ok(1));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let attempts = Arc::new(AtomicU32::new(0));
+        let fragile = system
+            .create_actor(Fragile {
+                attempts: attempts.clone(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(fragile.flaky().ask().await, Ok(1));
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_clone_message_is_retried_only_when_its_handler_asks() {
-    let system = ActorSystem::new();
-    let attempts = Arc::new(AtomicU32::new(0));
-    let careful = system
-        .create_actor(Careful {
-            attempts: attempts.clone(),
-        })
-        .await
-        .unwrap();
-    let answer = careful.once().ask().await;
-    assert_eq!(
-        answer,
-        Err(AskError::Poisoned(Poison::Panicked(
-            "first attempt fails".into()
-        )))
-    );
-    assert_eq!(attempts.load(Ordering::SeqCst), 1);
-    attempts.store(0, Ordering::SeqCst);
-    assert_eq!(careful.twice().ask().await, Ok(1));
-    assert_eq!(attempts.load(Ordering::SeqCst), 2);
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let attempts = Arc::new(AtomicU32::new(0));
+        let careful = system
+            .create_actor(Careful {
+                attempts: attempts.clone(),
+            })
+            .await
+            .unwrap();
+        let answer = careful.once().ask().await;
+        assert_eq!(
+            answer,
+            Err(AskError::Poisoned(Poison::Panicked(
+                "first attempt fails".into()
+            )))
+        );
+        assert_eq!(attempts.load(Ordering::SeqCst), 1);
+        attempts.store(0, Ordering::SeqCst);
+        assert_eq!(careful.twice().ask().await, Ok(1));
+        assert_eq!(attempts.load(Ordering::SeqCst), 2);
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_message_that_cannot_be_copied_is_poisoned_at_its_first_failure() {
-    let system = ActorSystem::new();
-    let attempts = Arc::new(AtomicU32::new(0));
-    let brittle = system
-        .create_actor(Brittle {
-            attempts: attempts.clone(),
-        })
-        .await
-        .unwrap();
-    let answer = system
-        .ask(
-            &brittle,
-            BrittleShatter {
-                _payload: NotCloneable(Default::default()),
-            },
-            SECOND,
-        )
-        .await;
-    assert_eq!(
-        answer,
-        Err(AskError::Poisoned(Poison::Panicked("boom".into())))
-    );
-    assert_eq!(attempts.load(Ordering::SeqCst), 1);
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let attempts = Arc::new(AtomicU32::new(0));
+        let brittle = system
+            .create_actor(Brittle {
+                attempts: attempts.clone(),
+            })
+            .await
+            .unwrap();
+        let answer = system
+            .ask(
+                &brittle,
+                BrittleShatter {
+                    _payload: NotCloneable(Default::default()),
+                },
+                SECOND,
+            )
+            .await;
+        assert_eq!(
+            answer,
+            Err(AskError::Poisoned(Poison::Panicked("boom".into())))
+        );
+        assert_eq!(attempts.load(Ordering::SeqCst), 1);
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_told_message_that_fails_sends_a_poison_notice_to_the_outside() {
-    let system = ActorSystem::new();
-    let fragile = system
-        .create_actor(Fragile {
-            attempts: Arc::new(AtomicU32::new(0)),
-        })
-        .await
-        .unwrap();
-    system
-        .tell(&fragile, FragileExplode { why: "told".into() })
-        .await;
-    let notice = system.listen(SECOND).await.unwrap();
-    let poison = notice.downcast::<PoisonMessage>().ok().unwrap();
-    assert_eq!(poison.details, "told");
-    assert_eq!(poison.target, fragile.address());
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let fragile = system
+            .create_actor(Fragile {
+                attempts: Arc::new(AtomicU32::new(0)),
+            })
+            .await
+            .unwrap();
+        system
+            .tell(&fragile, FragileExplode { why: "told".into() })
+            .await;
+        let notice = system.listen(SECOND).await.unwrap();
+        let poison = notice.downcast::<PoisonMessage>().ok().unwrap();
+        assert_eq!(poison.details, "told");
+        assert_eq!(poison.target, fragile.address());
+        system.shutdown().await;
+    }
 }
 
 /// Sends a failing message to a `Fragile` and records the poison it gets back.
@@ -214,31 +226,33 @@ impl Sender {
 
 #[tokio::test]
 async fn an_actor_that_sent_a_failing_message_gets_its_poison_hook() {
-    let system = ActorSystem::new();
-    let fragile = system
-        .create_actor(Fragile {
-            attempts: Arc::new(AtomicU32::new(0)),
-        })
-        .await
-        .unwrap();
-    let sender = system
-        .create_actor(Sender {
-            target: fragile.clone(),
-            poisons: vec![],
-        })
-        .await
-        .unwrap();
-    sender.provoke().tell().await.unwrap();
-    let mut poisons = vec![];
-    for _ in 0..100 {
-        poisons = sender.poisons().ask().await.unwrap();
-        if !poisons.is_empty() {
-            break;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let fragile = system
+            .create_actor(Fragile {
+                attempts: Arc::new(AtomicU32::new(0)),
+            })
+            .await
+            .unwrap();
+        let sender = system
+            .create_actor(Sender {
+                target: fragile.clone(),
+                poisons: vec![],
+            })
+            .await
+            .unwrap();
+        sender.provoke().tell().await.unwrap();
+        let mut poisons = vec![];
+        for _ in 0..100 {
+            poisons = sender.poisons().ask().await.unwrap();
+            if !poisons.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(poisons, vec!["FragileExplode: from an actor".to_string()]);
+        system.shutdown().await;
     }
-    assert_eq!(poisons, vec!["FragileExplode: from an actor".to_string()]);
-    system.shutdown().await;
 }
 
 /// A message whose copy panics: user code that runs outside the guarded handler.
@@ -265,42 +279,46 @@ impl Victim {
 
 #[tokio::test]
 async fn a_panic_outside_the_handlers_still_ends_the_actor_properly() {
-    let system = ActorSystem::new();
-    let victim = system.create_actor(Victim).await.unwrap();
-    let answer = system
-        .ask(
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let victim = system.create_actor(Victim).await.unwrap();
+        let answer = system
+            .ask(
+                &victim,
+                VictimTake {
+                    _payload: Treacherous,
+                },
+                SECOND,
+            )
+            .await;
+        assert!(answer.is_err());
+        // The actor ended: its parent (the system) was told, so shutdown does not wait for it.
+        tokio::time::timeout(SECOND, system.shutdown())
+            .await
+            .unwrap();
+        assert_eq!(system.live_actors(), 0);
+    }
+}
+
+#[tokio::test]
+async fn messages_behind_a_panic_outside_the_handlers_become_dead_letters() {
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let victim = system.create_actor(Victim).await.unwrap();
+        let doomed = system.ask(
             &victim,
             VictimTake {
                 _payload: Treacherous,
             },
             SECOND,
-        )
-        .await;
-    assert!(answer.is_err());
-    // The actor ended: its parent (the system) was told, so shutdown does not wait for it.
-    tokio::time::timeout(SECOND, system.shutdown())
-        .await
-        .unwrap();
-    assert_eq!(system.live_actors(), 0);
-}
-
-#[tokio::test]
-async fn messages_behind_a_panic_outside_the_handlers_become_dead_letters() {
-    let system = ActorSystem::new();
-    let victim = system.create_actor(Victim).await.unwrap();
-    let doomed = system.ask(
-        &victim,
-        VictimTake {
-            _payload: Treacherous,
-        },
-        SECOND,
-    );
-    for _ in 0..5 {
-        victim.after().tell().await.unwrap();
+        );
+        for _ in 0..5 {
+            victim.after().tell().await.unwrap();
+        }
+        assert!(doomed.await.is_err());
+        tokio::time::timeout(SECOND, system.shutdown())
+            .await
+            .unwrap();
+        assert_eq!(system.dead_letter_count(), 5);
     }
-    assert!(doomed.await.is_err());
-    tokio::time::timeout(SECOND, system.shutdown())
-        .await
-        .unwrap();
-    assert_eq!(system.dead_letter_count(), 5);
 }

@@ -1,4 +1,6 @@
-//! Creation, children, exit requests and shutdown.
+//! Creation, children, exit requests and shutdown, on both bases.
+
+mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -85,116 +87,120 @@ fn parent() -> (Parent, Arc<Mutex<Vec<String>>>) {
     )
 }
 
-async fn wait_until_dead(addr: &ActorAddress) {
-    while addr.is_alive() {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_parent_is_told_when_its_child_exits() {
-    let system = ActorSystem::new();
-    let (actor, events) = parent();
-    let parent = system.create_actor(actor).await.unwrap();
-    let children = parent.spawn_children(2).ask().await.unwrap();
-    assert_eq!(children[0].ping().ask().await.unwrap(), "child0");
-    children[0].request_exit();
-    wait_until_dead(&children[0].address()).await;
-    // The notice is queued behind nothing else: the next ask sees one child left.
-    assert_eq!(parent.children().ask().await.unwrap(), 1);
-    assert!(events
-        .lock()
-        .unwrap()
-        .contains(&"parent saw child exit: asked to exit".to_string()));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (actor, events) = parent();
+        let parent = system.create_actor(actor).await.unwrap();
+        let children = parent.spawn_children(2).ask().await.unwrap();
+        assert_eq!(children[0].ping().ask().await.unwrap(), "child0");
+        children[0].request_exit();
+        common::wait_until_dead(&system, &children[0]).await;
+        // The notice is queued behind nothing else: the next ask sees one child left.
+        assert_eq!(parent.children().ask().await.unwrap(), 1);
+        assert!(events
+            .lock()
+            .unwrap()
+            .contains(&"parent saw child exit: asked to exit".to_string()));
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn children_exit_before_their_parent() {
-    let system = ActorSystem::new();
-    let (actor, events) = parent();
-    let parent = system.create_actor(actor).await.unwrap();
-    let children = parent.spawn_children(3).ask().await.unwrap();
-    parent.request_exit();
-    wait_until_dead(&parent.address()).await;
-    for child in &children {
-        assert!(!child.is_alive());
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (actor, events) = parent();
+        let parent = system.create_actor(actor).await.unwrap();
+        let children = parent.spawn_children(3).ask().await.unwrap();
+        parent.request_exit();
+        common::wait_until_dead(&system, &parent).await;
+        for child in &children {
+            assert!(!child.is_alive());
+        }
+        let events = events.lock().unwrap().clone();
+        let stopping = events.iter().position(|e| e == "parent stopping").unwrap();
+        let exits: Vec<usize> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.starts_with("parent saw"))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(exits.len(), 3, "{events:?}");
+        assert!(exits.iter().all(|&i| i > stopping), "{events:?}");
+        system.shutdown().await;
     }
-    let events = events.lock().unwrap().clone();
-    let stopping = events.iter().position(|e| e == "parent stopping").unwrap();
-    let exits: Vec<usize> = events
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.starts_with("parent saw"))
-        .map(|(i, _)| i)
-        .collect();
-    assert_eq!(exits.len(), 3, "{events:?}");
-    assert!(exits.iter().all(|&i| i > stopping), "{events:?}");
-    system.shutdown().await;
 }
 
 #[tokio::test]
 async fn messages_sent_before_the_exit_request_are_handled_first() {
-    let system = ActorSystem::new();
-    let (actor, events) = parent();
-    let parent = system.create_actor(actor).await.unwrap();
-    let child = parent.spawn_children(1).ask().await.unwrap().remove(0);
-    for i in 0..10 {
-        child.note(format!("note {i}")).tell().await.unwrap();
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (actor, events) = parent();
+        let parent = system.create_actor(actor).await.unwrap();
+        let child = parent.spawn_children(1).ask().await.unwrap().remove(0);
+        for i in 0..10 {
+            child.note(format!("note {i}")).tell().await.unwrap();
+        }
+        child.request_exit();
+        common::wait_until_dead(&system, &child).await;
+        assert_eq!(child.ping().ask().await, Err(AskError::DeadActor));
+        let events = events.lock().unwrap().clone();
+        let notes: Vec<&String> = events.iter().filter(|e| e.starts_with("note")).collect();
+        assert_eq!(notes.len(), 10);
+        let last_note = events.iter().position(|e| e == "note 9").unwrap();
+        let stopping = events.iter().position(|e| e == "child0 stopping").unwrap();
+        assert!(last_note < stopping, "{events:?}");
+        system.shutdown().await;
     }
-    child.request_exit();
-    wait_until_dead(&child.address()).await;
-    assert_eq!(child.ping().ask().await, Err(AskError::DeadActor));
-    let events = events.lock().unwrap().clone();
-    let notes: Vec<&String> = events.iter().filter(|e| e.starts_with("note")).collect();
-    assert_eq!(notes.len(), 10);
-    let last_note = events.iter().position(|e| e == "note 9").unwrap();
-    let stopping = events.iter().position(|e| e == "child0 stopping").unwrap();
-    assert!(last_note < stopping, "{events:?}");
-    system.shutdown().await;
 }
 
 #[tokio::test]
 async fn shutdown_stops_every_actor_and_can_be_called_twice() {
-    let system = ActorSystem::new();
-    let mut all = Vec::new();
-    for _ in 0..5 {
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let mut all = Vec::new();
+        for _ in 0..5 {
+            let (actor, _) = parent();
+            let parent = system.create_actor(actor).await.unwrap();
+            all.extend(
+                parent
+                    .spawn_children(4)
+                    .ask()
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(Addr::address),
+            );
+            all.push(parent.address());
+        }
+        assert_eq!(system.live_actors(), 25);
+        system.shutdown().await;
+        assert_eq!(system.live_actors(), 0);
+        assert!(all.iter().all(|a| !a.is_alive()));
+        system.shutdown().await;
         let (actor, _) = parent();
-        let parent = system.create_actor(actor).await.unwrap();
-        all.extend(
-            parent
-                .spawn_children(4)
-                .ask()
-                .await
-                .unwrap()
-                .iter()
-                .map(Addr::address),
+        assert_eq!(
+            system.create_actor(actor).await.unwrap_err(),
+            thespian::CreateError::SystemShutDown
         );
-        all.push(parent.address());
     }
-    assert_eq!(system.live_actors(), 25);
-    system.shutdown().await;
-    assert_eq!(system.live_actors(), 0);
-    assert!(all.iter().all(|a| !a.is_alive()));
-    system.shutdown().await;
-    let (actor, _) = parent();
-    assert_eq!(
-        system.create_actor(actor).await.unwrap_err(),
-        thespian::CreateError::SystemShutDown
-    );
 }
 
 #[tokio::test]
 async fn shutdown_reports_system_shutdown_as_the_reason() {
-    let system = ActorSystem::new();
-    let (actor, events) = parent();
-    let parent = system.create_actor(actor).await.unwrap();
-    parent.spawn_children(1).ask().await.unwrap();
-    system.shutdown().await;
-    assert!(events
-        .lock()
-        .unwrap()
-        .contains(&"parent saw child exit: system shut down".to_string()));
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (actor, events) = parent();
+        let parent = system.create_actor(actor).await.unwrap();
+        parent.spawn_children(1).ask().await.unwrap();
+        system.shutdown().await;
+        assert!(events
+            .lock()
+            .unwrap()
+            .contains(&"parent saw child exit: system shut down".to_string()));
+    }
 }
 
 struct Empty;
@@ -204,6 +210,7 @@ impl Empty {
     async fn nothing(&mut self) {}
 }
 
+// Default base only: counts the tasks of a multi-thread tokio runtime.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_actors_come_and_go_without_leaking_tasks() {
     let system = ActorSystem::new();
@@ -221,7 +228,7 @@ async fn ten_thousand_actors_come_and_go_without_leaking_tasks() {
         a.request_exit();
     }
     for a in &actors {
-        wait_until_dead(&a.address()).await;
+        common::wait_until_dead(&system, a).await;
     }
     // The last step of each task follows its mailbox closing: give them a moment to finish.
     for _ in 0..1000 {
@@ -278,19 +285,21 @@ impl Watcher {
 
 #[tokio::test]
 async fn a_child_that_fails_to_start_is_reported_and_its_messages_are_dead() {
-    let system = ActorSystem::new();
-    let watcher = system
-        .create_actor(Watcher { exits: vec![] })
-        .await
-        .unwrap();
-    let child = watcher.spawn_failing().ask().await.unwrap();
-    assert_eq!(child.hello().ask().await, Err(AskError::DeadActor));
-    wait_until_dead(&child.address()).await;
-    assert_eq!(
-        watcher.exits().ask().await.unwrap(),
-        vec![ExitReason::StartFailed("cannot start".into())]
-    );
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let watcher = system
+            .create_actor(Watcher { exits: vec![] })
+            .await
+            .unwrap();
+        let child = watcher.spawn_failing().ask().await.unwrap();
+        assert_eq!(child.hello().ask().await, Err(AskError::DeadActor));
+        common::wait_until_dead(&system, &child).await;
+        assert_eq!(
+            watcher.exits().ask().await.unwrap(),
+            vec![ExitReason::StartFailed("cannot start".into())]
+        );
+        system.shutdown().await;
+    }
 }
 
 struct FailsToStop;
@@ -349,9 +358,11 @@ async fn exit_watcher(
     (system.create_actor(watcher).await.unwrap(), exits, drops)
 }
 
-/// Waits (up to `millis` ms) until `done` holds; the caller asserts what it waited for.
-async fn wait_until(millis: u32, done: impl Fn() -> bool) {
+/// Drives `system` and waits (up to `millis` ms) until `done` holds; the caller asserts what it
+/// waited for.
+async fn wait_until(system: &ActorSystem, millis: u32, done: impl Fn() -> bool) {
     for _ in 0..millis {
+        system.run_until_idle().await;
         if done() {
             break;
         }
@@ -360,22 +371,24 @@ async fn wait_until(millis: u32, done: impl Fn() -> bool) {
 }
 
 /// Waits (up to 100 ms) until a parent has recorded a child's exit.
-async fn wait_for_an_exit(exits: &Mutex<Vec<ExitReason>>) {
-    wait_until(100, || !exits.lock().unwrap().is_empty()).await;
+async fn wait_for_an_exit(system: &ActorSystem, exits: &Mutex<Vec<ExitReason>>) {
+    wait_until(system, 100, || !exits.lock().unwrap().is_empty()).await;
 }
 
 #[tokio::test]
 async fn a_panic_in_stopping_still_exits_and_tells_the_parent() {
-    let system = ActorSystem::new();
-    let (watcher, exits, _) = exit_watcher(&system).await;
-    let child = watcher.spawn_stopper().ask().await.unwrap();
-    assert_eq!(child.ping_stopper().ask().await, Ok(1));
-    child.request_exit();
-    wait_until_dead(&child.address()).await;
-    wait_for_an_exit(&exits).await;
-    assert_eq!(*exits.lock().unwrap(), vec![ExitReason::Requested]);
-    system.shutdown().await;
-    assert_eq!(system.live_actors(), 0);
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (watcher, exits, _) = exit_watcher(&system).await;
+        let child = watcher.spawn_stopper().ask().await.unwrap();
+        assert_eq!(child.ping_stopper().ask().await, Ok(1));
+        child.request_exit();
+        common::wait_until_dead(&system, &child).await;
+        wait_for_an_exit(&system, &exits).await;
+        assert_eq!(*exits.lock().unwrap(), vec![ExitReason::Requested]);
+        system.shutdown().await;
+        assert_eq!(system.live_actors(), 0);
+    }
 }
 
 /// Panics when dropped, after noting that it was.
@@ -417,36 +430,38 @@ impl Drop for CountsDrop {
 
 #[tokio::test]
 async fn an_actor_whose_drop_panics_still_exits_and_its_parent_hears_it_failed() {
-    let system = ActorSystem::new();
-    let (watcher, exits, drops) = exit_watcher(&system).await;
-    let child = watcher.spawn_dropper().ask().await.unwrap();
-    assert_eq!(child.ping_dropper().ask().await, Ok(2));
-    let wakeup_dropped = Arc::new(AtomicUsize::new(0));
-    child
-        .arm_wakeup(wakeup_dropped.clone())
-        .tell()
-        .await
-        .unwrap();
-    child.request_exit();
-    wait_until_dead(&child.address()).await;
-    wait_for_an_exit(&exits).await;
-    assert_eq!(
-        drops.load(Ordering::SeqCst),
-        1,
-        "dropped once, before the parent heard"
-    );
-    let exits = exits.lock().unwrap().clone();
-    assert!(
-        matches!(&exits[..], [ExitReason::Failed(details)] if details.contains("cannot let go")),
-        "{exits:?}"
-    );
-    // Its pending wake-up was cancelled with it, although the panic took its context away.
-    wait_until(1000, || wakeup_dropped.load(Ordering::SeqCst) == 1).await;
-    assert_eq!(
-        wakeup_dropped.load(Ordering::SeqCst),
-        1,
-        "the wake-up is cancelled"
-    );
-    system.shutdown().await;
-    assert_eq!(system.live_actors(), 0);
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (watcher, exits, drops) = exit_watcher(&system).await;
+        let child = watcher.spawn_dropper().ask().await.unwrap();
+        assert_eq!(child.ping_dropper().ask().await, Ok(2));
+        let wakeup_dropped = Arc::new(AtomicUsize::new(0));
+        child
+            .arm_wakeup(wakeup_dropped.clone())
+            .tell()
+            .await
+            .unwrap();
+        child.request_exit();
+        common::wait_until_dead(&system, &child).await;
+        wait_for_an_exit(&system, &exits).await;
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "dropped once, before the parent heard"
+        );
+        let exits = exits.lock().unwrap().clone();
+        assert!(
+            matches!(&exits[..], [ExitReason::Failed(details)] if details.contains("cannot let go")),
+            "{exits:?}"
+        );
+        // Its pending wake-up was cancelled with it, although the panic took its context away.
+        wait_until(&system, 1000, || wakeup_dropped.load(Ordering::SeqCst) == 1).await;
+        assert_eq!(
+            wakeup_dropped.load(Ordering::SeqCst),
+            1,
+            "the wake-up is cancelled"
+        );
+        system.shutdown().await;
+        assert_eq!(system.live_actors(), 0);
+    }
 }

@@ -1,10 +1,13 @@
 //! Bounded mailboxes: `tell` waits for room and loses nothing, `try_tell` hands back what does not
-//! fit, a refused message comes back to the caller, and the bound stays what it was set to.
+//! fit, a refused message comes back to the caller, and the bound stays what it was set to. On both
+//! bases where the scenario allows.
+
+mod common;
 
 use std::time::Duration;
 
 use thespian::prelude::*;
-use thespian::{ActorOptions, TrySendError};
+use thespian::{ActorOptions, SendFailure, TrySendError};
 use tokio::sync::oneshot;
 
 /// A consumer that is slower than its producers: it yields to the scheduler on every message.
@@ -16,7 +19,7 @@ struct Sink {
 #[actor(no_serde)]
 impl Sink {
     async fn put(&mut self, n: u64) {
-        tokio::task::yield_now().await;
+        common::yield_once().await;
         self.seen.push(n);
     }
 
@@ -42,19 +45,33 @@ fn bounded(capacity: usize) -> ActorOptions<Sink> {
     ActorOptions::new().mailbox_capacity(capacity)
 }
 
-/// Blocks `sink` inside a handler; the returned sender releases it.
-async fn hold(sink: &Addr<Sink>) -> oneshot::Sender<()> {
+/// What keeps a sink from taking messages until it is opened.
+enum Gate {
+    /// Default base: the sink waits inside a handler for this sender.
+    InHandler(oneshot::Sender<()>),
+    /// Sequential base: nothing runs until the system is driven (by the next ask), so the sink
+    /// takes nothing meanwhile without a gate (a handler waiting on one would hold the driver).
+    Undriven,
+}
+
+impl Gate {
+    fn open(self) {
+        if let Gate::InHandler(open) = self {
+            open.send(()).unwrap();
+        }
+    }
+}
+
+/// Keeps `sink` from taking messages until the gate returned is opened.
+async fn hold(system: &ActorSystem, sink: &Addr<Sink>) -> Gate {
+    if system.name() == common::SEQUENTIAL {
+        return Gate::Undriven;
+    }
     let (entered_tx, entered) = oneshot::channel();
     let (open, gate) = oneshot::channel();
     sink.hold(entered_tx, gate).tell().await.unwrap();
     entered.await.unwrap();
-    open
-}
-
-async fn wait_until_dead(addr: &ActorAddress) {
-    while addr.is_alive() {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    Gate::InHandler(open)
 }
 
 /// Fills the mailbox with `try_tell` until it is full; how many fit.
@@ -75,24 +92,34 @@ fn fill(sink: &Addr<Sink>, first: u64) -> usize {
 
 #[tokio::test]
 async fn a_fast_producer_loses_nothing_to_a_slow_consumer_behind_a_bound() {
-    let system = ActorSystem::new();
-    let sink = system
-        .create_actor_with(Sink::default(), bounded(CAPACITY))
-        .await
-        .unwrap();
-    let mut most_queued = 0;
-    for n in 0..10_000u64 {
-        sink.put(n).tell().await.unwrap();
-        most_queued = most_queued.max(sink.queue_len());
+    // On the sequential base a tell waiting for room drives the system until there is room.
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let sink = system
+            .create_actor_with(Sink::default(), bounded(CAPACITY))
+            .await
+            .unwrap();
+        let mut most_queued = 0;
+        for n in 0..10_000u64 {
+            sink.put(n).tell().await.unwrap();
+            most_queued = most_queued.max(sink.queue_len());
+        }
+        assert!(
+            most_queued <= CAPACITY,
+            "{}: {most_queued} queued",
+            system.name()
+        );
+        assert_eq!(
+            sink.seen().ask().await.unwrap(),
+            (0..10_000).collect::<Vec<_>>(),
+            "{}",
+            system.name()
+        );
+        system.shutdown().await;
     }
-    assert!(most_queued <= CAPACITY, "{most_queued} queued");
-    assert_eq!(
-        sink.seen().ask().await.unwrap(),
-        (0..10_000).collect::<Vec<_>>()
-    );
-    system.shutdown().await;
 }
 
+// Default base only: concurrent producers on a multi-thread runtime.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_producers_lose_nothing_and_keep_their_own_order_behind_a_bound() {
     let system = ActorSystem::new();
@@ -128,62 +155,70 @@ async fn concurrent_producers_lose_nothing_and_keep_their_own_order_behind_a_bou
 
 #[tokio::test]
 async fn the_system_wide_bound_applies_to_every_actor() {
-    let system = ActorSystem::builder().mailbox_capacity(CAPACITY).build();
-    let sink = system.create_actor(Sink::default()).await.unwrap();
-    let open = hold(&sink).await;
-    assert_eq!(fill(&sink, 0), CAPACITY);
-    open.send(()).unwrap();
-    assert_eq!(sink.seen_count().ask().await, Ok(CAPACITY));
-    system.shutdown().await;
+    for system in common::both_bases_with(|b| b.mailbox_capacity(CAPACITY)) {
+        println!("base: {}", system.name());
+        let sink = system.create_actor(Sink::default()).await.unwrap();
+        let open = hold(&system, &sink).await;
+        assert_eq!(fill(&sink, 0), CAPACITY);
+        open.open();
+        assert_eq!(sink.seen_count().ask().await, Ok(CAPACITY));
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn try_tell_on_a_full_mailbox_hands_the_message_back() {
-    let system = ActorSystem::new();
-    let sink = system
-        .create_actor_with(Sink::default(), bounded(CAPACITY))
-        .await
-        .unwrap();
-    let open = hold(&sink).await;
-    for n in 0..CAPACITY as u64 {
-        sink.try_tell(SinkPut { n }).unwrap();
-    }
-    match sink.try_tell(SinkPut { n: 99 }) {
-        Err(TrySendError::Full(put)) => assert_eq!(put.n, 99),
-        other => panic!("expected Full, got {other:?}"),
-    }
-    assert_eq!(sink.queue_len(), CAPACITY);
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let sink = system
+            .create_actor_with(Sink::default(), bounded(CAPACITY))
+            .await
+            .unwrap();
+        let open = hold(&system, &sink).await;
+        for n in 0..CAPACITY as u64 {
+            sink.try_tell(SinkPut { n }).unwrap();
+        }
+        match sink.try_tell(SinkPut { n: 99 }) {
+            Err(TrySendError::Full(put)) => assert_eq!(put.n, 99),
+            other => panic!("expected Full, got {other:?}"),
+        }
+        assert_eq!(sink.queue_len(), CAPACITY);
 
-    // Once the consumer has taken them, there is room again.
-    open.send(()).unwrap();
-    assert_eq!(sink.seen_count().ask().await, Ok(CAPACITY));
-    sink.try_tell(SinkPut { n: 100 }).unwrap();
-    let mut expected: Vec<u64> = (0..CAPACITY as u64).collect();
-    expected.push(100);
-    assert_eq!(sink.seen().ask().await.unwrap(), expected);
-    system.shutdown().await;
+        // Once the consumer has taken them, there is room again.
+        open.open();
+        assert_eq!(sink.seen_count().ask().await, Ok(CAPACITY));
+        sink.try_tell(SinkPut { n: 100 }).unwrap();
+        let mut expected: Vec<u64> = (0..CAPACITY as u64).collect();
+        expected.push(100);
+        assert_eq!(sink.seen().ask().await.unwrap(), expected);
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn tell_to_an_exited_actor_hands_the_message_back() {
-    let system = ActorSystem::new();
-    let sink = system
-        .create_actor_with(Sink::default(), bounded(CAPACITY))
-        .await
-        .unwrap();
-    sink.request_exit();
-    wait_until_dead(&sink.address()).await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let sink = system
+            .create_actor_with(Sink::default(), bounded(CAPACITY))
+            .await
+            .unwrap();
+        sink.request_exit();
+        common::wait_until_dead(&system, &sink).await;
 
-    let put = sink.put(42).tell().await.unwrap_err().into_inner();
-    assert_eq!(put.n, 42);
-    match sink.try_tell(SinkPut { n: 43 }) {
-        Err(TrySendError::Closed(put)) => assert_eq!(put.n, 43),
-        other => panic!("expected Closed, got {other:?}"),
+        let put = sink.put(42).tell().await.unwrap_err().into_inner();
+        assert_eq!(put.n, 42);
+        match sink.try_tell(SinkPut { n: 43 }) {
+            Err(TrySendError::Closed(put)) => assert_eq!(put.n, 43),
+            other => panic!("expected Closed, got {other:?}"),
+        }
+        assert_eq!(system.dead_letter_count(), 0);
+        system.shutdown().await;
     }
-    assert_eq!(system.dead_letter_count(), 0);
-    system.shutdown().await;
 }
 
+// Default base only: a tell from outside waits for room in a spawned task while the actor exits,
+// concurrently.
 #[tokio::test]
 async fn a_tell_waiting_for_room_gets_its_message_back_when_the_actor_exits() {
     let system = ActorSystem::new();
@@ -191,7 +226,7 @@ async fn a_tell_waiting_for_room_gets_its_message_back_when_the_actor_exits() {
         .create_actor_with(Sink::default(), bounded(1))
         .await
         .unwrap();
-    let open = hold(&sink).await;
+    let open = hold(&system, &sink).await;
     sink.try_tell(SinkPut { n: 1 }).unwrap();
     let waiting = sink.tell(SinkPut { n: 2 });
     let waiter = tokio::spawn(waiting);
@@ -200,8 +235,8 @@ async fn a_tell_waiting_for_room_gets_its_message_back_when_the_actor_exits() {
 
     // The exit request bypasses the bound; `Put { n: 1 }` is handled, then the actor exits.
     assert!(sink.request_exit());
-    open.send(()).unwrap();
-    wait_until_dead(&sink.address()).await;
+    open.open();
+    common::wait_until_dead(&system, &sink).await;
     match waiter.await.unwrap() {
         // Either it got in before the exit (and was then a dead letter), or it was handed back.
         Ok(()) => assert_eq!(system.dead_letter_count(), 1),
@@ -212,99 +247,156 @@ async fn a_tell_waiting_for_room_gets_its_message_back_when_the_actor_exits() {
 
 #[tokio::test]
 async fn system_messages_do_not_enlarge_a_bounded_mailbox() {
-    let system = ActorSystem::new();
-    let sink = system
-        .create_actor_with(Sink::default(), bounded(2))
-        .await
-        .unwrap();
-    // Status requests travel in the mailbox but take no room in it.
-    for _ in 0..5 {
-        assert_eq!(system.status(SECOND).await.actors.len(), 1);
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let sink = system
+            .create_actor_with(Sink::default(), bounded(2))
+            .await
+            .unwrap();
+        // Status requests travel in the mailbox but take no room in it.
+        for _ in 0..5 {
+            assert_eq!(system.status(SECOND).await.actors.len(), 1);
+        }
+        let open = hold(&system, &sink).await;
+        assert_eq!(fill(&sink, 0), 2);
+        open.open();
+        system.shutdown().await;
     }
-    let open = hold(&sink).await;
-    assert_eq!(fill(&sink, 0), 2);
-    open.send(()).unwrap();
-    system.shutdown().await;
 }
 
 #[tokio::test]
 async fn initial_messages_do_not_enlarge_a_bounded_mailbox() {
-    let system = ActorSystem::new();
-    let mut options = bounded(2);
-    for n in 0..5 {
-        options = options.initial_message(SinkPut { n });
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let mut options = bounded(2);
+        for n in 0..5 {
+            options = options.initial_message(SinkPut { n });
+        }
+        let sink = system
+            .create_actor_with(Sink::default(), options)
+            .await
+            .unwrap();
+        assert_eq!(sink.seen_count().ask().await, Ok(5));
+        let open = hold(&system, &sink).await;
+        assert_eq!(fill(&sink, 5), 2);
+        open.open();
+        system.shutdown().await;
     }
-    let sink = system
-        .create_actor_with(Sink::default(), options)
-        .await
-        .unwrap();
-    assert_eq!(sink.seen_count().ask().await, Ok(5));
-    let open = hold(&sink).await;
-    assert_eq!(fill(&sink, 5), 2);
-    open.send(()).unwrap();
-    system.shutdown().await;
 }
 
 #[tokio::test]
 async fn untyped_sends_pass_the_bound_without_enlarging_it() {
-    let system = ActorSystem::new();
-    let sink = system
-        .create_actor_with(Sink::default(), bounded(2))
-        .await
-        .unwrap();
-    let open = hold(&sink).await;
-    assert_eq!(fill(&sink, 0), 2);
-    // Untyped sends are never held back by the bound...
-    for n in 2..5 {
-        sink.address().tell_any(SinkPut { n }).unwrap();
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let sink = system
+            .create_actor_with(Sink::default(), bounded(2))
+            .await
+            .unwrap();
+        let open = hold(&system, &sink).await;
+        assert_eq!(fill(&sink, 0), 2);
+        // Untyped sends are never held back by the bound...
+        for n in 2..5 {
+            sink.address().tell_any(SinkPut { n }).unwrap();
+        }
+        open.open();
+        assert_eq!(sink.seen().ask().await.unwrap(), vec![0, 1, 2, 3, 4]);
+        // ...and leave it as it was.
+        let open = hold(&system, &sink).await;
+        assert_eq!(fill(&sink, 5), 2);
+        open.open();
+        system.shutdown().await;
     }
-    open.send(()).unwrap();
-    assert_eq!(sink.seen().ask().await.unwrap(), vec![0, 1, 2, 3, 4]);
-    // ...and leave it as it was.
-    let open = hold(&sink).await;
-    assert_eq!(fill(&sink, 5), 2);
-    open.send(()).unwrap();
-    system.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_ask_waiting_for_room_behind_other_waiters_is_delivered() {
-    let system = ActorSystem::new();
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let sink = system
+            .create_actor_with(Sink::default(), bounded(1))
+            .await
+            .unwrap();
+        let open = hold(&system, &sink).await;
+        sink.put(0).tell().await.unwrap(); // fills the one slot
+                                           // Two tells wait for room, then an ask behind them.
+        let waiting: Vec<_> = (1..=2).map(|n| sink.put(n).tell()).collect();
+        let ask = sink.seen_count().timeout(Duration::from_secs(5)).ask();
+        open.open();
+        for tell in waiting {
+            tell.await.unwrap();
+        }
+        // Everything before the ask was handled before it, and the ask was not lost.
+        assert_eq!(ask.await, Ok(3), "{}", system.name());
+        system.shutdown().await;
+    }
+}
+
+/// Tells a sink from inside a handler, and keeps what came back.
+struct Feeder {
+    sink: Addr<Sink>,
+    refused: Option<(u64, SendFailure)>,
+}
+
+#[actor(no_serde)]
+impl Feeder {
+    async fn feed(&mut self, n: u64) {
+        if let Err(refused) = self.sink.put(n).tell().await {
+            let reason = refused.reason().clone();
+            self.refused = Some((refused.into_inner().n, reason));
+        }
+    }
+
+    async fn refused(&self) -> Option<(u64, SendFailure)> {
+        self.refused.clone()
+    }
+}
+
+// Sequential base only: on the default base the receiver runs meanwhile and the tell waits.
+#[tokio::test]
+async fn a_handler_of_a_sequential_system_gets_its_message_back_from_a_full_mailbox() {
+    let system = ActorSystem::builder().sequential().build();
     let sink = system
         .create_actor_with(Sink::default(), bounded(1))
         .await
         .unwrap();
-    let open = hold(&sink).await;
-    sink.put(0).tell().await.unwrap(); // fills the one slot
-                                       // Two tells wait for room, then an ask behind them.
-    let waiting: Vec<_> = (1..=2).map(|n| sink.put(n).tell()).collect();
-    let ask = sink.seen_count().timeout(Duration::from_secs(5)).ask();
-    let _ = open.send(());
-    for tell in waiting {
-        tell.await.unwrap();
-    }
-    // Everything before the ask was handled before it, and the ask was not lost.
-    assert_eq!(ask.await, Ok(3));
+    let feeder = system
+        .create_actor(Feeder {
+            sink: sink.clone(),
+            refused: None,
+        })
+        .await
+        .unwrap();
+    // The feeder's turn comes first; by then the sink's one place is taken, and the sink cannot
+    // run before the feeder's handler ends: waiting would never end.
+    feeder.feed(1).tell().await.unwrap();
+    sink.try_tell(SinkPut { n: 0 }).unwrap();
+    assert_eq!(
+        feeder.refused().ask().await.unwrap(),
+        Some((1, SendFailure::Full))
+    );
+    assert_eq!(sink.seen().ask().await.unwrap(), vec![0]);
     system.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_send_dropped_while_it_waits_for_room_leaves_a_dead_letter() {
-    let system = ActorSystem::new();
-    let sink = system
-        .create_actor_with(Sink::default(), bounded(1))
-        .await
-        .unwrap();
-    let open = hold(&sink).await;
-    sink.try_tell(SinkPut { n: 1 }).unwrap();
-    // Thespian-style, then typed: each waits for room, and is dropped unawaited.
-    let delivery = system.tell(&sink, SinkPut { n: 2 });
-    let tell = sink.tell(SinkPut { n: 3 });
-    assert_eq!(system.dead_letter_count(), 0);
-    drop(delivery);
-    drop(tell);
-    assert_eq!(system.dead_letter_count(), 2, "dropped sends vanished");
-    open.send(()).unwrap();
-    assert_eq!(sink.seen().ask().await, Ok(vec![1]));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let sink = system
+            .create_actor_with(Sink::default(), bounded(1))
+            .await
+            .unwrap();
+        let open = hold(&system, &sink).await;
+        sink.try_tell(SinkPut { n: 1 }).unwrap();
+        // Thespian-style, then typed: each waits for room, and is dropped unawaited.
+        let delivery = system.tell(&sink, SinkPut { n: 2 });
+        let tell = sink.tell(SinkPut { n: 3 });
+        assert_eq!(system.dead_letter_count(), 0);
+        drop(delivery);
+        drop(tell);
+        assert_eq!(system.dead_letter_count(), 2, "dropped sends vanished");
+        open.open();
+        assert_eq!(sink.seen().ask().await, Ok(vec![1]));
+        system.shutdown().await;
+    }
 }

@@ -1,4 +1,7 @@
-//! `tell`, `ask` and `listen`: ordering, correlation, timeouts, dead targets, concurrency.
+//! `tell`, `ask` and `listen`: ordering, correlation, timeouts, dead targets, concurrency; on
+//! both bases where the scenario allows.
+
+mod common;
 
 use std::time::{Duration, Instant};
 
@@ -41,18 +44,23 @@ const SECOND: Duration = Duration::from_secs(1);
 
 #[tokio::test]
 async fn tells_then_ask_from_one_sender_arrive_in_order() {
-    let system = ActorSystem::new();
-    let log = system.create_actor(Log::default()).await.unwrap();
-    for n in 0..1000 {
-        log.push(n).tell().await.unwrap();
+    for system in common::both_bases() {
+        let log = system.create_actor(Log::default()).await.unwrap();
+        for n in 0..1000 {
+            log.push(n).tell().await.unwrap();
+        }
+        assert_eq!(
+            log.seen().ask().await.unwrap(),
+            (0..1000).collect::<Vec<_>>(),
+            "{}",
+            system.name()
+        );
+        system.shutdown().await;
     }
-    assert_eq!(
-        log.seen().ask().await.unwrap(),
-        (0..1000).collect::<Vec<_>>()
-    );
-    system.shutdown().await;
 }
 
+// Default base only: the handler sleeps with tokio (real time, beside the sequential base's
+// virtual clock) under a paused tokio clock.
 #[tokio::test(start_paused = true)]
 async fn ask_times_out_and_the_late_reply_never_answers_a_later_ask() {
     let system = ActorSystem::new();
@@ -78,38 +86,46 @@ async fn ask_times_out_and_the_late_reply_never_answers_a_later_ask() {
 
 #[tokio::test]
 async fn ask_to_an_exited_actor_fails_at_once() {
-    let system = ActorSystem::new();
-    let log = system.create_actor(Log::default()).await.unwrap();
-    log.request_exit();
-    while log.is_alive() {
-        tokio::task::yield_now().await;
+    for system in common::both_bases() {
+        let base = system.name();
+        let log = system.create_actor(Log::default()).await.unwrap();
+        log.request_exit();
+        // The sequential base handles the exit request here; the default base on its own.
+        system.run_until_idle().await;
+        while log.is_alive() {
+            tokio::task::yield_now().await;
+        }
+        let started = Instant::now();
+        let answer = log.seen().timeout(Duration::from_secs(30)).ask().await;
+        assert_eq!(answer, Err(AskError::DeadActor), "{base}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{base}");
+        assert_eq!(system.dead_letter_count(), 1, "{base}");
+        system.shutdown().await;
     }
-    let started = Instant::now();
-    let answer = log.seen().timeout(Duration::from_secs(30)).ask().await;
-    assert_eq!(answer, Err(AskError::DeadActor));
-    assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(system.dead_letter_count(), 1);
-    system.shutdown().await;
 }
 
 #[tokio::test]
 async fn tell_to_an_exited_actor_hands_the_message_back() {
-    let system = ActorSystem::new();
-    let log = system.create_actor(Log::default()).await.unwrap();
-    log.request_exit();
-    while log.is_alive() {
-        tokio::task::yield_now().await;
+    for system in common::both_bases() {
+        let base = system.name();
+        let log = system.create_actor(Log::default()).await.unwrap();
+        log.request_exit();
+        system.run_until_idle().await;
+        while log.is_alive() {
+            tokio::task::yield_now().await;
+        }
+        let err = log.tell(LogPush { n: 7 }).await.unwrap_err();
+        assert_eq!(err.reason(), &thespian::SendFailure::Exited, "{base}");
+        assert_eq!(err.to_string(), "actor has exited", "{base}");
+        assert_eq!(err.into_inner().n, 7, "{base}");
+        // Through the system (Thespian's tell) the message becomes a dead letter instead.
+        system.tell(&log, LogPush { n: 8 }).await;
+        assert_eq!(system.dead_letter_count(), 1, "{base}");
+        system.shutdown().await;
     }
-    let err = log.tell(LogPush { n: 7 }).await.unwrap_err();
-    assert_eq!(err.reason(), &thespian::SendFailure::Exited);
-    assert_eq!(err.to_string(), "actor has exited");
-    assert_eq!(err.into_inner().n, 7);
-    // Through the system (Thespian's tell) the message becomes a dead letter instead.
-    system.tell(&log, LogPush { n: 8 }).await;
-    assert_eq!(system.dead_letter_count(), 1);
-    system.shutdown().await;
 }
 
+// Default base only: concurrent asks from tasks on a multi-thread runtime.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_asks_from_many_tasks_each_get_their_own_reply() {
     let system = ActorSystem::new();
@@ -132,54 +148,70 @@ async fn concurrent_asks_from_many_tasks_each_get_their_own_reply() {
 
 #[tokio::test]
 async fn listen_receives_what_actors_send_to_the_outside() {
-    let system = ActorSystem::new();
-    let log = system.create_actor(Log::default()).await.unwrap();
-    log.shout(5).tell().await.unwrap();
-    let received: ReceivedMessage = system.listen(SECOND).await.unwrap();
-    assert_eq!(received.sender.as_ref(), Some(&log.address()));
-    assert_eq!(received.downcast::<u32>().ok(), Some(5));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        let base = system.name();
+        let log = system.create_actor(Log::default()).await.unwrap();
+        log.shout(5).tell().await.unwrap();
+        let received: ReceivedMessage = system.listen(SECOND).await.unwrap();
+        assert_eq!(received.sender.as_ref(), Some(&log.address()), "{base}");
+        assert_eq!(received.downcast::<u32>().ok(), Some(5), "{base}");
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn listen_times_out_when_nothing_arrives() {
-    let system = ActorSystem::new();
-    let err = system.listen(Duration::from_millis(50)).await.unwrap_err();
-    assert_eq!(
-        err,
-        thespian::ListenError::Timeout(Duration::from_millis(50))
-    );
+    for system in common::both_bases() {
+        let err = system.listen(Duration::from_millis(50)).await.unwrap_err();
+        assert_eq!(
+            err,
+            thespian::ListenError::Timeout(Duration::from_millis(50)),
+            "{}",
+            system.name()
+        );
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_recipient_reaches_the_actor_behind_it() {
-    let system = ActorSystem::new();
-    let log = system.create_actor(Log::default()).await.unwrap();
-    let recipient: Recipient<LogPush> = log.recipient();
-    recipient.tell(LogPush { n: 1 }).await.unwrap();
-    system.tell(&recipient, LogPush { n: 2 }).await;
-    assert_eq!(recipient.address(), log.address());
-    assert_eq!(log.seen().ask().await.unwrap(), vec![1, 2]);
-    system.shutdown().await;
+    for system in common::both_bases() {
+        let base = system.name();
+        let log = system.create_actor(Log::default()).await.unwrap();
+        let recipient: Recipient<LogPush> = log.recipient();
+        recipient.tell(LogPush { n: 1 }).await.unwrap();
+        system.tell(&recipient, LogPush { n: 2 }).await;
+        assert_eq!(recipient.address(), log.address(), "{base}");
+        assert_eq!(log.seen().ask().await.unwrap(), vec![1, 2], "{base}");
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn untyped_sends_are_checked_at_run_time() {
-    let system = ActorSystem::new();
-    let log = system.create_actor(Log::default()).await.unwrap();
-    let any: ActorAddress = log.address();
-    assert!(any.tell_any(LogPush { n: 3 }).is_ok());
-    let refused = any.tell_any("not a Log message").unwrap_err();
-    assert!(refused.is::<&str>());
-    assert_eq!(log.seen().ask().await.unwrap(), vec![3]);
-    assert_eq!(any.downcast::<Log>(), Some(log.clone()));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        let base = system.name();
+        let log = system.create_actor(Log::default()).await.unwrap();
+        let any: ActorAddress = log.address();
+        assert!(any.tell_any(LogPush { n: 3 }).is_ok(), "{base}");
+        let refused = any.tell_any("not a Log message").unwrap_err();
+        assert!(refused.is::<&str>(), "{base}");
+        assert_eq!(log.seen().ask().await.unwrap(), vec![3], "{base}");
+        assert_eq!(any.downcast::<Log>(), Some(log.clone()), "{base}");
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_ask_with_an_endless_timeout_does_not_overflow() {
-    let system = ActorSystem::new();
-    let log = system.create_actor(Log::default()).await.unwrap();
-    assert_eq!(log.echo(4).timeout(Duration::MAX).ask().await, Ok(4));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        let log = system.create_actor(Log::default()).await.unwrap();
+        assert_eq!(
+            log.echo(4).timeout(Duration::MAX).ask().await,
+            Ok(4),
+            "{}",
+            system.name()
+        );
+        system.shutdown().await;
+    }
 }

@@ -1,4 +1,7 @@
-//! A reply handle kept by one actor and completed by another (the Hello World Redux pattern).
+//! A reply handle kept by one actor and completed by another (the Hello World Redux pattern), on
+//! both bases.
+
+mod common;
 
 use std::time::Duration;
 
@@ -71,60 +74,68 @@ impl Middle {
 
 #[tokio::test]
 async fn a_reply_handle_passed_across_two_actors_completes_the_original_ask() {
-    let system = ActorSystem::new();
-    let middle = system.create_actor(Middle).await.unwrap();
-    let back = system.create_actor(Back { middle }).await.unwrap();
-    let front = system.create_actor(Front { back }).await.unwrap();
-    let answer = front.question("front".into()).ask().await;
-    assert_eq!(answer, Ok("front, back, middle".to_string()));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let middle = system.create_actor(Middle).await.unwrap();
+        let back = system.create_actor(Back { middle }).await.unwrap();
+        let front = system.create_actor(Front { back }).await.unwrap();
+        let answer = front.question("front".into()).ask().await;
+        assert_eq!(answer, Ok("front, back, middle".to_string()));
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_dropped_reply_handle_fails_the_ask_at_once() {
-    let system = ActorSystem::new();
-    let middle = system.create_actor(Middle).await.unwrap();
-    let started = std::time::Instant::now();
-    let answer = middle
-        .drop_it()
-        .timeout(Duration::from_secs(30))
-        .ask()
-        .await;
-    assert_eq!(answer, Err(AskError::NoReply));
-    assert!(started.elapsed() < Duration::from_secs(5));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let middle = system.create_actor(Middle).await.unwrap();
+        let started = std::time::Instant::now();
+        let answer = middle
+            .drop_it()
+            .timeout(Duration::from_secs(30))
+            .ask()
+            .await;
+        assert_eq!(answer, Err(AskError::NoReply));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_failed_reply_handle_poisons_the_ask_with_its_details() {
-    let system = ActorSystem::new();
-    let middle = system.create_actor(Middle).await.unwrap();
-    let answer = middle.refuse().ask().await;
-    assert_eq!(
-        answer,
-        Err(AskError::Poisoned(Poison::Failed("no such page".into())))
-    );
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let middle = system.create_actor(Middle).await.unwrap();
+        let answer = middle.refuse().ask().await;
+        assert_eq!(
+            answer,
+            Err(AskError::Poisoned(Poison::Failed("no such page".into())))
+        );
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn a_reply_handle_of_a_told_message_sends_to_the_sender() {
-    let system = ActorSystem::new();
-    let middle = system.create_actor(Middle).await.unwrap();
-    let back = system.create_actor(Back { middle }).await.unwrap();
-    let front = system.create_actor(Front { back }).await.unwrap();
-    system
-        .tell(
-            &front,
-            FrontQuestion {
-                text: "told".into(),
-            },
-        )
-        .await;
-    let received = system.listen(Duration::from_secs(1)).await.unwrap();
-    assert_eq!(
-        received.downcast::<String>().ok().as_deref(),
-        Some("told, back, middle")
-    );
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let middle = system.create_actor(Middle).await.unwrap();
+        let back = system.create_actor(Back { middle }).await.unwrap();
+        let front = system.create_actor(Front { back }).await.unwrap();
+        system
+            .tell(
+                &front,
+                FrontQuestion {
+                    text: "told".into(),
+                },
+            )
+            .await;
+        let received = system.listen(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(
+            received.downcast::<String>().ok().as_deref(),
+            Some("told, back, middle")
+        );
+        system.shutdown().await;
+    }
 }

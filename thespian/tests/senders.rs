@@ -1,6 +1,8 @@
 //! Who a message is from: sends through an address inside a handler come from the handling actor,
 //! on both bases.
 
+mod common;
+
 use std::time::Duration;
 
 use thespian::prelude::*;
@@ -41,21 +43,6 @@ impl Recorder {
     }
 }
 
-/// Lets the other ready tasks of the thread run (on either base: it wakes the task's own waker,
-/// where `tokio::task::yield_now` would go through tokio, outside a sequential system).
-async fn yield_once() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            return std::task::Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        std::task::Poll::Pending
-    })
-    .await;
-}
-
 /// How a relay sends.
 #[derive(Debug, Clone, Copy)]
 enum Via {
@@ -85,7 +72,7 @@ impl Relay {
         match via {
             Via::Tell => self.fragile.tell(FragileExplode).await.is_ok(),
             Via::Method => {
-                yield_once().await;
+                common::yield_once().await;
                 self.fragile.explode().tell().await.is_ok()
             }
             Via::Recipient => self
@@ -106,7 +93,7 @@ impl Relay {
         match via {
             Via::Tell => self.recorder.tell(RecorderNote).await.is_ok(),
             Via::Method => {
-                yield_once().await;
+                common::yield_once().await;
                 self.recorder.note().tell().await.is_ok()
             }
             Via::Recipient => self

@@ -1,5 +1,7 @@
 //! Supervision: restart (same address, same mailbox, fresh state), restart intensity, stop,
-//! a failing `started` after a restart, and the default (resume).
+//! a failing `started` after a restart, and the default (resume); on both bases.
+
+mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -132,12 +134,14 @@ async fn boss(system: &ActorSystem) -> (Addr<Boss>, Arc<Mutex<Vec<(ActorAddress,
     (boss, exits)
 }
 
-/// Waits (in virtual time) until the boss has seen `n` children end.
+/// Drives `system` and waits (in virtual time) until the boss has seen `n` children end.
 async fn exits_seen(
+    system: &ActorSystem,
     exits: &Arc<Mutex<Vec<(ActorAddress, ExitReason)>>>,
     n: usize,
 ) -> Vec<(ActorAddress, ExitReason)> {
     for _ in 0..1_000 {
+        system.run_until_idle().await;
         if exits.lock().unwrap().len() >= n {
             break;
         }
@@ -148,195 +152,209 @@ async fn exits_seen(
 
 #[tokio::test(start_paused = true)]
 async fn a_restart_keeps_the_address_and_the_queued_messages_and_resets_the_state() {
-    let system = ActorSystem::new();
-    let (boss, exits) = boss(&system).await;
-    let shop = Workshop::new();
-    let worker = boss
-        .hire(shop.worker(), Supervision::restart(shop.factory()).into())
-        .ask()
-        .await
-        .unwrap();
-    for expected in 1..=3 {
-        assert_eq!(worker.bump().ask().await, Ok(expected));
-    }
-    worker.note(0).tell().await.unwrap();
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (boss, exits) = boss(&system).await;
+        let shop = Workshop::new();
+        let worker = boss
+            .hire(shop.worker(), Supervision::restart(shop.factory()).into())
+            .ask()
+            .await
+            .unwrap();
+        for expected in 1..=3 {
+            assert_eq!(worker.bump().ask().await, Ok(expected));
+        }
+        worker.note(0).tell().await.unwrap();
 
-    // Queued behind the failing message, sent before it is handled.
-    worker.crash().tell().await.unwrap();
-    for n in 1..=5 {
-        worker.note(n).tell().await.unwrap();
-    }
-    // Asks queued behind it too: answered by the fresh actor.
-    assert_eq!(worker.count().ask().await, Ok(0));
-    assert_eq!(worker.generation().ask().await, Ok(1));
+        // Queued behind the failing message, sent before it is handled.
+        worker.crash().tell().await.unwrap();
+        for n in 1..=5 {
+            worker.note(n).tell().await.unwrap();
+        }
+        // Asks queued behind it too: answered by the fresh actor.
+        assert_eq!(worker.count().ask().await, Ok(0));
+        assert_eq!(worker.generation().ask().await, Ok(1));
 
-    assert_eq!(
-        shop.notes(),
-        vec![(0, 0), (1, 1), (1, 2), (1, 3), (1, 4), (1, 5)]
-    );
-    assert_eq!(worker.bump().ask().await, Ok(1));
-    assert!(worker.is_alive());
-    assert_eq!(boss.staff().ask().await, Ok(1));
-    assert!(exits.lock().unwrap().is_empty());
-    let status = system.status(SECOND).await;
-    assert_eq!(status.restarts, 1);
-    assert_eq!(system.dead_letter_count(), 0);
-    system.shutdown().await;
+        assert_eq!(
+            shop.notes(),
+            vec![(0, 0), (1, 1), (1, 2), (1, 3), (1, 4), (1, 5)]
+        );
+        assert_eq!(worker.bump().ask().await, Ok(1));
+        assert!(worker.is_alive());
+        assert_eq!(boss.staff().ask().await, Ok(1));
+        assert!(exits.lock().unwrap().is_empty());
+        let status = system.status(SECOND).await;
+        assert_eq!(status.restarts, 1);
+        assert_eq!(system.dead_letter_count(), 0);
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn too_many_restarts_within_the_period_stop_the_actor_with_failed() {
-    let system = ActorSystem::new();
-    let (boss, exits) = boss(&system).await;
-    let shop = Workshop::new();
-    let policy = Supervision::restart(shop.factory()).at_most(2, Duration::from_secs(60));
-    let worker = boss.hire(shop.worker(), policy.into()).ask().await.unwrap();
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (boss, exits) = boss(&system).await;
+        let shop = Workshop::new();
+        let policy = Supervision::restart(shop.factory()).at_most(2, Duration::from_secs(60));
+        let worker = boss.hire(shop.worker(), policy.into()).ask().await.unwrap();
 
-    worker.crash().tell().await.unwrap();
-    assert_eq!(worker.generation().ask().await, Ok(1));
-    worker.crash().tell().await.unwrap();
-    assert_eq!(worker.generation().ask().await, Ok(2));
-    assert!(exits.lock().unwrap().is_empty());
+        worker.crash().tell().await.unwrap();
+        assert_eq!(worker.generation().ask().await, Ok(1));
+        worker.crash().tell().await.unwrap();
+        assert_eq!(worker.generation().ask().await, Ok(2));
+        assert!(exits.lock().unwrap().is_empty());
 
-    // The third failure within 60 s is one too many.
-    worker.crash().tell().await.unwrap();
-    let exits = exits_seen(&exits, 1).await;
-    assert_eq!(exits.len(), 1, "{exits:?}");
-    assert_eq!(exits[0].0, worker.address());
-    match &exits[0].1 {
-        ExitReason::Failed(details) => assert!(details.contains("worker crashed"), "{details}"),
-        other => panic!("expected Failed, got {other:?}"),
+        // The third failure within 60 s is one too many.
+        worker.crash().tell().await.unwrap();
+        let exits = exits_seen(&system, &exits, 1).await;
+        assert_eq!(exits.len(), 1, "{exits:?}");
+        assert_eq!(exits[0].0, worker.address());
+        match &exits[0].1 {
+            ExitReason::Failed(details) => assert!(details.contains("worker crashed"), "{details}"),
+            other => panic!("expected Failed, got {other:?}"),
+        }
+        assert!(!worker.is_alive());
+        assert_eq!(worker.count().ask().await, Err(AskError::DeadActor));
+        assert_eq!(boss.staff().ask().await, Ok(0));
+        // No third instance was made.
+        assert_eq!(shop.generations.load(Ordering::SeqCst), 3);
+        assert_eq!(system.status(SECOND).await.restarts, 2);
+        system.shutdown().await;
     }
-    assert!(!worker.is_alive());
-    assert_eq!(worker.count().ask().await, Err(AskError::DeadActor));
-    assert_eq!(boss.staff().ask().await, Ok(0));
-    // No third instance was made.
-    assert_eq!(shop.generations.load(Ordering::SeqCst), 3);
-    assert_eq!(system.status(SECOND).await.restarts, 2);
-    system.shutdown().await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn restarts_older_than_the_period_do_not_count_against_the_limit() {
-    let system = ActorSystem::new();
-    let (boss, exits) = boss(&system).await;
-    let shop = Workshop::new();
-    let policy = Supervision::restart(shop.factory()).at_most(2, Duration::from_secs(60));
-    let worker = boss.hire(shop.worker(), policy.into()).ask().await.unwrap();
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (boss, exits) = boss(&system).await;
+        let shop = Workshop::new();
+        let policy = Supervision::restart(shop.factory()).at_most(2, Duration::from_secs(60));
+        let worker = boss.hire(shop.worker(), policy.into()).ask().await.unwrap();
 
-    for round in 1..=5 {
-        worker.crash().tell().await.unwrap();
-        assert_eq!(worker.generation().ask().await, Ok(round));
-        tokio::time::sleep(Duration::from_secs(31)).await;
+        for round in 1..=5 {
+            worker.crash().tell().await.unwrap();
+            assert_eq!(worker.generation().ask().await, Ok(round));
+            common::let_pass(&system, Duration::from_secs(31)).await;
+        }
+        assert!(worker.is_alive());
+        assert!(exits.lock().unwrap().is_empty());
+        assert_eq!(system.status(SECOND).await.restarts, 5);
+        system.shutdown().await;
     }
-    assert!(worker.is_alive());
-    assert!(exits.lock().unwrap().is_empty());
-    assert_eq!(system.status(SECOND).await.restarts, 5);
-    system.shutdown().await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn stop_ends_the_actor_at_its_first_failure_with_failed() {
-    let system = ActorSystem::new();
-    let (boss, exits) = boss(&system).await;
-    let shop = Workshop::new();
-    let worker = boss
-        .hire(shop.worker(), Supervision::Stop)
-        .ask()
-        .await
-        .unwrap();
-    assert_eq!(worker.bump().ask().await, Ok(1));
-    worker.crash().tell().await.unwrap();
-    worker.note(1).tell().await.unwrap();
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (boss, exits) = boss(&system).await;
+        let shop = Workshop::new();
+        let worker = boss
+            .hire(shop.worker(), Supervision::Stop)
+            .ask()
+            .await
+            .unwrap();
+        assert_eq!(worker.bump().ask().await, Ok(1));
+        worker.crash().tell().await.unwrap();
+        worker.note(1).tell().await.unwrap();
 
-    let exits = exits_seen(&exits, 1).await;
-    assert_eq!(exits.len(), 1, "{exits:?}");
-    assert_eq!(exits[0].0, worker.address());
-    match &exits[0].1 {
-        ExitReason::Failed(details) => assert!(details.contains("worker crashed"), "{details}"),
-        other => panic!("expected Failed, got {other:?}"),
+        let exits = exits_seen(&system, &exits, 1).await;
+        assert_eq!(exits.len(), 1, "{exits:?}");
+        assert_eq!(exits[0].0, worker.address());
+        match &exits[0].1 {
+            ExitReason::Failed(details) => assert!(details.contains("worker crashed"), "{details}"),
+            other => panic!("expected Failed, got {other:?}"),
+        }
+        assert!(!worker.is_alive());
+        // What was queued behind the failure was not handled: it became a dead letter.
+        assert!(shop.notes().is_empty());
+        assert_eq!(system.dead_letter_count(), 1);
+        assert_eq!(shop.generations.load(Ordering::SeqCst), 1);
+        assert_eq!(system.status(SECOND).await.restarts, 0);
+        system.shutdown().await;
     }
-    assert!(!worker.is_alive());
-    // What was queued behind the failure was not handled: it became a dead letter.
-    assert!(shop.notes().is_empty());
-    assert_eq!(system.dead_letter_count(), 1);
-    assert_eq!(shop.generations.load(Ordering::SeqCst), 1);
-    assert_eq!(system.status(SECOND).await.restarts, 0);
-    system.shutdown().await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_panic_in_started_after_a_restart_stops_the_actor() {
-    let system = ActorSystem::new();
-    let (boss, exits) = boss(&system).await;
-    let mut shop = Workshop::new();
-    shop.fail_start_after_restart = true;
-    let worker = boss
-        .hire(shop.worker(), Supervision::restart(shop.factory()).into())
-        .ask()
-        .await
-        .unwrap();
-    assert_eq!(worker.bump().ask().await, Ok(1));
-    worker.crash().tell().await.unwrap();
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (boss, exits) = boss(&system).await;
+        let mut shop = Workshop::new();
+        shop.fail_start_after_restart = true;
+        let worker = boss
+            .hire(shop.worker(), Supervision::restart(shop.factory()).into())
+            .ask()
+            .await
+            .unwrap();
+        assert_eq!(worker.bump().ask().await, Ok(1));
+        worker.crash().tell().await.unwrap();
 
-    let exits = exits_seen(&exits, 1).await;
-    assert_eq!(exits.len(), 1, "{exits:?}");
-    assert_eq!(exits[0].0, worker.address());
-    match &exits[0].1 {
-        ExitReason::Failed(details) | ExitReason::StartFailed(details) => {
-            assert!(details.contains("cannot start"), "{details}")
+        let exits = exits_seen(&system, &exits, 1).await;
+        assert_eq!(exits.len(), 1, "{exits:?}");
+        assert_eq!(exits[0].0, worker.address());
+        match &exits[0].1 {
+            ExitReason::Failed(details) | ExitReason::StartFailed(details) => {
+                assert!(details.contains("cannot start"), "{details}")
+            }
+            other => panic!("expected a failure, got {other:?}"),
         }
-        other => panic!("expected a failure, got {other:?}"),
+        assert!(!worker.is_alive());
+        // One restart was attempted; the fresh instance never handled anything.
+        assert_eq!(shop.generations.load(Ordering::SeqCst), 2);
+        assert_eq!(system.status(SECOND).await.restarts, 1);
+        system.shutdown().await;
     }
-    assert!(!worker.is_alive());
-    // One restart was attempted; the fresh instance never handled anything.
-    assert_eq!(shop.generations.load(Ordering::SeqCst), 2);
-    assert_eq!(system.status(SECOND).await.restarts, 1);
-    system.shutdown().await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn by_default_a_failure_resumes_the_same_actor_with_its_state() {
-    let system = ActorSystem::new();
-    let (boss, exits) = boss(&system).await;
-    let shop = Workshop::new();
-    let worker = boss
-        .hire(shop.worker(), Supervision::default())
-        .ask()
-        .await
-        .unwrap();
-    assert_eq!(worker.bump().ask().await, Ok(1));
-    assert_eq!(worker.bump().ask().await, Ok(2));
-    worker.crash().tell().await.unwrap();
-    worker.note(1).tell().await.unwrap();
-    assert_eq!(worker.count().ask().await, Ok(2));
-    assert_eq!(worker.generation().ask().await, Ok(0));
-    assert_eq!(shop.notes(), vec![(0, 1)]);
-    assert!(worker.is_alive());
-    assert!(exits.lock().unwrap().is_empty());
-    assert_eq!(shop.generations.load(Ordering::SeqCst), 1);
-    assert_eq!(system.status(SECOND).await.restarts, 0);
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (boss, exits) = boss(&system).await;
+        let shop = Workshop::new();
+        let worker = boss
+            .hire(shop.worker(), Supervision::default())
+            .ask()
+            .await
+            .unwrap();
+        assert_eq!(worker.bump().ask().await, Ok(1));
+        assert_eq!(worker.bump().ask().await, Ok(2));
+        worker.crash().tell().await.unwrap();
+        worker.note(1).tell().await.unwrap();
+        assert_eq!(worker.count().ask().await, Ok(2));
+        assert_eq!(worker.generation().ask().await, Ok(0));
+        assert_eq!(shop.notes(), vec![(0, 1)]);
+        assert!(worker.is_alive());
+        assert!(exits.lock().unwrap().is_empty());
+        assert_eq!(shop.generations.load(Ordering::SeqCst), 1);
+        assert_eq!(system.status(SECOND).await.restarts, 0);
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_ask_under_restart_is_poisoned_and_the_next_one_answers_fresh() {
-    let system = ActorSystem::new();
-    let (boss, _exits) = boss(&system).await;
-    let shop = Workshop::new();
-    let worker = boss
-        .hire(shop.worker(), Supervision::restart(shop.factory()).into())
-        .ask()
-        .await
-        .unwrap();
-    assert_eq!(worker.bump().ask().await, Ok(1));
-    let answer = system.ask(&worker, WorkerCrash, SECOND).await;
-    assert_eq!(
-        answer,
-        Err(AskError::Poisoned(Poison::Panicked(
-            "worker crashed".into()
-        )))
-    );
-    assert_eq!(worker.bump().ask().await, Ok(1));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let (boss, _exits) = boss(&system).await;
+        let shop = Workshop::new();
+        let worker = boss
+            .hire(shop.worker(), Supervision::restart(shop.factory()).into())
+            .ask()
+            .await
+            .unwrap();
+        assert_eq!(worker.bump().ask().await, Ok(1));
+        let answer = system.ask(&worker, WorkerCrash, SECOND).await;
+        assert_eq!(
+            answer,
+            Err(AskError::Poisoned(Poison::Panicked(
+                "worker crashed".into()
+            )))
+        );
+        assert_eq!(worker.bump().ask().await, Ok(1));
+        system.shutdown().await;
+    }
 }

@@ -1,4 +1,9 @@
 //! The [`Context`]: what a handler can do besides changing its own state.
+//!
+//! This file holds the context itself: who the actor is, who sent the message being handled,
+//! its parent and children, stopping, and the answer to an ask. What a handler does with it is
+//! split by kind: `children.rs` (creating actors and troupes), `sending.rs` (tell, ask, reply
+//! handles), `timers.rs` (wake-ups, delayed messages, streams), `watching.rs` (death watch).
 
 mod children;
 mod sending;

@@ -1,9 +1,10 @@
 //! An actor's timers and tasks: wake-ups, delayed messages, attached streams; all end with the actor.
 
-use futures::Stream;
 use std::any::Any;
 use std::future::Future;
 use std::time::Duration;
+
+use futures::Stream;
 
 use crate::actor::Actor;
 use crate::cell::AnyCell;

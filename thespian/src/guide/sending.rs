@@ -125,7 +125,10 @@
 //!
 //! For an actor on another node, "cannot be delivered" also means "cannot be sent there": the
 //! same calls fail with [`SendFailure::NotSent`](crate::SendFailure::NotSent) and
-//! [`AskError::Unreachable`](crate::AskError::Unreachable) (see `thespian-net`).
+//! [`AskError::Unreachable`](crate::AskError::Unreachable) (see `thespian-net`). On the
+//! sequential base, a handler's send that would wait for room in a full mailbox of its own
+//! system fails at once instead ([`SendFailure::Full`](crate::SendFailure::Full); a dead letter
+//! for the Thespian-style sends): the receiver could only make room after the handler ends.
 //!
 //! ```
 //! use thespian::prelude::*;

@@ -3,13 +3,12 @@
 pub(crate) mod shared;
 mod spawn;
 
-use shared::SystemShared;
-
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use self::shared::SystemShared;
 use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr};
 use crate::capabilities::{Capabilities, CapabilityValue};
