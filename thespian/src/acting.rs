@@ -39,6 +39,12 @@ pub(crate) fn acting() -> Option<ActorAddress> {
 }
 
 /// The address of the `ActorCell<A>` at `cell`.
+/// Whether an actor's task is being polled on this thread (in a sequential system: whether the
+/// caller holds an actor's turn).
+pub(crate) fn is_acting() -> bool {
+    ACTING.with(Cell::get).is_some()
+}
+
 fn address_of<A: Actor>(cell: NonNull<()>) -> ActorAddress {
     let cell = cell.as_ptr().cast_const().cast::<ActorCell<A>>();
     // SAFETY: `cell` is `Arc::as_ptr` of an `Arc<ActorCell<A>>` that `Acting` holds for as long

@@ -94,9 +94,10 @@ where
     let closed = match held.cell.bound() {
         Some(bound) => {
             let acquired = match held.cell.system().sequential.clone() {
-                // From a handler of this very system: the receiver cannot run before that
-                // handler ends, so no room can come. Hand the message back, not wait forever.
-                Some(seq) if seq.is_driven_here() => {
+                // From an actor of this very system, in its turn: the receiver cannot run before
+                // that turn ends, so no room can come. Hand the message back, not wait forever.
+                // (The system's own tasks, delayed messages and streams, hold no turn: they wait.)
+                Some(seq) if seq.is_driven_here() && crate::acting::is_acting() => {
                     let Some((msg, sender)) = held.msg.take() else {
                         return Ok(());
                     };
@@ -580,8 +581,9 @@ impl<A: Actor> Addr<A> {
     /// # Errors
     ///
     /// The [`Tell`] gives [`SendError`](crate::SendError) when the message was not accepted: the
-    /// actor had exited, or (for an actor on another node) it could not be sent; the error says
-    /// why and hands the message back ([`SendError::into_inner`](crate::SendError::into_inner)).
+    /// actor had exited, (for an actor on another node) it could not be sent, or (from a handler
+    /// of a sequential system, to a full mailbox of that system) no room could come; the error
+    /// says why and hands the message back ([`SendError::into_inner`](crate::SendError::into_inner)).
     ///
     /// # Cancel safety
     ///

@@ -378,6 +378,48 @@ async fn a_handler_of_a_sequential_system_gets_its_message_back_from_a_full_mail
     system.shutdown().await;
 }
 
+/// Sends itself two delayed messages due at the same instant.
+#[derive(Default)]
+struct Ticker {
+    ticks: Vec<u64>,
+}
+
+#[actor(no_serde)]
+impl Ticker {
+    async fn arm(&mut self, ctx: &mut Context<Self>) {
+        ctx.notify_after(SECOND, TickerTick { n: 1 });
+        ctx.notify_after(SECOND, TickerTick { n: 2 });
+    }
+
+    async fn tick(&mut self, n: u64) {
+        self.ticks.push(n);
+    }
+
+    async fn ticks(&self) -> Vec<u64> {
+        self.ticks.clone()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delayed_message_waits_for_room_and_arrives() {
+    // The second delayed message finds the one place taken by the first; it holds no actor's
+    // turn, so on the sequential base too it waits until the ticker has taken the first.
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let ticker = system
+            .create_actor_with(Ticker::default(), ActorOptions::new().mailbox_capacity(1))
+            .await
+            .unwrap();
+        ticker.arm().ask().await.unwrap();
+        common::let_pass(&system, 2 * SECOND).await;
+        let mut ticks = ticker.ticks().ask().await.unwrap();
+        ticks.sort_unstable();
+        assert_eq!(ticks, vec![1, 2], "{}", system.name());
+        assert_eq!(system.dead_letter_count(), 0, "{}", system.name());
+        system.shutdown().await;
+    }
+}
+
 #[tokio::test]
 async fn a_send_dropped_while_it_waits_for_room_leaves_a_dead_letter() {
     for system in common::both_bases() {
