@@ -1,4 +1,6 @@
-//! Addresses: identity, hashing, printing, serialization.
+//! Addresses: identity, hashing, printing, serialization, on both bases.
+
+mod common;
 
 use std::collections::HashSet;
 
@@ -13,6 +15,13 @@ impl Named {
     }
 }
 
+struct Other;
+
+#[actor]
+impl Other {
+    async fn nothing(&self) {}
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Carrier {
     typed: Addr<Named>,
@@ -24,61 +33,64 @@ struct Carrier {
 #[allow(clippy::mutable_key_type)]
 #[tokio::test]
 async fn addresses_compare_hash_and_print_by_identity() {
-    let system = ActorSystem::new();
-    let a = system.create_actor(Named).await.unwrap();
-    let b = system.create_actor(Named).await.unwrap();
-    assert_eq!(a.whoami().ask().await.unwrap(), a);
-    assert_ne!(a, b);
-    let set: HashSet<Addr<Named>> = [a.clone(), a.clone(), b.clone()].into_iter().collect();
-    assert_eq!(set.len(), 2);
-    assert_eq!(a.address(), a);
-    assert_eq!(a.to_string(), format!("Named#{}", a.id()));
-    assert_eq!(
-        format!("{:?}", a.address()),
-        format!("ActorAddress(Named#{})", a.id())
-    );
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let a = system.create_actor(Named).await.unwrap();
+        let b = system.create_actor(Named).await.unwrap();
+        assert_eq!(a.whoami().ask().await.unwrap(), a);
+        assert_ne!(a, b);
+        let set: HashSet<Addr<Named>> = [a.clone(), a.clone(), b.clone()].into_iter().collect();
+        assert_eq!(set.len(), 2);
+        assert_eq!(a.address(), a);
+        assert_eq!(a.to_string(), format!("Named#{}", a.id()));
+        assert_eq!(
+            format!("{:?}", a.address()),
+            format!("ActorAddress(Named#{})", a.id())
+        );
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn addresses_travel_inside_serialized_messages() {
-    let system = ActorSystem::new();
-    let a = system.create_actor(Named).await.unwrap();
-    let bytes = postcard::to_allocvec(&Carrier {
-        typed: a.clone(),
-        untyped: a.address(),
-    })
-    .unwrap();
-    let back: Carrier = postcard::from_bytes(&bytes).unwrap();
-    assert_eq!(back.typed, a);
-    assert_eq!(back.untyped, a.address());
-    // The address still works after the round trip.
-    assert_eq!(back.typed.whoami().ask().await.unwrap(), a);
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let a = system.create_actor(Named).await.unwrap();
+        let bytes = postcard::to_allocvec(&Carrier {
+            typed: a.clone(),
+            untyped: a.address(),
+        })
+        .unwrap();
+        let back: Carrier = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.typed, a);
+        assert_eq!(back.untyped, a.address());
+        // The address still works after the round trip.
+        assert_eq!(back.typed.whoami().ask().await.unwrap(), a);
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test]
 async fn an_address_of_another_type_does_not_deserialize_as_this_one() {
-    struct Other;
-    #[actor]
-    impl Other {
-        async fn nothing(&self) {}
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let other = system.create_actor(Other).await.unwrap();
+        let bytes = postcard::to_allocvec(&other).unwrap();
+        assert!(postcard::from_bytes::<Addr<Named>>(&bytes).is_err());
+        assert!(postcard::from_bytes::<ActorAddress>(&bytes).is_ok());
+        system.shutdown().await;
     }
-    let system = ActorSystem::new();
-    let other = system.create_actor(Other).await.unwrap();
-    let bytes = postcard::to_allocvec(&other).unwrap();
-    assert!(postcard::from_bytes::<Addr<Named>>(&bytes).is_err());
-    assert!(postcard::from_bytes::<ActorAddress>(&bytes).is_ok());
-    system.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_address_claiming_another_system_does_not_resolve_here() {
-    let system = ActorSystem::new();
-    let a = system.create_actor(Named).await.unwrap();
-    // Export it, then forge the same actor id under another system id.
-    let _ = postcard::to_allocvec(&a).unwrap();
-    let forged = postcard::to_allocvec(&(u64::MAX, a.id().as_u64())).unwrap();
-    assert!(postcard::from_bytes::<ActorAddress>(&forged).is_err());
-    system.shutdown().await;
+    for system in common::both_bases() {
+        println!("base: {}", system.name());
+        let a = system.create_actor(Named).await.unwrap();
+        // Export it, then forge the same actor id under another system id.
+        let _ = postcard::to_allocvec(&a).unwrap();
+        let forged = postcard::to_allocvec(&(u64::MAX, a.id().as_u64())).unwrap();
+        assert!(postcard::from_bytes::<ActorAddress>(&forged).is_err());
+        system.shutdown().await;
+    }
 }
