@@ -144,42 +144,6 @@ impl fmt::Debug for ExitWait {
     }
 }
 
-/// Starts waiting for the end of the actor at `addr`.
-pub(crate) fn wait_for_exit<A: Actor>(addr: &Addr<A>) -> ExitWait {
-    let system = addr.cell.system.clone();
-    let (tx, told) = oneshot::channel();
-    let waiter = Arc::new(ExitWaiter {
-        id: ActorId::next(),
-        system_id: system.id,
-        told: Mutex::new(Some(tx)),
-    });
-    let waiter_id = waiter.id;
-    let actor = addr.address();
-    if let Err(reason) =
-        crate::context::start_watch(&system, &actor, &ActorAddress::from_cell(waiter))
-    {
-        return ExitWait {
-            state: State::Done(Some(reason)),
-        };
-    }
-    let watch = Watch {
-        system: system.clone(),
-        waiter: waiter_id,
-        actor,
-        done: false,
-    };
-    let state = match system.sequential.clone() {
-        None => State::Waiting { told, watch },
-        Some(seq) => State::Driven(Box::pin(async move {
-            let waiting = ExitWait {
-                state: State::Waiting { told, watch },
-            };
-            seq.drive(waiting).await.unwrap_or(GONE)
-        })),
-    };
-    ExitWait { state }
-}
-
 /// Waiting for an actor to end, from outside it.
 impl<A: Actor> Addr<A> {
     /// Waits until the actor has exited, and says why: the reason its parent and its watchers
@@ -205,8 +169,39 @@ impl<A: Actor> Addr<A> {
     /// # system.shutdown().await;
     /// # }
     /// ```
-    pub fn wait_for_exit(&self) -> crate::ExitWait {
-        crate::exit_wait::wait_for_exit(self)
+    pub fn wait_for_exit(&self) -> ExitWait {
+        let system = self.cell.system.clone();
+        let (tx, told) = oneshot::channel();
+        let waiter = Arc::new(ExitWaiter {
+            id: ActorId::next(),
+            system_id: system.id,
+            told: Mutex::new(Some(tx)),
+        });
+        let waiter_id = waiter.id;
+        let actor = self.address();
+        if let Err(reason) =
+            crate::context::start_watch(&system, &actor, &ActorAddress::from_cell(waiter))
+        {
+            return ExitWait {
+                state: State::Done(Some(reason)),
+            };
+        }
+        let watch = Watch {
+            system: system.clone(),
+            waiter: waiter_id,
+            actor,
+            done: false,
+        };
+        let state = match system.sequential.clone() {
+            None => State::Waiting { told, watch },
+            Some(seq) => State::Driven(Box::pin(async move {
+                let waiting = ExitWait {
+                    state: State::Waiting { told, watch },
+                };
+                seq.drive(waiting).await.unwrap_or(GONE)
+            })),
+        };
+        ExitWait { state }
     }
 }
 

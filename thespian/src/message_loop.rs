@@ -446,8 +446,7 @@ fn handled<A: Actor>(ctx: &mut Context<A>) {
     }
 }
 
-/// Tells a troupe's leader (`troupe.rs`) that `worker` is free for its next job. Out of line:
-/// most actors are no troupe's workers.
+/// Tells a troupe's leader (`troupe.rs`) that `worker` is free for its next job.
 fn worker_idle(leader: &ActorAddress, worker: ActorId) {
     let _ = leader.cell.push_system(SystemMessage::WorkerIdle(worker));
 }

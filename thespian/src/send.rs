@@ -84,6 +84,29 @@ impl<M: Send + 'static, D: Deliver<M> + ?Sized + 'static> Held<M, D> {
     }
 }
 
+/// What a send waiting for room in a bounded mailbox got.
+enum Room {
+    /// A permit taken (or no bound): the message may go in.
+    Made,
+    /// The mailbox closed (the actor exited, or its sequential system stopped).
+    Closed,
+    /// None can come while the sender waits (see `SendFailure::Full`).
+    Never,
+}
+
+impl Room {
+    /// What waiting for a permit gave; a permit taken is kept by the message it lets in.
+    fn of(acquired: Result<tokio::sync::SemaphorePermit<'_>, tokio::sync::AcquireError>) -> Self {
+        match acquired {
+            Ok(permit) => {
+                permit.forget();
+                Room::Made
+            }
+            Err(_) => Room::Closed,
+        }
+    }
+}
+
 /// Waits for room in a bounded mailbox, then pushes. (The message is held from before the
 /// future is first polled: a future dropped unpolled still leaves its dead letter.)
 async fn push_when_room<M, D>(mut held: Held<M, D>) -> Result<(), Refused<M>>
@@ -91,45 +114,35 @@ where
     M: Send + 'static,
     D: Deliver<M> + ?Sized + 'static,
 {
-    let closed = match held.cell.bound() {
-        Some(bound) => {
-            let acquired = match held.cell.system().sequential.clone() {
-                // From an actor of this very system, in its turn: the receiver cannot run before
-                // that turn ends, so no room can come. Hand the message back, not wait forever.
-                // (The system's own tasks, delayed messages and streams, hold no turn: they wait.)
-                Some(seq) if seq.is_driven_here() && crate::acting::is_acting() => {
-                    let Some((msg, sender)) = held.msg.take() else {
-                        return Ok(());
-                    };
-                    return Err(Refused {
-                        msg,
-                        sender,
-                        reply: None,
-                        reason: SendFailure::Full,
-                    });
-                }
-                // A sequential system makes room only while it is driven: the wait drives it, as
-                // an ask's does. One that stops first has no room to give (`None`).
-                Some(seq) => seq.drive(bound.acquire()).await,
-                None => Some(bound.acquire().await),
-            };
-            match acquired {
-                Some(Ok(permit)) => {
-                    permit.forget();
-                    false
-                }
-                Some(Err(_)) | None => true,
-            }
-        }
-        None => false,
+    let room = match held.cell.bound() {
+        None => Room::Made,
+        Some(bound) => match held.cell.system().sequential.clone() {
+            // From an actor of this very system, in its turn: the receiver cannot run before
+            // that turn ends, so no room can come. Hand the message back, not wait forever.
+            // (The system's own tasks, delayed messages and streams, hold no turn: they wait.)
+            Some(seq) if seq.is_driven_here() && crate::acting::is_acting() => Room::Never,
+            // A sequential system makes room only while it is driven: the wait drives it, as an
+            // ask's does. One that stops first has no room to give.
+            Some(seq) => seq
+                .drive(bound.acquire())
+                .await
+                .map_or(Room::Closed, Room::of),
+            None => Room::of(bound.acquire().await),
+        },
     };
     let Some((msg, sender)) = held.msg.take() else {
         return Ok(());
     };
-    if closed {
-        return Err(Refused::exited(msg, sender, None));
+    match room {
+        Room::Made => held.cell.push_msg(msg, sender, None),
+        Room::Closed => Err(Refused::exited(msg, sender, None)),
+        Room::Never => Err(Refused {
+            msg,
+            sender,
+            reply: None,
+            reason: SendFailure::Full,
+        }),
     }
-    held.cell.push_msg(msg, sender, None)
 }
 
 /// The result of a `tell`: the message is already in the mailbox (or refused) when this is made,

@@ -41,7 +41,7 @@ impl Sink {
 const CAPACITY: usize = 8;
 const SECOND: Duration = Duration::from_secs(1);
 
-fn bounded(capacity: usize) -> ActorOptions<Sink> {
+fn bounded<A: Actor>(capacity: usize) -> ActorOptions<A> {
     ActorOptions::new().mailbox_capacity(capacity)
 }
 
@@ -407,7 +407,7 @@ async fn a_delayed_message_waits_for_room_and_arrives() {
     for system in common::both_bases() {
         println!("base: {}", system.name());
         let ticker = system
-            .create_actor_with(Ticker::default(), ActorOptions::new().mailbox_capacity(1))
+            .create_actor_with(Ticker::default(), bounded(1))
             .await
             .unwrap();
         ticker.arm().ask().await.unwrap();
