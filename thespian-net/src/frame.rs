@@ -9,7 +9,7 @@
 use std::num::NonZeroU64;
 
 use serde::{Deserialize, Serialize};
-use thespian::remote::{self, Notice, Unreachable, WireError};
+use thespian::remote::{self, CodecFault, Notice, Unreachable, WireError};
 use thespian::{ActorAddress, AskError, Poison};
 
 /// The length prefix of a frame.
@@ -196,9 +196,9 @@ pub(crate) fn set_seq(frame: &mut [u8], seq: u64) {
 pub(crate) fn decode_header(frame: &[u8]) -> Result<(u64, Header<ActorAddress>, &[u8]), WireError> {
     let (seq, rest) = frame
         .split_first_chunk::<SEQ>()
-        .ok_or_else(|| WireError::Decode("frame header: no sequence number".into()))?;
-    let (header, body) = postcard::take_from_bytes(rest)
-        .map_err(|e| WireError::Decode(format!("frame header: {e}")))?;
+        .ok_or(WireError::Decode(CodecFault::Truncated))?;
+    let (header, body) =
+        postcard::take_from_bytes(rest).map_err(|e| WireError::Decode(e.into()))?;
     Ok((u64::from_le_bytes(*seq), header, body))
 }
 
@@ -255,7 +255,7 @@ mod tests {
             trace: None,
         };
         let err = append_frame(&mut out, 1024, &header, |_| -> Result<(), WireError> {
-            Err(WireError::Encode("no".into()))
+            Err(WireError::Encode(CodecFault::Refused))
         });
         assert!(err.is_err());
         assert_eq!(out, [1, 2, 3]);

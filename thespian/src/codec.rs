@@ -37,9 +37,9 @@ pub enum WireError {
     /// or a reply type that is not.
     #[error("messages of {0} cannot travel between actor systems")]
     NotRemote(&'static str),
-    /// Encoding failed (the codec's own words).
+    /// Encoding failed.
     #[error("cannot encode: {0}")]
-    Encode(String),
+    Encode(CodecFault),
     /// The encoded message is larger than a frame may be (the transport's limit, e.g.
     /// `NetConfig::max_frame_len`): send less, or raise the limit on both nodes.
     #[error("a frame of {bytes} bytes exceeds the limit of {max}")]
@@ -51,7 +51,7 @@ pub enum WireError {
     },
     /// The bytes are not what was expected.
     #[error("cannot decode: {0}")]
-    Decode(String),
+    Decode(CodecFault),
     /// No such actor on this system (never was, has exited, or belongs to an earlier run).
     #[error("no actor {0} on this system")]
     UnknownActor(u64),
@@ -62,6 +62,48 @@ pub enum WireError {
     /// a sequential system).
     #[error("cannot set up the system: {0}")]
     Setup(&'static str),
+}
+
+/// What the codec found wrong with a value or its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CodecFault {
+    /// The bytes end before the value does.
+    #[error("the bytes end before the value")]
+    Truncated,
+    /// Bytes are left after the value (a value is always the whole of its bytes).
+    #[error("{0} bytes are left after the value")]
+    TrailingBytes(usize),
+    /// A value its type does not allow: an unknown variant, a number out of range, a flag that
+    /// is neither 0 nor 1, text that is not UTF-8.
+    #[error("a value its type does not allow")]
+    Invalid,
+    /// The type's own serde code refused the value (a `serialize` or `deserialize` that
+    /// returned an error).
+    #[error("the type's serde code refused the value")]
+    Refused,
+    /// The wire format cannot express the value (a sequence whose length is not known in
+    /// advance, say).
+    #[error("the wire format cannot express the value")]
+    Unsupported,
+    /// The value handed over is not of the type the route expects (a reply of another type).
+    #[error("the value is not a {0}")]
+    WrongType(&'static str),
+}
+
+impl From<postcard::Error> for CodecFault {
+    fn from(e: postcard::Error) -> Self {
+        use postcard::Error as E;
+        match e {
+            E::DeserializeUnexpectedEnd => CodecFault::Truncated,
+            E::SerdeSerCustom | E::SerdeDeCustom | E::CollectStrError => CodecFault::Refused,
+            E::WontImplement
+            | E::NotYetImplemented
+            | E::SerializeBufferFull
+            | E::SerializeSeqLengthUnknown => CodecFault::Unsupported,
+            _ => CodecFault::Invalid,
+        }
+    }
 }
 
 /// Why another node cannot be reached: what a sender can do about it differs with the kind.
@@ -121,7 +163,7 @@ pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(),
         .map(drop)
         .map_err(|e| {
             out.truncate(start);
-            WireError::Encode(e.to_string())
+            WireError::Encode(e.into())
         })
 }
 
@@ -129,11 +171,8 @@ pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(),
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
     match postcard::take_from_bytes::<T>(bytes) {
         Ok((value, [])) => Ok(value),
-        Ok((_, rest)) => Err(WireError::Decode(format!(
-            "{} trailing bytes after the value",
-            rest.len()
-        ))),
-        Err(e) => Err(WireError::Decode(e.to_string())),
+        Ok((_, rest)) => Err(WireError::Decode(CodecFault::TrailingBytes(rest.len()))),
+        Err(e) => Err(WireError::Decode(e.into())),
     }
 }
 
@@ -155,9 +194,8 @@ impl ReplyWire {
         ReplyWire {
             encode: |value, out| match value.downcast_ref::<T>() {
                 Some(v) => encode(v, out),
-                None => Err(WireError::Encode(format!(
-                    "the reply is not a {}",
-                    std::any::type_name::<T>()
+                None => Err(WireError::Encode(CodecFault::WrongType(
+                    std::any::type_name::<T>(),
                 ))),
             },
             decode: |bytes| decode::<T>(bytes).map(|v| Box::new(v) as Box<dyn Any + Send>),
@@ -185,5 +223,83 @@ impl ReplyWire {
 impl fmt::Debug for ReplyWire {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplyWire").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A type whose serde code refuses every value.
+    #[derive(Debug, PartialEq)]
+    struct Refusing;
+
+    impl Serialize for Refusing {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("never"))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Refusing {
+        fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+            Err(serde::de::Error::custom("never"))
+        }
+    }
+
+    #[test]
+    fn a_value_round_trips_and_uses_every_byte() {
+        let mut out = vec![9];
+        encode(&(7u32, String::from("seven")), &mut out).unwrap();
+        assert_eq!(
+            decode::<(u32, String)>(&out[1..]),
+            Ok((7, "seven".to_string()))
+        );
+    }
+
+    #[test]
+    fn each_fault_has_its_own_kind() {
+        let mut out = Vec::new();
+        encode(&(7u32, true), &mut out).unwrap();
+        assert_eq!(
+            decode::<(u32, bool)>(&out[..1]),
+            Err(WireError::Decode(CodecFault::Truncated))
+        );
+        let mut longer = out.clone();
+        longer.extend_from_slice(&[0, 0]);
+        assert_eq!(
+            decode::<(u32, bool)>(&longer),
+            Err(WireError::Decode(CodecFault::TrailingBytes(2)))
+        );
+        assert_eq!(
+            decode::<(u32, bool)>(&[7, 2]),
+            Err(WireError::Decode(CodecFault::Invalid))
+        );
+        assert_eq!(
+            decode::<Refusing>(&[]),
+            Err(WireError::Decode(CodecFault::Refused))
+        );
+    }
+
+    #[test]
+    fn a_failed_encoding_leaves_the_buffer_as_it_was() {
+        let mut out = vec![1, 2];
+        assert_eq!(
+            encode(&(5u8, Refusing), &mut out),
+            Err(WireError::Encode(CodecFault::Refused))
+        );
+        assert_eq!(out, [1, 2]);
+    }
+
+    #[test]
+    fn a_reply_of_another_type_is_named() {
+        let wire = ReplyWire::of::<u64>();
+        let mut out = Vec::new();
+        assert_eq!(
+            wire.encode(&"text", &mut out),
+            Err(WireError::Encode(CodecFault::WrongType("u64")))
+        );
+        wire.encode(&5u64, &mut out).unwrap();
+        let back = wire.decode(&out).unwrap();
+        assert_eq!(back.downcast_ref::<u64>(), Some(&5));
     }
 }

@@ -35,7 +35,7 @@ use crate::watch::Interest;
 use crate::ActorAddress;
 use crate::Addr;
 
-pub use crate::codec::{decode, encode, NodeId, ReplyWire, Unreachable, WireError};
+pub use crate::codec::{decode, encode, CodecFault, NodeId, ReplyWire, Unreachable, WireError};
 pub use transport::{
     Body, BoxFuture, Link, Notice, Outgoing, ProcessOrder, Processes, ReplyRoute, ReplySink,
     StartedProcess, Transport,
