@@ -1,4 +1,10 @@
 //! Troupes: a pool of workers behind one address, grown on demand and shrunk when quiet.
+//!
+//! What a troupe does with its workers runs on both bases. The first two tests measure how many
+//! jobs run at once: their jobs sleep with tokio, so they run on the default base only (on the
+//! sequential base one handler runs at a time, by design).
+
+mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -26,10 +32,6 @@ impl Slow {
         tokio::time::sleep(Duration::from_millis(10)).await;
         self.gauge.running.fetch_sub(1, Ordering::SeqCst);
         (n, ctx.sender_is_outside())
-    }
-
-    async fn fail(&mut self) -> u8 {
-        panic!("worker failure")
     }
 }
 
@@ -93,69 +95,77 @@ async fn the_limits_can_change_while_the_troupe_runs() {
     system.shutdown().await;
 }
 
+/// A worker whose jobs answer at once: the same on both bases.
+struct Quick;
+
+#[actor(no_serde)]
+impl Quick {
+    async fn job(&mut self, n: u32, ctx: &Context<Self>) -> (u32, bool) {
+        (n, ctx.sender_is_outside())
+    }
+
+    async fn fail(&mut self) -> u8 {
+        panic!("worker failure")
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_failing_job_poisons_its_asker_and_the_troupe_goes_on() {
-    let system = ActorSystem::new();
-    let gauge = Arc::new(Gauge::default());
-    let troupe = system
-        .create_troupe(
-            move || Slow {
-                gauge: gauge.clone(),
-            },
-            TroupeOptions::new().max_count(2),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        troupe.fail().ask().await,
-        Err(AskError::Poisoned(Poison::Panicked(
-            "worker failure".into()
-        )))
-    );
-    assert_eq!(troupe.job(7).ask().await, Ok((7, true)));
-    system.shutdown().await;
+    for system in common::both_bases() {
+        let troupe = system
+            .create_troupe(|| Quick, TroupeOptions::new().max_count(2))
+            .await
+            .unwrap();
+        assert_eq!(
+            troupe.fail().ask().await,
+            Err(AskError::Poisoned(Poison::Panicked(
+                "worker failure".into()
+            ))),
+            "{}",
+            system.name()
+        );
+        assert_eq!(
+            troupe.job(7).ask().await,
+            Ok((7, true)),
+            "{}",
+            system.name()
+        );
+        system.shutdown().await;
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn jobs_sent_to_an_exited_troupe_are_dead_letters() {
-    let system = ActorSystem::new();
-    let gauge = Arc::new(Gauge::default());
-    let troupe = system
-        .create_troupe(
-            move || Slow {
-                gauge: gauge.clone(),
-            },
-            TroupeOptions::new(),
-        )
-        .await
-        .unwrap();
-    assert!(troupe.job(1).ask().await.is_ok());
-    troupe.addr().request_exit();
-    while troupe.addr().is_alive() {
-        tokio::time::sleep(Duration::from_millis(1)).await;
+    for system in common::both_bases() {
+        let troupe = system
+            .create_troupe(|| Quick, TroupeOptions::new())
+            .await
+            .unwrap();
+        assert!(troupe.job(1).ask().await.is_ok(), "{}", system.name());
+        troupe.addr().request_exit();
+        common::wait_until_dead(&system, troupe.addr()).await;
+        assert_eq!(
+            troupe.job(2).ask().await,
+            Err(AskError::DeadActor),
+            "{}",
+            system.name()
+        );
+        assert_eq!(system.live_actors(), 0, "{}", system.name());
+        system.shutdown().await;
     }
-    assert_eq!(troupe.job(2).ask().await, Err(AskError::DeadActor));
-    assert_eq!(system.live_actors(), 0);
-    system.shutdown().await;
 }
 
 /// Owns a troupe of its own.
 struct Owner {
-    troupe: Option<thespian::Troupe<Slow>>,
+    troupe: Option<thespian::Troupe<Quick>>,
     exits: u32,
 }
 
 #[actor(no_serde)]
 impl Owner {
     async fn start(&mut self, ctx: &mut Context<Self>) {
-        let gauge = Arc::new(Gauge::default());
         let troupe = ctx
-            .create_troupe(
-                move || Slow {
-                    gauge: gauge.clone(),
-                },
-                TroupeOptions::new().max_count(2),
-            )
+            .create_troupe(|| Quick, TroupeOptions::new().max_count(2))
             .await
             .unwrap();
         self.troupe = Some(troupe);
@@ -164,7 +174,7 @@ impl Owner {
     async fn work(&mut self, n: u32, ctx: &Context<Self>) -> (u32, bool) {
         let troupe = self.troupe.as_ref().unwrap();
         // Asked from an actor: the worker sees an actor as the sender.
-        ctx.ask(troupe.addr(), SlowJob { n }, Duration::from_secs(1))
+        ctx.ask(troupe.addr(), QuickJob { n }, Duration::from_secs(1))
             .await
             .unwrap()
     }
@@ -185,28 +195,33 @@ impl Owner {
 
 #[tokio::test(start_paused = true)]
 async fn an_actor_can_own_a_troupe_and_hears_when_it_ends() {
-    let system = ActorSystem::new();
-    let owner = system
-        .create_actor(Owner {
-            troupe: None,
-            exits: 0,
-        })
-        .await
-        .unwrap();
-    owner.start().tell().await.unwrap();
-    assert_eq!(owner.work(3).ask().await, Ok((3, false)));
-    owner.stop_troupe().tell().await.unwrap();
-    let mut exits = 0;
-    for _ in 0..100 {
-        exits = owner.exits().ask().await.unwrap();
-        if exits == 1 {
-            break;
+    for system in common::both_bases() {
+        let owner = system
+            .create_actor(Owner {
+                troupe: None,
+                exits: 0,
+            })
+            .await
+            .unwrap();
+        owner.start().tell().await.unwrap();
+        // A handler awaiting a reply holds the sequential base's only turn (SEMANTICS.md), so
+        // the ask from the owner's handler is made on the default base only.
+        if system.name() != common::SEQUENTIAL {
+            assert_eq!(owner.work(3).ask().await, Ok((3, false)));
         }
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        owner.stop_troupe().tell().await.unwrap();
+        let mut exits = 0;
+        for _ in 0..100 {
+            exits = owner.exits().ask().await.unwrap();
+            if exits == 1 {
+                break;
+            }
+            common::let_pass(&system, Duration::from_millis(1)).await;
+        }
+        assert_eq!(exits, 1, "{}", system.name());
+        system.shutdown().await;
+        assert_eq!(system.live_actors(), 0, "{}", system.name());
     }
-    assert_eq!(exits, 1);
-    system.shutdown().await;
-    assert_eq!(system.live_actors(), 0);
 }
 
 struct NeverMade;
@@ -220,17 +235,22 @@ impl NeverMade {
 
 #[tokio::test(start_paused = true)]
 async fn a_troupe_whose_factory_panics_ends_and_does_not_hold_up_shutdown() {
-    let system = ActorSystem::new();
-    let troupe = system
-        .create_troupe(
-            || -> NeverMade { panic!("no database") },
-            TroupeOptions::new(),
-        )
-        .await
-        .unwrap();
-    assert!(troupe.never_done().ask().await.is_err());
-    tokio::time::timeout(Duration::from_secs(5), system.shutdown())
-        .await
-        .unwrap();
-    assert_eq!(system.live_actors(), 0);
+    for system in common::both_bases() {
+        let troupe = system
+            .create_troupe(
+                || -> NeverMade { panic!("no database") },
+                TroupeOptions::new(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            troupe.never_done().ask().await.is_err(),
+            "{}",
+            system.name()
+        );
+        tokio::time::timeout(Duration::from_secs(5), system.shutdown())
+            .await
+            .unwrap();
+        assert_eq!(system.live_actors(), 0, "{}", system.name());
+    }
 }
