@@ -47,7 +47,8 @@ mod model;
 /// * a message struct named after the actor and the method in PascalCase (`Counter::add` →
 ///   `CounterAdd`, so that two actors of one module never make the same type, nor a handler one
 ///   named like a type of yours; `#[message(name = "N")]` names it `N`), with the arguments as
-///   fields, the method's visibility, and serde derives (turn them off with `no_serde`); a handler
+///   fields, the method's visibility, and serde derives (turn them off with `no_serde`; none
+///   without the core's feature `remote`); a handler
 ///   without arguments makes a unit struct (`CounterTotal`);
 /// * `impl Message` with the return type as `Reply` (`()` when it returns nothing);
 /// * a variant of the message enum `{Actor}Message`, named after the method (`CounterMessage::Add`),

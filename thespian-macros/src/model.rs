@@ -25,7 +25,8 @@ pub(crate) struct Options {
 impl Parse for Options {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut options = Options {
-            serde: true,
+            // Only when the core can carry messages between systems (its feature `remote`).
+            serde: cfg!(feature = "remote"),
             ..Options::default()
         };
         while !input.is_empty() {

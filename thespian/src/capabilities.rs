@@ -8,10 +8,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+#[cfg(feature = "remote")]
 use serde::{Deserialize, Serialize};
 
 /// One capability value: the simple, serializable values a capability can hold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "remote", derive(Serialize, Deserialize))]
 pub enum CapabilityValue {
     /// A flag.
     Bool(bool),
@@ -67,7 +69,8 @@ impl From<String> for CapabilityValue {
 /// assert!(caps.is_true("Hello World"));
 /// assert_eq!(caps.get("cores"), Some(&8i64.into()));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "remote", derive(Serialize, Deserialize))]
 pub struct Capabilities(BTreeMap<String, CapabilityValue>);
 
 impl Capabilities {

@@ -7,14 +7,17 @@ use std::any::Any;
 use std::fmt;
 use std::net::SocketAddr;
 
+#[cfg(feature = "remote")]
 use serde::de::DeserializeOwned;
+#[cfg(feature = "remote")]
 use serde::{Deserialize, Serialize};
 
 /// Where an actor system can be reached, and which run of it this is.
 ///
 /// The incarnation is chosen afresh each time a node starts, so an address kept from an earlier run
 /// of a node at the same socket address is recognized as stale instead of reaching a stranger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "remote", derive(Serialize, Deserialize))]
 pub struct NodeId {
     /// The socket address the node listens on.
     pub addr: SocketAddr,
@@ -91,6 +94,7 @@ pub enum CodecFault {
     WrongType(&'static str),
 }
 
+#[cfg(feature = "remote")]
 impl From<postcard::Error> for CodecFault {
     fn from(e: postcard::Error) -> Self {
         use postcard::Error as E;
@@ -151,6 +155,7 @@ pub enum Unreachable {
 
 /// Encodes a value with the wire format (postcard), appending to `out`; on failure `out` is left
 /// as it was.
+#[cfg(feature = "remote")]
 pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), WireError> {
     struct Append<'a>(&'a mut Vec<u8>);
     impl Extend<u8> for Append<'_> {
@@ -168,6 +173,7 @@ pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(),
 }
 
 /// Decodes a value of the wire format; every byte must be used.
+#[cfg(feature = "remote")]
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
     match postcard::take_from_bytes::<T>(bytes) {
         Ok((value, [])) => Ok(value),
@@ -190,6 +196,8 @@ type AnyReply = Box<dyn Any + Send>;
 
 impl ReplyWire {
     /// The reply is a `T`, encoded with serde.
+    #[cfg(feature = "remote")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
     pub fn of<T: Serialize + DeserializeOwned + Send + 'static>() -> Self {
         ReplyWire {
             encode: |value, out| match value.downcast_ref::<T>() {
@@ -226,7 +234,7 @@ impl fmt::Debug for ReplyWire {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "remote"))]
 mod tests {
     use super::*;
 

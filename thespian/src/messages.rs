@@ -17,7 +17,8 @@ use crate::address::ActorAddress;
 pub struct ActorExitRequest;
 
 /// Why an actor ended.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum ExitReason {
     /// It was asked to exit (by itself, its parent or anyone holding its address).

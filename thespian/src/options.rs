@@ -132,6 +132,8 @@ impl<A: Actor> ActorOptions<A> {
     }
 }
 
+#[cfg(feature = "remote")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 impl<A> ActorOptions<A>
 where
     A: Actor + serde::Serialize + serde::de::DeserializeOwned,

@@ -1,4 +1,4 @@
-//! Addresses: identity, hashing, printing, serialization, on both bases.
+//! Addresses: identity, hashing, printing, serialization (feature `remote`), on both bases.
 
 mod common;
 
@@ -22,6 +22,7 @@ impl Other {
     async fn nothing(&self) {}
 }
 
+#[cfg(feature = "remote")]
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Carrier {
     typed: Addr<Named>,
@@ -51,6 +52,7 @@ async fn addresses_compare_hash_and_print_by_identity() {
     }
 }
 
+#[cfg(feature = "remote")]
 #[tokio::test]
 async fn addresses_travel_inside_serialized_messages() {
     for system in common::both_bases() {
@@ -70,6 +72,7 @@ async fn addresses_travel_inside_serialized_messages() {
     }
 }
 
+#[cfg(feature = "remote")]
 #[tokio::test]
 async fn an_address_of_another_type_does_not_deserialize_as_this_one() {
     for system in common::both_bases() {
@@ -82,6 +85,7 @@ async fn an_address_of_another_type_does_not_deserialize_as_this_one() {
     }
 }
 
+#[cfg(feature = "remote")]
 #[tokio::test]
 async fn an_address_claiming_another_system_does_not_resolve_here() {
     for system in common::both_bases() {

@@ -7,6 +7,7 @@ use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
+#[cfg(feature = "remote")]
 use serde::{Deserialize, Serialize};
 
 use crate::address::ActorAddress;
@@ -45,7 +46,8 @@ pub trait Link: Send + Sync + 'static {
 /// actor of the other node, handed to [`notice`](super::notice) there. `A` is the address type: borrowed when
 /// sending, owned when received (the two encode alike). Actors are named by their id on the
 /// sending node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "remote", derive(Serialize, Deserialize))]
 #[non_exhaustive]
 pub enum Notice<A> {
     /// The sender's actor `child`, a child of the receiving actor, has ended. (An address, not

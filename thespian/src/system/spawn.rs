@@ -68,6 +68,7 @@ impl SystemShared {
         parent: Option<ActorAddress>,
         options: ActorOptions<A>,
     ) -> Result<Addr<A>, CreateError> {
+        #[cfg(feature = "remote")]
         if options.process.is_some() {
             return crate::relay::start(self, actor, parent, options);
         }
