@@ -41,6 +41,7 @@ pub(crate) fn acting() -> Option<ActorAddress> {
 /// The address of the `ActorCell<A>` at `cell`.
 /// Whether an actor's task is being polled on this thread (in a sequential system: whether the
 /// caller holds an actor's turn).
+#[cfg(feature = "sequential")]
 pub(crate) fn is_acting() -> bool {
     ACTING.with(Cell::get).is_some()
 }

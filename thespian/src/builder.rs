@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use crate::capabilities::{Capabilities, CapabilityValue};
 use crate::outside::OutsideCell;
 use crate::registry::{GlobalNames, TopLevel};
+#[cfg(feature = "sequential")]
 use crate::sequential::Sequential;
 use crate::system::shared::SystemShared;
 use crate::system::ActorSystem;
@@ -35,8 +36,11 @@ pub struct ActorSystemBuilder {
     default_ask_timeout: Duration,
     mailbox_capacity: Option<usize>,
     handle: Option<Handle>,
+    #[cfg(feature = "sequential")]
     sequential: bool,
+    #[cfg(feature = "sequential")]
     seed: Option<u64>,
+    #[cfg(feature = "sequential")]
     trace: bool,
     outside_capacity: usize,
 }
@@ -51,8 +55,11 @@ impl Default for ActorSystemBuilder {
             mailbox_capacity: None,
             outside_capacity: 10_000,
             handle: None,
+            #[cfg(feature = "sequential")]
             sequential: false,
+            #[cfg(feature = "sequential")]
             seed: None,
+            #[cfg(feature = "sequential")]
             trace: false,
         }
     }
@@ -64,6 +71,8 @@ impl ActorSystemBuilder {
     /// `shutdown`), one message at a time in the order the messages were generated, in virtual
     /// time. Actors need no change. See the [`sequential`](crate::sequential) module for what it
     /// does and cannot do.
+    #[cfg(feature = "sequential")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sequential")))]
     pub fn sequential(mut self) -> Self {
         self.sequential = true;
         self
@@ -71,6 +80,8 @@ impl ActorSystemBuilder {
 
     /// For the sequential base: permutes the order of messages that arrive together, reproducibly
     /// for a given seed, to explore other schedules. Implies [`sequential`](Self::sequential).
+    #[cfg(feature = "sequential")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sequential")))]
     pub fn seed(mut self, seed: u64) -> Self {
         self.sequential = true;
         self.seed = Some(seed);
@@ -79,6 +90,8 @@ impl ActorSystemBuilder {
 
     /// For the sequential base: records every handled message (see
     /// [`ActorSystem::trace`]). Implies [`sequential`](Self::sequential).
+    #[cfg(feature = "sequential")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sequential")))]
     pub fn trace(mut self) -> Self {
         self.sequential = true;
         self.trace = true;
@@ -142,14 +155,18 @@ impl ActorSystemBuilder {
         static NEXT_SYSTEM: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_SYSTEM.fetch_add(1, Ordering::Relaxed);
         let name = self.name.unwrap_or_else(|| format!("system-{id}"));
+        #[cfg(feature = "sequential")]
         let sequential = self
             .sequential
             .then(|| Sequential::new(self.seed, self.trace));
         // A sequential system runs its tasks itself, on the caller's thread.
+        #[cfg(feature = "sequential")]
         let handle = match &sequential {
             Some(_) => None,
             None => self.handle.or_else(|| Handle::try_current().ok()),
         };
+        #[cfg(not(feature = "sequential"))]
+        let handle = self.handle.or_else(|| Handle::try_current().ok());
         let outside_capacity = self.outside_capacity;
         ActorSystem::from_shared(Arc::new_cyclic(|system| SystemShared {
             id,
@@ -168,6 +185,7 @@ impl ActorSystemBuilder {
             capabilities: RwLock::new(self.capabilities),
             names: Mutex::new(GlobalNames::default()),
             ordinals: AtomicU32::new(0),
+            #[cfg(feature = "sequential")]
             sequential,
             named: AtomicBool::new(false),
             restarts: AtomicU64::new(0),

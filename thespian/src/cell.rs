@@ -12,7 +12,7 @@ use crate::address::{ActorAddress, Addr};
 use crate::codec::WireError;
 use crate::envelope::{Envelope, ExitCause, SystemMessage};
 use crate::error::{AskError, SendError, SendFailure};
-use crate::id::{short_type_name, ActorId};
+use crate::id::ActorId;
 use crate::mailbox::Mailbox;
 use crate::remote::proxy::RemoteTarget;
 use crate::remote::transport::ReplySink;
@@ -27,6 +27,7 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn system_id(&self) -> u64;
     /// `Type#ordinal`, stable from run to run of a sequential system; a cell that is not an
     /// actor (and has no ordinal) goes by its type name.
+    #[cfg(feature = "sequential")]
     fn trace_name(&self) -> String {
         self.type_name().to_owned()
     }
@@ -135,7 +136,7 @@ impl<A: Actor> ActorCell<A> {
             exiting: Default::default(),
             system: system.shared.clone(),
             ordinal: 1,
-            mailbox: Mailbox::new(None, None, Default::default()),
+            mailbox: Mailbox::new(None, Default::default()),
             remote: None,
         })
     }
@@ -252,8 +253,13 @@ impl<A: Actor> AnyCell for ActorCell<A> {
         self.system.id
     }
 
+    #[cfg(feature = "sequential")]
     fn trace_name(&self) -> String {
-        format!("{}#{}", short_type_name(A::type_name()), self.ordinal)
+        format!(
+            "{}#{}",
+            crate::id::short_type_name(A::type_name()),
+            self.ordinal
+        )
     }
 
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {

@@ -91,6 +91,7 @@ enum State {
         watch: Watch,
     },
     /// In a sequential system the wait drives the system.
+    #[cfg(feature = "sequential")]
     Driven(Pin<Box<dyn Future<Output = ExitReason> + Send>>),
 }
 
@@ -123,6 +124,7 @@ impl Future for ExitWait {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
         match &mut self.state {
             State::Done(reason) => Poll::Ready(reason.take().unwrap_or(GONE)),
+            #[cfg(feature = "sequential")]
             State::Driven(wait) => wait.as_mut().poll(cx),
             State::Waiting { told, watch } => {
                 let reason = std::task::ready!(Pin::new(told).poll(cx)).unwrap_or(GONE);
@@ -138,6 +140,7 @@ impl fmt::Debug for ExitWait {
         let state = match self.state {
             State::Done(_) => "done",
             State::Waiting { .. } => "waiting",
+            #[cfg(feature = "sequential")]
             State::Driven(_) => "driving its system",
         };
         f.debug_struct("ExitWait").field("state", &state).finish()
@@ -192,15 +195,18 @@ impl<A: Actor> Addr<A> {
             actor,
             done: false,
         };
-        let state = match system.sequential.clone() {
-            None => State::Waiting { told, watch },
-            Some(seq) => State::Driven(Box::pin(async move {
-                let waiting = ExitWait {
-                    state: State::Waiting { told, watch },
-                };
-                seq.drive(waiting).await.unwrap_or(GONE)
-            })),
-        };
+        #[cfg(feature = "sequential")]
+        if let Some(seq) = system.sequential.clone() {
+            let waiting = ExitWait {
+                state: State::Waiting { told, watch },
+            };
+            return ExitWait {
+                state: State::Driven(Box::pin(
+                    async move { seq.drive(waiting).await.unwrap_or(GONE) },
+                )),
+            };
+        }
+        let state = State::Waiting { told, watch };
         ExitWait { state }
     }
 }

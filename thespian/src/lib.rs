@@ -128,6 +128,9 @@
 //!   (`thespian-net`) and the process base plug into. Without it (`default-features = false`)
 //!   the crate builds without serde and postcard, for programs whose actors stay in their
 //!   process; `#[actor]` then derives nothing for the wire and needs no `no_serde`.
+//! * `sequential` (default): the sequential base ([`ActorSystemBuilder::sequential`], the
+//!   [`sequential`] module). Without it the base, and every branch that serves it in the send,
+//!   the mailbox and the system, are compiled out.
 //! * `metrics`: the metrics above.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
@@ -171,6 +174,8 @@ pub mod semantics {}
 mod reply;
 mod request;
 mod send;
+#[cfg(feature = "sequential")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sequential")))]
 pub mod sequential;
 mod spans;
 mod status;
@@ -200,6 +205,8 @@ pub use options::ActorOptions;
 pub use reply::ReplyHandle;
 pub use request::{Fallible, FallibleAsk, Plain, Request};
 pub use send::{AsAddr, Ask, Delivery, Destination, Tell};
+#[cfg(feature = "sequential")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sequential")))]
 pub use sequential::TraceEntry;
 pub use status::{ActorStatus, SystemStatus};
 pub use supervision::{RestartPolicy, Supervision};

@@ -18,6 +18,7 @@ use crate::messages::{
     panic_details, ChildActorExited, ExitReason, PoisonMessage, WatchedActorExited,
 };
 use crate::metrics;
+#[cfg(feature = "sequential")]
 use crate::sequential::TraceEntry;
 use crate::spans::{self, TraceId};
 use crate::status::ActorStatus;
@@ -117,6 +118,7 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
         if let Err(reason) = start(&mut s.actor, &mut s.ctx).await {
             return reason;
         }
+        #[cfg(feature = "sequential")]
         let traced = s
             .ctx
             .myself
@@ -125,6 +127,8 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
             .sequential
             .as_ref()
             .is_some_and(|seq| seq.is_traced());
+        #[cfg(not(feature = "sequential"))]
+        let traced = false;
         'messages: loop {
             // SAFETY: this is the actor's own task, its mailbox's only receiver.
             let next = unsafe { s.ctx.myself.cell.mailbox.recv() };
@@ -230,9 +234,12 @@ fn open<A: Actor>(
     let Some(env) = took else {
         return Opened::Closed;
     };
+    #[cfg(feature = "sequential")]
     if traced {
         record(ctx, &env);
     }
+    #[cfg(not(feature = "sequential"))]
+    let _ = traced;
     match env.payload {
         Payload::User(msg) if ctx.exiting().is_some() => {
             refuse_while_exiting(ctx, msg, env.sender, env.reply);
@@ -310,6 +317,7 @@ async fn handle_one<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: A::Messa
 }
 
 /// Adds a message about to be handled to a traced sequential system's record.
+#[cfg(feature = "sequential")]
 #[cold]
 fn record<A: Actor>(ctx: &Context<A>, env: &Envelope<A::Message>) {
     let Some(seq) = &ctx.myself.cell.system.sequential else {

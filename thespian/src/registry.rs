@@ -38,7 +38,8 @@ impl TopLevel {
         self.shard(id).remove(&id);
     }
 
-    /// Forgets every top-level actor.
+    /// Forgets every top-level actor (a sequential system dropped without `shutdown`).
+    #[cfg(feature = "sequential")]
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
             shard.lock_unpoisoned().clear();

@@ -14,10 +14,14 @@ use crate::actor::{Actor, Message};
 use crate::address::{ActorAddress, Addr, Recipient};
 use crate::cell::{Deliver, Refused};
 use crate::deadline::NEVER;
-use crate::error::{AskError, SendError, SendFailure, TrySendError};
+#[cfg(feature = "sequential")]
+use crate::error::SendFailure;
+use crate::error::{AskError, SendError, TrySendError};
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
+#[cfg(feature = "sequential")]
 use crate::sequential::Sequential;
 use crate::system::shared::SystemShared;
+#[cfg(feature = "sequential")]
 use crate::time::Clock;
 
 /// What pushing a message at once gave: done (accepted or refused), or no room in a bounded mailbox.
@@ -91,6 +95,7 @@ enum Room {
     /// The mailbox closed (the actor exited, or its sequential system stopped).
     Closed,
     /// None can come while the sender waits (see `SendFailure::Full`).
+    #[cfg(feature = "sequential")]
     Never,
 }
 
@@ -116,6 +121,9 @@ where
 {
     let room = match held.cell.bound() {
         None => Room::Made,
+        #[cfg(not(feature = "sequential"))]
+        Some(bound) => Room::of(bound.acquire().await),
+        #[cfg(feature = "sequential")]
         Some(bound) => match held.cell.system().sequential.clone() {
             // From an actor of this very system, in its turn: the receiver cannot run before
             // that turn ends, so no room can come. Hand the message back, not wait forever.
@@ -136,6 +144,7 @@ where
     match room {
         Room::Made => held.cell.push_msg(msg, sender, None),
         Room::Closed => Err(Refused::exited(msg, sender, None)),
+        #[cfg(feature = "sequential")]
         Room::Never => Err(Refused {
             msg,
             sender,
@@ -340,6 +349,7 @@ where
     M: Message,
     D: Deliver<M> + ?Sized + 'static,
 {
+    #[cfg(feature = "sequential")]
     if let Some(seq) = cell.system().sequential.clone() {
         return Ask {
             state: ask_sequential(seq, cell, msg, sender, timeout),
@@ -360,6 +370,7 @@ where
 
 /// An ask in a sequential system: sent at once, like any ask, but its reply comes only while the
 /// system is driven, so the wait drives it, and its timeout is on the system's virtual clock.
+#[cfg(feature = "sequential")]
 fn ask_sequential<M, D>(
     seq: Arc<Sequential>,
     cell: &Arc<D>,

@@ -4,20 +4,30 @@
 //! through here, so that the same actors keep the same time on either base.
 
 use std::future::Future;
+#[cfg(feature = "sequential")]
 use std::pin::pin;
+#[cfg(feature = "sequential")]
 use std::sync::Arc;
+#[cfg(feature = "sequential")]
 use std::task::Poll;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+#[cfg(feature = "sequential")]
 use crate::sequential::{Sequential, Task, VirtualClock};
 
 /// A system's clock.
 #[derive(Clone, Copy)]
 pub(crate) enum Clock<'a> {
     Tokio,
+    #[cfg(feature = "sequential")]
     Virtual(&'a VirtualClock),
+    /// Keeps the lifetime without the sequential base; it holds an `Infallible`, so it is never
+    /// made and matches need no arm for it.
+    #[cfg(not(feature = "sequential"))]
+    #[allow(dead_code)]
+    Never(std::marker::PhantomData<&'a ()>, std::convert::Infallible),
 }
 
 /// A timeout passed first.
@@ -28,6 +38,7 @@ impl Clock<'_> {
     pub(crate) fn now(self) -> Instant {
         match self {
             Clock::Tokio => Instant::now(),
+            #[cfg(feature = "sequential")]
             Clock::Virtual(clock) => clock.now(),
         }
     }
@@ -40,6 +51,7 @@ impl Clock<'_> {
     pub(crate) async fn sleep_until(self, deadline: Instant) {
         match self {
             Clock::Tokio => tokio::time::sleep_until(deadline).await,
+            #[cfg(feature = "sequential")]
             Clock::Virtual(clock) => clock.sleep_until(deadline).await,
         }
     }
@@ -58,6 +70,7 @@ impl Clock<'_> {
             Clock::Tokio => tokio::time::timeout_at(deadline, future)
                 .await
                 .map_err(|_| Elapsed),
+            #[cfg(feature = "sequential")]
             Clock::Virtual(clock) => {
                 let mut future = pin!(future);
                 let mut sleep = pin!(clock.sleep_until(deadline));
@@ -84,6 +97,7 @@ impl Clock<'_> {
 /// Where a system's tasks run.
 pub(crate) enum Runtime {
     Tokio(tokio::runtime::Handle),
+    #[cfg(feature = "sequential")]
     Sequential(Arc<Sequential>),
 }
 
@@ -92,6 +106,7 @@ impl Runtime {
     pub(crate) fn start(&self, task: impl Future<Output = ()> + Send + 'static) {
         match self {
             Runtime::Tokio(handle) => drop(handle.spawn(task)),
+            #[cfg(feature = "sequential")]
             Runtime::Sequential(seq) => drop(seq.spawn(task)),
         }
     }
@@ -100,6 +115,7 @@ impl Runtime {
     pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> TaskHandle {
         match self {
             Runtime::Tokio(handle) => TaskHandle::Tokio(handle.spawn(task).abort_handle()),
+            #[cfg(feature = "sequential")]
             Runtime::Sequential(seq) => TaskHandle::Sequential(seq.spawn(task)),
         }
     }
@@ -108,6 +124,7 @@ impl Runtime {
 /// A task started by the system: on tokio, or on a sequential system's executor.
 pub(crate) enum TaskHandle {
     Tokio(tokio::task::AbortHandle),
+    #[cfg(feature = "sequential")]
     Sequential(Arc<Task>),
 }
 
@@ -115,6 +132,7 @@ impl TaskHandle {
     pub(crate) fn is_finished(&self) -> bool {
         match self {
             TaskHandle::Tokio(handle) => handle.is_finished(),
+            #[cfg(feature = "sequential")]
             TaskHandle::Sequential(task) => task.is_finished(),
         }
     }
@@ -122,6 +140,7 @@ impl TaskHandle {
     pub(crate) fn abort(&self) {
         match self {
             TaskHandle::Tokio(handle) => handle.abort(),
+            #[cfg(feature = "sequential")]
             TaskHandle::Sequential(task) => task.abort(),
         }
     }

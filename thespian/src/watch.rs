@@ -223,7 +223,8 @@ impl Watches {
     }
 }
 
-#[cfg(test)]
+// On the sequential base, so that the table is read when every message has been handled.
+#[cfg(all(test, feature = "sequential"))]
 mod tests {
     use crate::prelude::*;
 

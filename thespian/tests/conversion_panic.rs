@@ -60,6 +60,7 @@ async fn on_the_default_base() {
     a_panicking_conversion_loses_nothing_else(ActorSystem::new()).await;
 }
 
+#[cfg(feature = "sequential")]
 #[tokio::test]
 async fn on_the_sequential_base_turns_stay_matched_to_messages() {
     a_panicking_conversion_loses_nothing_else(ActorSystem::builder().sequential().build()).await;

@@ -8,9 +8,10 @@ use thespian::{ActorOptions, Capabilities, Supervision};
 const T: Duration = Duration::from_secs(5);
 
 /// Both bases, with capability "gpu" set.
-fn systems() -> [ActorSystem; 2] {
-    [
+fn systems() -> Vec<ActorSystem> {
+    vec![
         ActorSystem::builder().capability("gpu", true).build(),
+        #[cfg(feature = "sequential")]
         ActorSystem::builder()
             .capability("gpu", true)
             .sequential()

@@ -74,6 +74,7 @@ async fn a_wait_given_up_leaves_the_actor_alone() {
     }
 }
 
+#[cfg(feature = "sequential")]
 #[tokio::test]
 async fn in_a_sequential_system_the_wait_drives_it() {
     let system = ActorSystem::builder().sequential().build();

@@ -352,6 +352,7 @@ impl Feeder {
 }
 
 // Sequential base only: on the default base the receiver runs meanwhile and the tell waits.
+#[cfg(feature = "sequential")]
 #[tokio::test]
 async fn a_handler_of_a_sequential_system_gets_its_message_back_from_a_full_mailbox() {
     let system = ActorSystem::builder().sequential().build();

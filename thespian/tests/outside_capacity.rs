@@ -1,6 +1,8 @@
 //! What reaches the outside of a system and nobody listens for is kept up to a bound; the rest
 //! becomes counted dead letters, on both bases.
 
+mod common;
+
 use std::time::Duration;
 
 use thespian::prelude::*;
@@ -21,12 +23,7 @@ impl Echoer {
 
 #[tokio::test]
 async fn the_outside_keeps_at_most_its_capacity_and_counts_the_rest_as_dead_letters() {
-    for sequential in [false, true] {
-        let builder = ActorSystem::builder().outside_capacity(100);
-        let system = match sequential {
-            true => builder.sequential().build(),
-            false => builder.build(),
-        };
+    for system in common::both_bases_with(|builder| builder.outside_capacity(100)) {
         let echo = system.create_actor(Echoer).await.unwrap();
         for n in 0..1_000 {
             echo.echo(n).tell().await.unwrap();

@@ -9,9 +9,10 @@ use thespian::{Message, PoisonMessage};
 
 const T: Duration = Duration::from_secs(5);
 
-fn systems() -> [ActorSystem; 2] {
-    [
+fn systems() -> Vec<ActorSystem> {
+    vec![
         ActorSystem::new(),
+        #[cfg(feature = "sequential")]
         ActorSystem::builder().sequential().build(),
     ]
 }

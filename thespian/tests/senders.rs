@@ -11,9 +11,10 @@ use thespian::PoisonMessage;
 const SECOND: Duration = Duration::from_secs(1);
 
 /// The two bases every test runs on.
-fn systems() -> [ActorSystem; 2] {
-    [
+fn systems() -> Vec<ActorSystem> {
+    vec![
         ActorSystem::new(),
+        #[cfg(feature = "sequential")]
         ActorSystem::builder().sequential().build(),
     ]
 }

@@ -1,4 +1,5 @@
 //! The sequential base: same actors, one thread, global message order, virtual time, traces.
+#![cfg(feature = "sequential")]
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,7 @@
 //! A sequential system runs on its caller's thread: it starts none of its own, and its actors end
 //! with its last handle, even without `shutdown`. (Alone in its own test binary: it counts the
 //! process's threads.)
+#![cfg(feature = "sequential")]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

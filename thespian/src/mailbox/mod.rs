@@ -15,18 +15,18 @@
 //! messages out.
 
 mod queue;
+#[cfg(feature = "sequential")]
+mod turns;
+#[cfg(feature = "sequential")]
+pub(crate) use turns::SeqLink;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::sync::Semaphore;
 
 use crate::envelope::{Envelope, SystemMessage};
-use crate::id::ActorId;
-use crate::sequential::Sequential;
-use crate::sync::Unpoisoned;
 pub(crate) use queue::Gap;
 use queue::Queue;
 
@@ -41,6 +41,7 @@ const STREAK: u32 = 4;
 pub(crate) struct Mailbox<M, C = Gap> {
     bound: Option<Box<Bound>>,
     /// Set in a sequential system: messages then wait for their turn (see `sequential.rs`).
+    #[cfg(feature = "sequential")]
     seq: Option<Box<SeqLink>>,
     queue: Queue<Envelope<M>, C>,
     /// Neither bounded nor sequential: what the receiver reads for every message instead of
@@ -65,49 +66,6 @@ struct Bound {
     unpermitted: AtomicUsize,
 }
 
-/// A mailbox's place in a sequential system.
-pub(crate) struct SeqLink {
-    pub(crate) seq: Arc<Sequential>,
-    pub(crate) id: ActorId,
-    /// Held while a message is queued and takes its place in the system's order, and while the
-    /// mailbox closes: the places follow the messages' order in the queue (turns are matched to
-    /// messages by count), and the actor cannot end (and be forgotten by the scheduler) in
-    /// between.
-    order: Mutex<()>,
-    /// Turns granted to this actor in a row that it has not used yet (see `poll_turn`); only
-    /// its own task reads and writes it.
-    spare_turns: AtomicU32,
-}
-
-impl SeqLink {
-    pub(crate) fn new(seq: Arc<Sequential>, id: ActorId) -> Self {
-        SeqLink {
-            seq,
-            id,
-            order: Mutex::new(()),
-            spare_turns: AtomicU32::new(0),
-        }
-    }
-
-    /// Waits for this actor's turn (see `Sequential::poll_turn`), keeping the turns granted with
-    /// it for the messages after.
-    fn poll_turn(&self, cx: &mut Context<'_>, take_one: impl FnMut() -> bool) -> Poll<()> {
-        self.seq
-            .poll_turn(self.id, cx, take_one)
-            .map(|spare| self.spare_turns.store(spare, Ordering::Relaxed))
-    }
-}
-
-/// Registers a message's turn when dropped, so that a send unwinding from a panicking
-/// conversion still does (forgotten when no place was taken).
-struct Arrival<'a>(&'a SeqLink);
-
-impl Drop for Arrival<'_> {
-    fn drop(&mut self) {
-        self.0.seq.arrived(self.0.id);
-    }
-}
-
 /// What the receiver found.
 pub(crate) enum Take {
     /// A batch was moved into the receiver's buffer.
@@ -117,9 +75,9 @@ pub(crate) enum Take {
 }
 
 impl<M, C> Mailbox<M, C> {
-    pub(crate) fn new(capacity: Option<usize>, seq: Option<SeqLink>, attic: C) -> Self {
+    pub(crate) fn new(capacity: Option<usize>, attic: C) -> Self {
         Mailbox {
-            plain: capacity.is_none() && seq.is_none(),
+            plain: capacity.is_none(),
             queue: Queue::with_attic(attic),
             bound: capacity.map(|c| {
                 Box::new(Bound {
@@ -127,7 +85,8 @@ impl<M, C> Mailbox<M, C> {
                     unpermitted: AtomicUsize::new(0),
                 })
             }),
-            seq: seq.map(Box::new),
+            #[cfg(feature = "sequential")]
+            seq: None,
         }
     }
 
@@ -177,37 +136,11 @@ impl<M, C> Mailbox<M, C> {
         make: impl FnOnce(T) -> Envelope<M>,
         filler: Option<fn() -> Envelope<M>>,
     ) -> Result<(), T> {
+        #[cfg(feature = "sequential")]
         if let Some(link) = &self.seq {
             return self.push_in_turn(link, value, make, filler);
         }
         self.queue.push_with(value, make, filler)
-    }
-
-    /// A push in a sequential system: a function of its own, so that a push on the default base,
-    /// which only tests whether its mailbox is in one, stays small enough to be inlined into the
-    /// send (callgrind `hop_profile`: tell 390 → 368 instructions with the proxy's path cold too).
-    #[inline]
-    fn push_in_turn<T>(
-        &self,
-        link: &SeqLink,
-        value: T,
-        make: impl FnOnce(T) -> Envelope<M>,
-        filler: Option<fn() -> Envelope<M>>,
-    ) -> Result<(), T> {
-        let _order = link.order.lock_unpoisoned();
-        if link.seq.is_stopped() {
-            return Err(value);
-        }
-        // Turns, not wake-ups, drive a sequential system: one turn per place taken. `make`
-        // (user code: a `From` conversion) runs under the order lock, after the place is
-        // claimed; if it panics, the place holds a void message, which takes its turn too
-        // (registered as the panic unwinds), so turns and messages stay matched.
-        let arrival = Arrival(link);
-        if let Err(value) = self.queue.push_with(value, make, filler) {
-            std::mem::forget(arrival);
-            return Err(value);
-        }
-        Ok(())
     }
 
     /// Gives back the permit of a user envelope taken out of a bounded mailbox.
@@ -257,26 +190,10 @@ impl<M, C> Mailbox<M, C> {
     #[inline(never)]
     unsafe fn poll_recv_slow(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
         if !self.plain {
+            #[cfg(feature = "sequential")]
             if let Some(link) = &self.seq {
-                // One message per turn, when the system's scheduler says so; turns granted in a
-                // row are used without asking it again.
-                let spare = link.spare_turns.load(Ordering::Relaxed);
-                if spare > 0 {
-                    // SAFETY: the caller's contract.
-                    if let Some(env) = unsafe { self.queue.pop() } {
-                        link.spare_turns.store(spare - 1, Ordering::Relaxed);
-                        return Poll::Ready(Some(self.taken(env)));
-                    }
-                    // Its messages are gone (the mailbox closed): so are its turns.
-                    link.spare_turns.store(0, Ordering::Relaxed);
-                }
-                let mut taken = None;
-                let turn = link.poll_turn(cx, || {
-                    // SAFETY: the caller's contract.
-                    taken = unsafe { self.queue.pop() };
-                    taken.is_some()
-                });
-                return turn.map(|()| taken.map(|env| self.taken(env)));
+                // SAFETY: the caller's contract.
+                return unsafe { self.poll_in_turn(link, cx) };
             }
             // A bounded mailbox: its take gives a permit back. (A plain one has just looked.)
             // SAFETY: the caller's contract.
@@ -325,7 +242,7 @@ impl<M, C> Mailbox<M, C> {
             return Take::Closed;
         };
         batch.push_back(first);
-        if self.seq.is_none() {
+        if !self.in_turns() {
             // SAFETY: the caller's contract.
             while let Some(env) = unsafe { self.queue.pop() } {
                 batch.push_back(self.taken(env));
@@ -337,6 +254,7 @@ impl<M, C> Mailbox<M, C> {
     /// In a sequential system, waits for a turn in which nothing is taken (the actor's start);
     /// at once otherwise.
     pub(crate) async fn wait_turn(&self) {
+        #[cfg(feature = "sequential")]
         if let Some(link) = &self.seq {
             std::future::poll_fn(|cx| link.poll_turn(cx, || true)).await;
         }
@@ -344,8 +262,9 @@ impl<M, C> Mailbox<M, C> {
 
     /// Reserves a turn for the actor's start, before any message (sequential systems only).
     pub(crate) fn reserve_start_turn(&self) {
+        #[cfg(feature = "sequential")]
         if let Some(link) = &self.seq {
-            link.seq.arrived(link.id);
+            link.reserve_turn();
         }
     }
 
@@ -354,7 +273,8 @@ impl<M, C> Mailbox<M, C> {
     /// # Safety
     /// As for [`poll_recv`](Self::poll_recv).
     pub(crate) unsafe fn close(&self) -> Vec<Envelope<M>> {
-        let _order = self.seq.as_ref().map(|link| link.order.lock_unpoisoned());
+        #[cfg(feature = "sequential")]
+        let _order = self.seq.as_ref().map(|link| link.lock_order());
         // SAFETY: the caller's contract.
         let rest = unsafe { self.queue.close() };
         if let Some(bound) = self.bound.as_deref() {
@@ -365,7 +285,20 @@ impl<M, C> Mailbox<M, C> {
 
     /// Closed, or its sequential system has ended.
     pub(crate) fn is_closed(&self) -> bool {
-        self.queue.is_closed() || self.seq.as_ref().is_some_and(|link| link.seq.is_stopped())
+        #[cfg(feature = "sequential")]
+        if self.seq.as_ref().is_some_and(|link| link.is_stopped()) {
+            return true;
+        }
+        self.queue.is_closed()
+    }
+
+    /// Whether the mailbox is in a sequential system (one message per turn).
+    #[inline]
+    fn in_turns(&self) -> bool {
+        #[cfg(feature = "sequential")]
+        return self.seq.is_some();
+        #[cfg(not(feature = "sequential"))]
+        false
     }
 
     /// How many messages wait.

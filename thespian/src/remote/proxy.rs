@@ -105,6 +105,7 @@ impl AnyCell for RemoteCell {
         self.system.id
     }
 
+    #[cfg(feature = "sequential")]
     fn trace_name(&self) -> String {
         format!("{}@{}", self.type_name, self.target.node)
     }
@@ -294,7 +295,7 @@ pub(crate) fn typed_proxy<A: Actor>(
         exiting: Default::default(),
         ordinal: 0,
         system: system.clone(),
-        mailbox: Mailbox::new(None, None, Default::default()),
+        mailbox: Mailbox::new(None, Default::default()),
         remote: Some(Box::new(RemoteTarget {
             node,
             to,

@@ -25,6 +25,7 @@ use crate::Addr;
 /// already installed, or for a sequential system (a transport would break its determinism).
 pub fn install(system: &ActorSystem, transport: Arc<dyn Transport>) -> Result<(), WireError> {
     let shared = system.shared();
+    #[cfg(feature = "sequential")]
     if shared.sequential.is_some() {
         return Err(WireError::Setup("a sequential system cannot be networked"));
     }
@@ -258,6 +259,7 @@ pub fn install_processes(
     processes: Arc<dyn Processes>,
 ) -> Result<(), WireError> {
     let shared = system.shared();
+    #[cfg(feature = "sequential")]
     if shared.sequential.is_some() {
         return Err(WireError::Setup(
             "a sequential system cannot run actors in processes",

@@ -18,6 +18,7 @@ use crate::messages::ReceivedMessage;
 use crate::options::ActorOptions;
 use crate::reply::{ReplyFuture, ReplySlot, ReplyTo};
 use crate::send::{Ask, Delivery, Destination};
+#[cfg(feature = "sequential")]
 use crate::sequential::TraceEntry;
 use crate::status::{ActorStatus, SystemStatus};
 use crate::sync::{Unpoisoned, UnpoisonedRw};
@@ -97,7 +98,9 @@ impl Clone for ActorSystem {
 /// still ends (its actors' tasks are dropped, without exit processing).
 impl Drop for ActorSystem {
     fn drop(&mut self) {
-        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let last = self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1;
+        #[cfg(feature = "sequential")]
+        if last {
             if let Some(seq) = &self.shared.sequential {
                 // The actors end with the system: nothing is accepted any more (sends are refused
                 // and handed back), and the registry lets go of them.
@@ -111,6 +114,8 @@ impl Drop for ActorSystem {
                 names.by_id.clear();
             }
         }
+        #[cfg(not(feature = "sequential"))]
+        let _ = last;
     }
 }
 
@@ -431,11 +436,14 @@ impl ActorSystem {
     pub async fn status(&self, timeout: Duration) -> SystemStatus {
         let top_level = self.shared.top_level.snapshot();
         let collect = collect_statuses(self.shared.clock(), top_level, timeout);
+        // The actors answer in turns, which are granted only while the system is driven.
+        #[cfg(feature = "sequential")]
         let actors = match &self.shared.sequential {
             None => collect.await,
-            // The actors answer in turns, which are granted only while the system is driven.
             Some(seq) => seq.drive(collect).await.unwrap_or_default(),
         };
+        #[cfg(not(feature = "sequential"))]
+        let actors = collect.await;
         let global_names = {
             let names = self.shared.names.lock_unpoisoned();
             let mut v: Vec<_> = names
@@ -560,14 +568,15 @@ impl ActorSystem {
     /// ```
     pub async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
         let listen = self.shared.outside.listen(self.shared.clock(), timeout);
-        match &self.shared.sequential {
-            None => listen.await,
-            // Waits in the system's time, while driving it.
-            Some(seq) => seq
+        // Waits in the system's time, while driving it.
+        #[cfg(feature = "sequential")]
+        if let Some(seq) = &self.shared.sequential {
+            return seq
                 .drive(listen)
                 .await
-                .unwrap_or(Err(ListenError::Timeout(timeout))),
+                .unwrap_or(Err(ListenError::Timeout(timeout)));
         }
+        listen.await
     }
 
     /// For the sequential base: lets the system handle every waiting message (and those they
@@ -575,6 +584,7 @@ impl ActorSystem {
     /// is next driven and has nothing else to do. Returns at once for the default base, and when
     /// called from a handler of the system itself (which holds its turn until it returns).
     pub async fn run_until_idle(&self) {
+        #[cfg(feature = "sequential")]
         if let Some(seq) = &self.shared.sequential {
             if seq.is_driven_here() {
                 // From a handler, which holds its turn: the system cannot be idle before it
@@ -611,6 +621,8 @@ impl ActorSystem {
     /// # Ok(())
     /// # }
     /// ```
+    #[cfg(feature = "sequential")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sequential")))]
     pub fn trace(&self) -> Vec<TraceEntry> {
         self.shared
             .sequential
@@ -771,6 +783,7 @@ impl ActorSystem {
                 all_exited.await;
             }
         };
+        #[cfg(feature = "sequential")]
         match &self.shared.sequential {
             None => wait.await,
             Some(seq) => {
@@ -778,6 +791,8 @@ impl ActorSystem {
                 seq.stop();
             }
         }
+        #[cfg(not(feature = "sequential"))]
+        wait.await;
         self.shared.deadlines.close();
         tracing::debug!(system = %self.shared.name, "actor system shut down");
     }

@@ -22,6 +22,7 @@ use crate::outside::OutsideCell;
 use crate::registry::{GlobalNames, TopLevel};
 use crate::remote::proxy::Proxies;
 use crate::remote::transport::Transport;
+#[cfg(feature = "sequential")]
 use crate::sequential::Sequential;
 use crate::sync::Unpoisoned;
 use crate::time::{Clock, Runtime, TaskHandle};
@@ -47,6 +48,7 @@ pub(crate) struct SystemShared {
     pub(crate) names: Mutex<GlobalNames>,
     pub(crate) ordinals: AtomicU32,
     /// The scheduler of a sequential system.
+    #[cfg(feature = "sequential")]
     pub(crate) sequential: Option<Arc<Sequential>>,
     /// Whether any actor was ever named: spares unnamed actors the names lock when they exit.
     pub(crate) named: AtomicBool,
@@ -81,10 +83,13 @@ impl SystemShared {
     /// Where the system's tasks run: its sequential executor, the runtime it was given, or the
     /// current one.
     pub(crate) fn runtime(&self) -> Option<Runtime> {
-        match (&self.sequential, &self.handle) {
-            (Some(seq), _) => Some(Runtime::Sequential(seq.clone())),
-            (None, Some(handle)) => Some(Runtime::Tokio(handle.clone())),
-            (None, None) => Handle::try_current().ok().map(Runtime::Tokio),
+        #[cfg(feature = "sequential")]
+        if let Some(seq) = &self.sequential {
+            return Some(Runtime::Sequential(seq.clone()));
+        }
+        match &self.handle {
+            Some(handle) => Some(Runtime::Tokio(handle.clone())),
+            None => Handle::try_current().ok().map(Runtime::Tokio),
         }
     }
 
@@ -98,10 +103,11 @@ impl SystemShared {
 
     /// The system's clock: tokio's, or a sequential system's virtual one.
     pub(crate) fn clock(&self) -> Clock<'_> {
-        match &self.sequential {
-            Some(seq) => Clock::Virtual(seq.clock()),
-            None => Clock::Tokio,
+        #[cfg(feature = "sequential")]
+        if let Some(seq) = &self.sequential {
+            return Clock::Virtual(seq.clock());
         }
+        Clock::Tokio
     }
 
     /// An actor of type `actor` was restarted by its supervision.
@@ -112,6 +118,7 @@ impl SystemShared {
 
     /// Called by each actor's task as it ends, before its watchers and parent hear of it.
     pub(crate) fn actor_ended(&self, id: ActorId, top_level: bool) {
+        #[cfg(feature = "sequential")]
         if let Some(seq) = &self.sequential {
             seq.forget(id);
         }

@@ -12,7 +12,9 @@ use crate::context::Context;
 use crate::envelope::Envelope;
 use crate::error::CreateError;
 use crate::id::ActorId;
-use crate::mailbox::{Mailbox, SeqLink};
+use crate::mailbox::Mailbox;
+#[cfg(feature = "sequential")]
+use crate::mailbox::SeqLink;
 use crate::options::ActorOptions;
 use crate::supervision::{Supervision, Supervisor};
 use crate::sync::{Unpoisoned, UnpoisonedRw};
@@ -103,20 +105,21 @@ impl SystemShared {
     ) -> Result<(Runtime, Context<A>), CreateError> {
         let runtime = self.runtime().ok_or(CreateError::NoRuntime)?;
         let id = ActorId::next();
-        let seq = self
-            .sequential
-            .as_ref()
-            .map(|seq| SeqLink::new(seq.clone(), id));
+        let capacity = capacity.or(self.mailbox_capacity);
+        let lineage = Lineage::new(parent.clone());
+        #[cfg(feature = "sequential")]
+        let mailbox = match &self.sequential {
+            Some(seq) => Mailbox::with_turns(capacity, SeqLink::new(seq.clone(), id), lineage),
+            None => Mailbox::new(capacity, lineage),
+        };
+        #[cfg(not(feature = "sequential"))]
+        let mailbox = Mailbox::new(capacity, lineage);
         let cell = Arc::new(ActorCell::<A> {
             id,
             exiting: Default::default(),
             ordinal: self.ordinals.fetch_add(1, Ordering::Relaxed) + 1,
             system: self.clone(),
-            mailbox: Mailbox::new(
-                capacity.or(self.mailbox_capacity),
-                seq,
-                Lineage::new(parent.clone()),
-            ),
+            mailbox,
             remote: None,
         });
         let addr = Addr::from_cell(cell);

@@ -15,21 +15,26 @@ use tracing_subscriber::fmt::MakeWriter;
 pub const SEQUENTIAL: &str = "sequential";
 
 /// One system on each base, named after it (`system.name()` is `"tokio"` or `"sequential"`, for
-/// assert messages): the default tokio base, then the sequential base.
-pub fn both_bases() -> [ActorSystem; 2] {
+/// assert messages): the default tokio base, then the sequential base (without the feature
+/// `sequential`, the tokio base alone).
+pub fn both_bases() -> Vec<ActorSystem> {
     both_bases_with(|builder| builder)
 }
 
 /// As [`both_bases`], each builder first given the same options by `configure`.
 pub fn both_bases_with(
     configure: impl Fn(ActorSystemBuilder) -> ActorSystemBuilder,
-) -> [ActorSystem; 2] {
-    [
-        configure(ActorSystem::builder().name("tokio")).build(),
+) -> Vec<ActorSystem> {
+    let tokio = configure(ActorSystem::builder().name("tokio")).build();
+    #[cfg(feature = "sequential")]
+    return vec![
+        tokio,
         configure(ActorSystem::builder().name(SEQUENTIAL))
             .sequential()
             .build(),
-    ]
+    ];
+    #[cfg(not(feature = "sequential"))]
+    vec![tokio]
 }
 
 /// Lets `time` pass in `system`'s time: tokio's clock on the default base (paused or not), the
