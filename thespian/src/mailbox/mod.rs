@@ -40,7 +40,7 @@ const STREAK: u32 = 4;
 #[repr(C)]
 pub(crate) struct Mailbox<M, C = Gap> {
     bound: Option<Box<Bound>>,
-    /// Set in a sequential system: messages then wait for their turn (see `sequential.rs`).
+    /// Set in a sequential system: messages then wait for their turn (see `turns.rs`).
     #[cfg(feature = "sequential")]
     seq: Option<Box<SeqLink>>,
     queue: Queue<Envelope<M>, C>,

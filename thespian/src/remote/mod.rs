@@ -17,8 +17,8 @@
 //!
 //! The entry points a transport calls ([`install`], [`local_actor`], [`notice`], …) and the
 //! codec ([`encode`], [`decode`]) need the feature `remote` (on by default); without it the
-//! crate builds without serde and postcard, and this module keeps only the types the errors
-//! name.
+//! crate builds without serde and postcard, and this module keeps its types (those the errors
+//! name, and the traits a transport implements) with nothing to install a transport.
 
 #[cfg(feature = "remote")]
 mod handles;
