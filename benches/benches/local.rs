@@ -147,6 +147,22 @@ fn tell(c: &mut Criterion) {
         );
         bench(
             &mut group,
+            driver.id("thespian_system_tell"),
+            &rt,
+            driver,
+            (system.clone(), counter.clone()),
+            |(system, counter)| async move {
+                // Thespian's style: the system sends, the message named by its struct.
+                let before = counter.total().timeout(LONG).ask().await.expect("total");
+                for n in 0..TELLS {
+                    system.tell(&counter, CounterAdd { n }).await;
+                }
+                let after = counter.total().timeout(LONG).ask().await.expect("total");
+                assert_eq!(after - before, SUM);
+            },
+        );
+        bench(
+            &mut group,
             driver.id("thespian_by_hand"),
             &rt,
             driver,

@@ -11,7 +11,8 @@
 //! Workloads: `ping_pong`, `raw_ping_pong` (round trips), `ask`, `ask_untimed`, `raw_ask`,
 //! `raw_ask_timer` (requests; `ask_untimed` without a timeout, the last with a timer armed elsewhere
 //! in the runtime, as an ask's deadline keeps one), `tell`,
-//! `tell_by_hand`, `raw_tell` (messages, then one ask), `spawn`, `raw_spawn` (actors, one message
+//! `tell_by_hand`, `system_tell` (`system.tell(&addr, msg)`, Thespian's style), `raw_tell`
+//! (messages, then one ask), `spawn`, `raw_spawn` (actors, one message
 //! and one ask each), `fan_out`, `raw_fan_out` (messages over 100 actors, each woken per message).
 //! Prefixed with `seq_` (`seq_ask`, `seq_tell`), the actor workloads run on the sequential base.
 //! Subtract a run with a count of 0 to remove the fixed start-up cost.
@@ -84,6 +85,16 @@ fn main() {
                 let counter = system.create_actor(Counter::default()).await.expect("c");
                 for n in 0..count {
                     counter.add(n).tell().await.expect("alive");
+                }
+                counter.total().timeout(LONG).ask().await.expect("total");
+                system.shutdown().await;
+            }
+            "system_tell" => {
+                // Thespian's style: the system sends, the message named by its struct.
+                let system = new_system();
+                let counter = system.create_actor(Counter::default()).await.expect("c");
+                for n in 0..count {
+                    system.tell(&counter, CounterAdd { n }).await;
                 }
                 counter.total().timeout(LONG).ask().await.expect("total");
                 system.shutdown().await;
