@@ -38,7 +38,6 @@ pub(crate) fn acting() -> Option<ActorAddress> {
     Some(address(cell))
 }
 
-/// The address of the `ActorCell<A>` at `cell`.
 /// Whether an actor's task is being polled on this thread (in a sequential system: whether the
 /// caller holds an actor's turn).
 #[cfg(feature = "sequential")]
@@ -46,6 +45,7 @@ pub(crate) fn is_acting() -> bool {
     ACTING.with(Cell::get).is_some()
 }
 
+/// The address of the `ActorCell<A>` at `cell`.
 fn address_of<A: Actor>(cell: NonNull<()>) -> ActorAddress {
     let cell = cell.as_ptr().cast_const().cast::<ActorCell<A>>();
     // SAFETY: `cell` is `Arc::as_ptr` of an `Arc<ActorCell<A>>` that `Acting` holds for as long

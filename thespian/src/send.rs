@@ -112,6 +112,17 @@ impl Room {
     }
 }
 
+/// Whether the caller is a handler of `system`, a sequential one, in its turn: what it waits for
+/// from the system's actors cannot come before that turn ends.
+#[cfg(feature = "sequential")]
+fn holds_a_turn_in(system: &SystemShared) -> bool {
+    system
+        .sequential
+        .as_ref()
+        .is_some_and(|seq| seq.is_driven_here())
+        && crate::acting::is_acting()
+}
+
 /// Waits for room in a bounded mailbox, then pushes. (The message is held from before the
 /// future is first polled: a future dropped unpolled still leaves its dead letter.)
 async fn push_when_room<M, D>(mut held: Held<M, D>) -> Result<(), Refused<M>>
@@ -121,22 +132,19 @@ where
 {
     let room = match held.cell.bound() {
         None => Room::Made,
-        #[cfg(not(feature = "sequential"))]
-        Some(bound) => Room::of(bound.acquire().await),
+        // From an actor of a sequential system, in its turn: the receiver cannot run before that
+        // turn ends, so no room can come. Hand the message back, not wait forever. (The
+        // system's own tasks, delayed messages and streams, hold no turn: they wait.)
         #[cfg(feature = "sequential")]
-        Some(bound) => match held.cell.system().sequential.clone() {
-            // From an actor of this very system, in its turn: the receiver cannot run before
-            // that turn ends, so no room can come. Hand the message back, not wait forever.
-            // (The system's own tasks, delayed messages and streams, hold no turn: they wait.)
-            Some(seq) if seq.is_driven_here() && crate::acting::is_acting() => Room::Never,
-            // A sequential system makes room only while it is driven: the wait drives it, as an
-            // ask's does. One that stops first has no room to give.
-            Some(seq) => seq
-                .drive(bound.acquire())
-                .await
-                .map_or(Room::Closed, Room::of),
-            None => Room::of(bound.acquire().await),
-        },
+        Some(_) if holds_a_turn_in(held.cell.system()) => Room::Never,
+        // A sequential system makes room only while it is driven: the wait drives it, as an
+        // ask's does. One that stops first has no room to give.
+        Some(bound) => held
+            .cell
+            .system()
+            .drive(bound.acquire())
+            .await
+            .map_or(Room::Closed, Room::of),
     };
     let Some((msg, sender)) = held.msg.take() else {
         return Ok(());

@@ -436,14 +436,8 @@ impl ActorSystem {
     pub async fn status(&self, timeout: Duration) -> SystemStatus {
         let top_level = self.shared.top_level.snapshot();
         let collect = collect_statuses(self.shared.clock(), top_level, timeout);
-        // The actors answer in turns, which are granted only while the system is driven.
-        #[cfg(feature = "sequential")]
-        let actors = match &self.shared.sequential {
-            None => collect.await,
-            Some(seq) => seq.drive(collect).await.unwrap_or_default(),
-        };
-        #[cfg(not(feature = "sequential"))]
-        let actors = collect.await;
+        // On the sequential base the actors answer in turns, granted while the system is driven.
+        let actors = self.shared.drive(collect).await.unwrap_or_default();
         let global_names = {
             let names = self.shared.names.lock_unpoisoned();
             let mut v: Vec<_> = names
@@ -569,14 +563,10 @@ impl ActorSystem {
     pub async fn listen(&self, timeout: Duration) -> Result<ReceivedMessage, ListenError> {
         let listen = self.shared.outside.listen(self.shared.clock(), timeout);
         // Waits in the system's time, while driving it.
-        #[cfg(feature = "sequential")]
-        if let Some(seq) = &self.shared.sequential {
-            return seq
-                .drive(listen)
-                .await
-                .unwrap_or(Err(ListenError::Timeout(timeout)));
-        }
-        listen.await
+        self.shared
+            .drive(listen)
+            .await
+            .unwrap_or(Err(ListenError::Timeout(timeout)))
     }
 
     /// For the sequential base: lets the system handle every waiting message (and those they
@@ -783,16 +773,11 @@ impl ActorSystem {
                 all_exited.await;
             }
         };
+        self.shared.drive(wait).await;
         #[cfg(feature = "sequential")]
-        match &self.shared.sequential {
-            None => wait.await,
-            Some(seq) => {
-                seq.drive(wait).await;
-                seq.stop();
-            }
+        if let Some(seq) = &self.shared.sequential {
+            seq.stop();
         }
-        #[cfg(not(feature = "sequential"))]
-        wait.await;
         self.shared.deadlines.close();
         tracing::debug!(system = %self.shared.name, "actor system shut down");
     }

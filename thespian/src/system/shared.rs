@@ -101,6 +101,16 @@ impl SystemShared {
         Some(self.runtime()?.spawn(task))
     }
 
+    /// `work`'s output, awaited in the system's time: a sequential system, whose turns are
+    /// granted only while someone waits on it, is driven meanwhile (`None` if it stops first).
+    pub(crate) async fn drive<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        #[cfg(feature = "sequential")]
+        if let Some(seq) = &self.sequential {
+            return seq.drive(work).await;
+        }
+        Some(work.await)
+    }
+
     /// The system's clock: tokio's, or a sequential system's virtual one.
     pub(crate) fn clock(&self) -> Clock<'_> {
         #[cfg(feature = "sequential")]
