@@ -91,14 +91,16 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
 
 /// The shared part of a running actor: its identity and mailbox.
 ///
-/// Laid out in order, the mailbox last: the fields senders read come first, then the mailbox's
-/// queue, whose receiver's side (read and written for every message taken) ends the cell, on
-/// lines of its own (see the mailbox's `Queue`).
-#[repr(C)]
+/// 88 bytes: with glibc, an idle actor's task, cell and the gap the task's alignment leaves take
+/// three 128-byte steps only while the cell is at most that (see BENCHMARKS.md); what a mailbox
+/// needs for its messages is allocated with the first one.
 pub(crate) struct ActorCell<A: Actor> {
     pub(crate) id: ActorId,
     /// The order of its creation in its system (1 for the first actor): stable from run to run
     /// of a sequential system, unlike the process-wide id.
+    /// (Read by the sequential base's traces alone; without them it fills room the exit code
+    /// leaves anyway.)
+    #[cfg_attr(not(feature = "sequential"), allow(dead_code))]
     pub(crate) ordinal: u32,
     /// Why the actor is exiting (`ExitCause::code`), once it is; 0 before. Written and read only
     /// by the actor's own task, kept here in the room the ordinal leaves (in the context it grew
@@ -107,12 +109,12 @@ pub(crate) struct ActorCell<A: Actor> {
     pub(crate) system: Arc<SystemShared>,
     /// Set for a proxy of an actor of another node: sends go there, the mailbox stays empty.
     pub(crate) remote: Option<Box<RemoteTarget>>,
-    pub(crate) mailbox: Mailbox<A::Message, Lineage>,
+    pub(crate) mailbox: Mailbox<A::Message>,
+    pub(crate) lineage: Lineage,
 }
 
-/// Where an actor stands in the tree: its parent, until it has told the parent of its end. Kept
-/// in the gap between its mailbox's two sides, where it costs no room (see the mailbox's
-/// `Queue`); read only when the actor ends or is asked about it.
+/// Where an actor stands in the tree: its parent, until it has told the parent of its end; read
+/// only when the actor ends or is asked about it.
 #[derive(Default)]
 pub(crate) struct Lineage {
     parent: std::sync::Mutex<Option<ActorAddress>>,
@@ -136,7 +138,8 @@ impl<A: Actor> ActorCell<A> {
             exiting: Default::default(),
             system: system.shared.clone(),
             ordinal: 1,
-            mailbox: Mailbox::new(None, Default::default()),
+            mailbox: Mailbox::new(None),
+            lineage: Lineage::default(),
             remote: None,
         })
     }
@@ -153,13 +156,13 @@ impl<A: Actor> ActorCell<A> {
 
     /// The actor that created this one; `None` for a top-level actor, or once it has ended.
     pub(crate) fn parent(&self) -> Option<ActorAddress> {
-        self.mailbox.attic().parent.lock_unpoisoned().clone()
+        self.lineage.parent.lock_unpoisoned().clone()
     }
 
     /// The parent, taken as the actor ends: the cell (which may outlive the actor) then keeps
     /// no other actor's alive.
     pub(crate) fn take_parent(&self) -> Option<ActorAddress> {
-        self.mailbox.attic().parent.lock_unpoisoned().take()
+        self.lineage.parent.lock_unpoisoned().take()
     }
 }
 

@@ -27,36 +27,29 @@ use std::task::{Context, Poll};
 use tokio::sync::Semaphore;
 
 use crate::envelope::{Envelope, SystemMessage};
-pub(crate) use queue::Gap;
 use queue::Queue;
 
 /// After taking this many messages in a row, a receiver that finds its mailbox empty yields
 /// once before it sleeps (see `poll_recv`).
 const STREAK: u32 = 4;
 
-/// Laid out in order: what senders read, the queue, and what the receiver reads (see `Queue`).
-///
-/// `C` is the owner's cold data, kept in the gap the queue leaves between its two sides.
-#[repr(C)]
-pub(crate) struct Mailbox<M, C = Gap> {
-    bound: Option<Box<Bound>>,
-    /// Set in a sequential system: messages then wait for their turn (see `turns.rs`).
-    #[cfg(feature = "sequential")]
-    seq: Option<Box<SeqLink>>,
-    queue: Queue<Envelope<M>, C>,
-    /// Neither bounded nor sequential: what the receiver reads for every message instead of
-    /// `bound` and `seq`, which share a line with the senders' writes.
-    plain: bool,
+/// Four words in an actor's cell: a plain mailbox (neither bounded nor in a sequential system)
+/// has no `rare` part, and its queue allocates its core with the first message.
+pub(crate) struct Mailbox<M> {
+    /// A bound, or a sequential system's turns; `None` for a plain mailbox, which is all a send
+    /// and a take test for.
+    rare: Option<Box<Rare>>,
+    queue: Queue<Envelope<M>>,
 }
 
-/// Where, within a mailbox, the fields a send writes end, and the receiver's begin.
-#[cfg(test)]
-pub(crate) const SENDERS_END: usize = std::mem::offset_of!(Mailbox<()>, queue) + queue::SENDERS_END;
-#[cfg(test)]
-pub(crate) const RECEIVER_START: usize =
-    std::mem::offset_of!(Mailbox<()>, queue) + queue::RECEIVER_START;
-#[cfg(test)]
-pub(crate) use queue::next_line_after;
+/// What only some mailboxes have.
+#[derive(Default)]
+struct Rare {
+    bound: Option<Bound>,
+    /// Set in a sequential system: messages then wait for their turn (see `turns.rs`).
+    #[cfg(feature = "sequential")]
+    seq: Option<SeqLink>,
+}
 
 /// The permits of a bounded mailbox.
 struct Bound {
@@ -74,42 +67,52 @@ pub(crate) enum Take {
     Closed,
 }
 
-impl<M, C> Mailbox<M, C> {
-    pub(crate) fn new(capacity: Option<usize>, attic: C) -> Self {
+impl<M> Mailbox<M> {
+    pub(crate) fn new(capacity: Option<usize>) -> Self {
         Mailbox {
-            plain: capacity.is_none(),
-            queue: Queue::with_attic(attic),
-            bound: capacity.map(|c| {
-                Box::new(Bound {
-                    permits: Semaphore::new(c.max(1)),
-                    unpermitted: AtomicUsize::new(0),
+            rare: capacity.map(|c| {
+                Box::new(Rare {
+                    bound: Some(Bound {
+                        permits: Semaphore::new(c.max(1)),
+                        unpermitted: AtomicUsize::new(0),
+                    }),
+                    #[cfg(feature = "sequential")]
+                    seq: None,
                 })
             }),
-            #[cfg(feature = "sequential")]
-            seq: None,
+            queue: Queue::new(),
         }
     }
 
-    /// The owner's cold data (see `Queue`).
+    /// The bound of a bounded mailbox.
     #[inline]
-    pub(crate) fn attic(&self) -> &C {
-        self.queue.attic()
+    fn bound_part(&self) -> Option<&Bound> {
+        self.rare.as_deref().and_then(|rare| rare.bound.as_ref())
     }
 
     /// The semaphore of a bounded mailbox.
     pub(crate) fn bound(&self) -> Option<&Semaphore> {
-        self.bound.as_deref().map(|b| &b.permits)
+        self.bound_part().map(|b| &b.permits)
     }
 
     /// Appends an envelope that took no permit of a bounded mailbox (a system message, an initial
     /// message, an untyped send), or hands it back if the mailbox is closed.
     #[inline]
     pub(crate) fn push(&self, env: Envelope<M>) -> Result<(), Envelope<M>> {
-        let unpermitted = self.bound.as_deref().filter(|_| env.is_user());
+        if self.rare.is_none() {
+            return self.queue.push_with(env, |env| env, None);
+        }
+        self.push_unpermitted(env)
+    }
+
+    /// `push` into a bounded mailbox or one in a sequential system.
+    #[inline(never)]
+    fn push_unpermitted(&self, env: Envelope<M>) -> Result<(), Envelope<M>> {
+        let unpermitted = self.bound_part().filter(|_| env.is_user());
         if let Some(bound) = unpermitted {
             bound.unpermitted.fetch_add(1, Ordering::AcqRel);
         }
-        let pushed = self.push_inner(env, |env| env, None);
+        let pushed = self.push_rare(env, |env| env, None);
         if let (Some(bound), Err(_)) = (unpermitted, &pushed) {
             bound.unpermitted.fetch_sub(1, Ordering::AcqRel);
         }
@@ -119,25 +122,31 @@ impl<M, C> Mailbox<M, C> {
     /// Appends the envelope built from `value` (only once the mailbox is known to be open, so a
     /// refused value comes back exactly as it was given). The caller holds a permit when the
     /// mailbox is bounded.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_with<T>(
         &self,
         value: T,
         make: impl FnOnce(T) -> Envelope<M>,
     ) -> Result<(), T> {
         // `make` runs user code (a `From` conversion): if it panics, its place holds a void.
-        self.push_inner(value, make, Some(|| Envelope::system(SystemMessage::Void)))
+        let filler = Some((|| Envelope::system(SystemMessage::Void)) as fn() -> Envelope<M>);
+        if self.rare.is_none() {
+            return self.queue.push_with(value, make, filler);
+        }
+        self.push_rare(value, make, filler)
     }
 
-    #[inline]
-    fn push_inner<T>(
+    /// A push into a bounded mailbox or one in a sequential system: out of line, so that the
+    /// plain push stays small enough to be inlined into the send.
+    #[inline(never)]
+    fn push_rare<T>(
         &self,
         value: T,
         make: impl FnOnce(T) -> Envelope<M>,
         filler: Option<fn() -> Envelope<M>>,
     ) -> Result<(), T> {
         #[cfg(feature = "sequential")]
-        if let Some(link) = &self.seq {
+        if let Some(link) = self.turns() {
             return self.push_in_turn(link, value, make, filler);
         }
         self.queue.push_with(value, make, filler)
@@ -146,10 +155,7 @@ impl<M, C> Mailbox<M, C> {
     /// Gives back the permit of a user envelope taken out of a bounded mailbox.
     #[inline]
     fn taken(&self, env: Envelope<M>) -> Envelope<M> {
-        if self.plain {
-            return env;
-        }
-        if let Some(bound) = self.bound.as_deref() {
+        if let Some(bound) = self.bound_part() {
             if env.is_user() {
                 // Permits are interchangeable: while unpermitted envelopes wait, the first user
                 // envelopes out give none back, which only ever tightens the bound.
@@ -172,7 +178,7 @@ impl<M, C> Mailbox<M, C> {
     #[inline(always)]
     pub(crate) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
         // The hot path, inlined into the actor's loop: a plain mailbox with a message waiting.
-        if self.plain {
+        if self.rare.is_none() {
             // SAFETY: the caller's contract.
             if let Some(env) = unsafe { self.queue.pop() } {
                 return Poll::Ready(Some(env));
@@ -189,9 +195,9 @@ impl<M, C> Mailbox<M, C> {
     /// As for [`poll_recv`](Self::poll_recv).
     #[inline(never)]
     unsafe fn poll_recv_slow(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
-        if !self.plain {
+        if self.rare.is_some() {
             #[cfg(feature = "sequential")]
-            if let Some(link) = &self.seq {
+            if let Some(link) = self.turns() {
                 // SAFETY: the caller's contract.
                 return unsafe { self.poll_in_turn(link, cx) };
             }
@@ -255,7 +261,7 @@ impl<M, C> Mailbox<M, C> {
     /// at once otherwise.
     pub(crate) async fn wait_turn(&self) {
         #[cfg(feature = "sequential")]
-        if let Some(link) = &self.seq {
+        if let Some(link) = self.turns() {
             std::future::poll_fn(|cx| link.poll_turn(cx, || true)).await;
         }
     }
@@ -263,7 +269,7 @@ impl<M, C> Mailbox<M, C> {
     /// Reserves a turn for the actor's start, before any message (sequential systems only).
     pub(crate) fn reserve_start_turn(&self) {
         #[cfg(feature = "sequential")]
-        if let Some(link) = &self.seq {
+        if let Some(link) = self.turns() {
             link.reserve_turn();
         }
     }
@@ -274,10 +280,10 @@ impl<M, C> Mailbox<M, C> {
     /// As for [`poll_recv`](Self::poll_recv).
     pub(crate) unsafe fn close(&self) -> Vec<Envelope<M>> {
         #[cfg(feature = "sequential")]
-        let _order = self.seq.as_ref().map(|link| link.lock_order());
+        let _order = self.turns().map(|link| link.lock_order());
         // SAFETY: the caller's contract.
         let rest = unsafe { self.queue.close() };
-        if let Some(bound) = self.bound.as_deref() {
+        if let Some(bound) = self.bound_part() {
             bound.permits.close();
         }
         rest
@@ -286,7 +292,7 @@ impl<M, C> Mailbox<M, C> {
     /// Closed, or its sequential system has ended.
     pub(crate) fn is_closed(&self) -> bool {
         #[cfg(feature = "sequential")]
-        if self.seq.as_ref().is_some_and(|link| link.is_stopped()) {
+        if self.turns().is_some_and(|link| link.is_stopped()) {
             return true;
         }
         self.queue.is_closed()
@@ -296,7 +302,7 @@ impl<M, C> Mailbox<M, C> {
     #[inline]
     fn in_turns(&self) -> bool {
         #[cfg(feature = "sequential")]
-        return self.seq.is_some();
+        return self.turns().is_some();
         #[cfg(not(feature = "sequential"))]
         false
     }

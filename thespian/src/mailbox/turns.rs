@@ -73,13 +73,18 @@ impl Drop for Arrival<'_> {
     }
 }
 
-impl<M, C> Mailbox<M, C> {
+impl<M> Mailbox<M> {
     /// A mailbox whose messages wait for their turns in a sequential system.
-    pub(crate) fn with_turns(capacity: Option<usize>, link: SeqLink, attic: C) -> Self {
-        let mut mailbox = Mailbox::new(capacity, attic);
-        mailbox.seq = Some(Box::new(link));
-        mailbox.plain = false;
+    pub(crate) fn with_turns(capacity: Option<usize>, link: SeqLink) -> Self {
+        let mut mailbox = Mailbox::new(capacity);
+        mailbox.rare.get_or_insert_with(Box::default).seq = Some(link);
         mailbox
+    }
+
+    /// The mailbox's place in a sequential system, if it is in one.
+    #[inline]
+    pub(super) fn turns(&self) -> Option<&SeqLink> {
+        self.rare.as_deref().and_then(|rare| rare.seq.as_ref())
     }
 
     /// A push in a sequential system: a function of its own, so that a push on the default base,

@@ -295,7 +295,8 @@ pub(crate) fn typed_proxy<A: Actor>(
         exiting: Default::default(),
         ordinal: 0,
         system: system.clone(),
-        mailbox: Mailbox::new(None, Default::default()),
+        mailbox: Mailbox::new(None),
+        lineage: Default::default(),
         remote: Some(Box::new(RemoteTarget {
             node,
             to,

@@ -109,17 +109,18 @@ impl SystemShared {
         let lineage = Lineage::new(parent.clone());
         #[cfg(feature = "sequential")]
         let mailbox = match &self.sequential {
-            Some(seq) => Mailbox::with_turns(capacity, SeqLink::new(seq.clone(), id), lineage),
-            None => Mailbox::new(capacity, lineage),
+            Some(seq) => Mailbox::with_turns(capacity, SeqLink::new(seq.clone(), id)),
+            None => Mailbox::new(capacity),
         };
         #[cfg(not(feature = "sequential"))]
-        let mailbox = Mailbox::new(capacity, lineage);
+        let mailbox = Mailbox::new(capacity);
         let cell = Arc::new(ActorCell::<A> {
             id,
             exiting: Default::default(),
             ordinal: self.ordinals.fetch_add(1, Ordering::Relaxed) + 1,
             system: self.clone(),
             mailbox,
+            lineage,
             remote: None,
         });
         let addr = Addr::from_cell(cell);

@@ -99,6 +99,52 @@ fn close_racing_a_sender() {
     });
 }
 
+/// A close racing with the first send, which installs the core: the value is either handed back
+/// (the queue was closed bare) or returned by the close, never lost and never both.
+#[test]
+fn close_racing_the_first_send() {
+    model(|| {
+        let q = Arc::new(Queue::new());
+        let sender = {
+            let q = q.clone();
+            loom::thread::spawn(move || q.push(7u64).is_ok())
+        };
+        // SAFETY: this thread is the only receiver.
+        let rest = unsafe { q.close() };
+        let accepted = sender.join().unwrap();
+        assert_eq!(rest, if accepted { vec![7] } else { vec![] });
+        assert_eq!(q.push(8), Err(8));
+    });
+}
+
+/// The first send, which installs the core, racing with a receiver going to sleep on a queue
+/// that has none: the receiver finds the value or is woken.
+#[test]
+fn the_first_send_wakes_a_receiver_going_to_sleep() {
+    model(|| {
+        let q = Arc::new(Queue::new());
+        let (count, waker) = CountingWaker::new();
+        let sender = {
+            let q = q.clone();
+            loom::thread::spawn(move || q.push(7u64).unwrap())
+        };
+        // SAFETY: this thread is the only receiver.
+        let found = unsafe {
+            q.sleep(&waker);
+            q.pop_after_sleep()
+        };
+        sender.join().unwrap();
+        match found {
+            Some(v) => assert_eq!(v, 7),
+            None => {
+                assert_eq!(count.woken(), 1, "a sleeping receiver was not woken");
+                // SAFETY: as above.
+                assert_eq!(unsafe { q.pop() }, Some(7));
+            }
+        }
+    });
+}
+
 /// Blocks recycled while senders keep linking new ones: one receiver draining as two
 /// senders cross several blocks.
 #[test]

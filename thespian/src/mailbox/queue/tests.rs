@@ -1,8 +1,9 @@
 //! The queue on one thread and under stress, with the layout checks.
 
-use super::block::Slot;
+use super::block::{Block, Slot};
 use super::*;
 use crate::sync::CountingWaker;
+use std::ptr;
 use std::sync::Arc;
 
 fn drain(q: &Queue<u64>) -> Vec<u64> {
@@ -12,10 +13,11 @@ fn drain(q: &Queue<u64>) -> Vec<u64> {
 
 /// How many blocks the queue holds: kept, offered to the senders, and linked.
 fn count(q: &Queue<u64>) -> u32 {
+    let core = q.core(Ordering::Acquire).expect("a value came");
     // SAFETY: the test is the only receiver, and nothing moves now.
-    let rx = q.rx.with_mut(|rx| unsafe { &*rx });
+    let rx = core.rx.with_mut(|rx| unsafe { &*rx });
     let mut n = rx.kept_count;
-    let mut link = q.tx.spare.load(Ordering::Relaxed);
+    let mut link = core.tx.spare.load(Ordering::Relaxed);
     while !link.is_null() {
         n += 1;
         link = unsafe { (*link).next.load(Ordering::Relaxed) };
@@ -44,7 +46,7 @@ fn values_come_out_in_order_across_blocks() {
 #[test]
 fn positions_go_past_32_bits() {
     for start in [(1 << 31) - 24, (1 << 32) - 24, u64::MAX / 4 - 7] {
-        let q = Queue::starting_at(start, [0; 3]);
+        let q = Queue::starting_at(start);
         assert_eq!(q.len(), 0);
         for round in 0..4u64 {
             for n in 0..(BLOCK as u64 * 3 + 5) {
@@ -63,14 +65,22 @@ fn positions_go_past_32_bits() {
     }
 }
 
-/// The header fills one cache line; a 56-byte envelope and its flag fill the next. (The
-/// queue's own fields are checked with the actor's cell, in `message_loop.rs`.) The layout is
-/// tuned for 64-bit targets.
+/// The header fills one cache line; a 56-byte envelope and its flag fill the next; the core keeps
+/// the receiver's fields a line away from those of the senders, wherever it is allocated (on a
+/// multiple of 16). The layout is tuned for 64-bit targets.
 #[test]
 #[cfg(target_pointer_width = "64")]
-fn a_block_is_laid_out_in_cache_lines() {
-    // The queue itself is not aligned (see `Queue`).
+fn a_block_and_a_core_are_laid_out_in_cache_lines() {
+    // Neither the queue nor its core is aligned (see `Core`).
+    assert_eq!(std::mem::size_of::<Queue<u64>>(), 24);
     assert_eq!(std::mem::align_of::<Queue<u64>>(), 8);
+    assert_eq!(std::mem::align_of::<Core<u64>>(), 8);
+    let (senders_end, receiver) = (super::core::SENDERS_END, super::core::RECEIVER_START);
+    let next_line = senders_end + 63 - (senders_end - 1) % 16;
+    assert!(
+        receiver >= next_line,
+        "the senders' fields end at {senders_end}, the receiver's begin at {receiver}"
+    );
     assert_eq!(std::mem::offset_of!(Block<[u64; 7]>, slots), 64);
     assert_eq!(std::mem::size_of::<Slot<[u64; 7]>>(), 64);
     assert_eq!(std::mem::align_of::<Block<u64>>(), 64);
@@ -88,7 +98,7 @@ fn a_block_is_laid_out_in_cache_lines() {
 #[test]
 fn nothing_is_allocated_before_the_first_value() {
     let q: Queue<u64> = Queue::new();
-    assert!(q.tx.first.load(Ordering::Relaxed).is_null());
+    assert!(q.core(Ordering::Relaxed).is_none());
     // SAFETY: the test is the only receiver.
     assert_eq!(unsafe { q.pop() }, None);
 }
@@ -162,7 +172,7 @@ fn a_waker_that_panics_when_cloned_does_not_wedge_the_queue() {
     unsafe { q.sleep(&fragile) };
     let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| q.push(7u64)));
     assert!(pushed.is_err(), "the second clone panics");
-    assert_eq!(q.tx.state.load(Ordering::Relaxed), AWAKE);
+    assert_eq!(q.word.load(Ordering::Relaxed).addr() & STATE, AWAKE);
     let (_count, waker) = CountingWaker::new();
     // SAFETY: the test is the only receiver.
     unsafe {

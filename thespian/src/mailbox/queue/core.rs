@@ -1,0 +1,450 @@
+//! A queue's core: its positions and its chain of blocks, allocated with the first value (an
+//! actor that never receives a message never has one). The senders' side claims positions and
+//! links blocks; the receiver's side reads them in order and recycles finished blocks.
+
+use std::ptr;
+
+use super::block::{free_chain, Block, Unwritten};
+use super::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
+use super::{offset_of, Pos, BLOCK, CLOSED, KEEP_BLOCKS, STEP};
+
+/// Every slot of a block written.
+const ALL_WRITTEN: u64 = (1 << BLOCK) - 1;
+/// The senders have let go of the block (`released_at` is set).
+pub(super) const RELEASED: u64 = 1 << BLOCK;
+
+/// The core, laid out in order: the senders' fields, a gap, the receiver's.
+///
+/// The gap keeps the receiver's writes (its position, for every message it takes) off the line
+/// of the tail, which every send writes, wherever the allocation starts (a line shared with what
+/// the other side writes costs a cache miss per message); `tests.rs` checks the distance. A gap
+/// rather than an alignment of the core, since an aligned allocation costs ten times a plain one
+/// (see `block.rs`).
+#[repr(C)]
+pub(super) struct Core<T> {
+    pub(super) tx: Tx<T>,
+    _gap: [u64; 5],
+    /// `Rx::pos`, for `len`.
+    pub(super) head: AtomicU64,
+    pub(super) rx: UnsafeCell<Rx<T>>,
+}
+
+/// The senders' side: the tail, which every send writes, the hint every send reads, then the
+/// offer the receiver writes once per burst.
+#[repr(C)]
+pub(super) struct Tx<T> {
+    /// The next position to claim, in steps of [`STEP`], with the [`CLOSED`] bit.
+    pub(super) tail: AtomicU64,
+    /// A hint: a block at or before the block of every position not yet written (null once
+    /// the receiver has freed every block).
+    pub(super) tail_block: AtomicPtr<Block<T>>,
+    /// A chain of recycled blocks offered by the receiver to the next sender that needs one.
+    pub(super) spare: AtomicPtr<Block<T>>,
+}
+
+/// The receiver's own state.
+pub(super) struct Rx<T> {
+    /// The block holding `pos` (null once every block is freed).
+    pub(super) block: *mut Block<T>,
+    /// The oldest block not yet recycled.
+    pub(super) oldest: *mut Block<T>,
+    /// The next position to read.
+    pub(super) pos: Pos,
+    /// Recycled blocks, linked through `next`, not yet offered to the senders.
+    pub(super) kept: *mut Block<T>,
+    pub(super) kept_count: u32,
+    /// Values taken since the receiver last asked (`take_streak`), up to `u32::MAX`.
+    pub(super) streak: u32,
+}
+
+/// Where, within a core, the fields every send writes or reads end, and the receiver's begin.
+#[cfg(all(test, not(thespian_loom), target_pointer_width = "64"))]
+pub(super) const SENDERS_END: usize =
+    std::mem::offset_of!(Core<()>, tx) + std::mem::offset_of!(Tx<()>, tail_block) + 8;
+#[cfg(all(test, not(thespian_loom), target_pointer_width = "64"))]
+pub(super) const RECEIVER_START: usize = std::mem::offset_of!(Core<()>, head);
+
+impl<T> Core<T> {
+    /// A core whose next position is `pos`, with the block of that position linked.
+    pub(super) fn starting_at(pos: Pos) -> Self {
+        let offset = offset_of(pos);
+        let first = Block::alloc(pos - offset as Pos);
+        // SAFETY: not shared yet. The places before `pos` count as written and read.
+        unsafe { &*first }
+            .ready
+            .store((1 << offset) - 1, Ordering::Relaxed);
+        Core {
+            tx: Tx {
+                tail: AtomicU64::new(pos * STEP),
+                tail_block: AtomicPtr::new(first),
+                spare: AtomicPtr::new(ptr::null_mut()),
+            },
+            _gap: [0; 5],
+            head: AtomicU64::new(pos),
+            rx: UnsafeCell::new(Rx {
+                block: first,
+                oldest: first,
+                pos,
+                kept: ptr::null_mut(),
+                kept_count: 0,
+                streak: 0,
+            }),
+        }
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.tx.tail.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// How many values wait (an estimate while values move).
+    pub(super) fn len(&self) -> usize {
+        let tail = self.tx.tail.load(Ordering::Acquire);
+        if tail & CLOSED != 0 {
+            return 0;
+        }
+        let waiting = (tail / STEP).saturating_sub(self.head.load(Ordering::Relaxed));
+        usize::try_from(waiting).unwrap_or(usize::MAX)
+    }
+
+    /// Claims a position and writes `make(value)` there, or hands `value` back if the core is
+    /// closed. If `make` panics, the place gets `filler()` (see `Unwritten`).
+    #[inline(always)]
+    pub(super) fn push_with<V>(
+        &self,
+        value: V,
+        make: impl FnOnce(V) -> T,
+        filler: Option<fn() -> T>,
+    ) -> Result<(), V> {
+        // Acquire: synchronizes with the sender that last moved `tail_block` (see `block_for`).
+        let tail = self.tx.tail.fetch_add(STEP, Ordering::Acquire);
+        if tail & CLOSED != 0 {
+            return Err(value);
+        }
+        let pos = tail / STEP;
+        // SAFETY: no block at or after the tail block is recycled before this claim is written.
+        let block = unsafe { &*self.block_for(pos) };
+        let unwritten = Unwritten {
+            block,
+            offset: offset_of(pos),
+            filler,
+        };
+        let value = make(value);
+        std::mem::forget(unwritten);
+        // SAFETY: `pos` was claimed by this call alone.
+        unsafe { block.write(offset_of(pos), value) };
+        Ok(())
+    }
+
+    /// The block of position `pos`, linking blocks as needed.
+    #[inline]
+    fn block_for(&self, pos: Pos) -> *mut Block<T> {
+        let start = pos - offset_of(pos) as Pos;
+        let mut block = self.tx.tail_block.load(Ordering::Acquire);
+        let mut advance = true;
+        loop {
+            // SAFETY: no block at or after the tail block this sender saw is recycled before
+            // this sender's slot is written (module docs).
+            let b = unsafe { &*block };
+            let b_start = b.start();
+            if b_start == start {
+                return block;
+            }
+            debug_assert!(
+                b_start < start,
+                "the tail block is never past a claimed position"
+            );
+            let mut next = b.next.load(Ordering::Acquire);
+            if next.is_null() {
+                next = self.grow(b, b_start);
+            }
+            // Move the hint past a block every slot of which is written: no sender needs it.
+            advance = advance && b.ready.load(Ordering::Acquire) & ALL_WRITTEN == ALL_WRITTEN;
+            if advance {
+                if self
+                    .tx
+                    .tail_block
+                    .compare_exchange(block, next, Ordering::Release, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    // A read-modify-write, so that every later claim synchronizes with it.
+                    let seen = self.tx.tail.fetch_add(0, Ordering::Release) / STEP;
+                    b.released_at.store(seen, Ordering::Relaxed);
+                    b.ready.fetch_or(RELEASED, Ordering::Release);
+                } else {
+                    advance = false;
+                }
+            }
+            block = next;
+        }
+    }
+
+    /// Links a block after `b` (whose start is `b_start`): the chain of spare blocks when the
+    /// receiver offers one, a new block otherwise. Returns the block after `b`.
+    fn grow(&self, b: &Block<T>, b_start: Pos) -> *mut Block<T> {
+        let mut chain = self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire);
+        if chain.is_null() {
+            chain = Block::alloc(b_start + BLOCK as Pos);
+        } else {
+            // SAFETY: the chain is this sender's alone until it is linked.
+            let mut link = chain;
+            let mut start = b_start + BLOCK as Pos;
+            while !link.is_null() {
+                let l = unsafe { &*link };
+                l.start.store(start, Ordering::Relaxed);
+                start += BLOCK as Pos;
+                link = l.next.load(Ordering::Relaxed);
+            }
+        }
+        match b
+            .next
+            .compare_exchange(ptr::null_mut(), chain, Ordering::SeqCst, Ordering::Acquire)
+        {
+            Ok(_) => chain,
+            Err(linked) => {
+                // Another sender linked one first: offer ours back, or free it.
+                if let Err(_offered) = self.tx.spare.compare_exchange(
+                    ptr::null_mut(),
+                    chain,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                ) {
+                    // SAFETY: never linked, so never shared.
+                    unsafe { free_chain(chain) };
+                }
+                linked
+            }
+        }
+    }
+
+    /// Takes the next value if it has been written: by its slot's flag, or with `handshake`,
+    /// by the block's ready bits (the receiver's half of the handshake, after it announced
+    /// that it sleeps).
+    ///
+    /// # Safety
+    /// Only the receiver calls this (and the other receiver methods), never two at once.
+    #[inline(always)]
+    pub(super) unsafe fn take(&self, handshake: bool) -> Option<T> {
+        // SAFETY: the receiver's state is the receiver's alone (the caller's contract).
+        self.rx
+            .with_mut(|rx| unsafe { self.take_from(&mut *rx, handshake) })
+    }
+
+    /// The body of `take`, a function of its own so that it inlines (the closure did not always).
+    ///
+    /// # Safety
+    /// As for [`take`](Self::take); `rx` is the core's receiver state.
+    #[inline(always)]
+    unsafe fn take_from(&self, rx: &mut Rx<T>, handshake: bool) -> Option<T> {
+        if rx.block.is_null() {
+            // Every block was freed: the queue is closed.
+            return None;
+        }
+        let offset = offset_of(rx.pos);
+        // SAFETY: blocks from `rx.oldest` on are only recycled by the receiver itself.
+        let mut b = unsafe { &*rx.block };
+        if b.start() != rx.pos - offset as Pos {
+            let next = b.next.load(Ordering::SeqCst);
+            if next.is_null() {
+                return None;
+            }
+            rx.block = next;
+            // SAFETY: as above.
+            b = unsafe { &*next };
+            // SAFETY: the receiver's own call.
+            unsafe { self.recycle(rx) };
+        }
+        let slot = &b.slots[offset];
+        let written = if handshake {
+            b.ready.load(Ordering::SeqCst) & (1 << offset) != 0
+        } else {
+            slot.full.load(Ordering::Acquire)
+        };
+        if !written {
+            return None;
+        }
+        // SAFETY: the flag says the slot was written (acquire: with its value), and
+        // positions are read once.
+        let value = slot.value.with_mut(|v| unsafe { (*v).assume_init_read() });
+        slot.full.store(false, Ordering::Relaxed);
+        rx.pos += 1;
+        rx.streak = rx.streak.saturating_add(1);
+        self.head.store(rx.pos, Ordering::Relaxed);
+        Some(value)
+    }
+
+    /// Recycles the blocks the senders have let go of and the receiver has read.
+    ///
+    /// # Safety
+    /// The receiver's own call, with its state.
+    #[inline(never)]
+    unsafe fn recycle(&self, rx: &mut Rx<T>) {
+        while rx.oldest != rx.block {
+            // SAFETY: not recycled yet.
+            let b = unsafe { &*rx.oldest };
+            if b.ready.load(Ordering::Acquire) & RELEASED == 0
+                || b.released_at.load(Ordering::Relaxed) > rx.pos
+            {
+                break;
+            }
+            let done = rx.oldest;
+            rx.oldest = b.next.load(Ordering::Acquire);
+            if rx.kept_count < KEEP_BLOCKS {
+                b.reset();
+                b.next.store(rx.kept, Ordering::Relaxed);
+                rx.kept = done;
+                rx.kept_count += 1;
+            } else {
+                // SAFETY: no sender can reach it any more, and its values were all read.
+                unsafe { Block::free(done) };
+            }
+        }
+        // Offer the kept blocks to the senders when they have taken the last offer.
+        if !rx.kept.is_null() && self.tx.spare.load(Ordering::Relaxed).is_null() {
+            let kept = rx.kept;
+            if self
+                .tx
+                .spare
+                .compare_exchange(ptr::null_mut(), kept, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                rx.kept = ptr::null_mut();
+                rx.kept_count = 0;
+            }
+        }
+    }
+
+    /// Gathers the kept blocks and the senders' untaken offer into one offer of at most
+    /// `KEEP_BLOCKS` blocks, so that the next burst finds them all (the receiver is going idle).
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(super) unsafe fn offer_all(&self) {
+        // SAFETY: the receiver's state, by the receiver.
+        let rx = self.rx.with_mut(|rx| unsafe { &mut *rx });
+        if rx.kept.is_null() {
+            return;
+        }
+        let mut chain = self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire);
+        // Append the untaken offer to the kept blocks, up to the limit; free the rest.
+        let mut last = rx.kept;
+        // SAFETY: kept blocks are the receiver's; the offer taken back is too.
+        unsafe {
+            while !(*last).next.load(Ordering::Relaxed).is_null() {
+                last = (*last).next.load(Ordering::Relaxed);
+            }
+            let mut count = rx.kept_count;
+            while !chain.is_null() && count < KEEP_BLOCKS {
+                let next = (*chain).next.load(Ordering::Relaxed);
+                (*chain).next.store(ptr::null_mut(), Ordering::Relaxed);
+                (*last).next.store(chain, Ordering::Relaxed);
+                last = chain;
+                chain = next;
+                count += 1;
+            }
+            free_chain(chain);
+        }
+        if self
+            .tx
+            .spare
+            .compare_exchange(
+                ptr::null_mut(),
+                rx.kept,
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            rx.kept = ptr::null_mut();
+            rx.kept_count = 0;
+        } else {
+            // A sender put a block back meanwhile: keep ours for the next offer.
+            let mut count = 0;
+            let mut link = rx.kept;
+            // SAFETY: the receiver's own blocks.
+            while !link.is_null() {
+                count += 1;
+                link = unsafe { (*link).next.load(Ordering::Relaxed) };
+            }
+            rx.kept_count = count;
+        }
+    }
+
+    /// How many values the receiver has taken since it last asked; asking starts a new count.
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(super) unsafe fn take_streak(&self) -> u32 {
+        // SAFETY: the receiver's state, by the receiver.
+        self.rx
+            .with_mut(|rx| unsafe { std::mem::take(&mut (*rx).streak) })
+    }
+
+    /// Closes the core: every later claim fails. Returns what was still waiting, in order, and
+    /// frees every block.
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(super) unsafe fn close(&self) -> Vec<T> {
+        let tail = self.tx.tail.fetch_or(CLOSED, Ordering::AcqRel);
+        let mut rest = Vec::new();
+        if tail & CLOSED != 0 {
+            return rest;
+        }
+        let end = tail / STEP;
+        // SAFETY: the receiver's state, read by the receiver.
+        while self.rx.with_mut(|rx| unsafe { (*rx).pos }) < end {
+            // SAFETY: the receiver's own call.
+            match unsafe { self.take(false) } {
+                Some(value) => rest.push(value),
+                // A sender claimed this position before the close and is still writing it.
+                None => super::sync::pause(),
+            }
+        }
+        // Every claim is written, so no sender touches a block any more: free them all.
+        // SAFETY: as said.
+        unsafe { self.free_all() };
+        rest
+    }
+
+    /// Frees every block, dropping the values not yet read.
+    ///
+    /// # Safety
+    /// No sender uses a block any more, and the receiver is not taking.
+    unsafe fn free_all(&self) {
+        // SAFETY: the caller's contract.
+        let rx = self.rx.with_mut(|rx| unsafe { &mut *rx });
+        let mut link = rx.oldest;
+        while !link.is_null() {
+            // SAFETY: linked blocks, owned by the core.
+            let b = unsafe { &*link };
+            let next = b.next.load(Ordering::Acquire);
+            for slot in &b.slots {
+                if slot.full.load(Ordering::Acquire) {
+                    // SAFETY: written and never read (the receiver clears the flag as it reads).
+                    slot.value.with_mut(|v| unsafe { (*v).assume_init_drop() });
+                }
+            }
+            // SAFETY: its values are dropped or were read.
+            unsafe { Block::free(link) };
+            link = next;
+        }
+        // SAFETY: recycled blocks hold no values.
+        unsafe {
+            free_chain(rx.kept);
+            free_chain(self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire));
+        }
+        rx.block = ptr::null_mut();
+        rx.oldest = ptr::null_mut();
+        rx.kept = ptr::null_mut();
+        rx.kept_count = 0;
+        self.tx.tail_block.store(ptr::null_mut(), Ordering::Release);
+    }
+}
+
+impl<T> Drop for Core<T> {
+    fn drop(&mut self) {
+        // Nobody else holds the core: values not taken are dropped with their blocks.
+        // SAFETY: exclusive access.
+        unsafe { self.free_all() };
+    }
+}
