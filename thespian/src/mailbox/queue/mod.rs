@@ -96,6 +96,7 @@ const WAKING: usize = 2;
 const CLOSED_BARE: usize = 0b100;
 /// The core's address (a `Core` is aligned to 8, so the three bits below are free).
 const CORE: usize = !0b111;
+const _: () = assert!(std::mem::align_of::<Core<()>>() >= 8, "the tags need three free bits");
 
 /// A multi-producer, single-consumer queue; see the module documentation.
 ///
