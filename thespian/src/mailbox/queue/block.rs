@@ -26,7 +26,8 @@ pub(super) struct Block<T> {
     pub(super) next: AtomicPtr<Block<T>>,
     /// The tail position seen when the senders let go of the block (valid once `RELEASED`).
     pub(super) released_at: AtomicU64,
-    /// Where the allocation under the block begins (see `alloc`).
+    /// Where the allocation under the block begins (see `alloc`); null for a block allocated
+    /// with its queue's core, which frees it (see `core.rs`).
     base: *mut u8,
     _line: [u64; 3],
     pub(super) slots: [Slot<T>; BLOCK],
@@ -53,13 +54,24 @@ impl<T> Block<T> {
         if base.is_null() {
             std::alloc::handle_alloc_error(layout);
         }
-        // The allocation is at least `PLAIN_ALIGN`-aligned, so the offset to the next line is at
-        // most `align - PLAIN_ALIGN`, the room left: the block ends within the allocation.
+        // SAFETY: the allocation has room for an aligned block (see `layout`).
+        unsafe { Self::init_in(base, base, start) }
+    }
+
+    /// Writes a block at the first line boundary at or after `at`, and returns it; `base` is
+    /// what `free` gives back (null: nothing).
+    ///
+    /// # Safety
+    /// `at` is `PLAIN_ALIGN`-aligned and has room for a block and `align - PLAIN_ALIGN` bytes
+    /// more, unused.
+    pub(super) unsafe fn init_in(at: *mut u8, base: *mut u8, start: Pos) -> *mut Block<T> {
+        // `at` is at least `PLAIN_ALIGN`-aligned, so the offset to the next line is at most
+        // `align - PLAIN_ALIGN`, the room left: the block ends within the allocation.
         let align = std::mem::align_of::<Block<T>>();
-        let offset = (align - (base as usize) % align) % align;
+        let offset = at.align_offset(align);
         debug_assert!(offset <= align - PLAIN_ALIGN);
         // SAFETY: `offset` stays within the allocation (above).
-        let block = unsafe { base.add(offset) }.cast::<Block<T>>();
+        let block = unsafe { at.add(offset) }.cast::<Block<T>>();
         // SAFETY: `block` is aligned and within the allocation; every field that needs a value
         // gets one (the slots' values stay uninitialized, as `MaybeUninit` allows).
         unsafe {
@@ -81,14 +93,23 @@ impl<T> Block<T> {
     }
 
     /// # Safety
-    /// `block` came from [`Block::alloc`], nobody else uses it, and its slots hold no values.
+    /// `block` came from [`Block::alloc`] or [`Block::init_in`], nobody else uses it, and its
+    /// slots hold no values.
     pub(super) unsafe fn free(block: *mut Block<T>) {
-        // SAFETY: the caller's contract; `base` is the allocation `alloc` made with `layout()`.
+        // SAFETY: the caller's contract; `base` is the allocation `alloc` made with `layout()`,
+        // or null for a block that its core's allocation holds.
         unsafe {
             let base = (*block).base;
             ptr::drop_in_place(block);
-            std::alloc::dealloc(base, Self::layout());
+            if !base.is_null() {
+                std::alloc::dealloc(base, Self::layout());
+            }
         }
+    }
+
+    /// The room a block takes within a larger allocation (see `init_in`).
+    pub(super) fn room() -> usize {
+        Self::layout().size()
     }
 
     /// Readies a finished block for reuse. The caller owns it.

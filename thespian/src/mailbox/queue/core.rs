@@ -1,7 +1,10 @@
 //! A queue's core: its positions and its chain of blocks, allocated with the first value (an
-//! actor that never receives a message never has one). The senders' side claims positions and
-//! links blocks; the receiver's side reads them in order and recycles finished blocks.
+//! actor that never receives a message never has one), in one allocation with its first block
+//! (a block whose `base` is null: it is freed with the core, not on its own). The senders' side
+//! claims positions and links blocks; the receiver's side reads them in order and recycles
+//! finished blocks.
 
+use std::alloc::Layout;
 use std::ptr;
 
 use super::block::{free_chain, Block, Unwritten};
@@ -65,10 +68,57 @@ pub(super) const SENDERS_END: usize =
 pub(super) const RECEIVER_START: usize = std::mem::offset_of!(Core<()>, head);
 
 impl<T> Core<T> {
-    /// A core whose next position is `pos`, with the block of that position linked.
-    pub(super) fn starting_at(pos: Pos) -> Self {
+    /// The allocation under a core: the core, then room for its first block, so that the
+    /// senders' and the receiver's lines of a mailbox sit together.
+    /// Returns the layout and where the block's room begins (aligned to 16, as `init_in` asks).
+    fn layout() -> (Layout, usize) {
+        let room =
+            Layout::from_size_align(Block::<T>::room(), 16).expect("a block's room is valid");
+        Layout::new::<Core<T>>()
+            .align_to(16)
+            .and_then(|core| core.extend(room))
+            .expect("a core's layout is valid")
+    }
+
+    /// A core whose next position is `pos`, with the block of that position linked, allocated
+    /// together; [`Core::free`] frees them.
+    pub(super) fn alloc(pos: Pos) -> *mut Core<T> {
+        let (layout, room) = Self::layout();
+        // SAFETY: the layout has a non-zero size.
+        let core = unsafe { std::alloc::alloc(layout) }.cast::<Core<T>>();
+        if core.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
         let offset = offset_of(pos);
-        let first = Block::alloc(pos - offset as Pos);
+        // SAFETY: the room after the core, 16-aligned, holds a block (see `layout`); null as the
+        // block's base: it is freed with the core.
+        let first = unsafe {
+            Block::init_in(
+                core.cast::<u8>().add(room),
+                ptr::null_mut(),
+                pos - offset as Pos,
+            )
+        };
+        // SAFETY: `core` is aligned and ours.
+        unsafe { core.write(Self::with_first(first, pos)) };
+        core
+    }
+
+    /// Drops the core (its values, its blocks) and frees its allocation.
+    ///
+    /// # Safety
+    /// `core` came from [`Core::alloc`] and nobody else uses it.
+    pub(super) unsafe fn free(core: *mut Core<T>) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            ptr::drop_in_place(core);
+            std::alloc::dealloc(core.cast(), Self::layout().0);
+        }
+    }
+
+    /// The core's fields, with `first` the block of position `pos`.
+    fn with_first(first: *mut Block<T>, pos: Pos) -> Self {
+        let offset = offset_of(pos);
         // SAFETY: not shared yet. The places before `pos` count as written and read.
         unsafe { &*first }
             .ready

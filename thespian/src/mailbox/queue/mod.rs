@@ -3,46 +3,46 @@
 //! Why not a lock: with a lock around a `VecDeque`, the sender and the receiver of a busy actor
 //! fought over one cache line for every message, and on a two-core machine the lock holder was
 //! sometimes descheduled while the other side waited on it (see BENCHMARKS.md). Here a send is one
-//! atomic add to claim a position, a write into that position's slot and one atomic `or` to mark
-//! it written; the receiver reads slots in position order and never writes a line a sender writes
-//! per message.
+//! atomic add to claim a position, a write into that position's slot and one atomic `or` to mark it
+//! written; the receiver reads slots in position order and never writes a line a sender writes per
+//! message.
 //!
 //! Layout: what an actor's cell holds is one word (the address of the queue's *core*, and the
 //! receiver's state in its low bits) and the receiver's waker: 24 bytes. The core, with the
-//! positions, the receiver's own state and the first block, is allocated by the first send
-//! (`install`), so an actor that never receives a message costs no more (the allocator's steps
-//! make that a whole 128 bytes per idle actor, see BENCHMARKS.md). Positions live in *blocks* of
-//! [`BLOCK`] slots, linked in position order. A sender that claims the first position of a block
+//! positions, the receiver's own state and the first block (one allocation), is allocated by the
+//! first send (`install`), so an actor that never receives a message costs no more (the allocator's
+//! steps make that a whole 128 bytes per idle actor, see BENCHMARKS.md). Positions live in *blocks*
+//! of [`BLOCK`] slots, linked in position order. A sender that claims the first position of a block
 //! that does not exist yet links one (a recycled one when the receiver has handed some back, so a
 //! steady stream allocates nothing). Blocks the receiver has finished with are recycled, up to
-//! [`KEEP_BLOCKS`] of them; the rest are freed, which is the memory rule of a mailbox: once a
-//! burst is drained, an actor keeps storage for at most `KEEP_BLOCKS × BLOCK` messages.
+//! [`KEEP_BLOCKS`] of them; the rest are freed, which is the memory rule of a mailbox: once a burst
+//! is drained, an actor keeps storage for at most `KEEP_BLOCKS × BLOCK` messages.
 //!
 //! When a block may be recycled: a sender looks for its block starting from `tail_block`, so a
 //! block can only be reused once no sender can still be walking through it. The sender that moves
 //! `tail_block` past a fully written block records the tail position it then sees (`released_at`):
 //! every sender that claimed a position after that read the new `tail_block` (its claim
-//! synchronizes with the recording), and every sender that claimed one before has finished with
-//! all blocks once its own slot is written, which the receiver knows when it has read that far.
+//! synchronizes with the recording), and every sender that claimed one before has finished with all
+//! blocks once its own slot is written, which the receiver knows when it has read that far.
 //!
 //! Sleeping: the receiver, before it sleeps, stores its waker, moves its state to `SLEEPING` and
-//! then looks at the word and the ready bits again; a sender, after it has set its ready bit,
-//! looks at the state. Both pairs are sequentially ordered (and a sender installing the core
-//! keeps the state bits, with a read-modify-write of the same word), so either the receiver sees the value (and does not
-//! sleep) or the sender sees that it sleeps (and wakes it: `SLEEPING` to `WAKING`, call the
-//! waker, `AWAKE`). A send to a busy receiver costs no wake-up and touches no lock.
+//! then looks at the word and the ready bits again; a sender, after it has set its ready bit, looks
+//! at the state. Both pairs are sequentially ordered (and a sender installing the core keeps the
+//! state bits, with a read-modify-write of the same word), so either the receiver sees the value
+//! (and does not sleep) or the sender sees that it sleeps (and wakes it: `SLEEPING` to `WAKING`,
+//! call the waker, `AWAKE`). A send to a busy receiver costs no wake-up and touches no lock.
 //!
 //! Closing is done by the receiver: it sets the `CLOSED` bit of the tail, after which every claim
-//! fails, and takes out everything claimed before, waiting (yielding its thread) for senders
-//! caught between their claim and their write; a queue without a core is closed in its word
+//! fails, and takes out everything claimed before, waiting (yielding its thread) for senders caught
+//! between their claim and their write; a queue without a core is closed in its word
 //! (`CLOSED_BARE`), which a sender about to install one sees. The core itself lives as long as the
 //! queue: a sender may hold its address.
 //!
 //! The two waits, and their bounds: `close` waits for a sender between its claim and its write,
 //! which is running the message's conversion (`From`, user code: SEMANTICS.md asks that it not
 //! block), so at most one conversion per such sender; a receiver taking back its waker
-//! (`own_waker`) waits for a sender in `WAKING`, which only clones the waker (a reference count
-//! for tokio's) before it hands the state back.
+//! (`own_waker`) waits for a sender in `WAKING`, which only clones the waker (a reference count for
+//! tokio's) before it hands the state back.
 
 use std::marker::PhantomData;
 use std::ptr;
@@ -96,7 +96,10 @@ const WAKING: usize = 2;
 const CLOSED_BARE: usize = 0b100;
 /// The core's address (a `Core` is aligned to 8, so the three bits below are free).
 const CORE: usize = !0b111;
-const _: () = assert!(std::mem::align_of::<Core<()>>() >= 8, "the tags need three free bits");
+const _: () = assert!(
+    std::mem::align_of::<Core<()>>() >= 8,
+    "the tags need three free bits"
+);
 
 /// A multi-producer, single-consumer queue; see the module documentation.
 ///
@@ -139,7 +142,7 @@ impl<T> Queue<T> {
     #[cfg(test)]
     fn starting_at(pos: Pos) -> Self {
         let queue = Self::new();
-        let core = Box::into_raw(Box::new(Core::starting_at(pos)));
+        let core = Core::alloc(pos);
         queue.word.store(core, Ordering::Relaxed);
         queue
     }
@@ -230,17 +233,17 @@ impl<T> Queue<T> {
     /// receiver closed it first.
     #[cold]
     fn install(&self) -> Option<&Core<T>> {
-        let fresh = Box::into_raw(Box::new(Core::starting_at(0)));
+        let fresh = Core::alloc(0);
         let mut word = self.word.load(Ordering::Acquire);
         loop {
             if let Some(core) = self.core_of(word) {
                 // SAFETY: never shared.
-                drop(unsafe { Box::from_raw(fresh) });
+                unsafe { Core::free(fresh) };
                 return Some(core);
             }
             if word.addr() & CLOSED_BARE != 0 {
                 // SAFETY: never shared.
-                drop(unsafe { Box::from_raw(fresh) });
+                unsafe { Core::free(fresh) };
                 return None;
             }
             // Keeps the receiver's state. Release: the core's fields, for whoever reads the word.
@@ -420,7 +423,7 @@ impl<T> Drop for Queue<T> {
         if !core.is_null() {
             // SAFETY: installed from a `Box` and owned by the queue, which nobody else holds:
             // values not taken are dropped with their blocks.
-            drop(unsafe { Box::from_raw(core) });
+            unsafe { Core::free(core) };
         }
     }
 }
