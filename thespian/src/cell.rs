@@ -91,9 +91,9 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
 
 /// The shared part of a running actor: its identity and mailbox.
 ///
-/// 88 bytes: with glibc, an idle actor's task, cell and the gap the task's alignment leaves take
-/// three 128-byte steps only while the cell is at most that (see BENCHMARKS.md); what a mailbox
-/// needs for its messages is allocated with the first one.
+/// 88 bytes; what a mailbox needs for its messages is allocated with the first one. (With glibc,
+/// an idle actor's task, cell and the gaps its task's alignment leaves take 447 B; with the
+/// 184-byte cell that held the whole queue they took 512 B: see BENCHMARKS.md.)
 pub(crate) struct ActorCell<A: Actor> {
     pub(crate) id: ActorId,
     /// The order of its creation in its system (1 for the first actor): stable from run to run

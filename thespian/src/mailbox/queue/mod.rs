@@ -10,13 +10,14 @@
 //! Layout: what an actor's cell holds is one word (the address of the queue's *core*, and the
 //! receiver's state in its low bits) and the receiver's waker: 24 bytes. The core, with the
 //! positions, the receiver's own state and the first block (one allocation), is allocated by the
-//! first send (`install`), so an actor that never receives a message costs no more (the allocator's
-//! steps make that a whole 128 bytes per idle actor, see BENCHMARKS.md). Positions live in *blocks*
-//! of [`BLOCK`] slots, linked in position order. A sender that claims the first position of a block
-//! that does not exist yet links one (a recycled one when the receiver has handed some back, so a
-//! steady stream allocates nothing). Blocks the receiver has finished with are recycled, up to
-//! [`KEEP_BLOCKS`] of them; the rest are freed, which is the memory rule of a mailbox: once a burst
-//! is drained, an actor keeps storage for at most `KEEP_BLOCKS × BLOCK` messages.
+//! first send (`install`), so an actor that never receives a message costs no more (an idle actor
+//! took 555 bytes with the whole queue in its cell, 489 with the word: BENCHMARKS.md). Positions
+//! live in *blocks* of [`BLOCK`] slots, linked in position order. A sender that claims the first
+//! position of a block that does not exist yet links one (a recycled one when the receiver has
+//! handed some back, so a steady stream allocates nothing). Blocks the receiver has finished with
+//! are recycled, up to [`KEEP_BLOCKS`] of them; the rest are freed, which is the memory rule of a
+//! mailbox: once a burst is drained, an actor keeps storage for at most `KEEP_BLOCKS × BLOCK`
+//! messages.
 //!
 //! When a block may be recycled: a sender looks for its block starting from `tail_block`, so a
 //! block can only be reused once no sender can still be walking through it. The sender that moves
