@@ -68,9 +68,9 @@ pub(super) const SENDERS_END: usize =
 pub(super) const RECEIVER_START: usize = std::mem::offset_of!(Core<()>, head);
 
 impl<T> Core<T> {
-    /// The allocation under a core: the core, then room for its first block, so that the
-    /// senders' and the receiver's lines of a mailbox sit together.
-    /// Returns the layout and where the block's room begins (aligned to 16, as `init_in` asks).
+    /// The allocation under a core: the core, then room for its first block (one allocation
+    /// instead of two). Returns the layout and where the block's room begins (aligned to 16, as
+    /// `init_in` asks).
     fn layout() -> (Layout, usize) {
         let room =
             Layout::from_size_align(Block::<T>::room(), 16).expect("a block's room is valid");

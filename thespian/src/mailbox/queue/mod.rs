@@ -123,12 +123,6 @@ unsafe impl<T: Send> Send for Queue<T> {}
 // SAFETY: as above; what senders share is made of atomics.
 unsafe impl<T: Send> Sync for Queue<T> {}
 
-impl<T> Default for Queue<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl<T> Queue<T> {
     pub(crate) fn new() -> Self {
         Queue {
