@@ -63,12 +63,12 @@ pub(crate) mod lockfree {
     #[cfg(all(thespian_loom, test))]
     pub(crate) use loom::sync::atomic::AtomicUsize;
     #[cfg(thespian_loom)]
-    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8};
+    pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicU8};
     #[cfg(all(not(thespian_loom), test))]
     pub(crate) use std::sync::atomic::AtomicUsize;
     pub(crate) use std::sync::atomic::Ordering;
     #[cfg(not(thespian_loom))]
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8};
+    pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8};
 
     /// `std::cell::UnsafeCell` with loom's access API.
     #[cfg(not(thespian_loom))]

@@ -207,7 +207,8 @@ impl<M> Mailbox<M> {
                 return Poll::Ready(Some(self.taken(env)));
             }
         }
-        if self.queue.is_closed() {
+        // SAFETY: the caller's contract.
+        if unsafe { self.queue.closed_by_receiver() } {
             return Poll::Ready(None);
         }
         // SAFETY: the caller's contract.

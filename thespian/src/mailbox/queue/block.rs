@@ -5,15 +5,27 @@ use std::alloc::Layout;
 use std::mem::MaybeUninit;
 use std::ptr;
 
-use super::sync::{AtomicBool, AtomicPtr, AtomicU64, Ordering, UnsafeCell};
-use super::{Pos, BLOCK};
+use super::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
+use super::{offset_of, Pos, BLOCK};
 
-/// One message's place, with its flag beside it: a message crosses from the sender's core to
+/// One message's place, with its stamp beside it: a message crosses from the sender's core to
 /// the receiver's with the line(s) of its own slot (one line for a 56-byte envelope).
 pub(super) struct Slot<T> {
     pub(super) value: UnsafeCell<MaybeUninit<T>>,
-    /// Set by the sender once `value` is written; cleared by the receiver as it takes it.
-    pub(super) full: AtomicBool,
+    /// The position last written here, plus one (0: never written), set by the sender once
+    /// `value` is written. A stamp rather than a flag the receiver clears: the receiver only
+    /// reads the slot's line, so the next sender to write it does not wait for the line to
+    /// come back from the receiver's core (a fan-out to sleeping actors spent most of its
+    /// sending there).
+    pub(super) stamp: AtomicU64,
+}
+
+impl<T> Slot<T> {
+    /// Whether the value of position `pos` is written here (acquire: with the value).
+    #[inline(always)]
+    pub(super) fn holds(&self, pos: Pos) -> bool {
+        self.stamp.load(Ordering::Acquire) == pos + 1
+    }
 }
 
 /// A block: its header on a cache line of its own (the senders write it), then the slots.
@@ -85,7 +97,7 @@ impl<T> Block<T> {
             for i in 0..BLOCK {
                 slots.add(i).write(Slot {
                     value: UnsafeCell::new(MaybeUninit::uninit()),
-                    full: AtomicBool::new(false),
+                    stamp: AtomicU64::new(0),
                 });
             }
         }
@@ -118,18 +130,19 @@ impl<T> Block<T> {
         self.next.store(ptr::null_mut(), Ordering::Relaxed);
     }
 
-    /// Writes the slot at `offset` and marks it written.
+    /// Writes the slot of position `pos` (in this block) and marks it written.
     ///
     /// # Safety
-    /// The caller claimed the slot's position: nobody else writes it, and the receiver reads
-    /// it only once its ready bit is set.
+    /// The caller claimed `pos`: nobody else writes its slot, and the receiver reads it only
+    /// once its stamp or ready bit says so.
     #[inline]
-    pub(super) unsafe fn write(&self, offset: usize, value: T) {
+    pub(super) unsafe fn write(&self, pos: Pos, value: T) {
+        let offset = offset_of(pos);
         let slot = &self.slots[offset];
         // SAFETY: the caller's contract.
         slot.value.with_mut(|v| unsafe { (*v).write(value) });
         // What the receiver looks at for each message: on the line just written.
-        slot.full.store(true, Ordering::Release);
+        slot.stamp.store(pos + 1, Ordering::Release);
         // The senders look at these bits to move `tail_block` (see `block_for`), and a receiver
         // going to sleep looks at them once: with one sender, this line stays in its cache.
         // Sequentially consistent: the sender's half of the handshake (module docs).
@@ -146,7 +159,7 @@ impl<T> Block<T> {
 /// (with none, the receiver would wait for it forever: only infallible makers go without).
 pub(super) struct Unwritten<'a, T> {
     pub(super) block: &'a Block<T>,
-    pub(super) offset: usize,
+    pub(super) pos: Pos,
     pub(super) filler: Option<fn() -> T>,
 }
 
@@ -154,7 +167,7 @@ impl<T> Drop for Unwritten<'_, T> {
     fn drop(&mut self) {
         if let Some(filler) = self.filler {
             // SAFETY: the slot was claimed by the push that is unwinding, and never written.
-            unsafe { self.block.write(self.offset, filler()) };
+            unsafe { self.block.write(self.pos, filler()) };
         }
     }
 }

@@ -146,6 +146,15 @@ impl<T> Core<T> {
         self.tx.tail.load(Ordering::Acquire) & CLOSED != 0
     }
 
+    /// Whether the receiver has closed the core (and so freed its blocks).
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(super) unsafe fn is_freed(&self) -> bool {
+        // SAFETY: the receiver's state, read by the receiver.
+        self.rx.with_mut(|rx| unsafe { (*rx).block.is_null() })
+    }
+
     /// How many values wait (an estimate while values move).
     pub(super) fn len(&self) -> usize {
         let tail = self.tx.tail.load(Ordering::Acquire);
@@ -173,15 +182,11 @@ impl<T> Core<T> {
         let pos = tail / STEP;
         // SAFETY: no block at or after the tail block is recycled before this claim is written.
         let block = unsafe { &*self.block_for(pos) };
-        let unwritten = Unwritten {
-            block,
-            offset: offset_of(pos),
-            filler,
-        };
+        let unwritten = Unwritten { block, pos, filler };
         let value = make(value);
         std::mem::forget(unwritten);
         // SAFETY: `pos` was claimed by this call alone.
-        unsafe { block.write(offset_of(pos), value) };
+        unsafe { block.write(pos, value) };
         Ok(())
     }
 
@@ -307,15 +312,14 @@ impl<T> Core<T> {
         let written = if handshake {
             b.ready.load(Ordering::SeqCst) & (1 << offset) != 0
         } else {
-            slot.full.load(Ordering::Acquire)
+            slot.holds(rx.pos)
         };
         if !written {
             return None;
         }
-        // SAFETY: the flag says the slot was written (acquire: with its value), and
-        // positions are read once.
+        // SAFETY: the stamp (or ready bit) says the slot was written (acquire: with its value),
+        // and positions are read once.
         let value = slot.value.with_mut(|v| unsafe { (*v).assume_init_read() });
-        slot.full.store(false, Ordering::Relaxed);
         rx.pos += 1;
         rx.streak = rx.streak.saturating_add(1);
         self.head.store(rx.pos, Ordering::Relaxed);
@@ -468,9 +472,10 @@ impl<T> Core<T> {
             // SAFETY: linked blocks, owned by the core.
             let b = unsafe { &*link };
             let next = b.next.load(Ordering::Acquire);
-            for slot in &b.slots {
-                if slot.full.load(Ordering::Acquire) {
-                    // SAFETY: written and never read (the receiver clears the flag as it reads).
+            for (pos, slot) in (b.start()..).zip(&b.slots) {
+                if pos >= rx.pos && slot.holds(pos) {
+                    // SAFETY: written (its stamp) and never read (at or after the receiver's
+                    // position).
                     slot.value.with_mut(|v| unsafe { (*v).assume_init_drop() });
                 }
             }

@@ -164,6 +164,21 @@ impl<T> Queue<T> {
         }
     }
 
+    /// Whether the queue is closed, asked by the receiver, which is the one that closes it: it
+    /// looks only at what it wrote itself, not at the tail, whose line every send writes (a
+    /// receiver reading it each time it ran dry made the next send wait for the line).
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(crate) unsafe fn closed_by_receiver(&self) -> bool {
+        let word = self.word.load(Ordering::Acquire);
+        match self.core_of(word) {
+            // SAFETY: the receiver's own call.
+            Some(core) => unsafe { core.is_freed() },
+            None => word.addr() & CLOSED_BARE != 0,
+        }
+    }
+
     /// How many values wait (an estimate while values move).
     pub(crate) fn len(&self) -> usize {
         self.core(Ordering::Acquire).map_or(0, Core::len)

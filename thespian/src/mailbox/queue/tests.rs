@@ -195,6 +195,35 @@ fn values_left_in_a_dropped_queue_are_dropped() {
     assert_eq!(Arc::strong_count(&value), 1);
 }
 
+/// Recycled blocks keep the stamps of the values they held: a stale stamp is neither taken nor
+/// dropped as a value, and the values written again are, exactly once.
+#[test]
+fn recycled_blocks_hold_no_stale_values() {
+    let value = Arc::new(());
+    {
+        let q = Queue::new();
+        for round in 0..4 {
+            for _ in 0..(BLOCK * 3) {
+                q.push(value.clone()).unwrap();
+            }
+            // SAFETY: the test is the only receiver.
+            let taken = std::iter::from_fn(|| unsafe { q.pop() }).count();
+            assert_eq!(taken, BLOCK * 3, "round {round}");
+            assert_eq!(Arc::strong_count(&value), 1);
+        }
+        // Into recycled blocks, half read: the rest is dropped with the queue.
+        for _ in 0..(BLOCK * 2 + 3) {
+            q.push(value.clone()).unwrap();
+        }
+        for _ in 0..(BLOCK + 1) {
+            // SAFETY: as above.
+            drop(unsafe { q.pop() }.expect("written"));
+        }
+        assert_eq!(Arc::strong_count(&value), 1 + BLOCK + 2);
+    }
+    assert_eq!(Arc::strong_count(&value), 1);
+}
+
 /// A steady stream reuses blocks; after a burst at most `KEEP_BLOCKS` stay.
 #[test]
 fn blocks_are_recycled_and_bounded() {
