@@ -38,10 +38,13 @@ pub(super) struct Block<T> {
     pub(super) next: AtomicPtr<Block<T>>,
     /// The tail position seen when the senders let go of the block (valid once `RELEASED`).
     pub(super) released_at: AtomicU64,
+    /// While the block is on its queue's stack of spare blocks: how many blocks the stack
+    /// holds from this one down. Written by the receiver only.
+    pub(super) chain: AtomicU64,
     /// Where the allocation under the block begins (see `alloc`); null for a block allocated
     /// with its queue's core, which frees it (see `core.rs`).
     base: *mut u8,
-    _line: [u64; 3],
+    _line: [u64; 2],
     pub(super) slots: [Slot<T>; BLOCK],
 }
 
@@ -91,8 +94,9 @@ impl<T> Block<T> {
             ptr::addr_of_mut!((*block).start).write(AtomicU64::new(start));
             ptr::addr_of_mut!((*block).next).write(AtomicPtr::new(ptr::null_mut()));
             ptr::addr_of_mut!((*block).released_at).write(AtomicU64::new(0));
+            ptr::addr_of_mut!((*block).chain).write(AtomicU64::new(0));
             ptr::addr_of_mut!((*block).base).write(base);
-            ptr::addr_of_mut!((*block)._line).write([0; 3]);
+            ptr::addr_of_mut!((*block)._line).write([0; 2]);
             let slots = ptr::addr_of_mut!((*block).slots).cast::<Slot<T>>();
             for i in 0..BLOCK {
                 slots.add(i).write(Slot {
@@ -169,6 +173,21 @@ impl<T> Drop for Unwritten<'_, T> {
             // SAFETY: the slot was claimed by the push that is unwinding, and never written.
             unsafe { self.block.write(self.pos, filler()) };
         }
+    }
+}
+
+/// Numbers a chain of blocks from `start`: each block's slot 0 is `BLOCK` positions after the
+/// previous one's.
+///
+/// # Safety
+/// The chain is the caller's alone (not linked yet).
+pub(super) unsafe fn number_from<T>(mut link: *mut Block<T>, mut start: Pos) {
+    while !link.is_null() {
+        // SAFETY: the caller's contract.
+        let l = unsafe { &*link };
+        l.start.store(start, Ordering::Relaxed);
+        start += BLOCK as Pos;
+        link = l.next.load(Ordering::Relaxed);
     }
 }
 

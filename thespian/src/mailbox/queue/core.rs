@@ -7,7 +7,7 @@
 use std::alloc::Layout;
 use std::ptr;
 
-use super::block::{free_chain, Block, Unwritten};
+use super::block::{free_chain, number_from, Block, Unwritten};
 use super::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
 use super::{offset_of, Pos, BLOCK, CLOSED, KEEP_BLOCKS, STEP};
 
@@ -33,7 +33,7 @@ pub(super) struct Core<T> {
 }
 
 /// The senders' side: the tail, which every send writes, the hint every send reads, then the
-/// offer the receiver writes once per burst.
+/// spare blocks the receiver hands back once per block.
 #[repr(C)]
 pub(super) struct Tx<T> {
     /// The next position to claim, in steps of [`STEP`], with the [`CLOSED`] bit.
@@ -41,7 +41,10 @@ pub(super) struct Tx<T> {
     /// A hint: a block at or before the block of every position not yet written (null once
     /// the receiver has freed every block).
     pub(super) tail_block: AtomicPtr<Block<T>>,
-    /// A chain of recycled blocks offered by the receiver to the next sender that needs one.
+    /// A stack of recycled blocks, linked through `next`: the receiver pushes each block it
+    /// has finished with (up to [`KEEP_BLOCKS`] on the stack, counted in the top block's
+    /// `chain`); the next sender that needs a block takes the whole stack. Only the receiver
+    /// pushes and only the receiver frees blocks, so the receiver's push meets no ABA.
     pub(super) spare: AtomicPtr<Block<T>>,
 }
 
@@ -53,9 +56,6 @@ pub(super) struct Rx<T> {
     pub(super) oldest: *mut Block<T>,
     /// The next position to read.
     pub(super) pos: Pos,
-    /// Recycled blocks, linked through `next`, not yet offered to the senders.
-    pub(super) kept: *mut Block<T>,
-    pub(super) kept_count: u32,
     /// Values taken since the receiver last asked (`take_streak`), up to `u32::MAX`.
     pub(super) streak: u32,
 }
@@ -135,8 +135,6 @@ impl<T> Core<T> {
                 block: first,
                 oldest: first,
                 pos,
-                kept: ptr::null_mut(),
-                kept_count: 0,
                 streak: 0,
             }),
         }
@@ -233,42 +231,37 @@ impl<T> Core<T> {
         }
     }
 
-    /// Links a block after `b` (whose start is `b_start`): the chain of spare blocks when the
-    /// receiver offers one, a new block otherwise. Returns the block after `b`.
+    /// Links a block after `b` (whose start is `b_start`): the stack of spare blocks when the
+    /// receiver has handed some back, a new block otherwise. Returns the block after `b`.
     fn grow(&self, b: &Block<T>, b_start: Pos) -> *mut Block<T> {
         let mut chain = self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire);
         if chain.is_null() {
             chain = Block::alloc(b_start + BLOCK as Pos);
         } else {
             // SAFETY: the chain is this sender's alone until it is linked.
-            let mut link = chain;
-            let mut start = b_start + BLOCK as Pos;
-            while !link.is_null() {
-                let l = unsafe { &*link };
-                l.start.store(start, Ordering::Relaxed);
-                start += BLOCK as Pos;
-                link = l.next.load(Ordering::Relaxed);
-            }
+            unsafe { number_from(chain, b_start + BLOCK as Pos) };
         }
-        match b
-            .next
-            .compare_exchange(ptr::null_mut(), chain, Ordering::SeqCst, Ordering::Acquire)
-        {
-            Ok(_) => chain,
-            Err(linked) => {
-                // Another sender linked one first: offer ours back, or free it.
-                if let Err(_offered) = self.tx.spare.compare_exchange(
-                    ptr::null_mut(),
-                    chain,
-                    Ordering::Release,
-                    Ordering::Relaxed,
-                ) {
-                    // SAFETY: never linked, so never shared.
-                    unsafe { free_chain(chain) };
+        let mut at = b;
+        loop {
+            match at.next.compare_exchange(
+                ptr::null_mut(),
+                chain,
+                Ordering::SeqCst,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(linked) => {
+                    // Another sender linked a block first: ours goes at the end of the list,
+                    // for later positions (blocks are freed by the receiver alone). Nothing from
+                    // `b` on is recycled while this sender's claim is unwritten.
+                    // SAFETY: as said.
+                    at = unsafe { &*linked };
+                    // SAFETY: still ours alone.
+                    unsafe { number_from(chain, at.start() + BLOCK as Pos) };
                 }
-                linked
             }
         }
+        b.next.load(Ordering::Acquire)
     }
 
     /// Takes the next value if it has been written: by its slot's flag, or with `handshake`,
@@ -342,84 +335,46 @@ impl<T> Core<T> {
             }
             let done = rx.oldest;
             rx.oldest = b.next.load(Ordering::Acquire);
-            if rx.kept_count < KEEP_BLOCKS {
-                b.reset();
-                b.next.store(rx.kept, Ordering::Relaxed);
-                rx.kept = done;
-                rx.kept_count += 1;
-            } else {
-                // SAFETY: no sender can reach it any more, and its values were all read.
-                unsafe { Block::free(done) };
-            }
-        }
-        // Offer the kept blocks to the senders when they have taken the last offer.
-        if !rx.kept.is_null() && self.tx.spare.load(Ordering::Relaxed).is_null() {
-            let kept = rx.kept;
-            if self
-                .tx
-                .spare
-                .compare_exchange(ptr::null_mut(), kept, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-            {
-                rx.kept = ptr::null_mut();
-                rx.kept_count = 0;
-            }
+            // SAFETY: no sender can reach it any more, and its values were all read.
+            unsafe { self.hand_back(done) };
         }
     }
 
-    /// Gathers the kept blocks and the senders' untaken offer into one offer of at most
-    /// `KEEP_BLOCKS` blocks, so that the next burst finds them all (the receiver is going idle).
+    /// Pushes a finished block on the stack of spare blocks, or frees it when the stack holds
+    /// [`KEEP_BLOCKS`] already.
     ///
     /// # Safety
-    /// The receiver's own call.
-    pub(super) unsafe fn offer_all(&self) {
-        // SAFETY: the receiver's state, by the receiver.
-        let rx = self.rx.with_mut(|rx| unsafe { &mut *rx });
-        if rx.kept.is_null() {
-            return;
-        }
-        let mut chain = self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire);
-        // Append the untaken offer to the kept blocks, up to the limit; free the rest.
-        let mut last = rx.kept;
-        // SAFETY: kept blocks are the receiver's; the offer taken back is too.
-        unsafe {
-            while !(*last).next.load(Ordering::Relaxed).is_null() {
-                last = (*last).next.load(Ordering::Relaxed);
+    /// The receiver's own call; nobody else reaches `done`, which holds no values.
+    unsafe fn hand_back(&self, done: *mut Block<T>) {
+        // SAFETY: the caller's contract.
+        let b = unsafe { &*done };
+        b.reset();
+        let mut top = self.tx.spare.load(Ordering::Acquire);
+        loop {
+            // The count is the receiver's own write: `top` is a block it pushed (taken since,
+            // perhaps, but only the receiver frees blocks, so it is there to read).
+            let below = match top.is_null() {
+                true => 0,
+                // SAFETY: as said.
+                false => unsafe { (*top).chain.load(Ordering::Relaxed) },
+            };
+            if below >= u64::from(KEEP_BLOCKS) {
+                // SAFETY: the caller's contract.
+                unsafe { Block::free(done) };
+                return;
             }
-            let mut count = rx.kept_count;
-            while !chain.is_null() && count < KEEP_BLOCKS {
-                let next = (*chain).next.load(Ordering::Relaxed);
-                (*chain).next.store(ptr::null_mut(), Ordering::Relaxed);
-                (*last).next.store(chain, Ordering::Relaxed);
-                last = chain;
-                chain = next;
-                count += 1;
-            }
-            free_chain(chain);
-        }
-        if self
-            .tx
-            .spare
-            .compare_exchange(
-                ptr::null_mut(),
-                rx.kept,
+            b.next.store(top, Ordering::Relaxed);
+            b.chain.store(below + 1, Ordering::Relaxed);
+            // Release: the reset block, for the sender that takes the stack.
+            match self.tx.spare.compare_exchange_weak(
+                top,
+                done,
                 Ordering::Release,
-                Ordering::Relaxed,
-            )
-            .is_ok()
-        {
-            rx.kept = ptr::null_mut();
-            rx.kept_count = 0;
-        } else {
-            // A sender put a block back meanwhile: keep ours for the next offer.
-            let mut count = 0;
-            let mut link = rx.kept;
-            // SAFETY: the receiver's own blocks.
-            while !link.is_null() {
-                count += 1;
-                link = unsafe { (*link).next.load(Ordering::Relaxed) };
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(now) => top = now,
             }
-            rx.kept_count = count;
         }
     }
 
@@ -484,14 +439,9 @@ impl<T> Core<T> {
             link = next;
         }
         // SAFETY: recycled blocks hold no values.
-        unsafe {
-            free_chain(rx.kept);
-            free_chain(self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire));
-        }
+        unsafe { free_chain(self.tx.spare.swap(ptr::null_mut(), Ordering::Acquire)) };
         rx.block = ptr::null_mut();
         rx.oldest = ptr::null_mut();
-        rx.kept = ptr::null_mut();
-        rx.kept_count = 0;
         self.tx.tail_block.store(ptr::null_mut(), Ordering::Release);
     }
 }

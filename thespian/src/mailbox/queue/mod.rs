@@ -13,11 +13,12 @@
 //! first send (`install`), so an actor that never receives a message costs no more (an idle actor
 //! took 555 bytes with the whole queue in its cell, 489 with the word: BENCHMARKS.md). Positions
 //! live in *blocks* of [`BLOCK`] slots, linked in position order. A sender that claims the first
-//! position of a block that does not exist yet links one (a recycled one when the receiver has
-//! handed some back, so a steady stream allocates nothing). Blocks the receiver has finished with
-//! are recycled, up to [`KEEP_BLOCKS`] of them; the rest are freed, which is the memory rule of a
-//! mailbox: once a burst is drained, an actor keeps storage for at most `KEEP_BLOCKS × BLOCK`
-//! messages.
+//! position of a block that does not exist yet links one: the whole stack of spare blocks when
+//! the receiver has handed some back, so a steady stream allocates nothing, a new one otherwise.
+//! Each block the receiver has finished with goes on that stack at once, up to [`KEEP_BLOCKS`]
+//! on it; the rest are freed, which is the memory rule of a mailbox (`mailbox/mod.rs`). A sender
+//! that loses the race to link a block puts its own at the end of the list, for later positions,
+//! so that only the receiver ever frees a block.
 //!
 //! When a block may be recycled: a sender looks for its block starting from `tail_block`, so a
 //! block can only be reused once no sender can still be walking through it. The sender that moves
@@ -348,10 +349,6 @@ impl<T> Queue<T> {
     /// # Safety
     /// The receiver's own call.
     pub(crate) unsafe fn sleep(&self, waker: &Waker) {
-        if let Some(core) = self.core(Ordering::Acquire) {
-            // SAFETY: the receiver's own call.
-            unsafe { core.offer_all() };
-        }
         // SAFETY: only the receiver writes the waker, so its own read races with nothing.
         let same = self
             .waker

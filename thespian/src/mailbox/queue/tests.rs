@@ -11,12 +11,12 @@ fn drain(q: &Queue<u64>) -> Vec<u64> {
     std::iter::from_fn(|| unsafe { q.pop() }).collect()
 }
 
-/// How many blocks the queue holds: kept, offered to the senders, and linked.
+/// How many blocks the queue holds: spare, and linked.
 fn count(q: &Queue<u64>) -> u32 {
     let core = q.core(Ordering::Acquire).expect("a value came");
     // SAFETY: the test is the only receiver, and nothing moves now.
     let rx = core.rx.with_mut(|rx| unsafe { &*rx });
-    let mut n = rx.kept_count;
+    let mut n = 0;
     let mut link = core.tx.spare.load(Ordering::Relaxed);
     while !link.is_null() {
         n += 1;
