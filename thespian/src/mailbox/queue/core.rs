@@ -264,7 +264,7 @@ impl<T> Core<T> {
         b.next.load(Ordering::Acquire)
     }
 
-    /// Takes the next value if it has been written: by its slot's flag, or with `handshake`,
+    /// Takes the next value if it has been written: by its slot's stamp, or with `handshake`,
     /// by the block's ready bits (the receiver's half of the handshake, after it announced
     /// that it sleeps).
     ///

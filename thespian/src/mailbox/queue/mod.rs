@@ -332,7 +332,7 @@ impl<T> Queue<T> {
     }
 
     /// Takes the next value, if it has been written, looking at the ready bits of the block
-    /// rather than the slot's flag: the receiver's half of the handshake (after `sleep`).
+    /// rather than the slot's stamp: the receiver's half of the handshake (after `sleep`).
     ///
     /// # Safety
     /// As for [`pop`](Self::pop).
