@@ -30,21 +30,17 @@ use tokio::sync::Semaphore;
 use crate::envelope::{Envelope, SystemMessage};
 use queue::Queue;
 
-/// After taking this many messages, a receiver that finds its mailbox empty yields once before
-/// it sleeps (*lingers*, see `poll_recv_slow`).
+/// After taking this many messages in a row, a receiver that finds its mailbox empty yields
+/// once before it sleeps (*lingers*, see `poll_recv_slow`), so that a message sent meanwhile
+/// needs no wake-up.
 ///
-/// One: a linger that catches a message spares its sender the wake-up (an atomic exchange on
-/// the receiver's line, a reference count and a push onto a run queue, across cores); one that
-/// catches nothing costs a poll of a task that is warm on its core. Measured in the local suites
-/// (alternated binaries, medians): lingering after every message rather than after four took
-/// the ping-pong on the current-thread runtime from 35–38 to 28 ms (raw tokio 28.5) and the
-/// fan-out to 1,000 actors from 202–222 to 144–150 ms (raw 86–100), with the ping-pong on two
-/// workers unchanged (46–48 ms); schemes that stopped lingering after lingers that caught
-/// nothing lost most of that (in the fan-out only about one linger in five catches a message,
-/// and lingering pays even so). Its price: where the sender is not a task of the runtime (a
-/// `block_on` on a current-thread runtime), a request costs one poll more (callgrind: an ask
-/// 2,730 → 3,246 instructions).
-const STREAK: u32 = 1;
+/// Why not after every message (measured, bench binaries alternated): lingering after each one
+/// took the local ping-pong on a current-thread runtime from 35–38 to 28 ms (raw tokio 28.5) and
+/// the fan-out to 1,000 actors from 202–222 to 144–150 ms, but doubled a remote ask between two
+/// nodes in two of three runs (25–34 → 35–72 ms per 1,000): where workers are idle, each linger
+/// is a yield that wakes a parked worker. Lingering only while lingers kept catching messages
+/// lost the local gains; tokio's deferred yield (`yield_now`) tripled the ping-pong.
+const STREAK: u32 = 4;
 
 /// Four words in an actor's cell: a plain mailbox (neither bounded nor in a sequential system)
 /// has no `rare` part, and its queue allocates its core with the first message.
@@ -241,9 +237,9 @@ impl<M> Mailbox<M> {
         }
         // SAFETY: the caller's contract.
         if unsafe { self.queue.take_streak() } >= STREAK {
-            // Messages came, and more are likely on their way: let the other tasks run once before
-            // sleeping, rather than make the senders pay for a wake-up (which, from outside the
-            // runtime or to a parked worker, costs a system call). See `STREAK`.
+            // A stream of messages has just run dry: more are likely on their way. Let the other
+            // tasks run once before sleeping, rather than make the senders pay for a wake-up
+            // (which, from outside the runtime or to a parked worker, costs a system call).
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
