@@ -128,10 +128,10 @@ impl<T> Block<T> {
         Self::layout().size()
     }
 
-    /// Readies a finished block for reuse. The caller owns it.
+    /// Readies a finished block for reuse (its `next` is set as it goes on the spare stack).
+    /// The caller owns it.
     pub(super) fn reset(&self) {
         self.ready.store(0, Ordering::Relaxed);
-        self.next.store(ptr::null_mut(), Ordering::Relaxed);
     }
 
     /// Writes the slot of position `pos` (in this block) and marks it written.

@@ -169,6 +169,10 @@ impl<T> Queue<T> {
     /// looks only at what it wrote itself, not at the tail, whose line every send writes (a
     /// receiver reading it each time it ran dry made the next send wait for the line).
     ///
+    /// The twin of `is_closed` but for the core's check: one helper taking the check as a
+    /// closure cost 11 instructions per ping-pong round trip (callgrind), on the path every
+    /// receiver takes before it sleeps.
+    ///
     /// # Safety
     /// The receiver's own call.
     pub(crate) unsafe fn closed_by_receiver(&self) -> bool {
