@@ -193,12 +193,8 @@ async fn receive_hello<S: AsyncRead + Unpin>(
     }
 }
 
-/// Sends this side's `Hello`; returns its bytes.
-async fn send_hello<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    me: NodeId,
-    share: [u8; 32],
-) -> Result<Vec<u8>, HandshakeError> {
+/// This side's `Hello`, encoded as sent (its length prefix aside).
+fn hello(me: NodeId, share: [u8; 32]) -> Result<Vec<u8>, HandshakeError> {
     let hello = Hello {
         magic: MAGIC,
         version: VERSION,
@@ -206,9 +202,28 @@ async fn send_hello<S: AsyncWrite + Unpin>(
         nonce: random()?,
         share,
     };
-    let bytes = encode(&Step::Hello(hello))?;
+    encode(&Step::Hello(hello))
+}
+
+/// Sends this side's `Hello`; returns its bytes.
+async fn send_hello<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    me: NodeId,
+    share: [u8; 32],
+) -> Result<Vec<u8>, HandshakeError> {
+    let bytes = hello(me, share)?;
     send(stream, &bytes).await?;
     Ok(bytes)
+}
+
+/// A well-formed `Hello` from `me` as sent, length prefix and all: where the hostile-peer tests
+/// and the fuzzer start to reach past the first step.
+pub(crate) fn framed_hello(me: NodeId) -> Result<Vec<u8>, HandshakeError> {
+    let (_, share) = key_share()?;
+    let body = hello(me, share)?;
+    let mut framed = (body.len() as u32).to_be_bytes().to_vec();
+    framed.extend_from_slice(&body);
+    Ok(framed)
 }
 
 /// Receives the peer's proof and checks it against the one `expected` computes.

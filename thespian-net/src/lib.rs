@@ -227,6 +227,103 @@ pub mod __testing {
         crate::frame::decode_header(frame).is_ok()
     }
 
+    /// Runs the accepting side of a handshake against a peer that sends `input` (and reads
+    /// whatever it is sent); must never panic, and never succeeds without the secret.
+    pub fn accept_handshake(input: &[u8]) -> bool {
+        let mut peer = Scripted { input };
+        let me = NodeId {
+            addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+            incarnation: 1,
+        };
+        let channel = crate::stream::Channel::default();
+        let accepted = crate::handshake::accept(&mut peer, b"a fuzzing key", me, &channel);
+        futures::executor::block_on(accepted).is_ok()
+    }
+
+    /// A well-formed first step of a handshake (a `Hello`, length prefix and all) from a
+    /// made-up node.
+    pub fn hello() -> Vec<u8> {
+        let peer = NodeId {
+            addr: SocketAddr::from(([127, 0, 0, 1], 7)),
+            incarnation: 3,
+        };
+        crate::handshake::framed_hello(peer).unwrap_or_default()
+    }
+
+    /// A peer whose bytes are all there at once, and who takes everything written to it.
+    struct Scripted<'a> {
+        input: &'a [u8],
+    }
+
+    impl tokio::io::AsyncRead for Scripted<'_> {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let n = self.input.len().min(buf.remaining());
+            let (now, later) = self.input.split_at(n);
+            buf.put_slice(now);
+            self.input = later;
+            // Nothing more to read is the end of the stream, which `read_exact` reports.
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    impl tokio::io::AsyncWrite for Scripted<'_> {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Opens `input` as records from a peer that holds the keys (nothing forged opens), then
+    /// seals `input` and opens it again read in pieces of the sizes its bytes give: what comes
+    /// out must be what went in. Panics if either fails; returns whether `input` itself was
+    /// refused outright (not merely the start of a record).
+    pub fn open_records(input: &[u8]) -> bool {
+        let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"fuzz").extract(b"records");
+        let mut hostile = crate::seal::Keys::derive(&prk, false).receive;
+        hostile.sealed().extend_from_slice(input);
+        let mut plain = Vec::new();
+        let refused = hostile.open(&mut plain).is_err();
+        assert!(plain.is_empty(), "bytes nobody sealed opened as a record");
+
+        let mut sender = crate::seal::Keys::derive(&prk, true).send;
+        let mut receiver = crate::seal::Keys::derive(&prk, false).receive;
+        let mut sealed = Vec::new();
+        sender.seal(input, &mut sealed).expect("sealing a record");
+        let mut back = Vec::new();
+        let mut sizes = input.iter().map(|&b| usize::from(b) * 97 + 1).cycle();
+        let mut rest = &sealed[..];
+        while !rest.is_empty() {
+            let n = sizes.next().unwrap_or(rest.len()).min(rest.len());
+            receiver.sealed().extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            receiver.open(&mut back).expect("a sealed record opens");
+        }
+        assert_eq!(back, input, "records gave back other bytes");
+        assert!(!receiver.partial(), "a whole record left unopened");
+        refused
+    }
+
     /// A well-formed `Tell` frame (with its length prefix) for actor `to`, carrying `body`, with
     /// sequence number `seq` (a connection's frames count from 1).
     pub fn tell_frame(seq: u64, to: u64, body: &[u8]) -> Vec<u8> {

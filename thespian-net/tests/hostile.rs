@@ -231,6 +231,45 @@ proptest! {
         let _ = __testing::decode_frame(&frame);
     }
 
+    /// Whatever a peer sends before it has proven the secret, the handshake refuses it
+    /// without panicking.
+    #[test]
+    fn the_handshake_refuses_random_peers(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        prop_assert!(!__testing::accept_handshake(&bytes));
+        // With a length prefix the handshake takes, the bytes reach its decoder.
+        let mut framed = (bytes.len().min(256) as u32).to_be_bytes().to_vec();
+        framed.extend_from_slice(&bytes);
+        prop_assert!(!__testing::accept_handshake(&framed));
+        // After a well-formed `Hello`, the bytes are the peer's proof and what follows.
+        let mut after_hello = __testing::hello();
+        after_hello.extend_from_slice(&bytes);
+        prop_assert!(!__testing::accept_handshake(&after_hello));
+    }
+
+    #[test]
+    fn the_handshake_refuses_mutated_hellos(
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        cut in any::<usize>(),
+    ) {
+        let mut hello = __testing::hello();
+        for (at, byte) in flips {
+            let len = hello.len();
+            hello[at % len] ^= byte;
+        }
+        let keep = cut % (hello.len() + 1);
+        hello.truncate(keep);
+        prop_assert!(!__testing::accept_handshake(&hello));
+    }
+
+    /// Records: random bytes never open, and sealed bytes read in any pieces open to what was
+    /// sealed.
+    #[test]
+    fn records_open_only_what_was_sealed(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        // It checks both itself; what it returns (refused outright, or an unfinished
+        // record) is up to the bytes.
+        let _ = __testing::open_records(&bytes);
+    }
+
     /// Message bodies: the actor type's decoder, with addresses and reply handles resolved on a
     /// system (one without a transport, so remote addresses are refused, not followed).
     #[test]
