@@ -1,9 +1,12 @@
 //! A link: everything this node sends to one other node, and the requests waiting on it.
 //!
 //! Senders append whole frames to the link's buffer under a short lock (the message is encoded
-//! right there, in the sender's task); the connection's writer swaps the buffer out and writes it
-//! with one call, so under load many messages go out per system call, and an idle link flushes at
-//! once. A link with nothing to do holds no connection; the first send opens one.
+//! right there, in the sender's task, and copied once); the connection's writer takes the buffer,
+//! keeps its frames until they are acknowledged, and writes it with one call. While a stream of
+//! frames keeps the buffer growing, the writer yields until a batch has gathered (see
+//! `writer::gather`), so a stream goes out in a few system calls, and a lone frame after one
+//! yield (or at once, written by its sender, when the link was quiet). A link with nothing to do
+//! holds no connection; the first send opens one.
 //!
 //! Delivery is reliable across connections to the same run of the node: every frame but
 //! heartbeats and acknowledgements gets a sequence number and is kept until the node acknowledges
@@ -71,8 +74,11 @@ pub(crate) enum Phase {
 }
 
 pub(crate) struct LinkState {
-    /// Whole frames waiting for the writer.
+    /// Whole frames queued since the writer last took them (they join `unacked` when taken).
     pub(crate) out: Vec<u8>,
+    /// What a new connection writes before `out`: where it resumes, then every frame not
+    /// acknowledged.
+    resend: Vec<u8>,
     pub(crate) phase: Phase,
     pub(crate) pending: HashMap<u64, Pending>,
     /// The writer found nothing to write and waits to be woken: only then does a send wake it,
@@ -90,10 +96,11 @@ pub(crate) struct LinkState {
     pub(crate) quiet_since: Instant,
     /// The sequence number of the last frame queued.
     next_seq: u64,
-    /// Every sequenced frame queued and not acknowledged yet, in order, whole: what the next
-    /// connection sends again.
+    /// Every frame taken to be written and not acknowledged yet, in order, whole: what the next
+    /// connection sends again. A sender copies its frame once, into `out`; the writer moves a
+    /// whole batch here when it takes it.
     unacked: VecDeque<u8>,
-    /// The sequence number and length of each frame of `unacked`.
+    /// The sequence number and length of each frame of `unacked`, then of `out`.
     unacked_frames: VecDeque<(u64, usize)>,
     /// Since when frames have waited for an acknowledgement (the first was queued, the last
     /// acknowledgement came, or a new connection took them), if any wait.
@@ -113,12 +120,32 @@ impl LinkState {
     /// Takes every frame not acknowledged (the node is lost: they become dead letters), and the
     /// requests waiting.
     fn take_unacked(&mut self) -> (Vec<u8>, HashMap<u64, Pending>) {
-        self.out.clear();
+        self.resend.clear();
         self.unsent.clear();
         self.unacked_frames.clear();
         self.awaiting_ack = None;
-        let unacked = Vec::from(std::mem::take(&mut self.unacked));
+        let mut unacked = Vec::from(std::mem::take(&mut self.unacked));
+        unacked.append(&mut self.out);
         (unacked, std::mem::take(&mut self.pending))
+    }
+
+    /// The writer takes what waits to be written into `batch` (empty): what a new connection
+    /// sends again first, then the frames queued, which are kept until acknowledged.
+    pub(crate) fn take_batch(&mut self, batch: &mut Vec<u8>) {
+        if self.resend.is_empty() {
+            std::mem::swap(&mut self.out, batch);
+            self.unacked.extend(batch.iter());
+        } else {
+            std::mem::swap(&mut self.resend, batch);
+            self.unacked.extend(self.out.iter());
+            batch.extend_from_slice(&self.out);
+            self.out.clear();
+        }
+    }
+
+    /// How many bytes wait for the writer.
+    pub(crate) fn waiting(&self) -> usize {
+        self.resend.len() + self.out.len()
     }
 
     /// Whether connection `id` carries this link.
@@ -143,7 +170,10 @@ impl LinkState {
         }
         self.writer_waiting = false;
         self.unsent.clear();
+        // Frames queued and not taken yet are sent again with the others, in order.
+        self.unacked.extend(self.out.iter());
         self.out.clear();
+        self.resend.clear();
         // Frames given up when the node was lost left a gap in the numbers: the receiver
         // learns where this connection resumes.
         let after = self
@@ -155,10 +185,10 @@ impl LinkState {
             // The node has its full time to acknowledge them over the new connection.
             self.awaiting_ack = Some(Instant::now());
         }
-        let _ = frame::append_frame(&mut self.out, usize::MAX, &resume, |_| Ok(()));
+        let _ = frame::append_frame(&mut self.resend, usize::MAX, &resume, |_| Ok(()));
         let (front, back) = self.unacked.as_slices();
-        self.out.extend_from_slice(front);
-        self.out.extend_from_slice(back);
+        self.resend.extend_from_slice(front);
+        self.resend.extend_from_slice(back);
     }
 }
 
@@ -205,6 +235,7 @@ impl LinkInner {
             net: Arc::downgrade(net),
             state: Mutex::new(LinkState {
                 out: Vec::new(),
+                resend: Vec::new(),
                 phase: Phase::Idle,
                 pending: HashMap::new(),
                 writer_waiting: false,
@@ -285,10 +316,11 @@ impl LinkInner {
             }
             _ => {}
         }
-        if state.unacked.len() >= self.max_backlog {
+        let backlog = state.unacked.len() + state.out.len();
+        if backlog >= self.max_backlog {
             return Err(WireError::Unreachable(Unreachable::Backlog {
                 node: self.node,
-                bytes: state.unacked.len(),
+                bytes: backlog,
             }));
         }
         state.next_seq += 1;
@@ -297,7 +329,6 @@ impl LinkInner {
             state.awaiting_ack = Some(Instant::now());
         }
         frame::set_seq(frame, seq);
-        state.unacked.extend(frame.iter());
         state.unacked_frames.push_back((seq, frame.len()));
         state.out.extend_from_slice(frame);
         if let Some(p) = pending(value) {
@@ -326,6 +357,8 @@ impl LinkInner {
                 // Empty while the writer waits; its buffer is reused.
                 let mut sealed = std::mem::take(&mut st.unsent);
                 if direct.seal(&st.out, &mut sealed).is_ok() {
+                    // Taken to be written, as the writer takes a batch.
+                    st.unacked.extend(st.out.iter());
                     st.out.clear();
                     // The writer meets any error itself and ends the connection.
                     if let Ok(n) = direct.socket.try_write(&sealed) {
@@ -359,7 +392,8 @@ impl LinkInner {
         let mut state = self.lock();
         let mut bytes = 0;
         while let Some(&(seq, len)) = state.unacked_frames.front() {
-            if seq > upto {
+            // Only frames taken to be written can have arrived.
+            if seq > upto || bytes + len > state.unacked.len() {
                 break;
             }
             state.unacked_frames.pop_front();
@@ -420,7 +454,7 @@ impl LinkInner {
     /// is no connection to write to).
     pub(crate) fn flushed(&self) -> bool {
         let state = self.lock();
-        state.out.is_empty() && (state.writer_waiting || !matches!(state.phase, Phase::Up { .. }))
+        state.waiting() == 0 && (state.writer_waiting || !matches!(state.phase, Phase::Up { .. }))
     }
 
     /// Whether a connection is up.
@@ -457,7 +491,8 @@ impl LinkInner {
                 // Dialing again at once tells a lost node (refused) from a lost connection;
                 // meanwhile everything waits, to be sent again on the next connection.
                 state.phase = Phase::Connecting;
-                state.out.clear();
+                // Frames queued stay queued: the next connection takes them after the others.
+                state.resend.clear();
                 None
             } else {
                 state.phase = match ended {

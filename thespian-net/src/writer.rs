@@ -168,13 +168,14 @@ impl Writer {
         };
         let why = loop {
             if let Some(wake) = &carrier {
+                gather(&link).await;
                 let carries = {
                     let mut state = link.lock();
                     // A writer whose connection no longer carries the link must not touch its
                     // frames (they belong to the next connection now).
                     let carries = !cancel.is_cancelled() && state.carried_by(id);
                     if carries {
-                        std::mem::swap(&mut state.out, &mut batch);
+                        state.take_batch(&mut batch);
                         std::mem::swap(&mut state.unsent, &mut unsent);
                         // Decided under the lock, with the acknowledgement in the batch: while
                         // this writer writes, no sender may.
@@ -209,7 +210,7 @@ impl Writer {
                     let idle = {
                         let mut state = link.lock();
                         let idle =
-                            state.writer_waiting && state.out.is_empty() && state.carried_by(id);
+                            state.writer_waiting && state.waiting() == 0 && state.carried_by(id);
                         state.writer_waiting &= !idle;
                         idle
                     };
@@ -279,5 +280,26 @@ impl Writer {
         link.connection_ended(id, why, Ended::Closed);
         cancel.cancel();
         write.shutdown().await;
+    }
+}
+
+/// A batch this large is written at once; a smaller one waits while it grows (see [`gather`]).
+const BATCH: usize = 16 << 10;
+/// The most yields one batch waits for.
+const GATHER_MAX: u32 = 32;
+
+/// Lets the frames waiting for the writer grow into one batch before they are taken: while they
+/// are fewer than [`BATCH`] bytes and grew since the last look (one yield apart), the writer
+/// yields. A lone frame costs one yield; a stream costs one write per batch instead of one per
+/// look, and a write on loopback costs as much as hundreds of frames queued.
+async fn gather(link: &LinkInner) {
+    let mut seen = 0;
+    for _ in 0..GATHER_MAX {
+        let waiting = link.lock().waiting();
+        if waiting == 0 || waiting >= BATCH || waiting == seen {
+            return;
+        }
+        seen = waiting;
+        tokio::task::yield_now().await;
     }
 }

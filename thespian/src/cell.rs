@@ -59,15 +59,18 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn node(&self) -> Option<crate::codec::NodeId> {
         crate::remote::proxy::node_of_system(self.system_id())
     }
-    /// Delivers a message that arrived from another node, encoded.
+    /// Delivers a message that arrived from another node, encoded. `this` is this cell (for
+    /// a dead letter's address): borrowed, so a stream of messages does not count references
+    /// on a line the actor's own task reads.
     fn push_wire(
-        self: Arc<Self>,
+        &self,
+        this: &Arc<dyn AnyCell>,
         body: &[u8],
         sender: Option<ActorAddress>,
         reply: Option<Box<dyn ReplySink>>,
         trace: Option<crate::spans::TraceId>,
     ) -> Result<(), WireError> {
-        let _ = (body, sender, trace);
+        let _ = (this, body, sender, trace);
         if let Some(reply) = reply {
             reply.send(Err(AskError::DeadActor));
         }
@@ -346,7 +349,8 @@ impl<A: Actor> AnyCell for ActorCell<A> {
     }
 
     fn push_wire(
-        self: Arc<Self>,
+        &self,
+        this: &Arc<dyn AnyCell>,
         body: &[u8],
         sender: Option<ActorAddress>,
         reply: Option<Box<dyn ReplySink>>,
@@ -366,8 +370,8 @@ impl<A: Actor> AnyCell for ActorCell<A> {
             .mailbox
             .push(Envelope::with_trace(msg, sender, reply, trace))
         {
-            let system = self.system.clone();
-            system.dead_letter_envelopes::<A>(&ActorAddress::from_cell(self), [env]);
+            let target = ActorAddress::from_cell(this.clone());
+            self.system.dead_letter_envelopes::<A>(&target, [env]);
         }
         Ok(())
     }

@@ -96,7 +96,7 @@ impl LocalActor {
         trace: Option<NonZeroU64>,
         body: &[u8],
     ) -> Result<(), WireError> {
-        self.0.clone().push_wire(body, sender, reply, trace)
+        self.0.push_wire(&self.0, body, sender, reply, trace)
     }
 }
 
