@@ -284,9 +284,9 @@ impl Writer {
 }
 
 /// A batch this large is written at once; a smaller one waits while it grows (see [`gather`]).
-const BATCH: usize = 16 << 10;
+const BATCH: usize = 64 << 10;
 /// The most yields one batch waits for.
-const GATHER_MAX: u32 = 32;
+const GATHER_MAX: u32 = 128;
 
 /// Lets the frames waiting for the writer grow into one batch before they are taken: while they
 /// are fewer than [`BATCH`] bytes and grew since the last look (one yield apart), the writer
