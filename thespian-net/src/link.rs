@@ -214,6 +214,9 @@ pub(crate) struct LinkInner {
     /// handed on once. Held while frames are handed on, so that two connections of the node
     /// (an old one still being read, a new one) never hand on one frame twice or out of order.
     pub(crate) delivered: Mutex<u64>,
+    /// Writes to the node's connections that carried frames (see `NetStats::writes`): one per
+    /// batch, or per lone frame written by its sender.
+    writes: AtomicU64,
     /// Whether the convention's membership watches the node: then the node's connections need
     /// no heartbeats of their own (readers and writers follow this; see `writer::Pace`).
     watched: watch::Sender<bool>,
@@ -251,6 +254,7 @@ impl LinkInner {
             max_frame: net.config.max_frame,
             max_backlog: net.config.max_backlog,
             next_id: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
             delivered: Mutex::new(0),
             watched: watch::Sender::new(false),
         })
@@ -362,6 +366,7 @@ impl LinkInner {
                     st.out.clear();
                     // The writer meets any error itself and ends the connection.
                     if let Ok(n) = direct.socket.try_write(&sealed) {
+                        self.wrote();
                         sealed.drain(..n);
                     }
                 }
@@ -385,6 +390,16 @@ impl LinkInner {
             wake.notify_one();
         }
         Ok(())
+    }
+
+    /// A write to one of the node's connections carried frames.
+    pub(crate) fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many writes carried frames to the node.
+    pub(crate) fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
     }
 
     /// The node acknowledged every frame up to `upto`: they need not be kept.

@@ -128,6 +128,12 @@ impl NetInner {
         links.get(&node).cloned()
     }
 
+    /// Writes that carried frames, over every link (links are never dropped: the sum is whole).
+    fn writes(&self) -> u64 {
+        let links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        links.values().map(|link| link.writes()).sum()
+    }
+
     pub(crate) fn next_connection_id(&self) -> u64 {
         self.connections.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -151,6 +157,11 @@ pub struct NetStats {
     /// Heartbeat frames sent. None go to a node the convention's membership watches: SWIM's
     /// probes tell whether it is alive.
     pub heartbeats: u64,
+    /// Writes to connections that carried frames: one per batch a connection's writer wrote, and
+    /// one per lone frame its sender wrote itself. A stream of messages to one node goes out in
+    /// batches of up to 64 KiB, so this grows far slower than the messages sent (more slowly still
+    /// when the senders keep the CPU: a batch grows while they keep adding to it).
+    pub writes: u64,
     /// Connections accepted and then refused: the peer did not prove the secret (or its TLS
     /// certificate did not pass) within the accept deadline, or newer connections took its slot.
     pub refused: u64,
@@ -391,7 +402,7 @@ impl NetSystem {
     }
 
     /// What this node's connections have done since it started: how many it opened or
-    /// accepted, how many heartbeats it sent.
+    /// accepted, how many heartbeats it sent, how many writes carried its frames.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -425,6 +436,7 @@ impl NetSystem {
         NetStats {
             connections: self.inner.connections.load(Ordering::Relaxed),
             heartbeats: self.inner.heartbeats.load(Ordering::Relaxed),
+            writes: self.inner.writes(),
             refused: self.inner.refusals.total(),
         }
     }

@@ -271,6 +271,7 @@ impl Writer {
                 let _ = written;
                 break why;
             }
+            link.wrote();
             batch.clear();
             unsent.clear();
             if batch.capacity() > 1 << 20 {
