@@ -130,11 +130,16 @@ fn encode(step: &Step) -> Result<Vec<u8>, HandshakeError> {
     postcard::to_allocvec(step).map_err(|e| HandshakeError::Malformed(e.to_string()))
 }
 
-async fn send<S: AsyncWrite + Unpin>(stream: &mut S, body: &[u8]) -> Result<(), HandshakeError> {
+/// A step's bytes as they travel: a length prefix, then the body.
+fn framed(body: &[u8]) -> Vec<u8> {
     let mut frame = (body.len() as u32).to_be_bytes().to_vec();
     frame.extend_from_slice(body);
+    frame
+}
+
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, body: &[u8]) -> Result<(), HandshakeError> {
     stream
-        .write_all(&frame)
+        .write_all(&framed(body))
         .await
         .map_err(|_| HandshakeError::Closed)?;
     // A TLS stream holds what is written until flushed.
@@ -220,10 +225,7 @@ async fn send_hello<S: AsyncWrite + Unpin>(
 /// and the fuzzer start to reach past the first step.
 pub(crate) fn framed_hello(me: NodeId) -> Result<Vec<u8>, HandshakeError> {
     let (_, share) = key_share()?;
-    let body = hello(me, share)?;
-    let mut framed = (body.len() as u32).to_be_bytes().to_vec();
-    framed.extend_from_slice(&body);
-    Ok(framed)
+    Ok(framed(&hello(me, share)?))
 }
 
 /// Receives the peer's proof and checks it against the one `expected` computes.

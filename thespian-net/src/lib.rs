@@ -230,7 +230,9 @@ pub mod __testing {
     /// Runs the accepting side of a handshake against a peer that sends `input` (and reads
     /// whatever it is sent); must never panic, and never succeeds without the secret.
     pub fn accept_handshake(input: &[u8]) -> bool {
-        let mut peer = Scripted { input };
+        // Reads `input`, then the end of the stream (which `read_exact` reports); takes
+        // everything written.
+        let mut peer = tokio::io::join(input, tokio::io::sink());
         let me = NodeId {
             addr: SocketAddr::from(([127, 0, 0, 1], 9)),
             incarnation: 1,
@@ -248,50 +250,6 @@ pub mod __testing {
             incarnation: 3,
         };
         crate::handshake::framed_hello(peer).unwrap_or_default()
-    }
-
-    /// A peer whose bytes are all there at once, and who takes everything written to it.
-    struct Scripted<'a> {
-        input: &'a [u8],
-    }
-
-    impl tokio::io::AsyncRead for Scripted<'_> {
-        fn poll_read(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-            buf: &mut tokio::io::ReadBuf<'_>,
-        ) -> std::task::Poll<std::io::Result<()>> {
-            let n = self.input.len().min(buf.remaining());
-            let (now, later) = self.input.split_at(n);
-            buf.put_slice(now);
-            self.input = later;
-            // Nothing more to read is the end of the stream, which `read_exact` reports.
-            std::task::Poll::Ready(Ok(()))
-        }
-    }
-
-    impl tokio::io::AsyncWrite for Scripted<'_> {
-        fn poll_write(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-            buf: &[u8],
-        ) -> std::task::Poll<std::io::Result<usize>> {
-            std::task::Poll::Ready(Ok(buf.len()))
-        }
-
-        fn poll_flush(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<std::io::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
-        }
-
-        fn poll_shutdown(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<std::io::Result<()>> {
-            std::task::Poll::Ready(Ok(()))
-        }
     }
 
     /// Opens `input` as records from a peer that holds the keys (nothing forged opens), then

@@ -75,7 +75,7 @@ pub(crate) enum Phase {
 
 pub(crate) struct LinkState {
     /// Whole frames queued since the writer last took them (they join `unacked` when taken).
-    pub(crate) out: Vec<u8>,
+    out: Vec<u8>,
     /// What a new connection writes before `out`: where it resumes, then every frame not
     /// acknowledged.
     resend: Vec<u8>,
@@ -407,7 +407,8 @@ impl LinkInner {
         let mut state = self.lock();
         let mut bytes = 0;
         while let Some(&(seq, len)) = state.unacked_frames.front() {
-            // Only frames taken to be written can have arrived.
+            // Only frames taken to be written can have arrived: a peer acknowledging more (it
+            // cannot have them) drains nothing that is not there.
             if seq > upto || bytes + len > state.unacked.len() {
                 break;
             }
