@@ -5,9 +5,10 @@ use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Locks that ignore poisoning: a lock poisoned by a panic elsewhere still guards consistent
 /// state. User code runs under one of the crate's locks in one place only: a message's `From`
-/// conversion, under a sequential mailbox's order lock (so that its place in the system's order
-/// is its place in the queue); if it panics, its place holds a void message that still takes its
-/// turn (see `Mailbox::push_inner`), so that state too stays consistent.
+/// conversion, under a sequential system's turns (so that its place in the system's order is its
+/// place in the queue). That lock is re-entrant, so the conversion may itself send into the
+/// system; if it panics, its slot holds a void message that still takes its turn (see
+/// `Sequential::push_in_order`), so that state too stays consistent.
 pub(crate) trait Unpoisoned<T> {
     fn lock_unpoisoned(&self) -> MutexGuard<'_, T>;
 }

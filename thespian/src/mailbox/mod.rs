@@ -304,7 +304,7 @@ impl<M> Mailbox<M> {
     /// As for [`poll_recv`](Self::poll_recv).
     pub(crate) unsafe fn close(&self) -> Vec<Envelope<M>> {
         #[cfg(feature = "sequential")]
-        let _order = self.turns().map(|link| link.lock_order());
+        let _turns = self.turns().map(|link| link.hold_turns());
         // SAFETY: the caller's contract.
         let rest = unsafe { self.queue.close() };
         if let Some(bound) = self.bound_part() {

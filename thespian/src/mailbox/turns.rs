@@ -2,24 +2,18 @@
 //! system's order as it is pushed, and is taken out only in its turn (see `crate::sequential`).
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::Mailbox;
 use crate::envelope::Envelope;
 use crate::id::ActorId;
-use crate::sequential::Sequential;
-use crate::sync::Unpoisoned;
+use crate::sequential::{Sequential, TurnsHeld};
 
 /// A mailbox's place in a sequential system.
 pub(crate) struct SeqLink {
     pub(crate) seq: Arc<Sequential>,
     pub(crate) id: ActorId,
-    /// Held while a message is queued and takes its place in the system's order, and while the
-    /// mailbox closes: the places follow the messages' order in the queue (turns are matched to
-    /// messages by count), and the actor cannot end (and be forgotten by the scheduler) in
-    /// between.
-    order: Mutex<()>,
     /// Turns granted to this actor in a row that it has not used yet (see `poll_turn`); only
     /// its own task reads and writes it.
     spare_turns: AtomicU32,
@@ -30,7 +24,6 @@ impl SeqLink {
         SeqLink {
             seq,
             id,
-            order: Mutex::new(()),
             spare_turns: AtomicU32::new(0),
         }
     }
@@ -40,9 +33,11 @@ impl SeqLink {
         self.seq.arrived(self.id);
     }
 
-    /// Holds the order of places while the mailbox closes.
-    pub(super) fn lock_order(&self) -> MutexGuard<'_, ()> {
-        self.order.lock_unpoisoned()
+    /// Holds the system's turns while the mailbox closes: no message takes a place meanwhile,
+    /// and the actor cannot end (and be forgotten by the scheduler) between a message's push
+    /// and its place.
+    pub(super) fn hold_turns(&self) -> TurnsHeld<'_> {
+        self.seq.hold()
     }
 
     /// Whether the system has ended.
@@ -60,16 +55,6 @@ impl SeqLink {
         self.seq
             .poll_turn(self.id, cx, take_one)
             .map(|spare| self.spare_turns.store(spare, Ordering::Relaxed))
-    }
-}
-
-/// Registers a message's turn when dropped, so that a send unwinding from a panicking
-/// conversion still does (forgotten when no place was taken).
-struct Arrival<'a>(&'a SeqLink);
-
-impl Drop for Arrival<'_> {
-    fn drop(&mut self) {
-        self.0.seq.arrived(self.0.id);
     }
 }
 
@@ -98,20 +83,9 @@ impl<M> Mailbox<M> {
         make: impl FnOnce(T) -> Envelope<M>,
         filler: Option<fn() -> Envelope<M>>,
     ) -> Result<(), T> {
-        let _order = link.order.lock_unpoisoned();
-        if link.seq.is_stopped() {
-            return Err(value);
-        }
-        // Turns, not wake-ups, drive a sequential system: one turn per place taken. `make`
-        // (user code: a `From` conversion) runs under the order lock, after the place is
-        // claimed; if it panics, the place holds a void message, which takes its turn too
-        // (registered as the panic unwinds), so turns and messages stay matched.
-        let arrival = Arrival(link);
-        if let Err(value) = self.queue.push_with(value, make, filler) {
-            std::mem::forget(arrival);
-            return Err(value);
-        }
-        Ok(())
+        link.seq.push_in_order(link.id, value, |value| {
+            self.queue.push_with(value, make, filler)
+        })
     }
 
     /// The receiver's take in a sequential system: one message per turn, when the system's

@@ -218,7 +218,8 @@ impl Sequential {
     /// created), nor while another caller's work was woken and waits for the pass to look at it.
     /// `true` if there is something to do now (a task ready, or timers woken).
     fn advance_when_idle(&self) -> bool {
-        let turns = self.lock();
+        let held = self.hold();
+        let turns = held.state();
         if self.executor.has_ready() {
             return true;
         }

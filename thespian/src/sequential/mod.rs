@@ -38,15 +38,17 @@ mod clock;
 mod drive;
 mod executor;
 
+use std::cell::{RefCell, RefMut};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::id::{ActorId, IdMap};
-use crate::sync::Unpoisoned;
 
 pub(crate) use clock::VirtualClock;
 use executor::Executor;
@@ -108,11 +110,32 @@ struct State {
     /// Actors that ended while they may still have places in `queue` or `arrived`: their places
     /// are skipped when reached, and swept out in bulk (see `forget`).
     ended: IdMap<()>,
+    /// Sends in progress on the thread holding the turns' lock: more than one inside a
+    /// conversion (see `push_in_order`).
+    pushing: u32,
+    /// Places of sends (and starts) made inside a conversion, in the order they began, taken
+    /// after the outermost send's own (`None`: refused).
+    deferred: Vec<Option<ActorId>>,
+}
+
+/// The turns' lock, held (see [`Sequential::hold`]).
+pub(crate) struct TurnsHeld<'a>(ReentrantMutexGuard<'a, RefCell<State>>);
+
+impl TurnsHeld<'_> {
+    /// The state, borrowed while the scheduler works on it.
+    #[inline]
+    fn state(&self) -> RefMut<'_, State> {
+        self.0.borrow_mut()
+    }
 }
 
 /// The scheduler of a sequential system: its turns, its tasks and its clock.
 pub(crate) struct Sequential {
-    state: Mutex<State>,
+    /// The turns' lock, taken once per message: held while a message is queued and takes its
+    /// place, so places follow the queue's order (see `Mailbox::push_in_turn`). Re-entrant,
+    /// because a message's `From` conversion runs under it and may itself send into the system;
+    /// the state is borrowed only in the scheduler's own code, which runs no user code.
+    state: ReentrantMutex<RefCell<State>>,
     executor: Arc<Executor>,
     clock: VirtualClock,
     /// Whether messages are recorded: fixed at start, read without the lock on every message.
@@ -148,10 +171,21 @@ fn sweep(st: &mut State) {
 /// Adds a place for `id` at the back of `queue`, in the run there if it is `id`'s and `merge`
 /// (not in a seeded system, whose places are permuted each time a turn is granted, so each must
 /// be granted on its own).
+#[inline]
 fn take_place(queue: &mut VecDeque<(ActorId, u32)>, id: ActorId, merge: bool) {
     match queue.back_mut() {
         Some((last, run)) if merge && *last == id && *run < u32::MAX => *run += 1,
         _ => queue.push_back((id, 1)),
+    }
+}
+
+/// A place for `id`: straight into the queue, or with the others of this turn when seeded.
+#[inline]
+fn place(st: &mut State, id: ActorId) {
+    match st.rng {
+        // Unseeded, the places are taken in the order they arrive: straight into the queue.
+        None => take_place(&mut st.queue, id, true),
+        Some(_) => st.arrived.push(id),
     }
 }
 
@@ -168,7 +202,7 @@ impl Sequential {
     /// A new sequential system's scheduler.
     pub(crate) fn new(seed: Option<u64>, trace: bool) -> Arc<Self> {
         Arc::new(Sequential {
-            state: Mutex::new(State {
+            state: ReentrantMutex::new(RefCell::new(State {
                 queue: VecDeque::new(),
                 run: 0,
                 arrived: Vec::new(),
@@ -177,7 +211,9 @@ impl Sequential {
                 wakers: IdMap::default(),
                 rng: seed,
                 trace: trace.then(Vec::new),
-            }),
+                pushing: 0,
+                deferred: Vec::new(),
+            })),
             executor: Arc::default(),
             clock: VirtualClock::new(),
             tracing: trace,
@@ -190,9 +226,10 @@ impl Sequential {
         })
     }
 
+    /// Holds the turns' lock (see `state`) without touching the state.
     #[inline]
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock_unpoisoned()
+    pub(crate) fn hold(&self) -> TurnsHeld<'_> {
+        TurnsHeld(self.state.lock())
     }
 
     /// Starts a task of the system (run when the system is next driven).
@@ -213,10 +250,18 @@ impl Sequential {
     /// without a single wake-up. The actor is woken under the lock: its task is then in the
     /// executor's ready queue before anyone can see the turn granted, so that a driver that finds
     /// no task ready (under this lock, see `advance_when_idle`) knows that no turn is on its way.
+    #[inline]
     fn grant(&self, st: &mut State, running: Option<ActorId>) {
+        // Checked inline: while nobody drives (the outside telling), every push ends here.
         if st.turn != Turn::Idle || self.drivers.load(Ordering::Acquire) == 0 || self.is_stopped() {
             return;
         }
+        self.grant_next(st, running);
+    }
+
+    /// The rest of `grant`: the next place in the queue gets the turn.
+    #[inline(never)]
+    fn grant_next(&self, st: &mut State, running: Option<ActorId>) {
         if !st.arrived.is_empty() {
             let mut arrived = std::mem::take(&mut st.arrived);
             if let Some(rng) = st.rng.as_mut() {
@@ -248,15 +293,81 @@ impl Sequential {
         }
     }
 
-    /// A message was pushed to actor `id`: it takes its place in the queue.
+    /// Actor `id` has a turn to take (its start): it takes its place in the queue.
     pub(crate) fn arrived(&self, id: ActorId) {
-        let mut st = self.lock();
-        match st.rng {
-            // Unseeded, the places are taken in the order they arrive: straight into the queue.
-            None => take_place(&mut st.queue, id, true),
-            Some(_) => st.arrived.push(id),
+        let held = self.hold();
+        let mut st = held.state();
+        if st.pushing > 0 {
+            // Inside a send's conversion: after that send's place.
+            st.deferred.push(Some(id));
+            return;
         }
+        place(&mut st, id);
         self.grant(&mut st, None);
+    }
+
+    /// Queues `value` for actor `id` with `push` and gives it its place in the system's order,
+    /// under the turns' lock held from one to the other (see `state`). A value refused (by
+    /// `push`, or because the system has ended) comes back and takes no place.
+    ///
+    /// `push` may run a `From` conversion, which may send too: places are taken in the order the
+    /// sends began, this one's first, once the outermost send is done (a send inside a
+    /// conversion has its message queued before the outer one's is written).
+    #[inline]
+    pub(crate) fn push_in_order<T>(
+        &self,
+        id: ActorId,
+        value: T,
+        push: impl FnOnce(T) -> Result<(), T>,
+    ) -> Result<(), T> {
+        let held = self.hold();
+        if self.is_stopped() {
+            return Err(value);
+        }
+        let nested = {
+            let mut st = held.state();
+            st.pushing += 1;
+            (st.pushing > 1).then(|| {
+                st.deferred.push(Some(id));
+                st.deferred.len() - 1
+            })
+        };
+        // A push unwinding from a panicking conversion takes its place all the same: its slot
+        // holds a void message, which takes its turn too, so turns and messages stay matched.
+        struct Unwinding<'a, 'h>(&'a Sequential, &'a TurnsHeld<'h>, ActorId, Option<usize>);
+        impl Drop for Unwinding<'_, '_> {
+            fn drop(&mut self) {
+                self.0.pushed(&mut self.1.state(), self.2, self.3, true);
+            }
+        }
+        let unwinding = Unwinding(self, &held, id, nested);
+        let pushed = push(value);
+        std::mem::forget(unwinding);
+        self.pushed(&mut held.state(), id, nested, pushed.is_ok());
+        pushed
+    }
+
+    /// The end of a push (see `push_in_order`): the place of a message queued (`placed`), and
+    /// those deferred until the outermost send is done.
+    #[inline(always)]
+    fn pushed(&self, st: &mut State, id: ActorId, nested: Option<usize>, placed: bool) {
+        st.pushing -= 1;
+        match nested {
+            Some(at) if !placed => st.deferred[at] = None,
+            Some(_) => {}
+            None => {
+                if placed {
+                    place(st, id);
+                }
+                if !st.deferred.is_empty() {
+                    let deferred = std::mem::take(&mut st.deferred);
+                    for id in deferred.iter().flatten() {
+                        place(st, *id);
+                    }
+                }
+                self.grant(st, None);
+            }
+        }
     }
 
     /// An actor asks for its next message. `take_one` moves one envelope into its batch (false if
@@ -270,7 +381,8 @@ impl Sequential {
         cx: &mut Context<'_>,
         mut take_one: impl FnMut() -> bool,
     ) -> Poll<u32> {
-        let mut st = self.lock();
+        let mut held = self.hold();
+        let mut st = held.state();
         if st.turn == Turn::Running(id) {
             st.turn = Turn::Idle;
             self.grant(&mut st, Some(id));
@@ -281,10 +393,12 @@ impl Sequential {
             st.turn = Turn::Running(id);
             let spare = st.run.saturating_sub(1);
             drop(st);
+            drop(held);
             if take_one() {
                 return Poll::Ready(spare);
             }
-            st = self.lock();
+            held = self.hold();
+            st = held.state();
             st.turn = Turn::Idle;
             self.grant(&mut st, Some(id));
         }
@@ -304,7 +418,8 @@ impl Sequential {
     /// are as many as half the places, all of theirs are swept out in one pass, so ending n
     /// actors costs O(n) in all.
     pub(crate) fn forget(&self, id: ActorId) {
-        let mut st = self.lock();
+        let held = self.hold();
+        let mut st = held.state();
         st.ended.insert(id, ());
         if st.ended.len() >= 64 && st.ended.len() * 2 >= st.queue.len() + st.arrived.len() {
             sweep(&mut st);
@@ -327,18 +442,19 @@ impl Sequential {
             return;
         }
         let entry = entry();
-        if let Some(trace) = self.lock().trace.as_mut() {
+        if let Some(trace) = self.hold().state().trace.as_mut() {
             trace.push(entry);
         }
     }
 
     pub(crate) fn trace(&self) -> Vec<TraceEntry> {
-        self.lock().trace.clone().unwrap_or_default()
+        self.hold().state().trace.clone().unwrap_or_default()
     }
 
     /// Whether no message waits and no turn runs.
     pub(crate) fn is_idle(&self) -> bool {
-        let mut st = self.lock();
+        let held = self.hold();
+        let mut st = held.state();
         if !st.ended.is_empty() {
             sweep(&mut st);
         }
@@ -347,7 +463,8 @@ impl Sequential {
 
     /// Lets turns be granted until the returned guard is dropped.
     pub(crate) fn driving(self: &Arc<Self>) -> Driving {
-        let mut st = self.lock();
+        let held = self.hold();
+        let mut st = held.state();
         self.drivers.fetch_add(1, Ordering::AcqRel);
         self.grant(&mut st, None);
         Driving { seq: self.clone() }
