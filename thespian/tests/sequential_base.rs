@@ -340,6 +340,53 @@ async fn callers_on_several_threads_drive_one_system_in_turn() {
     system.shutdown().await;
 }
 
+/// Threads sending at once, while another drives the system: each message gets exactly one turn
+/// (none stranded, none handled twice), and each sender's messages keep their order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn senders_on_several_threads_each_get_one_turn_per_message_in_order() {
+    let system = thespian::ActorSystem::builder().sequential().build();
+    let recorders = [
+        system.create_actor(Recorder::default()).await.unwrap(),
+        system.create_actor(Recorder::default()).await.unwrap(),
+    ];
+    let senders: Vec<_> = (0..4u32)
+        .map(|n| {
+            let recorders = recorders.clone();
+            std::thread::spawn(move || {
+                for i in 0..2_000u32 {
+                    let to = &recorders[(i % 2) as usize];
+                    futures::executor::block_on(to.note(n * 10_000 + i).tell()).unwrap();
+                }
+            })
+        })
+        .collect();
+    // Driving meanwhile: turns are granted while the senders push.
+    while senders.iter().any(|s| !s.is_finished()) {
+        system.run_until_idle().await;
+        tokio::task::yield_now().await;
+    }
+    for sender in senders {
+        sender.join().unwrap();
+    }
+    for (r, recorder) in recorders.iter().enumerate() {
+        let notes = recorder.notes().ask().await.unwrap();
+        assert_eq!(notes.len(), 4 * 1_000, "recorder {r}");
+        for n in 0..4u32 {
+            let from_n: Vec<u32> = notes
+                .iter()
+                .copied()
+                .filter(|note| note / 10_000 == n)
+                .collect();
+            let expected: Vec<u32> = (0..2_000u32)
+                .filter(|i| (i % 2) as usize == r)
+                .map(|i| n * 10_000 + i)
+                .collect();
+            assert_eq!(from_n, expected, "recorder {r}, sender {n}");
+        }
+    }
+    system.shutdown().await;
+}
+
 /// Messages an actor has in a row are handled in a row (its turns are granted together), and
 /// whatever they send takes its place behind everything already sent, as one turn at a time would.
 #[tokio::test]
