@@ -132,6 +132,9 @@
 //!   [`sequential`] module). Without it the base, and every branch that serves it in the send,
 //!   the mailbox and the system, are compiled out.
 //! * `metrics`: the metrics above.
+//! * `local-traces`: a tracing span's `trace` follows a request from actor to actor within a
+//!   node too, not only across nodes (see SEMANTICS.md, "Tracing spans"); it costs every local
+//!   send a thread-local read.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 // Without `remote`, the seam's entry points (`thespian::remote`) are compiled out and what only

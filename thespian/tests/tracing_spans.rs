@@ -1,6 +1,7 @@
 //! Every handled message runs in a `handle` span once a subscriber enables `thespian` at DEBUG:
 //! what the handler logs is recorded inside it, with the actor, the message type, the sender
-//! and the trace; a failing message keeps its span through its retry.
+//! and the trace; a failing message keeps its span through its retry. A message one handler
+//! tells another actor of the same node carries its trace with the feature `local-traces` only.
 
 mod common;
 
@@ -67,6 +68,48 @@ async fn a_handler_logs_inside_its_span_with_actor_message_sender_and_trace() {
         "{attempt_1}"
     );
     assert_eq!(field(&attempt_1, "trace"), field(&attempt_2, "trace"));
+}
+
+/// Passes a number on to a clerk.
+struct Desk;
+
+#[actor]
+impl Desk {
+    async fn pass(&mut self, to: Addr<Clerk>, n: u32) {
+        tracing::info!("passing {n}");
+        to.file(n).tell().await.expect("the clerk is alive");
+    }
+}
+
+/// The trace of the desk's handler and of the clerk's, which a message the first told the
+/// second links.
+async fn traces_of_a_local_hand_over() -> (String, String) {
+    let (log, _default) = Log::capture("thespian=debug,tracing_spans=info");
+    let system = ActorSystem::new();
+    let clerk = system.create_actor(Clerk::default()).await.unwrap();
+    let desk = system.create_actor(Desk).await.unwrap();
+    desk.pass(clerk.clone(), 7).ask().await.unwrap();
+    // Handled after the desk's message, which arrived first.
+    assert_eq!(clerk.file(8).ask().await, Ok(16));
+    system.shutdown().await;
+    let passing = log.line("passing 7");
+    let filing = log.line("filing 7");
+    assert!(field(&filing, "sender").contains("Desk"), "{filing}");
+    (field(&passing, "trace"), field(&filing, "trace"))
+}
+
+#[cfg(feature = "local-traces")]
+#[tokio::test]
+async fn with_local_traces_a_message_told_within_a_node_carries_its_senders_trace() {
+    let (desk, clerk) = traces_of_a_local_hand_over().await;
+    assert_eq!(desk, clerk);
+}
+
+#[cfg(not(feature = "local-traces"))]
+#[tokio::test]
+async fn without_local_traces_a_message_told_within_a_node_starts_a_new_trace() {
+    let (desk, clerk) = traces_of_a_local_hand_over().await;
+    assert_ne!(desk, clerk);
 }
 
 #[tokio::test]
