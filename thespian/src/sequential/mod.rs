@@ -44,9 +44,9 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
-use std::task::{Context, Poll, Waker};
 
 use crate::id::{ActorId, IdMap};
 
@@ -360,10 +360,11 @@ impl Sequential {
                     place(st, id);
                 }
                 if !st.deferred.is_empty() {
-                    let deferred = std::mem::take(&mut st.deferred);
-                    for id in deferred.iter().flatten() {
-                        place(st, *id);
+                    let mut deferred = std::mem::take(&mut st.deferred);
+                    for id in deferred.drain(..).flatten() {
+                        place(st, id);
                     }
+                    st.deferred = deferred;
                 }
                 self.grant(st, None);
             }
