@@ -32,15 +32,21 @@ use queue::Queue;
 
 /// After taking this many messages in a row, a receiver that finds its mailbox empty yields
 /// once before it sleeps (*lingers*, see `poll_recv_slow`), so that a message sent meanwhile
-/// needs no wake-up.
+/// needs no wake-up. On a current-thread runtime it lingers after every message ([`LINGER_ONE`]).
 ///
-/// Why not after every message (measured, bench binaries alternated): lingering after each one
-/// took the local ping-pong on a current-thread runtime from 35–38 to 28 ms (raw tokio 28.5) and
-/// the fan-out to 1,000 actors from 202–222 to 144–150 ms, but doubled a remote ask between two
-/// nodes in two of three runs (25–34 → 35–72 ms per 1,000): where workers are idle, each linger
-/// is a yield that wakes a parked worker. Lingering only while lingers kept catching messages
-/// lost the local gains; tokio's deferred yield (`yield_now`) tripled the ping-pong.
-const STREAK: u32 = 4;
+/// Why not after every message on every runtime (measured, bench binaries alternated):
+/// lingering after each one took the local ping-pong on a current-thread runtime from 35–38 to
+/// 28 ms (raw tokio 28.5) and the fan-out to 1,000 actors from 202–222 to 144–150 ms, but
+/// doubled a remote ask between two nodes in two of three runs (25–34 → 35–72 ms per 1,000):
+/// where workers are idle, each linger is a yield that wakes a parked worker. Lingering only
+/// while lingers kept catching messages lost the local gains; tokio's deferred yield
+/// (`yield_now`) tripled the ping-pong.
+pub(crate) const STREAK: u32 = 4;
+
+/// The streak after which an actor on a current-thread runtime lingers: every message. There is
+/// no other worker there for a yield to wake, so a linger costs one more poll of the actor, and
+/// saves the sender a wake-up and the receiver its sleep whenever a reply comes back at once.
+pub(crate) const LINGER_ONE: u32 = 1;
 
 /// Four words in an actor's cell: a plain mailbox (neither bounded nor in a sequential system)
 /// has no `rare` part, and its queue allocates its core with the first message.
@@ -79,7 +85,7 @@ pub(crate) enum Take {
 /// The future of [`Mailbox::recv`]: a type of its own, so that its poll (the actor's hot path
 /// when a message waits) inlines into the actor's loop; a `poll_fn` sometimes did not (measured:
 /// about 20 instructions more per message when it stayed a call).
-pub(crate) struct Recv<'a, M>(&'a Mailbox<M>);
+pub(crate) struct Recv<'a, M>(&'a Mailbox<M>, u32);
 
 impl<M> std::future::Future for Recv<'_, M> {
     type Output = Option<Envelope<M>>;
@@ -87,7 +93,7 @@ impl<M> std::future::Future for Recv<'_, M> {
     #[inline(always)]
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: a `Recv` is made by the unsafe `recv`, whose caller is the only receiver.
-        unsafe { self.0.poll_recv(cx) }
+        unsafe { self.0.poll_recv(cx, self.1) }
     }
 }
 
@@ -199,8 +205,14 @@ impl<M> Mailbox<M> {
     ///
     /// # Safety
     /// Only the actor's own task receives (calls this, `recv`, `take` or `close`).
+    /// `linger_after`: the streak of messages after which it yields once before sleeping
+    /// ([`STREAK`], or [`LINGER_ONE`]).
     #[inline(always)]
-    pub(crate) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
+    pub(crate) unsafe fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        linger_after: u32,
+    ) -> Poll<Option<Envelope<M>>> {
         // The hot path, inlined into the actor's loop: a plain mailbox with a message waiting.
         if self.rare.is_none() {
             // SAFETY: the caller's contract.
@@ -209,7 +221,7 @@ impl<M> Mailbox<M> {
             }
         }
         // SAFETY: the caller's contract.
-        unsafe { self.poll_recv_slow(cx) }
+        unsafe { self.poll_recv_slow(cx, linger_after) }
     }
 
     /// Everything else: turns, bounds, an empty mailbox, sleeping. A plain mailbox comes here
@@ -218,7 +230,11 @@ impl<M> Mailbox<M> {
     /// # Safety
     /// As for [`poll_recv`](Self::poll_recv).
     #[inline(never)]
-    unsafe fn poll_recv_slow(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
+    unsafe fn poll_recv_slow(
+        &self,
+        cx: &mut Context<'_>,
+        linger_after: u32,
+    ) -> Poll<Option<Envelope<M>>> {
         if self.rare.is_some() {
             #[cfg(feature = "sequential")]
             if let Some(link) = self.turns() {
@@ -236,7 +252,7 @@ impl<M> Mailbox<M> {
             return Poll::Ready(None);
         }
         // SAFETY: the caller's contract.
-        if unsafe { self.queue.take_streak() } >= STREAK {
+        if unsafe { self.queue.take_streak() } >= linger_after {
             // A stream of messages has just run dry: more are likely on their way. Let the other
             // tasks run once before sleeping, rather than make the senders pay for a wake-up
             // (which, from outside the runtime or to a parked worker, costs a system call).
@@ -259,7 +275,16 @@ impl<M> Mailbox<M> {
     /// # Safety
     /// As for [`poll_recv`](Self::poll_recv).
     pub(crate) unsafe fn recv(&self) -> Recv<'_, M> {
-        Recv(self)
+        Recv(self, STREAK)
+    }
+
+    /// As [`recv`](Self::recv), lingering after `linger_after` messages in a row (see
+    /// [`STREAK`]).
+    ///
+    /// # Safety
+    /// As for [`poll_recv`](Self::poll_recv).
+    pub(crate) unsafe fn recv_lingering(&self, linger_after: u32) -> Recv<'_, M> {
+        Recv(self, linger_after)
     }
 
     /// Moves every envelope waiting now into `batch`, after waiting for the first.
