@@ -806,6 +806,72 @@ mod tests {
         );
     }
 
+    /// Lingering, counted by the queue's sleeps (not under loom, whose queue does not count).
+    #[cfg(not(thespian_loom))]
+    mod lingering {
+        use super::*;
+
+        /// Two actors passing a ball back and forth.
+        struct Bouncer {
+            peer: Option<crate::Addr<Bouncer>>,
+            done: std::sync::Arc<tokio::sync::Notify>,
+        }
+
+        enum Bounce {
+            Peer(crate::Addr<Bouncer>),
+            Ball(u32),
+        }
+
+        impl crate::Message for Bounce {
+            type Reply = ();
+        }
+
+        impl Actor for Bouncer {
+            type Message = Bounce;
+            async fn handle(&mut self, message: Bounce, _ctx: &mut Context<Self>) {
+                match message {
+                    Bounce::Peer(peer) => self.peer = Some(peer),
+                    Bounce::Ball(0) => self.done.notify_one(),
+                    Bounce::Ball(n) => {
+                        let peer = self.peer.as_ref().expect("a peer");
+                        peer.tell(Bounce::Ball(n - 1)).await.expect("alive");
+                    }
+                }
+            }
+        }
+
+        /// On a current-thread runtime an actor lingers after every message: in a ping-pong the
+        /// reply is there when it looks again, so neither actor sleeps (and neither is woken) per
+        /// message. With the streak of a multi-thread runtime, each would sleep once per message.
+        #[test]
+        fn on_a_current_thread_runtime_a_ping_pong_does_not_sleep_per_message() {
+            use crate::mailbox::SLEEPS;
+            use std::sync::Arc;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async {
+                let system = crate::ActorSystem::new();
+                let done = Arc::new(tokio::sync::Notify::new());
+                let new = || Bouncer {
+                    peer: None,
+                    done: done.clone(),
+                };
+                let a = system.create_actor(new()).await.unwrap();
+                let b = system.create_actor(new()).await.unwrap();
+                a.tell(Bounce::Peer(b.clone())).await.unwrap();
+                b.tell(Bounce::Peer(a.clone())).await.unwrap();
+                tokio::task::yield_now().await;
+                let before = SLEEPS.with(std::cell::Cell::get);
+                a.tell(Bounce::Ball(2_000)).await.unwrap();
+                done.notified().await;
+                let slept = SLEEPS.with(std::cell::Cell::get) - before;
+                assert!(slept < 100, "2,000 hops, {slept} sleeps");
+                system.shutdown().await;
+            });
+        }
+    }
+
     /// An actor with a kibibyte of state.
     struct Big {
         _state: [u64; 128],

@@ -18,6 +18,8 @@
 mod queue;
 #[cfg(feature = "sequential")]
 mod turns;
+#[cfg(all(test, not(thespian_loom)))]
+pub(crate) use queue::SLEEPS;
 #[cfg(feature = "sequential")]
 pub(crate) use turns::SeqLink;
 

@@ -62,6 +62,12 @@ mod tests;
 
 use self::core::Core;
 
+#[cfg(all(test, not(thespian_loom)))]
+thread_local! {
+    /// How many times a receiver on this thread went to sleep (the tests of lingering).
+    pub(crate) static SLEEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// Slots per block.
 #[cfg(not(thespian_loom))]
 pub(crate) const BLOCK: usize = 16;
@@ -353,6 +359,8 @@ impl<T> Queue<T> {
     /// # Safety
     /// The receiver's own call.
     pub(crate) unsafe fn sleep(&self, waker: &Waker) {
+        #[cfg(all(test, not(thespian_loom)))]
+        SLEEPS.with(|s| s.set(s.get() + 1));
         // SAFETY: only the receiver writes the waker, so its own read races with nothing.
         let same = self
             .waker
