@@ -205,10 +205,11 @@ impl<M> Mailbox<M> {
 
     /// The next envelope; `None` once the mailbox is closed and empty.
     ///
-    /// # Safety
-    /// Only the actor's own task receives (calls this, `recv`, `take` or `close`).
     /// `linger_after`: the streak of messages after which it yields once before sleeping
     /// ([`STREAK`], or [`LINGER_ONE`]).
+    ///
+    /// # Safety
+    /// Only the actor's own task receives (calls this, `recv`, `take` or `close`).
     #[inline(always)]
     pub(crate) unsafe fn poll_recv(
         &self,
