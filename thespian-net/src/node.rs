@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use thespian::remote::{self, Link, NodeId, Transport};
@@ -78,9 +78,7 @@ impl NetInner {
             .store(!partitioned.is_empty(), Ordering::Relaxed);
         drop(partitioned);
         let links: Vec<_> = self
-            .links
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .links()
             .values()
             .filter(|l| addrs.contains(&l.node.addr))
             .cloned()
@@ -123,14 +121,19 @@ impl NetInner {
         }
     }
 
+    /// The links by node, locked (a lock poisoned elsewhere still guards a whole map).
+    pub(crate) fn links(&self) -> MutexGuard<'_, HashMap<NodeId, Arc<LinkInner>>> {
+        self.links.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn existing_link(&self, node: NodeId) -> Option<Arc<LinkInner>> {
-        let links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        let links = self.links();
         links.get(&node).cloned()
     }
 
     /// Writes that carried frames, over every link (links are never dropped: the sum is whole).
     fn writes(&self) -> u64 {
-        let links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        let links = self.links();
         links.values().map(|link| link.writes()).sum()
     }
 
@@ -140,7 +143,7 @@ impl NetInner {
 
     /// The link to `node`, made on first use.
     pub(crate) fn link(self: &Arc<Self>, node: NodeId) -> Arc<LinkInner> {
-        let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        let mut links = self.links();
         links
             .entry(node)
             .or_insert_with(|| LinkInner::new(node, self))
@@ -511,7 +514,7 @@ impl NetSystem {
         }
         // A node already connected there is reused (the newest run, if several are known).
         let known = {
-            let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
+            let links = self.inner.links();
             links
                 .values()
                 .filter(|l| l.node.addr == addr && l.connected())
@@ -746,7 +749,7 @@ impl NetSystem {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let idle = {
-                let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
+                let links = self.inner.links();
                 links.values().all(|link| link.flushed())
             };
             if idle {
@@ -795,7 +798,7 @@ impl NetSystem {
     /// # }
     /// ```
     pub fn is_connected(&self, node: NodeId) -> bool {
-        let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
+        let links = self.inner.links();
         links.get(&node).is_some_and(|l| l.connected())
     }
 
@@ -837,7 +840,7 @@ impl NetSystem {
     pub async fn shutdown(&self) {
         self.inner.cancel.cancel();
         let links: Vec<_> = {
-            let links = self.inner.links.lock().unwrap_or_else(|e| e.into_inner());
+            let links = self.inner.links();
             links.values().cloned().collect()
         };
         for link in links {

@@ -107,30 +107,14 @@ impl<M> Envelope<M> {
     /// from node to node only (the check costs a tell about 18 instructions, 5%).
     #[inline]
     pub(crate) fn user(msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Self {
-        let env = Envelope {
+        #[cfg(feature = "local-traces")]
+        if let Some(trace) = crate::spans::current() {
+            return Self::with_trace(msg, sender, reply, Some(trace));
+        }
+        Envelope {
             payload: Payload::User(msg),
             sender,
             reply,
-        };
-        #[cfg(feature = "local-traces")]
-        if let Some(trace) = crate::spans::current() {
-            return env.traced(trace);
-        }
-        env
-    }
-
-    /// Out of line: only while tracing spans are on.
-    #[cfg(feature = "local-traces")]
-    #[cold]
-    #[inline(never)]
-    fn traced(self, trace: TraceId) -> Self {
-        match self.payload {
-            Payload::User(msg) => Envelope {
-                payload: Payload::Traced(Box::new((msg, trace))),
-                sender: self.sender,
-                reply: self.reply,
-            },
-            _ => self,
         }
     }
 

@@ -331,8 +331,10 @@ impl<M> Mailbox<M> {
     /// # Safety
     /// As for [`poll_recv`](Self::poll_recv).
     pub(crate) unsafe fn close(&self) -> Vec<Envelope<M>> {
+        // In a sequential system, the turns are held: no message takes a place meanwhile, and
+        // the actor cannot end (and be forgotten by the scheduler) between a push and its place.
         #[cfg(feature = "sequential")]
-        let _turns = self.turns().map(|link| link.hold_turns());
+        let _turns = self.turns().map(|link| link.seq.hold());
         // SAFETY: the caller's contract.
         let rest = unsafe { self.queue.close() };
         if let Some(bound) = self.bound_part() {

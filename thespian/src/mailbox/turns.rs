@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use super::Mailbox;
 use crate::envelope::Envelope;
 use crate::id::ActorId;
-use crate::sequential::{Sequential, TurnsHeld};
+use crate::sequential::Sequential;
 
 /// A mailbox's place in a sequential system.
 pub(crate) struct SeqLink {
@@ -31,13 +31,6 @@ impl SeqLink {
     /// Reserves a turn for the actor's start, before any message.
     pub(super) fn reserve_turn(&self) {
         self.seq.arrived(self.id);
-    }
-
-    /// Holds the system's turns while the mailbox closes: no message takes a place meanwhile,
-    /// and the actor cannot end (and be forgotten by the scheduler) between a message's push
-    /// and its place.
-    pub(super) fn hold_turns(&self) -> TurnsHeld<'_> {
-        self.seq.hold()
     }
 
     /// Whether the system has ended.
