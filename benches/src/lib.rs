@@ -25,9 +25,9 @@ impl Counter {
 }
 
 /// The same counter written by hand (no macro), to show the macro costs nothing. "The same"
-/// includes the failure rule: like `#[actor]`, it offers a copy of each message for the retry
-/// after a panic ([`Actor::message_copy`]; about one instruction per message here, see
-/// BENCHMARKS.md); without it a failed message would be poisoned at once.
+/// includes the failure rule: like `#[actor]`, it offers a copy of each message, kept for the
+/// poison notice should its handler panic ([`Mail::copy`]; about one instruction per message
+/// here, see BENCHMARKS.md).
 #[derive(Default)]
 pub struct HandCounter {
     total: u64,
@@ -46,6 +46,12 @@ impl Message for HandMessage {
     type Reply = u64;
 }
 
+impl Mail for HandMessage {
+    fn copy(message: &HandMessage) -> Option<HandMessage> {
+        Some(message.clone())
+    }
+}
+
 impl Actor for HandCounter {
     type Message = HandMessage;
 
@@ -54,10 +60,6 @@ impl Actor for HandCounter {
             HandMessage::Add(n) => self.total += n,
             HandMessage::Total => ctx.reply(self.total),
         }
-    }
-
-    fn message_copy(message: &HandMessage) -> Option<HandMessage> {
-        Some(message.clone())
     }
 }
 

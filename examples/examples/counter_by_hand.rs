@@ -28,6 +28,7 @@ enum CounterMessage {
 impl Message for CounterMessage {
     type Reply = u64;
 }
+impl Mail for CounterMessage {}
 
 impl Actor for Counter {
     type Message = CounterMessage;

@@ -423,7 +423,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             #enum_name::#variant(m) => (&#th::__private::CopyProbe(m)).copy_message().map(#enum_name::#variant),
         }
     });
-    // Only asked for: a retry runs a handler's side effects twice (see `Actor::message_retried`).
+    // Only asked for: a retry runs a handler's side effects twice (see `Mail::retried`).
     let retried = messages.iter().any(|m| m.handler.retry.is_some()).then(|| {
         let arms = messages.iter().map(|m| {
             let variant = &m.handler.variant;
@@ -431,7 +431,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             quote!(#enum_name::#variant(_) => #retry,)
         });
         quote! {
-            fn message_retried(message: &Self::Message) -> bool {
+            fn retried(message: &Self) -> bool {
                 match message {
                     #(#arms)*
                     #phantom_ref_arm
@@ -458,8 +458,8 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             })
             .collect();
         quote! {
-            fn message_to_wire(
-                message: &Self::Message,
+            fn to_wire(
+                message: &Self,
                 out: &mut ::std::vec::Vec<u8>,
             ) -> ::core::result::Result<#th::__private::ReplyWire, #th::__private::WireError> {
                 #[allow(unused_imports)]
@@ -470,12 +470,12 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 })
             }
 
-            fn message_from_wire(
+            fn from_wire(
                 bytes: &[u8],
-            ) -> ::core::result::Result<(Self::Message, #th::__private::ReplyWire), #th::__private::WireError> {
+            ) -> ::core::result::Result<(Self, #th::__private::ReplyWire), #th::__private::WireError> {
                 #[allow(unused_imports)]
                 use #th::__private::{WireBySerde as _, WireNever as _};
-                let message: Self::Message = #th::__private::decode(bytes)?;
+                let message: Self = #th::__private::decode(bytes)?;
                 let wire = match &message {
                     #(#reply_arms)*
                 };
@@ -578,21 +578,25 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 #type_name
             }
 
-            fn message_from_any(
+            #check
+        }
+
+        impl #impl_g #th::Mail for #enum_ty #where_g {
+            fn from_any(
                 message: ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send>,
-            ) -> ::core::result::Result<Self::Message, ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send>> {
+            ) -> ::core::result::Result<Self, ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send>> {
                 #(#from_any)*
-                message.downcast::<Self::Message>().map(|m| *m)
+                message.downcast::<Self>().map(|m| *m)
             }
 
-            fn message_into_any(message: Self::Message) -> ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send> {
+            fn into_any(message: Self) -> ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send> {
                 match message {
                     #(#into_any_arms)*
                     #phantom_arm
                 }
             }
 
-            fn message_copy(message: &Self::Message) -> ::core::option::Option<Self::Message> {
+            fn copy(message: &Self) -> ::core::option::Option<Self> {
                 #[allow(unused_imports)]
                 use #th::__private::{CopyByClone as _, CopyNever as _};
                 match message {
@@ -601,7 +605,7 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
                 }
             }
 
-            fn message_name(message: &Self::Message) -> &'static str {
+            fn name(message: &Self) -> &'static str {
                 match message {
                     #(#name_arms)*
                     #phantom_ref_arm
@@ -609,8 +613,6 @@ pub(crate) fn expand(model: ActorModel) -> TokenStream {
             }
 
             #retried
-
-            #check
 
             #wire
         }

@@ -94,10 +94,15 @@ mod model;
 ///         }
 ///     }
 ///     fn type_name() -> &'static str { concat!(module_path!(), "::", "Counter") }
-///     fn message_copy(..) { .. }        // a copy for a retry and the poison notice, when Clone
-///     fn message_from_any(..) { .. }    // accepts `CounterAdd`, `CounterTotal` or `CounterMessage`
-///     fn message_into_any(..) { .. }    // boxes the struct inside the variant
-///     fn message_name(..) { .. }        // "CounterAdd", "CounterTotal"
+/// }
+///
+/// impl thespian::Mail for CounterMessage {
+///     fn copy(..) { .. }        // a copy for a retry and the poison notice, when Clone
+///     fn from_any(..) { .. }    // accepts `CounterAdd`, `CounterTotal` or `CounterMessage`
+///     fn into_any(..) { .. }    // boxes the struct inside the variant
+///     fn name(..) { .. }        // "CounterAdd", "CounterTotal"
+///     fn to_wire(..) { .. }     // serde, unless `no_serde`
+///     fn from_wire(..) { .. }
 /// }
 ///
 /// pub trait CounterAddrExt: thespian::AsAddr<Counter> {

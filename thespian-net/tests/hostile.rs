@@ -274,10 +274,10 @@ proptest! {
     /// system (one without a transport, so remote addresses are refused, not followed).
     #[test]
     fn message_decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..128)) {
-        let _ = <Counter as Actor>::message_from_wire(&bytes);
+        let _ = <CounterMessage as Mail>::from_wire(&bytes);
         let system = ActorSystem::new();
         thespian::remote::decoding(&system, || {
-            let _ = <World as Actor>::message_from_wire(&bytes);
+            let _ = <WorldMessage as Mail>::from_wire(&bytes);
             let _ = thespian::remote::decode::<Option<ActorAddress>>(&bytes);
         });
     }

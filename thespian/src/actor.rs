@@ -1,11 +1,10 @@
 //! The [`Actor`] trait: state plus one handler, run one message at a time.
 
-use std::any::Any;
 use std::future::Future;
 
 use crate::capabilities::Capabilities;
-use crate::codec::{ReplyWire, WireError};
 use crate::context::Context;
+use crate::mail::Mail;
 use crate::messages::{ChildActorExited, DeadEnvelope, PoisonMessage, WatchedActorExited};
 use crate::wakeup::WakeupMessage;
 
@@ -42,6 +41,7 @@ pub trait Message: Send + 'static {
 /// struct Counter { total: u64 }
 ///
 /// enum CounterMessage { Add(u64), Total }
+/// impl Mail for CounterMessage {}
 /// impl Message for CounterMessage { type Reply = u64; }
 ///
 /// impl Actor for Counter {
@@ -67,8 +67,10 @@ pub trait Message: Send + 'static {
 /// # }
 /// ```
 pub trait Actor: Sized + Send + 'static {
-    /// Every message this actor accepts: the item type of its mailbox.
-    type Message: Send + 'static;
+    /// Every message this actor accepts: the item type of its mailbox. What the system may do
+    /// with one besides handing it to [`handle`](Actor::handle) (copy it for a retry, send it to
+    /// another node) is its [`Mail`] implementation's to say.
+    type Message: Mail;
 
     /// Handles one message. Answer an `ask` with [`Context::reply`], or keep the answer for later
     /// with [`Context::reply_handle`].
@@ -76,10 +78,11 @@ pub trait Actor: Sized + Send + 'static {
     /// # Failure
     ///
     /// A panic in a handler never takes down the system or other actors. The message is handed
-    /// to the same actor once more ([`RETRIES`](crate::RETRIES) times), if a copy of it could be
-    /// made ([`Actor::message_copy`]); if every attempt fails, its sender gets a
-    /// [`PoisonMessage`] (an `ask` fails with [`AskError::Poisoned`](crate::AskError::Poisoned))
-    /// and the actor goes on with its next message.
+    /// to the same actor once more ([`RETRIES`](crate::RETRIES) times) if its type asks for
+    /// retries ([`Mail::retried`]) and a copy of it could be made ([`Mail::copy`]); if every
+    /// attempt fails, its sender gets a [`PoisonMessage`] (an `ask` fails with
+    /// [`AskError::Poisoned`](crate::AskError::Poisoned)) and the actor goes on with its next
+    /// message.
     fn handle(
         &mut self,
         message: Self::Message,
@@ -161,61 +164,5 @@ pub trait Actor: Sized + Send + 'static {
     /// A stable name of the actor type, used in logs and to create it remotely.
     fn type_name() -> &'static str {
         std::any::type_name::<Self>()
-    }
-
-    /// Converts a message that arrived through an untyped address. By default only
-    /// `Self::Message` itself is accepted; `#[actor]` also accepts each generated message struct.
-    fn message_from_any(
-        message: Box<dyn Any + Send>,
-    ) -> Result<Self::Message, Box<dyn Any + Send>> {
-        message.downcast::<Self::Message>().map(|m| *m)
-    }
-
-    /// Boxes a message for a dead letter or a poison notice. `#[actor]` boxes the message struct
-    /// rather than the enum around it.
-    fn message_into_any(message: Self::Message) -> Box<dyn Any + Send> {
-        Box::new(message)
-    }
-
-    /// A copy of a message, made before it is handled: for the retry after a failed attempt
-    /// when [`message_retried`](Actor::message_retried) asks for one, and for the
-    /// [`PoisonMessage`](crate::PoisonMessage) that tells its sender of the failure. `None`, the
-    /// default, means "cannot be copied": no retry, and a notice without the message.
-    /// `#[actor]` copies messages whose type is `Clone`.
-    fn message_copy(message: &Self::Message) -> Option<Self::Message> {
-        let _ = message;
-        None
-    }
-
-    /// Whether a message whose handler panicked is handed to the actor once more
-    /// ([`RETRIES`](crate::RETRIES) times, with a copy from
-    /// [`message_copy`](Actor::message_copy)) before its sender hears of the failure. `false`,
-    /// the default: a retry is a choice (it runs the handler's side effects twice), never a
-    /// consequence of the message being `Clone`. `#[actor(retry)]` retries every message of the
-    /// actor, `#[message(retry)]` (or `#[receive(retry)]`) one handler's.
-    fn message_retried(message: &Self::Message) -> bool {
-        let _ = message;
-        false
-    }
-
-    /// Encodes a message for an actor of this type on another node (appending to `out`), and says
-    /// how its reply travels back. The default refuses: the actor is local-only. `#[actor]`
-    /// implements it with serde unless told `no_serde`.
-    fn message_to_wire(message: &Self::Message, out: &mut Vec<u8>) -> Result<ReplyWire, WireError> {
-        let _ = (message, out);
-        Err(WireError::NotRemote(Self::type_name()))
-    }
-
-    /// Decodes a message that arrived from another node, and says how its reply travels back
-    /// (the counterpart of [`message_to_wire`](Actor::message_to_wire)).
-    fn message_from_wire(bytes: &[u8]) -> Result<(Self::Message, ReplyWire), WireError> {
-        let _ = bytes;
-        Err(WireError::NotRemote(Self::type_name()))
-    }
-
-    /// The name of a message's type, for logs and traces.
-    fn message_name(message: &Self::Message) -> &'static str {
-        let _ = message;
-        std::any::type_name::<Self::Message>()
     }
 }

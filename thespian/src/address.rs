@@ -37,6 +37,7 @@ use crate::id::{short_type_name, ActorId};
 /// struct Doubler;
 /// struct Double(u64);
 /// impl Message for Double { type Reply = u64; }
+/// impl Mail for Double {}
 ///
 /// impl Actor for Doubler {
 ///     type Message = Double;

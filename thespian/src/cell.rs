@@ -13,6 +13,7 @@ use crate::codec::WireError;
 use crate::envelope::{Envelope, ExitCause, SystemMessage};
 use crate::error::{AskError, SendError, SendFailure};
 use crate::id::ActorId;
+use crate::mail::Mail;
 use crate::mailbox::Mailbox;
 use crate::remote::proxy::RemoteTarget;
 use crate::remote::transport::ReplySink;
@@ -291,17 +292,17 @@ impl<A: Actor> AnyCell for ActorCell<A> {
         if self.remote.is_none() && self.mailbox.is_closed() {
             return Err(msg);
         }
-        let msg = A::message_from_any(msg)?;
+        let msg = <A::Message as Mail>::from_any(msg)?;
         if let Some(target) = &self.remote {
             // Refused here means "could not be encoded or sent": a dead letter, as the message
             // can no longer be handed back in the type it was given.
             if let Err(Refused { msg, sender, .. }) =
                 crate::remote::proxy::push(&self, target, msg, sender, reply)
             {
-                let name = A::message_name(&msg);
+                let name = <A::Message as Mail>::name(&msg);
                 let target = ActorAddress::from_cell(self.clone());
                 self.system
-                    .dead_letter(target, sender, A::message_into_any(msg), name);
+                    .dead_letter(target, sender, <A::Message as Mail>::into_any(msg), name);
             }
             return Ok(());
         }
@@ -356,7 +357,7 @@ impl<A: Actor> AnyCell for ActorCell<A> {
         reply: Option<Box<dyn ReplySink>>,
         trace: Option<crate::spans::TraceId>,
     ) -> Result<(), WireError> {
-        let (msg, wire) = match A::message_from_wire(body) {
+        let (msg, wire) = match <A::Message as Mail>::from_wire(body) {
             Ok(decoded) => decoded,
             Err(e) => {
                 if let Some(reply) = reply {
@@ -379,11 +380,11 @@ impl<A: Actor> AnyCell for ActorCell<A> {
     fn dead_letter_wire(&self, sender: Option<ActorAddress>, body: &[u8]) {
         let Some(target) = &self.remote else { return };
         let address = crate::remote::proxy::untyped_address(&self.system, target, A::type_name());
-        match A::message_from_wire(body) {
+        match <A::Message as Mail>::from_wire(body) {
             Ok((msg, _)) => {
-                let name = A::message_name(&msg);
+                let name = <A::Message as Mail>::name(&msg);
                 self.system
-                    .dead_letter(address, sender, A::message_into_any(msg), name);
+                    .dead_letter(address, sender, <A::Message as Mail>::into_any(msg), name);
             }
             Err(_) => self
                 .system

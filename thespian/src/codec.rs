@@ -183,8 +183,8 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
 }
 
 /// How the reply to one request travels: its encoder on the answering side, its decoder on the
-/// asking side. Given by [`Actor::message_to_wire`](crate::Actor::message_to_wire) and
-/// [`Actor::message_from_wire`](crate::Actor::message_from_wire) for each message.
+/// asking side. Given by [`Mail::to_wire`](crate::Mail::to_wire) and
+/// [`Mail::from_wire`](crate::Mail::from_wire) for each message.
 #[derive(Clone, Copy)]
 pub struct ReplyWire {
     encode: fn(&dyn Any, &mut Vec<u8>) -> Result<(), WireError>,

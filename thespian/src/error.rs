@@ -205,7 +205,7 @@ impl AskError {
 #[non_exhaustive]
 pub enum Poison {
     /// The handler panicked on every attempt (see
-    /// [`Actor::message_retried`](crate::Actor::message_retried)); this is the last panic's
+    /// [`Mail::retried`](crate::Mail::retried)); this is the last panic's
     /// message (its payload when that is text).
     #[error("{0}")]
     Panicked(String),

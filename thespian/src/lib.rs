@@ -59,7 +59,7 @@
 //! * **Failure.** A handler that panics harms nobody else: its sender gets a [`PoisonMessage`]
 //!   (an asker [`AskError::Poisoned`]) and the actor goes on. A message is first retried
 //!   ([`RETRIES`] times) only where its actor asks for it (`#[actor(retry)]`,
-//!   `#[message(retry)]`, [`Actor::message_retried`]).
+//!   `#[message(retry)]`, [`Mail::retried`]).
 //! * **Nothing vanishes.** A message that cannot be delivered is a *dead letter*: counted, logged,
 //!   and handed to the registered handler ([`Context::register_dead_letters`]).
 //! * **Observable.** The library logs through `tracing`. With `thespian=debug` enabled, every
@@ -158,6 +158,7 @@ mod exit_wait;
 /// The guide: actors, sending, failure, timers, troupes and testing, chapter by chapter.
 pub mod guide;
 mod id;
+mod mail;
 mod mailbox;
 mod message_loop;
 mod messages;
@@ -199,6 +200,7 @@ pub use context::Context;
 pub use error::{AskError, CreateError, ListenError, Poison, SendError, SendFailure, TrySendError};
 pub use exit_wait::ExitWait;
 pub use id::ActorId;
+pub use mail::Mail;
 pub use message_loop::RETRIES;
 pub use messages::{
     ActorExitRequest, ChildActorExited, DeadEnvelope, ExitReason, PoisonMessage, ReceivedMessage,
@@ -306,7 +308,7 @@ pub mod __private {
 pub mod prelude {
     pub use crate::{
         actor, Actor, ActorAddress, ActorOptions, ActorSystem, Addr, AsAddr, AskError,
-        ChildActorExited, Context, ExitReason, Message, Poison, Recipient, ReplyHandle,
+        ChildActorExited, Context, ExitReason, Mail, Message, Poison, Recipient, ReplyHandle,
         WakeupMessage, WatchedActorExited,
     };
 }

@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::envelope::{Envelope, ExitCause, Payload, SystemMessage};
 use crate::error::{AskError, Poison};
 use crate::id::ActorId;
+use crate::mail::Mail;
 use crate::messages::{
     panic_details, ChildActorExited, ExitReason, PoisonMessage, WatchedActorExited,
 };
@@ -26,7 +27,7 @@ use crate::supervision::{Supervisor, Verdict};
 use crate::watch::Interest;
 
 /// How many times a failed message is handed to its actor again, in every system base, when its
-/// actor retries it ([`Actor::message_retried`]).
+/// actor retries it ([`Mail::retried`](crate::Mail::retried)).
 pub const RETRIES: u32 = 1;
 
 /// What handling one envelope decided.
@@ -164,7 +165,7 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
                 let (spare, asked, started);
                 let handling = match open(&mut s.ctx, took, traced) {
                     Opened::User(msg) => {
-                        spare = Spare::of::<A>(&msg);
+                        spare = Spare::of(&msg);
                         asked = s.ctx.reply.is_some();
                         started = metrics::taking(&mut s.ctx);
                         AssertUnwindSafe(s.actor.handle(msg, &mut s.ctx)).catch_unwind()
@@ -290,7 +291,7 @@ async fn handle_traced<A: Actor>(
 ) -> Step {
     let span = spans::handling(
         &ctx.myself,
-        A::message_name(&msg),
+        <A::Message as Mail>::name(&msg),
         ctx.sender.as_ref().map(|s| s as &dyn std::fmt::Display),
         trace,
     );
@@ -299,7 +300,7 @@ async fn handle_traced<A: Actor>(
 
 /// Handles one message: the first attempt, then the retries and supervision if it failed.
 async fn handle_one<A: Actor>(actor: &mut A, ctx: &mut Context<A>, msg: A::Message) -> Step {
-    let spare = Spare::of::<A>(&msg);
+    let spare = Spare::of(&msg);
     let asked = ctx.reply.is_some();
     let started = metrics::taking(ctx);
     let outcome = AssertUnwindSafe(actor.handle(msg, ctx))
@@ -336,8 +337,8 @@ fn record<A: Actor>(ctx: &Context<A>, env: &Envelope<A::Message>) {
             .map_or_else(|| "outside".to_owned(), |s| s.cell.trace_name()),
         receiver: ctx.myself.cell.trace_name(),
         message: match &env.payload {
-            Payload::User(m) => A::message_name(m),
-            Payload::Traced(traced) => A::message_name(&traced.0),
+            Payload::User(m) => <A::Message as Mail>::name(m),
+            Payload::Traced(traced) => <A::Message as Mail>::name(&traced.0),
             Payload::System(m) => m.name(),
         },
     });
@@ -416,12 +417,12 @@ fn refuse_while_exiting<A: Actor>(
     if let Some(reply) = reply {
         reply.fail(AskError::DeadActor);
     }
-    let name = A::message_name(&msg);
+    let name = <A::Message as Mail>::name(&msg);
     let me = ctx.myself.address();
     ctx.myself
         .cell
         .system
-        .dead_letter(me, sender, A::message_into_any(msg), name);
+        .dead_letter(me, sender, <A::Message as Mail>::into_any(msg), name);
 }
 
 /// What a failed first attempt needs: a copy of the message for the retry (when one can be
@@ -431,13 +432,13 @@ enum Spare<M> {
     Name(&'static str),
 }
 
-impl<M> Spare<M> {
+impl<M: Mail> Spare<M> {
     #[inline]
-    fn of<A: Actor<Message = M>>(msg: &M) -> Self {
+    fn of(msg: &M) -> Self {
         // Made before the handler takes the message: for a retry, and for the poison notice.
-        match A::message_copy(msg) {
+        match M::copy(msg) {
             Some(copy) => Spare::Copy(copy),
-            None => Spare::Name(A::message_name(msg)),
+            None => Spare::Name(M::name(msg)),
         }
     }
 }
@@ -497,10 +498,10 @@ async fn retry<A: Actor>(
     // `next`: the copy for the next attempt; `kept`: the copy for the poison notice, made before
     // the last attempt.
     let (name, mut next, mut kept) = match spare {
-        Spare::Copy(copy) if A::message_retried(&copy) => {
-            (A::message_name(&copy), Some(copy), None)
+        Spare::Copy(copy) if <A::Message as Mail>::retried(&copy) => {
+            (<A::Message as Mail>::name(&copy), Some(copy), None)
         }
-        Spare::Copy(copy) => (A::message_name(&copy), None, Some(copy)),
+        Spare::Copy(copy) => (<A::Message as Mail>::name(&copy), None, Some(copy)),
         Spare::Name(name) => (name, None, None),
     };
     let mut attempt = 1;
@@ -521,9 +522,9 @@ async fn retry<A: Actor>(
         };
         attempt += 1;
         if attempt <= RETRIES {
-            next = A::message_copy(&msg);
+            next = <A::Message as Mail>::copy(&msg);
         } else {
-            kept = A::message_copy(&msg);
+            kept = <A::Message as Mail>::copy(&msg);
         }
         match AssertUnwindSafe(actor.handle(msg, ctx))
             .catch_unwind()
@@ -587,7 +588,7 @@ fn poison<A: Actor>(
     }
     let notice = PoisonMessage {
         target: ctx.myself.address(),
-        message: message.map(A::message_into_any),
+        message: message.map(<A::Message as Mail>::into_any),
         message_type,
         details,
     };
@@ -825,6 +826,8 @@ mod tests {
         impl crate::Message for Bounce {
             type Reply = ();
         }
+
+        impl crate::Mail for Bounce {}
 
         impl Actor for Bouncer {
             type Message = Bounce;

@@ -121,7 +121,7 @@ pub struct PoisonMessage {
     /// The actor that failed.
     pub target: ActorAddress,
     /// The message, when a copy of it could be kept (see
-    /// [`Actor::message_copy`](crate::Actor::message_copy)).
+    /// [`Mail::copy`](crate::Mail::copy)).
     pub message: Option<Box<dyn Any + Send>>,
     /// The message's type name.
     pub message_type: &'static str,

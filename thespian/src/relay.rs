@@ -19,6 +19,7 @@ use crate::cell::{AnyCell, Deliver, Refused};
 use crate::context::Context;
 use crate::envelope::{Envelope, SystemMessage};
 use crate::error::{AskError, CreateError};
+use crate::mail::Mail;
 use crate::messages::{panic_details, ExitReason};
 use crate::options::{ActorOptions, Encode};
 use crate::remote::transport::{BoxFuture, ProcessOrder, Processes};
@@ -231,9 +232,9 @@ fn open<A: Actor>(
                 if let Some(reply) = reply {
                     reply.fail(AskError::DeadActor);
                 }
-                let name = A::message_name(&msg);
+                let name = <A::Message as Mail>::name(&msg);
                 let me = ctx.myself.address();
-                let any = A::message_into_any(msg);
+                let any = <A::Message as Mail>::into_any(msg);
                 ctx.myself.cell.system.dead_letter(me, sender, any, name);
             }
             None

@@ -789,6 +789,7 @@ mod tests {
     impl Message for Ping {
         type Reply = u8;
     }
+    impl crate::Mail for Ping {}
 
     /// Answers a ping when told to; otherwise holds on to its reply handle and exits.
     struct Echo {

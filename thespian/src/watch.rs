@@ -236,6 +236,7 @@ mod tests {
     impl Message for Watch {
         type Reply = ();
     }
+    impl Mail for Watch {}
 
     impl Actor for Watcher {
         type Message = Watch;

@@ -20,6 +20,7 @@ enum TallyMessage {
 impl Message for TallyMessage {
     type Reply = u64;
 }
+impl Mail for TallyMessage {}
 
 /// Converting it into a tally message panics.
 struct Unconvertible;

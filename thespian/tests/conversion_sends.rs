@@ -23,6 +23,7 @@ enum LogMessage {
 impl Message for LogMessage {
     type Reply = Vec<u64>;
 }
+impl Mail for LogMessage {}
 
 impl Actor for Log {
     type Message = LogMessage;

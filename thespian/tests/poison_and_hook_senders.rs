@@ -42,15 +42,17 @@ impl Message for Boom {
     type Reply = ();
 }
 
+impl Mail for Boom {
+    fn copy(message: &Boom) -> Option<Boom> {
+        Some(message.clone())
+    }
+}
+
 impl Actor for HandDoomed {
     type Message = Boom;
 
     async fn handle(&mut self, message: Boom, _ctx: &mut Context<Self>) {
         panic!("boom {}", message.0);
-    }
-
-    fn message_copy(message: &Boom) -> Option<Boom> {
-        Some(message.clone())
     }
 }
 

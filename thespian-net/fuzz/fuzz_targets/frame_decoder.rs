@@ -26,6 +26,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = thespian_net::__testing::decode_frame(data);
     let system = ActorSystem::new();
     thespian::remote::decoding(&system, || {
-        let _ = <Target as Actor>::message_from_wire(data);
+        let _ = <TargetMessage as Mail>::from_wire(data);
     });
 });

@@ -161,6 +161,7 @@ impl<A: Actor> Context<A> {
     /// impl Message for Double {
     ///     type Reply = u64;
     /// }
+    /// impl Mail for Double {}
     ///
     /// impl Actor for Doubler {
     ///     type Message = Double;
@@ -242,6 +243,7 @@ impl<A: Actor> Context<A> {
     /// impl Message for Release { type Reply = (); }
     ///
     /// enum Request { Wait, Release(u64) }
+    /// impl Mail for Request {}
     /// impl From<Wait> for Request { fn from(_: Wait) -> Self { Request::Wait } }
     /// impl From<Release> for Request { fn from(r: Release) -> Self { Request::Release(r.0) } }
     ///

@@ -62,6 +62,9 @@
 //! handler answers an ask with [`Context::reply`](crate::Context::reply); the reply type is
 //! the message's [`Message::Reply`](crate::Message::Reply). Such an address has no generated
 //! methods: use [`Addr::tell`](crate::Addr::tell) and [`Addr::ask`](crate::Addr::ask).
+//! The message type also implements [`Mail`](crate::Mail), usually with one empty `impl`: its
+//! functions say what else the system may do with a message (copy it for a retry, send it to
+//! another node), and their defaults keep it local and never retried.
 //!
 //! ```
 //! use std::time::Duration;
@@ -74,6 +77,7 @@
 //!
 //! // One reply type for the enum: `Add` answers its new total too.
 //! impl Message for TallyMessage { type Reply = i64; }
+//! impl Mail for TallyMessage {}
 //!
 //! impl Actor for Tally {
 //!     type Message = TallyMessage;

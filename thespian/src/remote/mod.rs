@@ -6,7 +6,7 @@
 //! * every address the system serializes names its [`NodeId`], so it can be reached from elsewhere;
 //! * an address of another node, deserialized inside [`decoding`], becomes a *proxy*: an ordinary
 //!   [`Addr`](crate::Addr) whose sends are encoded at once (by the actor type's
-//!   [`Actor::message_to_wire`](crate::Actor::message_to_wire)) and handed to the transport's
+//!   [`Mail::to_wire`](crate::Mail::to_wire)) and handed to the transport's
 //!   [`Link`] to that node, so actor code cannot tell a remote peer from a local one;
 //! * what arrives from a link is handed to the local actor with [`LocalActor::deliver`], and a request's answer
 //!   goes back through the [`ReplySink`] the transport gave with it.

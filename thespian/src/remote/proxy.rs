@@ -19,6 +19,7 @@ use crate::codec::{NodeId, ReplyWire, Unreachable, WireError};
 use crate::envelope::SystemMessage;
 use crate::error::{AskError, SendFailure};
 use crate::id::ActorId;
+use crate::mail::Mail;
 use crate::mailbox::Mailbox;
 use crate::reply::{ErasedSlot, ReplyTo};
 use crate::sync::{Compaction, Unpoisoned, UnpoisonedRw};
@@ -56,18 +57,18 @@ where
         sender: reachable,
         reply: reply.map(ReplyRoute),
         trace: crate::spans::current(),
-        body: &mut |out| with_encoding(home, || A::message_to_wire(&message, out)),
+        body: &mut |out| with_encoding(home, || <A::Message as Mail>::to_wire(&message, out)),
     });
     let Err((error, route)) = sent else {
         return Ok(());
     };
     tracing::warn!(target: "thespian::remote", node = %target.node, actor = target.to,
-        message_type = A::message_name(&message), %error, "message not sent");
+        message_type = <A::Message as Mail>::name(&message), %error, "message not sent");
     if let Some(route) = route {
         route.fail(AskError::Unreachable(error.clone()));
     }
     // Hand the message back as it was given when its type allows (`#[actor]` messages do).
-    match A::message_into_any(message).downcast::<M>() {
+    match <A::Message as Mail>::into_any(message).downcast::<M>() {
         Ok(msg) => Err(Refused {
             msg: *msg,
             sender,

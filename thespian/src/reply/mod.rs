@@ -197,6 +197,7 @@ pub(crate) enum SendReplyError<T> {
 /// struct Deferred(Option<ReplyHandle<u32>>);
 /// enum Msg { Question, Answer(u32) }
 /// impl Message for Msg { type Reply = u32; }
+/// impl Mail for Msg {}
 ///
 /// impl Actor for Deferred {
 ///     type Message = Msg;

@@ -17,6 +17,7 @@ use crate::deadline::Deadlines;
 use crate::envelope::{Envelope, SystemMessage};
 use crate::error::AskError;
 use crate::id::ActorId;
+use crate::mail::Mail;
 use crate::messages::DeadEnvelope;
 use crate::outside::OutsideCell;
 use crate::registry::{GlobalNames, TopLevel};
@@ -196,8 +197,13 @@ impl SystemShared {
             }
             match env.payload.into_user() {
                 Ok((m, _)) => {
-                    let name = A::message_name(&m);
-                    self.dead_letter(target.clone(), env.sender, A::message_into_any(m), name);
+                    let name = <A::Message as Mail>::name(&m);
+                    self.dead_letter(
+                        target.clone(),
+                        env.sender,
+                        <A::Message as Mail>::into_any(m),
+                        name,
+                    );
                 }
                 Err(SystemMessage::DeadLetter(d)) => {
                     // Counted when it became a dead letter; only its delivery is lost.

@@ -43,14 +43,14 @@ impl All {
 }
 
 fn main() {
-    let retried = |m: MixedMessage| <Mixed as Actor>::message_retried(&m);
+    let retried = |m: MixedMessage| <MixedMessage as Mail>::retried(&m);
     assert!(retried(MixedAgain { text: "a".into() }.into()));
     assert!(retried(Named.into()));
     assert!(retried(Ping.into()));
     assert!(!retried(MixedOnce { text: "a".into() }.into()));
     // The retried message derives `Clone`, so it can be copied for the retry.
-    let copy = <Mixed as Actor>::message_copy(&MixedAgain { text: "a".into() }.into());
+    let copy = <MixedMessage as Mail>::copy(&MixedAgain { text: "a".into() }.into());
     assert!(copy.is_some());
-    assert!(<All as Actor>::message_retried(&AllFirst { n: 1 }.into()));
-    assert!(<All as Actor>::message_retried(&AllSecond.into()));
+    assert!(<AllMessage as Mail>::retried(&AllFirst { n: 1 }.into()));
+    assert!(<AllMessage as Mail>::retried(&AllSecond.into()));
 }
