@@ -168,33 +168,39 @@ impl ActorSystemBuilder {
         #[cfg(not(feature = "sequential"))]
         let handle = self.handle.or_else(|| Handle::try_current().ok());
         let outside_capacity = self.outside_capacity;
-        ActorSystem::from_shared(Arc::new_cyclic(|system| SystemShared {
-            id,
-            name,
-            handle,
-            default_ask_timeout: self.default_ask_timeout,
-            mailbox_capacity: self.mailbox_capacity,
-            outside: OutsideCell::new(id, outside_capacity, system.clone()),
-            top_level: TopLevel::default(),
-            live: AtomicUsize::new(0),
-            all_exited: Notify::new(),
-            shutting_down: AtomicBool::new(false),
-            dead_letters: AtomicU64::new(0),
-            dead_letter_handler: Mutex::new(None),
-            dead_letter_handler_id: AtomicU64::new(0),
-            capabilities: RwLock::new(self.capabilities),
-            names: Mutex::new(GlobalNames::default()),
-            ordinals: AtomicU32::new(0),
-            #[cfg(feature = "sequential")]
-            sequential,
-            named: AtomicBool::new(false),
-            restarts: AtomicU64::new(0),
-            deadlines: Arc::default(),
-            handles: AtomicUsize::new(0),
-            remote: OnceLock::new(),
-            proxies: Mutex::default(),
-            watches: Default::default(),
-            processes: OnceLock::new(),
+        ActorSystem::from_shared(Arc::new_cyclic(|system| {
+            crate::system::directory::enter(id, system.clone());
+            SystemShared {
+                id,
+                name,
+                handle,
+                default_ask_timeout: self.default_ask_timeout,
+                mailbox_capacity: self.mailbox_capacity,
+                outside: OutsideCell::new(id, outside_capacity, system.clone()),
+                top_level: TopLevel::default(),
+                live: AtomicUsize::new(0),
+                all_exited: Notify::new(),
+                shutting_down: AtomicBool::new(false),
+                dead_letters: AtomicU64::new(0),
+                dead_letter_handler: Mutex::new(None),
+                dead_letter_handler_id: AtomicU64::new(0),
+                capabilities: RwLock::new(self.capabilities),
+                names: Mutex::new(GlobalNames::default()),
+                ordinals: AtomicU32::new(0),
+                #[cfg(feature = "sequential")]
+                sequential,
+                named: AtomicBool::new(false),
+                restarts: AtomicU64::new(0),
+                deadlines: Arc::default(),
+                handles: AtomicUsize::new(0),
+                remote: OnceLock::new(),
+                proxies: Mutex::default(),
+                watches: Default::default(),
+                processes: OnceLock::new(),
+                exports: Mutex::default(),
+                #[cfg(feature = "remote")]
+                exported_replies: Mutex::default(),
+            }
         }))
     }
 }

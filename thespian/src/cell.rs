@@ -56,9 +56,13 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn remote_target(&self) -> Option<&RemoteTarget> {
         None
     }
+    /// Exports this local cell (`this`): its wire id (see `crate::wire`).
+    fn export(&self, this: &Arc<dyn AnyCell>) -> u64 {
+        crate::wire::export(this)
+    }
     /// The node of this cell's system, when it is networked.
     fn node(&self) -> Option<crate::codec::NodeId> {
-        crate::remote::proxy::node_of_system(self.system_id())
+        crate::system::directory::node_of(self.system_id())
     }
     /// Delivers a message that arrived from another node, encoded. `this` is this cell (for
     /// a dead letter's address): borrowed, so a stream of messages does not count references
@@ -342,6 +346,11 @@ impl<A: Actor> AnyCell for ActorCell<A> {
 
     fn remote_target(&self) -> Option<&RemoteTarget> {
         self.remote.as_deref()
+    }
+
+    fn export(&self, this: &Arc<dyn AnyCell>) -> u64 {
+        // Into its own system's table, without finding the system.
+        crate::wire::export_in(&self.system, this)
     }
 
     fn node(&self) -> Option<crate::codec::NodeId> {

@@ -6,7 +6,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -34,6 +34,9 @@ pub(crate) struct OutsideCell {
     system: Weak<SystemShared>,
     /// Whether the inbox is full: warned about once per burst, until it drains to half.
     overflowing: AtomicBool,
+    /// Its wire id once exported (0 before): the outside is the sender of every message sent
+    /// to another node from outside the system, and finds its id here without a lock.
+    wire_id: AtomicU64,
 }
 
 impl OutsideCell {
@@ -46,6 +49,7 @@ impl OutsideCell {
             capacity: capacity.max(1),
             system,
             overflowing: AtomicBool::new(false),
+            wire_id: AtomicU64::new(0),
         })
     }
 
@@ -114,6 +118,18 @@ impl AnyCell for OutsideCell {
 
     fn system_id(&self) -> u64 {
         self.system_id
+    }
+
+    fn export(&self, this: &Arc<dyn AnyCell>) -> u64 {
+        match self.wire_id.load(Ordering::Relaxed) {
+            // Two first exports at once get the same id: the table gives one per actor.
+            0 => {
+                let id = crate::wire::export(this);
+                self.wire_id.store(id, Ordering::Relaxed);
+                id
+            }
+            id => id,
+        }
     }
 
     fn push_system(&self, msg: SystemMessage) -> Result<(), SystemMessage> {

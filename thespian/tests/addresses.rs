@@ -98,3 +98,55 @@ async fn an_address_claiming_another_system_does_not_resolve_here() {
         system.shutdown().await;
     }
 }
+
+/// The wire form of an address of a system without a transport (its node is `None`, which
+/// postcard writes the same whatever the option's type).
+#[cfg(feature = "remote")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct WireForm {
+    node: Option<u8>,
+    system: u64,
+    actor: u64,
+    type_name: String,
+}
+
+#[cfg(feature = "remote")]
+#[tokio::test]
+async fn a_wire_id_resolves_only_in_the_system_that_gave_it() {
+    let first = ActorSystem::new();
+    let second = ActorSystem::new();
+    let a = first.create_actor(Named).await.unwrap();
+    let b = second.create_actor(Named).await.unwrap();
+    let a_bytes = postcard::to_allocvec(&a).unwrap();
+    let b_wire: WireForm = postcard::from_bytes(&postcard::to_allocvec(&b).unwrap()).unwrap();
+    let mut forged: WireForm = postcard::from_bytes(&a_bytes).unwrap();
+    assert_ne!(forged.system, b_wire.system);
+    // `a`'s wire id, claimed for the other system: that system's table does not hold it.
+    forged.system = b_wire.system;
+    let forged = postcard::to_allocvec(&forged).unwrap();
+    assert!(postcard::from_bytes::<ActorAddress>(&forged).is_err());
+    assert_eq!(postcard::from_bytes::<Addr<Named>>(&a_bytes).unwrap(), a);
+    first.shutdown().await;
+    second.shutdown().await;
+}
+
+#[cfg(feature = "remote")]
+#[tokio::test]
+async fn an_address_of_a_system_that_is_gone_resolves_nowhere() {
+    let system = ActorSystem::new();
+    let a = system.create_actor(Named).await.unwrap();
+    let bytes = postcard::to_allocvec(&a).unwrap();
+    assert!(postcard::from_bytes::<ActorAddress>(&bytes).is_ok());
+    system.shutdown().await;
+    drop((a, system));
+    // The actors' tasks drop their last references to the system as they end.
+    let mut resolves = true;
+    for _ in 0..200 {
+        resolves = postcard::from_bytes::<ActorAddress>(&bytes).is_ok();
+        if !resolves {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(!resolves, "the address outlived its system");
+}

@@ -49,6 +49,7 @@ const VOCABULARY: &[&str] = &[
     "remote/proxy.rs",
     "remote/transport.rs",
     "reply/mod.rs",
+    "system/directory.rs",
     "system/shared.rs",
     "watch.rs",
     "wire.rs",

@@ -1,20 +1,19 @@
 //! Reply handles that travel: a [`ReplyHandle`] sent to another node answers the original ask
 //! from there.
 //!
-//! Serializing the handle moves its route into the process's table of exported replies (under a
+//! Serializing the handle moves its route into its system's table of exported replies (under a
 //! fresh id) and leaves the local handle spent; the wire form names the node and the id. Decoded
 //! on another node, it becomes a handle whose answer is encoded and sent back over the link with
 //! that id ([`Link::answer`]), where [`answer`] completes the ask. Decoded back on its own node,
 //! it is the original route again.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::proxy::{decode_remote, encoding_node, link, with_decoding, Resolved};
+use super::proxy::{decode_remote, encoding, link, with_decoding, Resolved};
 use super::transport::{Link, ReplyRoute};
 use crate::address::ActorAddress;
 use crate::codec::NodeId;
@@ -22,6 +21,7 @@ use crate::codec::ReplyWire;
 use crate::error::AskError;
 use crate::reply::{ErasedSlot, ReplyHandle, ReplyTo, Route};
 use crate::sync::{Compaction, Unpoisoned};
+use crate::system::directory;
 use crate::system::shared::SystemShared;
 
 #[derive(Serialize, Deserialize)]
@@ -36,38 +36,42 @@ enum WireHandle {
     },
 }
 
+/// The asks of one system whose reply handles were sent to another node, by id.
 #[derive(Default)]
-struct Exported {
+pub(crate) struct ExportedReplies {
     routes: HashMap<u64, (ReplyTo, ReplyWire)>,
+    next: u64,
     compaction: Compaction,
 }
 
-fn exported() -> &'static Mutex<Exported> {
-    static EXPORTED: OnceLock<Mutex<Exported>> = OnceLock::new();
-    EXPORTED.get_or_init(Default::default)
-}
-
-fn export(route: ReplyTo, wire: ReplyWire) -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    let mut table = exported().lock_unpoisoned();
-    let Exported { routes, compaction } = &mut *table;
+/// Exports `route` into the table of system `system` (whose node encodes the handle).
+fn export(system: u64, route: ReplyTo, wire: ReplyWire) -> Result<u64, ReplyTo> {
+    let Some(system) = directory::find(system) else {
+        return Err(route);
+    };
+    let mut table = system.exported_replies.lock_unpoisoned();
+    let ExportedReplies {
+        routes,
+        next,
+        compaction,
+    } = &mut *table;
     if compaction.due(routes.len(), 256) {
         // Routes whose asker gave up (timed out) will never be answered usefully.
         routes.retain(|_, (route, _)| !route.is_closed());
         compaction.done(routes.len());
     }
-    routes.insert(id, (route, wire));
-    id
+    *next += 1;
+    routes.insert(*next, (route, wire));
+    Ok(*next)
 }
 
-fn take(id: u64) -> Option<(ReplyTo, ReplyWire)> {
-    exported().lock_unpoisoned().routes.remove(&id)
+fn take(system: &SystemShared, id: u64) -> Option<(ReplyTo, ReplyWire)> {
+    system.exported_replies.lock_unpoisoned().routes.remove(&id)
 }
 
 /// Completes the exported reply `id` with an answer that came back from another node.
 pub(crate) fn answer(system: &Arc<SystemShared>, id: u64, reply: Result<&[u8], AskError>) {
-    let Some((route, wire)) = take(id) else {
+    let Some((route, wire)) = take(system, id) else {
         return;
     };
     match reply {
@@ -93,16 +97,19 @@ where
                     reply.forget();
                     return WireHandle::Ask { node, id }.serialize(serializer);
                 }
-                let node = encoding_node();
-                let Some(node) = node else {
-                    self.restore_route(Route::Ask(reply));
-                    return Err(serde::ser::Error::custom(
-                        "a reply handle can only be sent to another node",
-                    ));
+                let exported = match encoding() {
+                    Some((node, system)) => export(system, reply, ReplyWire::of::<T>())
+                        .map(|id| WireHandle::Ask { node, id }),
+                    None => Err(reply),
                 };
-                WireHandle::Ask {
-                    node,
-                    id: export(reply, ReplyWire::of::<T>()),
+                match exported {
+                    Ok(wire) => wire,
+                    Err(reply) => {
+                        self.restore_route(Route::Ask(reply));
+                        return Err(serde::ser::Error::custom(
+                            "a reply handle can only be sent to another node",
+                        ));
+                    }
                 }
             }
             Route::Sender { to, from } => WireHandle::Sender { to, from },
@@ -126,7 +133,7 @@ where
             WireHandle::Ask { node, id } => {
                 match decode_remote(node).map_err(serde::de::Error::custom)? {
                     // Back home: the original route.
-                    Resolved::Local(_) => Ok(ReplyHandle::ask(match take(id) {
+                    Resolved::Local(system) => Ok(ReplyHandle::ask(match take(&system, id) {
                         Some((route, _)) => route,
                         None => ReplyTo::from_slot(Arc::new(Forward::gone(node))),
                     })),

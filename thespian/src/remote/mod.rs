@@ -46,6 +46,8 @@ pub use transport::{
     StartedProcess, Transport,
 };
 
+#[cfg(feature = "remote")]
+pub(crate) use handles::ExportedReplies;
 use proxy::RemoteTarget;
 
 /// Sends the watch of `target`'s actor by `watcher`; `false` if its node cannot be reached.

@@ -48,7 +48,7 @@ where
     A::Message: From<M>,
 {
     let message = A::Message::from(msg);
-    let home = cell.system.remote.get().map(|t| t.node());
+    let home = cell.system.node().map(|node| (node, cell.system.id));
     // A sender that cannot be reached from another node (an actor of a system without a
     // transport) travels as no sender at all, like the outside.
     let reachable = sender.as_ref().filter(|s| wire_node(&*s.cell).is_some());
@@ -374,33 +374,12 @@ fn intern(name: &str) -> &'static str {
     leaked
 }
 
-/// Nodes of the systems of this process, by system id.
-fn nodes() -> &'static RwLock<HashMap<u64, NodeId>> {
-    static NODES: OnceLock<RwLock<HashMap<u64, NodeId>>> = OnceLock::new();
-    NODES.get_or_init(Default::default)
-}
-
-/// The node of a local system, by its id (for cells that do not hold their system).
-pub(crate) fn node_of_system(system: u64) -> Option<NodeId> {
-    nodes().read_unpoisoned().get(&system).copied()
-}
-
-pub(crate) fn register_node(system: u64, node: NodeId) {
-    nodes().write_unpoisoned().insert(system, node);
-}
-
-pub(crate) fn forget_node(system: u64) {
-    if let Ok(mut nodes) = nodes().write() {
-        nodes.remove(&system);
-    }
-}
-
 /// Where an address points, for its wire form: the node (if networked), the system, and the
 /// actor's wire id there. A local actor is exported by this (see `crate::wire`).
 pub(crate) fn wire_origin(cell: &Arc<dyn AnyCell>) -> (Option<NodeId>, u64, u64) {
     match cell.remote_target() {
         Some(target) => (Some(target.node), 0, target.to),
-        None => (cell.node(), cell.system_id(), crate::wire::export(cell)),
+        None => (cell.node(), cell.system_id(), cell.export(cell)),
     }
 }
 
@@ -414,25 +393,27 @@ pub(crate) fn wire_node(cell: &dyn AnyCell) -> Option<NodeId> {
 
 thread_local! {
     static DECODING: RefCell<Option<Arc<SystemShared>>> = const { RefCell::new(None) };
-    /// The node whose message is being encoded for another node: all a reply handle that
-    /// travels needs to know (a `Copy` value, so a remote send costs no reference count).
-    static ENCODING: Cell<Option<NodeId>> = const { Cell::new(None) };
+    /// The node and system whose message is being encoded for another node: all a reply
+    /// handle that travels needs to know (`Copy` values, so a remote send costs no reference
+    /// count).
+    static ENCODING: Cell<Option<(NodeId, u64)>> = const { Cell::new(None) };
 }
 
-/// Runs `f` with `node` as the node whose message is being encoded for another node.
-fn with_encoding<R>(node: Option<NodeId>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<NodeId>);
+/// Runs `f` with `home` (a node and its system's id) as the one whose message is being encoded
+/// for another node.
+fn with_encoding<R>(home: Option<(NodeId, u64)>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<(NodeId, u64)>);
     impl Drop for Restore {
         fn drop(&mut self) {
             ENCODING.with(|e| e.set(self.0));
         }
     }
-    let _restore = Restore(ENCODING.with(|e| e.replace(node)));
+    let _restore = Restore(ENCODING.with(|e| e.replace(home)));
     f()
 }
 
-/// The node encoding a message for another node, if any.
-pub(crate) fn encoding_node() -> Option<NodeId> {
+/// The node, and the id of its system, encoding a message for another node, if any.
+pub(crate) fn encoding() -> Option<(NodeId, u64)> {
     ENCODING.with(Cell::get)
 }
 
@@ -451,8 +432,8 @@ pub(crate) fn with_decoding<R>(system: &Arc<SystemShared>, f: impl FnOnce() -> R
 
 /// What a remote wire address resolves to on the decoding system.
 pub(crate) enum Resolved {
-    /// It names an actor of a system of this process: look it up locally.
-    Local(u64),
+    /// It names an actor of this system of this process: look it up there.
+    Local(Arc<SystemShared>),
     /// A proxy is needed, made by this system.
     Remote(Arc<SystemShared>),
 }
@@ -471,18 +452,13 @@ pub(crate) fn decoding_from_network() -> bool {
 pub(crate) fn decode_remote(node: NodeId) -> Result<Resolved, WireError> {
     let decoding = DECODING.with(|d| d.borrow().clone());
     if let Some(system) = decoding {
-        if system.remote.get().is_some_and(|t| t.node() == node) {
-            return Ok(Resolved::Local(system.id));
+        if system.node() == Some(node) {
+            return Ok(Resolved::Local(system));
         }
         return Ok(Resolved::Remote(system));
     }
-    let local = nodes()
-        .read_unpoisoned()
-        .iter()
-        .find(|(_, n)| **n == node)
-        .map(|(id, _)| *id);
     // Outside `thespian::remote::decoding` there is no transport to reach the node with.
-    local
+    crate::system::directory::find_node(node)
         .map(Resolved::Local)
         .ok_or(WireError::Unreachable(Unreachable::NoTransport { node }))
 }

@@ -34,7 +34,7 @@ pub fn install(system: &ActorSystem, transport: Arc<dyn Transport>) -> Result<()
         .remote
         .set(transport)
         .map_err(|_| WireError::Setup("a transport is already installed"))?;
-    proxy::register_node(shared.id, node);
+    crate::system::directory::networked(shared.id, node);
     Ok(())
 }
 
@@ -109,10 +109,7 @@ impl fmt::Debug for LocalActor {
 /// The local actor `to` of `system`, for messages from another node: only actors whose address
 /// this process has sent out (serialized) can be found.
 pub fn local_actor(system: &ActorSystem, to: u64) -> Option<LocalActor> {
-    let id = system.shared().id;
-    crate::wire::import(to)
-        .filter(|c| c.system_id() == id)
-        .map(LocalActor)
+    crate::wire::import(system.shared(), to).map(LocalActor)
 }
 
 /// Completes the ask behind reply handle `id`, which this system sent to another node and which
@@ -123,10 +120,7 @@ pub fn answer(system: &ActorSystem, id: u64, reply: Result<&[u8], AskError>) {
 
 /// Asks the local actor `to` to exit, for a peer that asked; `false` if there is no such actor.
 pub fn request_exit(system: &ActorSystem, to: u64) -> bool {
-    let shared = system.shared();
-    crate::wire::import(to)
-        .filter(|c| c.system_id() == shared.id)
-        .is_some_and(|c| c.request_exit())
+    crate::wire::import(system.shared(), to).is_some_and(|c| c.request_exit())
 }
 
 /// A message that was queued for actor `to` of `node` but never left: it becomes a dead letter
@@ -143,8 +137,7 @@ pub fn undelivered(
 
 /// The local actor `to` of `system`, among the actors whose address left this process.
 fn exported(system: &ActorSystem, to: u64) -> Option<Arc<dyn AnyCell>> {
-    let id = system.shared().id;
-    crate::wire::import(to).filter(|c| c.system_id() == id && c.remote_target().is_none())
+    crate::wire::import(system.shared(), to).filter(|c| c.remote_target().is_none())
 }
 
 /// Hands a [`Notice`] that node `from` sent to the local actor `to` (see [`Link::notify`](super::Link::notify)).

@@ -1,5 +1,6 @@
 //! The [`ActorSystem`]: creates actors, talks to them from outside, and shuts them down.
 
+pub(crate) mod directory;
 pub(crate) mod shared;
 mod spawn;
 

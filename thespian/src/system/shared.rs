@@ -66,17 +66,25 @@ pub(crate) struct SystemShared {
     pub(crate) watches: crate::watch::Watches,
     /// Runs the actors that want a process of their own (see [`crate::remote::transport::Processes`]).
     pub(crate) processes: OnceLock<Arc<dyn crate::remote::transport::Processes>>,
+    /// The actors whose addresses left as bytes, by wire id (see [`crate::wire`]).
+    pub(crate) exports: Mutex<crate::wire::Exports>,
+    /// The asks whose reply handles were sent to another node, by id.
+    #[cfg(feature = "remote")]
+    pub(crate) exported_replies: Mutex<crate::remote::ExportedReplies>,
 }
 
 impl Drop for SystemShared {
     fn drop(&mut self) {
-        if self.remote.get().is_some() {
-            crate::remote::proxy::forget_node(self.id);
-        }
+        super::directory::leave(self.id);
     }
 }
 
 impl SystemShared {
+    /// The node of a networked system.
+    pub(crate) fn node(&self) -> Option<crate::codec::NodeId> {
+        self.remote.get().map(|t| t.node())
+    }
+
     pub(crate) fn outside_address(&self) -> ActorAddress {
         ActorAddress::from_cell(self.outside.clone())
     }

@@ -16,6 +16,7 @@ use crate::id::short_type_name;
 use crate::remote::proxy::{
     decode_remote, decoding_from_network, typed_proxy, untyped, wire_origin, Resolved,
 };
+use crate::system::directory;
 use crate::system::shared::SystemShared;
 
 /// The wire form of an address. `node` is set for the addresses of a networked system (see
@@ -56,6 +57,12 @@ enum Decoded {
 
 fn decode_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decoded, D::Error> {
     let wire = WireAddress::deserialize(deserializer)?;
+    let unknown = || {
+        serde::de::Error::custom(format_args!(
+            "unknown actor {} of system {}",
+            wire.actor, wire.system
+        ))
+    };
     let system = match wire.node {
         // From another node, an id without a node would name an unrelated local actor.
         None if decoding_from_network() => {
@@ -63,7 +70,7 @@ fn decode_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decoded,
                 "an address without a node came from the network",
             ))
         }
-        None => wire.system,
+        None => directory::find(wire.system).ok_or_else(unknown)?,
         Some(node) => match decode_remote(node).map_err(serde::de::Error::custom)? {
             Resolved::Local(system) => system,
             Resolved::Remote(system) => {
@@ -76,15 +83,9 @@ fn decode_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decoded,
             }
         },
     };
-    import(wire.actor)
-        .filter(|cell| cell.system_id() == system)
+    import(&system, wire.actor)
         .map(Decoded::Local)
-        .ok_or_else(|| {
-            serde::de::Error::custom(format_args!(
-                "unknown actor {} of system {}",
-                wire.actor, system
-            ))
-        })
+        .ok_or_else(unknown)
 }
 
 fn deserialize_cell<'de, D: Deserializer<'de>>(
