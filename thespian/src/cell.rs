@@ -1,6 +1,7 @@
 //! The cell: the shared part of a running actor that every address of it points to, holding its
-//! identity, its system and its mailbox. Sends end here: a local cell pushes into the mailbox, a
-//! proxy's cell (an actor of another node) hands the message to the remote seam. `AnyCell` is what
+//! identity, its system and its mailbox. Sends end here: a local cell pushes into the mailbox; a
+//! proxy's cell (an actor of another node), whose mailbox is closed from the start, hands the
+//! refused message to the remote seam. `AnyCell` is what
 //! an untyped address reaches, `Deliver<M>` what a `Recipient<M>` reaches.
 
 use std::any::Any;
@@ -215,6 +216,27 @@ pub(crate) trait Deliver<M>: AnyCell {
     fn to_address(self: Arc<Self>) -> ActorAddress;
 }
 
+impl<A: Actor> ActorCell<A> {
+    /// A message the mailbox refused: a proxy's goes to its node, anyone else's is refused as
+    /// sent to an actor that has exited. Out of line: the local send's path ends before it.
+    #[cold]
+    #[inline(never)]
+    fn refused<M: Send + 'static>(
+        &self,
+        msg: M,
+        sender: Option<ActorAddress>,
+        reply: Option<ReplyTo>,
+    ) -> Result<(), Refused<M>>
+    where
+        A::Message: From<M>,
+    {
+        match &self.remote {
+            Some(target) => crate::remote::proxy::push(self, target, msg, sender, reply),
+            None => Err(Refused::exited(msg, sender, reply)),
+        }
+    }
+}
+
 impl<A: Actor, M: Send + 'static> Deliver<M> for ActorCell<A>
 where
     A::Message: From<M>,
@@ -236,14 +258,13 @@ where
         sender: Option<ActorAddress>,
         reply: Option<ReplyTo>,
     ) -> Result<(), Refused<M>> {
-        if let Some(target) = &self.remote {
-            return crate::remote::proxy::push(self, target, msg, sender, reply);
-        }
+        // A proxy's mailbox is closed from the start: its sends take the refusal's path, so a
+        // local send never looks for a remote target.
         self.mailbox
             .push_with((msg, sender, reply), |(msg, sender, reply)| {
                 Envelope::user(A::Message::from(msg), sender, reply)
             })
-            .map_err(|(msg, sender, reply)| Refused::exited(msg, sender, reply))
+            .or_else(|(msg, sender, reply)| self.refused(msg, sender, reply))
     }
 
     fn to_address(self: Arc<Self>) -> ActorAddress {

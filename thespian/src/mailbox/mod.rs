@@ -116,6 +116,15 @@ impl<M> Mailbox<M> {
         }
     }
 
+    /// The mailbox of a cell that queues nothing (a proxy's: its messages go to another node):
+    /// closed from the start, so a push fails at once, with no allocation.
+    pub(crate) fn closed() -> Self {
+        Mailbox {
+            rare: None,
+            queue: Queue::closed(),
+        }
+    }
+
     /// The bound of a bounded mailbox.
     #[inline]
     fn bound_part(&self) -> Option<&Bound> {

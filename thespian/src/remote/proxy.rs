@@ -296,7 +296,7 @@ pub(crate) fn typed_proxy<A: Actor>(
         exiting: Default::default(),
         ordinal: 0,
         system: system.clone(),
-        mailbox: Mailbox::new(None),
+        mailbox: Mailbox::closed(),
         lineage: Default::default(),
         remote: Some(Box::new(RemoteTarget {
             node,

@@ -139,6 +139,15 @@ impl<T> Queue<T> {
         }
     }
 
+    /// A queue closed from the start, which never allocates: every push is refused.
+    pub(crate) fn closed() -> Self {
+        Queue {
+            word: AtomicPtr::new(ptr::without_provenance_mut(CLOSED_BARE)),
+            waker: UnsafeCell::new(None),
+            _core: PhantomData,
+        }
+    }
+
     /// A queue whose next position is `pos`, as if `pos` values had passed through it (the
     /// tests of positions past 32 bits).
     #[cfg(test)]
@@ -254,8 +263,12 @@ impl<T> Queue<T> {
     /// receiver closed it first.
     #[cold]
     fn install(&self) -> Option<&Core<T>> {
-        let fresh = Core::alloc(0);
         let mut word = self.word.load(Ordering::Acquire);
+        // A queue closed bare stays so: refused without allocating (a proxy's, on every send).
+        if self.core_of(word).is_none() && word.addr() & CLOSED_BARE != 0 {
+            return None;
+        }
+        let fresh = Core::alloc(0);
         loop {
             if let Some(core) = self.core_of(word) {
                 // SAFETY: never shared.

@@ -280,3 +280,17 @@ fn many_senders_lose_nothing_and_keep_each_senders_order() {
     }
     assert_eq!(unsafe { q.pop() }, None);
 }
+
+#[test]
+fn a_queue_closed_from_the_start_refuses_every_push_without_allocating() {
+    let q = Queue::<u64>::closed();
+    assert!(q.is_closed());
+    for n in 0..3 {
+        assert_eq!(q.push(n), Err(n));
+    }
+    // No core was installed for the refused pushes: a proxy's sends allocate nothing here.
+    assert!(q.core(Ordering::Acquire).is_none());
+    assert_eq!(q.len(), 0);
+    // SAFETY: the test is the only receiver.
+    assert_eq!(unsafe { q.pop() }, None);
+}
