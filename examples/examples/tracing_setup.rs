@@ -1,19 +1,19 @@
 //! Logging with `tracing`: one subscriber set up in `main`, and what thespian records with it.
 //!
 //! `RUST_LOG` chooses what is shown; this example defaults to `info,thespian=debug`. At `debug`
-//! for `thespian`, every message an actor handles runs in a `handle` span naming the actor, the
-//! message type, the sender and a trace number, so each line a handler logs says which actor
-//! logged it, handling what, for whom. thespian's own reports (a handler that panicked, an error
-//! nobody waited for) land in the same spans. With `RUST_LOG=info` the spans are off and cost a
+//! for `thespian`, every message an actor handles runs in a `handle` span naming the message
+//! type, the sender and a trace number, inside its actor's `actor` span, so each line a handler
+//! logs says which actor logged it, handling what, for whom. thespian's own reports (a handler
+//! that panicked, an error nobody waited for) land in the same spans. With `RUST_LOG=info` the spans are off and cost a
 //! level check per message.
 //!
 //! ```text
 //! $ cargo run --example tracing_setup
-//!  INFO handle{actor=Reader#3 message_type=ReaderBorrow sender=outside trace=18336488083538943952}: tracing_setup: asking the library title="Dune"
-//!  INFO handle{actor=Library#2 message_type=LibraryLend sender=Reader#3 trace=43521057730465499}: tracing_setup: lent title="Dune" left=0
-//!  INFO handle{actor=Reader#3 message_type=ReaderBorrow sender=outside trace=18336488083538943952}: tracing_setup: borrowed title="Dune" ok=true
+//!  INFO actor{actor=Reader#3 actor_type="tracing_setup::Reader"}:handle{message_type=ReaderBorrow sender=outside trace=18336488083538943952}: tracing_setup: asking the library title="Dune"
+//!  INFO actor{actor=Library#2 actor_type="tracing_setup::Library"}:handle{message_type=LibraryLend sender=Reader#3 trace=43521057730465499}: tracing_setup: lent title="Dune" left=0
+//!  INFO actor{actor=Reader#3 actor_type="tracing_setup::Reader"}:handle{message_type=ReaderBorrow sender=outside trace=18336488083538943952}: tracing_setup: borrowed title="Dune" ok=true
 //!  …
-//!  WARN handle{actor=Library#2 message_type=LibraryLend sender=outside trace=3113627980978195287}: thespian::context: the handler of a told message returned an error actor=Library#2 message_type="LibraryLend" error="no copy of \"Dune\" left"
+//!  WARN actor{actor=Library#2 actor_type="tracing_setup::Library"}:handle{message_type=LibraryLend sender=outside trace=3113627980978195287}: thespian::context: the handler of a told message returned an error actor=Library#2 message_type="LibraryLend" error="no copy of \"Dune\" left"
 //!  …
 //! ```
 //!

@@ -63,10 +63,10 @@
 //! * **Nothing vanishes.** A message that cannot be delivered is a *dead letter*: counted, logged,
 //!   and handed to the registered handler ([`Context::register_dead_letters`]).
 //! * **Observable.** The library logs through `tracing`. With `thespian=debug` enabled, every
-//!   handled message runs in a `handle` span (actor, message type, sender, and a trace number
-//!   that crosses nodes with the messages a handler sends there), so what a handler logs says
-//!   where it comes from; off, it costs a level check per message (see the `tracing_setup`
-//!   example).
+//!   handled message runs in a `handle` span inside its actor's span (actor, message type,
+//!   sender, and a trace number that crosses nodes with the messages a handler sends there), so
+//!   what a handler logs says where it comes from; off, it costs a level check per message (see
+//!   the `tracing_setup` example).
 //!
 //! [`semantics`] states every rule precisely (it is `SEMANTICS.md` in the repository).
 //!

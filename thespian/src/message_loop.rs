@@ -289,8 +289,18 @@ async fn handle_traced<A: Actor>(
     msg: A::Message,
     trace: Option<TraceId>,
 ) -> Step {
+    // Only called while spans are on: an actor whose messages merely carry a trace (from
+    // another node) allocates nothing for it.
+    let actor_span = || {
+        let extras = ctx.extras.get_or_insert_with(Default::default);
+        let span = extras.span.get_or_insert_with(|| {
+            let myself: &dyn std::fmt::Display = &ctx.myself;
+            spans::actor_span(myself, A::type_name())
+        });
+        span.clone()
+    };
     let span = spans::handling(
-        &ctx.myself,
+        actor_span,
         <A::Message as Mail>::name(&msg),
         ctx.sender.as_ref().map(|s| s as &dyn std::fmt::Display),
         trace,

@@ -88,11 +88,23 @@ pub(crate) struct Handling {
     trace: Option<TraceId>,
 }
 
-/// The span for handling `message`, which came with `trace`. When spans are on, a message
-/// without a trace starts one; when they are off, the span is disabled and the trace is only
-/// passed on.
+/// An actor's span (`actor`, with its address and type), the parent of the spans its messages
+/// are handled in. A root: an actor outlives the request that created it.
+pub(crate) fn actor_span(actor: &dyn fmt::Display, actor_type: &'static str) -> Span {
+    tracing::debug_span!(
+        target: "thespian",
+        parent: None,
+        "actor",
+        actor = %actor,
+        actor_type = actor_type,
+    )
+}
+
+/// The span for handling `message`, which came with `trace`, inside the actor's span (`actor`,
+/// made on first use while spans are on), which names the actor. When spans are on, a message without a trace starts
+/// one; when they are off, the span is disabled and the trace is only passed on.
 pub(crate) fn handling(
-    actor: &dyn fmt::Display,
+    actor_span: impl FnOnce() -> Span,
     message_type: &'static str,
     sender: Option<&dyn fmt::Display>,
     trace: Option<TraceId>,
@@ -106,8 +118,8 @@ pub(crate) fn handling(
     let trace = trace.unwrap_or_else(new_trace);
     let span = tracing::debug_span!(
         target: "thespian",
+        parent: &actor_span(),
         "handle",
-        actor = %actor,
         message_type = %message_type,
         sender = %Sender(sender),
         trace = trace.get(),

@@ -1,6 +1,6 @@
-//! Every handled message runs in a `handle` span once a subscriber enables `thespian` at DEBUG:
-//! what the handler logs is recorded inside it, with the actor, the message type, the sender
-//! and the trace; a failing message keeps its span through its retry. A message one handler
+//! Every handled message runs in a `handle` span, inside its actor's `actor` span, once a
+//! subscriber enables `thespian` at DEBUG: what the handler logs is recorded inside it, with the
+//! actor, the message type, the sender and the trace; a failing message keeps its span through its retry. A message one handler
 //! tells another actor of the same node carries its trace with the feature `local-traces` only.
 
 mod common;
@@ -55,6 +55,10 @@ async fn a_handler_logs_inside_its_span_with_actor_message_sender_and_trace() {
 
     let first = log.line("filing 1");
     assert!(first.contains("handle{"), "{first}");
+    // Each message's span is inside its actor's.
+    let (actor, handle) = (first.find("actor{"), first.find("handle{"));
+    assert!(actor.is_some() && actor < handle, "{first}");
+    assert!(field(&first, "actor_type").contains("Clerk"), "{first}");
     assert!(field(&first, "actor").contains("Clerk"), "{first}");
     assert!(field(&first, "message_type").contains("File"), "{first}");
     assert_eq!(field(&first, "sender"), "outside");

@@ -49,6 +49,9 @@ pub(crate) struct Extras {
     /// The actor's metric handles (feature `metrics`), made with its first message.
     #[cfg(feature = "metrics")]
     pub(crate) metrics: Option<crate::metrics::ActorMetrics>,
+    /// The actor's tracing span, the parent of each message's: made with the first message
+    /// handled while spans are on, closed when the actor ends.
+    pub(crate) span: Option<tracing::Span>,
 }
 
 /// The actor's wake-ups, delayed messages and attached streams end with it, however it ends

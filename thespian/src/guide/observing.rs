@@ -3,7 +3,8 @@
 //! * **Logs and spans.** The library logs through [`tracing`](https://docs.rs/tracing), so it
 //!   shows up wherever the program's own logs go. Set up a subscriber once, at the start of
 //!   `main`. With the target `thespian` enabled at `DEBUG`, every message an actor handles runs
-//!   in a span named `handle`, with the fields `actor`, `message_type`, `sender` and `trace`:
+//!   in a span named `handle`, with the fields `message_type`, `sender` and `trace`, inside the
+//!   actor's own span, `actor` (fields `actor` and `actor_type`):
 //!   whatever the handler logs is recorded inside it, and so is what the library reports about
 //!   the message (a panic, its retry, a restart, an error nobody waited for). `trace` is a
 //!   number that a message carries to another node, so one request can be followed through the
@@ -45,7 +46,7 @@
 //! let greeter = system.create_actor(Greeter).await?;
 //! assert_eq!(greeter.greet("World".into()).ask().await?, "Hello, World!");
 //! // The subscriber printed (with the time first):
-//! //  INFO handle{actor=Greeter#2 message_type=GreeterGreet sender=outside trace=…}: …: greeting name="World"
+//! //  INFO actor{actor=Greeter#2 actor_type=…}:handle{message_type=GreeterGreet sender=outside trace=…}: …: greeting name="World"
 //!
 //! let status = system.status(Duration::from_secs(1)).await;
 //! assert_eq!((status.live_actors, status.dead_letters, status.restarts), (1, 0, 0));
