@@ -521,6 +521,12 @@ impl Convention {
     /// Joins the convention. Returns at once; the table fills in as members are found
     /// ([`members`](Self::members)).
     ///
+    /// # Errors
+    ///
+    /// [`NetError::AlreadyJoined`] when this node has joined a convention already;
+    /// [`NetError::Create`] when its actor system cannot create the convention's agent (it is
+    /// shut down, say).
+    ///
     /// ```
     /// # use std::time::Duration;
     /// # use thespian::prelude::*;
@@ -568,10 +574,7 @@ impl Convention {
     pub async fn join(net: &NetSystem, config: ConventionConfig) -> Result<Convention, NetError> {
         let system = net.system();
         if system.named_address(AGENT).is_some() {
-            return Err(NetError::Unreachable(
-                "convention".into(),
-                "this node has joined a convention already".into(),
-            ));
+            return Err(NetError::AlreadyJoined);
         }
         let renew_pending = Arc::new(AtomicBool::new(false));
         let membership = Membership::start(
@@ -621,7 +624,7 @@ impl Convention {
         let agent = system
             .create_actor_with(agent, ActorOptions::new().name(AGENT))
             .await
-            .map_err(|e| NetError::Unreachable("convention".into(), e.to_string()))?;
+            .map_err(NetError::Create)?;
         Ok(Convention { shared, agent })
     }
 
@@ -1023,6 +1026,13 @@ impl Convention {
     /// convention: members, their capabilities and actor counts. Needs only a networked system
     /// that knows the secret (the status tool is one).
     ///
+    /// # Errors
+    ///
+    /// [`NetError::NotFound`] when the node has not joined a convention; [`NetError::Timeout`]
+    /// when no answer comes within `timeout`; [`NetError::Ask`] when asking the node's agent
+    /// fails (the connection is lost, say); and as for [`NetSystem::lookup_address`] when
+    /// the node cannot be reached.
+    ///
     /// ```
     /// # use std::time::Duration;
     /// # use thespian::prelude::*;
@@ -1214,6 +1224,14 @@ impl Convention {
     /// least loaded ([`PlacementPolicy::LeastLoaded`]; see [`create_actor_with`](Self::create_actor_with)
     /// for another policy). The actor is a top-level actor of the node that creates it.
     ///
+    /// # Errors
+    ///
+    /// [`CreateError::NoCompatibleSystem`] when `actor` cannot be encoded, or no member accepts
+    /// it, or every member asked refused or failed; [`CreateError::PlacementTimedOut`] when the
+    /// node asked did not answer within the [create timeout](ConventionConfig::create_timeout)
+    /// (no other node is tried: it may still create the actor). Placed on this node, the errors
+    /// of [`ActorSystem::create_actor_with`].
+    ///
     /// ```
     /// # use std::time::Duration;
     /// # use thespian::prelude::*;
@@ -1274,6 +1292,10 @@ impl Convention {
 
     /// Creates `actor` as [`create_actor`](Self::create_actor) does, with the requirements and
     /// supervision of `placement`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`create_actor`](Self::create_actor).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -1340,6 +1362,11 @@ impl Convention {
     /// the [`ChildActorExited::child`](thespian::ChildActorExited) it gets is the address
     /// returned here. When the parent exits, it asks the child to exit and waits for it (or for
     /// its node to be lost). A child whose parent's node is lost is asked to exit.
+    ///
+    /// # Errors
+    ///
+    /// As for [`create_actor`](Self::create_actor); placed on this node, also
+    /// [`CreateError::ParentExiting`] when the actor of `ctx` is exiting.
     ///
     /// ```
     /// # use std::time::Duration;

@@ -2,7 +2,8 @@
 
 use std::net::SocketAddr;
 
-use thespian::remote::WireError;
+use thespian::remote::{NodeId, WireError};
+use thespian::{AskError, CreateError};
 
 /// Why a networked operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -22,9 +23,26 @@ pub enum NetError {
     /// Encoding or decoding failed.
     #[error(transparent)]
     Wire(#[from] WireError),
-    /// The peer could not be reached, or was lost.
-    #[error("{0} is unreachable: {1}")]
-    Unreachable(String, String),
+    /// The connection to the node was lost before it answered.
+    #[error("the connection to {0} was lost before it answered")]
+    Lost(NodeId),
+    /// An actor asked on another node (a status query of the convention or the process base)
+    /// did not answer.
+    #[error("the actor asked at {peer} did not answer: {error}")]
+    Ask {
+        /// The node's socket address.
+        peer: SocketAddr,
+        /// Why the ask failed.
+        #[source]
+        error: AskError,
+    },
+    /// An actor the network layer runs (the convention's agent, the process base's registry)
+    /// could not be created on the local system.
+    #[error("cannot start the network layer's actor: {0}")]
+    Create(#[from] CreateError),
+    /// This node has joined a convention already (one per node).
+    #[error("this node has joined a convention already")]
+    AlreadyJoined,
     /// No answer within the time given.
     #[error("no answer within {0:?}")]
     Timeout(std::time::Duration),

@@ -1,4 +1,4 @@
-//! Remote actors for [thespian](https://docs.rs/thespian): an actor system reachable over TCP, so
+//! Remote actors for [thespian](https://docs.rs/thespian-actors): an actor system reachable over TCP, so
 //! that an address of an actor on another machine works exactly like a local one.
 //!
 //! ```text
@@ -324,6 +324,11 @@ pub mod __testing {
     /// membership does for the members it holds alive.
     pub fn watch(net: &crate::NetSystem, node: NodeId, watched: bool) {
         net.inner().link(node).set_watched(watched);
+    }
+
+    /// Frames `net` has sent or queued to `node` that `node` has not acknowledged yet.
+    pub fn unacknowledged(net: &crate::NetSystem, node: NodeId) -> usize {
+        net.inner().link(node).unacknowledged()
     }
 
     /// Asks actor `to` on `node` to exit: a frame on the link to `node`, kept until the node

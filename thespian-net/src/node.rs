@@ -270,6 +270,19 @@ impl NetSystem {
     /// be sent to other nodes, and addresses from other nodes reach their actors. Must be called
     /// inside a tokio runtime (the node's tasks run there).
     ///
+    /// # Errors
+    ///
+    /// [`NetError::Io`] when the listen address is unspecified (`0.0.0.0` or `::`: peers could
+    /// not dial it) or cannot be bound; [`NetError::Install`] when `system` is sequential or
+    /// already networked; [`NetError::Tls`] when the TLS configuration cannot be used; and
+    /// [`NetError::Handshake`] in the unlikely case that the operating system's random source
+    /// fails.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a tokio runtime, or in one built without I/O enabled (tokio's
+    /// listener and runtime handle need them).
+    ///
     /// ```
     /// # use thespian::prelude::*;
     /// # #[tokio::main]
@@ -480,6 +493,13 @@ impl NetSystem {
     /// Connects to the node listening at `addr` (proving the secret both ways) and returns its
     /// identity. Sends open connections by themselves; this is for finding out who is there.
     ///
+    /// # Errors
+    ///
+    /// [`NetError::Shutdown`] after [`shutdown`](Self::shutdown); [`NetError::Io`] when the TCP
+    /// (or TLS) connection fails; [`NetError::Handshake`] when the peer fails the handshake
+    /// (another secret or protocol version), or connecting and the handshake together take
+    /// longer than the handshake timeout.
+    ///
     /// ```
     /// # use std::time::Duration;
     /// # use thespian::prelude::*;
@@ -536,6 +556,11 @@ impl NetSystem {
     /// The actor holding global name `name` on the node at `addr`, as a typed address that
     /// sends there.
     ///
+    /// # Errors
+    ///
+    /// As for [`lookup_address`](Self::lookup_address); and [`NetError::NotFound`] when the actor
+    /// of that name is not an `A`.
+    ///
     /// ```
     /// # use std::time::Duration;
     /// # use thespian::prelude::*;
@@ -581,6 +606,13 @@ impl NetSystem {
 
     /// The actor holding global name `name` on the node at `addr`, whatever its type. At this
     /// node's own address, the local actor of that name.
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::NotFound`] when no live actor holds the name there; [`NetError::Timeout`] when
+    /// the whole lookup takes longer than `timeout`; as for [`connect`](Self::connect) when the
+    /// node cannot be reached; [`NetError::Wire`] when the request cannot be sent or the answer
+    /// not decoded; [`NetError::Lost`] when the connection is lost before the answer.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -629,9 +661,7 @@ impl NetSystem {
         let work = async {
             let node = self.connect(addr).await?;
             let answer = self.inner.link(node).lookup(name)?;
-            let bytes = answer
-                .await
-                .map_err(|_| NetError::Unreachable(node.to_string(), "connection lost".into()))?;
+            let bytes = answer.await.map_err(|_| NetError::Lost(node))?;
             let found: Option<ActorAddress> = self.decode(&bytes)?;
             found.ok_or_else(|| NetError::NotFound(name.to_owned()))
         };
@@ -657,7 +687,7 @@ impl NetSystem {
             let actor = self.lookup::<A>(node, name, timeout).await?;
             ask(actor)
                 .await
-                .map_err(|e| NetError::Unreachable(node.to_string(), e.to_string()))
+                .map_err(|error| NetError::Ask { peer: node, error })
         };
         tokio::time::timeout(timeout, query)
             .await
@@ -666,6 +696,11 @@ impl NetSystem {
 
     /// Decodes bytes that may hold addresses, resolving them on this node (addresses of other
     /// nodes become proxies).
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::Wire`] when the bytes are not a `T` (including an address of another actor
+    /// type than the one expected).
     ///
     /// ```
     /// # use std::time::Duration;

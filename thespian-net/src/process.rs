@@ -181,7 +181,7 @@ impl Processes {
         net.system()
             .create_actor_with(registry, ActorOptions::new().name(REGISTRY))
             .await
-            .map_err(|e| NetError::Unreachable("process base".into(), e.to_string()))?;
+            .map_err(NetError::Create)?;
         remote::install_processes(net.system(), Arc::new(Launcher(inner.clone())))
             .map_err(NetError::Install)?;
         Ok(Processes { inner })

@@ -204,8 +204,16 @@ async fn a_black_holed_connection_between_members_is_found_and_replaced() {
         counter.numbered(n).tell().await.unwrap();
     }
     assert_eq!(counter.total().ask().await, Ok(0));
-    // Acknowledged within a heartbeat (100 ms): only what is sent after the cut is at stake.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Everything sent so far acknowledged (within a heartbeat, 100 ms): only what is sent
+    // after the cut is at stake.
+    let acked_by = tokio::time::Instant::now() + Duration::from_secs(5);
+    while __testing::unacknowledged(&net_two, net_one.node()) > 0 {
+        assert!(
+            tokio::time::Instant::now() < acked_by,
+            "frames never acknowledged"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     // The route fails without a close: what is sent now goes nowhere, unacknowledged, until
     // node two takes the node for lost (twice the silence limit): those messages become dead
     // letters there, none vanishes.
