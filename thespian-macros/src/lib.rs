@@ -1,4 +1,4 @@
-//! The `#[actor]` attribute of [thespian](https://docs.rs/thespian). Use it through
+//! The `#[actor]` attribute of [thespian](https://docs.rs/thespian-actors). Use it through
 //! `thespian::actor`, whose documentation describes what it generates.
 
 use proc_macro::TokenStream;

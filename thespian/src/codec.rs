@@ -36,8 +36,8 @@ impl fmt::Display for NodeId {
 #[non_exhaustive]
 pub enum WireError {
     /// The type has no wire form: an actor type whose messages are not serde
-    /// (`#[actor(no_serde)]`, or a hand-written actor that does not implement the wire methods),
-    /// or a reply type that is not.
+    /// (`#[actor(no_serde)]`, or a hand-written message type that keeps `Mail`'s default wire
+    /// form), or a reply type that is not.
     #[error("messages of {0} cannot travel between actor systems")]
     NotRemote(&'static str),
     /// Encoding failed.

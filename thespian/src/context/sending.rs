@@ -14,6 +14,12 @@ impl<A: Actor> Context<A> {
     /// Sends `msg` to `to` with this actor as its sender. If the target has exited, the message
     /// becomes a dead letter. Waits only for room in a bounded mailbox.
     ///
+    /// # Cancel safety
+    ///
+    /// The message is sent when this returns; dropping the [`Delivery`] does not take it back.
+    /// Dropped while it waits for room in a full bounded mailbox, its message becomes a dead
+    /// letter.
+    ///
     /// ```
     /// # use std::time::Duration;
     /// # use thespian::prelude::*;
@@ -105,6 +111,13 @@ impl<A: Actor> Context<A> {
     /// # Errors
     ///
     /// [`AskError`](crate::AskError), as for [`Addr::ask`](crate::Addr::ask).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`ActorSystem::ask`](crate::ActorSystem::ask): the request is sent when this
+    /// returns, unless the target's bounded mailbox is full. Dropping the [`Ask`] does not take a
+    /// sent request back (its reply becomes a dead letter); one still waiting for room is dropped
+    /// unsent.
     ///
     /// ```
     /// # use std::time::Duration;

@@ -323,6 +323,42 @@ impl ActorSystem {
 
     /// Creates a troupe: one address in front of a pool of workers made by `factory` (see
     /// [`Troupe`]).
+    ///
+    /// # Errors
+    ///
+    /// [`CreateError::SystemShutDown`] when the system is shut down, [`CreateError::NoRuntime`]
+    /// when there is no tokio runtime to run the troupe on. Workers are made later, as work comes:
+    /// one that cannot be made then is logged, and its job waits.
+    ///
+    /// ```
+    /// use thespian::prelude::*;
+    /// use thespian::TroupeOptions;
+    ///
+    /// struct Scanner;
+    ///
+    /// #[actor]
+    /// impl Scanner {
+    ///     async fn words(&mut self, page: String) -> usize {
+    ///         page.split_whitespace().count()
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let system = ActorSystem::new();
+    /// let options = TroupeOptions::new().max_count(3).idle_count(1);
+    /// let scanners = system.create_troupe(|| Scanner, options).await?;
+    /// let pages = ["one", "one two", "one two three"];
+    /// let jobs: Vec<_> = pages.map(|p| scanners.words(p.to_string()).ask()).into();
+    /// let mut counts = Vec::new();
+    /// for job in jobs {
+    ///     counts.push(job.await?);
+    /// }
+    /// assert_eq!(counts, [1, 2, 3]); // each ask gets its own page's answer
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_troupe<A, F>(
         &self,
         factory: F,
@@ -471,6 +507,11 @@ impl ActorSystem {
     /// The message is sent when this returns; awaiting the [`Delivery`] only waits for room in a
     /// full bounded mailbox.
     ///
+    /// # Cancel safety
+    ///
+    /// Dropping the `Delivery` does not take the message back. Dropped while it waits for room in
+    /// a full bounded mailbox, its message becomes a dead letter.
+    ///
     /// ```
     /// # use thespian::prelude::*;
     /// # #[derive(Default)] struct Counter { total: u64 }
@@ -502,6 +543,13 @@ impl ActorSystem {
     /// # Errors
     ///
     /// [`AskError`](crate::AskError), as for [`Addr::ask`](crate::Addr::ask).
+    ///
+    /// # Cancel safety
+    ///
+    /// The request is sent when this returns, unless the target's bounded mailbox is full: then
+    /// the [`Ask`] holds it until there is room. Dropping the `Ask` does not take a sent request
+    /// back (the actor still handles it, and its reply becomes a dead letter); a request still
+    /// waiting for room is dropped unsent.
     ///
     /// ```
     /// # use thespian::prelude::*;
@@ -574,6 +622,38 @@ impl ActorSystem {
     /// cause) and returns when none is left. Pending timers do not count: they fire when the system
     /// is next driven and has nothing else to do. Returns at once for the default base, and when
     /// called from a handler of the system itself (which holds its turn until it returns).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    /// use thespian::prelude::*;
+    ///
+    /// struct Relay { next: Option<Addr<Relay>>, hops: Arc<AtomicU32> }
+    ///
+    /// #[actor]
+    /// impl Relay {
+    ///     async fn pass(&mut self) {
+    ///         self.hops.fetch_add(1, Ordering::SeqCst);
+    ///         if let Some(next) = &self.next {
+    ///             let _ = next.pass().tell().await;
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::builder().sequential().build();
+    /// let hops = Arc::new(AtomicU32::new(0));
+    /// let last = system.create_actor(Relay { next: None, hops: hops.clone() }).await?;
+    /// let first = system.create_actor(Relay { next: Some(last), hops: hops.clone() }).await?;
+    /// first.pass().tell().await?;
+    /// assert_eq!(hops.load(Ordering::SeqCst), 0); // queued: nothing has driven the system yet
+    /// system.run_until_idle().await;
+    /// assert_eq!(hops.load(Ordering::SeqCst), 2); // the message, and the one it caused
+    /// # system.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn run_until_idle(&self) {
         #[cfg(feature = "sequential")]
         if let Some(seq) = &self.shared.sequential {
