@@ -1,5 +1,6 @@
-//! Tracing spans across nodes: a handler's events are recorded in its `handle` span, and a
-//! message that crosses to another node carries its sending handler's trace.
+//! Tracing spans across nodes: a handler's events are recorded in its `handle` span (inside its
+//! actor's `actor` span, which names the actor), and a message that crosses to another node
+//! carries its sending handler's trace.
 
 mod common;
 
@@ -14,7 +15,7 @@ use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-/// The fields of one `handle` span.
+/// The fields of one `handle` span, with its actor's (or of one `actor` span).
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Handle {
     actor: String,
@@ -78,14 +79,21 @@ impl Recorder {
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
-        if attrs.metadata().name() != "handle" {
+        // A `handle` span's own fields, and its actor's from the `actor` span above it.
+        let name = attrs.metadata().name();
+        if name != "handle" && name != "actor" {
             return;
         }
         let mut handle = Handle::default();
         attrs.record(&mut handle);
-        if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(handle);
+        let Some(span) = ctx.span(id) else { return };
+        if name == "handle" {
+            let parent = span
+                .parent()
+                .and_then(|p| p.extensions().get::<Handle>().cloned());
+            handle.actor = parent.map(|p| p.actor).unwrap_or_default();
         }
+        span.extensions_mut().insert(handle);
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
