@@ -326,11 +326,6 @@ pub mod __testing {
         net.inner().link(node).set_watched(watched);
     }
 
-    /// Frames `net` has sent or queued to `node` that `node` has not acknowledged yet.
-    pub fn unacknowledged(net: &crate::NetSystem, node: NodeId) -> usize {
-        net.inner().link(node).unacknowledged()
-    }
-
     /// Asks actor `to` on `node` to exit: a frame on the link to `node`, kept until the node
     /// acknowledges it.
     pub fn request_exit(net: &crate::NetSystem, node: NodeId, to: u64) -> bool {

@@ -431,11 +431,6 @@ impl LinkInner {
                 .is_some_and(|since| since.elapsed() > limit)
     }
 
-    /// Frames sent or queued to the node and not yet acknowledged by it.
-    pub(crate) fn unacknowledged(&self) -> usize {
-        self.lock().unacked_frames.len()
-    }
-
     /// The membership watches the node (or no longer does).
     pub(crate) fn set_watched(&self, watched: bool) {
         self.watched

@@ -206,14 +206,12 @@ async fn a_black_holed_connection_between_members_is_found_and_replaced() {
     assert_eq!(counter.total().ask().await, Ok(0));
     // Everything sent so far acknowledged (within a heartbeat, 100 ms): only what is sent
     // after the cut is at stake.
-    let acked_by = tokio::time::Instant::now() + Duration::from_secs(5);
-    while __testing::unacknowledged(&net_two, net_one.node()) > 0 {
-        assert!(
-            tokio::time::Instant::now() < acked_by,
-            "frames never acknowledged"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // Acknowledged within a heartbeat (100 ms): only what is sent after the cut is at stake.
+    // (Polling the link's unacknowledged frames down to 0 instead, and cutting at once, failed
+    // the premise in 4 runs of 4: all 100 later messages arrived, none a dead letter. Right
+    // after the first exchange the link may still be carried by another connection than the
+    // relayed one, which the cut does not touch; after a few heartbeats it has settled.)
+    tokio::time::sleep(Duration::from_millis(300)).await;
     // The route fails without a close: what is sent now goes nowhere, unacknowledged, until
     // node two takes the node for lost (twice the silence limit): those messages become dead
     // letters there, none vanishes.
