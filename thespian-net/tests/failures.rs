@@ -99,8 +99,20 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
             ),
             "{refused}"
         );
-        assert_eq!(refused.into_inner().n, 1);
+        assert_eq!(refused.into_inner().map(|m| m.n), Some(1));
     }
+    // Sent as the actor's own message type, it comes back as that type too.
+    let refused = remote
+        .tell(CounterMessage::from(CounterAdd { n: 3 }))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused.into_inner(),
+            Some(CounterMessage::Add(CounterAdd { n: 3 }))
+        ),
+        "the actor's own message type comes back"
+    );
     // `try_tell` gives the same reason, not "exited".
     let refused = remote.try_tell(CounterAdd { n: 2 }).unwrap_err();
     assert!(
@@ -110,7 +122,7 @@ async fn messages_for_a_lost_node_are_refused_at_once_and_never_lost_silently() 
         ),
         "{refused}"
     );
-    assert_eq!(refused.into_inner().n, 2);
+    assert_eq!(refused.into_inner().map(|m| m.n), Some(2));
     let before = two.dead_letter_count();
     two.tell(&remote, CounterAdd { n: 1 }).await;
     assert_eq!(two.dead_letter_count(), before + 1);
@@ -376,7 +388,7 @@ async fn a_full_backlog_refuses_with_its_own_kind_and_hands_the_message_back() {
         ),
         "{refused}"
     );
-    assert_eq!(refused.into_inner().n, 2);
+    assert_eq!(refused.into_inner().map(|m| m.n), Some(2));
     // Once the first frame is acknowledged, the link takes messages again.
     tokio::time::timeout(TIMEOUT, accepted(3)).await.unwrap();
     let total = tokio::time::timeout(TIMEOUT, async {
@@ -438,7 +450,7 @@ async fn a_message_over_the_frame_limit_is_handed_back_as_too_large() {
         "{refused:?}"
     );
     // Handed back whole, and the link is not harmed.
-    assert_eq!(refused.into_inner().text, long);
+    assert_eq!(refused.into_inner().map(|m| m.text), Some(long));
     notebook.note("short".into()).tell().await.unwrap();
     assert_eq!(notebook.count().ask().await, Ok(1));
     net_two.shutdown().await;
@@ -466,4 +478,58 @@ async fn a_reply_over_the_frame_limit_fails_the_ask_at_once() {
     assert_eq!(notebook.page(10).ask().await.map(|p| p.len()), Ok(10));
     net_two.shutdown().await;
     net_one.shutdown().await;
+}
+
+/// A hand-written actor whose messages have no wire form (`Mail`'s defaults).
+struct Plain;
+
+enum PlainMessage {
+    Poke,
+}
+
+impl Mail for PlainMessage {}
+
+/// Converted into `PlainMessage`, which cannot give it back.
+struct Nudge;
+
+impl From<Nudge> for PlainMessage {
+    fn from(_: Nudge) -> Self {
+        PlainMessage::Poke
+    }
+}
+
+impl Actor for Plain {
+    type Message = PlainMessage;
+
+    async fn handle(&mut self, message: PlainMessage, _ctx: &mut Context<Self>) {
+        let PlainMessage::Poke = message;
+    }
+}
+
+#[tokio::test]
+async fn a_send_that_cannot_leave_fails_even_when_the_message_cannot_come_back() {
+    let (one, net_one) = node().await;
+    let (two, net_two) = node().await;
+    let plain = placed(Plain, "plain", (&two, &net_two), &net_one).await;
+    let no_wire_form =
+        |reason: &SendFailure| matches!(reason, SendFailure::NotSent(WireError::NotRemote(_)));
+    // Its own type: refused (no wire form), and handed back.
+    let refused = plain.tell(PlainMessage::Poke).await.unwrap_err();
+    assert!(no_wire_form(refused.reason()), "{refused}");
+    assert!(refused.into_inner().is_some());
+    // Converted on the way: it cannot come back as a `Nudge`, so it is a dead letter, and the
+    // send still fails with the reason.
+    let before = one.dead_letter_count();
+    let refused = plain.tell(Nudge).await.unwrap_err();
+    assert!(no_wire_form(refused.reason()), "{refused}");
+    assert!(refused.into_inner().is_none());
+    assert_eq!(one.dead_letter_count(), before + 1);
+    // `try_tell` says the same.
+    match plain.try_tell(Nudge) {
+        Err(TrySendError::Lost(reason)) => assert!(no_wire_form(&reason), "{reason}"),
+        other => panic!("expected `Lost`, got {other:?}"),
+    }
+    assert_eq!(one.dead_letter_count(), before + 2);
+    net_one.shutdown().await;
+    net_two.shutdown().await;
 }

@@ -269,13 +269,7 @@ async fn lookups_reuse_the_connection_to_a_node() {
 async fn replies_to_the_sender_of_a_told_message_cross_nodes_for_registered_types() {
     let (one, net_one) = node().await;
     let (two, net_two) = node().await;
-    one.create_actor_with(Echo, ActorOptions::new().name("echo"))
-        .await
-        .unwrap();
-    let echo: Addr<Echo> = net_two
-        .lookup(net_one.local_addr(), "echo", TIMEOUT)
-        .await
-        .unwrap();
+    let echo = placed(Echo, "echo", (&one, &net_one), &net_two).await;
     let collector = two.create_actor(Collector::default()).await.unwrap();
     // Node one knows the sender only by an untyped address: before its type is registered
     // there, the answer cannot be encoded, and is a dead letter on node one.

@@ -140,13 +140,7 @@ async fn a_request_keeps_its_trace_across_nodes_and_each_handler_logs_in_its_spa
 
     let (one, net_one) = node().await;
     let (two, net_two) = node().await;
-    two.create_actor_with(Back, ActorOptions::new().name("back"))
-        .await
-        .unwrap();
-    let back: Addr<Back> = net_one
-        .lookup(net_two.local_addr(), "back", TIMEOUT)
-        .await
-        .unwrap();
+    let back = placed(Back, "back", (&two, &net_two), &net_one).await;
     let front = one.create_actor(Front { back }).await.unwrap();
     assert_eq!(front.relay(7).ask().await, Ok(8));
     assert_eq!(front.relay(9).ask().await, Ok(10));

@@ -175,9 +175,11 @@ impl<A: Actor> ActorCell<A> {
     }
 }
 
-/// A message that was not accepted, with its sender, reply route and the reason.
+/// A message that was not accepted, with its sender, reply route and the reason. The message
+/// is `None` only when it was sent to another node as a type that cannot give it back (see
+/// `remote::proxy::push`): it is a dead letter already.
 pub(crate) struct Refused<M> {
-    pub(crate) msg: M,
+    pub(crate) msg: Option<M>,
     pub(crate) sender: Option<ActorAddress>,
     pub(crate) reply: Option<ReplyTo>,
     pub(crate) reason: SendFailure,
@@ -192,7 +194,7 @@ impl<M> Refused<M> {
     /// Refused because the actor has exited.
     pub(crate) fn exited(msg: M, sender: Option<ActorAddress>, reply: Option<ReplyTo>) -> Self {
         Refused {
-            msg,
+            msg: Some(msg),
             sender,
             reply,
             reason: SendFailure::Exited,
@@ -317,17 +319,29 @@ impl<A: Actor> AnyCell for ActorCell<A> {
         if self.remote.is_none() && self.mailbox.is_closed() {
             return Err(msg);
         }
+        let given = (*msg).type_id();
         let msg = <A::Message as Mail>::from_any(msg)?;
         if let Some(target) = &self.remote {
-            // Refused here means "could not be encoded or sent": a dead letter, as the message
-            // can no longer be handed back in the type it was given.
-            if let Err(Refused { msg, sender, .. }) =
-                crate::remote::proxy::push(&self, target, msg, sender, reply)
+            // Refused here means "could not be encoded or sent": handed back when the message
+            // comes back as the type it was given (`#[actor]` messages and the actor's own type
+            // do), else a dead letter.
+            if let Err(Refused {
+                msg: Some(msg),
+                sender,
+                ..
+            }) = crate::remote::proxy::push(&self, target, msg, sender, reply)
             {
                 let name = <A::Message as Mail>::name(&msg);
+                let back: Box<dyn Any + Send> = match given == std::any::TypeId::of::<A::Message>()
+                {
+                    true => Box::new(msg),
+                    false => <A::Message as Mail>::into_any(msg),
+                };
+                if (*back).type_id() == given {
+                    return Err(back);
+                }
                 let target = ActorAddress::from_cell(self.clone());
-                self.system
-                    .dead_letter(target, sender, <A::Message as Mail>::into_any(msg), name);
+                self.system.dead_letter(target, sender, back, name);
             }
             return Ok(());
         }

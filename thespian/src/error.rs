@@ -1,8 +1,11 @@
 //! Errors of the public API.
 //!
 //! Errors that can hand a message back do so ([`SendError`], [`TrySendError`]): a message that was
-//! not accepted is never lost, the caller gets it back. Once a message has been accepted by a mailbox,
-//! it is either handled or becomes a dead letter (see [`DeadEnvelope`](crate::DeadEnvelope)).
+//! not accepted comes back to the caller. The one exception is a message converted (`From`) into
+//! the message type of an actor on another node that could not be sent there, when that type
+//! cannot give back what it was converted from: the send still fails, and the message becomes a
+//! dead letter. Once a message has been accepted by a mailbox, it is either handled or becomes a
+//! dead letter (see [`DeadEnvelope`](crate::DeadEnvelope)).
 
 use std::fmt;
 use std::time::Duration;
@@ -10,23 +13,26 @@ use std::time::Duration;
 /// A message that was not accepted, handed back with the reason ([`SendFailure`]).
 #[derive(PartialEq, Eq, Clone)]
 pub struct SendError<M> {
-    message: M,
+    message: Option<M>,
     reason: SendFailure,
 }
 
 impl<M> SendError<M> {
-    pub(crate) fn new(message: M, reason: SendFailure) -> Self {
+    pub(crate) fn new(message: Option<M>, reason: SendFailure) -> Self {
         SendError { message, reason }
     }
 
-    /// Returns the message that could not be sent.
-    pub fn into_inner(self) -> M {
+    /// Returns the message that could not be sent. `None` only when it went to an actor on
+    /// another node as another type (`From`) that cannot give it back
+    /// ([`Mail::into_any`](crate::Mail::into_any) boxes something else): it is then a dead
+    /// letter. `#[actor]` messages, and a message of the actor's own type, always come back.
+    pub fn into_inner(self) -> Option<M> {
         self.message
     }
 
-    /// The message that could not be sent.
-    pub fn message(&self) -> &M {
-        &self.message
+    /// The message that could not be sent (`None` as for [`into_inner`](Self::into_inner)).
+    pub fn message(&self) -> Option<&M> {
+        self.message.as_ref()
     }
 
     /// Why it was not accepted.
@@ -81,23 +87,32 @@ pub enum TrySendError<M> {
     /// The actor is on another node and the message could not be sent there (as
     /// [`SendFailure::NotSent`]).
     NotSent(M, crate::codec::WireError),
+    /// Not sent, and the message cannot be handed back in the type it was sent as (see
+    /// [`SendError::into_inner`]): it is a dead letter. With the reason.
+    Lost(SendFailure),
 }
 
 impl<M> TrySendError<M> {
-    /// Returns the message that could not be sent.
-    pub fn into_inner(self) -> M {
+    /// Returns the message that could not be sent (`None` for [`Lost`](TrySendError::Lost)).
+    pub fn into_inner(self) -> Option<M> {
         match self {
-            TrySendError::Full(m) | TrySendError::Closed(m) | TrySendError::NotSent(m, _) => m,
+            TrySendError::Full(m) | TrySendError::Closed(m) | TrySendError::NotSent(m, _) => {
+                Some(m)
+            }
+            TrySendError::Lost(_) => None,
         }
     }
 }
 
 impl<M> From<SendError<M>> for TrySendError<M> {
     fn from(e: SendError<M>) -> Self {
+        let Some(m) = e.message else {
+            return TrySendError::Lost(e.reason);
+        };
         match e.reason {
-            SendFailure::Exited => TrySendError::Closed(e.message),
-            SendFailure::NotSent(why) => TrySendError::NotSent(e.message, why),
-            SendFailure::Full => TrySendError::Full(e.message),
+            SendFailure::Exited => TrySendError::Closed(m),
+            SendFailure::NotSent(why) => TrySendError::NotSent(m, why),
+            SendFailure::Full => TrySendError::Full(m),
         }
     }
 }
@@ -108,6 +123,7 @@ impl<M> fmt::Debug for TrySendError<M> {
             TrySendError::Full(_) => f.write_str("Full(..)"),
             TrySendError::Closed(_) => f.write_str("Closed(..)"),
             TrySendError::NotSent(_, why) => write!(f, "NotSent(.., {why:?})"),
+            TrySendError::Lost(why) => write!(f, "Lost({why:?})"),
         }
     }
 }
@@ -118,6 +134,7 @@ impl<M> fmt::Display for TrySendError<M> {
             TrySendError::Full(_) => f.write_str("mailbox is full"),
             TrySendError::Closed(_) => f.write_str("actor has exited"),
             TrySendError::NotSent(_, why) => write!(f, "not sent to the actor's node: {why}"),
+            TrySendError::Lost(why) => write!(f, "{why} (the message is a dead letter)"),
         }
     }
 }

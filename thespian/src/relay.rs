@@ -226,7 +226,10 @@ fn open<A: Actor>(
                 }),
             };
             if let Err(Refused {
-                msg, sender, reply, ..
+                msg: Some(msg),
+                sender,
+                reply,
+                ..
             }) = refused
             {
                 if let Some(reply) = reply {

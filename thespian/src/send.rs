@@ -154,7 +154,7 @@ where
         Room::Closed => Err(Refused::exited(msg, sender, None)),
         #[cfg(feature = "sequential")]
         Room::Never => Err(Refused {
-            msg,
+            msg: Some(msg),
             sender,
             reply: None,
             reason: SendFailure::Full,
@@ -272,14 +272,22 @@ where
     let waiting = match push_now(&**cell, msg, sender) {
         Now::Done(Ok(())) => None,
         Now::Done(Err(Refused { msg, sender, .. })) => {
-            dead_letter(cell, msg, sender);
+            // (`None`: a dead letter already.)
+            if let Some(msg) = msg {
+                dead_letter(cell, msg, sender);
+            }
             None
         }
         Now::Full(msg, sender) => {
             let held = Held::new(cell, msg, sender);
             let cell = cell.clone();
             Some(Box::pin(async move {
-                if let Err(Refused { msg, sender, .. }) = push_when_room(held).await {
+                if let Err(Refused {
+                    msg: Some(msg),
+                    sender,
+                    ..
+                }) = push_when_room(held).await
+                {
                     dead_letter(&cell, msg, sender);
                 }
             }) as Waiting<()>)
@@ -488,7 +496,9 @@ where
             if let Some(to) = to {
                 to.fail(AskError::DeadActor);
             }
-            dead_letter(cell, msg, sender);
+            if let Some(msg) = msg {
+                dead_letter(cell, msg, sender);
+            }
             // A proxy that could not send has already failed the ask with the reason.
             Sent::Failed(reply.ready_error().unwrap_or(AskError::DeadActor))
         }
@@ -680,7 +690,7 @@ impl<A: Actor> Addr<A> {
     /// counter.request_exit();
     /// # counter.wait_for_exit().await;
     /// let refused = counter.try_tell(CounterAdd { n: 4 }).unwrap_err();
-    /// assert_eq!(refused.into_inner().n, 4);
+    /// assert_eq!(refused.into_inner().map(|m| m.n), Some(4));
     /// # system.shutdown().await;
     /// # Ok(())
     /// # }
@@ -770,8 +780,11 @@ impl<M: Send + 'static> Recipient<M> {
 /// Sending through an untyped address: checked at run time.
 impl ActorAddress {
     /// Sends a message checked at run time. Never waits (untyped sends ignore a mailbox bound).
-    /// Hands the message back if the actor has exited or does not accept this type. Its sender
-    /// is the actor whose handler or hook makes the call, or the outside of the system.
+    /// Hands the message back if the actor has exited, does not accept this type, or is on
+    /// another node that the message could not be sent to (a message whose actor type's
+    /// [`Mail::into_any`](crate::Mail::into_any) boxes another type then becomes a dead letter).
+    /// Its sender is the actor whose handler or hook makes the call, or the outside of the
+    /// system.
     pub fn tell_any<M: Any + Send>(&self, msg: M) -> Result<(), Box<dyn Any + Send>> {
         self.cell.clone().push_any(Box::new(msg), acting(), None)
     }

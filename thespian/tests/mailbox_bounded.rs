@@ -206,7 +206,13 @@ async fn tell_to_an_exited_actor_hands_the_message_back() {
         sink.request_exit();
         common::wait_until_dead(&system, &sink).await;
 
-        let put = sink.put(42).tell().await.unwrap_err().into_inner();
+        let put = sink
+            .put(42)
+            .tell()
+            .await
+            .unwrap_err()
+            .into_inner()
+            .expect("handed back");
         assert_eq!(put.n, 42);
         match sink.try_tell(SinkPut { n: 43 }) {
             Err(TrySendError::Closed(put)) => assert_eq!(put.n, 43),
@@ -240,7 +246,7 @@ async fn a_tell_waiting_for_room_gets_its_message_back_when_the_actor_exits() {
     match waiter.await.unwrap() {
         // Either it got in before the exit (and was then a dead letter), or it was handed back.
         Ok(()) => assert_eq!(system.dead_letter_count(), 1),
-        Err(refused) => assert_eq!(refused.into_inner().n, 2),
+        Err(refused) => assert_eq!(refused.into_inner().map(|m| m.n), Some(2)),
     }
     system.shutdown().await;
 }
@@ -342,7 +348,7 @@ impl Feeder {
     async fn feed(&mut self, n: u64) {
         if let Err(refused) = self.sink.put(n).tell().await {
             let reason = refused.reason().clone();
-            self.refused = Some((refused.into_inner().n, reason));
+            self.refused = refused.into_inner().map(|m| (m.n, reason));
         }
     }
 

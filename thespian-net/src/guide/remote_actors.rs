@@ -145,7 +145,7 @@
 //!     SendFailure::NotSent(WireError::Unreachable(Unreachable::NodeLost { node, .. }))
 //!         if node.addr == lost_node
 //! ));
-//! assert_eq!(refused.into_inner().n, 1);
+//! assert_eq!(refused.into_inner().map(|m| m.n), Some(1));
 //! let asked = counter.total().ask().await;
 //! assert!(matches!(
 //!     asked,

@@ -42,6 +42,24 @@ pub async fn named_counter(system: &ActorSystem, name: &str) -> Addr<Counter> {
         .unwrap()
 }
 
+/// Creates `actor` on node `there` under global name `name`, and returns its address as node
+/// `here` finds it by that name.
+pub async fn placed<A: Actor>(
+    actor: A,
+    name: &str,
+    there: (&ActorSystem, &NetSystem),
+    here: &NetSystem,
+) -> Addr<A> {
+    there
+        .0
+        .create_actor_with(actor, ActorOptions::new().name(name))
+        .await
+        .unwrap();
+    here.lookup(there.1.local_addr(), name, TIMEOUT)
+        .await
+        .unwrap()
+}
+
 /// Two nodes: a counter named `counter` on the first, and its address as the second sees it.
 pub struct Pair {
     pub one: ActorSystem,

@@ -162,7 +162,7 @@
 //!
 //! let refused = counter.add(3).tell().await.unwrap_err();
 //! assert_eq!(refused.reason(), &SendFailure::Exited);
-//! assert_eq!(refused.into_inner().n, 3);
+//! assert_eq!(refused.into_inner().map(|m| m.n), Some(3));
 //! assert!(matches!(counter.add(4).try_tell(), Err(TrySendError::Closed(_))));
 //! system.tell(&counter, CounterAdd { n: 5 }).await;      // Thespian-style: a dead letter
 //! assert_eq!(system.dead_letter_count(), 1);

@@ -67,21 +67,28 @@ where
     if let Some(route) = route {
         route.fail(AskError::Unreachable(error.clone()));
     }
-    // Hand the message back as it was given when its type allows (`#[actor]` messages do).
-    match <A::Message as Mail>::into_any(message).downcast::<M>() {
-        Ok(msg) => Err(Refused {
-            msg: *msg,
-            sender,
-            reply: None,
-            reason: SendFailure::NotSent(error),
-        }),
+    // Hand the message back as it was given when its type allows (`#[actor]` messages do, and
+    // a message of the actor's own type); else it is a dead letter, and the send still fails.
+    let back: Box<dyn Any + Send> =
+        match std::any::TypeId::of::<M>() == std::any::TypeId::of::<A::Message>() {
+            true => Box::new(message),
+            false => <A::Message as Mail>::into_any(message),
+        };
+    let msg = match back.downcast::<M>() {
+        Ok(msg) => Some(*msg),
         Err(any) => {
             let name = std::any::type_name::<M>();
             let target = untyped_address(&cell.system, target, A::type_name());
-            cell.system.dead_letter(target, sender, any, name);
-            Ok(())
+            cell.system.dead_letter(target, sender.clone(), any, name);
+            None
         }
-    }
+    };
+    Err(Refused {
+        msg,
+        sender,
+        reply: None,
+        reason: SendFailure::NotSent(error),
+    })
 }
 
 /// An untyped proxy: the address of an actor of another node whose type this side only knows by
