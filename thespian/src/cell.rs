@@ -1,8 +1,8 @@
 //! The cell: the shared part of a running actor that every address of it points to, holding its
 //! identity, its system and its mailbox. Sends end here: a local cell pushes into the mailbox; a
 //! proxy's cell (an actor of another node), whose mailbox is closed from the start, hands the
-//! refused message to the remote seam. `AnyCell` is what
-//! an untyped address reaches, `Deliver<M>` what a `Recipient<M>` reaches.
+//! refused message to the remote seam. `AnyCell` is what an untyped address reaches,
+//! `Deliver<M>` what a `Recipient<M>` reaches.
 
 use std::any::Any;
 use std::sync::atomic::Ordering;

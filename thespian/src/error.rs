@@ -4,7 +4,8 @@
 //! not accepted comes back to the caller. The one exception is a message converted (`From`) into
 //! the message type of an actor on another node that could not be sent there, when that type
 //! cannot give back what it was converted from: the send still fails, and the message becomes a
-//! dead letter. Once a message has been accepted by a mailbox, it is either handled or becomes a
+//! dead letter (an untyped `tell_any` then reports nothing: it has no reason to give, and
+//! nothing of the type it was given to hand back). Once a message has been accepted by a mailbox, it is either handled or becomes a
 //! dead letter (see [`DeadEnvelope`](crate::DeadEnvelope)).
 
 use std::fmt;

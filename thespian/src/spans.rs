@@ -101,8 +101,9 @@ pub(crate) fn actor_span(actor: &dyn fmt::Display, actor_type: &'static str) -> 
 }
 
 /// The span for handling `message`, which came with `trace`, inside the actor's span (`actor`,
-/// made on first use while spans are on), which names the actor. When spans are on, a message without a trace starts
-/// one; when they are off, the span is disabled and the trace is only passed on.
+/// made on first use while spans are on), which names the actor. When spans are on, a message
+/// without a trace starts one; when they are off, the span is disabled and the trace is only
+/// passed on.
 pub(crate) fn handling(
     actor_span: impl FnOnce() -> Span,
     message_type: &'static str,
