@@ -1,6 +1,6 @@
 //! [`Mail`]: what the system may do with an actor's message besides handing it to the handler.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 
 use crate::codec::{ReplyWire, WireError};
 
@@ -84,6 +84,17 @@ pub trait Mail: Send + Sized + 'static {
     fn name(message: &Self) -> &'static str {
         let _ = message;
         std::any::type_name::<Self>()
+    }
+}
+
+/// `message` boxed to be handed back to a sender that gave a `wanted`: as itself when that is its
+/// own type (`into_any` may box something else, as `#[actor]`'s boxes the struct inside the
+/// variant), else as `into_any` boxes it. The caller checks that the box holds a `wanted`.
+pub(crate) fn boxed_as<M: Mail>(message: M, wanted: TypeId) -> Box<dyn Any + Send> {
+    if wanted == TypeId::of::<M>() {
+        Box::new(message)
+    } else {
+        M::into_any(message)
     }
 }
 

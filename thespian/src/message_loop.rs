@@ -418,6 +418,10 @@ fn end<A: Actor>(myself: &crate::Addr<A>, reason: ExitReason) {
 }
 
 /// A message that arrived while the actor waits for its children to exit: nobody will handle it.
+/// Cold and out of line: small enough to be inlined, it cost every handled message 4
+/// instructions in the actor's loop (callgrind `hop_profile tell`).
+#[cold]
+#[inline(never)]
 fn refuse_while_exiting<A: Actor>(
     ctx: &Context<A>,
     msg: A::Message,
@@ -427,12 +431,8 @@ fn refuse_while_exiting<A: Actor>(
     if let Some(reply) = reply {
         reply.fail(AskError::DeadActor);
     }
-    let name = <A::Message as Mail>::name(&msg);
     let me = ctx.myself.address();
-    ctx.myself
-        .cell
-        .system
-        .dead_letter(me, sender, <A::Message as Mail>::into_any(msg), name);
+    ctx.myself.cell.system.dead_letter_mail(me, sender, msg);
 }
 
 /// What a failed first attempt needs: a copy of the message for the retry (when one can be

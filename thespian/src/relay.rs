@@ -19,7 +19,6 @@ use crate::cell::{AnyCell, Deliver, Refused};
 use crate::context::Context;
 use crate::envelope::{Envelope, SystemMessage};
 use crate::error::{AskError, CreateError};
-use crate::mail::Mail;
 use crate::messages::{panic_details, ExitReason};
 use crate::options::{ActorOptions, Encode};
 use crate::remote::transport::{BoxFuture, ProcessOrder, Processes};
@@ -235,10 +234,8 @@ fn open<A: Actor>(
                 if let Some(reply) = reply {
                     reply.fail(AskError::DeadActor);
                 }
-                let name = <A::Message as Mail>::name(&msg);
                 let me = ctx.myself.address();
-                let any = <A::Message as Mail>::into_any(msg);
-                ctx.myself.cell.system.dead_letter(me, sender, any, name);
+                ctx.myself.cell.system.dead_letter_mail(me, sender, msg);
             }
             None
         }

@@ -33,8 +33,9 @@ pub(crate) struct RemoteTarget {
     pub(crate) link: Arc<dyn Link>,
 }
 
-/// Sends through a typed proxy: encodes now, in the sender's task. Out of line and cold, so that
-/// a local send, which only tests whether its cell is a proxy, keeps its code compact.
+/// Sends through a typed proxy: encodes now, in the sender's task. Out of line and cold: a
+/// proxy's mailbox is closed, so this is the path of a refused push, which a local send never
+/// takes.
 #[cold]
 #[inline(never)]
 pub(crate) fn push<A: Actor, M: Send + 'static>(
@@ -69,12 +70,7 @@ where
     }
     // Hand the message back as it was given when its type allows (`#[actor]` messages do, and
     // a message of the actor's own type); else it is a dead letter, and the send still fails.
-    let back: Box<dyn Any + Send> =
-        match std::any::TypeId::of::<M>() == std::any::TypeId::of::<A::Message>() {
-            true => Box::new(message),
-            false => <A::Message as Mail>::into_any(message),
-        };
-    let msg = match back.downcast::<M>() {
+    let msg = match crate::mail::boxed_as(message, std::any::TypeId::of::<M>()).downcast::<M>() {
         Ok(msg) => Some(*msg),
         Err(any) => {
             let name = std::any::type_name::<M>();

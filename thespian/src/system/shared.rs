@@ -161,6 +161,19 @@ impl SystemShared {
     }
 
     /// Records an undeliverable message: counted, logged, and handed to the dead-letter handler.
+    /// A message of an actor's own type as a dead letter, boxed and named by its `Mail`. Cold:
+    /// it sits on branches of the actor's loop that a handled message never takes.
+    #[cold]
+    pub(crate) fn dead_letter_mail<M: Mail>(
+        &self,
+        target: ActorAddress,
+        sender: Option<ActorAddress>,
+        message: M,
+    ) {
+        let name = M::name(&message);
+        self.dead_letter(target, sender, M::into_any(message), name);
+    }
+
     pub(crate) fn dead_letter(
         &self,
         target: ActorAddress,
@@ -204,15 +217,7 @@ impl SystemShared {
                 reply.fail(AskError::DeadActor);
             }
             match env.payload.into_user() {
-                Ok((m, _)) => {
-                    let name = <A::Message as Mail>::name(&m);
-                    self.dead_letter(
-                        target.clone(),
-                        env.sender,
-                        <A::Message as Mail>::into_any(m),
-                        name,
-                    );
-                }
+                Ok((m, _)) => self.dead_letter_mail(target.clone(), env.sender, m),
                 Err(SystemMessage::DeadLetter(d)) => {
                     // Counted when it became a dead letter; only its delivery is lost.
                     tracing::debug!(target: "thespian::dead_letters", target = %d.target,
