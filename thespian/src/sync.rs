@@ -93,8 +93,8 @@ pub(crate) mod lockfree {
         }
     }
 
-    /// The store-buffer handshake between a sender (its ready bit, then its look at `state`) and
-    /// a receiver going to sleep (`state`, then its look at the ready bits): every access
+    /// The store-buffer handshake between a sender (its slot's stamp, then its look at `state`)
+    /// and a receiver going to sleep (`state`, then its look at that stamp): every access
     /// in it is `SeqCst`, which is all it needs (on x86, the writes are locked instructions and
     /// the looks plain loads). Loom models `SeqCst` accesses as acquire-release only, so under loom a
     /// fence on each side restores the total order.

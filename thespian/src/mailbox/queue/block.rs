@@ -1,5 +1,5 @@
-//! A queue's blocks: [`BLOCK`](super::BLOCK) slots each, a cache line of their own for the
-//! header the senders write, allocated unaligned and aligned by hand.
+//! A queue's blocks: [`BLOCK`](super::BLOCK) slots each, after a header on a cache line of its
+//! own that is written once per block, allocated unaligned and aligned by hand.
 
 use std::alloc::Layout;
 use std::mem::MaybeUninit;
@@ -9,7 +9,8 @@ use super::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
 use super::{offset_of, Pos, BLOCK};
 
 /// One message's place, with its stamp beside it: a message crosses from the sender's core to
-/// the receiver's with the line(s) of its own slot (one line for a 56-byte envelope).
+/// the receiver's with the line(s) of its own slot (one line for a 56-byte envelope), and
+/// nothing else a send writes is read by the receiver per message.
 pub(super) struct Slot<T> {
     pub(super) value: UnsafeCell<MaybeUninit<T>>,
     /// The position last written here, plus one (0: never written), set by the sender once
@@ -28,15 +29,19 @@ impl<T> Slot<T> {
     }
 }
 
-/// A block: its header on a cache line of its own (the senders write it), then the slots.
+/// A block: its header on a cache line of its own, then the slots.
+///
+/// No field of the header is written per message: a header word the senders marked for each
+/// written slot (a locked `or`) was read by the receiver each time it went to sleep, so in a
+/// fan-out to sleeping actors every send waited for that line to come back from the receiver's
+/// core (three quarters of the send's time, `perf annotate`).
 #[repr(C, align(64))]
 pub(super) struct Block<T> {
-    /// One bit per written slot (which only the senders read), and `RELEASED`.
-    pub(super) ready: AtomicU64,
     /// The position of slot 0, a multiple of `BLOCK`; set before the block is linked.
     pub(super) start: AtomicU64,
     pub(super) next: AtomicPtr<Block<T>>,
-    /// The tail position seen when the senders let go of the block (valid once `RELEASED`).
+    /// One more than the tail position seen when the senders let go of the block; 0 while
+    /// they have not (see `Core::block_for`).
     pub(super) released_at: AtomicU64,
     /// While the block is on its queue's stack of spare blocks: how many blocks the stack
     /// holds from this one down. Written by the receiver only.
@@ -44,7 +49,7 @@ pub(super) struct Block<T> {
     /// Where the allocation under the block begins (see `alloc`); null for a block allocated
     /// with its queue's core, which frees it (see `core.rs`).
     base: *mut u8,
-    _line: [u64; 2],
+    _line: [u64; 3],
     pub(super) slots: [Slot<T>; BLOCK],
 }
 
@@ -90,13 +95,12 @@ impl<T> Block<T> {
         // SAFETY: `block` is aligned and within the allocation; every field that needs a value
         // gets one (the slots' values stay uninitialized, as `MaybeUninit` allows).
         unsafe {
-            ptr::addr_of_mut!((*block).ready).write(AtomicU64::new(0));
             ptr::addr_of_mut!((*block).start).write(AtomicU64::new(start));
             ptr::addr_of_mut!((*block).next).write(AtomicPtr::new(ptr::null_mut()));
             ptr::addr_of_mut!((*block).released_at).write(AtomicU64::new(0));
             ptr::addr_of_mut!((*block).chain).write(AtomicU64::new(0));
             ptr::addr_of_mut!((*block).base).write(base);
-            ptr::addr_of_mut!((*block)._line).write([0; 2]);
+            ptr::addr_of_mut!((*block)._line).write([0; 3]);
             let slots = ptr::addr_of_mut!((*block).slots).cast::<Slot<T>>();
             for i in 0..BLOCK {
                 slots.add(i).write(Slot {
@@ -131,26 +135,32 @@ impl<T> Block<T> {
     /// Readies a finished block for reuse (its `next` is set as it goes on the spare stack).
     /// The caller owns it.
     pub(super) fn reset(&self) {
-        self.ready.store(0, Ordering::Relaxed);
+        self.released_at.store(0, Ordering::Relaxed);
     }
 
-    /// Writes the slot of position `pos` (in this block) and marks it written.
+    /// Writes the slot of position `pos` (in this block) and stamps it written.
     ///
     /// # Safety
     /// The caller claimed `pos`: nobody else writes its slot, and the receiver reads it only
-    /// once its stamp or ready bit says so.
+    /// once its stamp says so.
     #[inline]
     pub(super) unsafe fn write(&self, pos: Pos, value: T) {
-        let offset = offset_of(pos);
-        let slot = &self.slots[offset];
+        let slot = &self.slots[offset_of(pos)];
         // SAFETY: the caller's contract.
         slot.value.with_mut(|v| unsafe { (*v).write(value) });
-        // What the receiver looks at for each message: on the line just written.
-        slot.stamp.store(pos + 1, Ordering::Release);
-        // The senders look at these bits to move `tail_block` (see `block_for`), and a receiver
-        // going to sleep looks at them once: with one sender, this line stays in its cache.
-        // Sequentially consistent: the sender's half of the handshake (module docs).
-        self.ready.fetch_or(1 << offset, Ordering::SeqCst);
+        // On the line just written. Sequentially consistent: the sender's half of the handshake
+        // with a receiver going to sleep (module docs); on x86 one locked instruction, as the
+        // release store and the header's `or` it replaces were one plain store and one locked.
+        slot.stamp.store(pos + 1, Ordering::SeqCst);
+    }
+
+    /// Whether every slot is written (for the block's start; acquire: with the values). The
+    /// senders ask once per block, to move `tail_block` (see `Core::block_for`).
+    pub(super) fn all_written(&self) -> bool {
+        let start = self.start();
+        (start..)
+            .zip(&self.slots)
+            .all(|(pos, slot)| slot.holds(pos))
     }
 
     pub(super) fn start(&self) -> Pos {

@@ -11,11 +11,6 @@ use super::block::{free_chain, number_from, Block, Unwritten};
 use super::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
 use super::{offset_of, Pos, BLOCK, CLOSED, KEEP_BLOCKS, STEP};
 
-/// Every slot of a block written.
-const ALL_WRITTEN: u64 = (1 << BLOCK) - 1;
-/// The senders have let go of the block (`released_at` is set).
-pub(super) const RELEASED: u64 = 1 << BLOCK;
-
 /// The core, laid out in order: the senders' fields, a gap, the receiver's.
 ///
 /// The gap keeps the receiver's writes (its position, for every message it takes) off the line
@@ -52,6 +47,9 @@ pub(super) struct Tx<T> {
 pub(super) struct Rx<T> {
     /// The block holding `pos` (null once every block is freed).
     pub(super) block: *mut Block<T>,
+    /// That block's first position, kept here so that taking a value reads no line but its
+    /// slot's (the block's header was read per message, and a sender writing it then waited).
+    pub(super) start: Pos,
     /// The oldest block not yet recycled.
     pub(super) oldest: *mut Block<T>,
     /// The next position to read.
@@ -118,11 +116,11 @@ impl<T> Core<T> {
 
     /// The core's fields, with `first` the block of position `pos`.
     fn with_first(first: *mut Block<T>, pos: Pos) -> Self {
-        let offset = offset_of(pos);
+        let start = pos - offset_of(pos) as Pos;
         // SAFETY: not shared yet. The places before `pos` count as written and read.
-        unsafe { &*first }
-            .ready
-            .store((1 << offset) - 1, Ordering::Relaxed);
+        for (at, slot) in (start..pos).zip(unsafe { &(*first).slots }) {
+            slot.stamp.store(at + 1, Ordering::Relaxed);
+        }
         Core {
             tx: Tx {
                 tail: AtomicU64::new(pos * STEP),
@@ -133,6 +131,7 @@ impl<T> Core<T> {
             head: AtomicU64::new(pos),
             rx: UnsafeCell::new(Rx {
                 block: first,
+                start,
                 oldest: first,
                 pos,
                 streak: 0,
@@ -211,7 +210,7 @@ impl<T> Core<T> {
                 next = self.grow(b, b_start);
             }
             // Move the hint past a block every slot of which is written: no sender needs it.
-            advance = advance && b.ready.load(Ordering::Acquire) & ALL_WRITTEN == ALL_WRITTEN;
+            advance = advance && b.all_written();
             if advance {
                 if self
                     .tx
@@ -221,8 +220,7 @@ impl<T> Core<T> {
                 {
                     // A read-modify-write, so that every later claim synchronizes with it.
                     let seen = self.tx.tail.fetch_add(0, Ordering::Release) / STEP;
-                    b.released_at.store(seen, Ordering::Relaxed);
-                    b.ready.fetch_or(RELEASED, Ordering::Release);
+                    b.released_at.store(seen + 1, Ordering::Release);
                 } else {
                     advance = false;
                 }
@@ -264,8 +262,8 @@ impl<T> Core<T> {
         b.next.load(Ordering::Acquire)
     }
 
-    /// Takes the next value if it has been written: by its slot's stamp, or with `handshake`,
-    /// by the block's ready bits (the receiver's half of the handshake, after it announced
+    /// Takes the next value if it has been written, as its slot's stamp says; with `handshake`,
+    /// read sequentially consistent (the receiver's half of the handshake, after it announced
     /// that it sleeps).
     ///
     /// # Safety
@@ -290,7 +288,7 @@ impl<T> Core<T> {
         let offset = offset_of(rx.pos);
         // SAFETY: blocks from `rx.oldest` on are only recycled by the receiver itself.
         let mut b = unsafe { &*rx.block };
-        if b.start() != rx.pos - offset as Pos {
+        if rx.start != rx.pos - offset as Pos {
             let next = b.next.load(Ordering::SeqCst);
             if next.is_null() {
                 return None;
@@ -298,19 +296,21 @@ impl<T> Core<T> {
             rx.block = next;
             // SAFETY: as above.
             b = unsafe { &*next };
+            rx.start = b.start();
+            debug_assert_eq!(rx.start, rx.pos - offset as Pos, "blocks follow in order");
             // SAFETY: the receiver's own call.
             unsafe { self.recycle(rx) };
         }
         let slot = &b.slots[offset];
         let written = if handshake {
-            b.ready.load(Ordering::SeqCst) & (1 << offset) != 0
+            slot.stamp.load(Ordering::SeqCst) == rx.pos + 1
         } else {
             slot.holds(rx.pos)
         };
         if !written {
             return None;
         }
-        // SAFETY: the stamp (or ready bit) says the slot was written (acquire: with its value),
+        // SAFETY: the stamp says the slot was written (acquire: with its value),
         // and positions are read once.
         let value = slot.value.with_mut(|v| unsafe { (*v).assume_init_read() });
         rx.pos += 1;
@@ -328,9 +328,9 @@ impl<T> Core<T> {
         while rx.oldest != rx.block {
             // SAFETY: not recycled yet.
             let b = unsafe { &*rx.oldest };
-            if b.ready.load(Ordering::Acquire) & RELEASED == 0
-                || b.released_at.load(Ordering::Relaxed) > rx.pos
-            {
+            // Acquire: the release by the sender that moved `tail_block` past it.
+            let released_at = b.released_at.load(Ordering::Acquire);
+            if released_at == 0 || released_at - 1 > rx.pos {
                 break;
             }
             let done = rx.oldest;
