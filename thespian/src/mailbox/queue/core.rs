@@ -422,13 +422,19 @@ impl<T> Core<T> {
     unsafe fn free_all(&self) {
         // SAFETY: the caller's contract.
         let rx = self.rx.with_mut(|rx| unsafe { &mut *rx });
+        // Values can only wait at claimed positions the receiver has not read: none at all after
+        // `close`, which took them out (looking at every slot cost an exiting actor a read of
+        // each slot's line).
+        let end = self.tx.tail.load(Ordering::Acquire) / STEP;
         let mut link = rx.oldest;
         while !link.is_null() {
             // SAFETY: linked blocks, owned by the core.
             let b = unsafe { &*link };
             let next = b.next.load(Ordering::Acquire);
-            for (pos, slot) in (b.start()..).zip(&b.slots) {
-                if pos >= rx.pos && slot.holds(pos) {
+            let start = b.start();
+            for pos in rx.pos.max(start)..end.min(start + BLOCK as Pos) {
+                let slot = &b.slots[offset_of(pos)];
+                if slot.holds(pos) {
                     // SAFETY: written (its stamp) and never read (at or after the receiver's
                     // position).
                     slot.value.with_mut(|v| unsafe { (*v).assume_init_drop() });
