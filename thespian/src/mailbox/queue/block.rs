@@ -1,5 +1,5 @@
 //! A queue's blocks: [`BLOCK`](super::BLOCK) slots each, after a header on a cache line of its
-//! own that is written once per block, allocated unaligned and aligned by hand.
+//! own that is never written per message, allocated unaligned and aligned by hand.
 
 use std::alloc::Layout;
 use std::mem::MaybeUninit;
@@ -158,9 +158,10 @@ impl<T> Block<T> {
     /// senders ask once per block, to move `tail_block` (see `Core::block_for`).
     pub(super) fn all_written(&self) -> bool {
         let start = self.start();
-        (start..)
-            .zip(&self.slots)
-            .all(|(pos, slot)| slot.holds(pos))
+        // Last slot first: a block not full yet usually fails at the first look.
+        (0..BLOCK)
+            .rev()
+            .all(|offset| self.slots[offset].holds(start + offset as Pos))
     }
 
     pub(super) fn start(&self) -> Pos {

@@ -19,14 +19,34 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 /// still to come was woken.
 #[test]
 fn senders_and_a_sleeping_receiver() {
-    model(|| {
+    senders_and_a_sleeping_receiver_after(0, 2, 2);
+}
+
+/// Into recycled blocks: after five values through (with blocks of two, block 0 is then on
+/// the spare stack, holding stale stamps), a sender's positions 5 to 8 reuse it, renumbered,
+/// while the receiver recycles block 1 as it crosses into block 3. (One sender: with two, the
+/// model took twelve minutes.)
+#[test]
+fn a_sender_and_a_sleeping_receiver_in_recycled_blocks() {
+    senders_and_a_sleeping_receiver_after(5, 1, 4);
+}
+
+/// `senders` senders, `each` values each, after `before` values sent and taken on one thread.
+fn senders_and_a_sleeping_receiver_after(before: u64, senders: u64, each: u64) {
+    model(move || {
         let q = Arc::new(Queue::new());
+        for n in 0..before {
+            q.push(100 + n).unwrap();
+            // SAFETY: this thread is the only receiver.
+            assert_eq!(unsafe { q.pop() }, Some(100 + n));
+        }
         let (count, waker) = CountingWaker::new();
-        let senders: Vec<_> = (0..2u64)
+        let all = (senders * each) as usize;
+        let senders: Vec<_> = (0..senders)
             .map(|s| {
                 let q = q.clone();
                 loom::thread::spawn(move || {
-                    for n in 0..2 {
+                    for n in 0..each {
                         q.push(s * 10 + n).unwrap();
                     }
                 })
@@ -42,7 +62,7 @@ fn senders_and_a_sleeping_receiver() {
                 // SAFETY: this thread is the only receiver.
                 match unsafe { q.pop() } {
                     Some(v) => got.push(v),
-                    None if got.len() == 4 => break 'polls (false, answered),
+                    None if got.len() == all => break 'polls (false, answered),
                     None => break,
                 }
             }
@@ -60,7 +80,7 @@ fn senders_and_a_sleeping_receiver() {
         for s in senders {
             s.join().unwrap();
         }
-        if slept && seen_at_sleep < 4 {
+        if slept && seen_at_sleep < all {
             assert!(
                 wakes() > answered,
                 "asleep with values to come, never woken"
@@ -69,10 +89,11 @@ fn senders_and_a_sleeping_receiver() {
         while let Some(v) = unsafe { q.pop() } {
             got.push(v);
         }
-        assert_eq!(got.len(), 4);
-        for s in 0..2 {
-            let mine: Vec<_> = got.iter().filter(|v| **v / 10 == s).collect();
-            assert_eq!(mine, [&(s * 10), &(s * 10 + 1)]);
+        assert_eq!(got.len(), all);
+        for s in 0..(all as u64 / each) {
+            let mine: Vec<_> = got.iter().filter(|v| **v / 10 == s).copied().collect();
+            let sent: Vec<_> = (0..each).map(|n| s * 10 + n).collect();
+            assert_eq!(mine, sent);
         }
     });
 }
@@ -145,8 +166,8 @@ fn the_first_send_wakes_a_receiver_going_to_sleep() {
     });
 }
 
-/// Blocks recycled while senders keep linking new ones: one receiver draining as two
-/// senders cross several blocks.
+/// One sender crossing blocks while the receiver drains (and links nothing, recycles nothing
+/// before its third block: `senders_and_a_sleeping_receiver_in_recycled_blocks` covers reuse).
 #[test]
 fn recycling_while_sending() {
     model(|| {

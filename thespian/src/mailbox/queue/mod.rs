@@ -3,9 +3,9 @@
 //! Why not a lock: with a lock around a `VecDeque`, the sender and the receiver of a busy actor
 //! fought over one cache line for every message, and on a two-core machine the lock holder was
 //! sometimes descheduled while the other side waited on it (see BENCHMARKS.md). Here a send is one
-//! atomic add to claim a position, a write into that position's slot and one atomic `or` to mark it
-//! written; the receiver reads slots in position order and never writes a line a sender writes per
-//! message.
+//! atomic add to claim a position, a write into that position's slot and a store of its stamp
+//! there; the receiver reads slots in position order and reads nothing else a sender writes per
+//! message, nor writes a line a sender writes.
 //!
 //! Layout: what an actor's cell holds is one word (the address of the queue's *core*, and the
 //! receiver's state in its low bits) and the receiver's waker: 24 bytes. The core, with the
@@ -28,11 +28,18 @@
 //! blocks once its own slot is written, which the receiver knows when it has read that far.
 //!
 //! Sleeping: the receiver, before it sleeps, stores its waker, moves its state to `SLEEPING` and
-//! then looks at the word and the ready bits again; a sender, after it has set its ready bit, looks
-//! at the state. Both pairs are sequentially ordered (and a sender installing the core keeps the
-//! state bits, with a read-modify-write of the same word), so either the receiver sees the value
-//! (and does not sleep) or the sender sees that it sleeps (and wakes it: `SLEEPING` to `WAKING`,
-//! call the waker, `AWAKE`). A send to a busy receiver costs no wake-up and touches no lock.
+//! then looks at the word and the stamp of its next slot again; a sender, after it has stamped its
+//! slot, looks at the state, even when making the value panicked (the slot then holds the
+//! filler). Both pairs are sequentially ordered (and a sender installing the core keeps the state
+//! bits, with a read-modify-write of the same word), so either the receiver sees the value (and
+//! does not sleep) or the sender sees that it sleeps (and wakes it: `SLEEPING` to `WAKING`, call
+//! the waker, `AWAKE`). A send to a busy receiver costs no wake-up and touches no lock. When the
+//! receiver's next position is in a block not linked yet, it reads the link instead of a stamp,
+//! sequentially consistent too: the sender that links the block (a sequentially consistent
+//! compare-and-swap) is then the one ordered against it, and it looks at the state after
+//! stamping its own slot, as every sender does. (A sender that finds the block already linked
+//! reads the link with acquire only; the linking sender's look is what no wake-up relies on
+//! missing.)
 //!
 //! Closing is done by the receiver: it sets the `CLOSED` bit of the tail, after which every claim
 //! fails, and takes out everything claimed before, waiting (yielding its thread) for senders caught
@@ -236,11 +243,26 @@ impl<T> Queue<T> {
         make: impl FnOnce(V) -> T,
         filler: Option<fn() -> T>,
     ) -> Result<(), V> {
-        core.push_with(value, make, filler)?;
-        sync::handshake();
-        if self.word.load(Ordering::SeqCst).addr() & STATE == SLEEPING {
-            self.wake();
+        /// The sender's half of the handshake, also when `make` panics: the claimed slot then
+        /// holds the filler, and a receiver that went to sleep waiting for it must be woken (or
+        /// it and every value behind it would wait for some later send).
+        struct Handshake<'a, T>(&'a Queue<T>);
+        impl<T> Drop for Handshake<'_, T> {
+            #[inline(always)]
+            fn drop(&mut self) {
+                sync::handshake();
+                if self.0.word.load(Ordering::SeqCst).addr() & STATE == SLEEPING {
+                    self.0.wake();
+                }
+            }
         }
+        let handshake = Handshake(self);
+        if let Err(refused) = core.push_with(value, make, filler) {
+            // Nothing was written: nobody to wake.
+            std::mem::forget(handshake);
+            return Err(refused);
+        }
+        drop(handshake);
         Ok(())
     }
 
@@ -354,8 +376,8 @@ impl<T> Queue<T> {
             .and_then(|core| unsafe { core.take(false) })
     }
 
-    /// Takes the next value, if it has been written, looking at the ready bits of the block
-    /// rather than the slot's stamp: the receiver's half of the handshake (after `sleep`).
+    /// Takes the next value, if it has been written, reading the slot's stamp sequentially
+    /// consistent: the receiver's half of the handshake (after `sleep`).
     ///
     /// # Safety
     /// As for [`pop`](Self::pop).
@@ -382,7 +404,7 @@ impl<T> Queue<T> {
             // SAFETY: the receiver owns the waker once the state is `AWAKE`.
             unsafe { self.own_waker(|w| *w = Some(waker.clone())) };
         }
-        // Sequentially consistent, as is the look at the ready bits that follows (module docs).
+        // Sequentially consistent, as is the look at the next stamp that follows (module docs).
         // `SLEEPING`: announced by an earlier poll, and no sender has taken it up yet.
         // `WAKING`: a sender has taken the waker and calls it once it has handed the state back,
         // so that wake-up is still to come, after this poll: it needs no announcement.

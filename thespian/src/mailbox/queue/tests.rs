@@ -57,6 +57,12 @@ fn positions_go_past_32_bits() {
                 .map(|n| round * 1000 + n)
                 .collect();
             assert_eq!(drain(&q), expected);
+            if round == 0 {
+                // The slots before the start count as written: the first block was let go of
+                // and recycled like any other.
+                let core = q.core(Ordering::Acquire).expect("a value came");
+                assert!(!core.tx.spare.load(Ordering::Relaxed).is_null(), "{start}");
+            }
         }
         assert!(
             count(&q) <= 2 * KEEP_BLOCKS + 2,
@@ -65,7 +71,7 @@ fn positions_go_past_32_bits() {
     }
 }
 
-/// The header fills one cache line; a 56-byte envelope and its flag fill the next; the core keeps
+/// The header fills one cache line; a 56-byte envelope and its stamp fill the next; the core keeps
 /// the receiver's fields a line away from those of the senders, wherever it is allocated (on a
 /// multiple of 16). The layout is tuned for 64-bit targets.
 #[test]
@@ -193,6 +199,61 @@ fn values_left_in_a_dropped_queue_are_dropped() {
         drop(unsafe { q.pop() });
     }
     assert_eq!(Arc::strong_count(&value), 1);
+}
+
+/// A queue that starts within a block drops, with itself, exactly the values not taken: none
+/// of the places before its start, which count as written.
+#[test]
+fn a_dropped_queue_that_started_mid_block_drops_only_its_values() {
+    let value = Arc::new(());
+    {
+        let q = Queue::starting_at((1 << 32) - 3);
+        for _ in 0..(BLOCK + 5) {
+            q.push(value.clone()).unwrap();
+        }
+        for _ in 0..2 {
+            // SAFETY: the test is the only receiver.
+            drop(unsafe { q.pop() }.expect("written"));
+        }
+        assert_eq!(Arc::strong_count(&value), 1 + BLOCK + 3);
+    }
+    assert_eq!(Arc::strong_count(&value), 1);
+}
+
+/// A sender whose value panics while being made still looks whether the receiver sleeps: the
+/// receiver went to sleep waiting for that very place (filled with the filler), and must be
+/// woken for it and for what came behind it.
+#[test]
+fn a_panicking_maker_still_wakes_a_receiver_that_waits_for_its_place() {
+    let (count, waker) = CountingWaker::new();
+    let q = Queue::new();
+    // SAFETY: the test is the only receiver (here and inside `make`, on the same thread).
+    unsafe {
+        q.sleep(&waker);
+        assert_eq!(q.pop_after_sleep(), None);
+    }
+    let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        q.push_with(
+            1u64,
+            |_| {
+                // Another sender, behind this one: it wakes the receiver, which finds this
+                // place not written yet and sleeps again.
+                q.push(2).unwrap();
+                assert_eq!(count.woken(), 1);
+                // SAFETY: as above.
+                unsafe {
+                    assert_eq!(q.pop(), None);
+                    q.sleep(&waker);
+                    assert_eq!(q.pop_after_sleep(), None);
+                }
+                panic!("the conversion fails");
+            },
+            Some(|| 0),
+        )
+    }));
+    assert!(pushed.is_err());
+    assert_eq!(count.woken(), 2, "the receiver was left asleep");
+    assert_eq!(drain(&q), vec![0, 2]);
 }
 
 /// Recycled blocks keep the stamps of the values they held: a stale stamp is neither taken nor
