@@ -9,8 +9,8 @@ use super::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
 use super::{offset_of, Pos, BLOCK};
 
 /// One message's place, with its stamp beside it: a message crosses from the sender's core to
-/// the receiver's with the line(s) of its own slot (one line for a 56-byte envelope), and
-/// nothing else a send writes is read by the receiver per message.
+/// the receiver's with the line(s) of its own slot (one line for a 56-byte envelope), and the
+/// receiver reads nothing else that every send writes.
 pub(super) struct Slot<T> {
     pub(super) value: UnsafeCell<MaybeUninit<T>>,
     /// The position last written here, plus one (0: never written), set by the sender once
