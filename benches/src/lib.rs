@@ -27,7 +27,7 @@ impl Counter {
 /// The same counter written by hand (no macro), to show the macro costs nothing. "The same"
 /// includes the failure rule: like `#[actor]`, it offers a copy of each message, kept for the
 /// poison notice should its handler panic ([`Mail::copy`]; about one instruction per message
-/// here, see BENCHMARKS.md).
+/// here, under callgrind).
 #[derive(Default)]
 pub struct HandCounter {
     total: u64,

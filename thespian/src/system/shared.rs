@@ -160,7 +160,6 @@ impl SystemShared {
         }
     }
 
-    /// Records an undeliverable message: counted, logged, and handed to the dead-letter handler.
     /// A message of an actor's own type as a dead letter, boxed and named by its `Mail`. Cold:
     /// it sits on branches of the actor's loop that a handled message never takes.
     #[cold]
@@ -174,6 +173,7 @@ impl SystemShared {
         self.dead_letter(target, sender, M::into_any(message), name);
     }
 
+    /// Records an undeliverable message: counted, logged, and handed to the dead-letter handler.
     pub(crate) fn dead_letter(
         &self,
         target: ActorAddress,
