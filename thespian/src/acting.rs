@@ -7,7 +7,7 @@
 //! a task that yields lets the next task of the thread set its own, and a poll nested in another
 //! (a sequential system driven from inside a handler) restores the outer actor when it returns.
 //! It costs a thread-local read and two writes per poll of an actor's task, and one read per send
-//! through an address. The same layer catches a panic that escapes the actor's loop, so that the
+//! through an address. Each poll is also counted for the mailbox (see `mailbox::count_poll`). The same layer catches a panic that escapes the actor's loop, so that the
 //! task holds the actor's cell once, here, and grows by nothing.
 
 use std::any::Any;
@@ -94,6 +94,7 @@ impl<A: Actor, F: Future> Future for Acting<A, F> {
         let this = unsafe { self.get_unchecked_mut() };
         let cell = NonNull::from(&*this.cell).cast::<()>();
         let _restore = Restore(ACTING.with(|a| a.replace(Some((cell, address_of::<A>)))));
+        crate::mailbox::count_poll();
         // SAFETY: as above.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
         match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {

@@ -51,6 +51,7 @@ impl<T> ReplySlot<T> {
     }
 
     /// Completes the slot; hands the value back if the asker is gone or was already answered.
+    #[inline]
     pub(crate) fn complete(&self, result: Result<T, AskError>) -> Result<(), Result<T, AskError>> {
         let before = self.state.fetch_or(CLAIMED, Ordering::Acquire);
         if before & (CLAIMED | CLOSED) != 0 {

@@ -56,6 +56,8 @@ pub(super) struct Rx<T> {
     pub(super) pos: Pos,
     /// Values taken since the receiver last asked (`take_streak`), up to `u32::MAX`.
     pub(super) streak: u32,
+    /// `acting::polls_here()` when the receiver last found its queue empty.
+    pub(super) polls: u32,
 }
 
 /// Where, within a core, the fields every send writes or reads end, and the receiver's begin.
@@ -135,6 +137,7 @@ impl<T> Core<T> {
                 oldest: first,
                 pos,
                 streak: 0,
+                polls: 0,
             }),
         }
     }
@@ -386,6 +389,18 @@ impl<T> Core<T> {
         // SAFETY: the receiver's state, by the receiver.
         self.rx
             .with_mut(|rx| unsafe { std::mem::take(&mut (*rx).streak) })
+    }
+
+    /// How many actor polls ran on this thread since the receiver last asked; records `now`.
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(super) unsafe fn polls_since(&self, now: u32) -> u32 {
+        // SAFETY: the receiver's state, by the receiver.
+        self.rx.with_mut(|rx| unsafe {
+            let before = std::mem::replace(&mut (*rx).polls, now);
+            now.wrapping_sub(before)
+        })
     }
 
     /// Closes the core: every later claim fails. Returns what was still waiting, in order, and

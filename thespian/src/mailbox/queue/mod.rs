@@ -440,6 +440,16 @@ impl<T> Queue<T> {
             .map_or(0, |core| unsafe { core.take_streak() })
     }
 
+    /// See `Core::polls_since`.
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(crate) unsafe fn polls_since(&self, now: u32) -> u32 {
+        // SAFETY: the receiver's own call.
+        self.core(Ordering::Acquire)
+            .map_or(0, |core| unsafe { core.polls_since(now) })
+    }
+
     /// The receiver found a value after all: pushes need not wake it.
     pub(crate) fn awake(&self) {
         self.move_state(SLEEPING, AWAKE, Ordering::Relaxed);
