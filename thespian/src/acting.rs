@@ -7,8 +7,9 @@
 //! a task that yields lets the next task of the thread set its own, and a poll nested in another
 //! (a sequential system driven from inside a handler) restores the outer actor when it returns.
 //! It costs a thread-local read and two writes per poll of an actor's task, and one read per send
-//! through an address. Each poll is also counted for the mailbox (see `mailbox::count_poll`). The same layer catches a panic that escapes the actor's loop, so that the
-//! task holds the actor's cell once, here, and grows by nothing.
+//! through an address, and each poll is counted for the mailboxes (`mailbox::count_poll`). The
+//! same layer catches a panic that escapes the actor's loop, so that the task holds the actor's
+//! cell once, here, and grows by nothing.
 
 use std::any::Any;
 use std::cell::Cell;

@@ -11,9 +11,9 @@
 //! use, the blocks already linked for the next messages (at most as many again, from the spares a
 //! sender last took, and one per sender that raced another to link a block).
 //!
-//! A bounded mailbox adds a semaphore of `capacity` permits: a sender takes one per message (waiting
-//! when there are none, or failing with `Full` in `try_tell`); the receiver gives them back as it takes
-//! messages out.
+//! A bounded mailbox adds a semaphore of `capacity` permits: a sender takes one per message
+//! (waiting when there are none, or failing with `Full` in `try_tell`); the receiver gives them
+//! back as it takes messages out.
 
 mod queue;
 #[cfg(feature = "sequential")]
@@ -47,14 +47,14 @@ use queue::Queue;
 pub(crate) const STREAK: u32 = 4;
 
 /// On a multi-thread runtime, an actor that has taken a message lingers before sleeping also
-/// when at least this many actor polls ran on its thread since it last found its mailbox empty:
-/// the thread is busy with other actors, so its linger waits behind them (giving its senders
-/// time to send again) and wakes no idle worker. This catches the actors of a fan-out, woken for
-/// one or two messages at a time, without lingering in a ping-pong (one other poll between two
-/// of an actor's) or a lone request. Measured with bench binaries alternated (2026-12-07): the
-/// fan-out driven from inside 148–158 → 123–137 ms (8, 16 and 64 alike), from outside 295 →
-/// 226 ms, a remote ask 55–62 → 41–47 ms, the tell, the ask, the ping-pong and the remote tell
-/// within noise.
+/// when at least this many actor polls ran on its thread since it last ran dry (found its
+/// mailbox empty after taking messages): the thread is busy with other actors, so its linger
+/// waits behind them, giving its senders time to send again, and an idle worker to wake is
+/// unlikely. This catches the actors of a fan-out, woken for one or two messages at a time,
+/// without lingering in a ping-pong (one other poll between two of an actor's) or for a lone
+/// request. Measured with bench binaries alternated (2026-12-07): the fan-out driven from inside
+/// 148–158 → 123–137 ms (8, 16 and 64 alike), from outside 295 → 226 ms, a remote ask 55–62 →
+/// 41–47 ms; the tell, the ask, the ping-pong and the remote tell within noise.
 pub(crate) const BUSY: u32 = 16;
 
 thread_local! {

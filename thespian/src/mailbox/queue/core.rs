@@ -56,7 +56,8 @@ pub(super) struct Rx<T> {
     pub(super) pos: Pos,
     /// Values taken since the receiver last asked (`take_streak`), up to `u32::MAX`.
     pub(super) streak: u32,
-    /// `acting::polls_here()` when the receiver last found its queue empty.
+    /// The count of actor polls on the receiver's thread (`mailbox::count_poll`) when it last
+    /// asked (`polls_since`).
     pub(super) polls: u32,
 }
 
@@ -391,7 +392,8 @@ impl<T> Core<T> {
             .with_mut(|rx| unsafe { std::mem::take(&mut (*rx).streak) })
     }
 
-    /// How many actor polls ran on this thread since the receiver last asked; records `now`.
+    /// How many actor polls ran since the receiver last asked, `now` being this thread's count
+    /// (meaningless if the receiver moved to another thread meanwhile: a hint); records `now`.
     ///
     /// # Safety
     /// The receiver's own call.
