@@ -1,6 +1,7 @@
 //! Memory per idle actor: resident bytes per actor for 100,000 idle actors, next to 100,000 idle
-//! tokio tasks each waiting on an unbounded channel. Criterion does not measure memory, so this
-//! prints it: `cargo run --release -p benches --bin idle_memory`.
+//! tokio tasks each waiting on an unbounded channel; then the same once each has received one
+//! message (its mailbox's queue allocated). Criterion does not measure memory, so this prints it:
+//! `cargo run --release -p benches --bin idle_memory`.
 //!
 //! Each measurement runs in a fresh child process so that one cannot reuse the other's memory.
 //! With glibc's allocator it also prints where the bytes are, from `mallinfo2`: in use by live
@@ -9,7 +10,7 @@
 
 use std::process::Command;
 
-use benches::{spawn_raw_counter, Worker, WorkerAddrExt};
+use benches::{spawn_raw_counter, RawMessage, Worker, WorkerAddrExt};
 use thespian::ActorSystem;
 
 const COUNT: usize = 100_000;
@@ -87,13 +88,23 @@ fn measure(kind: &str) -> (f64, Option<[f64; 3]>) {
         let mut keep_raw = Vec::new();
         for _ in 0..COUNT {
             match kind {
-                "thespian" => keep_actors.push(
-                    system
+                "thespian" | "thespian_told" => {
+                    let actor = system
                         .create_actor(Worker::default())
                         .await
-                        .expect("created"),
-                ),
-                _ => keep_raw.push(spawn_raw_counter()),
+                        .expect("created");
+                    if kind == "thespian_told" {
+                        actor.work(1).tell().await.expect("alive");
+                    }
+                    keep_actors.push(actor);
+                }
+                _ => {
+                    let tx = spawn_raw_counter();
+                    if kind == "raw_tokio_told" {
+                        tx.send(RawMessage::Add(1)).expect("alive");
+                    }
+                    keep_raw.push(tx);
+                }
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -138,18 +149,26 @@ fn main() {
     };
     let raw = run("raw_tokio");
     let actors = run("thespian");
-    println!("idle memory, {COUNT} of each (bytes per unit):");
+    let raw_told = run("raw_tokio_told");
+    let actors_told = run("thespian_told");
+    println!("memory, {COUNT} of each (bytes per unit):");
     println!(
-        "                                      resident  heap in use  heap free  mapped apart"
+        "                                          resident  heap in use  heap free  mapped apart"
     );
     for (name, f) in [
         ("raw tokio task + unbounded channel", &raw),
         ("thespian idle actor", &actors),
+        ("the raw task, after one message", &raw_told),
+        ("the actor, after one message", &actors_told),
     ] {
         println!(
-            "  {name:<35} {:>8.0} {:>12.1} {:>10.1} {:>13.1}",
+            "  {name:<39} {:>8.0} {:>12.1} {:>10.1} {:>13.1}",
             f[0], f[1], f[2], f[3]
         );
     }
-    println!("  ratio (resident): {:.2}", actors[0] / raw[0]);
+    println!("  ratio (resident), idle: {:.2}", actors[0] / raw[0]);
+    println!(
+        "  ratio (resident), after one message: {:.2}",
+        actors_told[0] / raw_told[0]
+    );
 }

@@ -1,13 +1,14 @@
 //! A queue's core: its positions and its chain of blocks, allocated with the first value (an
-//! actor that never receives a message never has one), in one allocation with its first block
-//! (a block whose `base` is null: it is freed with the core, not on its own). The senders' side
+//! actor that never receives a message never has one), in one allocation with its small first
+//! block (a block whose `base` is null: it is freed with the core, not on its own, and never
+//! reused as a full block). The senders' side
 //! claims positions and links blocks; the receiver's side reads them in order and recycles
 //! finished blocks.
 
 use std::alloc::Layout;
 use std::ptr;
 
-use super::block::{free_chain, number_from, Block, Unwritten};
+use super::block::{free_chain, number_from, Block, Unwritten, FIRST};
 use super::sync::{AtomicPtr, AtomicU64, Ordering, UnsafeCell};
 use super::{offset_of, Pos, BLOCK, CLOSED, KEEP_BLOCKS, STEP};
 
@@ -72,18 +73,20 @@ impl<T> Core<T> {
     /// The allocation under a core: the core, then room for its first block (one allocation
     /// instead of two). Returns the layout and where the block's room begins (aligned to 16, as
     /// `init_in` asks).
-    fn layout() -> (Layout, usize) {
+    pub(super) fn layout() -> (Layout, usize) {
         let room =
-            Layout::from_size_align(Block::<T>::room(), 16).expect("a block's room is valid");
+            Layout::from_size_align(Block::<T>::room(FIRST), 16).expect("a block's room is valid");
         Layout::new::<Core<T>>()
             .align_to(16)
             .and_then(|core| core.extend(room))
             .expect("a core's layout is valid")
     }
 
-    /// A core whose next position is `pos`, with the block of that position linked, allocated
-    /// together; [`Core::free`] frees them.
+    /// A core whose next position is the first at or after `pos` that its small first block
+    /// has a slot for (one of the last [`FIRST`] offsets of a block), with that block linked,
+    /// allocated together; [`Core::free`] frees them.
     pub(super) fn alloc(pos: Pos) -> *mut Core<T> {
+        let pos = pos.max(pos - offset_of(pos) as Pos + (BLOCK - FIRST) as Pos);
         let (layout, room) = Self::layout();
         // SAFETY: the layout has a non-zero size.
         let core = unsafe { std::alloc::alloc(layout) }.cast::<Core<T>>();
@@ -98,6 +101,7 @@ impl<T> Core<T> {
                 core.cast::<u8>().add(room),
                 ptr::null_mut(),
                 pos - offset as Pos,
+                FIRST,
             )
         };
         // SAFETY: `core` is aligned and ours.
@@ -120,8 +124,10 @@ impl<T> Core<T> {
     /// The core's fields, with `first` the block of position `pos`.
     fn with_first(first: *mut Block<T>, pos: Pos) -> Self {
         let start = pos - offset_of(pos) as Pos;
-        // SAFETY: not shared yet. The places before `pos` count as written and read.
-        for (at, slot) in (start..pos).zip(unsafe { &(*first).slots }) {
+        // The places of the block before `pos` count as written and read.
+        for at in start + (BLOCK - FIRST) as Pos..pos {
+            // SAFETY: not shared yet; `at` has a slot in the block (`alloc` chose `pos`).
+            let slot = unsafe { Block::slot(first, offset_of(at)) };
             slot.stamp.store(at + 1, Ordering::Relaxed);
         }
         Core {
@@ -181,13 +187,14 @@ impl<T> Core<T> {
             return Err(value);
         }
         let pos = tail / STEP;
-        // SAFETY: no block at or after the tail block is recycled before this claim is written.
-        let block = unsafe { &*self.block_for(pos) };
+        // No block at or after the tail block is recycled before this claim is written.
+        let block = self.block_for(pos);
         let unwritten = Unwritten { block, pos, filler };
         let value = make(value);
         std::mem::forget(unwritten);
-        // SAFETY: `pos` was claimed by this call alone.
-        unsafe { block.write(pos, value) };
+        // SAFETY: `pos` was claimed by this call alone, in `block`, which lives until it is
+        // written.
+        unsafe { Block::write(block, pos, value) };
         Ok(())
     }
 
@@ -214,7 +221,8 @@ impl<T> Core<T> {
                 next = self.grow(b, b_start);
             }
             // Move the hint past a block every slot of which is written: no sender needs it.
-            advance = advance && b.all_written();
+            // SAFETY: as above.
+            advance = advance && unsafe { Block::all_written(block) };
             if advance {
                 if self
                     .tx
@@ -305,7 +313,8 @@ impl<T> Core<T> {
             // SAFETY: the receiver's own call.
             unsafe { self.recycle(rx) };
         }
-        let slot = &b.slots[offset];
+        // SAFETY: as above; the receiver's position has a slot in its block.
+        let slot = unsafe { Block::slot(rx.block, offset) };
         let written = if handshake {
             slot.stamp.load(Ordering::SeqCst) == rx.pos + 1
         } else {
@@ -352,6 +361,12 @@ impl<T> Core<T> {
     unsafe fn hand_back(&self, done: *mut Block<T>) {
         // SAFETY: the caller's contract.
         let b = unsafe { &*done };
+        if b.is_first() {
+            // Too small to reuse: it lives on, unused, in the core's allocation.
+            // SAFETY: the caller's contract; it holds no values.
+            unsafe { Block::free(done) };
+            return;
+        }
         b.reset();
         let mut top = self.tx.spare.load(Ordering::Acquire);
         loop {
@@ -450,7 +465,9 @@ impl<T> Core<T> {
             let next = b.next.load(Ordering::Acquire);
             let start = b.start();
             for pos in rx.pos.max(start)..end.min(start + BLOCK as Pos) {
-                let slot = &b.slots[offset_of(pos)];
+                // SAFETY: a linked block, and a position it has a slot for (the queue began at
+                // its first).
+                let slot = unsafe { Block::slot(link, offset_of(pos)) };
                 if slot.holds(pos) {
                     // SAFETY: written (its stamp) and never read (at or after the receiver's
                     // position).

@@ -10,10 +10,13 @@
 //!
 //! Layout: what an actor's cell holds is one word (the address of the queue's *core*, and the
 //! receiver's state in its low bits) and the receiver's waker: 24 bytes. The core, with the
-//! positions, the receiver's own state and the first block (one allocation), is allocated by the
-//! first send (`install`), so an actor that never receives a message costs no more (an idle actor
-//! took 555 bytes with the whole queue in its cell, 489 with the word: BENCHMARKS.md). Positions
-//! live in *blocks* of [`BLOCK`] slots, linked in position order. A sender that claims the first
+//! positions, the receiver's own state and a small first block (one allocation), is allocated by
+//! the first send (`install`), so an actor that never receives a message costs no more (an idle
+//! actor took 555 bytes with the whole queue in its cell, 489 with the word: BENCHMARKS.md).
+//! Positions live in *blocks* of [`BLOCK`] slots, linked in position order; the core's block has
+//! only the last few slots of its positions (`block::FIRST`), the queue starting at the first of
+//! them, so that an actor that receives a few messages holds a third of a full block's memory
+//! (480 bytes instead of 1,248 for 56-byte envelopes). A sender that claims the first
 //! position of a block that does not exist yet links one: the whole stack of spare blocks when
 //! the receiver has handed some back, so a steady stream allocates nothing, a new one otherwise.
 //! Each block the receiver has finished with goes on that stack at once, up to [`KEEP_BLOCKS`]

@@ -58,8 +58,7 @@ fn positions_go_past_32_bits() {
                 .collect();
             assert_eq!(drain(&q), expected);
             if round == 0 {
-                // The slots before the start count as written: the first block was let go of
-                // and recycled like any other.
+                // The full blocks that followed the core's small one were let go of and recycled.
                 let core = q.core(Ordering::Acquire).expect("a value came");
                 assert!(!core.tx.spare.load(Ordering::Relaxed).is_null(), "{start}");
             }
@@ -87,7 +86,8 @@ fn a_block_and_a_core_are_laid_out_in_cache_lines() {
         receiver >= next_line,
         "the senders' fields end at {senders_end}, the receiver's begin at {receiver}"
     );
-    assert_eq!(std::mem::offset_of!(Block<[u64; 7]>, slots), 64);
+    assert_eq!(Block::<[u64; 7]>::SLOTS_AT, 64);
+    assert_eq!(std::mem::size_of::<Block<[u64; 7]>>(), 64);
     assert_eq!(std::mem::size_of::<Slot<[u64; 7]>>(), 64);
     assert_eq!(std::mem::align_of::<Block<u64>>(), 64);
     // Aligned by hand within plain allocations: every block starts on a line.
@@ -99,6 +99,22 @@ fn a_block_and_a_core_are_laid_out_in_cache_lines() {
         // SAFETY: allocated above, never shared, no values written.
         unsafe { Block::free(b) };
     }
+}
+
+/// The core comes with a block of [`FIRST`](super::block::FIRST) slots only: with a whole block
+/// in it, it took 1,248 bytes for 56-byte envelopes, allocated for an actor's first message.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn a_core_is_allocated_with_a_small_first_block() {
+    let size = Core::<[u64; 7]>::layout().0.size();
+    assert!(size <= 512, "a core and its first block take {size} bytes");
+    // The first value goes into that block, at its first slot.
+    let q = Queue::new();
+    assert_eq!(q.push(7u64), Ok(()));
+    let core = q.core(Ordering::Acquire).expect("a value came");
+    let at = core.rx.with_mut(|rx| unsafe { (*rx).pos });
+    assert_eq!(at as usize % BLOCK, BLOCK - super::block::FIRST);
+    assert_eq!(drain(&q), vec![7]);
 }
 
 #[test]
