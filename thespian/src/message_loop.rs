@@ -130,15 +130,9 @@ fn live<A: Actor>(stage: &mut Stage<A>) -> impl Future<Output = ExitReason> + Se
             .is_some_and(|seq| seq.is_traced());
         #[cfg(not(feature = "sequential"))]
         let traced = false;
-        let linger_after = match tokio::runtime::Handle::try_current() {
-            Ok(rt) if rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread => {
-                crate::mailbox::LINGER_ONE
-            }
-            _ => crate::mailbox::STREAK,
-        };
         'messages: loop {
             // SAFETY: this is the actor's own task, its mailbox's only receiver.
-            let next = unsafe { s.ctx.myself.cell.mailbox.recv_lingering(linger_after) };
+            let next = unsafe { s.ctx.myself.cell.mailbox.recv() };
             let took = match s.ctx.extras.as_ref().and_then(|e| e.exit_when_idle) {
                 None => next.await,
                 // Boxed: a timer inline would grow every actor's task, and few actors are

@@ -73,6 +73,15 @@ pub(crate) fn count_poll() {
 /// saves the sender a wake-up and the receiver its sleep whenever a reply comes back at once.
 pub(crate) const LINGER_ONE: u32 = 1;
 
+/// The streak after which the receiving task lingers, from the runtime it runs on ([`STREAK`], or
+/// [`LINGER_ONE`] on a current-thread runtime). Asked once per mailbox (the queue keeps it).
+fn linger_after_here() -> u32 {
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) if rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread => LINGER_ONE,
+        _ => STREAK,
+    }
+}
+
 /// Four words in an actor's cell: a plain mailbox (neither bounded nor in a sequential system)
 /// has no `rare` part, and its queue allocates its core with the first message.
 pub(crate) struct Mailbox<M> {
@@ -110,7 +119,7 @@ pub(crate) enum Take {
 /// The future of [`Mailbox::recv`]: a type of its own, so that its poll (the actor's hot path
 /// when a message waits) inlines into the actor's loop; a `poll_fn` sometimes did not (measured:
 /// about 20 instructions more per message when it stayed a call).
-pub(crate) struct Recv<'a, M>(&'a Mailbox<M>, u32);
+pub(crate) struct Recv<'a, M>(&'a Mailbox<M>);
 
 impl<M> std::future::Future for Recv<'_, M> {
     type Output = Option<Envelope<M>>;
@@ -118,7 +127,7 @@ impl<M> std::future::Future for Recv<'_, M> {
     #[inline(always)]
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: a `Recv` is made by the unsafe `recv`, whose caller is the only receiver.
-        unsafe { self.0.poll_recv(cx, self.1) }
+        unsafe { self.0.poll_recv(cx) }
     }
 }
 
@@ -237,17 +246,10 @@ impl<M> Mailbox<M> {
 
     /// The next envelope; `None` once the mailbox is closed and empty.
     ///
-    /// `linger_after`: the streak of messages after which it yields once before sleeping
-    /// ([`STREAK`], or [`LINGER_ONE`]).
-    ///
     /// # Safety
     /// Only the actor's own task receives (calls this, `recv`, `take` or `close`).
     #[inline(always)]
-    pub(crate) unsafe fn poll_recv(
-        &self,
-        cx: &mut Context<'_>,
-        linger_after: u32,
-    ) -> Poll<Option<Envelope<M>>> {
+    pub(crate) unsafe fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
         // The hot path, inlined into the actor's loop: a plain mailbox with a message waiting.
         if self.rare.is_none() {
             // SAFETY: the caller's contract.
@@ -256,7 +258,7 @@ impl<M> Mailbox<M> {
             }
         }
         // SAFETY: the caller's contract.
-        unsafe { self.poll_recv_slow(cx, linger_after) }
+        unsafe { self.poll_recv_slow(cx) }
     }
 
     /// Everything else: turns, bounds, an empty mailbox, sleeping. A plain mailbox comes here
@@ -265,11 +267,7 @@ impl<M> Mailbox<M> {
     /// # Safety
     /// As for [`poll_recv`](Self::poll_recv).
     #[inline(never)]
-    unsafe fn poll_recv_slow(
-        &self,
-        cx: &mut Context<'_>,
-        linger_after: u32,
-    ) -> Poll<Option<Envelope<M>>> {
+    unsafe fn poll_recv_slow(&self, cx: &mut Context<'_>) -> Poll<Option<Envelope<M>>> {
         if self.rare.is_some() {
             #[cfg(feature = "sequential")]
             if let Some(link) = self.turns() {
@@ -288,9 +286,10 @@ impl<M> Mailbox<M> {
         }
         // SAFETY: the caller's contract.
         let streak = unsafe { self.queue.take_streak() };
-        // SAFETY (both): the caller's contract.
-        if streak >= linger_after
-            || (streak > 0 && unsafe { self.queue.polls_since(POLLS.with(|p| p.get())) } >= BUSY)
+        // SAFETY (all three): the caller's contract.
+        if streak > 0
+            && (streak >= unsafe { self.queue.linger_after(linger_after_here) }
+                || unsafe { self.queue.polls_since(POLLS.with(|p| p.get())) } >= BUSY)
         {
             // A stream of messages has just run dry, or other actors keep this thread busy: more
             // are likely on their way. Let the other tasks run once before sleeping, rather than
@@ -315,16 +314,7 @@ impl<M> Mailbox<M> {
     /// # Safety
     /// As for [`poll_recv`](Self::poll_recv).
     pub(crate) unsafe fn recv(&self) -> Recv<'_, M> {
-        Recv(self, STREAK)
-    }
-
-    /// As [`recv`](Self::recv), lingering after `linger_after` messages in a row (see
-    /// [`STREAK`]).
-    ///
-    /// # Safety
-    /// As for [`poll_recv`](Self::poll_recv).
-    pub(crate) unsafe fn recv_lingering(&self, linger_after: u32) -> Recv<'_, M> {
-        Recv(self, linger_after)
+        Recv(self)
     }
 
     /// Moves every envelope waiting now into `batch`, after waiting for the first.
@@ -415,17 +405,17 @@ mod tests {
         let sleeps = || queue::SLEEPS.with(std::cell::Cell::get);
         assert!(mailbox.push(Envelope::user(1, None, None)).is_ok());
         // SAFETY (all three): this test is the mailbox's only receiver.
-        let took = unsafe { mailbox.poll_recv(&mut cx, STREAK) };
+        let took = unsafe { mailbox.poll_recv(&mut cx) };
         assert!(matches!(took, Poll::Ready(Some(_))));
         for _ in 0..others {
             count_poll();
         }
         let before = sleeps();
-        assert!(unsafe { mailbox.poll_recv(&mut cx, STREAK) }.is_pending());
+        assert!(unsafe { mailbox.poll_recv(&mut cx) }.is_pending());
         let lingered = sleeps() == before;
         if lingered {
             // Once: the next look, with nothing taken meanwhile, sleeps.
-            assert!(unsafe { mailbox.poll_recv(&mut cx, STREAK) }.is_pending());
+            assert!(unsafe { mailbox.poll_recv(&mut cx) }.is_pending());
             assert_eq!(sleeps(), before + 1);
         }
         lingered

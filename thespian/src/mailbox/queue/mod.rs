@@ -443,6 +443,16 @@ impl<T> Queue<T> {
             .map_or(0, |core| unsafe { core.take_streak() })
     }
 
+    /// See `Core::linger_after`; `u32::MAX` (never) before the first value.
+    ///
+    /// # Safety
+    /// The receiver's own call.
+    pub(crate) unsafe fn linger_after(&self, decide: impl FnOnce() -> u32) -> u32 {
+        // SAFETY: the receiver's own call.
+        self.core(Ordering::Acquire)
+            .map_or(u32::MAX, |core| unsafe { core.linger_after(decide) })
+    }
+
     /// See `Core::polls_since`.
     ///
     /// # Safety
