@@ -16,7 +16,7 @@
 //! Positions live in *blocks* of [`BLOCK`] slots, linked in position order; the core's block has
 //! only the last few slots of its positions (`block::FIRST`), the queue starting at the first of
 //! them, so that an actor that receives a few messages holds a third of a full block's memory
-//! (480 bytes instead of 1,248 for 56-byte envelopes). A sender that claims the first
+//! (496 bytes instead of 1,248 for 56-byte envelopes). A sender that claims the first
 //! position of a block that does not exist yet links one: the whole stack of spare blocks when
 //! the receiver has handed some back, so a steady stream allocates nothing, a new one otherwise.
 //! Each block the receiver has finished with goes on that stack at once, up to [`KEEP_BLOCKS`]
