@@ -285,12 +285,10 @@ impl<M> Mailbox<M> {
             return Poll::Ready(None);
         }
         // SAFETY: the caller's contract.
-        let streak = unsafe { self.queue.take_streak() };
-        // SAFETY (all three): the caller's contract.
-        if streak > 0
-            && (streak >= unsafe { self.queue.linger_after(linger_after_here) }
-                || unsafe { self.queue.polls_since(POLLS.with(|p| p.get())) } >= BUSY)
-        {
+        if unsafe {
+            self.queue
+                .lingers(linger_after_here, || POLLS.with(|p| p.get()), BUSY)
+        } {
             // A stream of messages has just run dry, or other actors keep this thread busy: more
             // are likely on their way. Let the other tasks run once before sleeping, rather than
             // make the senders pay for a wake-up (which, from outside the runtime or to a parked

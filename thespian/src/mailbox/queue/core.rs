@@ -55,13 +55,13 @@ pub(super) struct Rx<T> {
     pub(super) oldest: *mut Block<T>,
     /// The next position to read.
     pub(super) pos: Pos,
-    /// Values taken since the receiver last asked (`take_streak`), up to `u32::MAX`.
+    /// Values taken since the receiver last ran dry (`lingers`), up to `u32::MAX`.
     pub(super) streak: u32,
     /// The count of actor polls on the receiver's thread (`mailbox::count_poll`) when it last
-    /// asked (`polls_since`).
+    /// looked at it (`lingers`).
     pub(super) polls: u32,
     /// The streak after which the receiver lingers (`mailbox::STREAK`), decided the first time it
-    /// asks (`linger_after`); 0 before. Kept here rather than in the actor's task, where its four
+    /// runs dry (`lingers`); 0 before. Kept here rather than in the actor's task, where its four
     /// bytes took an idle actor's task past a 128-byte step of tokio's (489 -> 617 B per idle
     /// actor).
     pub(super) linger_after: u32,
@@ -403,41 +403,35 @@ impl<T> Core<T> {
         }
     }
 
-    /// How many values the receiver has taken since it last asked; asking starts a new count.
+    /// The receiver ran dry: whether it lingers before sleeping. Takes the streak of values it
+    /// took since it last ran dry (starting a new one): none, no; at least the streak after
+    /// which it lingers (`decide()` the first time, then kept), yes; otherwise, whether at least
+    /// `busy` actor polls ran on its thread since it last looked, `polls()` being this thread's
+    /// count (meaningless if the receiver moved to another thread meanwhile: a hint), which it
+    /// then records.
     ///
     /// # Safety
     /// The receiver's own call.
-    pub(super) unsafe fn take_streak(&self) -> u32 {
+    pub(super) unsafe fn lingers(
+        &self,
+        decide: impl FnOnce() -> u32,
+        polls: impl FnOnce() -> u32,
+        busy: u32,
+    ) -> bool {
         // SAFETY: the receiver's state, by the receiver.
-        self.rx
-            .with_mut(|rx| unsafe { std::mem::take(&mut (*rx).streak) })
-    }
-
-    /// The streak after which the receiver lingers: `decide()` the first time, then the same.
-    ///
-    /// # Safety
-    /// The receiver's own call.
-    pub(super) unsafe fn linger_after(&self, decide: impl FnOnce() -> u32) -> u32 {
-        // SAFETY: the receiver's state, by the receiver.
-        self.rx.with_mut(|rx| unsafe {
-            if (*rx).linger_after == 0 {
-                (*rx).linger_after = decide().max(1);
-            }
-            (*rx).linger_after
-        })
-    }
-
-    /// How many actor polls ran since the receiver last asked, `now` being this thread's count
-    /// (meaningless if the receiver moved to another thread meanwhile: a hint); records `now`.
-    ///
-    /// # Safety
-    /// The receiver's own call.
-    pub(super) unsafe fn polls_since(&self, now: u32) -> u32 {
-        // SAFETY: the receiver's state, by the receiver.
-        self.rx.with_mut(|rx| unsafe {
-            let before = std::mem::replace(&mut (*rx).polls, now);
-            now.wrapping_sub(before)
-        })
+        let rx = self.rx.with_mut(|rx| unsafe { &mut *rx });
+        let streak = std::mem::take(&mut rx.streak);
+        if streak == 0 {
+            return false;
+        }
+        if rx.linger_after == 0 {
+            rx.linger_after = decide().max(1);
+        }
+        if streak >= rx.linger_after {
+            return true;
+        }
+        let now = polls();
+        now.wrapping_sub(std::mem::replace(&mut rx.polls, now)) >= busy
     }
 
     /// Closes the core: every later claim fails. Returns what was still waiting, in order, and

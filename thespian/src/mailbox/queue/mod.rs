@@ -433,34 +433,19 @@ impl<T> Queue<T> {
         self.waker.with_mut(f);
     }
 
-    /// How many values the receiver has taken since it last asked; asking starts a new count.
+    /// See `Core::lingers`; no before the first value.
     ///
     /// # Safety
     /// The receiver's own call.
-    pub(crate) unsafe fn take_streak(&self) -> u32 {
+    pub(crate) unsafe fn lingers(
+        &self,
+        decide: impl FnOnce() -> u32,
+        polls: impl FnOnce() -> u32,
+        busy: u32,
+    ) -> bool {
         // SAFETY: the receiver's own call.
         self.core(Ordering::Acquire)
-            .map_or(0, |core| unsafe { core.take_streak() })
-    }
-
-    /// See `Core::linger_after`; `u32::MAX` (never) before the first value.
-    ///
-    /// # Safety
-    /// The receiver's own call.
-    pub(crate) unsafe fn linger_after(&self, decide: impl FnOnce() -> u32) -> u32 {
-        // SAFETY: the receiver's own call.
-        self.core(Ordering::Acquire)
-            .map_or(u32::MAX, |core| unsafe { core.linger_after(decide) })
-    }
-
-    /// See `Core::polls_since`.
-    ///
-    /// # Safety
-    /// The receiver's own call.
-    pub(crate) unsafe fn polls_since(&self, now: u32) -> u32 {
-        // SAFETY: the receiver's own call.
-        self.core(Ordering::Acquire)
-            .map_or(0, |core| unsafe { core.polls_since(now) })
+            .is_some_and(|core| unsafe { core.lingers(decide, polls, busy) })
     }
 
     /// The receiver found a value after all: pushes need not wake it.
