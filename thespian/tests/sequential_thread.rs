@@ -52,7 +52,12 @@ fn a_sequential_system_starts_no_thread_and_its_actors_end_with_its_last_handle(
         assert_eq!(actor.ping().ask().await, Ok(1));
         actor
     });
-    assert_eq!(threads(), before, "no thread of the system's own");
+    // At most as many: the harness's thread of the other test, done, may still be exiting.
+    let after = threads();
+    assert!(
+        after <= before,
+        "no thread of the system's own ({before} -> {after})"
+    );
     drop(system);
     assert_eq!(
         dropped.load(Ordering::Acquire),
