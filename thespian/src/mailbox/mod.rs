@@ -30,7 +30,7 @@ use std::task::{Context, Poll};
 use tokio::sync::Semaphore;
 
 use crate::envelope::{Envelope, SystemMessage};
-use queue::Queue;
+use queue::{Look, Queue};
 
 /// After taking this many messages in a row, a receiver that finds its mailbox empty yields
 /// once before it sleeps (*lingers*, see `poll_recv_slow`), so that a message sent meanwhile
@@ -298,13 +298,22 @@ impl<M> Mailbox<M> {
         }
         // SAFETY: the caller's contract.
         unsafe { self.queue.sleep(cx.waker()) };
-        // Look again: a message written before the announcement was not woken for.
+        // Look again: a message claimed before the announcement was not woken for.
         // SAFETY: the caller's contract.
-        if let Some(env) = unsafe { self.queue.pop_after_sleep() } {
-            self.queue.awake();
-            return Poll::Ready(Some(self.taken(env)));
+        match unsafe { self.queue.look_after_sleep() } {
+            Look::Nothing => Poll::Pending,
+            Look::Took(env) => {
+                self.queue.awake();
+                Poll::Ready(Some(self.taken(env)))
+            }
+            Look::Claimed => {
+                // Its sender is between its claim and its stamp, a few instructions: look again
+                // after the other tasks have run once.
+                self.queue.awake();
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
         }
-        Poll::Pending
     }
 
     /// Awaits the next envelope; `None` once the mailbox is closed and empty.
@@ -417,6 +426,26 @@ mod tests {
             assert_eq!(sleeps(), before + 1);
         }
         lingered
+    }
+
+    /// A receiver that finds its next place claimed but not written yet does not sleep (its
+    /// sender may have looked at the receiver's state before the receiver announced that it
+    /// sleeps): it wakes itself to look again, and takes the message on its next poll.
+    #[test]
+    fn a_receiver_that_finds_its_next_place_being_written_looks_again() {
+        let (count, waker) = crate::sync::CountingWaker::new();
+        let mut cx = Context::from_waker(&waker);
+        let mailbox = Mailbox::new(None);
+        let pushed = mailbox.push_with(1u64, |n| {
+            // SAFETY (both): this test is the mailbox's only receiver.
+            assert!(unsafe { mailbox.poll_recv(&mut cx) }.is_pending());
+            assert_eq!(count.woken(), 1, "it woke itself");
+            Envelope::user(n, None, None)
+        });
+        assert!(pushed.is_ok());
+        assert_eq!(count.woken(), 1, "it did not announce that it sleeps");
+        let took = unsafe { mailbox.poll_recv(&mut cx) };
+        assert!(matches!(took, Poll::Ready(Some(_))));
     }
 
     #[test]

@@ -239,10 +239,10 @@ impl<T> Block<T> {
         let slot = unsafe { Self::slot(block, offset_of(pos)) };
         // SAFETY: the caller's contract.
         slot.value.with_mut(|v| unsafe { (*v).write(value) });
-        // On the line just written. Sequentially consistent: the sender's half of the handshake
-        // with a receiver going to sleep (module docs); on x86 one locked instruction, as the
-        // release store and the header's `or` it replaces were one plain store and one locked.
-        slot.stamp.store(pos + 1, Ordering::SeqCst);
+        // On the line just written. Release only, a plain store on x86: the handshake with a
+        // receiver going to sleep is on the claim (module docs), so a sender does not wait here
+        // for the line to come from the receiver's core before it goes on.
+        slot.stamp.store(pos + 1, Ordering::Release);
     }
 
     /// Whether every slot of the block at `block` is written (for the block's start; acquire:

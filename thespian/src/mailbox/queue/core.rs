@@ -44,6 +44,18 @@ pub(super) struct Tx<T> {
     pub(super) spare: AtomicPtr<Block<T>>,
 }
 
+/// What a receiver that announced it sleeps finds when it looks once more
+/// ([`Core::look_after_sleep`]).
+pub(crate) enum Look<T> {
+    /// No sender has claimed its next position: any that does wakes it.
+    Nothing,
+    /// The next value, written meanwhile.
+    Took(T),
+    /// A sender has claimed its next position and is still writing it, and may not have seen
+    /// that the receiver sleeps: the receiver must look again soon rather than wait for a wake-up.
+    Claimed,
+}
+
 /// The receiver's own state.
 pub(super) struct Rx<T> {
     /// The block holding `pos` (null once every block is freed).
@@ -188,7 +200,9 @@ impl<T> Core<T> {
         filler: Option<fn() -> T>,
     ) -> Result<(), V> {
         // Acquire: synchronizes with the sender that last moved `tail_block` (see `block_for`).
-        let tail = self.tx.tail.fetch_add(STEP, Ordering::Acquire);
+        // Sequentially consistent: the claim is the sender's half of the handshake with a
+        // receiver going to sleep (module docs); on x86 the same locked add either way.
+        let tail = self.tx.tail.fetch_add(STEP, Ordering::SeqCst);
         if tail & CLOSED != 0 {
             return Err(value);
         }
@@ -262,7 +276,7 @@ impl<T> Core<T> {
             match at.next.compare_exchange(
                 ptr::null_mut(),
                 chain,
-                Ordering::SeqCst,
+                Ordering::Release,
                 Ordering::Acquire,
             ) {
                 Ok(_) => break,
@@ -280,17 +294,34 @@ impl<T> Core<T> {
         b.next.load(Ordering::Acquire)
     }
 
-    /// Takes the next value if it has been written, as its slot's stamp says; with `handshake`,
-    /// read sequentially consistent (the receiver's half of the handshake, after it announced
-    /// that it sleeps).
+    /// Takes the next value if it has been written, as its slot's stamp says.
     ///
     /// # Safety
     /// Only the receiver calls this (and the other receiver methods), never two at once.
     #[inline(always)]
-    pub(super) unsafe fn take(&self, handshake: bool) -> Option<T> {
+    pub(super) unsafe fn take(&self) -> Option<T> {
         // SAFETY: the receiver's state is the receiver's alone (the caller's contract).
-        self.rx
-            .with_mut(|rx| unsafe { self.take_from(&mut *rx, handshake) })
+        self.rx.with_mut(|rx| unsafe { self.take_from(&mut *rx) })
+    }
+
+    /// The receiver's half of the handshake, after it announced that it sleeps: whether a
+    /// sender has claimed its next position, read sequentially consistent (module docs); and if
+    /// so, the value, if it is written already.
+    ///
+    /// # Safety
+    /// As for [`take`](Self::take).
+    pub(super) unsafe fn look_after_sleep(&self) -> Look<T> {
+        let claimed = self.tx.tail.load(Ordering::SeqCst) / STEP;
+        // SAFETY: the receiver's state is the receiver's alone (the caller's contract).
+        self.rx.with_mut(|rx| unsafe {
+            if (*rx).block.is_null() || claimed <= (*rx).pos {
+                return Look::Nothing;
+            }
+            match self.take_from(&mut *rx) {
+                Some(value) => Look::Took(value),
+                None => Look::Claimed,
+            }
+        })
     }
 
     /// The body of `take`, a function of its own so that it inlines (the closure did not always).
@@ -298,7 +329,7 @@ impl<T> Core<T> {
     /// # Safety
     /// As for [`take`](Self::take); `rx` is the core's receiver state.
     #[inline(always)]
-    unsafe fn take_from(&self, rx: &mut Rx<T>, handshake: bool) -> Option<T> {
+    unsafe fn take_from(&self, rx: &mut Rx<T>) -> Option<T> {
         if rx.block.is_null() {
             // Every block was freed: the queue is closed.
             return None;
@@ -307,7 +338,7 @@ impl<T> Core<T> {
         // SAFETY: blocks from `rx.oldest` on are only recycled by the receiver itself.
         let mut b = unsafe { &*rx.block };
         if rx.start != rx.pos - offset as Pos {
-            let next = b.next.load(Ordering::SeqCst);
+            let next = b.next.load(Ordering::Acquire);
             if next.is_null() {
                 return None;
             }
@@ -321,12 +352,7 @@ impl<T> Core<T> {
         }
         // SAFETY: as above; the receiver's position has a slot in its block.
         let slot = unsafe { Block::slot(rx.block, offset) };
-        let written = if handshake {
-            slot.stamp.load(Ordering::SeqCst) == rx.pos + 1
-        } else {
-            slot.holds(rx.pos)
-        };
-        if !written {
+        if !slot.holds(rx.pos) {
             return None;
         }
         // SAFETY: the stamp says the slot was written (acquire: with its value),
@@ -449,7 +475,7 @@ impl<T> Core<T> {
         // SAFETY: the receiver's state, read by the receiver.
         while self.rx.with_mut(|rx| unsafe { (*rx).pos }) < end {
             // SAFETY: the receiver's own call.
-            match unsafe { self.take(false) } {
+            match unsafe { self.take() } {
                 Some(value) => rest.push(value),
                 // A sender claimed this position before the close and is still writing it.
                 None => super::sync::pause(),

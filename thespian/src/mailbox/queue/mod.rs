@@ -32,18 +32,18 @@
 //! blocks once its own slot is written, which the receiver knows when it has read that far.
 //!
 //! Sleeping: the receiver, before it sleeps, stores its waker, moves its state to `SLEEPING` and
-//! then looks at the word and the stamp of its next slot again; a sender, after it has stamped its
-//! slot, looks at the state, even when making the value panicked (the slot then holds the
-//! filler). Both pairs are sequentially ordered (and a sender installing the core keeps the state
-//! bits, with a read-modify-write of the same word), so either the receiver sees the value (and
-//! does not sleep) or the sender sees that it sleeps (and wakes it: `SLEEPING` to `WAKING`, call
-//! the waker, `AWAKE`). A send to a busy receiver costs no wake-up and touches no lock. When the
-//! receiver's next position is in a block not linked yet, it reads the link instead of a stamp,
-//! sequentially consistent too: the sender that links the block (a sequentially consistent
-//! compare-and-swap) is then the one ordered against it, and it looks at the state after
-//! stamping its own slot, as every sender does. (A sender that finds the block already linked
-//! reads the link with acquire only and may miss the receiver's `SLEEPING`; the linking sender,
-//! which cannot, wakes it.)
+//! then looks at the tail: has a sender claimed its next position? A sender, after it has
+//! claimed a position and stamped its slot, looks at the state, even when making the value
+//! panicked (the slot then holds the filler). The claim, the state's move and both looks are
+//! sequentially ordered (and a sender installing the core keeps the state bits, with a
+//! read-modify-write of the same word), so either the receiver sees the claim or the sender sees
+//! that it sleeps (and wakes it: `SLEEPING` to `WAKING`, call the waker, `AWAKE`). A receiver that
+//! sees a claim whose value is not written yet cannot count on that sender's wake-up (its look at
+//! the state may have come first): it looks again on its next poll instead of sleeping. A send to
+//! a busy receiver costs no wake-up, touches no lock and has one locked instruction (its claim):
+//! the stamp is a plain release store, so that the sender need not wait for its slot's line,
+//! which the receiver last read, before it goes on; the receiver reads the tail's line only when
+//! it is about to sleep.
 //!
 //! Closing is done by the receiver: it sets the `CLOSED` bit of the tail, after which every claim
 //! fails, and takes out everything claimed before, waiting (yielding its thread) for senders caught
@@ -72,6 +72,7 @@ mod loom_tests;
 mod tests;
 
 use self::core::Core;
+pub(crate) use self::core::Look;
 
 #[cfg(all(test, not(thespian_loom)))]
 thread_local! {
@@ -377,23 +378,25 @@ impl<T> Queue<T> {
     pub(crate) unsafe fn pop(&self) -> Option<T> {
         // SAFETY: the caller's contract.
         self.core(Ordering::Acquire)
-            .and_then(|core| unsafe { core.take(false) })
+            .and_then(|core| unsafe { core.take() })
     }
 
-    /// Takes the next value, if it has been written, reading the slot's stamp sequentially
-    /// consistent: the receiver's half of the handshake (after `sleep`).
+    /// The receiver's half of the handshake (after `sleep`): looks once more, at whether a
+    /// sender has claimed its next position (see [`Look`]).
     ///
     /// # Safety
     /// As for [`pop`](Self::pop).
-    pub(crate) unsafe fn pop_after_sleep(&self) -> Option<T> {
-        // SAFETY: the caller's contract.
-        self.core(Ordering::SeqCst)
-            .and_then(|core| unsafe { core.take(true) })
+    pub(crate) unsafe fn look_after_sleep(&self) -> Look<T> {
+        match self.core(Ordering::SeqCst) {
+            // SAFETY: the caller's contract.
+            Some(core) => unsafe { core.look_after_sleep() },
+            None => Look::Nothing,
+        }
     }
 
     /// Announces that the receiver is about to sleep, once it found the queue empty: `waker`
     /// is stored for the senders, and every push that completes after this wakes it (once).
-    /// The receiver must then look once more (`pop_after_sleep`) for a value written before.
+    /// The receiver must then look once more (`look_after_sleep`) for a value claimed before.
     ///
     /// # Safety
     /// The receiver's own call.
@@ -408,7 +411,7 @@ impl<T> Queue<T> {
             // SAFETY: the receiver owns the waker once the state is `AWAKE`.
             unsafe { self.own_waker(|w| *w = Some(waker.clone())) };
         }
-        // Sequentially consistent, as is the look at the next stamp that follows (module docs).
+        // Sequentially consistent, as is the look at the tail that follows (module docs).
         // `SLEEPING`: announced by an earlier poll, and no sender has taken it up yet.
         // `WAKING`: a sender has taken the waker and calls it once it has handed the state back,
         // so that wake-up is still to come, after this poll: it needs no announcement.

@@ -152,7 +152,7 @@ fn the_receiver_is_woken_once_and_only_when_it_sleeps() {
     unsafe {
         assert_eq!(q.pop(), Some(1));
         q.sleep(&waker);
-        assert_eq!(q.pop_after_sleep(), None);
+        assert!(matches!(q.look_after_sleep(), Look::Nothing));
     }
     q.push(2).unwrap();
     q.push(3).unwrap();
@@ -162,7 +162,7 @@ fn the_receiver_is_woken_once_and_only_when_it_sleeps() {
     q.push(4).unwrap();
     unsafe {
         q.sleep(&waker);
-        assert_eq!(q.pop_after_sleep(), Some(4));
+        assert!(matches!(q.look_after_sleep(), Look::Took(4)));
     }
     q.awake();
     q.push(5).unwrap();
@@ -199,7 +199,7 @@ fn a_waker_that_panics_when_cloned_does_not_wedge_the_queue() {
     // SAFETY: the test is the only receiver.
     unsafe {
         q.sleep(&waker);
-        assert_eq!(q.pop_after_sleep(), Some(7));
+        assert!(matches!(q.look_after_sleep(), Look::Took(7)));
     }
 }
 
@@ -237,8 +237,8 @@ fn a_dropped_queue_that_started_mid_block_drops_only_its_values() {
 }
 
 /// A sender whose value panics while being made still looks whether the receiver sleeps: the
-/// receiver went to sleep waiting for that very place (filled with the filler), and must be
-/// woken for it and for what came behind it.
+/// receiver went to sleep before that place was claimed, and must be woken for it (filled with
+/// the filler) and for what came behind it.
 #[test]
 fn a_panicking_maker_still_wakes_a_receiver_that_waits_for_its_place() {
     let (count, waker) = CountingWaker::new();
@@ -246,21 +246,23 @@ fn a_panicking_maker_still_wakes_a_receiver_that_waits_for_its_place() {
     // SAFETY: the test is the only receiver (here and inside `make`, on the same thread).
     unsafe {
         q.sleep(&waker);
-        assert_eq!(q.pop_after_sleep(), None);
+        assert!(matches!(q.look_after_sleep(), Look::Nothing));
     }
     let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         q.push_with(
             1u64,
             |_| {
                 // Another sender, behind this one: it wakes the receiver, which finds this
-                // place not written yet and sleeps again.
+                // place claimed but not written yet, and must look again rather than sleep.
                 q.push(2).unwrap();
                 assert_eq!(count.woken(), 1);
                 // SAFETY: as above.
                 unsafe {
                     assert_eq!(q.pop(), None);
                     q.sleep(&waker);
-                    assert_eq!(q.pop_after_sleep(), None);
+                    assert!(matches!(q.look_after_sleep(), Look::Claimed));
+                    // It sleeps all the same (as if its next look came before the stamp): this
+                    // sender, which claimed before that announcement, still wakes it.
                 }
                 panic!("the conversion fails");
             },
