@@ -307,8 +307,9 @@ impl<M> Mailbox<M> {
                 Poll::Ready(Some(self.taken(env)))
             }
             Look::Claimed => {
-                // Its sender is between its claim and its stamp, a few instructions: look again
-                // after the other tasks have run once.
+                // Its sender is between its claim and its stamp, running the message's
+                // conversion (which must not block: SEMANTICS.md): look again after the other
+                // tasks have run once, polling until it is written rather than sleeping.
                 self.queue.awake();
                 cx.waker().wake_by_ref();
                 Poll::Pending
