@@ -314,6 +314,8 @@ impl<T> Core<T> {
         let claimed = self.tx.tail.load(Ordering::SeqCst) / STEP;
         // SAFETY: the receiver's state is the receiver's alone (the caller's contract).
         self.rx.with_mut(|rx| unsafe {
+            // A closed core (blocks freed) has nothing to take, though the claims it refused
+            // still moved its tail.
             if (*rx).block.is_null() || claimed <= (*rx).pos {
                 return Look::Nothing;
             }
